@@ -1,0 +1,29 @@
+/**
+ * What a data file becomes after parsing: records of raw cells, each with its data row index and
+ * the exact line of the file where the record starts (quoted newlines included), because the
+ * extension jumps there.
+ */
+export type DataFormat = 'csv' | 'tsv' | 'jsonl';
+
+/** A raw cell: the field's text, or null when the field is missing (empty CSV field, JSON null or absent key). */
+export type Cell = string | null;
+
+export interface DataRecord {
+  /** 0-based data row index (the header is not a row; blank lines are not rows). */
+  row: number;
+  /** 1-based line of the file where this record starts. */
+  line: number;
+  /** One cell per column of `Table.columns`. */
+  cells: Cell[];
+}
+
+export interface Table {
+  /** Path as given by the caller (used in messages). */
+  file: string;
+  format: DataFormat;
+  columns: string[];
+  records: DataRecord[];
+}
+
+/** How a column is turned into features. */
+export type ColumnKind = 'numeric' | 'categorical' | 'text';
