@@ -1,0 +1,365 @@
+/**
+ * One warm analysis of one data set: parse -> schema -> features -> fit -> exact influence, then
+ * cheap queries (ranking pages, explanations, row cells) against the kept state. The worker keeps
+ * one Session per workspace; the CLI makes one per run.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { encodeLabels, FeatureEncoder } from '../data/features';
+import { inferSchema, type Schema } from '../data/schema';
+import { readTable } from '../data/table';
+import type { Table } from '../data/types';
+import { ExactInfluence } from '../influence/exact';
+import { fitLogistic, predictProba, type FitReport, type LogisticData } from '../model/logistic';
+import type { ExplainParams, PageParams, RowsParams, ScanParams, ScanReply } from '../protocol/worker';
+import type {
+  ExampleRow,
+  ExplainResult,
+  InfluenceRow,
+  RankBy,
+  RankingPage,
+  RowCells,
+  ScanSummary,
+} from '../protocol/types';
+import { Checkpoint, NO_CHECKPOINT } from '../util/cancel';
+import { ConvergenceError, DataFileError, UserError } from '../util/errors';
+import { argmaxRow, histogram, sortedOrder } from './ranking';
+
+export const DEFAULT_L2 = 1e-3;
+
+interface TestSet {
+  table: Table;
+  X: Float64Array;
+  /** Class index per test record, -1 where the label is missing or the file has no label column. */
+  y: Int32Array;
+}
+
+interface ScanState {
+  params: ScanParams;
+  summary: ScanSummary;
+  table: Table;
+  schema: Schema;
+  /** Training record index (into table.records) per model row. */
+  records: number[];
+  classes: string[];
+  data: LogisticData;
+  fit: FitReport;
+  influence: ExactInfluence;
+  predicted: Int32Array;
+  orders: Record<RankBy, Int32Array>;
+  test?: TestSet;
+}
+
+export class Session {
+  private state?: ScanState;
+
+  get scanned(): boolean {
+    return this.state !== undefined;
+  }
+
+  get summary(): ScanSummary | undefined {
+    return this.state?.summary;
+  }
+
+  async scan(params: ScanParams, cp: Checkpoint = NO_CHECKPOINT): Promise<ScanReply> {
+    const l2 = params.l2 ?? DEFAULT_L2;
+    if (!(l2 > 0) || !Number.isFinite(l2)) throw new UserError(`l2 must be a positive number (got ${params.l2}).`);
+    const damping = params.damping ?? 0;
+    if (!(damping >= 0) || !Number.isFinite(damping)) throw new UserError(`damping must be >= 0 (got ${params.damping}).`);
+    const timings: Record<string, number> = {};
+    let t = performance.now();
+    const lap = (stage: string) => {
+      const now = performance.now();
+      timings[stage] = (now - t) / 1000;
+      t = now;
+    };
+
+    cp.begin('parse', `Reading ${params.file}`);
+    const [table, contentHash] = await Promise.all([readTable(params.file, { checkpoint: cp }), hashFile(params.file)]);
+    const schema = inferSchema(table, { label: params.label, ignore: params.ignore, kinds: params.kinds });
+    const labels = encodeLabels(table, schema);
+    const encoder = FeatureEncoder.fit(table, schema, labels.records);
+    const X = encoder.transform(table, labels.records);
+    const N = labels.records.length;
+    const D = encoder.dim;
+    const K = labels.classes.length;
+    const data: LogisticData = { X, N, D, K, y: labels.y };
+    let test: TestSet | undefined;
+    let testHash = '';
+    if (params.test) {
+      const [testTable, h] = await Promise.all([readTable(params.test, { checkpoint: cp }), hashFile(params.test)]);
+      testHash = h;
+      test = encodeTestSet(testTable, schema, encoder, labels.classes);
+    }
+    lap('parse');
+
+    cp.begin('fit', `Fitting logistic regression: ${N} rows, ${K} classes, ${K * D} parameters`);
+    const fit = await fitLogistic(data, { l2, checkpoint: cp });
+    if (!fit.converged) {
+      throw new ConvergenceError(
+        `The model fit did not converge (gradient norm ${fit.gradNorm.toExponential(2)} after ${fit.iterations} iterations), ` +
+          `so influence would not be meaningful. Try a larger l2 (for example ${(l2 * 10).toExponential(0)}), ` +
+          `or ignore columns that duplicate others or leak the label.`,
+      );
+    }
+    lap('fit');
+
+    cp.begin('influence', `Hessian (${K * D} x ${K * D}), Cholesky and self-influence of ${N} rows`);
+    const influence = await ExactInfluence.build(data, fit.W, { l2, damping, checkpoint: cp });
+    lap('influence');
+
+    const P = predictProba(fit.W, X, N, D, K);
+    const predicted = argmaxRow(P, N, K);
+    let correct = 0;
+    for (let i = 0; i < N; i++) if (predicted[i] === labels.y[i]) correct++;
+    let testAccuracy: number | undefined;
+    if (test) {
+      const n = test.y.length;
+      const Pt = predictProba(fit.W, test.X, n, D, K);
+      const pt = argmaxRow(Pt, n, K);
+      let labelled = 0;
+      let ok = 0;
+      for (let i = 0; i < n; i++) {
+        if (test.y[i] < 0) continue;
+        labelled++;
+        if (pt[i] === test.y[i]) ok++;
+      }
+      testAccuracy = labelled > 0 ? ok / labelled : undefined;
+    }
+    const orders: Record<RankBy, Int32Array> = {
+      globalInfluence: sortedOrder(influence.selfInfluence),
+      loss: sortedOrder(influence.loss),
+    };
+    lap('rank');
+
+    const key = createHash('sha256')
+      .update(JSON.stringify({ contentHash, testHash, params: { ...params, firstPage: undefined, rankBy: undefined }, l2, damping }))
+      .digest('hex')
+      .slice(0, 16);
+    const summary: ScanSummary = {
+      key,
+      dataset: {
+        file: params.file,
+        rows: N,
+        classes: labels.classes,
+        features: D,
+        columns: table.columns.map((name) => {
+          if (name === schema.label.name) return { name, kind: 'label' as const };
+          const f = schema.features.find((c) => c.name === name);
+          return { name, kind: f ? f.kind : ('ignored' as const) };
+        }),
+        skippedRows: labels.skipped,
+        droppedConstant: encoder.report.droppedConstant,
+        missing: encoder.report.missing,
+        skippedText: encoder.report.skippedText,
+        test: test && params.test ? { file: params.test, rows: test.y.length } : undefined,
+      },
+      model: {
+        kind: 'logistic-regression',
+        parameters: K * D,
+        l2,
+        gradNorm: fit.gradNorm,
+        objective: fit.objective,
+        iterations: fit.iterations,
+        newtonSteps: fit.newtonSteps,
+        trainAccuracy: correct / N,
+        testAccuracy,
+      },
+      influence: { method: 'exact-cholesky', damping },
+      timings,
+      histogram: histogram(influence.selfInfluence, 30),
+    };
+    this.state = { params, summary, table, schema, records: labels.records, classes: labels.classes, data, fit, influence, predicted, orders, test };
+    const first = this.page({ rankBy: params.rankBy ?? 'globalInfluence', offset: 0, limit: params.firstPage ?? 200 });
+    return { summary, first };
+  }
+
+  private get current(): ScanState {
+    if (!this.state) throw new UserError('No scan yet: scan a data file first.');
+    return this.state;
+  }
+
+  /** Every training row as a ranked list (the CLI's --json output). */
+  allExamples(rankBy: RankBy = 'globalInfluence'): ExampleRow[] {
+    return this.page({ rankBy, offset: 0, limit: Number.MAX_SAFE_INTEGER }).rows;
+  }
+
+  page(params: PageParams): RankingPage {
+    const s = this.current;
+    const order = s.orders[params.rankBy];
+    if (!order) throw new UserError(`Unknown ranking '${params.rankBy}'.`);
+    const f = params.filter;
+    const labelSet = f?.labels && f.labels.length > 0 ? new Set(f.labels) : undefined;
+    const needle = f?.text?.trim().toLowerCase() || undefined;
+    const offset = Math.max(0, Math.floor(params.offset));
+    const limit = Math.max(0, Math.floor(params.limit));
+    const rows: ExampleRow[] = [];
+    let total = 0;
+    for (let rank = 0; rank < order.length; rank++) {
+      const i = order[rank];
+      if (labelSet && !labelSet.has(s.classes[s.data.y[i]])) continue;
+      if (f?.disagreeing !== undefined && (s.predicted[i] !== s.data.y[i]) !== f.disagreeing) continue;
+      if (needle && !recordMatches(s.table.records[s.records[i]].cells, needle)) continue;
+      if (total >= offset && rows.length < limit) rows.push({ ...this.example(i), rank });
+      total++;
+    }
+    return { rankBy: params.rankBy, total, offset, rows };
+  }
+
+  private example(i: number): ExampleRow {
+    const s = this.current;
+    const rec = s.table.records[s.records[i]];
+    return {
+      row: rec.row,
+      line: rec.line,
+      label: s.classes[s.data.y[i]],
+      predicted: s.classes[s.predicted[i]],
+      globalInfluence: s.influence.selfInfluence[i],
+      loss: s.influence.loss[i],
+    };
+  }
+
+  /** Model row index of a training data row (rows with a missing label are not in the model). */
+  private modelIndexOfRow(row: number): number {
+    const s = this.current;
+    // records are in file order, so binary search on the data row.
+    let lo = 0;
+    let hi = s.records.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = s.table.records[s.records[mid]].row;
+      if (r === row) return mid;
+      if (r < row) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    throw new UserError(`Training row ${row} is not in the model (it has no label, or is out of range 0..${s.table.records.length - 1}).`);
+  }
+
+  explain(params: ExplainParams): ExplainResult {
+    const s = this.current;
+    const { D, K } = s.data;
+    let x: Float64Array;
+    let labelIdx: number;
+    let file: string;
+    let table: Table;
+    let recIdx: number;
+    if (params.source === 'test') {
+      if (!s.test) throw new UserError('No test file in this scan: add one to explain test rows, or explain a training row.');
+      const n = s.test.y.length;
+      if (!Number.isInteger(params.row) || params.row < 0 || params.row >= n) {
+        throw new UserError(`Test row ${params.row} is out of range (0..${n - 1}).`);
+      }
+      recIdx = params.row;
+      x = s.test.X.subarray(params.row * D, (params.row + 1) * D);
+      labelIdx = s.test.y[params.row];
+      file = s.params.test!;
+      table = s.test.table;
+    } else {
+      const i = this.modelIndexOfRow(params.row);
+      recIdx = s.records[i];
+      x = s.data.X.subarray(i * D, (i + 1) * D);
+      labelIdx = s.data.y[i];
+      file = s.params.file;
+      table = s.table;
+    }
+    const p = predictProba(s.fit.W, x, 1, D, K);
+    const pred = argmaxRow(p, 1, K)[0];
+    const target = params.target === 'predicted' || labelIdx < 0 ? pred : labelIdx;
+    const e = s.influence.explain(x, target);
+    const order = sortedOrder(e.relatifL, true);
+    const top = params.top === 'all' ? order.length : Math.max(0, Math.min(order.length, params.top ?? 20));
+    const influence: InfluenceRow[] = [];
+    for (let r = 0; r < top; r++) {
+      const i = order[r];
+      const rec = s.table.records[s.records[i]];
+      influence.push({
+        row: rec.row,
+        line: rec.line,
+        label: s.classes[s.data.y[i]],
+        influence: e.influence[i],
+        relatifTheta: e.relatifTheta[i],
+        relatifL: e.relatifL[i],
+        cells: params.withCells ? cellsOf(s.table, s.records[i]) : undefined,
+      });
+    }
+    const rec = table.records[recIdx];
+    const probabilities: Record<string, number> = {};
+    s.classes.forEach((c, k) => (probabilities[c] = e.probabilities[k]));
+    return {
+      test: {
+        source: params.source,
+        file,
+        row: rec.row,
+        line: rec.line,
+        label: labelIdx >= 0 ? s.classes[labelIdx] : undefined,
+        predicted: s.classes[pred],
+        probabilities,
+        target: s.classes[target],
+        testLoss: e.testLoss,
+        cells: params.withCells ? cellsOf(table, recIdx) : undefined,
+      },
+      influence,
+      total: order.length,
+    };
+  }
+
+  rows(params: RowsParams): { rows: { row: number; line: number; cells: RowCells }[] } {
+    const s = this.current;
+    const table = params.source === 'test' ? s.test?.table : s.table;
+    if (!table) throw new UserError('No test file in this scan.');
+    return {
+      rows: params.rows.map((row) => {
+        const idx = table.records[row]?.row === row ? row : table.records.findIndex((r) => r.row === row);
+        if (idx < 0) throw new UserError(`Row ${row} is out of range (0..${table.records.length - 1}).`);
+        return { row, line: table.records[idx].line, cells: cellsOf(table, idx) };
+      }),
+    };
+  }
+}
+
+function encodeTestSet(table: Table, schema: Schema, encoder: FeatureEncoder, classes: string[]): TestSet {
+  const all = table.records.map((_, i) => i);
+  const X = encoder.transform(table, all);
+  const y = new Int32Array(all.length).fill(-1);
+  const j = table.columns.indexOf(schema.label.name);
+  if (j >= 0) {
+    const index = new Map(classes.map((c, k) => [c, k]));
+    for (let i = 0; i < all.length; i++) {
+      const v = table.records[i].cells[j];
+      if (v === null) continue;
+      const k = index.get(v);
+      if (k === undefined) {
+        throw new DataFileError(
+          table.file,
+          table.records[i].line,
+          j + 1,
+          `label '${v}' is not one of the training classes (${classes.join(', ')})`,
+        );
+      }
+      y[i] = k;
+    }
+  }
+  return { table, X, y };
+}
+
+function cellsOf(table: Table, recIdx: number): RowCells {
+  const out: RowCells = {};
+  const cells = table.records[recIdx].cells;
+  table.columns.forEach((c, j) => (out[c] = cells[j] ?? null));
+  return out;
+}
+
+function recordMatches(cells: (string | null)[], needle: string): boolean {
+  for (const c of cells) if (c !== null && c.toLowerCase().includes(needle)) return true;
+  return false;
+}
+
+function hashFile(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * The protocol between the extension host (or any client) and the engine worker process.
+ * Requests carry ids; the worker answers each with exactly one `result` or `error`, and may send
+ * `progress` events for it before that. `cancel` aborts a running request; the worker stays usable.
+ */
+import type { ColumnKind } from '../data/types';
+import type { ErrorPayload, ExplainResult, RankBy, RankingFilter, RankingPage, RowCells, ScanSummary } from './types';
+
+export interface ScanParams {
+  /** Training data file (CSV, TSV or JSONL). */
+  file: string;
+  label: string;
+  /** Optional held-out file with the same columns. */
+  test?: string;
+  /** L2 strength in J = (1/N) sum CE + (l2/2)||W||^2. Default 1e-3. */
+  l2?: number;
+  ignore?: string[];
+  kinds?: Record<string, ColumnKind>;
+  /** Added to the Hessian diagonal; 0 (default) means the exact Hessian. */
+  damping?: number;
+  /** Rows in the first page of the ranking returned with the summary. */
+  firstPage?: number;
+  rankBy?: RankBy;
+}
+
+export interface ScanReply {
+  summary: ScanSummary;
+  first: RankingPage;
+}
+
+export interface PageParams {
+  rankBy: RankBy;
+  offset: number;
+  limit: number;
+  filter?: RankingFilter;
+}
+
+export interface ExplainParams {
+  source: 'test' | 'train';
+  row: number;
+  /** How many training rows to return, by |relatifL|; default 20; 'all' for every row. */
+  top?: number | 'all';
+  /** Explain the loss at the row's label ('label', default when it has one) or at the predicted class. */
+  target?: 'label' | 'predicted';
+  /** Attach each listed training row's cells. */
+  withCells?: boolean;
+}
+
+export interface RowsParams {
+  source: 'test' | 'train';
+  rows: number[];
+}
+
+/** Method name -> params and result. */
+export interface WorkerMethods {
+  scan: { params: ScanParams; result: ScanReply };
+  page: { params: PageParams; result: RankingPage };
+  explain: { params: ExplainParams; result: ExplainResult };
+  rows: { params: RowsParams; result: { rows: { row: number; line: number; cells: RowCells }[] } };
+}
+
+export type MethodName = keyof WorkerMethods;
+
+export type RequestMessage = {
+  [M in MethodName]: { type: 'request'; id: number; method: M; params: WorkerMethods[M]['params'] };
+}[MethodName];
+
+export type ClientMessage = RequestMessage | { type: 'cancel'; id: number };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type WorkerMessage =
+  | { type: 'ready'; pid: number }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: ErrorPayload }
+  | { type: 'progress'; id: number; stage: string; fraction?: number; message?: string }
+  | { type: 'log'; level: LogLevel; message: string };
+
+const METHODS: ReadonlySet<string> = new Set<MethodName>(['scan', 'page', 'explain', 'rows']);
+
+/** Validates an incoming client message's shape (the worker trusts nothing it did not check). */
+export function parseClientMessage(raw: unknown): ClientMessage | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const m = raw as Record<string, unknown>;
+  if (typeof m.id !== 'number' || !Number.isInteger(m.id)) return undefined;
+  if (m.type === 'cancel') return { type: 'cancel', id: m.id };
+  if (m.type !== 'request' || typeof m.method !== 'string' || !METHODS.has(m.method)) return undefined;
+  if (typeof m.params !== 'object' || m.params === null) return undefined;
+  return m as unknown as RequestMessage;
+}

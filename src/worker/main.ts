@@ -1,0 +1,45 @@
+/**
+ * Entry of the engine worker process (dist/worker.js), forked by the extension host. It keeps one
+ * warm Session so that explanations after a scan are cheap queries, and serves the protocol in
+ * src/protocol/worker.ts over Node's IPC channel.
+ */
+import { Session } from '../engine/session';
+import type { WorkerMessage } from '../protocol/worker';
+import { WorkerServer } from './server';
+
+if (!process.send) {
+  process.stderr.write('dist/worker.js is the Dataset Debugger engine worker; it is started by the extension (use dist/cli.js on the command line).\n');
+  process.exit(2);
+}
+
+const send = (msg: WorkerMessage) => process.send!(msg);
+const server = new WorkerServer(createHandlers(new Session()), send);
+process.on('message', (m) => server.receive(m));
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready', pid: process.pid });
+
+function createHandlers(session: Session) {
+  return {
+    scan: async (params: Parameters<Session['scan']>[0], ctx: import('./server').RequestContext) => {
+      const t0 = performance.now();
+      const reply = await session.scan(params, ctx.checkpoint);
+      const t = reply.summary.timings;
+      ctx.log(
+        'info',
+        `scan ${params.file}: ${reply.summary.dataset.rows} rows, ${reply.summary.model.parameters} parameters, ` +
+          `train accuracy ${(reply.summary.model.trainAccuracy * 100).toFixed(1)}%, ` +
+          Object.entries(t).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(', ') +
+          `, total ${(performance.now() - t0).toFixed(0)} ms`,
+      );
+      return reply;
+    },
+    page: async (params: Parameters<Session['page']>[0]) => session.page(params),
+    explain: async (params: Parameters<Session['explain']>[0], ctx: import('./server').RequestContext) => {
+      const t0 = performance.now();
+      const r = session.explain(params);
+      ctx.log('info', `explain ${params.source} row ${params.row}: ${(performance.now() - t0).toFixed(1)} ms`);
+      return r;
+    },
+    rows: async (params: Parameters<Session['rows']>[0]) => session.rows(params),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Dispatches protocol requests to handlers, one AbortController per request, and turns results,
+ * progress and errors into messages. Transport-agnostic: the worker process wires it to
+ * `process.send`, tests wire it to an in-memory pair.
+ */
+import { toErrorPayload } from '../protocol/errors';
+import { parseClientMessage, type LogLevel, type MethodName, type WorkerMessage, type WorkerMethods } from '../protocol/worker';
+import { Checkpoint } from '../util/cancel';
+
+export interface RequestContext {
+  checkpoint: Checkpoint;
+  signal: AbortSignal;
+  log(level: LogLevel, message: string): void;
+}
+
+export type Handlers = {
+  [M in MethodName]: (params: WorkerMethods[M]['params'], ctx: RequestContext) => Promise<WorkerMethods[M]['result']>;
+};
+
+export class WorkerServer {
+  private readonly running = new Map<number, AbortController>();
+  /** Requests run one at a time, in order: they share one warm session. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly handlers: Handlers,
+    private readonly send: (msg: WorkerMessage) => void,
+  ) {}
+
+  log(level: LogLevel, message: string): void {
+    this.send({ type: 'log', level, message });
+  }
+
+  receive(raw: unknown): void {
+    const msg = parseClientMessage(raw);
+    if (!msg) {
+      this.log('warn', `ignored a malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    if (msg.type === 'cancel') {
+      this.running.get(msg.id)?.abort();
+      return;
+    }
+    const ac = new AbortController();
+    this.running.set(msg.id, ac);
+    const run = async () => {
+      const checkpoint = new Checkpoint(ac.signal, (stage, fraction, message) =>
+        this.send({ type: 'progress', id: msg.id, stage, fraction, message }),
+      );
+      const ctx: RequestContext = { checkpoint, signal: ac.signal, log: (l, m) => this.log(l, m) };
+      try {
+        checkpoint.throwIfCancelled();
+        const handler = this.handlers[msg.method] as (p: unknown, c: RequestContext) => Promise<unknown>;
+        const result = await handler(msg.params, ctx);
+        this.send({ type: 'result', id: msg.id, result });
+      } catch (err) {
+        this.send({ type: 'error', id: msg.id, error: toErrorPayload(err) });
+      } finally {
+        this.running.delete(msg.id);
+      }
+    };
+    this.queue = this.queue.then(run, run);
+  }
+}
