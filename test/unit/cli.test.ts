@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '../..');
+const cancer = path.join(root, 'test/fixtures/data/breast_cancer.csv');
+const train = path.join(root, 'samples/digits/train.csv');
+const testFile = path.join(root, 'samples/digits/test.csv');
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    cwd: root,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('scan --json prints one JSON document listing every training row, by global influence', () => {
+  const r = cli('scan', cancer, '--label', 'diagnosis', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(out), ['dataset', 'model', 'examples']);
+  assert.equal(out.dataset.file, cancer);
+  assert.equal(out.dataset.rows, 569);
+  assert.deepEqual(out.dataset.classes, ['benign', 'malignant']);
+  assert.equal(out.dataset.features, 31);
+  assert.equal(out.model.kind, 'logistic-regression');
+  assert.equal(out.model.parameters, 62);
+  assert.equal(out.model.l2, 1e-3);
+  assert.ok(out.model.gradNorm < 1e-6);
+  assert.ok(out.model.trainAccuracy > 0.97);
+  assert.equal(out.examples.length, 569);
+  const rows = new Set(out.examples.map((e: { row: number }) => e.row));
+  assert.equal(rows.size, 569);
+  for (let i = 1; i < out.examples.length; i++) assert.ok(out.examples[i - 1].globalInfluence >= out.examples[i].globalInfluence);
+  for (const e of out.examples) {
+    assert.deepEqual(Object.keys(e).sort(), ['globalInfluence', 'label', 'line', 'loss', 'predicted', 'row']);
+    assert.equal(e.line, e.row + 2, 'a file without quoted newlines has data row r on line r + 2');
+  }
+});
+
+test('scan without --json prints a readable table and a summary', () => {
+  const r = cli('scan', train, '--label', 'label', '--test', testFile, '--top', '5');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /1500 training rows, 10 classes/);
+  assert.match(r.stdout, /test accuracy \d+\.\d%/);
+  assert.match(r.stdout, /Top 5 of 1500 training rows by global influence/);
+  assert.equal(r.stdout.split('\n').filter((l) => /^\s+\d+\s+\d+\s+\d+\s/.test(l)).length, 5);
+});
+
+test('explain --json lists training rows by |relatifL|, with --top all listing every row', () => {
+  const r = cli('explain', train, '--label', 'label', '--test', testFile, '--row', '3', '--top', 'all', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.test.row, 3);
+  assert.equal(out.test.line, 5);
+  const p = Object.values(out.test.probabilities as Record<string, number>);
+  assert.equal(p.length, 10);
+  assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+  assert.equal(out.influence.length, 1500);
+  for (let i = 1; i < out.influence.length; i++) {
+    assert.ok(Math.abs(out.influence[i - 1].relatifL) >= Math.abs(out.influence[i].relatifL));
+  }
+  const e = out.influence[0];
+  assert.deepEqual(Object.keys(e).sort(), ['influence', 'label', 'line', 'relatifL', 'relatifTheta', 'row']);
+  const top = cli('explain', train, '--label', 'label', '--test', testFile, '--row', '3', '--top', '7', '--json');
+  assert.deepEqual(JSON.parse(top.stdout).influence, out.influence.slice(0, 7));
+});
+
+test('usage errors exit with 2, data errors with 1 and a file:line:column message', () => {
+  assert.equal(cli().code, 2);
+  assert.equal(cli('frobnicate').code, 2);
+  assert.equal(cli('scan', cancer).code, 2, '--label is required');
+  assert.equal(cli('scan', cancer, '--label', 'diagnosis', '--l2', 'abc').code, 2);
+  assert.equal(cli('scan', cancer, '--label', 'diagnosis', '--bogus').code, 2);
+  const missing = cli('scan', cancer, '--label', 'nope');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, new RegExp(`${cancer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1:\\d+: .*nope`));
+  const dir = mkdtempSync(path.join(tmpdir(), 'dd-cli-'));
+  const bad = path.join(dir, 'bad.csv');
+  writeFileSync(bad, 'a,b,label\n1,2,x\n3,"4,y\n');
+  const r = cli('scan', bad, '--label', 'label');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /bad\.csv:3:3: .*quote/i);
+  const oneClass = path.join(dir, 'one.csv');
+  writeFileSync(oneClass, 'a,label\n1,x\n2,x\n');
+  const o = cli('scan', oneClass, '--label', 'label');
+  assert.equal(o.code, 1);
+  assert.match(o.stderr, /one\.csv:2:2: .*class/i);
+  const range = cli('explain', train, '--label', 'label', '--test', testFile, '--row', '5000');
+  assert.equal(range.code, 1);
+  assert.match(range.stderr, /out of range/);
+});
