@@ -11,7 +11,17 @@ import { readTable } from '../data/table';
 import type { Table } from '../data/types';
 import { ExactInfluence } from '../influence/exact';
 import { fitLogistic, predictProba, type FitReport, type LogisticData } from '../model/logistic';
-import type { ExplainParams, PageParams, RowsParams, ScanParams, ScanReply } from '../protocol/worker';
+import type {
+  ColumnsParams,
+  ColumnsResult,
+  ExplainParams,
+  LinesParams,
+  LinesResult,
+  PageParams,
+  RowsParams,
+  ScanParams,
+  ScanReply,
+} from '../protocol/worker';
 import type {
   ExampleRow,
   ExplainResult,
@@ -282,6 +292,7 @@ export class Session {
         cells: params.withCells ? cellsOf(s.table, s.records[i]) : undefined,
       });
     }
+    const sides = params.perSide !== undefined ? this.sides(e, params, Math.max(0, Math.floor(params.perSide))) : undefined;
     const rec = table.records[recIdx];
     const probabilities: Record<string, number> = {};
     s.classes.forEach((c, k) => (probabilities[c] = e.probabilities[k]));
@@ -300,7 +311,67 @@ export class Session {
       },
       influence,
       total: order.length,
+      ...sides,
     };
+  }
+
+  /** The `perSide` strongest supporting (influence < 0) and opposing (influence > 0) rows, by `orderBy`. */
+  private sides(
+    e: { influence: Float64Array; relatifTheta: Float64Array; relatifL: Float64Array },
+    params: ExplainParams,
+    perSide: number,
+  ): Pick<ExplainResult, 'supporting' | 'opposing' | 'orderBy'> {
+    const s = this.current;
+    const orderBy = params.orderBy === 'influence' ? 'influence' : 'relatifL';
+    const key = orderBy === 'influence' ? e.influence : e.relatifL;
+    const order = sortedOrder(key); // largest (most opposing) first
+    const toRow = (i: number): InfluenceRow => {
+      const rec = s.table.records[s.records[i]];
+      return {
+        row: rec.row,
+        line: rec.line,
+        label: s.classes[s.data.y[i]],
+        influence: e.influence[i],
+        relatifTheta: e.relatifTheta[i],
+        relatifL: e.relatifL[i],
+        cells: params.withCells ? cellsOf(s.table, s.records[i]) : undefined,
+      };
+    };
+    const opposing: InfluenceRow[] = [];
+    for (let r = 0; r < order.length && opposing.length < perSide && e.influence[order[r]] > 0; r++) opposing.push(toRow(order[r]));
+    const supporting: InfluenceRow[] = [];
+    for (let r = order.length - 1; r >= 0 && supporting.length < perSide && e.influence[order[r]] < 0; r--) supporting.push(toRow(order[r]));
+    return { supporting, opposing, orderBy };
+  }
+
+  /** Start line, data row and label cell of every record of the scanned training or test file. */
+  lines(params: LinesParams): LinesResult {
+    const s = this.current;
+    const table = params.source === 'test' ? s.test?.table : s.table;
+    if (!table) throw new UserError('No test file in this scan.');
+    const j = table.columns.indexOf(s.schema.label.name);
+    return {
+      rows: table.records.map((r) => r.row),
+      lines: table.records.map((r) => r.line),
+      labels: table.records.map((r) => (j >= 0 ? r.cells[j] ?? null : null)),
+    };
+  }
+
+  /** Reads a data file's columns (no scan needed; does not change the session). */
+  static async columns(params: ColumnsParams, cp: Checkpoint = NO_CHECKPOINT): Promise<ColumnsResult> {
+    cp.begin('parse', `Reading ${params.file}`);
+    const table = await readTable(params.file, { checkpoint: cp });
+    const distinct: Record<string, number> = {};
+    table.columns.forEach((name, j) => {
+      const seen = new Set<string>();
+      for (const r of table.records) {
+        const v = r.cells[j];
+        if (v !== null) seen.add(v);
+        if (seen.size > 50) break;
+      }
+      distinct[name] = seen.size;
+    });
+    return { file: params.file, format: table.format, columns: table.columns, rows: table.records.length, distinct };
   }
 
   rows(params: RowsParams): { rows: { row: number; line: number; cells: RowCells }[] } {

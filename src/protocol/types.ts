@@ -119,6 +119,12 @@ export interface ExplainResult {
   influence: InfluenceRow[];
   /** Training rows in all (influence may list fewer). */
   total: number;
+  /** With ExplainParams.perSide: rows with influence < 0 (they lower the loss: support the target), strongest first. */
+  supporting?: InfluenceRow[];
+  /** With ExplainParams.perSide: rows with influence > 0 (they raise the loss: oppose the target), strongest first. */
+  opposing?: InfluenceRow[];
+  /** What `supporting` / `opposing` are ranked by. */
+  orderBy?: 'relatifL' | 'influence';
 }
 
 /** An error as it crosses the process boundary. */

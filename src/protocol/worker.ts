@@ -44,6 +44,44 @@ export interface ExplainParams {
   target?: 'label' | 'predicted';
   /** Attach each listed training row's cells. */
   withCells?: boolean;
+  /**
+   * Also list up to this many supporting (influence < 0) and opposing (influence > 0) training rows,
+   * each side ranked by `orderBy` (strongest first), in ExplainResult.supporting / .opposing.
+   */
+  perSide?: number;
+  /** Ranks `supporting` / `opposing` by RelatIF (l-relative, default) or by raw influence. */
+  orderBy?: ExplainOrder;
+}
+
+/** What ranks the training rows behind a prediction. */
+export type ExplainOrder = 'relatifL' | 'influence';
+
+export interface LinesParams {
+  source: 'test' | 'train';
+}
+
+/** Every record of a scanned file, in file order: the line map for cursor -> row. */
+export interface LinesResult {
+  /** 0-based data row of each record. */
+  rows: number[];
+  /** 1-based line where each record starts (ascending). */
+  lines: number[];
+  /** The label column's cell of each record (null when missing or when the file has no label column). */
+  labels: (string | null)[];
+}
+
+export interface ColumnsParams {
+  file: string;
+}
+
+/** The columns of a data file, for choosing the label column before the first scan. */
+export interface ColumnsResult {
+  file: string;
+  format: 'csv' | 'tsv' | 'jsonl';
+  columns: string[];
+  rows: number;
+  /** Distinct non-missing values per column, counted up to 51 (enough to tell a label-like column). */
+  distinct: Record<string, number>;
 }
 
 export interface RowsParams {
@@ -57,6 +95,8 @@ export interface WorkerMethods {
   page: { params: PageParams; result: RankingPage };
   explain: { params: ExplainParams; result: ExplainResult };
   rows: { params: RowsParams; result: { rows: { row: number; line: number; cells: RowCells }[] } };
+  lines: { params: LinesParams; result: LinesResult };
+  columns: { params: ColumnsParams; result: ColumnsResult };
 }
 
 export type MethodName = keyof WorkerMethods;
@@ -76,7 +116,7 @@ export type WorkerMessage =
   | { type: 'progress'; id: number; stage: string; fraction?: number; message?: string }
   | { type: 'log'; level: LogLevel; message: string };
 
-const METHODS: ReadonlySet<string> = new Set<MethodName>(['scan', 'page', 'explain', 'rows']);
+const METHODS: ReadonlySet<string> = new Set<MethodName>(['scan', 'page', 'explain', 'rows', 'lines', 'columns']);
 
 /** Validates an incoming client message's shape (the worker trusts nothing it did not check). */
 export function parseClientMessage(raw: unknown): ClientMessage | undefined {

@@ -41,5 +41,8 @@ function createHandlers(session: Session) {
       return r;
     },
     rows: async (params: Parameters<Session['rows']>[0]) => session.rows(params),
+    lines: async (params: Parameters<Session['lines']>[0]) => session.lines(params),
+    columns: async (params: Parameters<typeof Session.columns>[0], ctx: import('./server').RequestContext) =>
+      Session.columns(params, ctx.checkpoint),
   };
 }

@@ -13,9 +13,12 @@ export interface RequestContext {
   log(level: LogLevel, message: string): void;
 }
 
-export type Handlers = {
-  [M in MethodName]: (params: WorkerMethods[M]['params'], ctx: RequestContext) => Promise<WorkerMethods[M]['result']>;
-};
+type Handler<M extends MethodName> = (params: WorkerMethods[M]['params'], ctx: RequestContext) => Promise<WorkerMethods[M]['result']>;
+
+/** Methods a server may leave out; it answers them with an error. The engine worker serves them all. */
+type OptionalMethod = 'lines' | 'columns';
+
+export type Handlers = { [M in Exclude<MethodName, OptionalMethod>]: Handler<M> } & { [M in OptionalMethod]?: Handler<M> };
 
 export class WorkerServer {
   private readonly running = new Map<number, AbortController>();
@@ -50,7 +53,8 @@ export class WorkerServer {
       const ctx: RequestContext = { checkpoint, signal: ac.signal, log: (l, m) => this.log(l, m) };
       try {
         checkpoint.throwIfCancelled();
-        const handler = this.handlers[msg.method] as (p: unknown, c: RequestContext) => Promise<unknown>;
+        const handler = this.handlers[msg.method] as ((p: unknown, c: RequestContext) => Promise<unknown>) | undefined;
+        if (!handler) throw new Error(`This worker does not serve '${msg.method}'.`);
         const result = await handler(msg.params, ctx);
         this.send({ type: 'result', id: msg.id, result });
       } catch (err) {
