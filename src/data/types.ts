@@ -23,6 +23,8 @@ export interface Table {
   format: DataFormat;
   columns: string[];
   records: DataRecord[];
+  /** 1-based line of the header (CSV/TSV; 1 unless blank lines precede it). Absent for JSONL. */
+  headerLine?: number;
 }
 
 /** How a column is turned into features. */

@@ -1,0 +1,388 @@
+/**
+ * RFC 4180 CSV / TSV reader that streams a file through a character state machine.
+ *
+ * Grammar (TSV is the same with a tab delimiter):
+ * - records end at CRLF, LF or a lone CR (the same line breaks VS Code counts);
+ * - a field that starts with `"` is quoted: it may contain delimiters, line breaks and `""` (one quote),
+ *   and must be followed by a delimiter, a line break or the end of the file;
+ * - a `"` that is not the first character of a field is kept literally (lenient);
+ * - the first record is the header; empty lines, and lines holding only spaces/tabs, are not records;
+ * - every record must have exactly as many fields as the header.
+ *
+ * Positions are 1-based lines and 1-based columns counted in UTF-16 code units, which is how VS Code
+ * counts characters; a UTF-8 byte order mark is not part of line 1.
+ *
+ * The state machine is push-based (`push(chunk)`, `end()`), so it works across arbitrary chunk
+ * boundaries: a `""` pair, a CRLF or a multi-byte character may be split between two chunks.
+ * Field text is sliced from the chunk; only fields that span a chunk boundary or contain `""` are
+ * concatenated from pieces.
+ */
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import type { Checkpoint } from '../util/cancel';
+import { DataFileError, UserError } from '../util/errors';
+import type { Cell, DataFormat, DataRecord, Table } from './types';
+
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const TAB = 9;
+
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+const QUOTE_SEEN = 3; // a quote inside a quoted field: closes it, or starts a "" pair
+
+/**
+ * Called once per record (the header included). `fields` is handed over (the callback may keep it);
+ * `fieldLines`/`fieldCols` (where each field starts; a quoted field at its opening quote) are reused
+ * after the callback returns, so copy them to keep them.
+ */
+export type RecordHandler = (fields: Cell[], line: number, fieldLines: number[], fieldCols: number[]) => void;
+
+export class DelimitedTokenizer {
+  /** Number of fields every record must have; negative until the caller sets it (after the header). */
+  expected = -1;
+
+  private state = FIELD_START;
+  private line = 1;
+  /** Absolute offset (in decoded characters) of the first character of the current line. */
+  private lineStart = 0;
+  /** Absolute offset of the first character of the next chunk. */
+  private base = 0;
+  /** Absolute offset of the last CR that ended a line (so the LF of a CRLF is not a second line). */
+  private crAt = -2;
+  /** Text of the current field collected from earlier chunks / segments. */
+  private acc = '';
+  private fields: Cell[] = [];
+  private readonly fieldLines: number[] = [];
+  private readonly fieldCols: number[] = [];
+  private recLine = 0;
+  private firstQuoted = false;
+  private quoteLine = 0;
+  private quoteCol = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly delim: number,
+    private readonly onRecord: RecordHandler,
+  ) {}
+
+  push(s: string): void {
+    const n = s.length;
+    const d = this.delim;
+    let state = this.state;
+    let seg = 0; // start in `s` of the not yet collected part of the current field
+    let i = 0;
+    while (i < n) {
+      let c = s.charCodeAt(i);
+      if (state === FIELD_START) {
+        if (c === LF || c === CR) {
+          if (this.fields.length > 0) {
+            // A delimiter right before the line break: an empty last field.
+            this.startField(this.base + i);
+            this.fields.push('');
+            this.endRecord(this.base + i);
+          }
+          this.newline(c, this.base + i);
+          i++;
+          continue;
+        }
+        if (this.fields.length === 0) this.recLine = this.line;
+        this.startField(this.base + i);
+        if (c === QUOTE) {
+          if (this.fields.length === 0) this.firstQuoted = true;
+          this.quoteLine = this.line;
+          this.quoteCol = this.base + i - this.lineStart + 1;
+          state = QUOTED;
+          seg = ++i;
+          continue;
+        }
+        state = UNQUOTED;
+        seg = i;
+      }
+      if (state === UNQUOTED) {
+        while (i < n) {
+          c = s.charCodeAt(i);
+          if (c === d || c === LF || c === CR) break;
+          i++;
+        }
+        if (i === n) break;
+        this.fields.push(this.acc === '' ? s.slice(seg, i) : this.acc + s.slice(seg, i));
+        this.acc = '';
+        state = FIELD_START;
+        if (c !== d) {
+          this.endRecord(this.base + i);
+          this.newline(c, this.base + i);
+        }
+        i++;
+        continue;
+      }
+      if (state === QUOTED) {
+        while (i < n) {
+          c = s.charCodeAt(i);
+          if (c === QUOTE) break;
+          if (c === LF || c === CR) this.newline(c, this.base + i);
+          i++;
+        }
+        if (i === n) break;
+        this.acc += s.slice(seg, i);
+        state = QUOTE_SEEN;
+        i++;
+        continue;
+      }
+      // QUOTE_SEEN
+      if (c === QUOTE) {
+        // "" -> one quote: the next segment starts at the second quote.
+        seg = i;
+        state = QUOTED;
+        i++;
+        continue;
+      }
+      if (c === d || c === LF || c === CR) {
+        this.fields.push(this.acc);
+        this.acc = '';
+        state = FIELD_START;
+        if (c !== d) {
+          this.endRecord(this.base + i);
+          this.newline(c, this.base + i);
+        }
+        i++;
+        continue;
+      }
+      throw this.error(
+        this.line,
+        this.base + i - this.lineStart + 1,
+        `unexpected text after the closing quote of a quoted field (a quote inside a quoted field must be doubled: "")`,
+      );
+    }
+    if (state === UNQUOTED || state === QUOTED) this.acc += s.slice(seg);
+    this.base += n;
+    this.state = state;
+  }
+
+  /** Ends the input: flushes the last record, or fails on an unterminated quoted field. */
+  end(): void {
+    const at = this.base;
+    switch (this.state) {
+      case QUOTED:
+        throw this.error(
+          this.quoteLine,
+          this.quoteCol,
+          'unterminated quoted field: the quote opened here is never closed',
+        );
+      case UNQUOTED:
+      case QUOTE_SEEN:
+        this.fields.push(this.acc);
+        this.acc = '';
+        this.endRecord(at);
+        break;
+      default:
+        if (this.fields.length > 0) {
+          this.startField(at);
+          this.fields.push('');
+          this.endRecord(at);
+        }
+    }
+    this.state = FIELD_START;
+  }
+
+  private newline(c: number, abs: number): void {
+    if (c === LF && this.crAt === abs - 1) {
+      this.lineStart = abs + 1; // second half of a CRLF: the line was counted at the CR
+      return;
+    }
+    this.line++;
+    this.lineStart = abs + 1;
+    if (c === CR) this.crAt = abs;
+  }
+
+  private startField(abs: number): void {
+    const col = abs - this.lineStart + 1;
+    if (this.expected >= 0 && this.fields.length === this.expected) {
+      throw this.error(
+        this.line,
+        col,
+        `too many fields: the header has ${this.expected} column${this.expected === 1 ? '' : 's'} and an extra field starts here`,
+      );
+    }
+    this.fieldLines.push(this.line);
+    this.fieldCols.push(col);
+  }
+
+  private endRecord(abs: number): void {
+    const f = this.fields;
+    const blank = f.length === 1 && !this.firstQuoted && isSpaces(f[0] as string);
+    if (!blank) {
+      if (this.expected >= 0 && f.length < this.expected) {
+        throw this.error(
+          this.line,
+          abs - this.lineStart + 1,
+          `too few fields: the header has ${this.expected} columns, this record has ${f.length}`,
+        );
+      }
+      this.onRecord(f, this.recLine, this.fieldLines, this.fieldCols);
+      this.fields = [];
+    } else {
+      f.length = 0;
+    }
+    this.fieldLines.length = 0;
+    this.fieldCols.length = 0;
+    this.firstQuoted = false;
+  }
+
+  private error(line: number, column: number, detail: string): DataFileError {
+    return new DataFileError(this.file, line, column, detail);
+  }
+}
+
+function isSpaces(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== SPACE && c !== TAB) return false;
+  }
+  return true;
+}
+
+/** Field texts that mean "missing" (case-sensitive), besides the empty field. */
+export const MISSING_TOKENS: readonly string[] = ['NA', 'N/A', 'NaN', 'null', '?'];
+const MISSING = new Set(MISSING_TOKENS);
+
+/**
+ * True when a CSV/TSV field is missing: empty, only whitespace (space, tab, CR, LF), or, ignoring
+ * surrounding whitespace, one of MISSING_TOKENS. Quoted and unquoted fields are treated alike.
+ */
+export function isMissingField(v: string): boolean {
+  let a = 0;
+  let b = v.length;
+  while (a < b && isWhite(v.charCodeAt(a))) a++;
+  while (b > a && isWhite(v.charCodeAt(b - 1))) b--;
+  const len = b - a;
+  if (len === 0) return true;
+  if (len > 4) return false; // longer than any token
+  return MISSING.has(a === 0 && b === v.length ? v : v.slice(a, b));
+}
+
+function isWhite(c: number): boolean {
+  return c === SPACE || c === TAB || c === LF || c === CR;
+}
+
+export interface DelimitedReadOptions {
+  checkpoint?: Checkpoint;
+  /** Bytes per read from the file (tests use tiny values to exercise chunk boundaries). */
+  highWaterMark?: number;
+  /** Format recorded in the table (default from the delimiter). */
+  format?: DataFormat;
+}
+
+/** Column names from the header record: trimmed; an empty name becomes `column_<n>`; no duplicates. */
+function headerNames(file: string, fields: Cell[], lines: number[], cols: number[]): string[] {
+  const seen = new Map<string, number>();
+  const names: string[] = [];
+  for (let k = 0; k < fields.length; k++) {
+    let name = (fields[k] as string).trim();
+    if (name === '') name = `column_${k + 1}`;
+    const prev = seen.get(name);
+    if (prev !== undefined) {
+      throw new DataFileError(
+        file,
+        lines[k],
+        cols[k],
+        `duplicate column name "${name}" in the header (columns ${prev + 1} and ${k + 1}); column names must be unique`,
+      );
+    }
+    seen.set(name, k);
+    names.push(name);
+  }
+  return names;
+}
+
+/** Streams a CSV (delimiter ',') or TSV (delimiter '\t') file into a Table. */
+export async function readDelimited(
+  file: string,
+  delimiter: string,
+  opts: DelimitedReadOptions = {},
+): Promise<Table> {
+  const records: DataRecord[] = [];
+  let columns: string[] | null = null;
+  let headerLine = 1;
+  const tok = new DelimitedTokenizer(file, delimiter.charCodeAt(0), (fields, line, fl, fc) => {
+    if (columns === null) {
+      columns = headerNames(file, fields, fl, fc);
+      headerLine = line;
+      tok.expected = columns.length;
+      return;
+    }
+    for (let k = 0; k < fields.length; k++) {
+      if (isMissingField(fields[k] as string)) fields[k] = null;
+    }
+    records.push({ row: records.length, line, cells: fields });
+  });
+
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch (e) {
+    throw new UserError(`Cannot read ${file}: ${(e as Error).message}`);
+  }
+  const stream = createReadStream(file, opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {});
+  const decoder = new TextDecoder('utf-8'); // strips a leading BOM
+  try {
+    for await (const chunk of stream) {
+      tok.push(decoder.decode(chunk as Buffer, { stream: true }));
+      if (opts.checkpoint) await opts.checkpoint.tick(size > 0 ? stream.bytesRead / size : undefined);
+    }
+  } catch (e) {
+    stream.destroy();
+    if (e instanceof UserError || (e as Error).name === 'CancelledError') throw e;
+    throw new UserError(`Cannot read ${file}: ${(e as Error).message}`);
+  }
+  tok.push(decoder.decode());
+  tok.end();
+
+  if (columns === null) throw new DataFileError(file, 1, 1, 'the file is empty: expected a header line and data rows');
+  if (records.length === 0) {
+    throw new DataFileError(file, headerLine, 1, 'no data rows: the file has a header line but no records after it');
+  }
+  return {
+    file,
+    format: opts.format ?? (delimiter === '\t' ? 'tsv' : 'csv'),
+    columns,
+    records,
+    headerLine,
+  };
+}
+
+/**
+ * Where a cell of a CSV/TSV table starts in its file: re-reads the file (only used to point error
+ * messages at a cell). Returns null when the file no longer holds that record.
+ */
+export function locateDelimitedCell(
+  file: string,
+  delimiter: string,
+  recordLine: number,
+  column: number,
+): { line: number; column: number } | null {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8').decode(readFileSync(file));
+  } catch {
+    return null;
+  }
+  let found: { line: number; column: number } | null = null;
+  const stop = {};
+  const tok = new DelimitedTokenizer(file, delimiter.charCodeAt(0), (_f, line, fl, fc) => {
+    if (line === recordLine) {
+      if (column < fl.length) found = { line: fl[column], column: fc[column] };
+      throw stop;
+    }
+    if (line > recordLine) throw stop;
+  });
+  try {
+    tok.push(text);
+    tok.end();
+  } catch (e) {
+    if (e !== stop) return null;
+  }
+  return found;
+}

@@ -1,0 +1,327 @@
+/**
+ * Labels and features, fitted on training records and applied to any table with the same columns.
+ *
+ * Labels: records with a missing label are skipped (and reported); classes are the sorted distinct
+ * training labels (compareCodePoints: Python's sorted() order).
+ *
+ * Features, in schema column order, then a bias 1 last:
+ * - numeric: z = (x - mean) / std with the training mean and population std (ddof = 0) over the
+ *   non-missing training values; columns whose non-missing training values are all equal (or absent)
+ *   are dropped; a missing value is imputed with the training mean, i.e. z = 0. The sums use numpy's
+ *   pairwise summation, so for an all-numeric file the features are bit-identical to
+ *   shared/reference/ref_influence.py's Standardizer.
+ * - categorical: one-hot over the sorted training levels, with "missing" as its own last level when
+ *   the training rows have missing values; a level not seen in training encodes as all zeros; a column
+ *   with a single training level is dropped as constant.
+ * - text: not featurised yet; listed in report.skippedText.
+ */
+import { DataFileError } from '../util/errors';
+import type { Schema } from './schema';
+import { compareCodePoints, parseNumber } from './schema';
+import { cellError, headerError, listColumns } from './table';
+import type { DataRecord, Table } from './types';
+
+export interface LabelEncoding {
+  /** Class index per kept record, aligned with `records`. */
+  y: Int32Array;
+  /** Sorted distinct training labels (plain string comparison), K of them. */
+  classes: string[];
+  /** Indices into table.records of the records that have a label, in file order. */
+  records: number[];
+  /** Records skipped because the label is missing. */
+  skipped: { row: number; line: number }[];
+}
+
+export interface FeatureReport {
+  droppedConstant: string[];
+  /** Missing values imputed, per column name (numeric: training mean; categorical: own level). */
+  missing: Record<string, number>;
+  /** Number of one-hot levels per categorical column. */
+  categoricalLevels: Record<string, number>;
+  /** Text columns left out because this build does not featurise text yet. */
+  skippedText: string[];
+}
+
+/** Name of the one-hot level of missing values: `<column>=<missing>`. */
+export const MISSING_LEVEL = '<missing>';
+
+function labelColumn(table: Table, schema: Schema): number {
+  const j = table.columns.indexOf(schema.label.name);
+  if (j < 0) {
+    throw headerError(
+      table,
+      `the label column "${schema.label.name}" is not a column of this file; columns: ${listColumns(table.columns)}`,
+    );
+  }
+  return j;
+}
+
+export function encodeLabels(table: Table, schema: Schema, classes?: string[]): LabelEncoding {
+  const j = labelColumn(table, schema);
+  const records: number[] = [];
+  const skipped: { row: number; line: number }[] = [];
+  const recs = table.records;
+  for (let r = 0; r < recs.length; r++) {
+    if (recs[r].cells[j] == null) skipped.push({ row: recs[r].row, line: recs[r].line });
+    else records.push(r);
+  }
+  const y = new Int32Array(records.length);
+
+  if (classes) {
+    const index = new Map<string, number>();
+    classes.forEach((c, k) => index.set(c, k));
+    for (let k = 0; k < records.length; k++) {
+      const rec = recs[records[k]];
+      const c = index.get(rec.cells[j] as string);
+      if (c === undefined) {
+        throw cellError(
+          table,
+          rec,
+          j,
+          `label ${JSON.stringify(rec.cells[j])} is not one of the training classes: ${listColumns(classes)}`,
+        );
+      }
+      y[k] = c;
+    }
+    return { y, classes: classes.slice(), records, skipped };
+  }
+
+  const distinct = new Set<string>();
+  for (const r of records) distinct.add(recs[r].cells[j] as string);
+  const sorted = [...distinct].sort(compareCodePoints);
+  if (sorted.length < 2) {
+    const first = recs[records.length > 0 ? records[0] : 0];
+    const detail =
+      sorted.length === 0
+        ? `every value of the label column "${schema.label.name}" is missing`
+        : `the label column "${schema.label.name}" has only one class (${JSON.stringify(sorted[0])}); a classifier needs at least two`;
+    throw first ? cellError(table, first, j, detail) : headerError(table, detail);
+  }
+  const index = new Map<string, number>();
+  sorted.forEach((c, k) => index.set(c, k));
+  for (let k = 0; k < records.length; k++) y[k] = index.get(recs[records[k]].cells[j] as string) as number;
+  return { y, classes: sorted, records, skipped };
+}
+
+interface NumericPlan {
+  kind: 'numeric';
+  name: string;
+  offset: number;
+  mean: number;
+  std: number;
+}
+
+interface CategoricalPlan {
+  kind: 'categorical';
+  name: string;
+  offset: number;
+  levels: string[];
+  /** Index of the missing level within `levels`, or -1 when the training rows had none. */
+  missingLevel: number;
+}
+
+type Plan = NumericPlan | CategoricalPlan;
+
+/** Everything a fitted encoder needs, as plain JSON (for caches and the worker protocol). */
+export interface FeatureEncoderState {
+  columns: Plan[];
+  featureNames: string[];
+  report: FeatureReport;
+}
+
+export class FeatureEncoder {
+  /** Feature names after dropping constant columns and expanding one-hot levels, then 'bias' last. */
+  readonly featureNames: string[] = [];
+  /** D, including the bias. */
+  get dim(): number {
+    return this.featureNames.length;
+  }
+  readonly report!: FeatureReport;
+  /** Missing values per column seen by the last transform() call (numeric and categorical). */
+  lastMissing: Record<string, number> = {};
+
+  private plan: Plan[] = [];
+
+  static fit(table: Table, schema: Schema, records: number[]): FeatureEncoder {
+    const report: FeatureReport = { droppedConstant: [], missing: {}, categoricalLevels: {}, skippedText: [] };
+    const plan: Plan[] = [];
+    const names: string[] = [];
+    const recs = table.records;
+    for (const col of schema.features) {
+      const j = table.columns.indexOf(col.name);
+      if (j < 0) throw headerError(table, `feature column "${col.name}" is not a column of this file`);
+      if (col.kind === 'text') {
+        report.skippedText.push(col.name);
+        continue;
+      }
+      let missing = 0;
+      if (col.kind === 'numeric') {
+        let n = 0;
+        let min = Infinity;
+        let max = -Infinity;
+        const xs = new Float64Array(records.length);
+        for (const r of records) {
+          const cell = recs[r].cells[j];
+          if (cell == null) {
+            missing++;
+            continue;
+          }
+          const x = parseNumber(cell);
+          if (Number.isNaN(x)) throw notANumber(table, recs[r], j, col.name);
+          xs[n++] = x;
+          if (x < min) min = x;
+          if (x > max) max = x;
+        }
+        if (n === 0 || !(max > min)) {
+          report.droppedConstant.push(col.name);
+          continue;
+        }
+        const mean = pairwiseSum(xs, 0, n) / n;
+        for (let k = 0; k < n; k++) {
+          const dx = xs[k] - mean;
+          xs[k] = dx * dx;
+        }
+        const ss = pairwiseSum(xs, 0, n);
+        const std = Math.sqrt(ss / n);
+        plan.push({ kind: 'numeric', name: col.name, offset: names.length, mean, std });
+        names.push(col.name);
+      } else {
+        const seen = new Set<string>();
+        for (const r of records) {
+          const cell = recs[r].cells[j];
+          if (cell == null) missing++;
+          else seen.add(cell);
+        }
+        const levels = [...seen].sort(compareCodePoints);
+        const missingLevel = missing > 0 ? levels.length : -1;
+        if (missing > 0) levels.push(MISSING_LEVEL);
+        if (levels.length < 2) {
+          report.droppedConstant.push(col.name);
+          continue;
+        }
+        plan.push({ kind: 'categorical', name: col.name, offset: names.length, levels, missingLevel });
+        for (const level of levels) names.push(`${col.name}=${level}`);
+        report.categoricalLevels[col.name] = levels.length;
+      }
+      if (missing > 0) report.missing[col.name] = missing;
+    }
+    names.push('bias');
+    return FeatureEncoder.fromState({ columns: plan, featureNames: names, report });
+  }
+
+  static fromState(state: FeatureEncoderState): FeatureEncoder {
+    const enc = new FeatureEncoder();
+    enc.plan = state.columns;
+    enc.featureNames.push(...state.featureNames);
+    (enc as { report: FeatureReport }).report = state.report;
+    return enc;
+  }
+
+  state(): FeatureEncoderState {
+    return { columns: this.plan, featureNames: this.featureNames.slice(), report: this.report };
+  }
+
+  /** Training statistics of the numeric features that were kept. */
+  get numericColumns(): { name: string; mean: number; std: number }[] {
+    return this.plan.flatMap((p) => (p.kind === 'numeric' ? [{ name: p.name, mean: p.mean, std: p.std }] : []));
+  }
+
+  /** rows x D, row-major, bias last; test tables are matched by column name. */
+  transform(table: Table, records: number[]): Float64Array {
+    const D = this.dim;
+    const plan = this.plan;
+    const at = plan.map((p) => {
+      const j = table.columns.indexOf(p.name);
+      if (j < 0) {
+        throw new DataFileError(
+          table.file,
+          table.headerLine ?? 1,
+          1,
+          `feature column "${p.name}" of the training data is missing from this file; columns: ${listColumns(table.columns)}`,
+        );
+      }
+      return j;
+    });
+    const levelIndex = plan.map((p) => (p.kind === 'categorical' ? new Map(p.levels.map((l, k) => [l, k])) : null));
+    const missing = new Float64Array(plan.length);
+    const out = new Float64Array(records.length * D);
+    const recs = table.records;
+    for (let k = 0; k < records.length; k++) {
+      const rec = recs[records[k]];
+      const cells = rec.cells;
+      const base = k * D;
+      for (let c = 0; c < plan.length; c++) {
+        const p = plan[c];
+        const cell = cells[at[c]];
+        if (p.kind === 'numeric') {
+          if (cell == null) {
+            missing[c]++;
+            continue; // imputed with the training mean: z = 0
+          }
+          const x = parseNumber(cell);
+          if (Number.isNaN(x)) throw notANumber(table, rec, at[c], p.name);
+          out[base + p.offset] = (x - p.mean) / p.std;
+        } else if (cell == null) {
+          missing[c]++;
+          if (p.missingLevel >= 0) out[base + p.offset + p.missingLevel] = 1;
+        } else {
+          const level = (levelIndex[c] as Map<string, number>).get(cell);
+          if (level !== undefined) out[base + p.offset + level] = 1;
+        }
+      }
+      out[base + D - 1] = 1;
+    }
+    const lastMissing: Record<string, number> = {};
+    plan.forEach((p, c) => {
+      if (missing[c] > 0) lastMissing[p.name] = missing[c];
+    });
+    this.lastMissing = lastMissing;
+    return out;
+  }
+}
+
+function notANumber(table: Table, rec: DataRecord, j: number, name: string): DataFileError {
+  return cellError(table, rec, j, `column "${name}" is numeric but ${JSON.stringify(rec.cells[j])} is not a number`);
+}
+
+/**
+ * Sum of a[lo .. lo+n) in numpy's pairwise order (8 interleaved partial sums per block of at most 128,
+ * halves split at a multiple of 8), so that means and variances are bit-identical to numpy's
+ * mean(axis=0) / std(axis=0) on a column.
+ */
+export function pairwiseSum(a: Float64Array, lo: number, n: number): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res += a[lo + i];
+    return res;
+  }
+  if (n <= 128) {
+    let r0 = a[lo];
+    let r1 = a[lo + 1];
+    let r2 = a[lo + 2];
+    let r3 = a[lo + 3];
+    let r4 = a[lo + 4];
+    let r5 = a[lo + 5];
+    let r6 = a[lo + 6];
+    let r7 = a[lo + 7];
+    const m = n - (n % 8);
+    let i = 8;
+    for (; i < m; i += 8) {
+      const p = lo + i;
+      r0 += a[p];
+      r1 += a[p + 1];
+      r2 += a[p + 2];
+      r3 += a[p + 3];
+      r4 += a[p + 4];
+      r5 += a[p + 5];
+      r6 += a[p + 6];
+      r7 += a[p + 7];
+    }
+    let res = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
+    for (; i < n; i++) res += a[lo + i];
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return pairwiseSum(a, lo, n2) + pairwiseSum(a, lo + n2, n - n2);
+}

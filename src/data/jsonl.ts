@@ -1,0 +1,352 @@
+/**
+ * JSON Lines reader: one JSON object per non-blank line, streamed.
+ *
+ * Columns are the union of the objects' keys in order of first appearance. Cells: strings as they
+ * are, numbers and booleans as String(v), null or an absent key -> null (missing), arrays and
+ * objects -> JSON.stringify(v). Lines end at LF, CRLF or a lone CR (as VS Code counts lines); a line
+ * holding only whitespace is blank and is not a record.
+ *
+ * JSON.parse does the work on the happy path. When it fails, a small scanner (scanJson) finds the
+ * exact column of the first syntax error, because V8's messages do not always carry a position.
+ */
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import type { Checkpoint } from '../util/cancel';
+import { DataFileError, UserError } from '../util/errors';
+import type { Cell, DataRecord, Table } from './types';
+
+const LF = 10;
+const CR = 13;
+
+export interface JsonlReadOptions {
+  checkpoint?: Checkpoint;
+  /** Bytes per read from the file (tests use tiny values to exercise chunk boundaries). */
+  highWaterMark?: number;
+}
+
+/** Splits decoded text into lines across chunk boundaries; calls onLine(text, 1-based line). */
+class LineSplitter {
+  private pieces: string[] = [];
+  private line = 1;
+  private lastWasCR = false;
+
+  constructor(private readonly onLine: (text: string, line: number) => void) {}
+
+  push(s: string): void {
+    const n = s.length;
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c !== LF && c !== CR) continue;
+      if (c === LF && i === start && this.lastWasCR && this.pieces.length === 0) {
+        // LF of a CRLF whose CR ended the previous line
+        this.lastWasCR = false;
+        start = i + 1;
+        continue;
+      }
+      this.emit(s.slice(start, i));
+      this.lastWasCR = c === CR;
+      start = i + 1;
+    }
+    if (start < n) {
+      this.pieces.push(s.slice(start));
+      this.lastWasCR = false;
+    }
+  }
+
+  end(): void {
+    if (this.pieces.length > 0) this.emit('');
+  }
+
+  private emit(tail: string): void {
+    let text = tail;
+    if (this.pieces.length > 0) {
+      this.pieces.push(tail);
+      text = this.pieces.join('');
+      this.pieces = [];
+    }
+    this.onLine(text, this.line++);
+  }
+}
+
+/** True for an array index key, which JS objects enumerate before other keys. */
+const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return `a ${typeof v}`;
+}
+
+function firstNonSpace(s: string): number {
+  let i = 0;
+  while (i < s.length && /\s/.test(s[i])) i++;
+  return i;
+}
+
+export function cellFromJson(v: unknown): Cell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+export async function readJsonl(file: string, opts: JsonlReadOptions = {}): Promise<Table> {
+  const columns: string[] = [];
+  const index = new Map<string, number>();
+  const records: DataRecord[] = [];
+
+  const onLine = (text: string, line: number): void => {
+    const at = firstNonSpace(text);
+    if (at === text.length) return; // blank
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      const scan = scanJson(text);
+      if (scan.error) throw new DataFileError(file, line, scan.error.index + 1, `invalid JSON: ${scan.error.message}`);
+      throw new DataFileError(file, line, at + 1, `invalid JSON: ${(e as Error).message}`);
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new DataFileError(
+        file,
+        line,
+        at + 1,
+        `expected a JSON object ({"column": value, ...}) on each line, found ${describe(value)}`,
+      );
+    }
+    const obj = value as Record<string, unknown>;
+    let keys = Object.keys(obj);
+    if (keys.some((k) => INDEX_KEY.test(k))) {
+      // Index-like keys are enumerated first; take the textual order so columns follow first appearance.
+      const seen = new Set<string>();
+      keys = [];
+      for (const k of scanJson(text).keys) {
+        if (!seen.has(k.key)) {
+          seen.add(k.key);
+          keys.push(k.key);
+        }
+      }
+    }
+    for (const k of keys) {
+      if (!index.has(k)) {
+        index.set(k, columns.length);
+        columns.push(k);
+      }
+    }
+    const cells: Cell[] = new Array<Cell>(columns.length).fill(null);
+    for (const k of keys) cells[index.get(k) as number] = cellFromJson(obj[k]);
+    records.push({ row: records.length, line, cells });
+  };
+
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch (e) {
+    throw new UserError(`Cannot read ${file}: ${(e as Error).message}`);
+  }
+  const splitter = new LineSplitter(onLine);
+  const stream = createReadStream(file, opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {});
+  const decoder = new TextDecoder('utf-8'); // strips a leading BOM
+  try {
+    for await (const chunk of stream) {
+      splitter.push(decoder.decode(chunk as Buffer, { stream: true }));
+      if (opts.checkpoint) await opts.checkpoint.tick(size > 0 ? stream.bytesRead / size : undefined);
+    }
+  } catch (e) {
+    stream.destroy();
+    if (e instanceof UserError || (e as Error).name === 'CancelledError') throw e;
+    throw new UserError(`Cannot read ${file}: ${(e as Error).message}`);
+  }
+  splitter.push(decoder.decode());
+  splitter.end();
+
+  if (records.length === 0) {
+    throw new DataFileError(file, 1, 1, size === 0 ? 'the file is empty' : 'no records: the file has only blank lines');
+  }
+  const width = columns.length;
+  for (const r of records) {
+    while (r.cells.length < width) r.cells.push(null);
+  }
+  return { file, format: 'jsonl', columns, records };
+}
+
+/** Where the value of top-level key `key` starts on line `line` of a JSONL file (re-reads it). */
+export function locateJsonlCell(file: string, line: number, key: string): { line: number; column: number } | null {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8').decode(readFileSync(file));
+  } catch {
+    return null;
+  }
+  let found: { line: number; column: number } | null = null;
+  const stop = {};
+  const splitter = new LineSplitter((t, l) => {
+    if (l < line) return;
+    if (l === line) {
+      const scan = scanJson(t);
+      const k = scan.keys.filter((x) => x.key === key).pop(); // JSON.parse keeps the last duplicate
+      if (k) found = { line, column: k.valueIndex + 1 };
+    }
+    throw stop;
+  });
+  try {
+    splitter.push(text);
+    splitter.end();
+  } catch (e) {
+    if (e !== stop) return null;
+  }
+  return found;
+}
+
+export interface JsonScan {
+  /** First syntax error: 0-based index into the text and a message. */
+  error?: { index: number; message: string };
+  /** Keys of the top-level object in textual order, with the 0-based index where each value starts. */
+  keys: { key: string; valueIndex: number }[];
+}
+
+class JsonSyntax {
+  constructor(
+    readonly index: number,
+    readonly message: string,
+  ) {}
+}
+
+/** Validates one JSON text and records the top-level object's keys; used for error positions. */
+export function scanJson(s: string): JsonScan {
+  const keys: JsonScan['keys'] = [];
+  let i = 0;
+  const fail = (message: string, at = i): never => {
+    throw new JsonSyntax(at, message);
+  };
+  const ws = (): void => {
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 10 || c === 13) i++;
+      else break;
+    }
+  };
+  const found = (): string => (i < s.length ? `'${s[i]}'` : 'the end of the line');
+  const string = (): string => {
+    const start = i;
+    i++; // opening quote
+    while (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c === 34) {
+        i++;
+        return JSON.parse(s.slice(start, i)) as string;
+      }
+      if (c === 92) {
+        const e = s[i + 1];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(i + 2, i + 6))) fail('invalid \\u escape: expected 4 hex digits');
+          i += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
+          i += 2;
+        } else {
+          fail(`invalid escape sequence in a string`);
+        }
+        continue;
+      }
+      if (c < 32) fail('unescaped control character (such as a tab or line break) in a string');
+      i++;
+    }
+    return fail('unterminated string', start);
+  };
+  const digits = (): void => {
+    if (!(s[i] >= '0' && s[i] <= '9')) fail(`expected a digit, found ${found()}`);
+    while (s[i] >= '0' && s[i] <= '9') i++;
+  };
+  const number = (): void => {
+    if (s[i] === '-') i++;
+    if (s[i] === '0') i++;
+    else digits();
+    if (s[i] === '.') {
+      i++;
+      digits();
+    }
+    if (s[i] === 'e' || s[i] === 'E') {
+      i++;
+      if (s[i] === '+' || s[i] === '-') i++;
+      digits();
+    }
+  };
+  const value = (depth: number): void => {
+    ws();
+    const c = s[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (s[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (s[i] !== '"') fail(`expected a property name in double quotes, found ${found()}`);
+        const key = string();
+        ws();
+        if (s[i] !== ':') fail(`expected ':' after a property name, found ${found()}`);
+        i++;
+        ws();
+        if (depth === 0) keys.push({ key, valueIndex: i });
+        value(depth + 1);
+        ws();
+        if (s[i] === ',') {
+          i++;
+          continue;
+        }
+        if (s[i] === '}') {
+          i++;
+          return;
+        }
+        fail(`expected ',' or '}' after a property value, found ${found()}`);
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (s[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value(depth + 1);
+        ws();
+        if (s[i] === ',') {
+          i++;
+          continue;
+        }
+        if (s[i] === ']') {
+          i++;
+          return;
+        }
+        fail(`expected ',' or ']' in an array, found ${found()}`);
+      }
+    }
+    if (c === '"') {
+      string();
+      return;
+    }
+    if (c === '-' || (c >= '0' && c <= '9')) {
+      number();
+      return;
+    }
+    for (const word of ['true', 'false', 'null']) {
+      if (s.startsWith(word, i)) {
+        i += word.length;
+        return;
+      }
+    }
+    fail(`expected a value, found ${found()}`);
+  };
+  try {
+    value(0);
+    ws();
+    if (i < s.length) fail(`unexpected text after the JSON value: ${found()}`);
+    return { keys };
+  } catch (e) {
+    if (e instanceof JsonSyntax) return { error: { index: e.index, message: e.message }, keys };
+    throw e;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * readTable: reads a CSV, TSV or JSON Lines file into a Table (see README.md for the accepted formats).
+ * locateCell / cellError: point a message at one cell of a table's file.
+ */
+import { extname } from 'node:path';
+import type { Checkpoint } from '../util/cancel';
+import { DataFileError } from '../util/errors';
+import { locateDelimitedCell, readDelimited } from './csv';
+import { locateJsonlCell, readJsonl } from './jsonl';
+import type { DataFormat, DataRecord, Table } from './types';
+
+export interface ReadOptions {
+  /** Default: from the extension (.csv, .tsv/.tab, .jsonl/.ndjson). */
+  format?: DataFormat;
+  checkpoint?: Checkpoint;
+  /** Bytes per read from the file (default 64 KiB; tests use tiny values to exercise chunk boundaries). */
+  highWaterMark?: number;
+}
+
+const EXTENSIONS: Record<string, DataFormat> = {
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.tab': 'tsv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+};
+
+/** The format implied by a file name, or undefined. */
+export function formatOf(file: string): DataFormat | undefined {
+  return EXTENSIONS[extname(file).toLowerCase()];
+}
+
+export async function readTable(file: string, opts: ReadOptions = {}): Promise<Table> {
+  const format = opts.format ?? formatOf(file);
+  if (format === undefined) {
+    throw new DataFileError(
+      file,
+      1,
+      1,
+      `unknown data format "${extname(file)}": use .csv, .tsv/.tab or .jsonl/.ndjson, or name the format`,
+    );
+  }
+  const o = { checkpoint: opts.checkpoint, highWaterMark: opts.highWaterMark };
+  if (format === 'jsonl') return readJsonl(file, o);
+  return readDelimited(file, format === 'tsv' ? '\t' : ',', { ...o, format });
+}
+
+/**
+ * The 1-based line and column where a cell of `record` starts in the table's file (a quoted CSV field
+ * at its opening quote; a JSONL value at its first character). Re-reads the file, so use it for error
+ * messages only. Falls back to the record's line, column 1, when the file does not hold the record
+ * (changed since, or a table built in memory).
+ */
+export function locateCell(table: Table, record: DataRecord, column: number): { line: number; column: number } {
+  const at =
+    table.format === 'jsonl'
+      ? locateJsonlCell(table.file, record.line, table.columns[column])
+      : locateDelimitedCell(table.file, table.format === 'tsv' ? '\t' : ',', record.line, column);
+  return at ?? { line: record.line, column: 1 };
+}
+
+/** A DataFileError pointing at one cell. */
+export function cellError(table: Table, record: DataRecord, column: number, detail: string): DataFileError {
+  const at = locateCell(table, record, column);
+  return new DataFileError(table.file, at.line, at.column, detail);
+}
+
+/** A DataFileError about the header (or, for JSONL, the file as a whole): line of the header, column 1. */
+export function headerError(table: Table, detail: string): DataFileError {
+  return new DataFileError(table.file, table.headerLine ?? 1, 1, detail);
+}
+
+/** Column names for messages: "a", "b", "c" (at most 30, then a count). */
+export function listColumns(columns: readonly string[]): string {
+  const shown = columns.slice(0, 30).map((c) => JSON.stringify(c));
+  if (columns.length > 30) shown.push(`... (${columns.length} columns)`);
+  return shown.join(', ');
+}
