@@ -1,0 +1,226 @@
+/**
+ * Leave-one-out for multinomial logistic regression: the exact answer by retraining, and two
+ * predictions of it from the fitted model (first-order influence, and one exact Newton step).
+ *
+ * Removing training row i keeps the weight 1/N of every other row (as in Koh & Liang and in
+ * shared/reference/ref_influence.py's approx_loo_loss):  J_-i(W) = J(W) - CE_i(W) / N.
+ *
+ * First order:  W_-i - W ~= H^-1 g_i / N, so dCE_t ~= g_t^T H^-1 g_i / N = -I(i, t) / N.
+ * Newton step:  one exact Newton step for J_-i from W, with H_-i = H - (A_i kron x_i x_i^T) / N and
+ *   A_i = diag(p_i) - p_i p_i^T. Woodbury on K x K blocks (U_i = I kron x_i, M_i = U_i^T H^-1 U_i):
+ *   H_-i^-1 U_i = H^-1 U_i (I - A_i M_i / N)^-1, so W_-i - W ~= H^-1 U_i q_i / N with
+ *   q_i = (I - A_i M_i / N)^-1 r_i. A test point's logits then move by dz_t = C_i q_i / N with
+ *   C_i = U_t^T H^-1 U_i (K x K), and its new CE is evaluated exactly at z_t + dz_t: this keeps the
+ *   curvature of row i's own removal and the nonlinearity of the test loss, which first order drops.
+ */
+import type { Checkpoint } from '../util/cancel';
+import { fitLogistic, logits, logSumExp, type FitReport, type LogisticData } from '../model/logistic';
+import type { ExactInfluence } from './exact';
+
+export interface RetrainOptions {
+  l2: number;
+  /** Convergence tolerance of each refit (default: tight, 1e-12 * max(1, sum_i c_i ||x_i||)). */
+  tol?: number;
+  checkpoint?: Checkpoint;
+  /**
+   * Starting point of each refit: 'fitted' (W itself, the default) or 'newton' (W plus the
+   * Newton-step estimate, needs `influence`): the refit then only removes a second-order error.
+   */
+  start?: 'fitted' | 'newton';
+  influence?: ExactInfluence;
+}
+
+export interface RetrainResult {
+  row: number;
+  W: Float64Array;
+  report: FitReport;
+}
+
+/**
+ * Exact leave-one-out: refits W without each of `rows` (its weight set to 0, the others kept at
+ * 1/N), warm-started, to a tight tolerance. Throws when a refit does not converge.
+ */
+export async function retrainLeaveOneOut(
+  data: LogisticData,
+  W: Float64Array,
+  rows: readonly number[],
+  opts: RetrainOptions,
+): Promise<RetrainResult[]> {
+  const { N, D } = data;
+  const weights = new Float64Array(N).fill(1 / N);
+  let scale = 0;
+  for (let i = 0; i < N; i++) {
+    let s = 0;
+    for (let a = 0; a < D; a++) s += data.X[i * D + a] ** 2;
+    scale += Math.sqrt(s) / N;
+  }
+  const tol = opts.tol ?? 1e-12 * Math.max(1, scale);
+  if (opts.start === 'newton' && !opts.influence) throw new Error("retrainLeaveOneOut: start 'newton' needs `influence`");
+  const out: RetrainResult[] = [];
+  for (const row of rows) {
+    if (!(Number.isInteger(row) && row >= 0 && row < N)) throw new RangeError(`retrainLeaveOneOut: row ${row} out of range`);
+    weights[row] = 0;
+    let init = W;
+    if (opts.start === 'newton' && opts.influence) {
+      init = Float64Array.from(W);
+      const shift = newtonParameterShift(opts.influence, row);
+      for (let p = 0; p < init.length; p++) init[p] += shift[p];
+    }
+    const report = await fitLogistic(data, {
+      l2: opts.l2,
+      tol,
+      weights,
+      init,
+      checkpoint: opts.checkpoint,
+      requireConvergence: true,
+    });
+    weights[row] = 1 / N;
+    out.push({ row, W: report.W, report });
+    await opts.checkpoint?.tick(out.length / rows.length);
+  }
+  return out;
+}
+
+/** CE of test point x (D features) at `target` under parameters W. */
+export function testLoss(W: Float64Array, x: Float64Array, target: number, D: number, K: number): number {
+  const z = logits(W, x, 1, D, K);
+  return logSumExp(z, 0, K) - z[target];
+}
+
+/**
+ * First-order prediction of CE_t(W_-i) - CE_t(W) for every training row i: -I(i, t) / N.
+ */
+export function firstOrderLooChange(inf: ExactInfluence, x: Float64Array, target: number): Float64Array {
+  const t = inf.testGradient(x, target);
+  const out = inf.dotGradients(inf.solve(t.gradient)); // g_t^T H^-1 g_i
+  const N = inf.N;
+  for (let i = 0; i < out.length; i++) out[i] /= N;
+  return out;
+}
+
+/**
+ * q_i = (I - A_i M_i / N)^-1 r_i for every row (N x K): the Woodbury-corrected residual whose
+ * image H^-1 U_i q_i / N is row i's Newton-step parameter shift.
+ */
+export function newtonResiduals(inf: ExactInfluence): Float64Array {
+  const cached = qCache.get(inf);
+  if (cached) return cached;
+  const { N, K } = inf;
+  const M = inf.rowBlocks();
+  const Pr = inf.probabilities;
+  const R = inf.residuals;
+  const Q = new Float64Array(N * K);
+  const A = new Float64Array(K * K);
+  const B = new Float64Array(K * K);
+  const b = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    // B = I - A_i M_i / N with A_i = diag(p) - p p^T: (A M)[k, l] = p_k (M[k, l] - sum_j p_j M[j, l]).
+    const m0 = i * K * K, p0 = i * K;
+    for (let l = 0; l < K; l++) {
+      let pm = 0;
+      for (let j = 0; j < K; j++) pm += Pr[p0 + j] * M[m0 + j * K + l];
+      for (let k = 0; k < K; k++) A[k * K + l] = Pr[p0 + k] * (M[m0 + k * K + l] - pm);
+    }
+    for (let k = 0; k < K; k++) for (let l = 0; l < K; l++) B[k * K + l] = (k === l ? 1 : 0) - A[k * K + l] / N;
+    for (let k = 0; k < K; k++) b[k] = R[p0 + k];
+    solveSmall(B, b, K);
+    Q.set(b, p0);
+  }
+  qCache.set(inf, Q);
+  return Q;
+}
+
+const qCache = new WeakMap<ExactInfluence, Float64Array>();
+
+/** Gaussian elimination with partial pivoting on a small K x K system, in place (B destroyed, b -> x). */
+function solveSmall(B: Float64Array, b: Float64Array, K: number): void {
+  for (let c = 0; c < K; c++) {
+    let piv = c;
+    for (let r = c + 1; r < K; r++) if (Math.abs(B[r * K + c]) > Math.abs(B[piv * K + c])) piv = r;
+    if (piv !== c) {
+      for (let j = 0; j < K; j++) {
+        const t = B[c * K + j];
+        B[c * K + j] = B[piv * K + j];
+        B[piv * K + j] = t;
+      }
+      const t = b[c];
+      b[c] = b[piv];
+      b[piv] = t;
+    }
+    const d = B[c * K + c];
+    for (let r = c + 1; r < K; r++) {
+      const f = B[r * K + c] / d;
+      if (f === 0) continue;
+      for (let j = c; j < K; j++) B[r * K + j] -= f * B[c * K + j];
+      b[r] -= f * b[c];
+    }
+  }
+  for (let c = K - 1; c >= 0; c--) {
+    let s = b[c];
+    for (let j = c + 1; j < K; j++) s -= B[c * K + j] * b[j];
+    b[c] = s / B[c * K + c];
+  }
+}
+
+/** Newton-step estimate of W_-i - W for one row: H^-1 (q_i kron x_i) / N (K x D). */
+export function newtonParameterShift(inf: ExactInfluence, row: number): Float64Array {
+  const { K, D, N } = inf;
+  const Q = newtonResiduals(inf);
+  const v = new Float64Array(K * D);
+  const X = inf.data.X;
+  for (let k = 0; k < K; k++) for (let a = 0; a < D; a++) v[k * D + a] = (Q[row * K + k] * X[row * D + a]) / N;
+  return inf.solve(v);
+}
+
+/**
+ * Newton-step prediction of CE_t(W_-i) - CE_t(W) for every training row i, for test point x
+ * (D features, bias last) at class `target`. Per test point: K solves for T = H^-1 U_t, then
+ * C_i = T^T U_i for every row (N K^2 D multiply-adds); q_i is shared by all test points.
+ */
+export function newtonLooChange(inf: ExactInfluence, x: Float64Array, target: number): Float64Array {
+  const { N, K, D, P } = inf;
+  const t = inf.testGradient(x, target);
+  const Q = newtonResiduals(inf);
+  // Rows k of Tt: H^-1 (e_k kron x_t), i.e. Tt[k, l*D + a] = (H^-1 U_t)[l*D + a, k].
+  const Tt = new Float64Array(K * P);
+  for (let k = 0; k < K; k++) Tt.set(x, k * P + k * D);
+  inf.factor.solveRows(Tt, K);
+  // Viewed as (K*K) x D, row k*K + l of Tt is the slice Tt[k, l*D ..]; its logits against X give
+  // C_i[k, l] = x_t^T (H^-1)_{k,l} x_i for every row at once.
+  const C = logits(Tt, inf.data.X, N, D, K * K);
+  const z = new Float64Array(K);
+  const out = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const c0 = i * K * K, q0 = i * K;
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (let l = 0; l < K; l++) s += C[c0 + k * K + l] * Q[q0 + l];
+      z[k] = t.logits[k] + s / N;
+    }
+    out[i] = logSumExp(z, 0, K) - z[target] - t.testLoss;
+  }
+  return out;
+}
+
+/**
+ * Approximate leave-one-out training loss of every row (ALO): CE_i at the logits moved by
+ * dz_i = M_i q_i / N, as approx_loo_loss in the reference. First order this is CE_i + s_i / N.
+ */
+export function approxLooLoss(inf: ExactInfluence): Float64Array {
+  const { N, K } = inf;
+  const M = inf.rowBlocks();
+  const Q = newtonResiduals(inf);
+  const { X, D, y } = inf.data;
+  const Z = logits(inf.W, X, N, D, K);
+  const out = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const m0 = i * K * K, z0 = i * K;
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (let l = 0; l < K; l++) s += M[m0 + k * K + l] * Q[z0 + l];
+      Z[z0 + k] += s / N;
+    }
+    out[i] = logSumExp(Z, z0, K) - Z[z0 + y[i]];
+  }
+  return out;
+}

@@ -1,0 +1,221 @@
+import { NotPositiveDefiniteError } from '../util/errors';
+import { dot, rowGram } from './dense';
+
+export interface CholeskyOptions {
+  /** Added to every diagonal entry before factoring (only when the user asked for damping). */
+  damping?: number;
+  /** Names the matrix in the error message, e.g. "Hessian". */
+  what?: string;
+}
+
+/**
+ * Cholesky factorisation A = L L^T of a symmetric positive definite n x n matrix, in place: on return
+ * the lower triangle of A holds L and the strict upper triangle is zero. Only the lower triangle of A
+ * is read. Row-oriented (Cholesky-Banachiewicz): every inner product runs over two contiguous row
+ * prefixes, two rows at a time.
+ * Throws NotPositiveDefiniteError on a pivot that is not > 0 (or not finite).
+ */
+export function choleskyInPlace(A: Float64Array, n: number, opts: CholeskyOptions = {}): void {
+  choleskyRows(A, n, 0, n, opts);
+}
+
+/**
+ * Rows [r0, r1) of the in-place Cholesky factorisation (rows before r0 must already hold L), so a
+ * long factorisation can be cut into chunks with a checkpoint between them.
+ */
+export function choleskyRows(A: Float64Array, n: number, r0: number, r1: number, opts: CholeskyOptions = {}): void {
+  if (A.length < n * n) throw new RangeError(`choleskyRows: need ${n * n} entries, got ${A.length}`);
+  const damping = opts.damping ?? 0;
+  let i = r0;
+  // Two rows per pass: each L[j, 0:j] loaded once serves rows i and i + 1.
+  for (; i + 1 < r1; i += 2) {
+    const ri = i * n, ri1 = ri + n;
+    for (let j = 0; j < i; j++) {
+      const rj = j * n;
+      let s0 = 0, s1 = 0, t0 = 0, t1 = 0;
+      let k = 0;
+      for (; k + 1 < j; k += 2) {
+        const l0 = A[rj + k], l1 = A[rj + k + 1];
+        s0 += A[ri + k] * l0;
+        s1 += A[ri + k + 1] * l1;
+        t0 += A[ri1 + k] * l0;
+        t1 += A[ri1 + k + 1] * l1;
+      }
+      if (k < j) {
+        const l0 = A[rj + k];
+        s0 += A[ri + k] * l0;
+        t0 += A[ri1 + k] * l0;
+      }
+      const ljj = A[rj + j];
+      A[ri + j] = (A[ri + j] - (s0 + s1)) / ljj;
+      A[ri1 + j] = (A[ri1 + j] - (t0 + t1)) / ljj;
+    }
+    A[ri + i] = pivot(A[ri + i] + damping, dot(A, ri, A, ri, i), i, opts);
+    A[ri1 + i] = (A[ri1 + i] - dot(A, ri1, A, ri, i)) / A[ri + i];
+    A[ri1 + i + 1] = pivot(A[ri1 + i + 1] + damping, dot(A, ri1, A, ri1, i + 1), i + 1, opts);
+  }
+  for (; i < r1; i++) {
+    const ri = i * n;
+    for (let j = 0; j < i; j++) A[ri + j] = (A[ri + j] - dot(A, ri, A, j * n, j)) / A[j * n + j];
+    A[ri + i] = pivot(A[ri + i] + damping, dot(A, ri, A, ri, i), i, opts);
+  }
+  for (let r = r0; r < r1; r++) A.fill(0, r * n + r + 1, r * n + n);
+}
+
+/** sqrt(a - s) for the diagonal entry a (damping included) and the sum s of squares beside it. */
+function pivot(a: number, s: number, i: number, opts: CholeskyOptions): number {
+  const d = a - s;
+  // Cancellation to within rounding of the entry counts as a zero pivot too.
+  if (d > 1e-14 * Math.abs(a) && Number.isFinite(d)) return Math.sqrt(d);
+  const what = opts.what ?? 'matrix';
+  const suggestion = Math.max(1e-8 * Math.abs(a), Math.abs(d) * 10, 1e-12).toPrecision(2);
+  throw new NotPositiveDefiniteError(
+    `The ${what} is not positive definite: Cholesky pivot ${i} is ${d.toPrecision(4)}` +
+      (opts.damping ? ` even with damping ${opts.damping}` : '') +
+      `. Add damping to its diagonal (e.g. ${suggestion} or more) or raise the L2 regularisation.`,
+  );
+}
+
+/** A Cholesky factor L (lower, row-major n x n) with the solves it supports. */
+export class Cholesky {
+  private constructor(
+    readonly L: Float64Array,
+    readonly n: number,
+  ) {}
+
+  /** Factors a copy of A (lower triangle read). */
+  static factor(A: Float64Array, n: number, opts: CholeskyOptions = {}): Cholesky {
+    const L = Float64Array.from(A.subarray(0, n * n));
+    choleskyInPlace(L, n, opts);
+    return new Cholesky(L, n);
+  }
+
+  /** Factors A itself, overwriting it with L. */
+  static factorInPlace(A: Float64Array, n: number, opts: CholeskyOptions = {}): Cholesky {
+    choleskyInPlace(A, n, opts);
+    return new Cholesky(A, n);
+  }
+
+  /** Wraps an existing lower factor (e.g. one computed in chunks with choleskyRows). */
+  static fromFactor(L: Float64Array, n: number): Cholesky {
+    return new Cholesky(L, n);
+  }
+
+  /** x = A^-1 b (new array). */
+  solve(b: Float64Array): Float64Array {
+    const x = Float64Array.from(b.subarray(0, this.n));
+    this.solveRows(x, 1);
+    return x;
+  }
+
+  /** Every row r of the m x n matrix B (one right-hand side per row) becomes L^-1 b_r. */
+  forwardRows(B: Float64Array, m: number): void {
+    forwardSolveRows(this.L, this.n, B, m);
+  }
+
+  /** Every row r of the m x n matrix B becomes L^-T b_r. */
+  backRows(B: Float64Array, m: number): void {
+    backSolveRows(this.L, this.n, B, m);
+  }
+
+  /** Every row r of the m x n matrix B becomes A^-1 b_r. */
+  solveRows(B: Float64Array, m: number): void {
+    forwardSolveRows(this.L, this.n, B, m);
+    backSolveRows(this.L, this.n, B, m);
+  }
+
+  /** A^-1 = L^-T L^-1 (symmetric, full n x n). */
+  inverse(): Float64Array {
+    return rowGram(invertLowerTransposed(this.L, this.n), this.n, this.n, true);
+  }
+
+  logDet(): number {
+    let s = 0;
+    for (let i = 0; i < this.n; i++) s += Math.log(this.L[i * this.n + i]);
+    return 2 * s;
+  }
+}
+
+/**
+ * Forward substitution L y = b for m right-hand sides stored as the rows of B (m x n), in place.
+ * Four right-hand sides per pass, so each row of L is read once for four of them.
+ */
+export function forwardSolveRows(L: Float64Array, n: number, B: Float64Array, m: number): void {
+  let r = 0;
+  for (; r + 3 < m; r += 4) {
+    const b0 = r * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+    for (let i = 0; i < n; i++) {
+      const li = i * n;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let k = 0; k < i; k++) {
+        const l = L[li + k];
+        s0 += l * B[b0 + k];
+        s1 += l * B[b1 + k];
+        s2 += l * B[b2 + k];
+        s3 += l * B[b3 + k];
+      }
+      const d = L[li + i];
+      B[b0 + i] = (B[b0 + i] - s0) / d;
+      B[b1 + i] = (B[b1 + i] - s1) / d;
+      B[b2 + i] = (B[b2 + i] - s2) / d;
+      B[b3 + i] = (B[b3 + i] - s3) / d;
+    }
+  }
+  for (; r < m; r++) {
+    const b = r * n;
+    for (let i = 0; i < n; i++) B[b + i] = (B[b + i] - dot(L, i * n, B, b, i)) / L[i * n + i];
+  }
+}
+
+/**
+ * Back substitution L^T x = b for m right-hand sides stored as the rows of B (m x n), in place.
+ * Column-oriented on L^T, i.e. row-oriented on L: once x_i is known, row i of L updates the rest.
+ */
+export function backSolveRows(L: Float64Array, n: number, B: Float64Array, m: number): void {
+  let r = 0;
+  for (; r + 3 < m; r += 4) {
+    const b0 = r * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+    for (let i = n - 1; i >= 0; i--) {
+      const li = i * n;
+      const d = L[li + i];
+      const x0 = (B[b0 + i] /= d), x1 = (B[b1 + i] /= d), x2 = (B[b2 + i] /= d), x3 = (B[b3 + i] /= d);
+      for (let k = 0; k < i; k++) {
+        const l = L[li + k];
+        B[b0 + k] -= x0 * l;
+        B[b1 + k] -= x1 * l;
+        B[b2 + k] -= x2 * l;
+        B[b3 + k] -= x3 * l;
+      }
+    }
+  }
+  for (; r < m; r++) {
+    const b = r * n;
+    for (let i = n - 1; i >= 0; i--) {
+      const li = i * n;
+      const x = (B[b + i] /= L[li + i]);
+      for (let k = 0; k < i; k++) B[b + k] -= x * L[li + k];
+    }
+  }
+}
+
+/**
+ * (L^-1)^T for lower-triangular L: an upper-triangular n x n matrix whose row j is column j of L^-1
+ * (the solution of L y = e_j, zero before j), so that L^-T L^-1 is the Gram matrix of its rows.
+ */
+export function invertLowerTransposed(L: Float64Array, n: number): Float64Array {
+  const U = new Float64Array(n * n);
+  invertLowerTransposedRows(L, n, U, 0, n);
+  return U;
+}
+
+/** Rows [j0, j1) of invertLowerTransposed into U (so the work can be cut into chunks). */
+export function invertLowerTransposedRows(L: Float64Array, n: number, U: Float64Array, j0: number, j1: number): void {
+  for (let j = j0; j < j1; j++) {
+    const u = j * n;
+    U[u + j] = 1 / L[j * n + j];
+    for (let i = j + 1; i < n; i++) {
+      const li = i * n;
+      U[u + i] = -dot(L, li + j, U, u + j, i - j) / L[li + i];
+    }
+  }
+}
