@@ -34,11 +34,11 @@ const QUOTED = 2;
 const QUOTE_SEEN = 3; // a quote inside a quoted field: closes it, or starts a "" pair
 
 /**
- * Called once per record (the header included). `fields` is handed over (the callback may keep it);
- * `fieldLines`/`fieldCols` (where each field starts; a quoted field at its opening quote) are reused
- * after the callback returns, so copy them to keep them.
+ * Called once per record (the header included) with the field texts and where each field starts (a
+ * quoted field at its opening quote). The three arrays are reused after the callback returns: copy
+ * what you keep.
  */
-export type RecordHandler = (fields: Cell[], line: number, fieldLines: number[], fieldCols: number[]) => void;
+export type RecordHandler = (fields: string[], line: number, fieldLines: number[], fieldCols: number[]) => void;
 
 export class DelimitedTokenizer {
   /** Number of fields every record must have; negative until the caller sets it (after the header). */
@@ -54,7 +54,7 @@ export class DelimitedTokenizer {
   private crAt = -2;
   /** Text of the current field collected from earlier chunks / segments. */
   private acc = '';
-  private fields: Cell[] = [];
+  private readonly fields: string[] = [];
   private readonly fieldLines: number[] = [];
   private readonly fieldCols: number[] = [];
   private recLine = 0;
@@ -212,7 +212,7 @@ export class DelimitedTokenizer {
 
   private endRecord(abs: number): void {
     const f = this.fields;
-    const blank = f.length === 1 && !this.firstQuoted && isSpaces(f[0] as string);
+    const blank = f.length === 1 && !this.firstQuoted && isSpaces(f[0]);
     if (!blank) {
       if (this.expected >= 0 && f.length < this.expected) {
         throw this.error(
@@ -222,10 +222,8 @@ export class DelimitedTokenizer {
         );
       }
       this.onRecord(f, this.recLine, this.fieldLines, this.fieldCols);
-      this.fields = [];
-    } else {
-      f.length = 0;
     }
+    f.length = 0;
     this.fieldLines.length = 0;
     this.fieldCols.length = 0;
     this.firstQuoted = false;
@@ -260,6 +258,8 @@ export function isMissingField(v: string): boolean {
   const len = b - a;
   if (len === 0) return true;
   if (len > 4) return false; // longer than any token
+  const c = v.charCodeAt(a);
+  if (c !== 78 && c !== 110 && c !== 63) return false; // every token starts with N, n or ?
   return MISSING.has(a === 0 && b === v.length ? v : v.slice(a, b));
 }
 
@@ -276,11 +276,11 @@ export interface DelimitedReadOptions {
 }
 
 /** Column names from the header record: trimmed; an empty name becomes `column_<n>`; no duplicates. */
-function headerNames(file: string, fields: Cell[], lines: number[], cols: number[]): string[] {
+function headerNames(file: string, fields: string[], lines: number[], cols: number[]): string[] {
   const seen = new Map<string, number>();
   const names: string[] = [];
   for (let k = 0; k < fields.length; k++) {
-    let name = (fields[k] as string).trim();
+    let name = fields[k].trim();
     if (name === '') name = `column_${k + 1}`;
     const prev = seen.get(name);
     if (prev !== undefined) {
@@ -313,10 +313,13 @@ export async function readDelimited(
       tok.expected = columns.length;
       return;
     }
-    for (let k = 0; k < fields.length; k++) {
-      if (isMissingField(fields[k] as string)) fields[k] = null;
+    const n = fields.length;
+    const cells = new Array<Cell>(n);
+    for (let k = 0; k < n; k++) {
+      const v = fields[k];
+      cells[k] = isMissingField(v) ? null : v;
     }
-    records.push({ row: records.length, line, cells: fields });
+    records.push({ row: records.length, line, cells });
   });
 
   let size = 0;

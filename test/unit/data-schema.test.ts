@@ -35,6 +35,23 @@ test('parseNumber: decimal numbers with Number() semantics; empty, hex, Infinity
   }
 });
 
+test('parseNumber agrees with its regular-expression definition on every short string over a number alphabet', () => {
+  const re = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+  const spec = (s: string): number => {
+    const t = s.trim();
+    if (!re.test(t)) return NaN;
+    const x = Number(t);
+    return Number.isFinite(x) ? x : NaN;
+  };
+  const alphabet = ['0', '7', '+', '-', '.', 'e', 'E', ' ', 'x'];
+  let level = [''];
+  for (let len = 1; len <= 5; len++) {
+    level = level.flatMap((p) => alphabet.map((a) => p + a)); // all 9^len strings of this length
+    for (const s of level) assert.ok(Object.is(parseNumber(s), spec(s)), JSON.stringify(s));
+  }
+  assert.ok(Number.isNaN(parseNumber('1e400')));
+});
+
 test('compareCodePoints sorts like Python sorted() (code points), unlike UTF-16 order above U+FFFF', () => {
   const xs = ['b', '😀', 'a', '\uffff', 'B', 'é', 'ab', ''];
   assert.deepEqual(xs.slice().sort(compareCodePoints), ['', 'B', 'a', 'ab', 'b', 'é', '\uffff', '😀']);
