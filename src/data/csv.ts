@@ -343,7 +343,10 @@ export async function readDelimited(
   tok.push(decoder.decode());
   tok.end();
 
-  if (columns === null) throw new DataFileError(file, 1, 1, 'the file is empty: expected a header line and data rows');
+  if (columns === null) {
+    const what = size === 0 ? 'the file is empty' : 'the file has only blank lines';
+    throw new DataFileError(file, 1, 1, `${what}: expected a header line and data rows`);
+  }
   if (records.length === 0) {
     throw new DataFileError(file, headerLine, 1, 'no data rows: the file has a header line but no records after it');
   }

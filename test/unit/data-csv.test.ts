@@ -100,6 +100,8 @@ test('CSV: a trailing delimiter is an empty last field; an extra one points at t
   const f = join(tmp, 'trailing.csv');
   writeFileSync(f, 'a,b\n1,\n2,3,\n');
   await failsAt(f, 3, 5, /too many fields/);
+  writeFileSync(f, '\r\n  \n');
+  await failsAt(f, 1, 1, /only blank lines/);
   writeFileSync(f, 'a,b\r\n1,\r\n');
   assert.deepEqual(rows(await readTable(f)), [['1', null]]);
 });
