@@ -90,7 +90,7 @@ test('usage errors exit with 2, data errors with 1 and a file:line:column messag
   writeFileSync(oneClass, 'a,label\n1,x\n2,x\n');
   const o = cli('scan', oneClass, '--label', 'label');
   assert.equal(o.code, 1);
-  assert.match(o.stderr, /one\.csv:2:2: .*class/i);
+  assert.match(o.stderr, /one\.csv:2:3: .*class/i);
   const range = cli('explain', train, '--label', 'label', '--test', testFile, '--row', '5000');
   assert.equal(range.code, 1);
   assert.match(range.stderr, /out of range/);
