@@ -1,0 +1,148 @@
+/**
+ * The command palette, menu and view commands (package.json "contributes.commands"), each a thin
+ * wrapper that hands the work to the feature that owns it and reports failures the same way.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ExampleRow } from '../src/protocol/types';
+import { resolveScanParams } from './configFlow';
+import type { DecorationController } from './decorations';
+import { reportError, UserFacingError } from './errorReporter';
+import type { ExplainCommand } from './explainCommand';
+import { formatOfPath, recordEndLine } from './lineMap';
+import { openAtLine } from './navigation';
+import type { InfluencePanel } from './panelHost';
+import type { ResultsStore } from './resultsStore';
+import type { ReviewedStore } from './reviewedStore';
+import type { Scanner } from './scanner';
+import { VIEW_ID, type SuspiciousTree } from './suspiciousTree';
+import type { TreeNode } from './treeModel';
+import type { WorkerHost } from './workerHost';
+
+export interface CommandDeps {
+  log: vscode.LogOutputChannel;
+  store: ResultsStore;
+  reviewed: ReviewedStore;
+  worker: WorkerHost;
+  scanner: Scanner;
+  tree: SuspiciousTree;
+  decorations: DecorationController;
+  panel: InfluencePanel;
+  explain: ExplainCommand;
+}
+
+/** A row argument: a tree node, or { row, line } from a hover link or an internal call. */
+type RowArg = TreeNode | { row: number; line?: number } | undefined;
+
+function rowOf(arg: RowArg): { row: number; line?: number } | undefined {
+  if (!arg || typeof arg !== 'object') return undefined;
+  if ('kind' in arg) return arg.kind === 'row' ? { row: arg.example.row, line: arg.example.line } : undefined;
+  return Number.isInteger(arg.row) ? { row: arg.row, line: Number.isInteger(arg.line) ? arg.line : undefined } : undefined;
+}
+
+/** Rows a tree command applies to: the selection when the clicked node is part of it, else the node. */
+function rowsOf(arg: RowArg, selected?: readonly TreeNode[]): { row: number; line?: number }[] {
+  const one = rowOf(arg);
+  if (selected && selected.length > 1 && arg && 'kind' in arg && selected.includes(arg)) {
+    return selected.flatMap((n) => (n.kind === 'row' ? [rowOf(n)!] : n.rows.map((r) => rowOf(r)!)));
+  }
+  return one ? [one] : [];
+}
+
+export function registerCommands(d: CommandDeps): vscode.Disposable[] {
+  const cmd = (id: string, what: string, fn: (...args: never[]) => unknown) =>
+    vscode.commands.registerCommand(id, async (...args: never[]) => {
+      try {
+        await fn(...args);
+      } catch (err) {
+        reportError(d.log, what, err);
+      }
+    });
+
+  const exampleOf = (row: number): ExampleRow | undefined => d.store.current?.first.rows.find((e) => e.row === row);
+
+  const scan = async (uri?: vscode.Uri, ask = false) => {
+    const params = await resolveScanParams(d.worker, uri instanceof vscode.Uri ? uri : undefined, ask);
+    if (!params) return;
+    const t0 = Date.now();
+    const results = await d.scanner.scan(params);
+    if (!results) return;
+    await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
+    const m = results.summary.model;
+    vscode.window.setStatusBarMessage(
+      `Dataset Debugger: scanned ${results.summary.dataset.rows} rows of ${path.basename(params.file)} in ` +
+        `${((Date.now() - t0) / 1000).toFixed(1)} s (train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%)`,
+      10_000,
+    );
+  };
+
+  const setReviewed = async (arg: RowArg, selected: readonly TreeNode[] | undefined, reviewed: boolean) => {
+    const r = d.store.current;
+    const rows = rowsOf(arg, selected);
+    if (!r || rows.length === 0) return;
+    await d.reviewed.set(
+      r.params.file,
+      rows.map((x) => x.row),
+      reviewed,
+    );
+  };
+
+  return [
+    cmd('datasetDebugger.scan', 'scan', (uri?: vscode.Uri) => scan(uri)),
+    cmd('datasetDebugger.configure', 'configure', async () => {
+      const current = d.store.current?.params.file;
+      await scan(current ? vscode.Uri.file(current) : undefined, true);
+    }),
+    cmd('datasetDebugger.explainPrediction', 'explain prediction', () => d.explain.run()),
+    cmd('datasetDebugger.explainRow', 'explain row', async (arg: RowArg) => {
+      const r = rowOf(arg);
+      if (!r) throw new UserFacingError('Choose a row in the Suspicious Rows view to explain.');
+      await d.explain.run({ source: 'train', row: r.row });
+    }),
+    cmd('datasetDebugger.openPanel', 'open panel', () => d.panel.show()),
+    cmd('datasetDebugger.revealRow', 'go to row', async (arg: RowArg) => {
+      const r = rowOf(arg);
+      const results = d.store.current;
+      if (!r || !results) return;
+      // A marked row may have moved with edits since the scan.
+      const line = d.decorations.lineOf(r.row) ?? r.line ?? exampleOf(r.row)?.line;
+      if (line === undefined) throw new UserFacingError(`Row ${r.row} is not among the listed rows.`);
+      await openAtLine(results.params.file, line);
+    }),
+    cmd('datasetDebugger.markReviewed', 'mark as reviewed', (arg: RowArg, selected?: readonly TreeNode[]) => setReviewed(arg, selected, true)),
+    cmd('datasetDebugger.unmarkReviewed', 'mark as not reviewed', (arg: RowArg, selected?: readonly TreeNode[]) =>
+      setReviewed(arg, selected, false),
+    ),
+    cmd('datasetDebugger.copyRow', 'copy row', async (arg: RowArg, selected?: readonly TreeNode[]) => {
+      const results = d.store.current;
+      const rows = rowsOf(arg, selected);
+      if (!results || rows.length === 0) return;
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(results.params.file));
+      const format = formatOfPath(results.params.file) ?? 'csv';
+      const lineAt = (n: number) => (n >= 1 && n <= doc.lineCount ? doc.lineAt(n - 1).text : undefined);
+      const texts: string[] = [];
+      for (const r of rows) {
+        const start = d.decorations.lineOf(r.row) ?? r.line ?? exampleOf(r.row)?.line;
+        if (start === undefined || start > doc.lineCount) continue;
+        const end = recordEndLine(lineAt, start, format);
+        texts.push(doc.getText(new vscode.Range(start - 1, 0, end - 1, doc.lineAt(end - 1).text.length)));
+      }
+      await vscode.env.clipboard.writeText(texts.join('\n'));
+      vscode.window.setStatusBarMessage(`Dataset Debugger: copied ${texts.length === 1 ? `row ${rows[0].row}` : `${texts.length} rows`}`, 4000);
+    }),
+    cmd('datasetDebugger.groupByClass', 'group by class', () => d.tree.setMode('byClass')),
+    cmd('datasetDebugger.showRanked', 'show ranked list', () => d.tree.setMode('ranked')),
+    cmd('datasetDebugger.filterByClass', 'filter by class', async () => {
+      const r = d.store.current;
+      if (!r) throw new UserFacingError('Nothing scanned yet.');
+      const current = new Set(d.tree.classFilter);
+      const picks = await vscode.window.showQuickPick(
+        r.summary.dataset.classes.map((c) => ({ label: c, picked: current.has(c) })),
+        { canPickMany: true, title: 'Dataset Debugger: show rows labelled', placeHolder: 'Pick classes (none = all classes)' },
+      );
+      if (picks) await d.tree.setClassFilter(picks.map((p) => p.label));
+    }),
+    cmd('datasetDebugger.clearClassFilter', 'clear class filter', () => d.tree.setClassFilter([])),
+    cmd('datasetDebugger.showLog', 'show log', () => d.log.show()),
+  ];
+}

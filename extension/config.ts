@@ -1,0 +1,118 @@
+/**
+ * The extension's settings (package.json "contributes.configuration"), read in one place, and the
+ * scan parameters they imply. Paths in settings are relative to the workspace folder (or absolute).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ColumnKind } from '../src/data/types';
+import type { ImageShape } from '../src/protocol/webview';
+import type { ScanParams } from '../src/protocol/worker';
+
+export const SECTION = 'datasetDebugger';
+
+export interface Settings {
+  trainFile?: string;
+  labelColumn?: string;
+  testFile?: string;
+  l2: number;
+  damping: number;
+  ignoreColumns: string[];
+  columnKinds: Record<string, ColumnKind>;
+  imageShape: ImageShape;
+  maxMarkedRows: number;
+  sidebarRows: number;
+  explainRows: number;
+  workerNodeArgs: string[];
+}
+
+const KINDS: ReadonlySet<string> = new Set(['numeric', 'categorical', 'text']);
+
+/** The folder the dataset lives in: the folder of `uri` if given, else the first workspace folder. */
+export function datasetFolder(uri?: vscode.Uri): vscode.WorkspaceFolder | undefined {
+  return (uri && vscode.workspace.getWorkspaceFolder(uri)) || vscode.workspace.workspaceFolders?.[0];
+}
+
+export function readSettings(folder = datasetFolder()): Settings {
+  const c = vscode.workspace.getConfiguration(SECTION, folder?.uri);
+  const str = (k: string) => {
+    const v = c.get<string>(k);
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+  };
+  const int = (k: string, dflt: number, min: number, max: number) => {
+    const v = c.get<number>(k);
+    return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, Math.floor(v))) : dflt;
+  };
+  const strings = (k: string) => {
+    const v = c.get<unknown>(k);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  };
+  const kinds: Record<string, ColumnKind> = {};
+  const rawKinds = c.get<unknown>('columnKinds');
+  if (rawKinds && typeof rawKinds === 'object') {
+    for (const [k, v] of Object.entries(rawKinds)) if (typeof v === 'string' && KINDS.has(v)) kinds[k] = v as ColumnKind;
+  }
+  const shape = c.get<string>('imageShape');
+  const l2 = c.get<number>('l2');
+  const damping = c.get<number>('damping');
+  return {
+    trainFile: str('trainFile'),
+    labelColumn: str('labelColumn'),
+    testFile: str('testFile'),
+    l2: typeof l2 === 'number' && l2 > 0 && Number.isFinite(l2) ? l2 : 1e-3,
+    damping: typeof damping === 'number' && damping >= 0 && Number.isFinite(damping) ? damping : 0,
+    ignoreColumns: strings('ignoreColumns'),
+    columnKinds: kinds,
+    imageShape: shape === '8x8' || shape === '28x28' ? shape : 'none',
+    maxMarkedRows: int('maxMarkedRows', 20, 0, 10_000),
+    sidebarRows: int('sidebarRows', 50, 1, 1000),
+    explainRows: int('explainRows', 8, 1, 100),
+    workerNodeArgs: strings('workerNodeArgs'),
+  };
+}
+
+/** Absolute path of a setting's path (relative to the folder). */
+export function resolveDataPath(folder: vscode.WorkspaceFolder | undefined, p: string): string {
+  if (path.isAbsolute(p)) return path.normalize(p);
+  const base = folder?.uri.fsPath ?? process.cwd();
+  return path.join(base, p);
+}
+
+/** A path as stored in settings: relative to the folder when inside it. */
+export function settingPath(folder: vscode.WorkspaceFolder | undefined, absolute: string): string {
+  if (!folder) return absolute;
+  const rel = path.relative(folder.uri.fsPath, absolute);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : absolute;
+}
+
+/** How many rows the scan returns in its first page (the sidebar, marks and the cache use it). */
+export function firstPageSize(s: Settings): number {
+  return Math.max(200, s.sidebarRows, s.maxMarkedRows);
+}
+
+/** The scan the settings describe, or undefined when the training file or label is not set. */
+export function scanParamsFrom(s: Settings, folder: vscode.WorkspaceFolder | undefined): ScanParams | undefined {
+  if (!s.trainFile || !s.labelColumn) return undefined;
+  return {
+    file: resolveDataPath(folder, s.trainFile),
+    label: s.labelColumn,
+    test: s.testFile ? resolveDataPath(folder, s.testFile) : undefined,
+    l2: s.l2,
+    damping: s.damping,
+    ignore: s.ignoreColumns.length > 0 ? s.ignoreColumns : undefined,
+    kinds: Object.keys(s.columnKinds).length > 0 ? s.columnKinds : undefined,
+    firstPage: firstPageSize(s),
+    rankBy: 'globalInfluence',
+  };
+}
+
+/** Identifies the inputs of a scan (the first page size and order do not change the results). */
+export function paramsKey(p: ScanParams): string {
+  return JSON.stringify([p.file, p.label, p.test ?? null, p.l2 ?? null, p.damping ?? 0, p.ignore ?? [], p.kinds ?? {}]);
+}
+
+/** Where settings are written: the folder in a multi-root workspace, else the workspace. */
+export function settingsTarget(): vscode.ConfigurationTarget {
+  return (vscode.workspace.workspaceFolders?.length ?? 0) > 1
+    ? vscode.ConfigurationTarget.WorkspaceFolder
+    : vscode.ConfigurationTarget.Workspace;
+}

@@ -1,0 +1,154 @@
+/**
+ * The first-scan flow: which file to scan, its label column and an optional test file, chosen with
+ * quick picks and saved in the workspace settings (datasetDebugger.trainFile / .labelColumn /
+ * .testFile) so the next scan asks nothing.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ScanParams } from '../src/protocol/worker';
+import { datasetFolder, readSettings, resolveDataPath, scanParamsFrom, SECTION, settingPath, settingsTarget } from './config';
+import { UserFacingError } from './errorReporter';
+import { formatOfPath } from './lineMap';
+import type { WorkerHost } from './workerHost';
+
+const DATA_GLOB = '**/*.{csv,tsv,tab,jsonl,ndjson,CSV,TSV,JSONL}';
+const EXCLUDE_GLOB = '**/{node_modules,.git,dist,out}/**';
+const LABEL_NAMES = ['label', 'labels', 'target', 'class', 'y', 'category', 'outcome'];
+
+export const isDataFile = (uri: vscode.Uri | undefined): uri is vscode.Uri =>
+  uri !== undefined && uri.scheme === 'file' && formatOfPath(uri.fsPath) !== undefined;
+
+async function dataFiles(): Promise<vscode.Uri[]> {
+  const found = await vscode.workspace.findFiles(DATA_GLOB, EXCLUDE_GLOB, 500);
+  return found.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+function display(uri: vscode.Uri): string {
+  return vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
+}
+
+/** The file to scan: the given one, the configured one, the active editor's data file, or one the user picks. */
+async function chooseTrainFile(given?: vscode.Uri): Promise<vscode.Uri | undefined> {
+  if (isDataFile(given)) return given;
+  const folder = datasetFolder();
+  const s = readSettings(folder);
+  if (s.trainFile) return vscode.Uri.file(resolveDataPath(folder, s.trainFile));
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (isDataFile(active)) return active;
+  const files = await dataFiles();
+  if (files.length === 0) {
+    throw new UserFacingError('No data file (.csv, .tsv, .jsonl) in this workspace to scan.');
+  }
+  const pick = await vscode.window.showQuickPick(
+    files.map((uri) => ({ label: path.basename(uri.fsPath), description: display(uri), uri })),
+    { title: 'Dataset Debugger: which training file?', placeHolder: 'The training data (CSV, TSV or JSONL) to scan for suspicious labels', matchOnDescription: true },
+  );
+  return pick?.uri;
+}
+
+function suggestLabel(columns: string[], distinct: Record<string, number>): string | undefined {
+  for (const name of LABEL_NAMES) {
+    const hit = columns.find((c) => c.toLowerCase() === name);
+    if (hit) return hit;
+  }
+  // Else the last column with few distinct values, else the last column.
+  const few = [...columns].reverse().find((c) => (distinct[c] ?? Infinity) <= 50 && (distinct[c] ?? 0) >= 2);
+  return few ?? columns[columns.length - 1];
+}
+
+/**
+ * The scan parameters for `given` (or the configured file). Asks for the label column and test file
+ * when the file is not the configured one, when no label column is set, or when `ask` is true; saves
+ * the answers. Undefined when the user dismissed a question.
+ */
+export async function resolveScanParams(worker: WorkerHost, given: vscode.Uri | undefined, ask = false): Promise<ScanParams | undefined> {
+  const train = await chooseTrainFile(given);
+  if (!train) return undefined;
+  const folder = datasetFolder(train);
+  const settings = readSettings(folder);
+  const configuredTrain = settings.trainFile ? resolveDataPath(folder, settings.trainFile) : undefined;
+  const sameFile = configuredTrain !== undefined && path.resolve(configuredTrain) === path.resolve(train.fsPath);
+  if (sameFile && settings.labelColumn && !ask) return scanParamsFrom(settings, folder);
+
+  if (!vscode.workspace.isTrusted) {
+    throw new UserFacingError('Dataset Debugger reads data files only in trusted workspaces.', [
+      { title: 'Manage Workspace Trust', run: () => vscode.commands.executeCommand('workbench.trust.manage') },
+    ]);
+  }
+  const info = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: `Reading the columns of ${path.basename(train.fsPath)}` },
+    () => worker.request('columns', { file: train.fsPath }),
+  );
+  if (info.columns.length < 2) {
+    throw new UserFacingError(`${display(train)} has ${info.columns.length} column(s); a label column and at least one feature are needed.`);
+  }
+  const current = sameFile && settings.labelColumn && info.columns.includes(settings.labelColumn) ? settings.labelColumn : undefined;
+  const suggested = current ?? suggestLabel(info.columns, info.distinct);
+  const labelItems = info.columns.map((c) => {
+    const d = info.distinct[c] ?? 0;
+    return {
+      label: c,
+      description: c === suggested ? (current ? 'current' : 'suggested') : undefined,
+      detail: d > 50 ? 'more than 50 distinct values' : `${d} distinct value${d === 1 ? '' : 's'}`,
+    };
+  });
+  const labelPick = await new Promise<string | undefined>((resolve) => {
+    const qp = vscode.window.createQuickPick<(typeof labelItems)[number]>();
+    qp.title = `Dataset Debugger (1/2): label column of ${path.basename(train.fsPath)} (${info.rows} rows)`;
+    qp.placeholder = 'The column holding the class of each row';
+    qp.items = labelItems;
+    qp.activeItems = labelItems.filter((i) => i.label === suggested);
+    qp.matchOnDetail = false;
+    let chosen: string | undefined;
+    qp.onDidAccept(() => {
+      chosen = qp.selectedItems[0]?.label ?? qp.activeItems[0]?.label;
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      qp.dispose();
+      resolve(chosen);
+    });
+    qp.show();
+  });
+  if (!labelPick) return undefined;
+
+  const others = (await dataFiles()).filter((u) => path.resolve(u.fsPath) !== path.resolve(train.fsPath));
+  const configuredTest = sameFile && settings.testFile ? resolveDataPath(folder, settings.testFile) : undefined;
+  const sameDir = (u: vscode.Uri) => path.dirname(u.fsPath) === path.dirname(train.fsPath);
+  const looksLikeTest = (u: vscode.Uri) => /test|valid|holdout|eval/i.test(path.basename(u.fsPath));
+  const ordered = [...others].sort((a, b) => Number(sameDir(b)) - Number(sameDir(a)) || Number(looksLikeTest(b)) - Number(looksLikeTest(a)));
+  type TestItem = vscode.QuickPickItem & { uri?: vscode.Uri };
+  const testItems: TestItem[] = [
+    { label: 'No test file', description: 'explain training rows only' },
+    ...ordered.map((uri) => ({ label: path.basename(uri.fsPath), description: display(uri), uri })),
+  ];
+  const preferred =
+    testItems.find((i) => i.uri && configuredTest && path.resolve(i.uri.fsPath) === path.resolve(configuredTest)) ??
+    testItems.find((i) => i.uri && sameDir(i.uri) && looksLikeTest(i.uri) && formatOfPath(i.uri.fsPath) === formatOfPath(train.fsPath)) ??
+    testItems[0];
+  const testPick = await new Promise<TestItem | undefined>((resolve) => {
+    const qp = vscode.window.createQuickPick<TestItem>();
+    qp.title = 'Dataset Debugger (2/2): test file (optional, same columns)';
+    qp.placeholder = 'Held-out rows whose predictions you want explained';
+    qp.items = testItems;
+    qp.activeItems = [preferred];
+    let chosen: TestItem | undefined;
+    qp.onDidAccept(() => {
+      chosen = qp.selectedItems[0] ?? qp.activeItems[0];
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      qp.dispose();
+      resolve(chosen);
+    });
+    qp.show();
+  });
+  if (!testPick) return undefined;
+
+  const config = vscode.workspace.getConfiguration(SECTION, folder?.uri);
+  const target = settingsTarget();
+  await config.update('trainFile', settingPath(folder, train.fsPath), target);
+  await config.update('labelColumn', labelPick, target);
+  await config.update('testFile', testPick.uri ? settingPath(folder, testPick.uri.fsPath) : undefined, target);
+  return scanParamsFrom(readSettings(folder), folder);
+}

@@ -1,0 +1,114 @@
+/**
+ * Entry of the VS Code extension: wires the features together. Each feature lives in its own file:
+ *   workerHost.ts      the engine worker's lifecycle        scanner.ts        scans with progress + cancel
+ *   configFlow.ts      first-scan quick picks -> settings   config.ts         settings -> scan parameters
+ *   resultsStore.ts    current results + staleness          resultsCache.ts   results in workspaceState
+ *   suspiciousTree.ts  the sidebar tree (treeModel.ts)      panelHost.ts      the influence panel (webview)
+ *   decorations.ts     gutter/ruler marks (markTracker.ts)  hover.ts          scores on hover
+ *   explainCommand.ts  cursor -> row (lineMap.ts) -> panel  commands.ts       command registrations
+ *   reviewedStore.ts   reviewed rows                        navigation.ts     open a file at a line
+ * No numeric work happens here: everything goes to the worker (dist/worker.js).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { datasetFolder, paramsKey, readSettings, scanParamsFrom } from './config';
+import { DecorationController } from './decorations';
+import { ExplainCommand, RowLines } from './explainCommand';
+import { DATA_FILE_SELECTOR, SuspiciousRowHover } from './hover';
+import { InfluencePanel, PANEL_VIEW_TYPE } from './panelHost';
+import { ResultsCache } from './resultsCache';
+import { ResultsStore } from './resultsStore';
+import { ReviewedStore } from './reviewedStore';
+import { Scanner } from './scanner';
+import { SuspiciousTree } from './suspiciousTree';
+import { WorkerHost } from './workerHost';
+
+const SCAN_SETTINGS = ['trainFile', 'labelColumn', 'testFile', 'l2', 'damping', 'ignoreColumns', 'columnKinds'].map(
+  (k) => `datasetDebugger.${k}`,
+);
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('Dataset Debugger', { log: true });
+  const store = new ResultsStore();
+  const cache = new ResultsCache(context.workspaceState);
+  const reviewed = new ReviewedStore(context.workspaceState);
+  const worker = new WorkerHost(context.asAbsolutePath(path.join('dist', 'worker.js')), log);
+  const scanner = new Scanner(worker, store, cache, log);
+  const tree = new SuspiciousTree(store, reviewed, context.workspaceState);
+  const decorations = new DecorationController(vscode.Uri.joinPath(context.extensionUri, 'media'), store, reviewed);
+  const panel = new InfluencePanel({ extensionUri: context.extensionUri, store, reviewed, worker, scanner, log });
+  const explain = new ExplainCommand(store, new RowLines(worker, scanner), panel);
+  void vscode.commands.executeCommand('setContext', 'datasetDebugger.hasResults', false);
+
+  context.subscriptions.push(
+    log,
+    store,
+    reviewed,
+    worker,
+    scanner,
+    tree,
+    decorations,
+    panel,
+    ...registerCommands({ log, store, reviewed, worker, scanner, tree, decorations, panel, explain }),
+    vscode.languages.registerHoverProvider(DATA_FILE_SELECTOR, new SuspiciousRowHover(decorations, store, reviewed)),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+      deserializeWebviewPanel: async (p) => panel.restore(p),
+    }),
+    watchDataFiles(store),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!SCAN_SETTINGS.some((s) => e.affectsConfiguration(s))) return;
+      const r = store.current;
+      const params = scanParamsFrom(readSettings(datasetFolder()), datasetFolder());
+      if (r && (!params || paramsKey(params) !== paramsKey(r.params))) store.markStale('the settings changed since the scan');
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => store.set(store.current, store.stale)),
+  );
+  void restore(store, cache, log);
+}
+
+/** Shows the last scan of the configured dataset from the cache, flagged when the files changed since. */
+async function restore(store: ResultsStore, cache: ResultsCache, log: vscode.LogOutputChannel): Promise<void> {
+  const folder = datasetFolder();
+  const params = scanParamsFrom(readSettings(folder), folder);
+  const found = cache.find(params);
+  if (!found || store.current) return;
+  const stale = (await ResultsCache.staleness(found.results)) ?? (found.sameParams ? undefined : 'the settings changed since the scan');
+  if (store.current) return; // a scan finished meanwhile
+  store.set(found.results, stale);
+  log.info(
+    `restored the scan of ${found.results.params.file} from ${new Date(found.results.scannedAt).toISOString()} ` +
+      `(key ${found.results.summary.key})${stale ? `; out of date: ${stale}` : ''}`,
+  );
+}
+
+/** Flags the results as out of date when the scanned files change on disk. */
+function watchDataFiles(store: ResultsStore): vscode.Disposable {
+  let watchers: vscode.Disposable[] = [];
+  let watched = '';
+  const update = () => {
+    const r = store.current;
+    const files = r ? [r.params.file, r.params.test].filter((f): f is string => !!f) : [];
+    const key = files.join('\n');
+    if (key === watched) return;
+    watched = key;
+    for (const w of watchers) w.dispose();
+    watchers = files.flatMap((file) => {
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
+      const onChange = async () => {
+        const current = store.current;
+        if (!current) return;
+        const reason = await ResultsCache.staleness(current);
+        if (reason) store.markStale(reason);
+      };
+      return [w, w.onDidChange(onChange), w.onDidCreate(onChange), w.onDidDelete(onChange)];
+    });
+  };
+  const sub = store.onDidChange(update);
+  update();
+  return { dispose: () => [sub, ...watchers].forEach((d) => d.dispose()) };
+}
+
+export function deactivate(): void {
+  // Disposables (the worker included) are disposed by VS Code.
+}

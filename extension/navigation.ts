@@ -1,0 +1,41 @@
+/**
+ * Opening a data file at a line: the editor shows the file with the line selected (cursor at its
+ * start) and revealed in the middle, in the editor group that already shows the file, or one beside
+ * the influence panel so the panel stays visible.
+ */
+import * as vscode from 'vscode';
+
+let panelColumn: () => vscode.ViewColumn | undefined = () => undefined;
+
+/** Lets navigation avoid the panel's editor group (set by the panel host). */
+export function setPanelColumnProvider(f: () => vscode.ViewColumn | undefined): void {
+  panelColumn = f;
+}
+
+function targetColumn(uri: vscode.Uri): vscode.ViewColumn {
+  const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+  if (shown?.viewColumn) return shown.viewColumn;
+  const p = panelColumn();
+  if (p === undefined) return vscode.window.activeTextEditor?.viewColumn ?? vscode.ViewColumn.One;
+  const other = vscode.window.visibleTextEditors.find((e) => e.viewColumn !== undefined && e.viewColumn !== p);
+  if (other?.viewColumn) return other.viewColumn;
+  return p === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+}
+
+/**
+ * Opens `file` with 1-based `line` selected (the whole line; the cursor at `column`, default 1).
+ * Lines past the end are clamped to the last line.
+ */
+export async function openAtLine(file: string | vscode.Uri, line: number, column = 1): Promise<vscode.TextEditor> {
+  const uri = typeof file === 'string' ? vscode.Uri.file(file) : file;
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const l = Math.min(Math.max(0, line - 1), Math.max(0, doc.lineCount - 1));
+  const text = doc.lineAt(l);
+  const c = Math.min(Math.max(0, column - 1), text.range.end.character);
+  // Anchor at the end of the line, cursor at the column: the line is highlighted and the status bar
+  // reports the record's line.
+  const selection = new vscode.Selection(l, text.range.end.character, l, c);
+  const editor = await vscode.window.showTextDocument(doc, { viewColumn: targetColumn(uri), selection, preview: true });
+  editor.revealRange(text.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  return editor;
+}

@@ -1,0 +1,313 @@
+/**
+ * Hosts the influence panel (a webview): builds its HTML with a strict Content-Security-Policy,
+ * answers its messages (validated with parseWebviewMessage) and posts results, ranking pages and
+ * explanations to it. Nothing is posted before the panel says `ready`; messages meanwhile are queued.
+ * The panel keeps its own UI state (getState/setState), so it is not retained when hidden, and it is
+ * restored after a reload by the serializer.
+ */
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ExplainResult } from '../src/protocol/types';
+import {
+  parseWebviewMessage,
+  type DataSource,
+  type ExplainOrder,
+  type HostToWebview,
+  type PanelResults,
+  type WebviewToHost,
+} from '../src/protocol/webview';
+import { readSettings } from './config';
+import { reportError, UserFacingError } from './errorReporter';
+import { openAtLine, setPanelColumnProvider } from './navigation';
+import type { ResultsStore } from './resultsStore';
+import type { ReviewedStore } from './reviewedStore';
+import type { Scanner } from './scanner';
+import type { WorkerHost } from './workerHost';
+
+export const PANEL_VIEW_TYPE = 'datasetDebugger.influencePanel';
+
+export interface PanelDeps {
+  extensionUri: vscode.Uri;
+  store: ResultsStore;
+  reviewed: ReviewedStore;
+  worker: WorkerHost;
+  scanner: Scanner;
+  log: vscode.LogOutputChannel;
+}
+
+export class InfluencePanel implements vscode.Disposable {
+  private panel?: vscode.WebviewPanel;
+  private ready = false;
+  private queue: HostToWebview[] = [];
+  private panelSubs: vscode.Disposable[] = [];
+  private readonly subs: vscode.Disposable[] = [];
+  /** Counts explain requests, so an older answer never replaces a newer one. */
+  private explainSeq = 0;
+
+  constructor(private readonly deps: PanelDeps) {
+    setPanelColumnProvider(() => (this.panel?.visible ? this.panel.viewColumn : undefined));
+    this.subs.push(
+      deps.store.onDidChange(() => this.postResults()),
+      deps.reviewed.onDidChange(() => {
+        const r = deps.store.current;
+        if (r) this.post({ type: 'reviewed', rows: [...deps.reviewed.rows(r.params.file)] });
+      }),
+      deps.scanner.onDidChangeBusy((message) => this.post({ type: 'busy', message })),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('datasetDebugger.imageShape') || e.affectsConfiguration('datasetDebugger.explainRows')) this.postResults();
+      }),
+    );
+  }
+
+  get isOpen(): boolean {
+    return this.panel !== undefined;
+  }
+
+  /** Opens the panel (or brings it to the front). */
+  show(preserveFocus = false): vscode.WebviewPanel {
+    if (this.panel) {
+      this.panel.reveal(undefined, preserveFocus);
+      return this.panel;
+    }
+    const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_VIEW_TYPE,
+      'Influence',
+      { viewColumn: column, preserveFocus },
+      { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: this.resourceRoots() },
+    );
+    this.attach(panel);
+    return panel;
+  }
+
+  /** Takes over a panel VS Code restored after a reload. */
+  restore(panel: vscode.WebviewPanel): void {
+    if (this.panel) {
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = { enableScripts: true, localResourceRoots: this.resourceRoots() };
+    this.attach(panel);
+  }
+
+  private resourceRoots(): vscode.Uri[] {
+    return [vscode.Uri.joinPath(this.deps.extensionUri, 'dist'), vscode.Uri.joinPath(this.deps.extensionUri, 'media')];
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    panel.iconPath = {
+      light: vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'panel-light.svg'),
+      dark: vscode.Uri.joinPath(this.deps.extensionUri, 'media', 'panel-dark.svg'),
+    };
+    this.updateTitle();
+    panel.webview.html = this.html(panel.webview);
+    this.panelSubs = [
+      panel.webview.onDidReceiveMessage((raw) => this.onMessage(raw)),
+      panel.onDidChangeViewState(() => {
+        // A hidden webview is destroyed (not retained); it says `ready` again when shown.
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => {
+        for (const s of this.panelSubs) s.dispose();
+        this.panelSubs = [];
+        this.panel = undefined;
+        this.ready = false;
+        this.queue = [];
+      }),
+    ];
+  }
+
+  private updateTitle(): void {
+    const r = this.deps.store.current;
+    if (this.panel) this.panel.title = r ? `Influence: ${path.basename(r.params.file)}` : 'Influence';
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(18).toString('base64');
+    const dist = vscode.Uri.joinPath(this.deps.extensionUri, 'dist');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}" nonce="${nonce}">
+<title>Influence</title>
+</head>
+<body>
+<div id="app"><p class="placeholder">Loading the influence panel…</p></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  private post(msg: HostToWebview): void {
+    if (!this.panel) return;
+    if (!this.ready) {
+      // Keep only what still matters when the panel comes back: the last of each kind of state message.
+      if (msg.type === 'results' || msg.type === 'noResults' || msg.type === 'busy' || msg.type === 'reviewed') {
+        this.queue = this.queue.filter((m) => m.type !== msg.type && !(msg.type === 'results' && m.type === 'noResults'));
+      }
+      this.queue.push(msg);
+      return;
+    }
+    void this.panel.webview.postMessage(msg);
+  }
+
+  private panelResults(): PanelResults | undefined {
+    const r = this.deps.store.current;
+    if (!r) return undefined;
+    const s = readSettings();
+    return {
+      summary: r.summary,
+      trainName: vscode.workspace.asRelativePath(r.params.file),
+      testName: r.params.test ? vscode.workspace.asRelativePath(r.params.test) : undefined,
+      imageShape: s.imageShape,
+      stale: this.deps.store.stale !== undefined,
+      staleReason: this.deps.store.stale,
+      reviewed: [...this.deps.reviewed.rows(r.params.file)],
+      perSide: s.explainRows,
+      canScan: vscode.workspace.isTrusted,
+    };
+  }
+
+  private postResults(): void {
+    this.updateTitle();
+    const results = this.panelResults();
+    if (results) this.post({ type: 'results', results });
+    else
+      this.post({
+        type: 'noResults',
+        message: 'Nothing scanned yet. Run “Dataset Debugger: Scan for Suspicious Labels” on a training file.',
+        canScan: vscode.workspace.isTrusted,
+      });
+  }
+
+  private onMessage(raw: unknown): void {
+    const msg = parseWebviewMessage(raw);
+    if (!msg) {
+      this.deps.log.warn(`panel: ignored a malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    void this.handle(msg);
+  }
+
+  private async handle(msg: WebviewToHost): Promise<void> {
+    switch (msg.type) {
+      case 'ready': {
+        this.ready = true;
+        const queued = this.queue;
+        this.queue = [];
+        this.postResults();
+        for (const m of queued) if (m.type !== 'results' && m.type !== 'noResults') this.post(m);
+        if (this.deps.scanner.busy) this.post({ type: 'busy', message: 'Scanning…' });
+        return;
+      }
+      case 'page':
+        return this.page(msg);
+      case 'explain':
+        await this.explain(msg.source, msg.row, msg.orderBy, false);
+        return;
+      case 'open':
+        return this.open(msg.source, msg.line);
+      case 'setReviewed': {
+        const r = this.deps.store.current;
+        if (r) await this.deps.reviewed.set(r.params.file, [msg.row], msg.reviewed);
+        return;
+      }
+      case 'scan':
+        await vscode.commands.executeCommand('datasetDebugger.scan');
+        return;
+    }
+  }
+
+  private async page(msg: Extract<WebviewToHost, { type: 'page' }>): Promise<void> {
+    const r = this.deps.store.current;
+    if (!r) {
+      this.post({ type: 'pageError', requestId: msg.requestId, message: 'Nothing scanned yet.' });
+      return;
+    }
+    const f = msg.filter;
+    const unfiltered = !(f.labels && f.labels.length > 0) && !f.text?.trim() && f.disagreeing === undefined;
+    const cached = r.first.rows;
+    if (unfiltered && (msg.offset + msg.limit <= cached.length || cached.length >= r.first.total)) {
+      const rows = cached.slice(msg.offset, msg.offset + msg.limit);
+      this.post({ type: 'page', requestId: msg.requestId, page: { rankBy: 'globalInfluence', total: r.first.total, offset: msg.offset, rows } });
+      return;
+    }
+    try {
+      if (!this.deps.worker.holds(r.summary.key) && this.deps.store.stale) {
+        throw new UserFacingError(
+          `These results are out of date (${this.deps.store.stale}): only the first ${cached.length} rows are kept. Re-scan to browse and filter the whole ranking.`,
+        );
+      }
+      await this.deps.scanner.ensureHeld();
+      const page = await this.deps.worker.request('page', { rankBy: 'globalInfluence', offset: msg.offset, limit: msg.limit, filter: f });
+      this.post({ type: 'page', requestId: msg.requestId, page });
+    } catch (err) {
+      this.post({ type: 'pageError', requestId: msg.requestId, message: err instanceof Error ? err.message : String(err) });
+      if (!(err instanceof UserFacingError)) reportError(this.deps.log, 'loading ranking rows', err);
+    }
+  }
+
+  /**
+   * Shows the explanation of one row's prediction: the training rows that support and oppose it.
+   * `reveal` brings the panel to the front (commands); requests from the panel itself do not.
+   */
+  async explain(source: DataSource, row: number, orderBy: ExplainOrder = 'relatifL', reveal = true): Promise<ExplainResult | undefined> {
+    if (reveal || !this.panel) this.show(true);
+    const seq = ++this.explainSeq;
+    this.post({ type: 'explaining', source, row });
+    try {
+      await this.deps.scanner.ensureHeld();
+      const t0 = Date.now();
+      const result = await this.deps.worker.request('explain', {
+        source,
+        row,
+        top: 0,
+        withCells: true,
+        perSide: readSettings().explainRows,
+        orderBy,
+      });
+      this.deps.log.info(
+        `explain: ${source} row ${row} (line ${result.test.line}): predicted ${result.test.predicted}` +
+          `${result.test.label !== undefined ? `, label ${result.test.label}` : ''}; ${Date.now() - t0} ms`,
+      );
+      if (seq === this.explainSeq) this.post({ type: 'explanation', result });
+      return result;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (seq === this.explainSeq) this.post({ type: 'explainError', source, row, message });
+      reportError(this.deps.log, `explaining ${source} row ${row}`, err);
+      return undefined;
+    }
+  }
+
+  private async open(source: DataSource, line: number): Promise<void> {
+    const r = this.deps.store.current;
+    const file = source === 'test' ? r?.params.test : r?.params.file;
+    if (!file) return;
+    try {
+      await openAtLine(file, line);
+    } catch (err) {
+      reportError(this.deps.log, `opening ${path.basename(file)}`, err);
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const s of this.subs) s.dispose();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The "Suspicious Rows" view: the top rows of the ranking by global influence (from the results'
+ * first page, so it shows at once from the cache), as a ranked list or grouped by class, filterable by
+ * class. Clicking a row opens the training file at its line; the context menu explains it, marks it
+ * reviewed or copies it. The grouping and filter are remembered per workspace.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { readSettings } from './config';
+import type { ResultsStore } from './resultsStore';
+import type { ReviewedStore } from './reviewedStore';
+import {
+  buildTree,
+  classNodeDescription,
+  classNodeLabel,
+  formatScore,
+  rowNodeDescription,
+  rowNodeLabel,
+  type RowNode,
+  type TreeMode,
+  type TreeNode,
+} from './treeModel';
+
+export const VIEW_ID = 'datasetDebugger.suspiciousRows';
+const MODE_KEY = 'datasetDebugger.tree.mode';
+const FILTER_KEY = 'datasetDebugger.tree.classes';
+
+export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  readonly view: vscode.TreeView<TreeNode>;
+  private roots: TreeNode[] = [];
+  private readonly subs: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly store: ResultsStore,
+    private readonly reviewed: ReviewedStore,
+    private readonly state: vscode.Memento,
+  ) {
+    this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true, canSelectMany: true });
+    this.subs.push(
+      this.view,
+      store.onDidChange(() => this.refresh()),
+      reviewed.onDidChange(() => this.refresh()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('datasetDebugger.sidebarRows') && this.refresh()),
+    );
+    this.updateContext();
+    this.refresh();
+  }
+
+  get mode(): TreeMode {
+    return this.state.get<TreeMode>(MODE_KEY) === 'byClass' ? 'byClass' : 'ranked';
+  }
+
+  get classFilter(): string[] {
+    const v = this.state.get<string[]>(FILTER_KEY);
+    return Array.isArray(v) ? v : [];
+  }
+
+  async setMode(mode: TreeMode): Promise<void> {
+    await this.state.update(MODE_KEY, mode);
+    this.updateContext();
+    this.refresh();
+  }
+
+  async setClassFilter(classes: string[]): Promise<void> {
+    await this.state.update(FILTER_KEY, classes);
+    this.updateContext();
+    this.refresh();
+  }
+
+  private updateContext(): void {
+    void vscode.commands.executeCommand('setContext', 'datasetDebugger.groupedByClass', this.mode === 'byClass');
+    void vscode.commands.executeCommand('setContext', 'datasetDebugger.classFiltered', this.classFilter.length > 0);
+  }
+
+  refresh(): void {
+    const r = this.store.current;
+    if (!r) {
+      this.roots = [];
+      this.view.message = undefined;
+      this.view.description = undefined;
+      this.emitter.fire(undefined);
+      return;
+    }
+    const limit = readSettings().sidebarRows;
+    const classes = this.classFilter.filter((c) => r.summary.dataset.classes.includes(c));
+    this.roots = buildTree(r.first.rows, {
+      mode: this.mode,
+      classes,
+      limit,
+      reviewed: this.reviewed.rows(r.params.file),
+      classOrder: r.summary.dataset.classes,
+    });
+    const shown = this.mode === 'ranked' ? this.roots.length : this.roots.reduce((n, g) => n + (g.kind === 'class' ? g.rows.length : 1), 0);
+    const m = r.summary.model;
+    const acc = `train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%` + (m.testAccuracy !== undefined ? `, test ${(m.testAccuracy * 100).toFixed(1)}%` : '');
+    const filter = classes.length > 0 ? ` in class ${classes.join(', ')}` : '';
+    const stale = this.store.stale ? `Out of date: ${this.store.stale}. Re-scan to update. ` : '';
+    this.view.message = `${stale}Top ${shown}${filter} of ${r.summary.dataset.rows} rows by global influence; ${acc}.`;
+    this.view.description = path.basename(r.params.file) + (this.store.stale ? ' (out of date)' : '');
+    this.emitter.fire(undefined);
+  }
+
+  getChildren(node?: TreeNode): TreeNode[] {
+    if (!node) return this.roots;
+    return node.kind === 'class' ? node.rows : [];
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    if (node.kind !== 'row' || this.mode !== 'byClass') return undefined;
+    return this.roots.find((g) => g.kind === 'class' && g.rows.includes(node));
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'class') {
+      const item = new vscode.TreeItem(classNodeLabel(node), vscode.TreeItemCollapsibleState.Expanded);
+      item.description = classNodeDescription(node);
+      item.contextValue = 'class';
+      item.id = `class:${node.label}`;
+      return item;
+    }
+    return this.rowItem(node);
+  }
+
+  private rowItem(node: RowNode): vscode.TreeItem {
+    const e = node.example;
+    const r = this.store.current;
+    const item = new vscode.TreeItem(rowNodeLabel(node), vscode.TreeItemCollapsibleState.None);
+    item.id = `row:${e.row}`;
+    item.description = rowNodeDescription(node);
+    item.contextValue = node.reviewed ? 'row.reviewed' : 'row';
+    item.iconPath = node.reviewed
+      ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('descriptionForeground'))
+      : new vscode.ThemeIcon(e.label === e.predicted ? 'circle-outline' : 'warning', new vscode.ThemeColor('list.warningForeground'));
+    const md = new vscode.MarkdownString(undefined, false);
+    md.appendMarkdown(`**Rank ${node.rank + 1}** of ${r?.summary.dataset.rows ?? '?'} by global influence\n\n`);
+    md.appendMarkdown(`| | |\n|---|---|\n`);
+    const cell = (s: string) => s.replace(/[\\|*_`[\]<>#]/g, (c) => `\\${c}`);
+    md.appendMarkdown(`| data row | ${e.row} |\n| line | ${e.line} |\n| label | ${cell(e.label)} |\n| predicted | ${cell(e.predicted)} |\n`);
+    md.appendMarkdown(`| global influence | ${formatScore(e.globalInfluence)} |\n| training loss | ${formatScore(e.loss)} |\n`);
+    if (node.reviewed) md.appendMarkdown(`\nMarked as reviewed.`);
+    item.tooltip = md;
+    item.accessibilityInformation = {
+      label: `row ${e.row}, line ${e.line}, label ${e.label}, predicted ${e.predicted}, global influence ${formatScore(e.globalInfluence)}${node.reviewed ? ', reviewed' : ''}`,
+    };
+    item.command = { command: 'datasetDebugger.revealRow', title: 'Go to Row', arguments: [{ row: e.row, line: e.line }] };
+    return item;
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+    this.emitter.dispose();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * What the "Suspicious Rows" tree shows, without `vscode` (unit-tested): the top rows of the ranking by
+ * global influence, filtered by class, as a ranked list or grouped by class, each with its reviewed
+ * flag. suspiciousTree.ts turns these nodes into TreeItems.
+ */
+import type { ExampleRow } from '../src/protocol/types';
+
+export type TreeMode = 'ranked' | 'byClass';
+
+export interface TreeOptions {
+  mode: TreeMode;
+  /** Show only rows whose given label is one of these (undefined or empty: all classes). */
+  classes?: readonly string[];
+  /** How many rows to show (after the class filter). */
+  limit: number;
+  reviewed: ReadonlySet<number>;
+  /** Order of the class groups (the scan's class list); classes not in it go last, by name. */
+  classOrder?: readonly string[];
+}
+
+export interface RowNode {
+  kind: 'row';
+  example: ExampleRow;
+  /** 0-based rank in the whole ranking. */
+  rank: number;
+  reviewed: boolean;
+}
+
+export interface ClassNode {
+  kind: 'class';
+  label: string;
+  rows: RowNode[];
+  reviewedCount: number;
+}
+
+export type TreeNode = RowNode | ClassNode;
+
+/**
+ * Builds the tree from ranked rows (the ranking's first page, best first). Rows lacking `rank` get
+ * their position in `rows`.
+ */
+export function buildTree(rows: readonly ExampleRow[], opts: TreeOptions): TreeNode[] {
+  const wanted = opts.classes && opts.classes.length > 0 ? new Set(opts.classes) : undefined;
+  const limit = Math.max(0, Math.floor(opts.limit));
+  const picked: RowNode[] = [];
+  for (let i = 0; i < rows.length && picked.length < limit; i++) {
+    const example = rows[i];
+    if (wanted && !wanted.has(example.label)) continue;
+    picked.push({ kind: 'row', example, rank: example.rank ?? i, reviewed: opts.reviewed.has(example.row) });
+  }
+  if (opts.mode === 'ranked') return picked;
+
+  const groups = new Map<string, RowNode[]>();
+  for (const node of picked) {
+    const g = groups.get(node.example.label);
+    if (g) g.push(node);
+    else groups.set(node.example.label, [node]);
+  }
+  const position = new Map((opts.classOrder ?? []).map((c, i) => [c, i]));
+  const labels = [...groups.keys()].sort((a, b) => {
+    const pa = position.get(a) ?? Infinity;
+    const pb = position.get(b) ?? Infinity;
+    return pa !== pb ? pa - pb : a < b ? -1 : a > b ? 1 : 0;
+  });
+  return labels.map((label) => {
+    const g = groups.get(label)!;
+    return { kind: 'class', label, rows: g, reviewedCount: g.filter((n) => n.reviewed).length };
+  });
+}
+
+/** A score for display: 3 significant digits, exponent notation for very small or large values. */
+export function formatScore(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
+  return Number(v.toPrecision(3)).toString();
+}
+
+/** The tree item's label: the data row (0-based, as everywhere in the product). */
+export function rowNodeLabel(node: RowNode): string {
+  return `row ${node.example.row}`;
+}
+
+/** The tree item's description: label, predicted label (when it differs) and score. */
+export function rowNodeDescription(node: RowNode): string {
+  const e = node.example;
+  return `label ${e.label} · predicted ${e.predicted} · ${formatScore(e.globalInfluence)}${node.reviewed ? ' · reviewed' : ''}`;
+}
+
+export function classNodeLabel(node: ClassNode): string {
+  return `class ${node.label}`;
+}
+
+export function classNodeDescription(node: ClassNode): string {
+  const n = node.rows.length;
+  return `${n} row${n === 1 ? '' : 's'}` + (node.reviewedCount > 0 ? `, ${node.reviewedCount} reviewed` : '');
+}

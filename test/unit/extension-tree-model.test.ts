@@ -1,0 +1,61 @@
+/** The Suspicious Rows tree: ranked and grouped views, class filter, limit and reviewed flags. */
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import type { ExampleRow } from '../../src/protocol/types';
+import { buildTree, classNodeDescription, formatScore, rowNodeDescription, rowNodeLabel, type ClassNode, type RowNode } from '../../extension/treeModel';
+
+// A ranking as the worker returns it: rank order, labels and predictions mixed.
+const labels = ['3', '8', '3', '1', '8', '3', '1', '1', '8', '3'];
+const ranking: ExampleRow[] = labels.map((label, rank) => ({
+  row: 100 - 7 * rank,
+  line: 102 - 7 * rank,
+  label,
+  predicted: rank % 3 === 0 ? label : '9',
+  globalInfluence: 2 / (rank + 1),
+  loss: 1 / (rank + 1),
+  rank,
+}));
+
+test('ranked: the first `limit` rows in rank order, with their reviewed flags', () => {
+  const nodes = buildTree(ranking, { mode: 'ranked', limit: 4, reviewed: new Set([ranking[1].row]) }) as RowNode[];
+  assert.deepEqual(nodes.map((n) => n.rank), [0, 1, 2, 3]);
+  assert.deepEqual(nodes.map((n) => n.reviewed), [false, true, false, false]);
+  assert.equal(rowNodeLabel(nodes[1]), `row ${ranking[1].row}`);
+  assert.match(rowNodeDescription(nodes[1]), /label 8 · predicted 9 · 1 · reviewed$/);
+});
+
+test('a class filter keeps the rows of those classes, still limited and in rank order', () => {
+  const nodes = buildTree(ranking, { mode: 'ranked', limit: 3, classes: ['3'], reviewed: new Set() }) as RowNode[];
+  assert.deepEqual(nodes.map((n) => n.rank), [0, 2, 5]);
+  assert.ok(nodes.every((n) => n.example.label === '3'));
+  const all = buildTree(ranking, { mode: 'ranked', limit: 100, classes: [], reviewed: new Set() });
+  assert.equal(all.length, ranking.length, 'an empty filter means every class');
+  assert.equal(buildTree(ranking, { mode: 'ranked', limit: 100, classes: ['7'], reviewed: new Set() }).length, 0);
+});
+
+test('byClass: groups of the top rows, in the scan\'s class order, each in rank order with a reviewed count', () => {
+  const reviewed = new Set([ranking[3].row, ranking[6].row]);
+  const groups = buildTree(ranking, { mode: 'byClass', limit: 8, reviewed, classOrder: ['1', '3', '8'] }) as ClassNode[];
+  assert.deepEqual(groups.map((g) => g.label), ['1', '3', '8']);
+  assert.deepEqual(groups.map((g) => g.rows.map((r) => r.rank)), [[3, 6, 7], [0, 2, 5], [1, 4]]);
+  assert.deepEqual(groups.map((g) => g.reviewedCount), [2, 0, 0]);
+  assert.equal(classNodeDescription(groups[0]), '3 rows, 2 reviewed');
+  assert.equal(classNodeDescription(groups[2]), '2 rows');
+  const total = groups.reduce((n, g) => n + g.rows.length, 0);
+  assert.equal(total, 8, 'the limit applies to rows, not groups');
+});
+
+test('byClass without a class order sorts labels by name; rows without rank get their position', () => {
+  const unranked = ranking.slice(0, 4).map(({ rank: _r, ...e }) => e);
+  const groups = buildTree(unranked, { mode: 'byClass', limit: 10, reviewed: new Set() }) as ClassNode[];
+  assert.deepEqual(groups.map((g) => g.label), ['1', '3', '8']);
+  assert.deepEqual(groups[1].rows.map((r) => r.rank), [0, 2]);
+});
+
+test('formatScore: 3 significant digits, exponents for tiny and huge values', () => {
+  assert.equal(formatScore(0.123456), '0.123');
+  assert.equal(formatScore(12.345), '12.3');
+  assert.equal(formatScore(0.0001234), '1.23e-4');
+  assert.equal(formatScore(123456), '1.23e+5');
+  assert.equal(formatScore(0), '0');
+});

@@ -1,0 +1,276 @@
+/**
+ * The influence panel: the full ranking of training rows by global influence (virtualised, filtered
+ * by class and text), a histogram of global influence, and the explanation of the selected
+ * prediction. It renders what the host sends and asks the host for everything else (protocol in
+ * src/protocol/webview.ts); its UI state survives hiding and reloads through getState/setState.
+ */
+import type { ExampleRow, ExplainResult, RankingFilter } from '../src/protocol/types';
+import type { DataSource, ExplainOrder, HostToWebview, PanelResults } from '../src/protocol/webview';
+import { h } from './dom';
+import { ExplanationView } from './explanationView';
+import { Histogram } from './histogram';
+import { RankingList } from './rankingList';
+import type { ContentContext } from './rowContent';
+import { button, checkbox, registerComponents, select, setDisabled, spinner, textInput } from './toolkit';
+import { loadState, postToHost, saveState } from './vscodeApi';
+
+interface PanelState {
+  key?: string;
+  label: string;
+  text: string;
+  disagreeing: boolean;
+  selected: number;
+  scrollTop: number;
+  orderBy: ExplainOrder;
+  target?: { source: DataSource; row: number };
+  explanation?: ExplainResult;
+}
+
+registerComponents();
+
+const saved = loadState<PanelState>();
+const state: PanelState = {
+  key: saved.key,
+  label: typeof saved.label === 'string' ? saved.label : '',
+  text: typeof saved.text === 'string' ? saved.text : '',
+  disagreeing: saved.disagreeing === true,
+  selected: typeof saved.selected === 'number' ? saved.selected : 0,
+  scrollTop: typeof saved.scrollTop === 'number' ? saved.scrollTop : 0,
+  orderBy: saved.orderBy === 'influence' ? 'influence' : 'relatifL',
+  target: saved.target,
+  explanation: saved.explanation,
+};
+const persist = () => saveState(state);
+
+let results: PanelResults | undefined;
+let generation = 0;
+let nextRequest = 1;
+const pending = new Map<number, { generation: number; offset: number }>();
+/** Selection and scroll to restore once the first page tells the list its length. */
+let restoreView: { selected: number; scrollTop: number } | undefined;
+
+// ---- layout -------------------------------------------------------------------------------------
+const title = h('h1', { text: 'Influence' });
+const subtitle = h('p', { class: 'subtitle muted' });
+const busy = h('div', { class: 'busy', attrs: { hidden: true, role: 'status' } });
+const staleText = h('span');
+const rescan = button('Re-scan', () => postToHost({ type: 'scan' }), { appearance: 'primary' });
+const staleBanner = h('div', { class: 'stale', attrs: { hidden: true, role: 'alert' } }, [staleText, rescan]);
+const header = h('header', { class: 'top' }, [h('div', { class: 'titles' }, [title, subtitle]), busy]);
+
+const classSelect = select('Filter by class');
+const textFilter = textInput('Filter rows by text…', 'Filter rows by any cell text');
+const disagreeBox = checkbox('label ≠ predicted', state.disagreeing);
+const histogram = new Histogram();
+const foot = h('div', { class: 'list-foot muted', attrs: { role: 'status' } });
+
+const list = new RankingList({
+  requestPage(offset, limit) {
+    const requestId = nextRequest++;
+    pending.set(requestId, { generation, offset });
+    postToHost({ type: 'page', requestId, offset, limit, filter: currentFilter() });
+  },
+  select(index, row) {
+    state.selected = index;
+    histogram.mark(row?.globalInfluence);
+    persist();
+  },
+  activate(row: ExampleRow, how) {
+    if (how === 'open') postToHost({ type: 'open', source: 'train', line: row.line });
+    else postToHost({ type: 'explain', source: 'train', row: row.row, orderBy: state.orderBy });
+  },
+});
+list.element.addEventListener('scroll', () => {
+  state.scrollTop = list.scrollTop;
+  persistSoon();
+});
+
+const explanation = new ExplanationView({
+  open: (source, line) => postToHost({ type: 'open', source, line }),
+  reorder: (orderBy) => {
+    state.orderBy = orderBy;
+    persist();
+    if (state.target) postToHost({ type: 'explain', source: state.target.source, row: state.target.row, orderBy });
+  },
+});
+
+const listHead = h('div', { class: 'list-head', attrs: { 'aria-hidden': 'true' } }, [
+  h('span', { class: 'c-rank', text: '#' }),
+  h('span', { class: 'c-row', text: 'row' }),
+  h('span', { class: 'c-label', text: 'label' }),
+  h('span', { class: 'c-arrow', text: '' }),
+  h('span', { class: 'c-pred', text: 'predicted' }),
+  h('span', { class: 'c-score', text: 'global infl.' }),
+  h('span', { class: 'c-flag', text: '' }),
+]);
+const rankingPane = h('section', { class: 'ranking-pane', attrs: { 'aria-label': 'Ranking' } }, [
+  h('div', { class: 'filters' }, [classSelect.element, textFilter.element, disagreeBox.element]),
+  histogram.element,
+  listHead,
+  list.element,
+  foot,
+  h('p', { class: 'hint muted small', text: '↑/↓ select · Enter explain · Shift+Enter open the line · double-click opens' }),
+]);
+const layout = h('main', { class: 'layout' }, [rankingPane, explanation.element]);
+const empty = h('div', { class: 'empty', attrs: { hidden: true } });
+
+const app = document.getElementById('app')!;
+app.replaceChildren(header, staleBanner, layout, empty);
+
+// ---- filters ------------------------------------------------------------------------------------
+function currentFilter(): RankingFilter {
+  const f: RankingFilter = {};
+  if (state.label) f.labels = [state.label];
+  if (state.text.trim()) f.text = state.text.trim();
+  if (state.disagreeing) f.disagreeing = true;
+  return f;
+}
+
+function refilter(): void {
+  generation++;
+  pending.clear();
+  persist();
+  foot.textContent = 'Loading…';
+  list.reset();
+}
+
+classSelect.onChange((v) => {
+  state.label = v;
+  refilter();
+});
+let textTimer: ReturnType<typeof setTimeout> | undefined;
+textFilter.value = state.text;
+textFilter.onInput((v) => {
+  clearTimeout(textTimer);
+  textTimer = setTimeout(() => {
+    if (v === state.text) return;
+    state.text = v;
+    refilter();
+  }, 250);
+});
+disagreeBox.onChange((v) => {
+  state.disagreeing = v;
+  refilter();
+});
+let persistTimer: ReturnType<typeof setTimeout> | undefined;
+function persistSoon(): void {
+  clearTimeout(persistTimer);
+  persistTimer = setTimeout(persist, 200);
+}
+
+// ---- messages from the host ----------------------------------------------------------------------
+function contentContext(): ContentContext {
+  return { columns: results?.summary.dataset.columns ?? [], imageShape: results?.imageShape ?? 'none' };
+}
+
+function showResults(r: PanelResults): void {
+  const fresh = r.summary.key !== state.key;
+  results = r;
+  empty.hidden = true;
+  layout.hidden = false;
+  header.hidden = false;
+  const d = r.summary.dataset;
+  const m = r.summary.model;
+  title.textContent = `Influence: ${r.trainName}`;
+  subtitle.textContent =
+    `${d.rows} rows · ${d.classes.length} classes · ${m.parameters} parameters · train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%` +
+    (m.testAccuracy !== undefined && r.testName ? ` · test accuracy ${(m.testAccuracy * 100).toFixed(1)}% (${r.testName})` : '') +
+    ` · gradient norm ${m.gradNorm.toExponential(1)}`;
+  staleBanner.hidden = !r.stale;
+  staleText.textContent = r.stale ? `Out of date: ${r.staleReason ?? 'the data changed since the scan'}. ` : '';
+  setDisabled(rescan, !r.canScan);
+  histogram.set(r.summary.histogram, d.rows);
+  if (!d.classes.includes(state.label)) state.label = '';
+  classSelect.setOptions([{ value: '', label: 'All classes' }, ...d.classes.map((c) => ({ value: c, label: `class ${c}` }))], state.label);
+  list.setReviewed(r.reviewed);
+
+  if (fresh) {
+    state.key = r.summary.key;
+    state.selected = 0;
+    state.scrollTop = 0;
+    state.explanation = undefined;
+    state.target = undefined;
+    explanation.showEmpty('Select a row in the ranking (Enter), or run “Dataset Debugger: Explain Prediction” on a row of the test file.');
+    restoreView = undefined;
+  } else {
+    restoreView = { selected: state.selected, scrollTop: state.scrollTop };
+    if (state.explanation) explanation.show(state.explanation, contentContext(), state.orderBy);
+  }
+  refilter();
+}
+
+function showNoResults(message: string, canScan: boolean): void {
+  results = undefined;
+  layout.hidden = true;
+  staleBanner.hidden = true;
+  empty.hidden = false;
+  empty.replaceChildren(
+    h('p', { text: message }),
+    canScan ? button('Scan for Suspicious Labels', () => postToHost({ type: 'scan' }), { appearance: 'primary' }) : h('p', { class: 'muted', text: 'Scanning needs a trusted workspace.' }),
+  );
+}
+
+function onMessage(msg: HostToWebview): void {
+  switch (msg.type) {
+    case 'results':
+      showResults(msg.results);
+      return;
+    case 'noResults':
+      showNoResults(msg.message, msg.canScan);
+      return;
+    case 'page': {
+      const p = pending.get(msg.requestId);
+      pending.delete(msg.requestId);
+      if (!p || p.generation !== generation) return;
+      list.setPage(p.offset, msg.page.rows, msg.page.total);
+      const filtered = state.label || state.text.trim() || state.disagreeing;
+      foot.textContent = `${msg.page.total} ${filtered ? 'matching ' : ''}row${msg.page.total === 1 ? '' : 's'}` + (results ? ` of ${results.summary.dataset.rows}` : '');
+      if (restoreView) {
+        const v = restoreView;
+        restoreView = undefined;
+        list.restore(Math.min(v.selected, Math.max(0, msg.page.total - 1)), v.scrollTop);
+        list.select(list.selectedIndex, false);
+      }
+      return;
+    }
+    case 'pageError': {
+      const p = pending.get(msg.requestId);
+      pending.delete(msg.requestId);
+      if (!p || p.generation !== generation) return;
+      list.pageFailed(p.offset);
+      foot.textContent = msg.message;
+      return;
+    }
+    case 'explaining':
+      state.target = { source: msg.source, row: msg.row };
+      persist();
+      explanation.showLoading(msg.source, msg.row);
+      return;
+    case 'explanation':
+      state.target = { source: msg.result.test.source, row: msg.result.test.row };
+      state.explanation = msg.result;
+      if (msg.result.orderBy) state.orderBy = msg.result.orderBy;
+      persist();
+      explanation.show(msg.result, contentContext(), state.orderBy);
+      return;
+    case 'explainError':
+      if (state.target && (state.target.source !== msg.source || state.target.row !== msg.row)) return;
+      explanation.showError(msg.source, msg.row, msg.message);
+      return;
+    case 'reviewed':
+      if (results) results.reviewed = msg.rows;
+      list.setReviewed(msg.rows);
+      return;
+    case 'busy':
+      busy.hidden = msg.message === undefined;
+      busy.replaceChildren(...(msg.message ? [spinner('Scanning'), h('span', { text: msg.message.replace(/^Dataset Debugger: /, '') })] : []));
+      return;
+  }
+}
+
+window.addEventListener('message', (e: MessageEvent) => {
+  const msg = e.data as HostToWebview;
+  if (msg && typeof msg === 'object' && typeof msg.type === 'string') onMessage(msg);
+});
+
+postToHost({ type: 'ready' });
