@@ -43,6 +43,8 @@ export type RecordHandler = (fields: string[], line: number, fieldLines: number[
 export class DelimitedTokenizer {
   /** Number of fields every record must have; negative until the caller sets it (after the header). */
   expected = -1;
+  /** Whether to collect where each field starts (the header and error lookups need it; rows do not). */
+  positions = true;
 
   private state = FIELD_START;
   private line = 1;
@@ -198,16 +200,17 @@ export class DelimitedTokenizer {
   }
 
   private startField(abs: number): void {
-    const col = abs - this.lineStart + 1;
-    if (this.expected >= 0 && this.fields.length === this.expected) {
+    if (this.fields.length === this.expected) {
       throw this.error(
         this.line,
-        col,
+        abs - this.lineStart + 1,
         `too many fields: the header has ${this.expected} column${this.expected === 1 ? '' : 's'} and an extra field starts here`,
       );
     }
-    this.fieldLines.push(this.line);
-    this.fieldCols.push(col);
+    if (this.positions) {
+      this.fieldLines.push(this.line);
+      this.fieldCols.push(abs - this.lineStart + 1);
+    }
   }
 
   private endRecord(abs: number): void {
@@ -311,6 +314,7 @@ export async function readDelimited(
       columns = headerNames(file, fields, fl, fc);
       headerLine = line;
       tok.expected = columns.length;
+      tok.positions = false;
       return;
     }
     const n = fields.length;
