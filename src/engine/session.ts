@@ -117,6 +117,10 @@ export class Session {
     cp.begin('influence', `Hessian (${K * D} x ${K * D}), Cholesky and self-influence of ${N} rows`);
     const influence = await ExactInfluence.build(data, fit.W, { l2, damping, checkpoint: cp });
     lap('influence');
+    // RelatIF's theta-relative norms ||H^-1 g_i|| once, so that every explain is a cheap query.
+    cp.begin('relatif', `RelatIF norms of ${N} rows`);
+    await influence.prepareRelatif(cp);
+    lap('relatif');
 
     const P = predictProba(fit.W, X, N, D, K);
     const predicted = argmaxRow(P, N, K);
