@@ -99,7 +99,7 @@ const listHead = h('div', { class: 'list-head', attrs: { 'aria-hidden': 'true' }
   h('span', { class: 'c-row', text: 'row' }),
   h('span', { class: 'c-label', text: 'label' }),
   h('span', { class: 'c-arrow', text: '' }),
-  h('span', { class: 'c-pred', text: 'predicted' }),
+  h('span', { class: 'c-pred', text: 'pred.' }),
   h('span', { class: 'c-score', text: 'global infl.' }),
   h('span', { class: 'c-flag', text: '' }),
 ]);
@@ -180,6 +180,8 @@ function showResults(r: PanelResults): void {
   staleText.textContent = r.stale ? `Out of date: ${r.staleReason ?? 'the data changed since the scan'}. ` : '';
   setDisabled(rescan, !r.canScan);
   histogram.set(r.summary.histogram, d.rows);
+  const longest = Math.max(4, ...d.classes.map((c) => c.length));
+  document.documentElement.style.setProperty('--label-w', `${Math.min(longest, 16) + 1}ch`);
   if (!d.classes.includes(state.label)) state.label = '';
   classSelect.setOptions([{ value: '', label: 'All classes' }, ...d.classes.map((c) => ({ value: c, label: `class ${c}` }))], state.label);
   list.setReviewed(r.reviewed);
