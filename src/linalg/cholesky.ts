@@ -1,5 +1,5 @@
 import { NotPositiveDefiniteError } from '../util/errors';
-import { dot, rowGram } from './dense';
+import { dot, rowGram, transpose } from './dense';
 
 export interface CholeskyOptions {
   /** Added to every diagonal entry before factoring (only when the user asked for damping). */
@@ -78,6 +78,8 @@ function pivot(a: number, s: number, i: number, opts: CholeskyOptions): number {
 
 /** A Cholesky factor L (lower, row-major n x n) with the solves it supports. */
 export class Cholesky {
+  private upper?: Float64Array;
+
   private constructor(
     readonly L: Float64Array,
     readonly n: number,
@@ -115,13 +117,19 @@ export class Cholesky {
 
   /** Every row r of the m x n matrix B becomes L^-T b_r. */
   backRows(B: Float64Array, m: number): void {
-    backSolveRows(this.L, this.n, B, m);
+    backSolveRowsUpper(this.transposed(), this.n, B, m);
   }
 
   /** Every row r of the m x n matrix B becomes A^-1 b_r. */
   solveRows(B: Float64Array, m: number): void {
     forwardSolveRows(this.L, this.n, B, m);
-    backSolveRows(this.L, this.n, B, m);
+    backSolveRowsUpper(this.transposed(), this.n, B, m);
+  }
+
+  /** L^T, row-major (made once, on the first back substitution), so both solves run on contiguous rows. */
+  transposed(): Float64Array {
+    if (!this.upper) this.upper = transpose(this.L, this.n, this.n);
+    return this.upper;
   }
 
   /** A^-1 = L^-T L^-1 (symmetric, full n x n). */
@@ -195,6 +203,38 @@ export function backSolveRows(L: Float64Array, n: number, B: Float64Array, m: nu
       const x = (B[b + i] /= L[li + i]);
       for (let k = 0; k < i; k++) B[b + k] -= x * L[li + k];
     }
+  }
+}
+
+/**
+ * Back substitution U x = b with U = L^T given explicitly (upper, row-major), for m right-hand sides
+ * stored as the rows of B (m x n), in place: x_i = (b_i - U[i, i+1:] . x[i+1:]) / U_ii, four
+ * right-hand sides per pass so that each row of U is read once for four of them.
+ */
+export function backSolveRowsUpper(U: Float64Array, n: number, B: Float64Array, m: number): void {
+  let r = 0;
+  for (; r + 3 < m; r += 4) {
+    const b0 = r * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+    for (let i = n - 1; i >= 0; i--) {
+      const ui = i * n;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let k = i + 1; k < n; k++) {
+        const u = U[ui + k];
+        s0 += u * B[b0 + k];
+        s1 += u * B[b1 + k];
+        s2 += u * B[b2 + k];
+        s3 += u * B[b3 + k];
+      }
+      const d = U[ui + i];
+      B[b0 + i] = (B[b0 + i] - s0) / d;
+      B[b1 + i] = (B[b1 + i] - s1) / d;
+      B[b2 + i] = (B[b2 + i] - s2) / d;
+      B[b3 + i] = (B[b3 + i] - s3) / d;
+    }
+  }
+  for (; r < m; r++) {
+    const b = r * n;
+    for (let i = n - 1; i >= 0; i--) B[b + i] = (B[b + i] - dot(U, i * n + i + 1, B, b + i + 1, n - i - 1)) / U[i * n + i];
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Checkpoint } from '../util/cancel';
-import { ConvergenceError } from '../util/errors';
+import { ConvergenceError, NotPositiveDefiniteError } from '../util/errors';
 import { Cholesky } from '../linalg/cholesky';
 import { dot, norm2 } from '../linalg/dense';
 
@@ -447,6 +447,7 @@ export async function fitLogistic(data: LogisticData, opts: FitOptions): Promise
   const g = new Float64Array(P);
   let f = evalFG(w, g);
   let gnorm = norm2(g);
+  const g0 = Float64Array.from(g);
 
   const lb = await lbfgs(w, g, f, evalFG, tol, maxIter, cp);
   f = lb.f;
@@ -455,9 +456,16 @@ export async function fitLogistic(data: LogisticData, opts: FitOptions): Promise
   let newtonSteps = 0;
   const wTry = new Float64Array(P);
   const gTry = new Float64Array(P);
+  const progress = fitProgress(norm2(g0), tol);
   while (gnorm >= tol && newtonSteps < 20 && Number.isFinite(gnorm)) {
-    await cp?.tick();
-    const step = newtonDirection(obj, w, g);
+    await cp?.tick(progress(gnorm));
+    let step: Float64Array;
+    try {
+      step = newtonDirection(obj, w, g);
+    } catch (e) {
+      if (e instanceof NotPositiveDefiniteError) break; // l2 = 0 leaves a flat direction: report as is
+      throw e;
+    }
     let accepted = false;
     for (let t = 1, h = 0; h < 40; h++, t *= 0.5) {
       for (let p = 0; p < P; p++) wTry[p] = w[p] - t * step[p];
@@ -494,6 +502,12 @@ export async function fitLogistic(data: LogisticData, opts: FitOptions): Promise
     );
   }
   return report;
+}
+
+/** Progress of a fit as the fraction of the way from the first gradient norm down to tol, on a log scale. */
+function fitProgress(g0: number, tol: number): (g: number) => number {
+  const span = Math.log(g0 / tol);
+  return (g) => (span > 0 ? Math.min(1, Math.max(0, Math.log(g0 / g) / span)) : 1);
 }
 
 /** H^-1 g at w: exact (Cholesky) for small P, else conjugate gradients on Hessian-vector products. */
@@ -565,8 +579,9 @@ async function lbfgs(
   const gNew = new Float64Array(P);
   let it = 0;
   let gnorm = norm2(g);
+  const progress = fitProgress(gnorm, tol);
   while (gnorm >= tol && it < maxIter) {
-    await cp?.tick();
+    await cp?.tick(progress(gnorm));
     // Two-loop recursion: d = -H_k g.
     d.set(g);
     const m = S.length;

@@ -1,0 +1,120 @@
+/**
+ * Deterministic label noise for experiments with known errors, as shared/reference/noise.py does it
+ * (the same recipe, not the same random stream): round(rate * N) distinct rows are drawn with a
+ * seeded generator; each gets a class drawn uniformly from the other K - 1 classes.
+ */
+
+/**
+ * A small seeded generator (xoshiro128**, state seeded by splitmix32): fast, 2^128 - 1 period,
+ * identical streams on every platform. Not for cryptography.
+ */
+export class SeededRandom {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+
+  constructor(seed: number) {
+    let x = seed >>> 0;
+    const next = (): number => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** Uniform 32-bit unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3 >>> 0, 11);
+    this.s0 >>>= 0;
+    this.s1 >>>= 0;
+    this.s2 >>>= 0;
+    return result;
+  }
+
+  /** Uniform double in [0, 1) with 53 random bits. */
+  nextFloat(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Uniform integer in [0, n), without modulo bias. */
+  nextInt(n: number): number {
+    if (!(Number.isInteger(n) && n > 0 && n <= 2 ** 32)) throw new RangeError(`nextInt: bad bound ${n}`);
+    const limit = 2 ** 32 - (2 ** 32 % n);
+    for (;;) {
+      const u = this.nextUint32();
+      if (u < limit) return u % n;
+    }
+  }
+
+  /** k distinct integers from [0, n), in the order drawn (partial Fisher-Yates). */
+  sample(n: number, k: number): number[] {
+    if (k > n) throw new RangeError(`sample: ${k} of ${n}`);
+    const pool = new Map<number, number>();
+    const out: number[] = [];
+    for (let i = 0; i < k; i++) {
+      const j = i + this.nextInt(n - i);
+      const vj = pool.get(j) ?? j;
+      pool.set(j, pool.get(i) ?? i);
+      out.push(vj);
+    }
+    return out;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** Python's round(): half to even. */
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+export interface FlippedLabels {
+  /** Class index per row after flipping. */
+  noisy: Int32Array;
+  /** The flipped rows, ascending. */
+  flipped: number[];
+  /** Their original classes (same order as `flipped`). */
+  original: number[];
+}
+
+/**
+ * Flips round(rate * N) distinct rows of y (class indices 0..K-1) to a uniformly drawn other class.
+ * Deterministic in `seed`.
+ */
+export function flipLabels(y: Int32Array, K: number, rate: number, seed: number): FlippedLabels {
+  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`flipLabels: rate ${rate} not in [0, 1]`);
+  if (K < 2) throw new RangeError('flipLabels: needs at least two classes');
+  const rng = new SeededRandom(seed);
+  const flipped = rng.sample(y.length, roundHalfEven(rate * y.length)).sort((a, b) => a - b);
+  const noisy = Int32Array.from(y);
+  const original: number[] = [];
+  for (const r of flipped) {
+    const c = rng.nextInt(K - 1);
+    noisy[r] = c >= y[r] ? c + 1 : c; // skip the true class
+    original.push(y[r]);
+  }
+  return { noisy, flipped, original };
+}

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cholesky, backSolveRows, choleskyInPlace, choleskyRows, forwardSolveRows } from '../../src/linalg/cholesky';
+import { matMul, rowGram, transpose } from '../../src/linalg/dense';
+import { kronQuadForms } from '../../src/linalg/kron';
+import { NotPositiveDefiniteError } from '../../src/util/errors';
+import { prepare, readNumericCsv, subsetRows } from '../fixtures/reference/numericCsv';
+
+/** Covariance-like SPD matrix from real features: X^T X / n + ridge I (D x D). */
+function gram(file: string, label: string, rows: number, ridge: number): { A: Float64Array; n: number } {
+  const raw = readNumericCsv(file, label);
+  const { data } = prepare(subsetRows(raw, Array.from({ length: rows }, (_, i) => i)));
+  const { X, N, D } = data;
+  const A = matMul(transpose(X, N, D), X, D, N, D);
+  for (let k = 0; k < D * D; k++) A[k] /= N;
+  for (let a = 0; a < D; a++) A[a * D + a] += ridge;
+  return { A, n: D };
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+const breast = gram('breast_cancer.csv', 'diagnosis', 569, 1e-3); // 31 x 31, odd order
+const digits = gram('digits.csv', 'label', 400, 1e-3); // ~60 x 60, ill-conditioned pixels
+
+for (const [name, { A, n }] of [['breast cancer', breast], ['digits', digits]] as const) {
+  test(`Cholesky of a real ${name} Gram matrix reproduces it and solves with it (n = ${n})`, () => {
+    const ch = Cholesky.factor(A, n);
+    const L = ch.L;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) assert.equal(L[i * n + j], 0, 'upper triangle zeroed');
+    const LLt = rowGram(L, n, n);
+    let err = 0;
+    for (let k = 0; k < n * n; k++) err = Math.max(err, Math.abs(LLt[k] - A[k]));
+    assert.ok(err < 1e-12 * maxAbs(A), `||L L^T - A|| = ${err}`);
+
+    // Solve against a right-hand side built from a known x.
+    const x = Float64Array.from({ length: n }, (_, i) => Math.cos(i + 1));
+    const b = matMul(A, x, n, n, 1);
+    const xs = ch.solve(b);
+    const r = matMul(A, xs, n, n, 1);
+    let res = 0;
+    for (let i = 0; i < n; i++) res = Math.max(res, Math.abs(r[i] - b[i]));
+    assert.ok(res < 1e-12 * maxAbs(b), `residual ${res}`);
+
+    // A^-1 A = I.
+    const inv = ch.inverse();
+    const I = matMul(inv, A, n, n, n);
+    let dev = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) dev = Math.max(dev, Math.abs(I[i * n + j] - (i === j ? 1 : 0)));
+    assert.ok(dev < 1e-8, `||A^-1 A - I|| = ${dev}`);
+  });
+}
+
+test('multi-right-hand-side solves agree with one-at-a-time solves (blocks of four and the remainder)', () => {
+  const { A, n } = digits;
+  const ch = Cholesky.factor(A, n);
+  const m = 7; // one block of four plus three single rows
+  const B = Float64Array.from({ length: m * n }, (_, k) => Math.sin(0.37 * k) + 0.1 * (k % 5));
+  const F = Float64Array.from(B);
+  forwardSolveRows(ch.L, n, F, m);
+  const S = Float64Array.from(B);
+  ch.solveRows(S, m);
+  const BS = Float64Array.from(F);
+  backSolveRows(ch.L, n, BS, m);
+  for (let r = 0; r < m; r++) {
+    const b = B.subarray(r * n, (r + 1) * n);
+    const one = ch.solve(b);
+    for (let i = 0; i < n; i++) {
+      assert.ok(Math.abs(S[r * n + i] - one[i]) <= 1e-10 * (1 + Math.abs(one[i])), `row ${r} entry ${i}`);
+      assert.ok(Math.abs(BS[r * n + i] - one[i]) <= 1e-10 * (1 + Math.abs(one[i])));
+    }
+    // Forward substitution alone: L y = b.
+    const Ly = matMul(ch.L, F.subarray(r * n, (r + 1) * n), n, n, 1);
+    for (let i = 0; i < n; i++) assert.ok(Math.abs(Ly[i] - b[i]) < 1e-10 * (1 + Math.abs(b[i])));
+  }
+});
+
+test('a factorisation cut into row chunks equals the one-shot factorisation', () => {
+  const { A, n } = breast;
+  const one = Float64Array.from(A);
+  choleskyInPlace(one, n);
+  for (const step of [4, 5]) {
+    const chunked = Float64Array.from(A);
+    for (let r = 0; r < n; r += step) choleskyRows(chunked, n, r, Math.min(n, r + step));
+    // Even chunk boundaries keep the row pairing, so the result is identical; odd ones regroup
+    // the sums, which changes only the rounding.
+    for (let k = 0; k < n * n; k++) {
+      if (step % 2 === 0) assert.equal(chunked[k], one[k]);
+      else assert.ok(Math.abs(chunked[k] - one[k]) <= 1e-13 * (1 + Math.abs(one[k])), `entry ${k}`);
+    }
+  }
+});
+
+test('a matrix that is not positive definite is refused with a message that suggests damping', () => {
+  const { A, n } = breast;
+  // Remove the ridge and make the matrix singular: duplicate feature 0 into feature 1.
+  const S = Float64Array.from(A);
+  for (let a = 0; a < n; a++) S[a * n + a] -= 1e-3;
+  for (let a = 0; a < n; a++) {
+    S[1 * n + a] = S[0 * n + a];
+    S[a * n + 1] = S[a * n + 0];
+  }
+  S[1 * n + 1] = S[0];
+  assert.throws(
+    () => Cholesky.factor(S, n, { what: 'Hessian' }),
+    (e: unknown) => e instanceof NotPositiveDefiniteError && /Hessian is not positive definite/.test(e.message) && /damping/.test(e.message),
+  );
+  // Damping on the diagonal makes it factorable, and the factor is that of S + damping I.
+  const ch = Cholesky.factor(S, n, { damping: 1e-6 });
+  const LLt = rowGram(ch.L, n, n);
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(LLt[i * n + i] - (S[i * n + i] + 1e-6)) < 1e-12);
+  // Negative definite: refused at the first pivot.
+  const neg = Float64Array.from(A, (v) => -v);
+  assert.throws(() => Cholesky.factor(neg, n), NotPositiveDefiniteError);
+});
+
+test('Kronecker quadratic forms equal (I kron x)^T S (I kron x) computed directly', () => {
+  const K = 3;
+  const raw = readNumericCsv('breast_cancer.csv', 'diagnosis');
+  const { data } = prepare(subsetRows(raw, Array.from({ length: 9 }, (_, i) => i * 50)));
+  const { X, N, D } = data;
+  const P = K * D;
+  // A symmetric P x P matrix from real numbers: the Gram matrix of shifted feature rows.
+  const G = new Float64Array(P * P);
+  for (let p = 0; p < P; p++) for (let q = 0; q < P; q++) G[p * P + q] = Math.cos(p * 0.3 + q * 0.7) + Math.cos(q * 0.3 + p * 0.7);
+  const M = kronQuadForms(G, K, D, X, N);
+  for (let i = 0; i < N; i++) {
+    for (let k = 0; k < K; k++) {
+      for (let l = 0; l < K; l++) {
+        let s = 0;
+        for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) s += X[i * D + a] * G[(k * D + a) * P + l * D + b] * X[i * D + b];
+        assert.ok(Math.abs(M[i * K * K + k * K + l] - s) < 1e-9 * (1 + Math.abs(s)), `row ${i} block ${k},${l}`);
+      }
+    }
+  }
+});
