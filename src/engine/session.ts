@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { encodeLabels, FeatureEncoder } from '../data/features';
 import { inferSchema, type Schema } from '../data/schema';
-import { readTable } from '../data/table';
+import { cellError, readTable } from '../data/table';
 import type { Table } from '../data/types';
 import { ExactInfluence } from '../influence/exact';
 import { fitLogistic, predictProba, type FitReport, type LogisticData } from '../model/logistic';
@@ -32,7 +32,7 @@ import type {
   ScanSummary,
 } from '../protocol/types';
 import { Checkpoint, NO_CHECKPOINT } from '../util/cancel';
-import { ConvergenceError, DataFileError, UserError } from '../util/errors';
+import { ConvergenceError, UserError } from '../util/errors';
 import { argmaxRow, histogram, sortedOrder } from './ranking';
 
 export const DEFAULT_L2 = 1e-3;
@@ -404,12 +404,7 @@ function encodeTestSet(table: Table, schema: Schema, encoder: FeatureEncoder, cl
       if (v === null) continue;
       const k = index.get(v);
       if (k === undefined) {
-        throw new DataFileError(
-          table.file,
-          table.records[i].line,
-          j + 1,
-          `label '${v}' is not one of the training classes (${classes.join(', ')})`,
-        );
+        throw cellError(table, table.records[i], j, `label '${v}' is not one of the training classes (${classes.join(', ')})`);
       }
       y[i] = k;
     }

@@ -95,3 +95,14 @@ test('usage errors exit with 2, data errors with 1 and a file:line:column messag
   assert.equal(range.code, 1);
   assert.match(range.stderr, /out of range/);
 });
+
+test('a test-file label that is not a training class is an error at that cell', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dd-cli-'));
+  const t = path.join(dir, 'test.csv');
+  writeFileSync(t, 'mean_radius,diagnosis\n1,benign\n2,"maybe"\n');
+  const trainFile = path.join(dir, 'train.csv');
+  writeFileSync(trainFile, 'mean_radius,diagnosis\n1,benign\n2,malignant\n3,benign\n4,malignant\n0.5,benign\n');
+  const r = cli('explain', trainFile, '--label', 'diagnosis', '--test', t, '--row', '0');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /test\.csv:3:3: label 'maybe' is not one of the training classes/);
+});
