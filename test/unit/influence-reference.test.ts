@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fitLogistic, hessian, type LogisticData } from '../../src/model/logistic';
+import { ExactInfluence } from '../../src/influence/exact';
+import { approxLooLoss, newtonParameterShift } from '../../src/influence/loo';
+import { Cholesky } from '../../src/linalg/cholesky';
+import { CancelledError, Checkpoint } from '../../src/util/cancel';
+import { NotPositiveDefiniteError } from '../../src/util/errors';
+import { REFERENCE_DIR, prepare, readNumericCsv, subsetRows, type Prepared, type RawTable } from '../fixtures/reference/numericCsv';
+
+interface ReferenceExplain {
+  row: number;
+  target: number;
+  testLoss: number;
+  probabilities: number[];
+  influence: number[];
+  thetaRelatif: number[];
+  lRelatif: number[];
+}
+interface Reference {
+  lam: number;
+  trainRows: [number, number];
+  W: number[];
+  selfInfluence: number[];
+  loss: number[];
+  approxLooLoss: number[];
+  explain: ReferenceExplain[];
+}
+
+interface Loaded {
+  ref: Reference;
+  prep: Prepared;
+  raw: RawTable;
+  inf: ExactInfluence;
+}
+
+/** Fits to the rounding floor (as the reference was) and builds the influence state. */
+async function load(name: string, file: string, label: string): Promise<Loaded> {
+  const ref = JSON.parse(readFileSync(join(REFERENCE_DIR, `${name}.json`), 'utf8')) as Reference;
+  const raw = readNumericCsv(file, label);
+  const rows = Array.from({ length: ref.trainRows[1] - ref.trainRows[0] }, (_, i) => ref.trainRows[0] + i);
+  const prep = prepare(subsetRows(raw, rows));
+  const fit = await fitLogistic(prep.data, { l2: ref.lam, tol: 1e-13 });
+  assert.ok(fit.converged);
+  const inf = await ExactInfluence.build(prep.data, fit.W, { l2: ref.lam });
+  return { ref, prep, raw, inf };
+}
+
+/** max_i |a_i - b_i| / max_i |b_i|: the error relative to the size of the quantity. */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let num = 0, den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+const cases = [
+  ['breast_cancer', 'breast_cancer.csv', 'diagnosis'],
+  ['digits300', 'digits.csv', 'label'],
+] as const;
+
+for (const [name, file, label] of cases) {
+  test(`${name}: self-influence, losses, influence and both RelatIF normalisations match the numpy reference`, async () => {
+    const { ref, prep, raw, inf } = await load(name, file, label);
+    assert.ok(relErr(inf.selfInfluence, ref.selfInfluence) < 1e-6, `self-influence ${relErr(inf.selfInfluence, ref.selfInfluence)}`);
+    assert.ok(relErr(inf.loss, ref.loss) < 1e-6, `loss ${relErr(inf.loss, ref.loss)}`);
+    for (let i = 0; i < inf.N; i++) assert.ok(inf.selfInfluence[i] > 0);
+    for (const e of ref.explain) {
+      const x = prep.standardizer.apply(raw.features, e.row * raw.d);
+      const ex = inf.explain(x, e.target);
+      assert.ok(Math.abs(ex.testLoss - e.testLoss) < 1e-6 * Math.max(1, e.testLoss), `test loss of row ${e.row}`);
+      assert.ok(relErr(ex.probabilities, e.probabilities) < 1e-6);
+      assert.ok(relErr(ex.influence, e.influence) < 1e-6, `influence on row ${e.row}: ${relErr(ex.influence, e.influence)}`);
+      assert.ok(relErr(ex.relatifTheta, e.thetaRelatif) < 1e-6, `theta-RelatIF on row ${e.row}`);
+      assert.ok(relErr(ex.relatifL, e.lRelatif) < 1e-6, `l-RelatIF on row ${e.row}`);
+    }
+    assert.ok(relErr(approxLooLoss(inf), ref.approxLooLoss) < 1e-6, 'approximate leave-one-out loss');
+  });
+}
+
+test('influence of a training row on itself is minus its self-influence, and the structured paths agree with dense algebra', async () => {
+  const { prep, inf } = await load('breast_cancer', 'breast_cancer.csv', 'diagnosis');
+  const { X, D, K, y } = prep.data;
+  const P = K * D;
+  for (const i of [0, 17, 300]) {
+    const ex = inf.explain(X.subarray(i * D, (i + 1) * D), y[i]);
+    assert.ok(Math.abs(ex.influence[i] + inf.selfInfluence[i]) < 1e-10 * inf.selfInfluence[i]);
+    assert.ok(Math.abs(ex.relatifL[i] + Math.sqrt(inf.selfInfluence[i])) < 1e-10 * Math.sqrt(inf.selfInfluence[i]));
+  }
+  // Dense check of s_i and ||H^-1 g_i|| with an independently built Hessian and factor.
+  const H = hessian(prep.data, inf.probabilities, 1e-3);
+  const ch = Cholesky.factor(H, P);
+  const theta = inf.thetaNorms();
+  for (const i of [3, 250, 568]) {
+    const g = new Float64Array(P);
+    for (let k = 0; k < K; k++) for (let a = 0; a < D; a++) g[k * D + a] = inf.residuals[i * K + k] * X[i * D + a];
+    const u = ch.solve(g);
+    let s = 0, n2 = 0;
+    for (let p = 0; p < P; p++) {
+      s += g[p] * u[p];
+      n2 += u[p] * u[p];
+    }
+    assert.ok(Math.abs(s - inf.selfInfluence[i]) < 1e-10 * s);
+    assert.ok(Math.abs(Math.sqrt(n2) - theta[i]) < 1e-10 * theta[i]);
+  }
+  // M_i blocks: s_i = r_i^T M_i r_i.
+  const M = inf.rowBlocks();
+  for (const i of [5, 400]) {
+    let s = 0;
+    for (let k = 0; k < K; k++) for (let l = 0; l < K; l++) s += inf.residuals[i * K + k] * M[i * K * K + k * K + l] * inf.residuals[i * K + l];
+    assert.ok(Math.abs(s - inf.selfInfluence[i]) < 1e-9 * inf.selfInfluence[i]);
+  }
+});
+
+test('the Woodbury Newton step for removing a row equals a Newton step with the explicitly rebuilt Hessian', async () => {
+  const { prep, inf } = await load('breast_cancer', 'breast_cancer.csv', 'diagnosis');
+  const data: LogisticData = prep.data;
+  const { N, D, K } = data;
+  const P = K * D;
+  for (const row of [13, 297]) {
+    // J_-i: weights 1/N except row i (0). Newton step from W: -H_-i^-1 grad J_-i(W) = H_-i^-1 g_i / N.
+    const w = new Float64Array(N).fill(1 / N);
+    w[row] = 0;
+    const Hm = hessian(data, inf.probabilities, 1e-3, w);
+    const g = new Float64Array(P);
+    for (let k = 0; k < K; k++) for (let a = 0; a < D; a++) g[k * D + a] = (inf.residuals[row * K + k] * data.X[row * D + a]) / N;
+    const expected = Cholesky.factor(Hm, P).solve(g);
+    const got = newtonParameterShift(inf, row);
+    assert.ok(relErr(got, expected) < 1e-9, `row ${row}: ${relErr(got, expected)}`);
+  }
+});
+
+test('build ticks its checkpoint with progress and can be cancelled', async () => {
+  const raw = readNumericCsv('digits.csv', 'label');
+  const prep = prepare(subsetRows(raw, Array.from({ length: 300 }, (_, i) => i)));
+  const fit = await fitLogistic(prep.data, { l2: 1e-3 });
+  const seen: number[] = [];
+  const cp = new Checkpoint(undefined, (_s, f) => f !== undefined && seen.push(f), 0);
+  cp.begin('influence');
+  await ExactInfluence.build(prep.data, fit.W, { l2: 1e-3, checkpoint: cp });
+  assert.ok(seen.length > 5, `${seen.length} progress reports`);
+  for (let k = 1; k < seen.length; k++) assert.ok(seen[k] >= seen[k - 1]);
+  assert.ok(seen[seen.length - 1] > 0.5 && seen[seen.length - 1] <= 1);
+
+  const ac = new AbortController();
+  const cancelling = new Checkpoint(ac.signal, () => ac.abort(), 0);
+  await assert.rejects(ExactInfluence.build(prep.data, fit.W, { l2: 1e-3, checkpoint: cancelling }), CancelledError);
+});
+
+test('damping is used only when asked, and a singular Hessian asks for it', async () => {
+  const raw = readNumericCsv('breast_cancer.csv', 'diagnosis');
+  const prep = prepare(subsetRows(raw, Array.from({ length: 200 }, (_, i) => i)));
+  // l2 = 0 at W = 0: the Hessian (1/N) sum (A kron x x^T) has the softmax's flat direction.
+  const W0 = new Float64Array(prep.data.K * prep.data.D);
+  await assert.rejects(ExactInfluence.build(prep.data, W0, { l2: 0 }), (e: unknown) => e instanceof NotPositiveDefiniteError && /damping/.test(e.message));
+  const damped = await ExactInfluence.build(prep.data, W0, { l2: 0, damping: 1e-3 });
+  const regularised = await ExactInfluence.build(prep.data, W0, { l2: 1e-3 });
+  assert.ok(relErr(damped.selfInfluence, regularised.selfInfluence) < 1e-12);
+});
