@@ -42,6 +42,13 @@ export interface IterativeInfluenceOptions {
   refineIterations?: number;
   /** Jacobi sweeps for the eigenbases (default 6). */
   sweeps?: number;
+  /**
+   * Largest D for which S's eigenbasis is computed (Jacobi costs ~4 D^3 per sweep: D = 600 is ~5e9
+   * per sweep). Above it the feature basis is the identity ("diagonal EK-FAC": the K x K class
+   * basis is still exact, and the refitted diagonal is the true Hessian's diagonal in that basis),
+   * which suits sparse, nearly orthogonal features such as hashed tf-idf. Default 600.
+   */
+  maxEigenDim?: number;
 }
 
 /** Which path the session should take for a model with P parameters and N training rows. */
@@ -163,13 +170,15 @@ export class IterativeInfluence {
     private readonly damping: number,
     private readonly refineIterations: number,
     fields: { selfInfluence: Float64Array; loss: Float64Array; probabilities: Float64Array; thetaNorm: Float64Array; timings: Record<string, number> },
+    readonly diagonalBasis = false,
   ) {
     this.selfInfluence = fields.selfInfluence;
     this.loss = fields.loss;
     this.probabilities = fields.probabilities;
     this.thetaNorm = fields.thetaNorm;
     this.timings = fields.timings;
-    this.method = `EK-FAC (eigenvalue-corrected Kronecker-factored Hessian, ${data.K} x ${data.D} factors)` + (refineIterations > 0 ? '; explain refined by preconditioned CG on exact HVPs' : '');
+    this.method =
+      (diagonalBasis ? `diagonal EK-FAC (class eigenbasis x identity feature basis, D = ${data.D})` : `EK-FAC (eigenvalue-corrected Kronecker-factored Hessian, ${data.K} x ${data.D} factors)`) + (refineIterations > 0 ? '; explain refined by preconditioned CG on exact HVPs' : '');
   }
 
   get N(): number {
@@ -207,9 +216,10 @@ export class IterativeInfluence {
     // Kronecker factors. S = X^T X / N accumulated row by row on the upper triangle.
     const S = new Float64Array(D * D);
     const A = new Float64Array(K * K);
+    const diagonalBasis = D > (opts.maxEigenDim ?? 600);
     for (let i = 0; i < N; i++) {
       const xi = i * D;
-      for (let a = 0; a < D; a++) {
+      for (let a = 0; a < D && !diagonalBasis; a++) {
         const xa = X[xi + a];
         if (xa === 0) continue;
         const ra = a * D;
@@ -233,21 +243,23 @@ export class IterativeInfluence {
     lap('factors');
 
     const sweeps = opts.sweeps ?? 6;
-    const QS = jacobiEigen(S, D, sweeps).V;
+    let QS: Float64Array;
+    if (diagonalBasis) QS = new Float64Array(0); // identity, never materialised
+    else QS = jacobiEigen(S, D, sweeps).V;
     const QA = jacobiEigen(A, K, 30).V;
     await cp?.tick(0.4);
     lap('eigenbases');
 
     // Z = X Q_S (N x D), rho = R Q_A (N x K), and the refitted eigenvalues.
-    const QSt = new Float64Array(D * D); // row a = eigenvector a
-    for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) QSt[a * D + b] = QS[b * D + a];
-    const Z = new Float64Array(N * D);
+    const QSt = new Float64Array(diagonalBasis ? 0 : D * D); // row a = eigenvector a
+    if (!diagonalBasis) for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) QSt[a * D + b] = QS[b * D + a];
+    const Z = diagonalBasis ? X : new Float64Array(N * D);
     const rho = new Float64Array(N * K);
     const lambda = new Float64Array(K * D);
     const qa = new Float64Array(K); // q_k^T A_i q_k for the current row
     for (let i = 0; i < N; i++) {
       const xi = i * D;
-      for (let a = 0; a < D; a++) Z[xi + a] = dotRows(QSt, a * D, X, xi, D);
+      if (!diagonalBasis) for (let a = 0; a < D; a++) Z[xi + a] = dotRows(QSt, a * D, X, xi, D);
       const pi = i * K;
       for (let k = 0; k < K; k++) {
         let r = 0, pq = 0, pq2 = 0;
@@ -301,7 +313,7 @@ export class IterativeInfluence {
     lap('selfInfluence');
 
     const refine = opts.refineIterations ?? (N * K * D <= 2e7 ? 50 : 0);
-    const inf = new IterativeInfluence(data, W, lambda, QS, QA, Z, rho, opts.l2, damping, refine, { selfInfluence, loss, probabilities, thetaNorm, timings });
+    const inf = new IterativeInfluence(data, W, lambda, QS, QA, Z, rho, opts.l2, damping, refine, { selfInfluence, loss, probabilities, thetaNorm, timings }, diagonalBasis);
     inf.notes.push(
       'Global influence (self-influence) uses the EK-FAC approximation of the Hessian: its agreement with the exact float64 path was measured on digits and satellite (docs/models.md).',
       refine > 0
@@ -322,20 +334,31 @@ export class IterativeInfluence {
       if (q === 0) continue;
       for (let a = 0; a < D; a++) T[k * D + a] += q * v[j * D + a];
     }
-    const U = new Float64Array(K * D); // (Q_A^T M) Q_S
-    for (let k = 0; k < K; k++) for (let b = 0; b < D; b++) {
-      const t = T[k * D + b];
-      if (t === 0) continue;
-      for (let a = 0; a < D; a++) U[k * D + a] += t * QS[b * D + a];
-    }
+    const U = this.diagonalBasis ? T : this.rightMultiply(T); // (Q_A^T M) Q_S
     for (let p = 0; p < K * D; p++) U[p] /= power === 1 ? lambda[p] : lambda[p] ** power;
-    const B = new Float64Array(K * D); // U Q_S^T
-    for (let k = 0; k < K; k++) for (let b = 0; b < D; b++) B[k * D + b] = dotRows(U, k * D, QS, b * D, D);
+    let B = U; // U Q_S^T
+    if (!this.diagonalBasis) {
+      B = new Float64Array(K * D);
+      for (let k = 0; k < K; k++) for (let b = 0; b < D; b++) B[k * D + b] = dotRows(U, k * D, QS, b * D, D);
+    }
     const out = new Float64Array(K * D); // Q_A B
     for (let j = 0; j < K; j++) for (let k = 0; k < K; k++) {
       const q = QA[j * K + k];
       if (q === 0) continue;
       for (let a = 0; a < D; a++) out[j * D + a] += q * B[k * D + a];
+    }
+    return out;
+  }
+
+  /** M Q_S for a K x D matrix M. */
+  private rightMultiply(M: Float64Array): Float64Array {
+    const { D, K } = this.data;
+    const QS = this.QS;
+    const out = new Float64Array(K * D);
+    for (let k = 0; k < K; k++) for (let b = 0; b < D; b++) {
+      const t = M[k * D + b];
+      if (t === 0) continue;
+      for (let a = 0; a < D; a++) out[k * D + a] += t * QS[b * D + a];
     }
     return out;
   }
@@ -402,19 +425,14 @@ export class IterativeInfluence {
   /** v . g_i for every training row, through the projected data: sum_k rho_ik (z_i . (Q_S^T-projected v)_k). */
   dotGradients(v: Float64Array): Float64Array {
     const { N, D, K } = this.data;
-    const { QS, QA } = this;
+    const { QA } = this;
     // v in the eigenbasis: V' = Q_A^T V Q_S (K x D), then v . g_i = sum_k rho_ik (V'_k . z_i).
     const T = new Float64Array(K * D);
     for (let k = 0; k < K; k++) for (let j = 0; j < K; j++) {
       const q = QA[j * K + k];
       for (let a = 0; a < D; a++) T[k * D + a] += q * v[j * D + a];
     }
-    const Vp = new Float64Array(K * D);
-    for (let k = 0; k < K; k++) for (let b = 0; b < D; b++) {
-      const t = T[k * D + b];
-      if (t === 0) continue;
-      for (let a = 0; a < D; a++) Vp[k * D + a] += t * QS[b * D + a];
-    }
+    const Vp = this.diagonalBasis ? T : this.rightMultiply(T);
     const out = new Float64Array(N);
     const Z = this.Z, rho = this.rho;
     for (let i = 0; i < N; i++) {
