@@ -92,12 +92,22 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
       } else wasmDir = wasmPathsSet; // the wasm module is loaded once per process
     }
     if (!reason) {
+      // The wasm module (emscripten) adds process-wide 'uncaughtException' / 'unhandledRejection'
+      // listeners that rethrow, which would turn any unhandled rejection of the worker into a crash
+      // that prints the whole minified module; they are removed again once the backend is up.
+      const em = process as unknown as NodeJS.EventEmitter;
+      const events = ['uncaughtException', 'unhandledRejection'];
+      const before = events.map((ev) => em.listeners(ev));
       try {
         const ok = await tf.setBackend(name);
         await tf.ready();
         if (!ok || tf.getBackend() !== name) reason = `tf.setBackend('${name}') failed`;
       } catch (e) {
         reason = (e as Error).message;
+      } finally {
+        events.forEach((ev, k) => {
+          for (const l of em.listeners(ev)) if (!before[k].includes(l)) em.removeListener(ev, l as (...a: unknown[]) => void);
+        });
       }
     }
     tried.push({ name, ok: !reason, reason });
