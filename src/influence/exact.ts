@@ -20,6 +20,12 @@ export interface ExactInfluenceOptions {
   /** Added to the Hessian's diagonal only when the user asks for it. */
   damping?: number;
   checkpoint?: Checkpoint;
+  /**
+   * Also compute the RelatIF norms ||H^-1 g_i|| during build, reusing each row's forward
+   * substitution (P^2 multiply-adds per row for both, instead of P^2 / 2 now and P^2 at the
+   * first explain). Default false: a scan that never explains does not pay for them.
+   */
+  relatif?: boolean;
 }
 
 export interface Explanation {
@@ -61,6 +67,8 @@ export class ExactInfluence {
   readonly W!: Float64Array;
   readonly l2!: number;
   readonly damping!: number;
+  /** Seconds spent by build() in each stage (wall clock, checkpoint yields included). */
+  readonly timings!: { hessian: number; factor: number; selfInfluence: number };
 
   private thetaNormCache?: Float64Array;
   private inverseCache?: Float64Array;
@@ -109,12 +117,20 @@ export class ExactInfluence {
     }
 
     // Hessian: 40% of the progress, Cholesky 20%, self-influence 40% (roughly their costs).
+    let last = performance.now();
+    const lap = (): number => {
+      const now = performance.now();
+      const s = (now - last) / 1000;
+      last = now;
+      return s;
+    };
     const acc = new HessianAccumulator(data, probabilities);
     for (let r = 0; r < N; r += HessianAccumulator.CHUNK) {
       acc.addRows(r, Math.min(N, r + HessianAccumulator.CHUNK));
       await cp?.tick((0.4 * r) / N);
     }
     const H = acc.finish(opts.l2);
+    const hessianSeconds = lap();
 
     const rowsPerTick = Math.max(2, Math.floor(2e6 / (P * P)) * 2);
     const cholOpts = { damping, what: 'Hessian of the training objective' };
@@ -123,18 +139,25 @@ export class ExactInfluence {
       await cp?.tick(0.4 + (0.2 * r) / P);
     }
     const factor = Cholesky.fromFactor(H, P);
+    const factorSeconds = lap();
 
     const inf = new ExactInfluence({ data, W, l2: opts.l2, damping, probabilities, residuals, loss, factor });
     const selfInfluence = new Float64Array(N);
+    const theta = opts.relatif ? new Float64Array(N) : undefined;
     const G = new Float64Array(SOLVE_CHUNK * P);
     for (let i0 = 0; i0 < N; i0 += SOLVE_CHUNK) {
       const m = Math.min(SOLVE_CHUNK, N - i0);
       inf.fillGradients(i0, m, G);
-      factor.forwardRows(G, m);
+      factor.forwardRows(G, m); // rows: L^-1 g_i
       for (let r = 0; r < m; r++) selfInfluence[i0 + r] = dot(G, r * P, G, r * P, P);
+      if (theta) {
+        factor.backRows(G, m); // rows: L^-T L^-1 g_i = H^-1 g_i
+        for (let r = 0; r < m; r++) theta[i0 + r] = Math.sqrt(dot(G, r * P, G, r * P, P));
+      }
       await cp?.tick(0.6 + (0.4 * i0) / N);
     }
-    (inf as { selfInfluence: Float64Array }).selfInfluence = selfInfluence;
+    inf.thetaNormCache = theta;
+    Object.assign(inf, { selfInfluence, timings: { hessian: hessianSeconds, factor: factorSeconds, selfInfluence: lap() } });
     return inf;
   }
 

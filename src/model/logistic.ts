@@ -272,7 +272,7 @@ export function hessianVectorProduct(
 /** Scratch buffers for accumulating the Hessian over row chunks. */
 export class HessianAccumulator {
   readonly P: number;
-  /** P x P; only the upper triangle of each block pair k <= l, entries a <= b, until finish(). */
+  /** P x P; until finish(), only the upper triangle (a <= b) of each off-diagonal block pair k < l. */
   readonly H: Float64Array;
   private readonly xt: Float64Array;
   private readonly wx: Float64Array;
@@ -290,9 +290,12 @@ export class HessianAccumulator {
   }
 
   /**
-   * Adds rows [r0, r1) (at most CHUNK of them). For every block pair k <= l, block H_kl is the
-   * weighted Gram matrix sum_i w_i x_i x_i^T with w_i = c_i A_i[k, l]: symmetric in (a, b), so only
+   * Adds rows [r0, r1) (at most CHUNK of them). For every block pair k < l, block H_kl is the
+   * weighted Gram matrix sum_i w_i x_i x_i^T with w_i = -c_i p_ik p_il: symmetric in (a, b), so only
    * a <= b is computed, two by two (a 2 x 2 register tile over the chunk's transposed columns).
+   * The diagonal blocks are not accumulated: the rows of A_i = diag(p_i) - p_i p_i^T sum to zero,
+   * so finish() gets H_kk = -sum_{l != k} H_kl (K fewer blocks; and p_k sum_{l != k} p_l is more
+   * accurate than p_k (1 - p_k) when p_k is close to 1).
    */
   addRows(r0: number, r1: number): void {
     const { X, N, D, K } = this.data;
@@ -302,13 +305,12 @@ export class HessianAccumulator {
     for (let i = 0; i < n; i++) for (let a = 0; a < D; a++) xt[a * n + i] = X[(r0 + i) * D + a];
     const c0 = 1 / N;
     for (let k = 0; k < K; k++) {
-      for (let l = k; l < K; l++) {
+      for (let l = k + 1; l < K; l++) {
         let any = false;
         for (let i = 0; i < n; i++) {
           const r = r0 + i;
           const c = weights ? weights[r] : c0;
-          const pk = probs[r * K + k], pl = probs[r * K + l];
-          const w = c * (k === l ? pk - pk * pl : -pk * pl);
+          const w = -c * probs[r * K + k] * probs[r * K + l];
           if (w !== 0) any = true;
           for (let a = 0; a < D; a++) wx[a * n + i] = w * xt[a * n + i];
         }
@@ -344,10 +346,21 @@ export class HessianAccumulator {
     }
   }
 
-  /** Mirrors the computed entries into the full symmetric P x P matrix and adds l2 (+ damping) I. */
+  /**
+   * Fills the diagonal blocks (H_kk = -sum_{l != k} H_kl), mirrors the computed entries into the full
+   * symmetric P x P matrix and adds l2 I.
+   */
   finish(l2: number): Float64Array {
     const { D, K } = this.data;
     const { H, P } = this;
+    for (let k = 0; k < K; k++) {
+      const diag = k * D * P + k * D;
+      for (let l = 0; l < K; l++) {
+        if (l === k) continue;
+        const off = Math.min(k, l) * D * P + Math.max(k, l) * D;
+        for (let a = 0; a < D; a++) for (let b = a; b < D; b++) H[diag + a * P + b] -= H[off + a * P + b];
+      }
+    }
     for (let k = 0; k < K; k++) {
       for (let l = k; l < K; l++) {
         const base = k * D * P + l * D;

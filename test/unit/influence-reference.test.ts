@@ -162,3 +162,16 @@ test('damping is used only when asked, and a singular Hessian asks for it', asyn
   const regularised = await ExactInfluence.build(prep.data, W0, { l2: 1e-3 });
   assert.ok(relErr(damped.selfInfluence, regularised.selfInfluence) < 1e-12);
 });
+
+test('RelatIF norms computed during build equal the ones computed lazily', async () => {
+  const raw = readNumericCsv('digits.csv', 'label');
+  const prep = prepare(subsetRows(raw, Array.from({ length: 300 }, (_, i) => i)));
+  const fit = await fitLogistic(prep.data, { l2: 1e-3 });
+  const lazy = await ExactInfluence.build(prep.data, fit.W, { l2: 1e-3 });
+  const eager = await ExactInfluence.build(prep.data, fit.W, { l2: 1e-3, relatif: true });
+  assert.deepEqual(eager.selfInfluence, lazy.selfInfluence);
+  assert.ok(relErr(eager.thetaNorms(), lazy.thetaNorms()) < 1e-13);
+  await lazy.prepareRelatif();
+  const x = prep.data.X.subarray(0, prep.data.D);
+  assert.ok(relErr(eager.explain(x, 3).relatifTheta, lazy.explain(x, 3).relatifTheta) < 1e-12);
+});
