@@ -79,6 +79,8 @@ export interface TodTrainReport {
   ownLoss: number;
   /** Training accuracy of the full network. */
   accuracy: number;
+  /** The L2 coefficient of the training objective. */
+  l2: number;
 }
 
 export interface TodExplanation extends Explanation {
@@ -181,7 +183,7 @@ export class TurnOverDropoutModel {
     const seconds = (performance.now() - t0) / 1000;
     tf.dispose([Xt, Yt, wt]);
 
-    const report: TodTrainReport = { backend, params: paramCount(shape), hiddenUnits: U, epochs, steps: step, seconds, ownLoss: NaN, accuracy: NaN };
+    const report: TodTrainReport = { backend, params: paramCount(shape), hiddenUnits: U, epochs, steps: step, seconds, ownLoss: NaN, accuracy: NaN, l2 };
     const model = new TurnOverDropoutModel(shape, vars, masks, data, report, ownMasks, flippedMasks);
     const self = model.selfLosses();
     const P = model.predictProba(X, N);

@@ -8,8 +8,7 @@
  *     (src/influence/crossLoss.ts) relates it to the training rows through the reconstruction loss:
  *         I(i, t) = -grad f(theta)^T (H + damping I)^-1 grad L_i(theta),
  *     H the Hessian of the training objective J (reconstruction + L2) by double backpropagation,
- *     the solve by conjugate gradients (src/influence/iterative.ts); the dot products with all N
- *     per-row gradients in one Jacobian-vector product (src/unsupervised/paramSpace.ts).
+ *     the solve by conjugate gradients (src/unsupervised/crossLossTf.ts).
  *     removalChange_i = -I(i, t) / N is the first-order change of the squared distance when row i is
  *     left out of training: POSITIVE means row i PULLS t towards its centre (without it t would
  *     drift away), negative means it pushes t away.
@@ -22,12 +21,12 @@
  * change under the rotation), so they do not enter I(i, t).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
-import { conjugateGradient, type SolveReport } from '../influence/iterative';
+import type { SolveReport } from '../influence/iterative';
+import { crossLossInfluenceTf, type TfSolveOptions } from './crossLossTf';
 import { Autoencoder, encodeT, type AutoencoderOptions } from './autoencoder';
 import { kmeans, nearestCentre, type KMeansResult } from './kmeans';
-import { hvpAt, jvpRows, valueAndGradientAt, type ScalarFn } from './paramSpace';
+import type { ScalarFn } from './paramSpace';
 
 export interface UnlabeledData {
   /** N x D row-major (the engine's standardised features; a bias column is ignored). */
@@ -43,15 +42,7 @@ export interface UnsupervisedOptions extends AutoencoderOptions {
   kmeansRestarts?: number;
 }
 
-export interface ExplainOptions {
-  /** Initial damping added to H (default 1e-3); raised x10 on negative curvature. */
-  damping?: number;
-  /** CG tolerance on the relative residual (default 1e-5). */
-  tol?: number;
-  /** CG iterations per attempt at most (default 500). */
-  maxIterations?: number;
-  checkpoint?: Checkpoint;
-}
+export type ExplainOptions = TfSolveOptions;
 
 export interface ClusterExplanation {
   /** The training row explained (undefined for an outside point). */
@@ -137,30 +128,9 @@ export class UnsupervisedExplainer {
     const centre = this.clustering.centres.subarray(cluster * e, (cluster + 1) * e);
     const obj = this.distanceObjective(x, centre);
     const ae = this.autoencoder;
-    const params = ae.params.vars;
     try {
-      const { value, grad } = valueAndGradientAt(obj.f, params);
-      const J = ae.objective();
-      const hvp = (v: Float64Array): Float64Array => hvpAt(J, params, v);
-      let damping = opts.damping ?? 1e-3;
-      const rejectedDampings: number[] = [];
-      const cg = (d: number) => conjugateGradient(hvp, grad, { damping: d, tol: opts.tol ?? 1e-5, maxIterations: opts.maxIterations ?? 500, checkpoint: opts.checkpoint });
-      let solved = await cg(damping);
-      let hvps = solved.report.hvps;
-      while (solved.report.stopReason === 'negative-curvature' && damping < 1e3) {
-        rejectedDampings.push(damping);
-        damping *= 10;
-        solved = await cg(damping);
-        hvps += solved.report.hvps;
-      }
-      if (solved.report.stopReason === 'negative-curvature') {
-        throw new UserError('The autoencoder\'s Hessian has strong negative curvature even with damping 1e3; train it longer (more steps) before explaining.');
-      }
-      const dots = jvpRows(ae.rowLosses(), params, solved.x, this.data.N); // grad L_i . (H + damping)^-1 grad f
-      const N = this.data.N;
-      const influence = dots.map((v) => -v);
-      const removalChange = dots.map((v) => v / N);
-      return { cluster, distance: value, influence, removalChange, solve: solved.report, hvps, rejectedDampings };
+      const r = await crossLossInfluenceTf({ params: ae.params.vars, objective: ae.objective(), rowLosses: ae.rowLosses(), N: this.data.N }, obj.f, opts);
+      return { cluster, distance: r.value, influence: r.influence, removalChange: r.removalChange, solve: r.solve, hvps: r.hvps, rejectedDampings: r.rejectedDampings };
     } finally {
       obj.dispose();
     }
