@@ -1,5 +1,5 @@
 import type { Checkpoint } from '../util/cancel';
-import { ConvergenceError, NotPositiveDefiniteError } from '../util/errors';
+import { ConvergenceError, NotPositiveDefiniteError, UserError } from '../util/errors';
 import { Cholesky } from '../linalg/cholesky';
 import { dot, norm2 } from '../linalg/dense';
 
@@ -441,6 +441,11 @@ export async function fitLogistic(data: LogisticData, opts: FitOptions): Promise
   if (data.X.length < N * D) throw new RangeError(`fitLogistic: X has ${data.X.length} entries, N*D = ${N * D}`);
   for (let i = 0; i < N; i++) {
     if (!(y[i] >= 0 && y[i] < K)) throw new RangeError(`fitLogistic: row ${i} has class ${y[i]}, K = ${K}`);
+    for (let a = 0; a < D; a++) {
+      if (!Number.isFinite(data.X[i * D + a])) {
+        throw new UserError(`Feature ${a} of training row ${i} is ${data.X[i * D + a]}: the model needs finite numbers.`);
+      }
+    }
   }
   const l2 = opts.l2;
   const weights = opts.weights;

@@ -23,7 +23,16 @@ interface Setup {
   inf: ExactInfluence;
 }
 
-async function setup(file: string, label: string, trainRows: number[]): Promise<Setup> {
+const setups = new Map<string, Promise<Setup>>();
+
+/** Fit and influence state for the given training rows (shared by the tests that use the same rows). */
+function setup(file: string, label: string, trainRows: number[]): Promise<Setup> {
+  const key = `${file}:${trainRows.length}:${trainRows[0]}:${trainRows[trainRows.length - 1]}`;
+  if (!setups.has(key)) setups.set(key, setupOnce(file, label, trainRows));
+  return setups.get(key)!;
+}
+
+async function setupOnce(file: string, label: string, trainRows: number[]): Promise<Setup> {
   const raw = readNumericCsv(file, label);
   const prep = prepare(subsetRows(raw, trainRows));
   const fit = await fitLogistic(prep.data, { l2: L2, tol: 1e-12 });

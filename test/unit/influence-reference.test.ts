@@ -36,8 +36,15 @@ interface Loaded {
   inf: ExactInfluence;
 }
 
-/** Fits to the rounding floor (as the reference was) and builds the influence state. */
-async function load(name: string, file: string, label: string): Promise<Loaded> {
+const loaded = new Map<string, Promise<Loaded>>();
+
+/** Fits to the rounding floor (as the reference was) and builds the influence state (once per set). */
+function load(name: string, file: string, label: string): Promise<Loaded> {
+  if (!loaded.has(name)) loaded.set(name, loadOnce(name, file, label));
+  return loaded.get(name)!;
+}
+
+async function loadOnce(name: string, file: string, label: string): Promise<Loaded> {
   const ref = JSON.parse(readFileSync(join(REFERENCE_DIR, `${name}.json`), 'utf8')) as Reference;
   const raw = readNumericCsv(file, label);
   const rows = Array.from({ length: ref.trainRows[1] - ref.trainRows[0] }, (_, i) => ref.trainRows[0] + i);
