@@ -60,6 +60,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return +((u.user + u.system) / 1e6).toFixed(1);
+}
+
 function peakRss(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
@@ -341,6 +346,8 @@ async function main(): Promise<void> {
     const f = ROWS[name];
     if (!f) throw new Error(`unknown row ${name}; rows: ${Object.keys(ROWS).join(', ')}`);
     const r = await f();
+    r.results['process CPU s (all threads)'] = cpuSeconds();
+    r.results['process wall s'] = +(performance.now() / 1000).toFixed(1);
     process.stdout.write(JSON.stringify(r) + '\n');
     return;
   }
