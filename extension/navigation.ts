@@ -35,7 +35,9 @@ export async function openAtLine(file: string | vscode.Uri, line: number, column
   // Anchor at the end of the line, cursor at the column: the line is highlighted and the status bar
   // reports the record's line.
   const selection = new vscode.Selection(l, text.range.end.character, l, c);
-  const editor = await vscode.window.showTextDocument(doc, { viewColumn: targetColumn(uri), selection, preview: true });
+  const editor = await vscode.window.showTextDocument(doc, { viewColumn: targetColumn(uri), preview: true });
+  // Set after showing: the `selection` show option is a Range and would put the cursor at the end.
+  editor.selection = selection;
   editor.revealRange(text.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   return editor;
 }

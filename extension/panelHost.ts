@@ -130,6 +130,8 @@ export class InfluencePanel implements vscode.Disposable {
     const dist = vscode.Uri.joinPath(this.deps.extensionUri, 'dist');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
+    // The component library (FAST) probes `:focus-visible` support with a <style> element; it takes
+    // the nonce from the csp-nonce meta tag, so 'nonce-…' in style-src is all it needs.
     const csp = [
       "default-src 'none'",
       `script-src 'nonce-${nonce}'`,
@@ -143,6 +145,7 @@ export class InfluencePanel implements vscode.Disposable {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta property="csp-nonce" content="${nonce}">
 <link rel="stylesheet" href="${style}" nonce="${nonce}">
 <title>Influence</title>
 </head>

@@ -32,6 +32,7 @@ export class ExplanationView {
     this.element.replaceChildren(
       h('div', { class: 'loading' }, [spinner('Explaining'), h('span', { text: `Explaining ${source === 'test' ? 'test' : 'training'} row ${row}…` })]),
     );
+    this.reveal();
   }
 
   showError(source: DataSource, row: number, message: string): void {
@@ -103,6 +104,13 @@ export class ExplanationView {
       h('div', { class: 'order' }, [order.element]),
       h('div', { class: 'sides' }, sections),
     );
+    this.reveal();
+  }
+
+  /** Scrolls the page so the explanation's heading is in view (it may be off screen in a narrow panel). */
+  private reveal(): void {
+    const top = this.element.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight - 40) this.element.scrollIntoView({ block: 'start' });
   }
 
   private lineLink(source: DataSource, line: number): HTMLElement {

@@ -1,0 +1,208 @@
+/**
+ * End to end on samples/digits (1500 training rows, 45 flipped labels; .vscode/settings.json names
+ * the files, the label column and 8x8 images): in a real VS Code, scan from the command palette, read
+ * the Suspicious Rows view, jump to the top row, explain a test row's prediction from the cursor, and
+ * jump from an example in the panel to its line. Expected rows, lines and predictions come from the
+ * command-line tool (dist/cli.js) run on the same files.
+ *
+ * DD_E2E_VSIX=path uses an already packaged extension instead of running scripts/package-vsix.sh.
+ * DD_DOC_IMAGES=dir also saves the three pictures of docs/extension.md (sidebar, panel, explanation).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
+
+const SAMPLE = join(REPO_ROOT, 'samples', 'digits');
+const SETTINGS = JSON.parse(
+  readFileSync(join(SAMPLE, '.vscode', 'settings.json'), 'utf8').replace(/^\s*\/\/.*$/gm, ''),
+) as Record<string, unknown>;
+
+interface CliExample {
+  row: number;
+  line: number;
+  label: string;
+  predicted: string;
+  globalInfluence: number;
+}
+interface CliInfluence {
+  row: number;
+  line: number;
+  label: string;
+  influence: number;
+  relatifL: number;
+}
+
+function packagedVsix(dir: string): string {
+  if (process.env.DD_E2E_VSIX) return process.env.DD_E2E_VSIX;
+  const out = join(dir, 'dataset-debugger.vsix');
+  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'package-vsix.sh'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
+  return out;
+}
+
+function cli(args: string[]): unknown {
+  const out = execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), ...args, '--json'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 64 << 20,
+  });
+  return JSON.parse(out);
+}
+
+/**
+ * The rendered rows of the side bar's trees (label and description). Evaluated from a string: tsx
+ * compiles this file with keepNames, which wraps inner named functions in a `__name` helper that does
+ * not exist in the page.
+ */
+async function sidebarRows(vs: VSCodeSession): Promise<{ label: string; description: string }[]> {
+  return vs.page.evaluate(`[...document.querySelectorAll('.part.sidebar .monaco-list-row')].map((el) => ({
+    label: (el.querySelector('.label-name')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
+    description: (el.querySelector('.label-description')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
+  }))`);
+}
+
+/** Waits until the side bar lists `count` tree rows whose labels match; returns them. */
+async function waitForSidebarRows(vs: VSCodeSession, label: RegExp, count: number, timeoutMs: number): Promise<{ label: string; description: string }[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = (await sidebarRows(vs)).filter((r) => label.test(r.label));
+    if (rows.length >= count) return rows;
+    if (Date.now() > deadline) throw new Error(`the side bar lists ${rows.length} rows matching ${label}, not ${count}: ${JSON.stringify(rows.map((r) => r.label))}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function clickSidebarRow(vs: VSCodeSession, label: string): Promise<void> {
+  await vs.page.locator('.part.sidebar .monaco-list-row').filter({ has: vs.page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) }).first().click();
+}
+
+/** Puts the cursor of the active editor on a 1-based line with Quick Open's ':line'. */
+async function goToLine(vs: VSCodeSession, line: number): Promise<void> {
+  const input = await vs.openQuickInput('');
+  await input.fill(`:${line}`);
+  await vs.page.keyboard.press('Enter');
+  await vs.waitForCursorLine(line);
+}
+
+/** Saves a picture of one part of the window for the docs, when DD_DOC_IMAGES names a folder. */
+async function docImage(vs: VSCodeSession, name: string, clip: { x: number; y: number; width: number; height: number }): Promise<void> {
+  const dir = process.env.DD_DOC_IMAGES;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await vs.page.screenshot({ path: join(dir, `${name}.png`), clip });
+}
+
+async function openFile(vs: VSCodeSession, name: string): Promise<void> {
+  const input = await vs.openQuickInput('');
+  await input.fill(name);
+  await vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+  await vs.page.keyboard.press('Enter');
+  await vs.waitForActiveEditor(name);
+}
+
+test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row, jump from an example', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-product-digits-'));
+  try {
+    const vsix = packagedVsix(tmp);
+    const folder = join(tmp, 'digits');
+    cpSync(SAMPLE, folder, { recursive: true });
+    const train = join(folder, 'train.csv');
+    const testFile = join(folder, 'test.csv');
+    const trainLines = readFileSync(train, 'utf8').split(/\r?\n/);
+    const flipped = new Set((JSON.parse(readFileSync(join(folder, 'flipped.json'), 'utf8')).flipped as { row: number }[]).map((f) => f.row));
+    const listed = SETTINGS['datasetDebugger.sidebarRows'] as number;
+    assert.equal(listed, 45);
+
+    const scan = cli(['scan', train, '--label', 'label', '--test', testFile]) as { examples: CliExample[] };
+    const top = scan.examples.slice(0, listed);
+    // Test row 12 (line 14: test.csv has one line per record) and its explanation from the CLI.
+    const testRow = 12;
+    const explained = cli(['explain', train, '--label', 'label', '--test', testFile, '--row', String(testRow), '--top', 'all']) as {
+      test: { row: number; line: number; predicted: string; label: string };
+      influence: CliInfluence[];
+    };
+    assert.equal(explained.test.line, testRow + 2);
+    const supporting = explained.influence.filter((r) => r.influence < 0).sort((a, b) => a.relatifL - b.relatifL).slice(0, 8);
+
+    await withVSCode(
+      { name: 'product-digits', vsix, folder, disableWorkspaceTrust: true, viewport: { width: 1600, height: 1500 } },
+      async (vs) => {
+        // The panel's Content-Security-Policy must not block anything it needs (toolkit styles included).
+        const blocked: string[] = [];
+        vs.page.on('console', (m) => {
+          if (/Content Security Policy|Refused to (load|apply|execute)/i.test(m.text())) blocked.push(m.text());
+        });
+        // The activity bar item appears once the extension's contributions are loaded; the palette
+        // lists its commands from then on.
+        await vs.openViewContainer('Dataset Debugger', { timeoutMs: 60_000 });
+        await vs.page.locator('.part.sidebar .welcome-view-content', { hasText: 'No scan yet' }).waitFor({ timeout: 30_000 });
+        await vs.screenshot('welcome');
+        await vs.runCommand('Dataset Debugger: Scan for Suspicious Labels');
+        const items = await waitForSidebarRows(vs, /^row \d+$/, listed, 120_000);
+        await vs.screenshot('sidebar');
+        // The view lists the top rows of the ranking, in order, with label, prediction and score.
+        assert.deepEqual(
+          items.map((i) => i.label),
+          top.map((e) => `row ${e.row}`),
+        );
+        items.forEach((item, k) => {
+          assert.match(item.description, new RegExp(`^label ${top[k].label} · predicted ${top[k].predicted} · `), item.description);
+        });
+        const recall = top.filter((e) => flipped.has(e.row)).length;
+        assert.ok(recall >= 20, `only ${recall} of the ${listed} listed rows are flipped ones`);
+
+        // Clicking the top row opens train.csv with the cursor on that row's line.
+        await clickSidebarRow(vs, `row ${top[0].row}`);
+        await vs.waitForActiveEditor('train.csv');
+        const at = await vs.waitForCursorLine(top[0].line);
+        assert.equal(at.column, 1);
+        assert.equal(top[0].line, top[0].row + 2, 'train.csv has a header line and one line per record');
+        assert.equal((await vs.editorLineText(top[0].line))?.trim(), trainLines[top[0].line - 1].trim());
+        await vs.screenshot('jump-to-top-row');
+
+        // Explain Prediction with the cursor on test row 12.
+        await openFile(vs, 'test.csv');
+        await goToLine(vs, explained.test.line);
+        await vs.runCommand('Dataset Debugger: Explain Prediction');
+        await vs.waitForWebviewText('.explained-head h2', `Test row ${testRow}`, { timeoutMs: 60_000 });
+        const predicted = await vs.waitForWebviewText('.predicted', `predicted ${explained.test.predicted}`);
+        assert.match(predicted, new RegExp(`label ${explained.test.label}`));
+        const { frame } = await vs.findInWebviews('.supporting .example');
+        await frame.locator('.opposing .example').first().waitFor({ state: 'visible', timeout: 10_000 });
+        const shownRows = await frame.locator('.supporting .example').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-row'))));
+        assert.deepEqual(shownRows, supporting.map((r) => r.row), 'supporting rows, strongest RelatIF first');
+        // 8x8 images, drawn on canvases.
+        assert.ok((await frame.locator('canvas.pixels').count()) >= 1 + shownRows.length);
+        // The panel's ranking lists all 1500 rows (virtualised).
+        await vs.waitForWebviewText('.list-foot', '1500 rows');
+        assert.ok((await frame.locator('.list-row').count()) < 200, 'only the rows in view are rendered');
+        await vs.screenshot('explanation');
+        const sidebarBox = await vs.page.locator('.part.sidebar').boundingBox();
+        const editorBox = await vs.page.locator('.part.editor').boundingBox();
+        if (sidebarBox && editorBox) {
+          await docImage(vs, 'sidebar', { x: sidebarBox.x, y: sidebarBox.y, width: sidebarBox.width, height: Math.min(sidebarBox.height, 760) });
+          const panelBox = await vs.page.locator('.part.editor .editor-group-container.active').boundingBox();
+          if (panelBox) {
+            await docImage(vs, 'panel', { x: panelBox.x, y: panelBox.y, width: panelBox.width, height: Math.min(panelBox.height, 820) });
+            await docImage(vs, 'explanation', { x: panelBox.x + panelBox.width * 0.45, y: panelBox.y, width: panelBox.width * 0.55, height: Math.min(panelBox.height, 640) });
+          }
+        }
+        assert.deepEqual(blocked, [], 'no Content-Security-Policy violations');
+
+        // Clicking an example jumps to its line in train.csv.
+        const first = supporting[0];
+        await frame.locator('.supporting .example').first().click();
+        await vs.waitForActiveEditor('train.csv');
+        await vs.waitForCursorLine(first.line);
+        assert.equal((await vs.editorLineText(first.line))?.trim(), trainLines[first.line - 1].trim());
+        await vs.screenshot('jump-from-example');
+      },
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
