@@ -25,7 +25,7 @@ export interface Settings {
   workerNodeArgs: string[];
 }
 
-const KINDS: ReadonlySet<string> = new Set(['numeric', 'categorical', 'text']);
+const KINDS: ReadonlySet<string> = new Set(['numeric', 'categorical', 'text', 'embedding']);
 
 /** The folder the dataset lives in: the folder of `uri` if given, else the first workspace folder. */
 export function datasetFolder(uri?: vscode.Uri): vscode.WorkspaceFolder | undefined {

@@ -13,12 +13,19 @@
  * - categorical: one-hot over the sorted training levels, with "missing" as its own last level when
  *   the training rows have missing values; a level not seen in training encodes as all zeros; a column
  *   with a single training level is dropped as constant.
- * - text: not featurised yet; listed in report.skippedText.
+ * - text: hashed TF-IDF of word unigrams and bigrams (src/data/text.ts), `textDimensions` buckets
+ *   (default 1024) per column, idf from the training rows, rows l2-normalised; a missing text is all zeros.
+ * - embedding: a JSON array of numbers per cell (src/data/embedding.ts), used as it is (no z-scoring);
+ *   every training array must have the same length; a missing cell is a zero vector.
+ * (A group of numeric columns emb_0..emb_255 is an embedding too: they are numeric columns and are
+ * z-scored like any other.)
  */
 import { DataFileError } from '../util/errors';
 import type { Schema } from './schema';
 import { compareCodePoints, parseNumber } from './schema';
 import { cellError, headerError, listColumns } from './table';
+import { embeddingFromArrayColumn } from './embedding';
+import { HashedTfidf, type HashedTfidfState } from './text';
 import type { DataRecord, Table } from './types';
 
 export interface LabelEncoding {
@@ -38,9 +45,20 @@ export interface FeatureReport {
   missing: Record<string, number>;
   /** Number of one-hot levels per categorical column. */
   categoricalLevels: Record<string, number>;
-  /** Text columns left out because this build does not featurise text yet. */
+  /** Text columns left out (none since text is featurised; kept for older caches). */
   skippedText: string[];
+  /** Hashed TF-IDF buckets per text column, and the distinct training terms seen. */
+  text?: Record<string, { dimensions: number; vocabulary: number }>;
+  /** Length of each embedding column's vectors. */
+  embedding?: Record<string, number>;
 }
+
+export interface FeatureOptions {
+  /** Hashed TF-IDF buckets per text column (default 1024). */
+  textDimensions?: number;
+}
+
+export const DEFAULT_TEXT_DIMENSIONS = 1024;
 
 /** Name of the one-hot level of missing values: `<column>=<missing>`. */
 export const MISSING_LEVEL = '<missing>';
@@ -120,7 +138,21 @@ interface CategoricalPlan {
   missingLevel: number;
 }
 
-type Plan = NumericPlan | CategoricalPlan;
+interface TextPlan {
+  kind: 'text';
+  name: string;
+  offset: number;
+  tfidf: HashedTfidfState;
+}
+
+interface EmbeddingPlan {
+  kind: 'embedding';
+  name: string;
+  offset: number;
+  dim: number;
+}
+
+type Plan = NumericPlan | CategoricalPlan | TextPlan | EmbeddingPlan;
 
 /** Everything a fitted encoder needs, as plain JSON (for caches and the worker protocol). */
 export interface FeatureEncoderState {
@@ -142,8 +174,12 @@ export class FeatureEncoder {
 
   private plan: Plan[] = [];
 
-  static fit(table: Table, schema: Schema, records: number[]): FeatureEncoder {
+  static fit(table: Table, schema: Schema, records: number[], options: FeatureOptions = {}): FeatureEncoder {
     const report: FeatureReport = { droppedConstant: [], missing: {}, categoricalLevels: {}, skippedText: [] };
+    const textDimensions = options.textDimensions ?? DEFAULT_TEXT_DIMENSIONS;
+    if (!(Number.isInteger(textDimensions) && textDimensions >= 2)) {
+      throw new RangeError(`textDimensions must be a whole number >= 2 (got ${textDimensions})`);
+    }
     const plan: Plan[] = [];
     const names: string[] = [];
     const recs = table.records;
@@ -151,7 +187,22 @@ export class FeatureEncoder {
       const j = table.columns.indexOf(col.name);
       if (j < 0) throw headerError(table, `feature column "${col.name}" is not a column of this file`);
       if (col.kind === 'text') {
-        report.skippedText.push(col.name);
+        const texts = records.map((r) => recs[r].cells[j] ?? null);
+        const missing = texts.reduce((n, t) => n + (t === null ? 1 : 0), 0);
+        const tfidf = HashedTfidf.fit(texts, { dim: textDimensions });
+        plan.push({ kind: 'text', name: col.name, offset: names.length, tfidf: tfidf.state() });
+        names.push(...tfidf.featureNames(col.name));
+        (report.text ??= {})[col.name] = { dimensions: tfidf.dim, vocabulary: tfidf.vocabularySize };
+        if (missing > 0) report.missing[col.name] = missing;
+        continue;
+      }
+      if (col.kind === 'embedding') {
+        const block = embeddingFromArrayColumn(table, col.name, records, { missing: 'zeros' });
+        plan.push({ kind: 'embedding', name: col.name, offset: names.length, dim: block.dim });
+        for (let k = 0; k < block.dim; k++) names.push(`${col.name}[${k}]`);
+        (report.embedding ??= {})[col.name] = block.dim;
+        const missing = records.reduce((n, r) => n + (recs[r].cells[j] == null ? 1 : 0), 0);
+        if (missing > 0) report.missing[col.name] = missing;
         continue;
       }
       let missing = 0;
@@ -246,6 +297,22 @@ export class FeatureEncoder {
     const missing = new Float64Array(plan.length);
     const out = new Float64Array(records.length * D);
     const recs = table.records;
+    // Text and embedding blocks column by column; numeric and categorical cells row by row below.
+    plan.forEach((p, c) => {
+      if (p.kind === 'text') {
+        const texts = records.map((r) => recs[r].cells[at[c]] ?? null);
+        for (const t of texts) if (t === null) missing[c]++;
+        const m = HashedTfidf.fromState(p.tfidf).transform(texts);
+        for (let r = 0; r < m.rows; r++) {
+          const base = r * D + p.offset;
+          for (let e = m.indptr[r]; e < m.indptr[r + 1]; e++) out[base + m.indices[e]] = m.values[e];
+        }
+      } else if (p.kind === 'embedding') {
+        const block = embeddingFromArrayColumn(table, p.name, records, { dim: p.dim, missing: 'zeros' });
+        for (const r of records) if (recs[r].cells[at[c]] == null) missing[c]++;
+        for (let r = 0; r < block.rows; r++) out.set(block.X.subarray(r * p.dim, (r + 1) * p.dim), r * D + p.offset);
+      }
+    });
     for (let k = 0; k < records.length; k++) {
       const rec = recs[records[k]];
       const cells = rec.cells;
@@ -253,6 +320,7 @@ export class FeatureEncoder {
       for (let c = 0; c < plan.length; c++) {
         const p = plan[c];
         const cell = cells[at[c]];
+        if (p.kind === 'text' || p.kind === 'embedding') continue;
         if (p.kind === 'numeric') {
           if (cell == null) {
             missing[c]++;

@@ -11,6 +11,7 @@
  */
 import type { ColumnKind, Table } from './types';
 import { cellError, headerError, listColumns } from './table';
+import { looksLikeArrayColumn } from './embedding';
 
 export interface SchemaOptions {
   /** Name of the label column (must exist). */
@@ -129,6 +130,7 @@ export function inferKind(table: Table, index: number): { kind: ColumnKind; miss
     }
   }
   if (numeric) return { kind: 'numeric', missing };
+  if (looksLikeArrayColumn(table, table.columns[index])) return { kind: 'embedding', missing };
   const n = records.length - missing;
   const categorical = !tooMany && distinct.size <= categoricalLimit(n) && maxLength <= CATEGORICAL_MAX_LENGTH;
   return { kind: categorical ? 'categorical' : 'text', missing };
@@ -149,8 +151,8 @@ export function inferSchema(table: Table, opts: SchemaOptions): Schema {
   const kinds = opts.kinds ?? {};
   for (const name of Object.keys(kinds)) {
     check(name, 'the column');
-    if (!['numeric', 'categorical', 'text'].includes(kinds[name])) {
-      throw headerError(table, `unknown kind "${kinds[name]}" for column "${name}" (use numeric, categorical or text)`);
+    if (!['numeric', 'categorical', 'text', 'embedding'].includes(kinds[name])) {
+      throw headerError(table, `unknown kind "${kinds[name]}" for column "${name}" (use numeric, categorical, text or embedding)`);
     }
   }
 

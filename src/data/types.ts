@@ -27,5 +27,8 @@ export interface Table {
   headerLine?: number;
 }
 
-/** How a column is turned into features. */
-export type ColumnKind = 'numeric' | 'categorical' | 'text';
+/**
+ * How a column is turned into features: numeric (z-scored), categorical (one-hot), text (hashed TF-IDF
+ * of word unigrams and bigrams), embedding (a JSON array of numbers in one cell, used as a dense block).
+ */
+export type ColumnKind = 'numeric' | 'categorical' | 'text' | 'embedding';
