@@ -15,7 +15,9 @@
  */
 import type { Checkpoint } from '../util/cancel';
 import { fitLogistic, logits, logSumExp, LogisticObjective, type LogisticData } from '../model/logistic';
-import { dot, norm2 } from '../linalg/dense';
+import { invertLowerTransposedRows, type Cholesky } from '../linalg/cholesky';
+import { dot, mirrorUpper, norm2, rowGramUpperRows } from '../linalg/dense';
+import { kronQuadForms } from '../linalg/kron';
 import type { ExactInfluence } from './exact';
 
 export interface RetrainOptions {
@@ -188,11 +190,7 @@ function woodburySolver(inf: ExactInfluence, row: number): { H0: (v: Float64Arra
   }
   // B = I - C M_i (K x K).
   const B0 = new Float64Array(K * K);
-  for (let l = 0; l < K; l++) {
-    let pm = 0;
-    for (let j = 0; j < K; j++) pm += p[j] * M[row * K * K + j * K + l];
-    for (let k = 0; k < K; k++) B0[k * K + l] = (k === l ? 1 : 0) - (p[k] * (M[row * K * K + k * K + l] - pm)) / N;
-  }
+  woodburyMatrix(B0, M, row * K * K, inf.probabilities, row * K, 1 / N, K);
   const B = new Float64Array(K * K);
   const w = new Float64Array(K);
   const H0 = (v: Float64Array): Float64Array => {
@@ -235,37 +233,124 @@ export function firstOrderLooChange(inf: ExactInfluence, x: Float64Array, target
 
 /**
  * q_i = (I - A_i M_i / N)^-1 r_i for every row (N x K): the Woodbury-corrected residual whose
- * image H^-1 U_i q_i / N is row i's Newton-step parameter shift.
+ * image H^-1 U_i q_i / N is row i's Newton-step parameter shift. `blocks` are the M_i of
+ * inf.rowBlocks() when the caller already has them (e.g. from inverseRowBlocks).
  */
-export function newtonResiduals(inf: ExactInfluence): Float64Array {
+export function newtonResiduals(inf: ExactInfluence, blocks?: Float64Array): Float64Array {
   const cached = qCache.get(inf);
   if (cached) return cached;
-  const { N, K } = inf;
-  const M = inf.rowBlocks();
-  const Pr = inf.probabilities;
-  const R = inf.residuals;
-  const Q = new Float64Array(N * K);
-  const A = new Float64Array(K * K);
-  const B = new Float64Array(K * K);
-  const b = new Float64Array(K);
-  for (let i = 0; i < N; i++) {
-    // B = I - A_i M_i / N with A_i = diag(p) - p p^T: (A M)[k, l] = p_k (M[k, l] - sum_j p_j M[j, l]).
-    const m0 = i * K * K, p0 = i * K;
-    for (let l = 0; l < K; l++) {
-      let pm = 0;
-      for (let j = 0; j < K; j++) pm += Pr[p0 + j] * M[m0 + j * K + l];
-      for (let k = 0; k < K; k++) A[k * K + l] = Pr[p0 + k] * (M[m0 + k * K + l] - pm);
-    }
-    for (let k = 0; k < K; k++) for (let l = 0; l < K; l++) B[k * K + l] = (k === l ? 1 : 0) - A[k * K + l] / N;
-    for (let k = 0; k < K; k++) b[k] = R[p0 + k];
-    solveSmall(B, b, K);
-    Q.set(b, p0);
-  }
+  const Q = woodburyResiduals(blocks ?? inf.rowBlocks(), inf.probabilities, inf.residuals, inf.N, inf.K, 1 / inf.N);
   qCache.set(inf, Q);
   return Q;
 }
 
 const qCache = new WeakMap<ExactInfluence, Float64Array>();
+
+/**
+ * The Woodbury step of a row-weighted objective J_c(W) = sum_i c_i CE_i(W) + (l2/2)||W||^2 with
+ * Hessian H_c at its minimiser: q_i = (I - c_i A_i M_i)^-1 r_i for every row (N x K), where
+ * M_i = (I kron x_i)^T H_c^-1 (I kron x_i) (blocks, N x K x K), A_i = diag(p_i) - p_i p_i^T and
+ * r_i = p_i - onehot(y_i). Removing row i's term, one exact Newton step moves W by
+ * c_i H_c^-1 (q_i kron x_i) (push-through identity on K x K blocks). `weights` is c (N entries)
+ * or one weight shared by every row (1/N: the unweighted J). I - c_i A_i M_i is not symmetric:
+ * solved by Gaussian elimination with partial pivoting.
+ */
+export function woodburyResiduals(
+  blocks: Float64Array,
+  probabilities: Float64Array,
+  residuals: Float64Array,
+  N: number,
+  K: number,
+  weights: Float64Array | number,
+): Float64Array {
+  const Q = new Float64Array(N * K);
+  const B = new Float64Array(K * K);
+  const b = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    const c = typeof weights === 'number' ? weights : weights[i];
+    const p0 = i * K;
+    for (let k = 0; k < K; k++) b[k] = residuals[p0 + k];
+    if (c !== 0) {
+      woodburyMatrix(B, blocks, i * K * K, probabilities, p0, c, K);
+      solveSmall(B, b, K);
+    }
+    Q.set(b, p0);
+  }
+  return Q;
+}
+
+/**
+ * B = I - c A_i M_i (K x K) for the block M_i at M[m0..] and probabilities p_i at P[p0..]:
+ * with A_i = diag(p) - p p^T, (A M)[k, l] = p_k (M[k, l] - sum_j p_j M[j, l]).
+ */
+function woodburyMatrix(B: Float64Array, M: Float64Array, m0: number, P: Float64Array, p0: number, c: number, K: number): void {
+  for (let l = 0; l < K; l++) {
+    let pm = 0;
+    for (let j = 0; j < K; j++) pm += P[p0 + j] * M[m0 + j * K + l];
+    for (let k = 0; k < K; k++) B[k * K + l] = (k === l ? 1 : 0) - c * P[p0 + k] * (M[m0 + k * K + l] - pm);
+  }
+}
+
+/**
+ * One-step leave-one-out logits, in place: Z (N x K, the logits W_c x_i on entry) becomes
+ * z_i + c_i M_i q_i, row i's logits after one exact Newton step of J_c without row i (q from
+ * woodburyResiduals with the same blocks and weights).
+ */
+export function looLogitsInPlace(Z: Float64Array, blocks: Float64Array, Q: Float64Array, N: number, K: number, weights: Float64Array | number): Float64Array {
+  for (let i = 0; i < N; i++) {
+    const c = typeof weights === 'number' ? weights : weights[i];
+    if (c === 0) continue;
+    const m0 = i * K * K, z0 = i * K;
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (let l = 0; l < K; l++) s += blocks[m0 + k * K + l] * Q[z0 + l];
+      Z[z0 + k] += c * s;
+    }
+  }
+  return Z;
+}
+
+/** Rows of the inverse per checkpoint tick, and of the blocks: a chunk stays well under a time slice. */
+const INVERSE_TICK_FLOPS = 4e6;
+
+/**
+ * H^-1 from its Cholesky factor and the blocks M_i = (I kron x_i)^T H^-1 (I kron x_i) of every row
+ * of X (N x K x K), like ExactInfluence.inverseHessian() and rowBlocks() but in chunks with a
+ * checkpoint tick between them (fractions 0-0.4 for the inverse, 0.4-1 for the blocks), so that
+ * a worker stays responsive and cancellable on large P. Costs P^3/3 and N K(K+1)/2 D^2.
+ */
+export async function inverseRowBlocks(
+  factor: Cholesky,
+  X: Float64Array,
+  N: number,
+  D: number,
+  K: number,
+  cp?: Checkpoint,
+): Promise<{ inverse: Float64Array; blocks: Float64Array }> {
+  const P = K * D;
+  if (factor.n !== P) throw new RangeError(`inverseRowBlocks: factor is ${factor.n} x ${factor.n}, K*D = ${P}`);
+  const U = new Float64Array(P * P);
+  const rows = Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (P * P)));
+  for (let j = 0; j < P; j += rows) {
+    invertLowerTransposedRows(factor.L, P, U, j, Math.min(P, j + rows));
+    await cp?.tick((0.1 * j) / P);
+  }
+  const inverse = new Float64Array(P * P);
+  for (let i = 0; i < P; i += rows) {
+    rowGramUpperRows(U, P, P, true, inverse, i, Math.min(P, i + rows));
+    await cp?.tick(0.1 + (0.3 * i) / P);
+  }
+  mirrorUpper(inverse, P);
+  const KK = K * K;
+  const blocks = new Float64Array(N * KK);
+  const chunk = Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (((K * (K + 1)) / 2) * D * D * 2)));
+  for (let i0 = 0; i0 < N; i0 += chunk) {
+    const m = Math.min(chunk, N - i0);
+    kronQuadForms(inverse, K, D, X.subarray(i0 * D, (i0 + m) * D), m, blocks.subarray(i0 * KK, (i0 + m) * KK));
+    await cp?.tick(0.4 + (0.6 * i0) / N);
+  }
+  return { inverse, blocks };
+}
 
 /** Gaussian elimination with partial pivoting on a small K x K system, in place (B destroyed, b -> x). */
 function solveSmall(B: Float64Array, b: Float64Array, K: number): void {
@@ -311,11 +396,12 @@ export function newtonParameterShift(inf: ExactInfluence, row: number): Float64A
  * Newton-step prediction of CE_t(W_-i) - CE_t(W) for every training row i, for test point x
  * (D features, bias last) at class `target`. Per test point: K solves for T = H^-1 U_t, then
  * C_i = T^T U_i for every row (N K^2 D multiply-adds); q_i is shared by all test points.
+ * `blocks`: inf.rowBlocks() when the caller already has them (see newtonResiduals).
  */
-export function newtonLooChange(inf: ExactInfluence, x: Float64Array, target: number): Float64Array {
+export function newtonLooChange(inf: ExactInfluence, x: Float64Array, target: number, blocks?: Float64Array): Float64Array {
   const { N, K, D, P } = inf;
   const t = inf.testGradient(x, target);
-  const Q = newtonResiduals(inf);
+  const Q = newtonResiduals(inf, blocks);
   // Rows k of Tt: H^-1 (e_k kron x_t), i.e. Tt[k, l*D + a] = (H^-1 U_t)[l*D + a, k].
   const Tt = new Float64Array(K * P);
   for (let k = 0; k < K; k++) Tt.set(x, k * P + k * D);
@@ -341,21 +427,13 @@ export function newtonLooChange(inf: ExactInfluence, x: Float64Array, target: nu
  * Approximate leave-one-out training loss of every row (ALO): CE_i at the logits moved by
  * dz_i = M_i q_i / N, as approx_loo_loss in the reference. First order this is CE_i + s_i / N.
  */
-export function approxLooLoss(inf: ExactInfluence): Float64Array {
+export function approxLooLoss(inf: ExactInfluence, blocks?: Float64Array): Float64Array {
   const { N, K } = inf;
-  const M = inf.rowBlocks();
-  const Q = newtonResiduals(inf);
+  const M = blocks ?? inf.rowBlocks();
+  const Q = newtonResiduals(inf, M);
   const { X, D, y } = inf.data;
-  const Z = logits(inf.W, X, N, D, K);
+  const Z = looLogitsInPlace(logits(inf.W, X, N, D, K), M, Q, N, K, 1 / N);
   const out = new Float64Array(N);
-  for (let i = 0; i < N; i++) {
-    const m0 = i * K * K, z0 = i * K;
-    for (let k = 0; k < K; k++) {
-      let s = 0;
-      for (let l = 0; l < K; l++) s += M[m0 + k * K + l] * Q[z0 + l];
-      Z[z0 + k] += s / N;
-    }
-    out[i] = logSumExp(Z, z0, K) - Z[z0 + y[i]];
-  }
+  for (let i = 0; i < N; i++) out[i] = logSumExp(Z, i * K, K) - Z[i * K + y[i]];
   return out;
 }
