@@ -146,27 +146,46 @@ export class Cholesky {
 
 /**
  * Forward substitution L y = b for m right-hand sides stored as the rows of B (m x n), in place.
- * Four right-hand sides per pass, so each row of L is read once for four of them.
+ * Four right-hand sides against two rows of L per pass (eight independent sums; each loaded entry
+ * of L serves four right-hand sides, each entry of B two rows of L).
  */
 export function forwardSolveRows(L: Float64Array, n: number, B: Float64Array, m: number): void {
   let r = 0;
   for (; r + 3 < m; r += 4) {
     const b0 = r * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-    for (let i = 0; i < n; i++) {
-      const li = i * n;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const li = i * n, lj = li + n;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
       for (let k = 0; k < i; k++) {
-        const l = L[li + k];
-        s0 += l * B[b0 + k];
-        s1 += l * B[b1 + k];
-        s2 += l * B[b2 + k];
-        s3 += l * B[b3 + k];
+        const l = L[li + k], h = L[lj + k];
+        const x0 = B[b0 + k], x1 = B[b1 + k], x2 = B[b2 + k], x3 = B[b3 + k];
+        s0 += l * x0;
+        s1 += l * x1;
+        s2 += l * x2;
+        s3 += l * x3;
+        t0 += h * x0;
+        t1 += h * x1;
+        t2 += h * x2;
+        t3 += h * x3;
       }
       const d = L[li + i];
-      B[b0 + i] = (B[b0 + i] - s0) / d;
-      B[b1 + i] = (B[b1 + i] - s1) / d;
-      B[b2 + i] = (B[b2 + i] - s2) / d;
-      B[b3 + i] = (B[b3 + i] - s3) / d;
+      const y0 = (B[b0 + i] = (B[b0 + i] - s0) / d);
+      const y1 = (B[b1 + i] = (B[b1 + i] - s1) / d);
+      const y2 = (B[b2 + i] = (B[b2 + i] - s2) / d);
+      const y3 = (B[b3 + i] = (B[b3 + i] - s3) / d);
+      const h = L[lj + i], e = L[lj + i + 1];
+      B[b0 + i + 1] = (B[b0 + i + 1] - t0 - h * y0) / e;
+      B[b1 + i + 1] = (B[b1 + i + 1] - t1 - h * y1) / e;
+      B[b2 + i + 1] = (B[b2 + i + 1] - t2 - h * y2) / e;
+      B[b3 + i + 1] = (B[b3 + i + 1] - t3 - h * y3) / e;
+    }
+    if (i < n) {
+      const li = i * n, d = L[li + i];
+      B[b0 + i] = (B[b0 + i] - dot(L, li, B, b0, i)) / d;
+      B[b1 + i] = (B[b1 + i] - dot(L, li, B, b1, i)) / d;
+      B[b2 + i] = (B[b2 + i] - dot(L, li, B, b2, i)) / d;
+      B[b3 + i] = (B[b3 + i] - dot(L, li, B, b3, i)) / d;
     }
   }
   for (; r < m; r++) {
@@ -208,28 +227,48 @@ export function backSolveRows(L: Float64Array, n: number, B: Float64Array, m: nu
 
 /**
  * Back substitution U x = b with U = L^T given explicitly (upper, row-major), for m right-hand sides
- * stored as the rows of B (m x n), in place: x_i = (b_i - U[i, i+1:] . x[i+1:]) / U_ii, four
- * right-hand sides per pass so that each row of U is read once for four of them.
+ * stored as the rows of B (m x n), in place: x_i = (b_i - U[i, i+1:] . x[i+1:]) / U_ii. Four
+ * right-hand sides against two rows of U (i and i - 1) per pass.
  */
 export function backSolveRowsUpper(U: Float64Array, n: number, B: Float64Array, m: number): void {
   let r = 0;
   for (; r + 3 < m; r += 4) {
     const b0 = r * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-    for (let i = n - 1; i >= 0; i--) {
-      const ui = i * n;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let i = n - 1;
+    for (; i >= 1; i -= 2) {
+      // Rows i and j = i - 1 share the sums over k > i; row j also needs U[j, i] x_i.
+      const ui = i * n, uj = ui - n;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
       for (let k = i + 1; k < n; k++) {
-        const u = U[ui + k];
-        s0 += u * B[b0 + k];
-        s1 += u * B[b1 + k];
-        s2 += u * B[b2 + k];
-        s3 += u * B[b3 + k];
+        const u = U[ui + k], v = U[uj + k];
+        const x0 = B[b0 + k], x1 = B[b1 + k], x2 = B[b2 + k], x3 = B[b3 + k];
+        s0 += u * x0;
+        s1 += u * x1;
+        s2 += u * x2;
+        s3 += u * x3;
+        t0 += v * x0;
+        t1 += v * x1;
+        t2 += v * x2;
+        t3 += v * x3;
       }
       const d = U[ui + i];
-      B[b0 + i] = (B[b0 + i] - s0) / d;
-      B[b1 + i] = (B[b1 + i] - s1) / d;
-      B[b2 + i] = (B[b2 + i] - s2) / d;
-      B[b3 + i] = (B[b3 + i] - s3) / d;
+      const y0 = (B[b0 + i] = (B[b0 + i] - s0) / d);
+      const y1 = (B[b1 + i] = (B[b1 + i] - s1) / d);
+      const y2 = (B[b2 + i] = (B[b2 + i] - s2) / d);
+      const y3 = (B[b3 + i] = (B[b3 + i] - s3) / d);
+      const j = i - 1;
+      const h = U[uj + i], e = U[uj + j];
+      B[b0 + j] = (B[b0 + j] - t0 - h * y0) / e;
+      B[b1 + j] = (B[b1 + j] - t1 - h * y1) / e;
+      B[b2 + j] = (B[b2 + j] - t2 - h * y2) / e;
+      B[b3 + j] = (B[b3 + j] - t3 - h * y3) / e;
+    }
+    if (i === 0) {
+      const d = U[0], len = n - 1;
+      B[b0] = (B[b0] - dot(U, 1, B, b0 + 1, len)) / d;
+      B[b1] = (B[b1] - dot(U, 1, B, b1 + 1, len)) / d;
+      B[b2] = (B[b2] - dot(U, 1, B, b2 + 1, len)) / d;
+      B[b3] = (B[b3] - dot(U, 1, B, b3 + 1, len)) / d;
     }
   }
   for (; r < m; r++) {

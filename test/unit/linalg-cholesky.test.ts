@@ -54,8 +54,7 @@ for (const [name, { A, n }] of [['breast cancer', breast], ['digits', digits]] a
   });
 }
 
-test('multi-right-hand-side solves agree with one-at-a-time solves (blocks of four and the remainder)', () => {
-  const { A, n } = digits;
+for (const [name, { A, n }] of [['breast cancer', breast], ['digits', digits]] as const) test(`multi-right-hand-side solves agree with one-at-a-time solves (blocks of four and the remainder; ${name}, n = ${n})`, () => {
   const ch = Cholesky.factor(A, n);
   const m = 7; // one block of four plus three single rows
   const B = Float64Array.from({ length: m * n }, (_, k) => Math.sin(0.37 * k) + 0.1 * (k % 5));
@@ -75,6 +74,14 @@ test('multi-right-hand-side solves agree with one-at-a-time solves (blocks of fo
     // Forward substitution alone: L y = b.
     const Ly = matMul(ch.L, F.subarray(r * n, (r + 1) * n), n, n, 1);
     for (let i = 0; i < n; i++) assert.ok(Math.abs(Ly[i] - b[i]) < 1e-10 * (1 + Math.abs(b[i])));
+  }
+  // Back substitution alone, with the explicit transpose: L^T x = b.
+  const X = Float64Array.from(B);
+  ch.backRows(X, m);
+  const Lt = transpose(ch.L, n, n);
+  for (let r = 0; r < m; r++) {
+    const LtX = matMul(Lt, X.subarray(r * n, (r + 1) * n), n, n, 1);
+    for (let i = 0; i < n; i++) assert.ok(Math.abs(LtX[i] - B[r * n + i]) < 1e-10 * (1 + Math.abs(B[r * n + i])), `row ${r} entry ${i}`);
   }
 });
 
