@@ -1,0 +1,217 @@
+/**
+ * Label suspicion: how likely each training row's label is wrong, and which class it probably is.
+ * The score chosen in docs/label-suspicion.md ("alo_rw", reweighted approximate leave-one-out loss):
+ *
+ *   Stage 1  p~_i = softmax(z~_i), the leave-one-out probabilities of row i under one exact Newton
+ *            step of J without row i, from the fitted W (Woodbury on K x K blocks, loo.ts):
+ *            z~_i = W x_i + M_i (I - A_i M_i / N)^-1 r_i / N,  M_i = (I kron x_i)^T H^-1 (I kron x_i).
+ *   Weights  c'_i = v_i / sum_j v_j with v_i = p~_i[y_i] (out-of-sample probability of the given label).
+ *   Stage 2  W' = argmin J_c'(W) = sum_i c'_i CE_i(W) + (l2/2)||W||^2 (fitLogistic, warm start at W),
+ *            H' its Hessian at W', M'_i its blocks, and the leave-one-out logits under (c', W', H'):
+ *            z'_i = W' x_i + c'_i M'_i (I - c'_i A'_i M'_i)^-1 r'_i.
+ *   suspicion_i = -log softmax(z'_i)[y_i] (>= 0),   suggested_i = argmax_{k != y_i} z'_i[k],
+ *   logOdds_i   = z'_i[y_i] - z'_i[suggested_i] (< 0: the leave-one-out model prefers another class).
+ *
+ * No knob: no threshold, noise rate, fold count or number of rounds. Float64 throughout.
+ * Costs (P = K D): H^-1 from the existing factor (P^3/3) and the blocks (N K(K+1)/2 D^2), N K x K
+ * solves; then a weighted refit from W, the weighted Hessian (N K(K-1)/2 D(D+1)/2), its Cholesky
+ * (P^3/6), H'^-1 and its blocks again. Roughly two to three times the exact self-influence scan.
+ */
+import { Checkpoint } from '../util/cancel';
+import { fitLogistic, HessianAccumulator, logits, predictProba } from '../model/logistic';
+import { Cholesky, choleskyRows } from '../linalg/cholesky';
+import type { ExactInfluence } from './exact';
+import { inverseRowBlocks, looLogitsInPlace, newtonResiduals, woodburyResiduals } from './loo';
+
+export interface LabelSuspicionOptions {
+  checkpoint?: Checkpoint;
+  /**
+   * Convergence tolerance of the weighted refit on ||grad J_c'||. Default: fitLogistic's default
+   * for those weights (the same scale as the main fit).
+   */
+  tol?: number;
+  /** The blocks M_i of inf's Hessian (inf.rowBlocks()) when the caller has them already. */
+  blocks?: Float64Array;
+}
+
+export interface LabelSuspicion {
+  /** -log p'_i[y_i]: large = the label is probably wrong. */
+  suspicion: Float64Array;
+  /** The most probable class other than the given one under p'_i (class index). */
+  suggested: Int32Array;
+  /** z'_i[y_i] - z'_i[suggested_i]; negative when the reweighted leave-one-out model prefers another class. */
+  logOdds: Float64Array;
+  /** N x K reweighted leave-one-out probabilities p'_i. */
+  reweightedProbabilities: Float64Array;
+  /** Stage 1: -log p~_i[y_i], the (unweighted) approximate leave-one-out loss. */
+  looLoss: Float64Array;
+  /** Stage 1: N x K leave-one-out probabilities p~_i. */
+  looProbabilities: Float64Array;
+  /** The row weights c'_i of the refit (sum 1). */
+  weights: Float64Array;
+  /** Stage 1 blocks M_i of inf's Hessian (N x K x K): reusable for the Newton-step leave-one-out. */
+  blocks: Float64Array;
+  /** The weighted refit. */
+  refit: { W: Float64Array; iterations: number; newtonSteps: number; gradNorm: number; converged: boolean };
+  /** Seconds per part (wall clock, checkpoint yields included). */
+  timings: { looBlocks: number; refit: number; reweightedHessian: number; reweightedBlocks: number; total: number };
+}
+
+/**
+ * A checkpoint that maps its progress fractions into [from, to] of a parent's current stage (for
+ * a long step made of sub-steps that tick 0..1 themselves), never reporting less than before (a
+ * fit's progress follows its gradient norm, which may rise for a step). Cancellation is the parent's.
+ */
+export class RangeCheckpoint extends Checkpoint {
+  private high = 0;
+
+  constructor(
+    private readonly parent: Checkpoint,
+    private readonly from: number,
+    private readonly to: number,
+  ) {
+    super();
+  }
+
+  override begin(): void {
+    this.parent.throwIfCancelled();
+  }
+
+  override async tick(fraction?: number): Promise<void> {
+    if (fraction !== undefined) this.high = Math.max(this.high, Math.min(1, fraction));
+    await this.parent.tick(fraction === undefined ? undefined : this.from + (this.to - this.from) * this.high);
+  }
+
+  override throwIfCancelled(): void {
+    this.parent.throwIfCancelled();
+  }
+}
+
+/**
+ * Label suspicion of every training row of `inf` (its data, fit, factor and l2; its damping, if
+ * any, is applied to the reweighted Hessian too). Ticks opts.checkpoint with fractions 0..1.
+ */
+export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOptions = {}): Promise<LabelSuspicion> {
+  const { data, N, D, K, P } = inf;
+  const { X, y } = data;
+  const cp = opts.checkpoint ?? new Checkpoint();
+  const t0 = performance.now();
+  let last = t0;
+  const lap = (): number => {
+    const now = performance.now();
+    const s = (now - last) / 1000;
+    last = now;
+    return s;
+  };
+
+  // Stage 1: leave-one-out logits under the fitted model.
+  const blocks = opts.blocks ?? (await inverseRowBlocks(inf.factor, X, N, D, K, new RangeCheckpoint(cp, 0, 0.35))).blocks;
+  const Q = newtonResiduals(inf, blocks);
+  const Zloo = looLogitsInPlace(logits(inf.W, X, N, D, K), blocks, Q, N, K, 1 / N);
+  const looProbabilities = new Float64Array(N * K);
+  const looLoss = new Float64Array(N);
+  const weights = new Float64Array(N);
+  let vsum = 0;
+  for (let i = 0; i < N; i++) {
+    looLoss[i] = negLogProb(Zloo, i * K, K, y[i]);
+    softmaxRow(Zloo, i * K, K, looProbabilities);
+    const v = looProbabilities[i * K + y[i]];
+    weights[i] = v;
+    vsum += v;
+  }
+  // v_i >= 0 and the largest is at least 1/K for some row unless every row is a sure error.
+  if (!(vsum > 0)) throw new RangeError('labelSuspicion: every row has leave-one-out probability 0 for its label');
+  for (let i = 0; i < N; i++) weights[i] /= vsum;
+  const looBlocks = lap();
+
+  // Stage 2: refit with the weights, warm-started at W.
+  await cp.tick(0.35);
+  const fit = await fitLogistic(data, {
+    l2: inf.l2,
+    weights,
+    init: inf.W,
+    tol: opts.tol,
+    checkpoint: new RangeCheckpoint(cp, 0.35, 0.5),
+    requireConvergence: true,
+  });
+  const W2 = fit.W;
+  const refit = lap();
+
+  // Its Hessian (weighted), Cholesky factor, inverse and blocks.
+  const probs = predictProba(W2, X, N, D, K);
+  const acc = new HessianAccumulator(data, probs, weights);
+  for (let r = 0; r < N; r += HessianAccumulator.CHUNK) {
+    acc.addRows(r, Math.min(N, r + HessianAccumulator.CHUNK));
+    await cp.tick(0.5 + (0.08 * r) / N);
+  }
+  const H = acc.finish(inf.l2);
+  const rowsPerTick = Math.max(2, Math.floor(2e6 / (P * P)) * 2);
+  const cholOpts = { damping: inf.damping, what: 'Hessian of the reweighted training objective' };
+  for (let r = 0; r < P; r += rowsPerTick) {
+    choleskyRows(H, P, r, Math.min(P, r + rowsPerTick), cholOpts);
+    await cp.tick(0.58 + (0.07 * r) / P);
+  }
+  const factor = Cholesky.fromFactor(H, P);
+  const reweightedHessian = lap();
+  const blocks2 = (await inverseRowBlocks(factor, X, N, D, K, new RangeCheckpoint(cp, 0.65, 1))).blocks;
+
+  // Reweighted leave-one-out logits and the scores.
+  const residuals = Float64Array.from(probs);
+  for (let i = 0; i < N; i++) residuals[i * K + y[i]] -= 1;
+  const Q2 = woodburyResiduals(blocks2, probs, residuals, N, K, weights);
+  const Z = looLogitsInPlace(logits(W2, X, N, D, K), blocks2, Q2, N, K, weights);
+  const suspicion = new Float64Array(N);
+  const suggested = new Int32Array(N);
+  const logOdds = new Float64Array(N);
+  const reweightedProbabilities = new Float64Array(N * K);
+  for (let i = 0; i < N; i++) {
+    const z0 = i * K;
+    suspicion[i] = negLogProb(Z, z0, K, y[i]);
+    softmaxRow(Z, z0, K, reweightedProbabilities);
+    let best = -1;
+    for (let k = 0; k < K; k++) if (k !== y[i] && (best < 0 || Z[z0 + k] > Z[z0 + best])) best = k;
+    suggested[i] = best;
+    logOdds[i] = Z[z0 + y[i]] - Z[z0 + best];
+  }
+  const reweightedBlocks = lap();
+  await cp.tick(1);
+  return {
+    suspicion,
+    suggested,
+    logOdds,
+    reweightedProbabilities,
+    looLoss,
+    looProbabilities,
+    weights,
+    blocks,
+    refit: { W: W2, iterations: fit.iterations, newtonSteps: fit.newtonSteps, gradNorm: fit.gradNorm, converged: fit.converged },
+    timings: { looBlocks, refit, reweightedHessian, reweightedBlocks, total: (performance.now() - t0) / 1000 },
+  };
+}
+
+/**
+ * -log softmax(z)[y] for the K logits at Z[z0..], accurate also when it is tiny: with z_y the
+ * largest logit it is log1p(sum_{k != y} exp(z_k - z_y)) (no cancellation of lse - z_y);
+ * otherwise it is at least log 2 and lse - z_y is accurate.
+ */
+export function negLogProb(Z: Float64Array, z0: number, K: number, y: number): number {
+  const zy = Z[z0 + y];
+  let m = -Infinity;
+  for (let k = 0; k < K; k++) if (Z[z0 + k] > m) m = Z[z0 + k];
+  if (m === zy) {
+    let s = 0;
+    for (let k = 0; k < K; k++) if (k !== y) s += Math.exp(Z[z0 + k] - zy);
+    return Math.log1p(s);
+  }
+  let s = 0;
+  for (let k = 0; k < K; k++) s += Math.exp(Z[z0 + k] - m);
+  return m + Math.log(s) - zy;
+}
+
+function softmaxRow(Z: Float64Array, z0: number, K: number, out: Float64Array): void {
+  let m = -Infinity;
+  for (let k = 0; k < K; k++) if (Z[z0 + k] > m) m = Z[z0 + k];
+  let s = 0;
+  for (let k = 0; k < K; k++) s += out[z0 + k] = Math.exp(Z[z0 + k] - m);
+  for (let k = 0; k < K; k++) out[z0 + k] /= s;
+}
