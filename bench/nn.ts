@@ -23,6 +23,7 @@ import { fitLogistic, type LogisticData } from '../src/model/logistic';
 import { initBackend, tf } from '../src/nn/backend';
 import { NnInfluence } from '../src/nn/influence';
 import { trainMlp } from '../src/nn/mlp';
+import { tfjsGemm } from '../src/nn/accelerate';
 import { loadNumeric } from '../test/fixtures/nn/data';
 
 export interface NnBenchRow {
@@ -51,6 +52,7 @@ function timer() {
       const now = performance.now();
       stages[name] = +((now - t) / 1000).toFixed(3);
       t = now;
+      process.stderr.write(`  [${name}] ${stages[name]} s wall, process CPU ${cpuSeconds()} s\n`);
     },
   };
 }
@@ -265,16 +267,16 @@ const ROWS: Record<string, () => Promise<NnBenchRow>> = {
   async 'synthetic-100k'() {
     const be = await initBackend();
     const t = timer();
-    const data = synthetic(100000, 256, 10, 7);
+    const data = synthetic(Number(process.env.NN_BENCH_ROWS ?? 100000), 256, 10, 7);
     t.lap('generate');
     const l2 = 1e-3;
     // Fit on tfjs (float32): a hidden-less MLP is the logistic model. Then a float64 gradient check.
-    const { mlp, report } = await trainMlp(data.X, data.y, data.N, data.D, data.K, { hidden: [], l2, epochs: 3, batchSize: 1024, learningRate: 1e-2, fullBatchSteps: 60, gradTol: 1e-5, seed: 1 });
+    const { mlp, report } = await trainMlp(data.X, data.y, data.N, data.D, data.K, { hidden: [], l2, epochs: 3, batchSize: 1024, learningRate: 1e-2, fullBatchSteps: 40, gradTol: 1e-5, seed: 1 });
     const W = logisticFromLinearMlp(mlp.theta, data.D, data.K);
     t.lap('fit (tfjs)');
     const P = data.K * data.D;
     const choice = chooseSolver(P, data.N);
-    const inf = await IterativeInfluence.build(data, W, { l2 });
+    const inf = await IterativeInfluence.build(data, W, { l2, gemm: tfjsGemm() });
     t.lap('influence');
     const ex: number[] = [];
     for (const i of [0, 1, 2, 3, 4]) {

@@ -30,7 +30,22 @@ import { UserError } from '../util/errors';
 import { hessianVectorProduct, logits, softmaxInto, type LogisticData } from '../model/logistic';
 import type { Explanation } from './exact';
 
+/**
+ * Optional dense-product provider (src/nn/accelerate.ts gives one on TensorFlow.js, float32): the
+ * O(N D^2) products of build() and the O(N K D) product of every explain() go through it when given.
+ */
+export interface GemmProvider {
+  /** A^T A for the m x n row-major A (n x n). */
+  gram(A: Float64Array, m: number, n: number): Float64Array;
+  /** A B for A m x n, B n x p. */
+  matmul(A: Float64Array, m: number, n: number, B: Float64Array, p: number): Float64Array;
+  /** Keeps A (m x n) resident; times(B, p) = A B^T for B p x n (m x p). */
+  bind(A: Float64Array, m: number, n: number): { timesTransposed(B: Float64Array, p: number): Float64Array; dispose(): void };
+  name: string;
+}
+
 export interface IterativeInfluenceOptions {
+  gemm?: GemmProvider;
   l2: number;
   damping?: number;
   checkpoint?: Checkpoint;
@@ -155,6 +170,15 @@ export class IterativeInfluence {
   readonly thetaNorm: Float64Array;
   /** Seconds per stage of build(). */
   readonly timings: Record<string, number>;
+  /** Z kept resident in the GEMM provider, for explain(). */
+  boundZ?: { timesTransposed(B: Float64Array, p: number): Float64Array; dispose(): void };
+
+  /** Releases what the GEMM provider holds. */
+  dispose(): void {
+    this.boundZ?.dispose();
+    this.boundZ = undefined;
+  }
+
   /** The last explain()'s test solve: 'ekfac' or a CG report. */
   lastSolve: { method: string; iterations: number; relativeResidual?: number } = { method: 'ekfac', iterations: 0 };
 
@@ -217,9 +241,11 @@ export class IterativeInfluence {
     const S = new Float64Array(D * D);
     const A = new Float64Array(K * K);
     const diagonalBasis = D > (opts.maxEigenDim ?? 600);
+    const gemm = opts.gemm;
+    if (gemm && !diagonalBasis) S.set(gemm.gram(X, N, D));
     for (let i = 0; i < N; i++) {
       const xi = i * D;
-      for (let a = 0; a < D && !diagonalBasis; a++) {
+      for (let a = 0; a < D && !diagonalBasis && !gemm; a++) {
         const xa = X[xi + a];
         if (xa === 0) continue;
         const ra = a * D;
@@ -239,6 +265,7 @@ export class IterativeInfluence {
         S[b * D + a] = S[a * D + b];
       }
     }
+    await cp?.tick(0.3);
     for (let k = 0; k < K * K; k++) A[k] /= N;
     lap('factors');
 
@@ -253,13 +280,13 @@ export class IterativeInfluence {
     // Z = X Q_S (N x D), rho = R Q_A (N x K), and the refitted eigenvalues.
     const QSt = new Float64Array(diagonalBasis ? 0 : D * D); // row a = eigenvector a
     if (!diagonalBasis) for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) QSt[a * D + b] = QS[b * D + a];
-    const Z = diagonalBasis ? X : new Float64Array(N * D);
+    const Z = diagonalBasis ? X : gemm ? gemm.matmul(X, N, D, QS, D) : new Float64Array(N * D);
     const rho = new Float64Array(N * K);
     const lambda = new Float64Array(K * D);
     const qa = new Float64Array(K); // q_k^T A_i q_k for the current row
     for (let i = 0; i < N; i++) {
       const xi = i * D;
-      if (!diagonalBasis) for (let a = 0; a < D; a++) Z[xi + a] = dotRows(QSt, a * D, X, xi, D);
+      if (!diagonalBasis && !gemm) for (let a = 0; a < D; a++) Z[xi + a] = dotRows(QSt, a * D, X, xi, D);
       const pi = i * K;
       for (let k = 0; k < K; k++) {
         let r = 0, pq = 0, pq2 = 0;
@@ -314,6 +341,10 @@ export class IterativeInfluence {
 
     const refine = opts.refineIterations ?? (N * K * D <= 2e7 ? 50 : 0);
     const inf = new IterativeInfluence(data, W, lambda, QS, QA, Z, rho, opts.l2, damping, refine, { selfInfluence, loss, probabilities, thetaNorm, timings }, diagonalBasis);
+    if (gemm) {
+      inf.boundZ = gemm.bind(Z, N, D);
+      (inf as { method: string }).method += ` (dense products on ${gemm.name})`;
+    }
     inf.notes.push(
       'Global influence (self-influence) uses the EK-FAC approximation of the Hessian: its agreement with the exact float64 path was measured on digits and satellite (docs/models.md).',
       refine > 0
@@ -435,6 +466,11 @@ export class IterativeInfluence {
     const Vp = this.diagonalBasis ? T : this.rightMultiply(T);
     const out = new Float64Array(N);
     const Z = this.Z, rho = this.rho;
+    if (this.boundZ) {
+      const ZV = this.boundZ.timesTransposed(Vp, K); // N x K: z_i . V'_k
+      for (let i = 0; i < N; i++) out[i] = dotRows(rho, i * K, ZV, i * K, K);
+      return out;
+    }
     for (let i = 0; i < N; i++) {
       let s = 0;
       for (let k = 0; k < K; k++) {

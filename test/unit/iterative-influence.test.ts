@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { chooseSolver, IterativeInfluence, jacobiEigen, pearson, spearman, topOverlap } from '../../src/influence/ekfac';
 import { ExactInfluence } from '../../src/influence/exact';
 import { fitLogistic, type LogisticData } from '../../src/model/logistic';
+import { initBackend } from '../../src/nn/backend';
+import { tfjsGemm } from '../../src/nn/accelerate';
 import { loadNumeric, subset } from '../fixtures/nn/data';
 
 test('Jacobi eigen-decomposition: A V = V diag(values), V orthonormal', () => {
@@ -71,6 +73,22 @@ test('EK-FAC vs exact on satellite (first 2000 rows)', async () => {
   const r = await compare('satellite', data, 1e-3);
   assert.ok(r.rho > 0.98, `${r.rho}`);
   assert.ok(r.top > 0.85, `${r.top}`);
+});
+
+test('EK-FAC with dense products on tfjs-wasm (float32) matches the float64 JavaScript path', async () => {
+  await initBackend({ prefer: ['wasm', 'cpu'] });
+  const all = await loadNumeric('satellite.csv', 'class');
+  const data = subset(all, Array.from({ length: 1500 }, (_, i) => i));
+  const fit = await fitLogistic(data, { l2: 1e-3 });
+  const js = await IterativeInfluence.build(data, fit.W, { l2: 1e-3, refineIterations: 0 });
+  const acc = await IterativeInfluence.build(data, fit.W, { l2: 1e-3, refineIterations: 0, gemm: tfjsGemm() });
+  assert.match(acc.method, /tfjs-(wasm|cpu)/);
+  const x = data.X.slice(7 * data.D, 8 * data.D);
+  const a = js.explain(x, data.y[7]), b = acc.explain(x, data.y[7]);
+  const rs = spearman(js.selfInfluence, acc.selfInfluence), ri = pearson(a.influence, b.influence);
+  console.log(`tfjs float32 products vs float64 JS: self-influence Spearman ${rs.toFixed(6)}, explain Pearson ${ri.toFixed(6)}`);
+  assert.ok(rs > 0.999 && ri > 0.9999, `${rs} ${ri}`);
+  acc.dispose();
 });
 
 test('chooseSolver: exact for the shipped data sets, EK-FAC at 100k x 257 x 10 and for P > 4000', () => {
