@@ -10,6 +10,9 @@ import { inferSchema, type Schema } from '../data/schema';
 import { cellError, readTable } from '../data/table';
 import type { Table } from '../data/types';
 import { ExactInfluence } from '../influence/exact';
+import { labelSuspicion } from '../influence/labelSuspicion';
+import { newtonLooChange } from '../influence/loo';
+import { trustCheck } from '../influence/trust';
 import { fitLogistic, predictProba, type FitReport, type LogisticData } from '../model/logistic';
 import type {
   ColumnsParams,
@@ -21,6 +24,7 @@ import type {
   RowsParams,
   ScanParams,
   ScanReply,
+  TrustParams,
 } from '../protocol/worker';
 import type {
   ExampleRow,
@@ -30,6 +34,7 @@ import type {
   RankingPage,
   RowCells,
   ScanSummary,
+  TrustResult,
 } from '../protocol/types';
 import { Checkpoint, NO_CHECKPOINT } from '../util/cancel';
 import { ConvergenceError, UserError } from '../util/errors';
@@ -55,8 +60,10 @@ interface ScanState {
   data: LogisticData;
   fit: FitReport;
   influence: ExactInfluence;
+  /** Label suspicion per row, its suggested class, and the M_i blocks it computed (reused by the Newton-step explain). */
+  suspicion?: { score: Float64Array; suggested: Int32Array; blocks: Float64Array };
   predicted: Int32Array;
-  orders: Record<RankBy, Int32Array>;
+  orders: Partial<Record<RankBy, Int32Array>>;
   test?: TestSet;
 }
 
@@ -121,6 +128,16 @@ export class Session {
     cp.begin('relatif', `RelatIF norms of ${N} rows`);
     await influence.prepareRelatif(cp);
     lap('relatif');
+    // Label suspicion (docs/label-suspicion.md): leave-one-out, reweighted refit, leave-one-out again.
+    let suspicion: ScanState['suspicion'];
+    let suspicionInfo: ScanSummary['labelSuspicion'];
+    if (params.labelSuspicion !== false) {
+      cp.begin('labelSuspicion', `Label suspicion of ${N} rows: leave-one-out, reweighted refit, leave-one-out again`);
+      const ls = await labelSuspicion(influence, { checkpoint: cp });
+      suspicion = { score: ls.suspicion, suggested: ls.suggested, blocks: ls.blocks };
+      suspicionInfo = { method: 'reweighted-loo', refitIterations: ls.refit.iterations, refitNewtonSteps: ls.refit.newtonSteps };
+      lap('labelSuspicion');
+    }
 
     const P = predictProba(fit.W, X, N, D, K);
     const predicted = argmaxRow(P, N, K);
@@ -140,9 +157,10 @@ export class Session {
       }
       testAccuracy = labelled > 0 ? ok / labelled : undefined;
     }
-    const orders: Record<RankBy, Int32Array> = {
+    const orders: ScanState['orders'] = {
       globalInfluence: sortedOrder(influence.selfInfluence),
       loss: sortedOrder(influence.loss),
+      labelSuspicion: suspicion && sortedOrder(suspicion.score),
     };
     lap('rank');
 
@@ -180,10 +198,11 @@ export class Session {
         testAccuracy,
       },
       influence: { method: 'exact-cholesky', damping },
+      labelSuspicion: suspicionInfo,
       timings,
       histogram: histogram(influence.selfInfluence, 30),
     };
-    this.state = { params, summary, table, schema, records: labels.records, classes: labels.classes, data, fit, influence, predicted, orders, test };
+    this.state = { params, summary, table, schema, records: labels.records, classes: labels.classes, data, fit, influence, suspicion, predicted, orders, test };
     const first = this.page({ rankBy: params.rankBy ?? 'globalInfluence', offset: 0, limit: params.firstPage ?? 200 });
     return { summary, first };
   }
@@ -201,7 +220,11 @@ export class Session {
   page(params: PageParams): RankingPage {
     const s = this.current;
     const order = s.orders[params.rankBy];
-    if (!order) throw new UserError(`Unknown ranking '${params.rankBy}'.`);
+    if (!order) {
+      throw new UserError(
+        params.rankBy === 'labelSuspicion' ? 'This scan did not compute label suspicion (scan with labelSuspicion on).' : `Unknown ranking '${params.rankBy}'.`,
+      );
+    }
     const f = params.filter;
     const labelSet = f?.labels && f.labels.length > 0 ? new Set(f.labels) : undefined;
     const needle = f?.text?.trim().toLowerCase() || undefined;
@@ -230,6 +253,8 @@ export class Session {
       predicted: s.classes[s.predicted[i]],
       globalInfluence: s.influence.selfInfluence[i],
       loss: s.influence.loss[i],
+      labelSuspicion: s.suspicion?.score[i],
+      suggestedLabel: s.suspicion ? s.classes[s.suspicion.suggested[i]] : undefined,
     };
   }
 
@@ -249,7 +274,8 @@ export class Session {
     throw new UserError(`Training row ${row} is not in the model (it has no label, or is out of range 0..${s.table.records.length - 1}).`);
   }
 
-  explain(params: ExplainParams): ExplainResult {
+  /** The features, label and explained class of a test or training row (explain and trust). */
+  private point(params: { source: 'test' | 'train'; row: number; target?: 'label' | 'predicted' }) {
     const s = this.current;
     const { D, K } = s.data;
     let x: Float64Array;
@@ -279,7 +305,43 @@ export class Session {
     const p = predictProba(s.fit.W, x, 1, D, K);
     const pred = argmaxRow(p, 1, K)[0];
     const target = params.target === 'predicted' || labelIdx < 0 ? pred : labelIdx;
+    return { x, labelIdx, file, table, recIdx, pred, target };
+  }
+
+  /** The explained point as the protocol shows it. */
+  private explainedPoint(
+    source: 'test' | 'train',
+    pt: ReturnType<Session['point']>,
+    probabilities: Float64Array,
+    testLoss: number,
+    withCells?: boolean,
+  ): ExplainResult['test'] {
+    const s = this.current;
+    const rec = pt.table.records[pt.recIdx];
+    const probs: Record<string, number> = {};
+    s.classes.forEach((c, k) => (probs[c] = probabilities[k]));
+    return {
+      source,
+      file: pt.file,
+      row: rec.row,
+      line: rec.line,
+      label: pt.labelIdx >= 0 ? s.classes[pt.labelIdx] : undefined,
+      predicted: s.classes[pt.pred],
+      probabilities: probs,
+      target: s.classes[pt.target],
+      testLoss,
+      cells: withCells ? cellsOf(pt.table, pt.recIdx) : undefined,
+    };
+  }
+
+  explain(params: ExplainParams): ExplainResult {
+    const s = this.current;
+    const mode = params.mode ?? 'influence';
+    if (mode !== 'influence' && mode !== 'newton') throw new UserError(`Unknown explain mode '${mode}' (influence or newton).`);
+    const pt = this.point(params);
+    const { x, target } = pt;
     const e = s.influence.explain(x, target);
+    const looChange = mode === 'newton' ? newtonLooChange(s.influence, x, target, s.suspicion?.blocks) : undefined;
     const order = sortedOrder(e.relatifL, true);
     const top = params.top === 'all' ? order.length : Math.max(0, Math.min(order.length, params.top ?? 20));
     const influence: InfluenceRow[] = [];
@@ -293,35 +355,23 @@ export class Session {
         influence: e.influence[i],
         relatifTheta: e.relatifTheta[i],
         relatifL: e.relatifL[i],
+        looChange: looChange?.[i],
         cells: params.withCells ? cellsOf(s.table, s.records[i]) : undefined,
       });
     }
-    const sides = params.perSide !== undefined ? this.sides(e, params, Math.max(0, Math.floor(params.perSide))) : undefined;
-    const rec = table.records[recIdx];
-    const probabilities: Record<string, number> = {};
-    s.classes.forEach((c, k) => (probabilities[c] = e.probabilities[k]));
+    const sides = params.perSide !== undefined ? this.sides({ ...e, looChange }, params, Math.max(0, Math.floor(params.perSide))) : undefined;
     return {
-      test: {
-        source: params.source,
-        file,
-        row: rec.row,
-        line: rec.line,
-        label: labelIdx >= 0 ? s.classes[labelIdx] : undefined,
-        predicted: s.classes[pred],
-        probabilities,
-        target: s.classes[target],
-        testLoss: e.testLoss,
-        cells: params.withCells ? cellsOf(table, recIdx) : undefined,
-      },
+      test: this.explainedPoint(params.source, pt, e.probabilities, e.testLoss, params.withCells),
       influence,
       total: order.length,
       ...sides,
+      mode,
     };
   }
 
   /** The `perSide` strongest supporting (influence < 0) and opposing (influence > 0) rows, by `orderBy`. */
   private sides(
-    e: { influence: Float64Array; relatifTheta: Float64Array; relatifL: Float64Array },
+    e: { influence: Float64Array; relatifTheta: Float64Array; relatifL: Float64Array; looChange?: Float64Array },
     params: ExplainParams,
     perSide: number,
   ): Pick<ExplainResult, 'supporting' | 'opposing' | 'orderBy'> {
@@ -338,6 +388,7 @@ export class Session {
         influence: e.influence[i],
         relatifTheta: e.relatifTheta[i],
         relatifL: e.relatifL[i],
+        looChange: e.looChange?.[i],
         cells: params.withCells ? cellsOf(s.table, s.records[i]) : undefined,
       };
     };
@@ -346,6 +397,47 @@ export class Session {
     const supporting: InfluenceRow[] = [];
     for (let r = order.length - 1; r >= 0 && supporting.length < perSide && e.influence[order[r]] < 0; r--) supporting.push(toRow(order[r]));
     return { supporting, opposing, orderBy };
+  }
+
+  /**
+   * The trust check of one explained point (src/influence/trust.ts): refits without a seeded sample
+   * of rows and without random half subsets, and reports how well first-order and Newton-step
+   * estimates agree with them. Long (dozens of refits); ticks and honours the checkpoint.
+   */
+  async trust(params: TrustParams, cp: Checkpoint = NO_CHECKPOINT): Promise<TrustResult> {
+    const s = this.current;
+    const pt = this.point(params);
+    const seed = params.seed ?? 0;
+    for (const [name, v] of [['rows', params.rows], ['subsets', params.subsets], ['seed', params.seed]] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new UserError(`trust: ${name} must be a whole number >= 0 (got ${v}).`);
+    }
+    const rows = params.rows ?? 30;
+    const subsets = params.subsets ?? 20;
+    cp.begin('trust', `Trust check: ${Math.min(rows, s.data.N)} leave-one-out refits and ${subsets} refits on half the rows`);
+    const tc = await trustCheck(s.influence, pt.x, pt.target, { rows, subsets, seed, blocks: s.suspicion?.blocks, checkpoint: cp });
+    const probabilities = predictProba(s.fit.W, pt.x, 1, s.data.D, s.data.K);
+    return {
+      test: this.explainedPoint(params.source, pt, probabilities, tc.testLoss),
+      leaveOneOut: {
+        rows: tc.rows.map((r) => {
+          const rec = s.table.records[s.records[r.index]];
+          return { row: rec.row, line: rec.line, label: s.classes[s.data.y[r.index]], picked: r.picked, firstOrder: r.firstOrder, newton: r.newton, actual: r.actual };
+        }),
+        firstOrder: tc.firstOrder,
+        newton: tc.newton,
+        seconds: tc.timings.leaveOneOut,
+      },
+      lds: tc.lds && {
+        subsets: tc.lds.subsets,
+        fraction: tc.lds.fraction,
+        spearman: tc.lds.spearman,
+        pearson: tc.lds.pearson,
+        predicted: tc.lds.predicted,
+        actual: tc.lds.actual,
+        seconds: tc.timings.subsets,
+      },
+      seed,
+    };
   }
 
   /** Start line, data row and label cell of every record of the scanned training or test file. */

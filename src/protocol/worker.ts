@@ -4,7 +4,7 @@
  * `progress` events for it before that. `cancel` aborts a running request; the worker stays usable.
  */
 import type { ColumnKind } from '../data/types';
-import type { ErrorPayload, ExplainResult, RankBy, RankingFilter, RankingPage, RowCells, ScanSummary } from './types';
+import type { ErrorPayload, ExplainMode, ExplainResult, RankBy, RankingFilter, RankingPage, RowCells, ScanSummary, TrustResult } from './types';
 
 export interface ScanParams {
   /** Training data file (CSV, TSV or JSONL). */
@@ -21,6 +21,11 @@ export interface ScanParams {
   /** Rows in the first page of the ranking returned with the summary. */
   firstPage?: number;
   rankBy?: RankBy;
+  /**
+   * Compute label suspicion during the scan (default true; its own progress stage, roughly two to
+   * three times the self-influence's cost). Without it, the 'labelSuspicion' ranking is unavailable.
+   */
+  labelSuspicion?: boolean;
 }
 
 export interface ScanReply {
@@ -51,6 +56,29 @@ export interface ExplainParams {
   perSide?: number;
   /** Ranks `supporting` / `opposing` by RelatIF (l-relative, default) or by raw influence. */
   orderBy?: ExplainOrder;
+  /**
+   * 'influence' (default): first-order influence and RelatIF. 'newton': every listed row also
+   * carries looChange, the change of the loss when the row is removed by one exact Newton step
+   * without it (more faithful than first order when parameters outnumber rows or a row has high
+   * leverage); ExplainResult.mode says which.
+   */
+  mode?: ExplainMode;
+}
+
+/**
+ * The trust check of one explained point: the engine refits without a sample of rows and without
+ * random half subsets, and reports how well its estimates agree (TrustResult). Cancellable; long.
+ */
+export interface TrustParams {
+  source: 'test' | 'train';
+  row: number;
+  target?: 'label' | 'predicted';
+  /** Rows refitted one at a time: half the largest |influence| on the point, half random (default 30). */
+  rows?: number;
+  /** Random half subsets for the LDS (default 20; 0 skips it). */
+  subsets?: number;
+  /** Seed of the random rows and subsets (default 0). */
+  seed?: number;
 }
 
 /** What ranks the training rows behind a prediction. */
@@ -94,6 +122,7 @@ export interface WorkerMethods {
   scan: { params: ScanParams; result: ScanReply };
   page: { params: PageParams; result: RankingPage };
   explain: { params: ExplainParams; result: ExplainResult };
+  trust: { params: TrustParams; result: TrustResult };
   rows: { params: RowsParams; result: { rows: { row: number; line: number; cells: RowCells }[] } };
   lines: { params: LinesParams; result: LinesResult };
   columns: { params: ColumnsParams; result: ColumnsResult };
@@ -116,7 +145,7 @@ export type WorkerMessage =
   | { type: 'progress'; id: number; stage: string; fraction?: number; message?: string }
   | { type: 'log'; level: LogLevel; message: string };
 
-const METHODS: ReadonlySet<string> = new Set<MethodName>(['scan', 'page', 'explain', 'rows', 'lines', 'columns']);
+const METHODS: ReadonlySet<string> = new Set<MethodName>(['scan', 'page', 'explain', 'trust', 'rows', 'lines', 'columns']);
 
 /** Validates an incoming client message's shape (the worker trusts nothing it did not check). */
 export function parseClientMessage(raw: unknown): ClientMessage | undefined {

@@ -40,6 +40,18 @@ function createHandlers(session: Session) {
       ctx.log('info', `explain ${params.source} row ${params.row}: ${(performance.now() - t0).toFixed(1)} ms`);
       return r;
     },
+    trust: async (params: Parameters<Session['trust']>[0], ctx: import('./server').RequestContext) => {
+      const t0 = performance.now();
+      const r = await session.trust(params, ctx.checkpoint);
+      ctx.log(
+        'info',
+        `trust ${params.source} row ${params.row}: ${r.leaveOneOut.rows.length} leave-one-out refits ` +
+          `(Pearson first order ${r.leaveOneOut.firstOrder.pearson.toFixed(3)}, Newton ${r.leaveOneOut.newton.pearson.toFixed(3)})` +
+          (r.lds ? `, LDS ${r.lds.spearman.toFixed(3)} over ${r.lds.subsets} subsets` : '') +
+          `, ${(performance.now() - t0).toFixed(0)} ms`,
+      );
+      return r;
+    },
     rows: async (params: Parameters<Session['rows']>[0]) => session.rows(params),
     lines: async (params: Parameters<Session['lines']>[0]) => session.lines(params),
     columns: async (params: Parameters<typeof Session.columns>[0], ctx: import('./server').RequestContext) =>

@@ -36,7 +36,7 @@ test('out-of-fold probabilities are the predictions of a model refitted without 
   assert.ok(cl.fits.every((f) => f.converged));
   const { N, D, K } = noisy;
   for (let fold = 0; fold < 5; fold++) {
-    const train = [], held = [];
+    const train: number[] = [], held: number[] = [];
     for (let i = 0; i < N; i++) (cl.folds[i] === fold ? held : train).push(i);
     assert.ok(held.length >= 113 && held.length <= 114);
     const X = new Float64Array(train.length * D);
