@@ -37,7 +37,7 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     private readonly reviewed: ReviewedStore,
     private readonly state: vscode.Memento,
   ) {
-    this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true, canSelectMany: true });
+    this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, canSelectMany: true });
     this.subs.push(
       this.view,
       store.onDidChange(() => this.refresh()),

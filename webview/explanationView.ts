@@ -142,10 +142,12 @@ export class ExplanationView {
     const primary = orderBy === 'influence' ? `influence ${formatNumber(r.influence)}` : `RelatIF ${formatNumber(r.relatifL)}`;
     const secondary = orderBy === 'influence' ? `RelatIF ${formatNumber(r.relatifL)}` : `influence ${formatNumber(r.influence)}`;
     const open = () => this.events.open('train', r.line);
+    const content = rowContent(r.cells, ctx, 'small');
     return h(
       'li',
       {
-        class: 'example',
+        // Images sit beside the scores; tables and text go under them.
+        class: content.classList.contains('content-image') ? 'example beside' : 'example stacked',
         attrs: {
           tabindex: 0,
           role: 'button',
@@ -165,7 +167,7 @@ export class ExplanationView {
         },
       },
       [
-        rowContent(r.cells, ctx, 'small'),
+        content,
         h('div', { class: 'example-meta' }, [
           h('span', { class: 'example-id', text: `row ${r.row} · line ${r.line}` }),
           h('span', { class: 'example-label', text: `label ${r.label}` }),

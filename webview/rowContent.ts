@@ -12,7 +12,8 @@ export interface ContentContext {
 }
 
 const SIDES: Record<Exclude<ImageShape, 'none'>, number> = { '8x8': 8, '28x28': 28 };
-const TABLE_COLUMNS = 8;
+/** Columns shown before "+N more": a large view (the explained row) and a small one (examples). */
+const TABLE_COLUMNS = { large: 8, small: 4 };
 
 /** The foreground colour of the theme as RGB (the image is drawn as ink of that colour). */
 function inkColour(): [number, number, number] {
@@ -53,8 +54,9 @@ function image(cells: RowCells, ctx: ContentContext, size: 'small' | 'large'): H
   return canvas;
 }
 
-function table(cells: RowCells, names: string[]): HTMLElement {
-  const shown = names.slice(0, TABLE_COLUMNS);
+function table(cells: RowCells, names: string[], size: 'small' | 'large'): HTMLElement {
+  const max = TABLE_COLUMNS[size];
+  const shown = names.slice(0, max);
   const el = h('div', { class: 'cells' });
   for (const name of shown) {
     const v = cells[name];
@@ -66,7 +68,7 @@ function table(cells: RowCells, names: string[]): HTMLElement {
     );
   }
   if (names.length > shown.length) {
-    const rest = names.slice(TABLE_COLUMNS);
+    const rest = names.slice(max);
     el.append(
       h('span', {
         class: 'cell more',
@@ -89,6 +91,6 @@ export function rowContent(cells: RowCells | undefined, ctx: ContentContext, siz
   for (const name of text) {
     wrap.append(h('div', { class: 'text-cell' }, [h('span', { class: 'cell-name', text: name }), h('span', { class: 'text-value', text: cells[name] ?? '—' })]));
   }
-  if (others.length > 0) wrap.append(table(cells, others));
+  if (others.length > 0) wrap.append(table(cells, others, size));
   return wrap;
 }

@@ -99,7 +99,12 @@ async function docImage(vs: VSCodeSession, name: string, clip: { x: number; y: n
 async function openFile(vs: VSCodeSession, name: string): Promise<void> {
   const input = await vs.openQuickInput('');
   await input.fill(name);
-  await vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+  // Enter only once the list has caught up with the typed name.
+  await vs.page.waitForFunction(
+    (n) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row .label-name')?.textContent?.trim() === n,
+    name,
+    { timeout: 15_000 },
+  );
   await vs.page.keyboard.press('Enter');
   await vs.waitForActiveEditor(name);
 }
@@ -144,6 +149,8 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         await vs.runCommand('Dataset Debugger: Scan for Suspicious Labels');
         const items = await waitForSidebarRows(vs, /^row \d+$/, listed, 120_000);
         await vs.screenshot('sidebar');
+        const sidebarBox = await vs.page.locator('.part.sidebar').boundingBox();
+        if (sidebarBox) await docImage(vs, 'sidebar', { ...sidebarBox, height: Math.min(sidebarBox.height, 640) });
         // The view lists the top rows of the ranking, in order, with label, prediction and score.
         assert.deepEqual(
           items.map((i) => i.label),
@@ -181,16 +188,6 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         await vs.waitForWebviewText('.list-foot', '1500 rows');
         assert.ok((await frame.locator('.list-row').count()) < 200, 'only the rows in view are rendered');
         await vs.screenshot('explanation');
-        const sidebarBox = await vs.page.locator('.part.sidebar').boundingBox();
-        const editorBox = await vs.page.locator('.part.editor').boundingBox();
-        if (sidebarBox && editorBox) {
-          await docImage(vs, 'sidebar', { x: sidebarBox.x, y: sidebarBox.y, width: sidebarBox.width, height: Math.min(sidebarBox.height, 760) });
-          const panelBox = await vs.page.locator('.part.editor .editor-group-container.active').boundingBox();
-          if (panelBox) {
-            await docImage(vs, 'panel', { x: panelBox.x, y: panelBox.y, width: panelBox.width, height: Math.min(panelBox.height, 820) });
-            await docImage(vs, 'explanation', { x: panelBox.x + panelBox.width * 0.45, y: panelBox.y, width: panelBox.width * 0.55, height: Math.min(panelBox.height, 640) });
-          }
-        }
         assert.deepEqual(blocked, [], 'no Content-Security-Policy violations');
 
         // Clicking an example jumps to its line in train.csv.
@@ -200,6 +197,21 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         await vs.waitForCursorLine(first.line);
         assert.equal((await vs.editorLineText(first.line))?.trim(), trainLines[first.line - 1].trim());
         await vs.screenshot('jump-from-example');
+
+        if (process.env.DD_DOC_IMAGES) {
+          // The panel on its own, wide enough for its two columns.
+          // Ctrl+2 focuses the panel's editor group, Ctrl+K Ctrl+M maximises it.
+          await vs.page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } });
+          await vs.page.keyboard.press('Control+2');
+          await vs.page.keyboard.press('Control+K');
+          await vs.page.keyboard.press('Control+M');
+          await vs.page.waitForTimeout(1500);
+          const editorBox = await vs.page.locator('.part.editor').boundingBox();
+          if (editorBox) await docImage(vs, 'panel', { ...editorBox, height: Math.min(editorBox.height, 900) });
+          const { locator: expl } = await vs.findInWebviews('.explanation');
+          const box = await expl.boundingBox();
+          if (box) await docImage(vs, 'explanation', { ...box, height: Math.min(box.height, 760) });
+        }
       },
     );
   } finally {
