@@ -381,7 +381,8 @@ export async function lbfgsMinimise(
     }
     let t = 1;
     let accepted: { x: Float64Array; f: number; g: Float64Array } | undefined = undefined;
-    for (let h = 0; h < 30; h++, t *= 0.5) {
+    // At most 12 halvings: with a float32 objective, a step that fails at t ~ 2^-12 is lost in noise.
+    for (let h = 0; h < 12; h++, t *= 0.5) {
       const xn = new Float64Array(n);
       for (let k = 0; k < n; k++) xn[k] = x[k] - t * q[k];
       const r = await fg(xn);
