@@ -3,7 +3,8 @@
  * the same network, cross-loss influence (logistic regression) and the unsupervised explainer. Every
  * estimate is set against retraining without the rows it names.
  *
- *   node --import tsx bench/methods.ts [--quick]      prints the Markdown sections
+ *   node --import tsx bench/methods.ts [--quick] [--only detection,loo,crossloss,unsupervised]
+ *                                                     prints the Markdown sections
  *   import { methodsBench } from './methods'          the same lines, for bench/run.ts
  *
  * Times are wall-clock seconds on this machine, with the CPU seconds of this process next to them
@@ -27,8 +28,12 @@ import { loadLabelled } from './detection';
 const root = path.resolve(__dirname, '..');
 const fixture = (f: string): string => path.join(root, 'test/fixtures/data', f);
 
+export type MethodsSection = 'detection' | 'loo' | 'crossloss' | 'unsupervised';
+
 export interface MethodsBenchOptions {
   quick?: boolean;
+  /** Sections to run (default all). */
+  only?: MethodsSection[];
   /** Progress lines (default: stderr). */
   log?: (msg: string) => void;
 }
@@ -145,7 +150,7 @@ async function todDetection(o: MethodsBenchOptions, log: (s: string) => void): P
 
 async function todLeaveOneOut(o: MethodsBenchOptions, log: (s: string) => void): Promise<string[]> {
   const seeds = o.quick ? [0] : [0, 1];
-  const perGroup = o.quick ? 3 : 6;
+  const perGroup = o.quick ? 3 : 8;
   const clean = await loadLabelled(fixture('breast_cancer.csv'), 'diagnosis');
   const flips = flipLabels(clean.y, clean.K, 0.1, 0);
   const n = clean.N - 60;
@@ -380,18 +385,23 @@ async function unsupervisedRows(o: MethodsBenchOptions, log: (s: string) => void
 
 export async function methodsBench(o: MethodsBenchOptions = {}): Promise<string[]> {
   const log = o.log ?? ((s: string) => console.error(s));
-  return [
-    ...(await todDetection(o, log)),
-    ...(await todLeaveOneOut(o, log)),
-    ...(await crossLossRows(o, log)),
-    ...(await unsupervisedRows(o, log)),
+  const sections: [MethodsSection, typeof todDetection][] = [
+    ['detection', todDetection],
+    ['loo', todLeaveOneOut],
+    ['crossloss', crossLossRows],
+    ['unsupervised', unsupervisedRows],
   ];
+  const out: string[] = [];
+  for (const [name, run] of sections) if (!o.only || o.only.includes(name)) out.push(...(await run(o, log)));
+  return out;
 }
 
 if (require.main === module) {
   const quick = process.argv.includes('--quick');
+  const k = process.argv.indexOf('--only');
+  const only = k > 0 ? (process.argv[k + 1].split(',') as MethodsSection[]) : undefined;
   const t0 = performance.now();
-  methodsBench({ quick })
+  methodsBench({ quick, only })
     .then((lines) => {
       const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
       process.stdout.write(

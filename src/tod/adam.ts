@@ -57,7 +57,12 @@ export class ParamVector {
   ) {
     this.sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
     this.size = this.sizes.reduce((a, b) => a + b, 0);
-    this.vars = shapes.map((s, k) => tf.variable(tf.tensor(Float32Array.from(init[k]), s), true, undefined, 'float32'));
+    this.vars = shapes.map((s, k) => {
+      const t = tf.tensor(Float32Array.from(init[k]), s);
+      const v = tf.variable(t, true, undefined, 'float32');
+      t.dispose(); // the variable keeps its own reference to the data
+      return v;
+    });
   }
 
   /** Current values, flat (float32 values widened). */

@@ -159,7 +159,7 @@ export class TurnOverDropoutModel {
     const total = epochs * batchesPerEpoch;
     const t0 = performance.now();
     let step = 0;
-    {
+    try {
       for (let e = 0; e < epochs; e++) {
         const order = hashOrder(ids, seed, e + 1);
         for (let b0 = 0; b0 < N; b0 += B) {
@@ -179,9 +179,14 @@ export class TurnOverDropoutModel {
           await cp?.tick(step / total);
         }
       }
+    } catch (e) {
+      tf.dispose([ownMasks, flippedMasks]);
+      params.dispose();
+      throw e; // cancelled, or out of memory: nothing of the run is kept
+    } finally {
+      tf.dispose([Xt, Yt, wt]);
     }
     const seconds = (performance.now() - t0) / 1000;
-    tf.dispose([Xt, Yt, wt]);
 
     const report: TodTrainReport = { backend, params: paramCount(shape), hiddenUnits: U, epochs, steps: step, seconds, ownLoss: NaN, accuracy: NaN, l2 };
     const model = new TurnOverDropoutModel(shape, vars, masks, data, report, ownMasks, flippedMasks);

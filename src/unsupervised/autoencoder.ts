@@ -130,7 +130,12 @@ export class Autoencoder {
     const ae = new Autoencoder(shape, params, X, N, columns, l2, {
       backend, params: params.size, steps: 0, seconds: 0, reconstruction: NaN, objective: NaN, gradNorm: NaN,
     });
-    await ae.optimise({ steps: opts.steps ?? 1500, learningRate: opts.learningRate ?? 1e-2, checkpoint: opts.checkpoint });
+    try {
+      await ae.optimise({ steps: opts.steps ?? 1500, learningRate: opts.learningRate ?? 1e-2, checkpoint: opts.checkpoint });
+    } catch (e) {
+      ae.dispose();
+      throw e;
+    }
     return ae;
   }
 
@@ -141,7 +146,12 @@ export class Autoencoder {
   async continueTraining(opts: { weights?: Float64Array; steps: number; learningRate: number; checkpoint?: Checkpoint }): Promise<Autoencoder> {
     const params = new ParamVector(this.params.shapes, splitFlat(this.params.read(), this.params.sizes));
     const ae = new Autoencoder(this.shape, params, tf.clone(this.X), this.N, this.columns, this.l2, { ...this.report, steps: 0, seconds: 0 });
-    await ae.optimise({ ...opts, weights: opts.weights });
+    try {
+      await ae.optimise({ ...opts, weights: opts.weights });
+    } catch (e) {
+      ae.dispose();
+      throw e;
+    }
     return ae;
   }
 

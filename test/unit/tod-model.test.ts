@@ -13,6 +13,7 @@ import { recallAtFraction } from '../../src/eval/metrics';
 import { instanceMask, instanceMasks } from '../../src/tod/masks';
 import { lse64, mlpLogits } from '../../src/tod/mlp';
 import { TurnOverDropoutModel } from '../../src/tod/turnOverDropout';
+import { CancelledError, Checkpoint } from '../../src/util/cancel';
 
 async function breastCancer(): Promise<LogisticData> {
   const t = await readTable(join(__dirname, '../fixtures/data/breast_cancer.csv'));
@@ -120,10 +121,12 @@ test('explain: a mislabelled row is among the most helpful rows for its own (noi
   assert.ok(median(cleanRanks) > 4 * median(flippedRanks), `median rank of clean rows: ${median(cleanRanks)}`);
 });
 
-test('training is reproducible from the seed, and weight 0 on one row changes the run', async () => {
+test('training is reproducible from the seed, weight 0 on one row changes the run, dispose frees everything', async () => {
   const data = await breastCancer();
   const sub: LogisticData = { ...data, N: 150, X: data.X.subarray(0, 150 * data.D), y: data.y.subarray(0, 150) };
   const opts = { hidden: [16], epochs: 3, seed: 5 };
+  await trained; // nothing else is training meanwhile
+  const tensors = tf.memory().numTensors;
   const a = await TurnOverDropoutModel.train(sub, opts);
   const b = await TurnOverDropoutModel.train(sub, opts);
   const w = new Float64Array(150).fill(1);
@@ -133,4 +136,19 @@ test('training is reproducible from the seed, and weight 0 on one row changes th
   assert.deepEqual(pa, pb);
   assert.notDeepEqual(pa, pc);
   for (const m of [a, b, c]) m.dispose();
+  assert.equal(tf.memory().numTensors, tensors, 'a disposed model leaves no tensors');
+});
+
+test('training can be cancelled midway and then leaves no tensors behind', async () => {
+  const { clean } = await trained; // the backend is up
+  const before = tf.memory().numTensors;
+  const ac = new AbortController();
+  let seen = 0;
+  const cp = new Checkpoint(ac.signal, (_stage, f) => {
+    seen = f ?? seen;
+    if (seen > 0.3) ac.abort();
+  }, 0);
+  await assert.rejects(TurnOverDropoutModel.train(clean, { hidden: [16], epochs: 4, checkpoint: cp }), CancelledError);
+  assert.ok(seen > 0.3 && seen < 0.5, `cancelled at ${seen}`);
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -11,6 +11,7 @@ import { encodeLabels, FeatureEncoder } from '../../src/data/features';
 import { kmeans } from '../../src/unsupervised/kmeans';
 import { Autoencoder } from '../../src/unsupervised/autoencoder';
 import { gradientAt, hvpAt, jvpRows, splitLike } from '../../src/unsupervised/paramSpace';
+import { CancelledError, Checkpoint } from '../../src/util/cancel';
 import { UnsupervisedExplainer, pullingRows, pushingRows, type UnlabeledData } from '../../src/unsupervised/explainer';
 
 /** Features of a fixture without its label column (standardised, bias last, as the engine makes them). */
@@ -85,6 +86,12 @@ test('autoencoder: Hessian-vector products match differences of gradients; per-r
     assert.ok(Math.abs(direct - jv[i]) < 1e-4 * Math.max(1, Math.abs(direct)), `row ${i}: ${jv[i]} vs ${direct}`);
   }
   ae.dispose();
+  // Cancelled midway, training leaves no tensors behind.
+  const before = tf.memory().numTensors;
+  const ac = new AbortController();
+  const cp = new Checkpoint(ac.signal, (_s, f) => (f ?? 0) > 0.3 && ac.abort(), 0);
+  await assert.rejects(Autoencoder.train(data.X, data.N, data.D, { hidden: 8, embedding: 2, steps: 40, checkpoint: cp }), CancelledError);
+  assert.equal(tf.memory().numTensors, before);
 });
 
 test('cluster membership: leaving out the rows named as pulling (pushing) moves the row away from (towards) its centre', async () => {
