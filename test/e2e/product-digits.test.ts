@@ -198,6 +198,32 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         assert.equal((await vs.editorLineText(first.line))?.trim(), trainLines[first.line - 1].trim());
         await vs.screenshot('jump-from-example');
 
+        // Reload the window: the last scan comes back from the workspace's storage without a new scan,
+        // and the panel comes back with its explanation.
+        await vs.page.reload();
+        await vs.page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+        // The side bar comes back showing the Dataset Debugger view (clicking its icon would hide it).
+        const restored = await waitForSidebarRows(vs, /^row \d+$/, listed, 60_000);
+        assert.deepEqual(restored.map((i) => i.label), top.map((e) => `row ${e.row}`));
+        assert.ok(!(await vs.notifications()).some((n) => /scanning/i.test(n)), 'no scan ran');
+        await vs.waitForWebviewText('.explained-head h2', `Test row ${testRow}`, { timeoutMs: 60_000 });
+        await vs.screenshot('after-reload');
+
+        // Insert a line above the first row of train.csv: the results go out of date, the marks move
+        // with the text, and the top row is found one line further down.
+        await clickSidebarRow(vs, `row ${top[0].row}`);
+        await vs.waitForCursorLine(top[0].line);
+        await goToLine(vs, 2);
+        await vs.page.keyboard.press('Home');
+        await vs.page.keyboard.press('Enter');
+        await vs.waitForNotification('changed since the last scan');
+        await clickSidebarRow(vs, `row ${top[0].row}`);
+        await vs.waitForCursorLine(top[0].line + 1);
+        assert.equal((await vs.editorLineText(top[0].line + 1))?.trim(), trainLines[top[0].line - 1].trim());
+        const message = await vs.page.locator('.part.sidebar .pane-body .message, .part.sidebar .tree-explorer-viewlet-tree-view-message').first().textContent();
+        assert.match(message ?? '', /Out of date/);
+        await vs.screenshot('edited-out-of-date');
+
         if (process.env.DD_DOC_IMAGES) {
           // The panel on its own, wide enough for its two columns.
           // Ctrl+2 focuses the panel's editor group, Ctrl+K Ctrl+M maximises it.
