@@ -16,12 +16,14 @@
  * Costs (P = K D): H^-1 from the existing factor (P^3/3) and the blocks (N K(K+1)/2 D^2), N K x K
  * solves; then a weighted refit from W, the weighted Hessian (N K(K-1)/2 D(D+1)/2), its Cholesky
  * (P^3/6), H'^-1 and its blocks again. Roughly two to three times the exact self-influence scan.
+ * For two classes the blocks have a closed form from one D x D system (loo.ts binaryRowBlocks), used
+ * for both stages instead: no P x P inverse, no reweighted P x P Hessian.
  */
 import { Checkpoint } from '../util/cancel';
 import { fitLogistic, HessianAccumulator, logits, predictProba } from '../model/logistic';
 import { Cholesky, choleskyRows } from '../linalg/cholesky';
 import type { ExactInfluence } from './exact';
-import { inverseRowBlocks, looLogitsInPlace, newtonResiduals, woodburyResiduals } from './loo';
+import { binaryRowBlocks, inverseRowBlocks, looLogitsInPlace, newtonResiduals, woodburyResiduals } from './loo';
 
 export interface LabelSuspicionOptions {
   checkpoint?: Checkpoint;
@@ -53,7 +55,7 @@ export interface LabelSuspicion {
   blocks: Float64Array;
   /** The weighted refit. */
   refit: { W: Float64Array; iterations: number; newtonSteps: number; gradNorm: number; converged: boolean };
-  /** Seconds per part (wall clock, checkpoint yields included). */
+  /** Seconds per part (wall clock, checkpoint yields included; reweightedHessian is 0 for two classes). */
   timings: { looBlocks: number; refit: number; reweightedHessian: number; reweightedBlocks: number; total: number };
 }
 
@@ -105,7 +107,13 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   };
 
   // Stage 1: leave-one-out logits under the fitted model.
-  const blocks = opts.blocks ?? (await inverseRowBlocks(inf.factor, X, N, D, K, new RangeCheckpoint(cp, 0, 0.35))).blocks;
+  const binary = K === 2;
+  const ridge = inf.l2 + inf.damping;
+  const blocks =
+    opts.blocks ??
+    (binary
+      ? await binaryRowBlocks(data, inf.probabilities, 1 / N, ridge, new RangeCheckpoint(cp, 0, 0.35))
+      : (await inverseRowBlocks(inf.factor, X, N, D, K, new RangeCheckpoint(cp, 0, 0.35))).blocks);
   const Q = newtonResiduals(inf, blocks);
   const Zloo = looLogitsInPlace(logits(inf.W, X, N, D, K), blocks, Q, N, K, 1 / N);
   const looProbabilities = new Float64Array(N * K);
@@ -139,21 +147,27 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
 
   // Its Hessian (weighted), Cholesky factor, inverse and blocks.
   const probs = predictProba(W2, X, N, D, K);
-  const acc = new HessianAccumulator(data, probs, weights);
-  for (let r = 0; r < N; r += HessianAccumulator.CHUNK) {
-    acc.addRows(r, Math.min(N, r + HessianAccumulator.CHUNK));
-    await cp.tick(0.5 + (0.08 * r) / N);
+  let blocks2: Float64Array;
+  let reweightedHessian = 0;
+  if (binary) {
+    blocks2 = await binaryRowBlocks(data, probs, weights, ridge, new RangeCheckpoint(cp, 0.5, 1));
+  } else {
+    const acc = new HessianAccumulator(data, probs, weights);
+    for (let r = 0; r < N; r += HessianAccumulator.CHUNK) {
+      acc.addRows(r, Math.min(N, r + HessianAccumulator.CHUNK));
+      await cp.tick(0.5 + (0.08 * r) / N);
+    }
+    const H = acc.finish(inf.l2);
+    const rowsPerTick = Math.max(2, Math.floor(2e6 / (P * P)) * 2);
+    const cholOpts = { damping: inf.damping, what: 'Hessian of the reweighted training objective' };
+    for (let r = 0; r < P; r += rowsPerTick) {
+      choleskyRows(H, P, r, Math.min(P, r + rowsPerTick), cholOpts);
+      await cp.tick(0.58 + (0.07 * r) / P);
+    }
+    const factor = Cholesky.fromFactor(H, P);
+    reweightedHessian = lap();
+    blocks2 = (await inverseRowBlocks(factor, X, N, D, K, new RangeCheckpoint(cp, 0.65, 1))).blocks;
   }
-  const H = acc.finish(inf.l2);
-  const rowsPerTick = Math.max(2, Math.floor(2e6 / (P * P)) * 2);
-  const cholOpts = { damping: inf.damping, what: 'Hessian of the reweighted training objective' };
-  for (let r = 0; r < P; r += rowsPerTick) {
-    choleskyRows(H, P, r, Math.min(P, r + rowsPerTick), cholOpts);
-    await cp.tick(0.58 + (0.07 * r) / P);
-  }
-  const factor = Cholesky.fromFactor(H, P);
-  const reweightedHessian = lap();
-  const blocks2 = (await inverseRowBlocks(factor, X, N, D, K, new RangeCheckpoint(cp, 0.65, 1))).blocks;
 
   // Reweighted leave-one-out logits and the scores.
   const residuals = Float64Array.from(probs);

@@ -15,7 +15,7 @@
  */
 import type { Checkpoint } from '../util/cancel';
 import { fitLogistic, logits, logSumExp, LogisticObjective, type LogisticData } from '../model/logistic';
-import { invertLowerTransposedRows, type Cholesky } from '../linalg/cholesky';
+import { Cholesky, choleskyRows, invertLowerTransposedRows } from '../linalg/cholesky';
 import { dot, mirrorUpper, norm2, rowGramUpperRows } from '../linalg/dense';
 import { kronQuadForms } from '../linalg/kron';
 import type { ExactInfluence } from './exact';
@@ -212,6 +212,66 @@ function woodburySolver(inf: ExactInfluence, row: number): { H0: (v: Float64Arra
     return u;
   };
   return { H0, Z };
+}
+
+/**
+ * The blocks M_i of a two-class model in closed form, without the P x P inverse. For K = 2 every
+ * A_i = p_i0 p_i1 [[1, -1], [-1, 1]], so H = (u u^T) kron 2A + ridge I with u = (1, -1)/sqrt 2,
+ * A = sum_i c_i p_i0 p_i1 x_i x_i^T and ridge = l2 (+ damping). With v = (1, 1)/sqrt 2,
+ *   H^-1 = (u u^T) kron (2A + ridge I)^-1 + (v v^T) kron I / ridge,
+ * so M_i = u u^T q_i + v v^T ||x_i||^2 / ridge with q_i = x_i^T (2A + ridge I)^-1 x_i: one D x D
+ * Gram matrix (N D^2 / 2), its Cholesky factor (D^3 / 6) and one forward substitution per row
+ * (D^2 / 2), instead of the P^3 / 3 inverse and 3 N D^2 of inverseRowBlocks (P = 2 D): about four
+ * times less work, and D x D instead of P x P memory. Ticks cp with fractions 0..1.
+ */
+export async function binaryRowBlocks(
+  data: LogisticData,
+  probabilities: Float64Array,
+  weights: Float64Array | number,
+  ridge: number,
+  cp?: Checkpoint,
+): Promise<Float64Array> {
+  const { X, N, D, K } = data;
+  if (K !== 2) throw new RangeError(`binaryRowBlocks: needs K = 2, got ${K}`);
+  if (!(ridge > 0)) throw new RangeError(`binaryRowBlocks: ridge must be > 0, got ${ridge}`);
+  // Xt (D x N): column i is sqrt(2 c_i p_i0 p_i1) x_i, so that Xt Xt^T = 2A.
+  const Xt = new Float64Array(D * N);
+  for (let i = 0; i < N; i++) {
+    const c = typeof weights === 'number' ? weights : weights[i];
+    const w = Math.sqrt(2 * c * probabilities[2 * i] * probabilities[2 * i + 1]);
+    for (let a = 0; a < D; a++) Xt[a * N + i] = w * X[i * D + a];
+  }
+  const G = new Float64Array(D * D);
+  const rows = Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (D * N)));
+  for (let a = 0; a < D; a += rows) {
+    rowGramUpperRows(Xt, D, N, false, G, a, Math.min(D, a + rows));
+    await cp?.tick((0.4 * a) / D);
+  }
+  mirrorUpper(G, D);
+  for (let a = 0; a < D; a++) G[a * D + a] += ridge;
+  const cholRows = Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (D * D)));
+  for (let a = 0; a < D; a += cholRows) {
+    choleskyRows(G, D, a, Math.min(D, a + cholRows), { what: 'Hessian of the two-class training objective' });
+    await cp?.tick(0.4 + (0.1 * a) / D);
+  }
+  const factor = Cholesky.fromFactor(G, D);
+  const out = new Float64Array(N * 4);
+  const chunk = Math.max(4, 4 * Math.floor(INVERSE_TICK_FLOPS / (2 * D * D)));
+  const B = new Float64Array(chunk * D);
+  for (let i0 = 0; i0 < N; i0 += chunk) {
+    const m = Math.min(chunk, N - i0);
+    B.set(X.subarray(i0 * D, (i0 + m) * D));
+    factor.forwardRows(B, m);
+    for (let r = 0; r < m; r++) {
+      const i = i0 + r;
+      const q = dot(B, r * D, B, r * D, D);
+      const s = dot(X, i * D, X, i * D, D) / ridge;
+      out[i * 4] = out[i * 4 + 3] = (q + s) / 2;
+      out[i * 4 + 1] = out[i * 4 + 2] = (s - q) / 2;
+    }
+    await cp?.tick(0.5 + (0.5 * i0) / N);
+  }
+  return out;
 }
 
 /** CE of test point x (D features) at `target` under parameters W. */

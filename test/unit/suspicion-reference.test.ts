@@ -5,10 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitLogistic } from '../../src/model/logistic';
+import { fitLogistic, hessian } from '../../src/model/logistic';
+import { Cholesky } from '../../src/linalg/cholesky';
+import { kronQuadForms } from '../../src/linalg/kron';
 import { ExactInfluence } from '../../src/influence/exact';
 import { labelSuspicion, type LabelSuspicion } from '../../src/influence/labelSuspicion';
-import { approxLooLoss } from '../../src/influence/loo';
+import { approxLooLoss, binaryRowBlocks } from '../../src/influence/loo';
 import { auroc, rankDescending, recallAtFraction } from '../../src/eval/metrics';
 import { Checkpoint, CancelledError } from '../../src/util/cancel';
 import { prepare, readNumericCsv, type Prepared } from '../fixtures/reference/numericCsv';
@@ -147,4 +149,22 @@ test('label suspicion reports progress within 0..1 and stops when cancelled', as
   let ticks = 0;
   const cp = new Checkpoint(ac.signal, () => ++ticks === 3 && ac.abort(), 0);
   await assert.rejects(labelSuspicion(inf, { checkpoint: cp }), CancelledError);
+});
+
+test('two classes: the closed-form blocks equal the general ones from the P x P inverse', async () => {
+  const { inf, ls } = await run('breast_cancer.csv', 'diagnosis');
+  const general = inf.rowBlocks();
+  const closed = await binaryRowBlocks(inf.data, inf.probabilities, 1 / inf.N, inf.l2);
+  let worst = 0;
+  for (let i = 0; i < general.length; i++) worst = Math.max(worst, Math.abs(closed[i] - general[i]) / Math.max(1, Math.abs(general[i])));
+  assert.ok(worst < 1e-9, `max relative difference ${worst}`);
+  assert.deepEqual(ls.blocks, closed);
+  // With row weights and damping (the stage-2 shape): against the dense Hessian built here.
+  const w = Float64Array.from(ls.weights);
+  const H = hessian(inf.data, inf.probabilities, inf.l2 + 0.01, w);
+  const dense = kronQuadForms(Cholesky.factor(H, inf.P).inverse(), 2, inf.D, inf.data.X, inf.N);
+  const cw = await binaryRowBlocks(inf.data, inf.probabilities, w, inf.l2 + 0.01);
+  worst = 0;
+  for (let i = 0; i < dense.length; i++) worst = Math.max(worst, Math.abs(cw[i] - dense[i]) / Math.max(1, Math.abs(dense[i])));
+  assert.ok(worst < 1e-9, `weighted, damped: max relative difference ${worst}`);
 });
