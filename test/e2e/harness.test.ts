@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { E2E_TEST_TIMEOUT_MS, e2eSkipReason, withVSCode } from './harness';
+import { E2E_TEST_TIMEOUT_MS, e2eSkipReason, poll, withVSCode } from './harness';
 import { makeProbeFixture } from './probe-extension';
 
 test('harness drives a real VS Code: palette, editor line, tree view, webview, screenshots', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
@@ -52,9 +52,36 @@ test('harness drives a real VS Code: palette, editor line, tree view, webview, s
       await vs.waitForNotification('webview button clicked 1 time(s)');
       await vs.screenshot('webview-after-click');
 
-      // Focus is inside the webview now; the palette must still open (the helper refocuses).
+      // A modal dialog: its message, and the button's answer reaching the extension.
+      await vs.runCommand('E2E Harness: Ask in a Modal Dialog');
+      assert.equal(await vs.waitForDialog('keep the sample?'), 'E2E harness: keep the sample?');
+      await vs.screenshot('modal-dialog');
+      await vs.clickDialogButton('Discard');
+      await vs.waitForNotification('modal answered Discard');
+      assert.equal(await vs.dialogMessage(), undefined);
+
+      // Focus may be inside the webview; the palette must still open (the helper refocuses).
       await vs.runCommand('E2E Harness: Open Sample at Line 42');
       await vs.waitForCursorLine(42);
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('harness without disableWorkspaceTrust: the folder opens in Restricted Mode without the extension, and trusting it enables the extension', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'dd-e2e-trust-'));
+  try {
+    const { vsix, folder } = makeProbeFixture(root);
+    await withVSCode({ name: 'trust', vsix, folder }, async (vs) => {
+      await poll(async () => ((await vs.isRestrictedMode()) ? true : undefined), 20_000, () => 'no Restricted Mode indicator');
+      await vs.screenshot('restricted-mode');
+      await vs.trustWorkspace();
+      assert.equal(await vs.isRestrictedMode(), false);
+      // The probe declares no support for untrusted workspaces, so its command exists only now.
+      await vs.runCommand('E2E Harness: Open Sample at Line 42');
+      await vs.waitForCursorLine(42);
+      await vs.screenshot('trusted');
     });
   } finally {
     rmSync(root, { recursive: true, force: true });

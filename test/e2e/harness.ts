@@ -173,7 +173,6 @@ const DEFAULT_SETTINGS: Record<string, unknown> = {
  */
 export class VSCodeSession extends Workbench {
   private closed = false;
-  private readonly exitHook = () => this.killServerSync();
 
   private constructor(
     page: Page,
@@ -185,14 +184,22 @@ export class VSCodeSession extends Workbench {
     readonly userDataDir: string,
     readonly extensionsDir: string,
     readonly logFile: string,
+    /** The folder the window has open. */
+    readonly folder: string,
     private readonly serverExited: Promise<number | null>,
   ) {
     super(page, name);
-    process.once('exit', this.exitHook);
+    LIVE.add(this);
+    installExitHooks();
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/`;
+  }
+
+  /** The URL that opens the session's folder (what the browser was pointed at). */
+  get folderUrl(): string {
+    return `${this.url}?folder=${encodeURIComponent(this.folder)}`;
   }
 
   static async launch(opts: LaunchOptions): Promise<VSCodeSession> {
@@ -290,10 +297,10 @@ export class VSCodeSession extends Workbench {
 
     const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 900 } });
     const page = await context.newPage();
-    const session = new VSCodeSession(page, opts.name, browser, server, port, baseDir, userDataDir, extensionsDir, logFile, serverExited);
+    const session = new VSCodeSession(page, opts.name, browser, server, port, baseDir, userDataDir, extensionsDir, logFile, folder, serverExited);
     page.on('pageerror', (err) => session.pageErrors.push(err.message));
     try {
-      await page.goto(`${session.url}?folder=${encodeURIComponent(folder)}`);
+      await page.goto(session.folderUrl);
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: opts.startTimeoutMs ?? 90_000 });
       // The status bar fills in once the workbench has restored its parts.
       await page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: 30_000 });
@@ -306,7 +313,8 @@ export class VSCodeSession extends Workbench {
     return session;
   }
 
-  private killServerSync(signal: NodeJS.Signals = 'SIGKILL'): void {
+  /** @internal */
+  killServerSync(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.server.pid === undefined || this.server.exitCode !== null || this.server.signalCode !== null) return;
     try { process.kill(-this.server.pid, signal); } catch { /* already gone */ }
   }
@@ -315,13 +323,13 @@ export class VSCodeSession extends Workbench {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    process.removeListener('exit', this.exitHook);
+    LIVE.delete(this);
     await this.browser.close().catch(() => undefined);
     if (process.env.DD_E2E_KEEP === '1') {
       this.server.unref();
       (this.server.stdout as NodeJS.ReadableStream & { unref?: () => void })?.unref?.();
       (this.server.stderr as NodeJS.ReadableStream & { unref?: () => void })?.unref?.();
-      log(`DD_E2E_KEEP=1: code-server left running at ${this.url}?folder=... (stop it with: kill -- -${this.server.pid}); user data in ${this.baseDir}`);
+      log(`DD_E2E_KEEP=1: code-server left running at ${this.folderUrl} (stop it with: kill -- -${this.server.pid}); user data in ${this.baseDir}`);
       return;
     }
     this.killServerSync('SIGTERM');
@@ -330,6 +338,23 @@ export class VSCodeSession extends Workbench {
     try { process.kill(-this.server.pid!, 'SIGKILL'); } catch { /* group gone */ }
     if (!exited) await Promise.race([this.serverExited, sleep(2000)]);
     rmSync(this.baseDir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+/** Sessions not closed yet: their code-server process groups are killed if this process goes away. */
+const LIVE = new Set<VSCodeSession>();
+let hooksInstalled = false;
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  // 'exit' covers a normal end and process.exit(); a test runner that stops this file on a timeout or
+  // Ctrl+C sends a signal, which skips 'exit' unless handled: kill the groups, then die of the signal.
+  process.on('exit', () => { for (const s of LIVE) s.killServerSync(); });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      for (const s of LIVE) s.killServerSync();
+      process.kill(process.pid, sig);
+    });
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * A throwaway extension for the harness self-test (and for debugging the harness), independent of
  * the product: a command that opens sample.txt at line 42, a command that opens a webview whose button
- * round-trips a message to the extension host, and an activity-bar container "E2E Harness" with a view
- * "Items" whose tree items jump to lines 3, 7 and 77.
+ * round-trips a message to the extension host, a command that asks in a modal dialog and reports the
+ * answer in a notification, and an activity-bar container "E2E Harness" with a view "Items" whose
+ * tree items jump to lines 3, 7 and 77.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +39,10 @@ function activate(context) {
     vscode.commands.registerCommand('ddE2E.openAtLine42', async () => {
       await openAt(42);
       vscode.window.showInformationMessage('E2E harness: opened sample.txt at line 42');
+    }),
+    vscode.commands.registerCommand('ddE2E.askModal', async () => {
+      const choice = await vscode.window.showWarningMessage('E2E harness: keep the sample?', { modal: true }, 'Keep', 'Discard');
+      vscode.window.showInformationMessage('E2E harness: modal answered ' + (choice ?? 'cancel'));
     }),
     vscode.commands.registerCommand('ddE2E.openWebview', () => {
       const panel = vscode.window.createWebviewPanel('ddE2E.panel', 'E2E Webview', vscode.ViewColumn.One, { enableScripts: true });
@@ -87,6 +92,7 @@ export function makeProbeFixture(root: string): { vsix: string; folder: string }
       commands: [
         { command: 'ddE2E.openAtLine42', title: 'Open Sample at Line 42', category: 'E2E Harness' },
         { command: 'ddE2E.openWebview', title: 'Open Webview', category: 'E2E Harness' },
+        { command: 'ddE2E.askModal', title: 'Ask in a Modal Dialog', category: 'E2E Harness' },
       ],
       viewsContainers: { activitybar: [{ id: 'ddE2E', title: 'E2E Harness', icon: 'media/icon.svg' }] },
       views: { ddE2E: [{ id: 'ddE2E.items', name: 'Items' }] },

@@ -158,6 +158,56 @@ export class Workbench {
     await this.runCommand('Notifications: Clear All Notifications');
   }
 
+  // ------------------------------------------------------------------------- dialogs and trust
+
+  /** The message of the modal dialog on screen, or undefined if there is none. */
+  async dialogMessage(): Promise<string | undefined> {
+    const box = this.page.locator('.monaco-dialog-box');
+    if (!(await box.count()) || !(await box.first().isVisible())) return undefined;
+    // Message and detail (a message without detail is rendered in the detail element).
+    const container = box.first().locator('.dialog-message-container');
+    return (await container.count()) ? norm(await container.first().textContent({ timeout: 2_000 })) : '';
+  }
+
+  /** Waits for a modal dialog whose message contains `text`; returns the message. */
+  async waitForDialog(text: string | RegExp, { timeoutMs = 20_000 } = {}): Promise<string> {
+    const hit = (s: string) => (typeof text === 'string' ? s.includes(text) : text.test(s));
+    return poll(async () => {
+      const m = await this.dialogMessage();
+      return m !== undefined && hit(m) ? m : undefined;
+    }, timeoutMs, async () => `no dialog matching ${text}; dialog on screen: ${JSON.stringify(await this.dialogMessage())}`);
+  }
+
+  /** Clicks the button labelled `label` on the modal dialog. */
+  async clickDialogButton(label: string | RegExp, { timeoutMs = 10_000 } = {}): Promise<void> {
+    const box = this.page.locator('.monaco-dialog-box');
+    const button = box.locator('.dialog-buttons .monaco-button', { hasText: label }).first();
+    await button.waitFor({ state: 'visible', timeout: timeoutMs });
+    await button.click();
+    await box.waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
+  }
+
+  /**
+   * Trusts the open folder the way a user does in code-server (which opens an untrusted folder in
+   * Restricted Mode with a banner rather than asking): "Workspaces: Manage Workspace Trust", then the
+   * Trust button. Returns once the Restricted Mode indicator is gone.
+   */
+  async trustWorkspace({ timeoutMs = 20_000 } = {}): Promise<void> {
+    await this.runCommand('Workspaces: Manage Workspace Trust');
+    const trust = this.page.locator('.part.editor .monaco-button.monaco-text-button, .monaco-workbench .monaco-button.monaco-text-button')
+      .filter({ hasText: /^\s*Trust\s*$/ }).first();
+    await trust.waitFor({ state: 'visible', timeout: timeoutMs });
+    await trust.click();
+    await poll(async () => ((await this.isRestrictedMode()) ? undefined : true), timeoutMs, () => 'still in Restricted Mode after pressing Trust');
+    await this.page.keyboard.press('Escape'); // close the trust editor (a modal editor in 1.139)
+  }
+
+  /** Whether the window is in Restricted Mode (the status bar item 'Restricted Mode' is shown). */
+  async isRestrictedMode(): Promise<boolean> {
+    const item = this.page.locator('.part.statusbar [id="status.workspaceTrust"]');
+    return (await item.count()) > 0 && /Restricted Mode/i.test(norm(await item.first().textContent({ timeout: 2_000 })));
+  }
+
   // ----------------------------------------------------------------------------- sidebar and trees
 
   /**
@@ -169,7 +219,7 @@ export class Workbench {
     const item = await poll(async () => {
       const n = await items.count();
       for (let i = 0; i < n; i++) {
-        const label = norm(await items.nth(i).locator('.action-label').getAttribute('aria-label'));
+        const label = norm(await items.nth(i).locator('.action-label').first().getAttribute('aria-label', { timeout: 2_000 }).catch(() => ''));
         // aria-label is 'Title' or 'Title (Ctrl+Shift+E)' or 'Title - 3 pending'.
         if (label === title || label.startsWith(`${title} (`) || label.startsWith(`${title} -`)) return items.nth(i);
       }
@@ -191,7 +241,7 @@ export class Workbench {
   /** The side bar's title, e.g. 'EXPLORER' becomes 'Explorer' only in CSS; this returns the text. */
   async sideBarTitle(): Promise<string> {
     const t = this.page.locator('.part.sidebar .composite.title .title-label h2, .part.sidebar .composite.title h2').first();
-    return (await t.count()) ? norm(await t.textContent()) : '';
+    return (await t.count()) ? norm(await t.textContent({ timeout: 2_000 })) : '';
   }
 
   /**
@@ -261,7 +311,7 @@ export class Workbench {
   async cursorPosition(): Promise<CursorPosition | undefined> {
     const item = this.page.locator('.part.statusbar [id="status.editor.selection"]');
     if (!(await item.count())) return undefined;
-    const m = /Ln\s+(\d+),\s*Col\s+(\d+)/.exec(norm(await item.first().textContent()));
+    const m = /Ln\s+(\d+),\s*Col\s+(\d+)/.exec(norm(await item.first().textContent({ timeout: 2_000 })));
     return m ? { line: Number(m[1]), column: Number(m[2]) } : undefined;
   }
 
@@ -279,8 +329,8 @@ export class Workbench {
     const tabs = this.page.locator('.part.editor .editor-group-container.active .tabs-container .tab.active');
     const tab = (await tabs.count()) ? tabs.first() : this.page.locator('.part.editor .tabs-container .tab.active').first();
     if (!(await tab.count())) return '';
-    const name = await tab.getAttribute('data-resource-name');
-    return norm(name || (await tab.locator('.monaco-icon-label-container').first().textContent()));
+    const name = await tab.getAttribute('data-resource-name', { timeout: 2_000 }).catch(() => null);
+    return norm(name || (await tab.locator('.monaco-icon-label-container').first().textContent({ timeout: 2_000 }).catch(() => '')));
   }
 
   async waitForActiveEditor(title: string | RegExp, { timeoutMs = 15_000 } = {}): Promise<void> {
@@ -299,7 +349,7 @@ export class Workbench {
     if (top === undefined) return undefined;
     const n = await lines.count();
     for (let i = 0; i < n; i++) {
-      if ((await lines.nth(i).evaluate((e) => (e as HTMLElement).style.top)) === top) return (await lines.nth(i).textContent())?.replace(/\u00a0/g, ' ');
+      if ((await lines.nth(i).evaluate((e) => (e as HTMLElement).style.top)) === top) return (await lines.nth(i).textContent({ timeout: 2_000 }))?.replace(/\u00a0/g, ' ');
     }
     return undefined;
   }
@@ -327,7 +377,7 @@ export class Workbench {
     let last = '';
     return poll(async () => {
       const { locator } = await this.findInWebviews(selector, { timeoutMs: 1_000 });
-      last = norm(await locator.textContent());
+      last = norm(await locator.textContent({ timeout: 2_000 }));
       return hit(last) ? last : undefined;
     }, timeoutMs, () => `webview element "${selector}" shows "${last}", not ${text}`);
   }
