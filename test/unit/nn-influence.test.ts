@@ -110,8 +110,9 @@ async function looChange(i: number): Promise<number> {
   return jsTestLoss(r.x) - jsTestLoss(theta64);
 }
 
+let fullExplicit: NnInfluence;
 test('full-parameter influence predicts leave-one-out retraining (breast_cancer, 150 rows, MLP 31-4-2)', async () => {
-  const inf = await NnInfluence.build(mlp, train.X, train.y, train.N, { scope: 'full', l2, damping: 1e-4 });
+  const inf = (fullExplicit = await NnInfluence.build(mlp, train.X, train.y, train.N, { scope: 'full', l2, damping: 1e-4 }));
   assert.match(inf.notes.join(' '), /non-convex/);
   const e = await inf.explain(testX, testY);
   const base = (await rowLosses(mlp, testX, Int32Array.of(testY), 1))[0];
@@ -138,7 +139,7 @@ test('last-layer influence: exact path on the penultimate activations, self-infl
   assert.match(inf.method, /last layer .* exact float64/);
   assert.ok(inf.polish && inf.polish.maxChange < 1e-2, JSON.stringify(inf.polish));
   const e = await inf.explain(testX, testY);
-  const full = await NnInfluence.build(mlp, train.X, train.y, train.N, { scope: 'full', l2, damping: 1e-4 });
+  const full = fullExplicit;
   const f = await full.explain(testX, testY);
   const agree = spearman(e.influence, f.influence);
   const selfAgree = spearman(inf.selfInfluence, full.selfInfluence);
@@ -148,8 +149,8 @@ test('last-layer influence: exact path on the penultimate activations, self-infl
 });
 
 test('full scope with iterative solves (CG on HVPs) matches the explicit Hessian path', async () => {
-  const explicit = await NnInfluence.build(mlp, train.X, train.y, train.N, { scope: 'full', l2, damping: 1e-2 });
-  const iterative = await NnInfluence.build(mlp, train.X, train.y, train.N, { scope: 'full', l2, damping: 1e-2, explicitMaxParams: 10, tol: 1e-6 });
+  const explicit = fullExplicit;
+  const iterative = await NnInfluence.build(mlp, train.X, train.y, train.N, { scope: 'full', l2, damping: 1e-4, explicitMaxParams: 10, tol: 1e-6 });
   const a = await explicit.explain(testX, testY);
   const b = await iterative.explain(testX, testY);
   const rep = iterative.lastSolve;
