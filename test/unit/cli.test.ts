@@ -38,7 +38,7 @@ test('scan --json prints one JSON document listing every training row, by global
   assert.equal(rows.size, 569);
   for (let i = 1; i < out.examples.length; i++) assert.ok(out.examples[i - 1].globalInfluence >= out.examples[i].globalInfluence);
   for (const e of out.examples) {
-    assert.deepEqual(Object.keys(e).sort(), ['globalInfluence', 'label', 'line', 'loss', 'predicted', 'row']);
+    assert.deepEqual(Object.keys(e).sort(), ['globalInfluence', 'label', 'labelSuspicion', 'line', 'loss', 'predicted', 'row', 'suggestedLabel']);
     assert.equal(e.line, e.row + 2, 'a file without quoted newlines has data row r on line r + 2');
   }
 });

@@ -112,13 +112,15 @@ test('FeatureEncoder.transform: test tables by column name; unseen level is all 
   assert.throws(() => enc.transform(nan, [0, 1]), locatedError(3, 8, /"num" is numeric but " \\"x\\" " is not a number/, f));
 });
 
-test('FeatureEncoder: text columns are skipped and reported; the state round-trips', async () => {
+test('FeatureEncoder: text columns become hashed TF-IDF blocks; the state round-trips', async () => {
   const t = await readTable(join(P, 'quoted.csv'));
   const s = inferSchema(t, { label: 'label' });
   const l = encodeLabels(t, s);
-  const enc = FeatureEncoder.fit(t, s, l.records);
-  assert.deepEqual(enc.report.skippedText, ['name', 'comment']);
-  assert.deepEqual(enc.featureNames, ['id', 'score', 'bias']);
+  const enc = FeatureEncoder.fit(t, s, l.records, { textDimensions: 8 });
+  assert.deepEqual(enc.report.skippedText, []);
+  assert.deepEqual(Object.keys(enc.report.text ?? {}), ['name', 'comment']);
+  assert.equal(enc.dim, 2 + 8 + 8 + 1);
+  assert.deepEqual(enc.featureNames.filter((n) => !n.includes(':')), ['id', 'score', 'bias']);
   const again = FeatureEncoder.fromState(JSON.parse(JSON.stringify(enc.state())));
   assert.deepEqual([...again.transform(t, l.records)], [...enc.transform(t, l.records)]);
   assert.deepEqual(again.report, enc.report);

@@ -88,12 +88,16 @@ test('reviews.jsonl: 3000 rows; text column inferred as text, source categorical
   );
   const l = encodeLabels(t, s);
   assert.deepEqual(l.classes, ['negative', 'positive']);
-  const enc = FeatureEncoder.fit(t, s, l.records);
-  assert.deepEqual(enc.report.skippedText, ['text']);
-  assert.deepEqual(enc.featureNames, ['source=amazon', 'source=imdb', 'source=yelp', 'bias']);
+  const enc = FeatureEncoder.fit(t, s, l.records, { textDimensions: 16 });
+  assert.deepEqual(enc.report.skippedText, []);
+  assert.deepEqual(enc.featureNames.slice(16), ['source=amazon', 'source=imdb', 'source=yelp', 'bias']);
   const X = enc.transform(t, [0, 1000, 2999]);
   const oneHot = (src: string) => ['amazon', 'imdb', 'yelp'].map((v) => (v === src ? 1 : 0));
-  assert.deepEqual([...X], [0, 1000, 2999].flatMap((k) => [...oneHot(JSON.parse(lines[k]).source), 1]));
+  const dim = enc.dim;
+  assert.deepEqual(
+    [0, 1, 2].flatMap((r) => [...X.subarray(r * dim + 16, (r + 1) * dim)]),
+    [0, 1000, 2999].flatMap((k) => [...oneHot(JSON.parse(lines[k]).source), 1]),
+  );
 });
 
 test('breast_cancer.csv: features are z-scores with the training mean and population std', async () => {
