@@ -32,11 +32,15 @@ if [ ! -x "$NODE_BIN" ] || [ ! -f "$CS_ENTRY" ]; then
   exit 1
 fi
 
-VSIX="$ROOT/dist/dataset-debugger.vsix"
-echo "[demo] packaging the extension"
-bash scripts/package-vsix.sh "$VSIX" >/dev/null
-
 BASE=$(mktemp -d "${TMPDIR:-/tmp}/dd-demo-XXXXXX")
+VSIX="$ROOT/dist/dataset-debugger.vsix"
+echo "[demo] packaging the extension (scripts/package-vsix.sh)"
+bash scripts/package-vsix.sh "$VSIX" >"$BASE/package.log" 2>&1 || {
+  cat "$BASE/package.log" >&2
+  rm -rf "$BASE"
+  exit 1
+}
+
 SERVER_PID=""
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
