@@ -2,7 +2,7 @@
 // (node, CommonJS) and the webview (browser, IIFE). Type-checking is separate (`npm run typecheck`).
 // Usage: node scripts/build.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -36,5 +36,9 @@ if (watch) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   if (existsSync('webview/style.css')) copyFileSync('webview/style.css', 'dist/webview.css');
+  // The tfjs wasm backend reads its binaries from disk at run time (src/nn/backend.ts looks in dist/wasm).
+  const wasmSrc = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+  mkdirSync('dist/wasm', { recursive: true });
+  for (const f of readdirSync(wasmSrc)) if (f.endsWith('.wasm')) copyFileSync(`${wasmSrc}/${f}`, `dist/wasm/${f}`);
   chmodSync('dist/cli.js', 0o755);
 }

@@ -9,8 +9,6 @@ bash scripts/ensure-deps.sh
 mkdir -p test-results && rm -f test-results/*.tap
 echo "== typecheck"
 npm run --silent typecheck
-echo "== build"
-node scripts/build.mjs
 status=0
 echo "== unit tests"
 node --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
@@ -23,7 +21,7 @@ else
   echo "== package the extension"
   bash scripts/package-vsix.sh
   echo "== end-to-end tests (real VS Code)"
-  node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+  DD_E2E_VSIX="$PWD/dist/dataset-debugger.vsix" node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination=test-results/e2e.tap test/e2e/*.test.ts || status=1
 fi
 node scripts/test-summary.mjs test-results/*.tap

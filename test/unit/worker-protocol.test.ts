@@ -39,6 +39,15 @@ test('the server answers every request with exactly one result or error, in orde
         throw new Error('unused');
       },
       rows: async () => ({ rows: [] }),
+      trust: async () => {
+        throw new Error('unused');
+      },
+      lines: async () => {
+        throw new Error('unused');
+      },
+      columns: async () => {
+        throw new Error('unused');
+      },
     },
     (m) => sent.push(m),
   );
