@@ -1,8 +1,8 @@
 import type { Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
 import { logits, HessianAccumulator, softmaxInto, type LogisticData } from '../model/logistic';
-import { Cholesky, choleskyRows, invertLowerTransposedRows } from '../linalg/cholesky';
-import { dot, mirrorUpper, rowGramUpperRows } from '../linalg/dense';
+import { Cholesky } from '../linalg/cholesky';
+import { dot } from '../linalg/dense';
 import { kronQuadForms } from '../linalg/kron';
 
 /**
@@ -145,13 +145,8 @@ export class ExactInfluence {
     const H = acc.finish(opts.l2);
     const hessianSeconds = lap();
 
-    const rowsPerTick = Math.max(2, Math.floor(2e6 / (P * P)) * 2);
     const cholOpts = { damping, what: 'Hessian of the training objective' };
-    for (let r = 0; r < P; r += rowsPerTick) {
-      choleskyRows(H, P, r, Math.min(P, r + rowsPerTick), cholOpts);
-      await cp?.tick(0.4 + (0.2 * r) / P);
-    }
-    const factor = Cholesky.fromFactor(H, P);
+    const factor = await Cholesky.factorAsync(H, P, cholOpts, async (f) => cp?.tick(Math.min(0.6, 0.4 + 0.2 * f)));
     const factorSeconds = lap();
 
     const inf = new ExactInfluence({ data, W, l2: opts.l2, damping, probabilities, residuals, loss, factor });
@@ -279,17 +274,9 @@ export class ExactInfluence {
     for (let r = 0; r < m; r++) out[i0 + r] = Math.sqrt(dot(G, r * P, G, r * P, P));
   }
 
-  /** H^-1 (P x P, full), computed once from the factor: (L^-1)^T by rows, then its row Gram matrix. */
+  /** H^-1 (P x P, full), computed once from the factor (blocked solves of the identity). */
   inverseHessian(): Float64Array {
-    if (!this.inverseCache) {
-      const P = this.P;
-      const U = new Float64Array(P * P);
-      invertLowerTransposedRows(this.factor.L, P, U, 0, P);
-      const out = new Float64Array(P * P);
-      rowGramUpperRows(U, P, P, true, out, 0, P);
-      mirrorUpper(out, P);
-      this.inverseCache = out;
-    }
+    if (!this.inverseCache) this.inverseCache = this.factor.inverse();
     return this.inverseCache;
   }
 

@@ -1,5 +1,6 @@
 import { NotPositiveDefiniteError } from '../util/errors';
-import { dot, rowGram, transpose } from './dense';
+import { dot, transpose } from './dense';
+import { KernelSpace } from './kernels';
 
 export interface CholeskyOptions {
   /** Added to every diagonal entry before factoring (only when the user asked for damping). */
@@ -76,31 +77,139 @@ function pivot(a: number, s: number, i: number, opts: CholeskyOptions): number {
   );
 }
 
-/** A Cholesky factor L (lower, row-major n x n) with the solves it supports. */
+/** Block size of the blocked factorisation and solves (a multiple of 2 for the kernel's tiles). */
+const NB = 32;
+/** Right-hand sides per pass of the blocked solves. */
+const RHS_CHUNK = 64;
+
+/**
+ * A Cholesky factor L (lower, row-major n x n) with the solves it supports. Factorisation and
+ * multi-right-hand-side solves are blocked: the bulk of their work is the gemmNT kernel of
+ * ./kernels (WebAssembly SIMD where available) on panels of NB columns, the rest small triangular
+ * solves in JavaScript. L lives in the factor's own KernelSpace next to L^T (for back substitution
+ * on contiguous rows) and a buffer for a chunk of right-hand sides.
+ */
 export class Cholesky {
-  private upper?: Float64Array;
+  private ks?: KernelSpace;
+  private offL = 0;
+  private offU = 0;
+  private offB = 0;
+  /** Inverses of the NB x NB diagonal blocks of L (block j at offDinv + j NB^2), and their transposes. */
+  private offDinv = 0;
+  private offDinvT = 0;
+  private offT = 0;
+  private hasUpper = false;
 
   private constructor(
+    /** The factor, lower triangular, row-major (upper triangle zero). */
     readonly L: Float64Array,
     readonly n: number,
   ) {}
 
   /** Factors a copy of A (lower triangle read). */
   static factor(A: Float64Array, n: number, opts: CholeskyOptions = {}): Cholesky {
-    const L = Float64Array.from(A.subarray(0, n * n));
-    choleskyInPlace(L, n, opts);
-    return new Cholesky(L, n);
+    const { ks, offL, offU, offB, diag } = Cholesky.prepare(A, n);
+    for (let r = 0; r < n; r += NB) choleskyBlockRows(ks, offL, n, r, Math.min(n, r + NB), diag, opts);
+    return Cholesky.finish(ks, offL, offU, offB, n);
   }
 
-  /** Factors A itself, overwriting it with L. */
+  /** The same with `tick(fraction)` awaited between blocks of rows (for a Checkpoint). */
+  static async factorAsync(A: Float64Array, n: number, opts: CholeskyOptions, tick?: (fraction: number) => Promise<void>): Promise<Cholesky> {
+    const { ks, offL, offU, offB, diag } = Cholesky.prepare(A, n);
+    // Rows of a block cost ~ r^2 NB, so tick every ~2M multiply-adds.
+    let work = 0;
+    for (let r = 0; r < n; r += NB) {
+      choleskyBlockRows(ks, offL, n, r, Math.min(n, r + NB), diag, opts);
+      work += (r + NB) * (r + NB) * NB * 0.5;
+      if (tick && work > 2e6) {
+        work = 0;
+        await tick(Math.min(1, (r + NB) / n) ** 3);
+      }
+    }
+    return Cholesky.finish(ks, offL, offU, offB, n);
+  }
+
+  /** Factors A and overwrites its lower triangle with L (upper zeroed), as choleskyInPlace. */
   static factorInPlace(A: Float64Array, n: number, opts: CholeskyOptions = {}): Cholesky {
-    choleskyInPlace(A, n, opts);
-    return new Cholesky(A, n);
+    const ch = Cholesky.factor(A, n, opts);
+    A.set(ch.L);
+    return ch;
   }
 
   /** Wraps an existing lower factor (e.g. one computed in chunks with choleskyRows). */
   static fromFactor(L: Float64Array, n: number): Cholesky {
     return new Cholesky(L, n);
+  }
+
+  /** Doubles of a factor's space: L, L^T, a chunk of right-hand sides, the inverted diagonal blocks. */
+  private static spaceSize(n: number): number {
+    const blocks = Math.ceil(n / NB);
+    return 2 * n * n + RHS_CHUNK * n + 2 * blocks * NB * NB + RHS_CHUNK * NB + n + 32;
+  }
+
+  private static prepare(A: Float64Array, n: number) {
+    if (A.length < n * n) throw new RangeError(`Cholesky: need ${n * n} entries, got ${A.length}`);
+    const ks = KernelSpace.create(Cholesky.spaceSize(n));
+    const offL = ks.alloc(n * n), offU = ks.alloc(n * n), offB = ks.alloc(RHS_CHUNK * n), offD = ks.alloc(n);
+    const f = ks.f64;
+    f.set(A.subarray(0, n * n), offL);
+    const diag = ks.view(offD, n);
+    for (let i = 0; i < n; i++) diag[i] = A[i * n + i];
+    return { ks, offL, offU, offB, diag };
+  }
+
+  private static finish(ks: KernelSpace, offL: number, offU: number, offB: number, n: number): Cholesky {
+    const f = ks.f64;
+    for (let r = 0; r < n; r++) f.fill(0, offL + r * n + r + 1, offL + r * n + n);
+    const ch = new Cholesky(ks.view(offL, n * n), n);
+    ch.ks = ks;
+    ch.offL = offL;
+    ch.offU = offU;
+    ch.offB = offB;
+    return ch;
+  }
+
+  /** The kernel space holding L, L^T and the right-hand-side buffer (made on first use for fromFactor). */
+  private space(): KernelSpace {
+    if (!this.ks) {
+      const n = this.n;
+      const ks = KernelSpace.create(Cholesky.spaceSize(n));
+      this.offL = ks.alloc(n * n);
+      this.offU = ks.alloc(n * n);
+      this.offB = ks.alloc(RHS_CHUNK * n);
+      ks.f64.set(this.L.subarray(0, n * n), this.offL);
+      this.ks = ks;
+    }
+    if (!this.hasUpper) {
+      const n = this.n, ks = this.ks, f = ks.f64;
+      transpose(f.subarray(this.offL, this.offL + n * n), n, n, f.subarray(this.offU, this.offU + n * n));
+      // Diagonal blocks inverted once, so that the per-block solves are kernel products too.
+      const blocks = Math.ceil(n / NB);
+      this.offDinv = ks.alloc(blocks * NB * NB);
+      this.offDinvT = ks.alloc(blocks * NB * NB);
+      this.offT = ks.alloc(RHS_CHUNK * NB);
+      for (let j = 0; j < blocks; j++) {
+        const j0 = j * NB, w = Math.min(NB, n - j0);
+        const inv = this.offDinv + j * NB * NB, invT = this.offDinvT + j * NB * NB;
+        // Column c of L_jj^-1 by forward substitution on e_c (zero above c); stored as Dinv[i, c].
+        for (let c = 0; c < w; c++) {
+          for (let i = 0; i < w; i++) {
+            let v = 0;
+            if (i === c) v = 1;
+            if (i >= c) {
+              const li = this.offL + (j0 + i) * n + j0;
+              let sum = v;
+              for (let k = c; k < i; k++) sum -= f[li + k] * f[inv + k * NB + c];
+              v = sum / f[li + i];
+            }
+            f[inv + i * NB + c] = v;
+          }
+        }
+        for (let i = 0; i < w; i++) for (let c = 0; c < w; c++) f[invT + i * NB + c] = f[inv + c * NB + i];
+      }
+      this.hasUpper = true;
+    }
+    return this.ks;
   }
 
   /** x = A^-1 b (new array). */
@@ -112,35 +221,133 @@ export class Cholesky {
 
   /** Every row r of the m x n matrix B (one right-hand side per row) becomes L^-1 b_r. */
   forwardRows(B: Float64Array, m: number): void {
-    forwardSolveRows(this.L, this.n, B, m);
+    this.rows(B, m, true, false);
   }
 
   /** Every row r of the m x n matrix B becomes L^-T b_r. */
   backRows(B: Float64Array, m: number): void {
-    backSolveRowsUpper(this.transposed(), this.n, B, m);
+    this.rows(B, m, false, true);
   }
 
   /** Every row r of the m x n matrix B becomes A^-1 b_r. */
   solveRows(B: Float64Array, m: number): void {
-    forwardSolveRows(this.L, this.n, B, m);
-    backSolveRowsUpper(this.transposed(), this.n, B, m);
+    this.rows(B, m, true, true);
   }
 
-  /** L^T, row-major (made once, on the first back substitution), so both solves run on contiguous rows. */
+  private rows(B: Float64Array, m: number, forward: boolean, back: boolean): void {
+    const n = this.n;
+    const ks = this.space();
+    const f = ks.f64;
+    if (m < 4) {
+      // A few vectors: the contiguous single-row routines, without copies.
+      if (forward) forwardSolveRows(ks.view(this.offL, n * n), n, B, m);
+      if (back) backSolveRowsUpper(ks.view(this.offU, n * n), n, B, m);
+      return;
+    }
+    for (let r0 = 0; r0 < m; r0 += RHS_CHUNK) {
+      const h = Math.min(RHS_CHUNK, m - r0);
+      f.set(B.subarray(r0 * n, (r0 + h) * n), this.offB);
+      if (forward) forwardBlocked(ks, this.offL, this.offDinv, this.offT, n, this.offB, h);
+      if (back) backBlocked(ks, this.offU, this.offDinvT, this.offT, n, this.offB, h);
+      B.set(f.subarray(this.offB, this.offB + h * n), r0 * n);
+    }
+  }
+
+  /** L^T, row-major, so both solves run on contiguous rows. */
   transposed(): Float64Array {
-    if (!this.upper) this.upper = transpose(this.L, this.n, this.n);
-    return this.upper;
+    const ks = this.space();
+    return ks.view(this.offU, this.n * this.n);
   }
 
-  /** A^-1 = L^-T L^-1 (symmetric, full n x n). */
+  /** A^-1 (symmetric, full n x n): the solves of the identity's rows, symmetrised. */
   inverse(): Float64Array {
-    return rowGram(invertLowerTransposed(this.L, this.n), this.n, this.n, true);
+    const n = this.n;
+    const X = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) X[i * n + i] = 1;
+    this.solveRows(X, n);
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const v = 0.5 * (X[i * n + j] + X[j * n + i]);
+        X[i * n + j] = v;
+        X[j * n + i] = v;
+      }
+    }
+    return X;
   }
 
   logDet(): number {
     let s = 0;
     for (let i = 0; i < this.n; i++) s += Math.log(this.L[i * this.n + i]);
     return 2 * s;
+  }
+}
+
+/**
+ * Block row [i0, i1) of the blocked (left-looking, by block rows) factorisation in the kernel space
+ * at offset L (n x n, rows before i0 already hold L). For each earlier block column C:
+ * A[R, C] -= L[R, <C] L[C, <C]^T (kernel), then L[R, C] = A[R, C] L_CC^-T (small solves); then the
+ * diagonal block: A[R, R] -= L[R, <R] L[R, <R]^T (kernel) and its unblocked factorisation.
+ * `diag` holds the original diagonal (for the pivot test).
+ */
+function choleskyBlockRows(ks: KernelSpace, L: number, n: number, i0: number, i1: number, diag: Float64Array, opts: CholeskyOptions): void {
+  const f = ks.f64;
+  const h = i1 - i0;
+  const damping = opts.damping ?? 0;
+  for (let j0 = 0; j0 < i0; j0 += NB) {
+    const j1 = Math.min(i0, j0 + NB);
+    if (j0 > 0) ks.gemmNT(L + i0 * n, n, L + j0 * n, n, L + i0 * n + j0, n, h, j1 - j0, j0, -1, 1);
+    for (let i = i0; i < i1; i++) {
+      const ri = L + i * n;
+      for (let c = j0; c < j1; c++) {
+        const rc = L + c * n;
+        let s = f[ri + c];
+        for (let k = j0; k < c; k++) s -= f[ri + k] * f[rc + k];
+        f[ri + c] = s / f[rc + c];
+      }
+    }
+  }
+  if (i0 > 0) ks.gemmNT(L + i0 * n, n, L + i0 * n, n, L + i0 * n + i0, n, h, h, i0, -1, 1);
+  for (let i = i0; i < i1; i++) {
+    const ri = L + i * n;
+    for (let c = i0; c < i; c++) {
+      const rc = L + c * n;
+      let s = f[ri + c];
+      for (let k = i0; k < c; k++) s -= f[ri + k] * f[rc + k];
+      f[ri + c] = s / f[rc + c];
+    }
+    let d = f[ri + i] + damping;
+    for (let k = i0; k < i; k++) d -= f[ri + k] * f[ri + k];
+    f[ri + i] = pivot(diag[i] + damping, diag[i] + damping - d, i, opts);
+  }
+}
+
+/**
+ * Blocked forward substitution for h right-hand sides stored as rows at B (h x n) in the space:
+ * per block column j, B[:, j] -= B[:, <j] L[j, <j]^T, then B[:, j] = B[:, j] (L_jj^-1)^T, both on the
+ * kernel (Dinv holds the inverted diagonal blocks, T is h x NB scratch).
+ */
+function forwardBlocked(ks: KernelSpace, L: number, Dinv: number, T: number, n: number, B: number, h: number): void {
+  const f = ks.f64;
+  for (let j0 = 0, jb = 0; j0 < n; j0 += NB, jb++) {
+    const w = Math.min(NB, n - j0);
+    if (j0 > 0) ks.gemmNT(B, n, L + j0 * n, n, B + j0, n, h, w, j0, -1, 1);
+    ks.gemmNT(B + j0, n, Dinv + jb * NB * NB, NB, T, NB, h, w, w);
+    for (let r = 0; r < h; r++) f.copyWithin(B + r * n + j0, T + r * NB, T + r * NB + w);
+  }
+}
+
+/**
+ * Blocked back substitution with U = L^T (upper, at U) for h right-hand sides at B (h x n):
+ * per block from the end, B[:, j] -= B[:, >j] U[j, >j]^T, then B[:, j] = B[:, j] (U_jj^-1)^T.
+ */
+function backBlocked(ks: KernelSpace, U: number, DinvT: number, T: number, n: number, B: number, h: number): void {
+  const f = ks.f64;
+  const blocks = Math.ceil(n / NB);
+  for (let jb = blocks - 1; jb >= 0; jb--) {
+    const j0 = jb * NB, j1 = Math.min(n, j0 + NB), w = j1 - j0;
+    if (j1 < n) ks.gemmNT(B + j1, n, U + j0 * n + j1, n, B + j0, n, h, w, n - j1, -1, 1);
+    ks.gemmNT(B + j0, n, DinvT + jb * NB * NB, NB, T, NB, h, w, w);
+    for (let r = 0; r < h; r++) f.copyWithin(B + r * n + j0, T + r * NB, T + r * NB + w);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Checkpoint } from '../util/cancel';
 import { ConvergenceError, NotPositiveDefiniteError, UserError } from '../util/errors';
 import { Cholesky } from '../linalg/cholesky';
 import { dot, norm2 } from '../linalg/dense';
+import { KernelSpace, wasmKernelsAvailable } from '../linalg/kernels';
 
 /**
  * L2-regularised multinomial logistic regression, float64.
@@ -194,15 +195,23 @@ function residualTimesX(Rt: Float64Array, Xt: Float64Array, N: number, D: number
   if (k < K) for (let b = 0; b < D; b++) G[k * D + b] = dot(Rt, k * N, Xt, b * N, N);
 }
 
+/** Largest N * D whose copies (X and X^T) go into a kernel space (beyond it: JavaScript on X itself). */
+const KERNEL_SPACE_MAX_ND = 8_000_000;
+
 /**
- * The objective of one data set and weighting, with the buffers its evaluations reuse (the
- * transposed features, logits and residuals), so an optimiser's many evaluations allocate nothing.
+ * The objective of one data set and weighting, with the buffers its evaluations reuse (features
+ * and their transpose, logits, residuals), so an optimiser's many evaluations allocate nothing.
+ * The two products of every evaluation, Z = X W^T and grad = R^T X, run on the gemmNT kernel of
+ * src/linalg/kernels.ts when it is WebAssembly (X and X^T are then copied into its memory once);
+ * otherwise on the tiled JavaScript loops above.
  */
 export class LogisticObjective {
   readonly P: number;
   private readonly Xt: Float64Array;
   private readonly Z: Float64Array;
   private readonly Rt: Float64Array;
+  private readonly ks?: KernelSpace;
+  private readonly off = { X: 0, Xt: 0, W: 0, Z: 0, Rt: 0, G: 0 };
 
   constructor(
     readonly data: LogisticData,
@@ -210,17 +219,57 @@ export class LogisticObjective {
     readonly weights?: Float64Array,
   ) {
     const { X, N, D, K } = data;
-    this.P = K * D;
-    this.Xt = transposeRows(X, N, D);
-    this.Z = new Float64Array(N * K);
-    this.Rt = new Float64Array(K * N);
+    const P = (this.P = K * D);
+    if (wasmKernelsAvailable() && N * D <= KERNEL_SPACE_MAX_ND) {
+      const ks = (this.ks = KernelSpace.create(2 * N * D + 2 * N * K + 2 * P + 16));
+      const o = this.off;
+      o.X = ks.alloc(N * D);
+      o.Xt = ks.alloc(D * N);
+      o.W = ks.alloc(P);
+      o.Z = ks.alloc(N * K);
+      o.Rt = ks.alloc(K * N);
+      o.G = ks.alloc(P);
+      ks.f64.set(X.subarray(0, N * D), o.X);
+      this.Xt = ks.view(o.Xt, D * N);
+      transposeRows(X, N, D, this.Xt);
+      this.Z = ks.view(o.Z, N * K);
+      this.Rt = ks.view(o.Rt, K * N);
+    } else {
+      this.Xt = transposeRows(X, N, D);
+      this.Z = new Float64Array(N * K);
+      this.Rt = new Float64Array(K * N);
+    }
+  }
+
+  /** Z = X V^T (N x K) for a parameter-shaped V. */
+  private logitsOf(V: Float64Array): void {
+    const { X, N, D, K } = this.data;
+    const ks = this.ks;
+    if (ks) {
+      ks.f64.set(V.subarray(0, this.P), this.off.W);
+      ks.gemmNT(this.off.X, D, this.off.W, D, this.off.Z, K, N, K, D);
+    } else {
+      logits(V, X, N, D, K, this.Z);
+    }
+  }
+
+  /** out = Rt X (K x D) from the residual-like K x N matrix in Rt. */
+  private residualProduct(out: Float64Array): void {
+    const { N, D, K } = this.data;
+    const ks = this.ks;
+    if (ks) {
+      ks.gemmNT(this.off.Rt, N, this.off.Xt, N, this.off.G, D, K, D, N);
+      out.set(ks.view(this.off.G, this.P));
+    } else {
+      residualTimesX(this.Rt, this.Xt, N, D, K, out);
+    }
   }
 
   /** J(W); writes grad J into `grad` when given. */
   value(W: Float64Array, grad?: Float64Array): number {
-    const { X, N, D, K, y } = this.data;
+    const { N, K, y } = this.data;
     const { Z, Rt, weights, l2, P } = this;
-    logits(W, X, N, D, K, Z);
+    this.logitsOf(W);
     const c0 = 1 / N;
     let f = 0;
     for (let i = 0; i < N; i++) {
@@ -241,7 +290,7 @@ export class LogisticObjective {
     let ww = 0;
     for (let p = 0; p < P; p++) ww += W[p] * W[p];
     if (grad) {
-      residualTimesX(Rt, this.Xt, N, D, K, grad);
+      this.residualProduct(grad);
       if (l2 !== 0) for (let p = 0; p < P; p++) grad[p] += l2 * W[p];
     }
     return f + 0.5 * l2 * ww;
@@ -249,9 +298,9 @@ export class LogisticObjective {
 
   /** H v at the n x K probabilities `probs` (see hessianVectorProduct). */
   hessianVector(probs: Float64Array, v: Float64Array, out: Float64Array = new Float64Array(this.P)): Float64Array {
-    const { X, N, D, K } = this.data;
+    const { N, K } = this.data;
     const { Z, Rt, weights, l2, P } = this;
-    logits(v, X, N, D, K, Z);
+    this.logitsOf(v);
     const c0 = 1 / N;
     for (let i = 0; i < N; i++) {
       const c = weights ? weights[i] : c0;
@@ -260,14 +309,13 @@ export class LogisticObjective {
       for (let k = 0; k < K; k++) pt += probs[zi + k] * Z[zi + k];
       for (let k = 0; k < K; k++) Rt[k * N + i] = c * probs[zi + k] * (Z[zi + k] - pt);
     }
-    residualTimesX(Rt, this.Xt, N, D, K, out);
+    this.residualProduct(out);
     for (let p = 0; p < P; p++) out[p] += l2 * v[p];
     return out;
   }
 }
 
-function transposeRows(X: Float64Array, N: number, D: number): Float64Array {
-  const Xt = new Float64Array(D * N);
+function transposeRows(X: Float64Array, N: number, D: number, Xt: Float64Array = new Float64Array(D * N)): Float64Array {
   for (let i = 0; i < N; i++) for (let a = 0; a < D; a++) Xt[a * N + i] = X[i * D + a];
   return Xt;
 }
@@ -299,17 +347,33 @@ export class HessianAccumulator {
   readonly H: Float64Array;
   private readonly xt: Float64Array;
   private readonly wx: Float64Array;
+  /** With WebAssembly kernels: H, xt and wx live in this space (offsets below). */
+  private readonly ks?: KernelSpace;
+  private readonly off = { H: 0, xt: 0, wx: 0 };
   static readonly CHUNK = 256;
+  /** Rows of a block per kernel call: the strip's entries below the diagonal are wasted work. */
+  private static readonly STRIP = 8;
 
   constructor(
     private readonly data: LogisticData,
     private readonly probs: Float64Array,
     private readonly weights?: Float64Array,
   ) {
-    this.P = data.K * data.D;
-    this.H = new Float64Array(this.P * this.P);
-    this.xt = new Float64Array(data.D * HessianAccumulator.CHUNK);
-    this.wx = new Float64Array(data.D * HessianAccumulator.CHUNK);
+    const P = (this.P = data.K * data.D);
+    const chunk = data.D * HessianAccumulator.CHUNK;
+    if (wasmKernelsAvailable()) {
+      const ks = (this.ks = KernelSpace.create(P * P + 2 * chunk + 8));
+      this.off.H = ks.alloc(P * P);
+      this.off.xt = ks.alloc(chunk);
+      this.off.wx = ks.alloc(chunk);
+      this.H = ks.view(this.off.H, P * P);
+      this.xt = ks.view(this.off.xt, chunk);
+      this.wx = ks.view(this.off.wx, chunk);
+    } else {
+      this.H = new Float64Array(P * P);
+      this.xt = new Float64Array(chunk);
+      this.wx = new Float64Array(chunk);
+    }
   }
 
   /**
@@ -339,6 +403,15 @@ export class HessianAccumulator {
         }
         if (!any) continue;
         const base = k * D * P + l * D;
+        const ks = this.ks;
+        if (ks) {
+          // Strips of rows a in [a0, a0 + STRIP) against columns b >= a0 (kernel, accumulating).
+          const S = HessianAccumulator.STRIP, o = this.off;
+          for (let a0 = 0; a0 < D; a0 += S) {
+            ks.gemmNT(o.wx + a0 * n, n, o.xt + a0 * n, n, o.H + base + a0 * P + a0, P, Math.min(S, D - a0), D - a0, n, 1, 1);
+          }
+          continue;
+        }
         let a = 0;
         for (; a + 1 < D; a += 2) {
           const wa0 = a * n, wa1 = wa0 + n;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Cholesky, backSolveRows, choleskyInPlace, choleskyRows, forwardSolveRows } from '../../src/linalg/cholesky';
 import { matMul, rowGram, transpose } from '../../src/linalg/dense';
 import { kronQuadForms } from '../../src/linalg/kron';
+import { KernelSpace, setWasmKernelsEnabled, wasmKernelsAvailable } from '../../src/linalg/kernels';
 import { NotPositiveDefiniteError } from '../../src/util/errors';
 import { prepare, readNumericCsv, subsetRows } from '../fixtures/reference/numericCsv';
 
@@ -142,5 +143,71 @@ test('Kronecker quadratic forms equal (I kron x)^T S (I kron x) computed directl
         assert.ok(Math.abs(M[i * K * K + k * K + l] - s) < 1e-9 * (1 + Math.abs(s)), `row ${i} block ${k},${l}`);
       }
     }
+  }
+});
+
+test('the gemmNT kernel (WebAssembly and JavaScript) equals plain sums, on every edge shape', () => {
+  const raw = readNumericCsv('breast_cancer.csv', 'diagnosis');
+  const vals = raw.features; // real magnitudes, from 0.001 to 4000
+  const backends = wasmKernelsAvailable() ? [false, true] : [true];
+  for (const forceJs of backends) {
+    for (const [m, n, kk] of [[1, 1, 1], [2, 2, 2], [3, 5, 7], [4, 6, 8], [7, 3, 30], [64, 32, 31], [10, 30, 569]]) {
+      const ks = KernelSpace.create(2 * (m + n) * kk + 2 * m * n + 64, forceJs);
+      assert.equal(ks.usesWasm, !forceJs);
+      const lda = kk + 1, ldb = kk + 3, ldc = n + 2; // leading dimensions wider than the operands
+      const a = ks.alloc(m * lda), b = ks.alloc(n * ldb), c = ks.alloc(m * ldc);
+      const f = ks.f64;
+      for (let q = 0; q < m * lda; q++) f[a + q] = vals[(q * 7) % vals.length] / 100;
+      for (let q = 0; q < n * ldb; q++) f[b + q] = vals[(q * 13 + 5) % vals.length] / 100;
+      for (let q = 0; q < m * ldc; q++) f[c + q] = vals[(q * 3 + 1) % vals.length];
+      for (const [alpha, beta] of [[1, 0], [-0.5, 1], [2, -3]]) {
+        const c0 = Float64Array.from(ks.view(c, m * ldc));
+        ks.gemmNT(a, lda, b, ldb, c, ldc, m, n, kk, alpha, beta);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < ldc; j++) {
+            const got = f[c + i * ldc + j];
+            if (j >= n) {
+              assert.equal(got, c0[i * ldc + j], 'entries beyond n untouched');
+              continue;
+            }
+            let s = 0, mag = 0;
+            for (let k = 0; k < kk; k++) {
+              s += f[a + i * lda + k] * f[b + j * ldb + k];
+              mag += Math.abs(f[a + i * lda + k] * f[b + j * ldb + k]);
+            }
+            const want = (beta === 0 ? 0 : beta * c0[i * ldc + j]) + alpha * s;
+            assert.ok(Math.abs(got - want) <= 1e-13 * (Math.abs(alpha) * mag + Math.abs(beta * c0[i * ldc + j])) + 1e-300, `${forceJs ? 'js' : 'wasm'} ${m}x${n}x${kk} (${i},${j}): ${got} vs ${want}`);
+          }
+        }
+      }
+    }
+  }
+});
+
+test('the blocked factorisation and solves agree with the row-oriented JavaScript ones, with and without WebAssembly', () => {
+  const { A, n } = digits;
+  const ref = Float64Array.from(A);
+  choleskyInPlace(ref, n);
+  const B = Float64Array.from({ length: 70 * n }, (_, k) => Math.sin(0.11 * k));
+  const refSol = Float64Array.from(B);
+  forwardSolveRows(ref, n, refSol, 70);
+  backSolveRows(ref, n, refSol, 70);
+  const was = setWasmKernelsEnabled(true);
+  try {
+    for (const on of [true, false]) {
+      setWasmKernelsEnabled(on);
+      const ch = Cholesky.factor(A, n);
+      for (let k = 0; k < n * n; k++) assert.ok(Math.abs(ch.L[k] - ref[k]) <= 1e-12 * (1 + Math.abs(ref[k])), `L[${k}] (wasm ${on})`);
+      const X = Float64Array.from(B);
+      ch.solveRows(X, 70); // one full chunk of 64 and a remainder of 6
+      for (let k = 0; k < X.length; k++) assert.ok(Math.abs(X[k] - refSol[k]) <= 1e-10 * (1 + Math.abs(refSol[k])), `solution ${k} (wasm ${on})`);
+      // From an existing factor too (the solver space is built on first use).
+      const again = Cholesky.fromFactor(ref, n);
+      const Y = Float64Array.from(B);
+      again.solveRows(Y, 70);
+      for (let k = 0; k < Y.length; k++) assert.ok(Math.abs(Y[k] - refSol[k]) <= 1e-10 * (1 + Math.abs(refSol[k])));
+    }
+  } finally {
+    setWasmKernelsEnabled(was);
   }
 });

@@ -11,6 +11,7 @@ import {
   type LogisticData,
 } from '../../src/model/logistic';
 import { Cholesky } from '../../src/linalg/cholesky';
+import { setWasmKernelsEnabled } from '../../src/linalg/kernels';
 import { SeededRandom } from '../../src/eval/noise';
 import { prepare, readNumericCsv, subsetRows } from '../fixtures/reference/numericCsv';
 
@@ -140,4 +141,29 @@ test('softmax and log-softmax stay finite and exact for extreme logits', () => {
   let s = 0;
   for (const v of p) s += v;
   assert.ok(Math.abs(s - 1) < 1e-15);
+});
+
+test('objective, gradient, Hessian-vector product and Hessian agree between the WebAssembly and JavaScript paths', () => {
+  const data = sets[1][1];
+  const P = data.K * data.D;
+  const W = somePoint(P, 21);
+  const v = somePoint(P, 22);
+  const probs = predictProba(W, data.X, data.N, data.D, data.K);
+  const run = () => {
+    const g = new Float64Array(P);
+    const f = objective(data, W, 1e-3, undefined, g);
+    return { f, g, hv: hessianVectorProduct(data, probs, 1e-3, v), H: Float64Array.from(hessian(data, probs, 1e-3)) };
+  };
+  const was = setWasmKernelsEnabled(false);
+  let js;
+  try {
+    js = run();
+  } finally {
+    setWasmKernelsEnabled(was);
+  }
+  const auto = run();
+  assert.ok(Math.abs(auto.f - js.f) < 1e-14 * js.f);
+  assert.ok(relErr(auto.g, js.g) < 1e-12);
+  assert.ok(relErr(auto.hv, js.hv) < 1e-12);
+  assert.ok(relErr(auto.H, js.H) < 1e-12);
 });
