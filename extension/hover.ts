@@ -32,6 +32,7 @@ export class SuspiciousRowHover implements vscode.HoverProvider {
     md.appendMarkdown(
       `row ${e.row} · label **${esc(e.label)}** · predicted **${esc(e.predicted)}** · ` +
         `global influence ${formatScore(e.globalInfluence)} · training loss ${formatScore(e.loss)}` +
+        (e.suggestedLabel !== undefined ? ` · suggested label **${esc(e.suggestedLabel)}**` : '') +
         (isReviewed ? ' · reviewed' : '') +
         (this.store.stale ? `\n\n_Out of date: ${esc(this.store.stale)}._` : '') +
         '\n\n',

@@ -15,10 +15,12 @@ import type { WorkerHost } from './workerHost';
 
 /** Share of the progress bar per engine stage (the stages Checkpoint.begin names). */
 const STAGES: Record<string, { from: number; to: number; title: string }> = {
-  parse: { from: 0, to: 0.2, title: 'Reading the data' },
-  fit: { from: 0.2, to: 0.5, title: 'Fitting the model' },
-  influence: { from: 0.5, to: 0.97, title: 'Computing influence' },
-  rank: { from: 0.97, to: 1, title: 'Ranking' },
+  parse: { from: 0, to: 0.15, title: 'Reading the data' },
+  fit: { from: 0.15, to: 0.35, title: 'Fitting the model' },
+  influence: { from: 0.35, to: 0.75, title: 'Computing influence' },
+  relatif: { from: 0.75, to: 0.85, title: 'RelatIF norms' },
+  labelSuspicion: { from: 0.85, to: 0.98, title: 'Label suspicion' },
+  rank: { from: 0.98, to: 1, title: 'Ranking' },
 };
 
 export class Scanner implements vscode.Disposable {

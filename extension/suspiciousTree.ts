@@ -139,6 +139,8 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     const cell = (s: string) => s.replace(/[\\|*_`[\]<>#]/g, (c) => `\\${c}`);
     md.appendMarkdown(`| data row | ${e.row} |\n| line | ${e.line} |\n| label | ${cell(e.label)} |\n| predicted | ${cell(e.predicted)} |\n`);
     md.appendMarkdown(`| global influence | ${formatScore(e.globalInfluence)} |\n| training loss | ${formatScore(e.loss)} |\n`);
+    if (e.labelSuspicion !== undefined) md.appendMarkdown(`| label suspicion | ${formatScore(e.labelSuspicion)} |\n`);
+    if (e.suggestedLabel !== undefined) md.appendMarkdown(`| suggested label | ${cell(e.suggestedLabel)} |\n`);
     if (node.reviewed) md.appendMarkdown(`\nMarked as reviewed.`);
     item.tooltip = md;
     item.accessibilityInformation = {
