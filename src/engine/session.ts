@@ -1,22 +1,25 @@
 /**
- * One warm analysis of one data set: parse -> schema -> features -> fit -> exact influence, then
- * cheap queries (ranking pages, explanations, row cells) against the kept state. The worker keeps
- * one Session per workspace; the CLI makes one per run.
+ * One warm analysis of one data set: parse -> schema -> features -> model + influence (an Analysis,
+ * src/engine/analysis.ts, chosen by ScanParams.model / method / unsupervised), then cheap queries
+ * (ranking pages, explanations, row cells) against the kept state. The worker keeps one Session per
+ * workspace; the CLI makes one per run.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { encodeLabels, FeatureEncoder } from '../data/features';
-import { inferSchema, type Schema } from '../data/schema';
-import { cellError, readTable } from '../data/table';
+import { inferKind, inferSchema, type Schema } from '../data/schema';
+import { cellError, headerError, listColumns, readTable } from '../data/table';
 import type { Table } from '../data/types';
-import { ExactInfluence } from '../influence/exact';
+import type { TestObjective } from '../influence/crossLoss';
+import type { ExactInfluence } from '../influence/exact';
 import { labelSuspicion } from '../influence/labelSuspicion';
 import { newtonLooChange } from '../influence/loo';
 import { trustCheck } from '../influence/trust';
-import { fitLogistic, predictProba, type FitReport, type LogisticData } from '../model/logistic';
+import type { LogisticData } from '../model/logistic';
 import type {
   ColumnsParams,
   ColumnsResult,
+  ExplainClusterParams,
   ExplainParams,
   LinesParams,
   LinesResult,
@@ -27,7 +30,10 @@ import type {
   TrustParams,
 } from '../protocol/worker';
 import type {
+  ClusterResult,
+  ClusterRow,
   ExampleRow,
+  ExplainObjectiveInfo,
   ExplainResult,
   InfluenceRow,
   RankBy,
@@ -37,7 +43,8 @@ import type {
   TrustResult,
 } from '../protocol/types';
 import { Checkpoint, NO_CHECKPOINT } from '../util/cancel';
-import { ConvergenceError, UserError } from '../util/errors';
+import { UserError } from '../util/errors';
+import { LogisticAnalysis, NetworkAnalysis, TurnOverDropoutAnalysis, UnsupervisedAnalysis, type Analysis, type BuildContext, type PointExplanation } from './analysis';
 import { argmaxRow, histogram, sortedOrder } from './ranking';
 
 export const DEFAULT_L2 = 1e-3;
@@ -56,10 +63,15 @@ interface ScanState {
   schema: Schema;
   /** Training record index (into table.records) per model row. */
   records: number[];
+  /** Class names; in an unsupervised scan "cluster 0" .. "cluster k-1" (data.y holds the clusters). */
   classes: string[];
   data: LogisticData;
-  fit: FitReport;
-  influence: ExactInfluence;
+  analysis: Analysis;
+  /** The exact logistic influence, when the scan has one (label suspicion, Newton-step explain, trust). */
+  influence?: ExactInfluence;
+  /** N x K probabilities of the training rows (and of the test rows), computed once at scan time. */
+  trainProba: Float64Array;
+  testProba?: Float64Array;
   /** Label suspicion per row, its suggested class, and the M_i blocks it computed (reused by the Newton-step explain). */
   suspicion?: { score: Float64Array; suggested: Int32Array; blocks: Float64Array };
   predicted: Int32Array;
@@ -93,61 +105,82 @@ export class Session {
 
     cp.begin('parse', `Reading ${params.file}`);
     const [table, contentHash] = await Promise.all([readTable(params.file, { checkpoint: cp }), hashFile(params.file)]);
-    const schema = inferSchema(table, { label: params.label, ignore: params.ignore, kinds: params.kinds });
-    const labels = encodeLabels(table, schema);
-    const encoder = FeatureEncoder.fit(table, schema, labels.records);
+    const unsupervised = params.unsupervised === true || params.label === undefined;
+    if (unsupervised && params.method === 'turnOverDropout') throw new UserError('Turn-over dropout needs a label column; the unsupervised mode explains cluster membership.');
+    const schema = unsupervised
+      ? unlabelledSchema(table, params)
+      : inferSchema(table, { label: params.label as string, ignore: params.ignore, kinds: params.kinds });
+    const labels = unsupervised ? allRows(table) : encodeLabels(table, schema);
+    const encoder = FeatureEncoder.fit(table, schema, labels.records, { textDimensions: params.textDimensions });
     const X = encoder.transform(table, labels.records);
     const N = labels.records.length;
     const D = encoder.dim;
-    const K = labels.classes.length;
-    const data: LogisticData = { X, N, D, K, y: labels.y };
     let test: TestSet | undefined;
     let testHash = '';
     if (params.test) {
+      if (unsupervised) throw new UserError('An unsupervised scan has no test file: explain the cluster membership of training rows.');
       const [testTable, h] = await Promise.all([readTable(params.test, { checkpoint: cp }), hashFile(params.test)]);
       testHash = h;
       test = encodeTestSet(testTable, schema, encoder, labels.classes);
     }
     lap('parse');
 
-    cp.begin('fit', `Fitting logistic regression: ${N} rows, ${K} classes, ${K * D} parameters`);
-    const fit = await fitLogistic(data, { l2, checkpoint: cp });
-    if (!fit.converged) {
-      throw new ConvergenceError(
-        `The model fit did not converge (gradient norm ${fit.gradNorm.toExponential(2)} after ${fit.iterations} iterations), ` +
-          `so influence would not be meaningful. Try a larger l2 (for example ${(l2 * 10).toExponential(0)}), ` +
-          `or ignore columns that duplicate others or leak the label.`,
-      );
+    const ctx: BuildContext = { params, l2, damping, cp, lap };
+    let analysis: Analysis;
+    let classes = labels.classes;
+    let y = labels.y;
+    if (unsupervised) {
+      const u = await UnsupervisedAnalysis.build(X, N, D, ctx);
+      analysis = u;
+      y = u.assignment;
+      classes = Array.from({ length: u.info.model.clusters ?? 0 }, (_, k) => `cluster ${k}`);
+    } else {
+      const data: LogisticData = { X, N, D, K: classes.length, y };
+      const model = params.model ?? 'logistic';
+      if (model !== 'logistic' && model !== 'mlp' && model !== 'layers') throw new UserError(`Unknown model '${model}' (logistic, mlp or layers).`);
+      const method = params.method ?? 'influence';
+      if (method !== 'influence' && method !== 'turnOverDropout') throw new UserError(`Unknown method '${method}' (influence or turnOverDropout).`);
+      analysis =
+        method === 'turnOverDropout'
+          ? await TurnOverDropoutAnalysis.build(data, ctx)
+          : model === 'logistic'
+            ? await LogisticAnalysis.build(data, ctx)
+            : await NetworkAnalysis.build(data, ctx);
     }
-    lap('fit');
-
-    cp.begin('influence', `Hessian (${K * D} x ${K * D}), Cholesky and self-influence of ${N} rows`);
-    const influence = await ExactInfluence.build(data, fit.W, { l2, damping, checkpoint: cp });
-    lap('influence');
-    // RelatIF's theta-relative norms ||H^-1 g_i|| once, so that every explain is a cheap query.
-    cp.begin('relatif', `RelatIF norms of ${N} rows`);
-    await influence.prepareRelatif(cp);
-    lap('relatif');
+    const K = classes.length;
+    const data: LogisticData = { X, N, D, K, y };
+    const exact = exactOf(analysis);
     // Label suspicion (docs/label-suspicion.md): leave-one-out, reweighted refit, leave-one-out again.
     let suspicion: ScanState['suspicion'];
     let suspicionInfo: ScanSummary['labelSuspicion'];
-    if (params.labelSuspicion !== false) {
+    if (params.labelSuspicion !== false && exact) {
       cp.begin('labelSuspicion', `Label suspicion of ${N} rows: leave-one-out, reweighted refit, leave-one-out again`);
-      const ls = await labelSuspicion(influence, { checkpoint: cp });
+      const ls = await labelSuspicion(exact, { checkpoint: cp });
       suspicion = { score: ls.suspicion, suggested: ls.suggested, blocks: ls.blocks };
       suspicionInfo = { method: 'reweighted-loo', refitIterations: ls.refit.iterations, refitNewtonSteps: ls.refit.newtonSteps };
       lap('labelSuspicion');
     }
 
-    const P = predictProba(fit.W, X, N, D, K);
-    const predicted = argmaxRow(P, N, K);
-    let correct = 0;
-    for (let i = 0; i < N; i++) if (predicted[i] === labels.y[i]) correct++;
+    let trainProba: Float64Array;
+    let predicted: Int32Array;
+    let trainAccuracy = NaN;
+    if (unsupervised) {
+      trainProba = new Float64Array(N * K);
+      for (let i = 0; i < N; i++) trainProba[i * K + y[i]] = 1;
+      predicted = y;
+    } else {
+      trainProba = await analysis.predict(X, N);
+      predicted = argmaxRow(trainProba, N, K);
+      let correct = 0;
+      for (let i = 0; i < N; i++) if (predicted[i] === y[i]) correct++;
+      trainAccuracy = correct / N;
+    }
     let testAccuracy: number | undefined;
+    let testProba: Float64Array | undefined;
     if (test) {
       const n = test.y.length;
-      const Pt = predictProba(fit.W, test.X, n, D, K);
-      const pt = argmaxRow(Pt, n, K);
+      testProba = await analysis.predict(test.X, n);
+      const pt = argmaxRow(testProba, n, K);
       let labelled = 0;
       let ok = 0;
       for (let i = 0; i < n; i++) {
@@ -158,8 +191,8 @@ export class Session {
       testAccuracy = labelled > 0 ? ok / labelled : undefined;
     }
     const orders: ScanState['orders'] = {
-      globalInfluence: sortedOrder(influence.selfInfluence),
-      loss: sortedOrder(influence.loss),
+      globalInfluence: sortedOrder(analysis.selfInfluence),
+      loss: sortedOrder(analysis.loss),
       labelSuspicion: suspicion && sortedOrder(suspicion.score),
     };
     lap('rank');
@@ -168,15 +201,16 @@ export class Session {
       .update(JSON.stringify({ contentHash, testHash, params: { ...params, firstPage: undefined, rankBy: undefined }, l2, damping }))
       .digest('hex')
       .slice(0, 16);
+    const info = analysis.info;
     const summary: ScanSummary = {
       key,
       dataset: {
         file: params.file,
         rows: N,
-        classes: labels.classes,
+        classes,
         features: D,
         columns: table.columns.map((name) => {
-          if (name === schema.label.name) return { name, kind: 'label' as const };
+          if (!unsupervised && name === schema.label.name) return { name, kind: 'label' as const };
           const f = schema.features.find((c) => c.name === name);
           return { name, kind: f ? f.kind : ('ignored' as const) };
         }),
@@ -186,23 +220,18 @@ export class Session {
         skippedText: encoder.report.skippedText,
         test: test && params.test ? { file: params.test, rows: test.y.length } : undefined,
       },
-      model: {
-        kind: 'logistic-regression',
-        parameters: K * D,
-        l2,
-        gradNorm: fit.gradNorm,
-        objective: fit.objective,
-        iterations: fit.iterations,
-        newtonSteps: fit.newtonSteps,
-        trainAccuracy: correct / N,
-        testAccuracy,
-      },
-      influence: { method: 'exact-cholesky', damping },
+      model: { ...info.model, trainAccuracy, testAccuracy },
+      influence: info.influence,
+      analysis: { ...info.analysis, text: encoder.report.text, embedding: encoder.report.embedding },
       labelSuspicion: suspicionInfo,
       timings,
-      histogram: histogram(influence.selfInfluence, 30),
+      histogram: histogram(analysis.selfInfluence, 30),
     };
-    this.state = { params, summary, table, schema, records: labels.records, classes: labels.classes, data, fit, influence, suspicion, predicted, orders, test };
+    if (params.labelSuspicion === true && !suspicion) {
+      summary.analysis.notes.push('Label suspicion needs logistic regression with the exact solver; this scan has none.');
+    }
+    this.state?.analysis.dispose();
+    this.state = { params, summary, table, schema, records: labels.records, classes, data, analysis, influence: exact, trainProba, testProba, suspicion, predicted, orders, test };
     const first = this.page({ rankBy: params.rankBy ?? 'globalInfluence', offset: 0, limit: params.firstPage ?? 200 });
     return { summary, first };
   }
@@ -251,10 +280,11 @@ export class Session {
       line: rec.line,
       label: s.classes[s.data.y[i]],
       predicted: s.classes[s.predicted[i]],
-      globalInfluence: s.influence.selfInfluence[i],
-      loss: s.influence.loss[i],
+      globalInfluence: s.analysis.selfInfluence[i],
+      loss: s.analysis.loss[i],
       labelSuspicion: s.suspicion?.score[i],
       suggestedLabel: s.suspicion ? s.classes[s.suspicion.suggested[i]] : undefined,
+      cluster: s.analysis instanceof UnsupervisedAnalysis ? s.data.y[i] : undefined,
     };
   }
 
@@ -283,6 +313,7 @@ export class Session {
     let file: string;
     let table: Table;
     let recIdx: number;
+    let p: Float64Array;
     if (params.source === 'test') {
       if (!s.test) throw new UserError('No test file in this scan: add one to explain test rows, or explain a training row.');
       const n = s.test.y.length;
@@ -292,6 +323,7 @@ export class Session {
       recIdx = params.row;
       x = s.test.X.subarray(params.row * D, (params.row + 1) * D);
       labelIdx = s.test.y[params.row];
+      p = s.testProba!.subarray(params.row * K, (params.row + 1) * K);
       file = s.params.test!;
       table = s.test.table;
     } else {
@@ -299,13 +331,13 @@ export class Session {
       recIdx = s.records[i];
       x = s.data.X.subarray(i * D, (i + 1) * D);
       labelIdx = s.data.y[i];
+      p = s.trainProba.subarray(i * K, (i + 1) * K);
       file = s.params.file;
       table = s.table;
     }
-    const p = predictProba(s.fit.W, x, 1, D, K);
     const pred = argmaxRow(p, 1, K)[0];
     const target = params.target === 'predicted' || labelIdx < 0 ? pred : labelIdx;
-    return { x, labelIdx, file, table, recIdx, pred, target };
+    return { x, labelIdx, file, table, recIdx, pred, target, probabilities: p };
   }
 
   /** The explained point as the protocol shows it. */
@@ -334,69 +366,181 @@ export class Session {
     };
   }
 
+  /**
+   * Explains one prediction (see ExplainParams). Synchronous for the closed-form analyses (logistic
+   * regression, turn-over dropout); networks need explainAsync, which serves every analysis.
+   */
   explain(params: ExplainParams): ExplainResult {
+    const s = this.current;
+    if (!s.analysis.synchronous) throw new UserError('This model explains asynchronously: use explainAsync.');
+    const q = this.explainQuery(params);
+    return this.explainResult(params, q, s.analysis.explain(q.pt.x, q.objective, NO_CHECKPOINT) as PointExplanation);
+  }
+
+  /** Explains one prediction with any analysis (the worker's and the CLI's path). */
+  async explainAsync(params: ExplainParams, cp: Checkpoint = NO_CHECKPOINT): Promise<ExplainResult> {
+    const s = this.current;
+    const q = this.explainQuery(params);
+    cp.begin('explain', `Influence of ${s.data.N} training rows on ${q.info.description}`);
+    return this.explainResult(params, q, await s.analysis.explain(q.pt.x, q.objective, cp));
+  }
+
+  /** Validates ExplainParams and resolves the explained point and its objective. */
+  private explainQuery(params: ExplainParams) {
     const s = this.current;
     const mode = params.mode ?? 'influence';
     if (mode !== 'influence' && mode !== 'newton') throw new UserError(`Unknown explain mode '${mode}' (influence or newton).`);
-    const pt = this.point(params);
-    const { x, target } = pt;
-    const e = s.influence.explain(x, target);
-    const looChange = mode === 'newton' ? newtonLooChange(s.influence, x, target, s.suspicion?.blocks) : undefined;
-    const order = sortedOrder(e.relatifL, true);
-    const top = params.top === 'all' ? order.length : Math.max(0, Math.min(order.length, params.top ?? 20));
-    const influence: InfluenceRow[] = [];
-    for (let r = 0; r < top; r++) {
-      const i = order[r];
-      const rec = s.table.records[s.records[i]];
-      influence.push({
-        row: rec.row,
-        line: rec.line,
-        label: s.classes[s.data.y[i]],
-        influence: e.influence[i],
-        relatifTheta: e.relatifTheta[i],
-        relatifL: e.relatifL[i],
-        looChange: looChange?.[i],
-        cells: params.withCells ? cellsOf(s.table, s.records[i]) : undefined,
-      });
+    if (params.rankBy !== undefined && params.rankBy !== 'relatif' && params.rankBy !== 'influence') {
+      throw new UserError(`Unknown rankBy '${params.rankBy}' (relatif or influence).`);
     }
-    const sides = params.perSide !== undefined ? this.sides({ ...e, looChange }, params, Math.max(0, Math.floor(params.perSide))) : undefined;
+    const kind = params.objective ?? 'loss';
+    if (kind !== 'loss' && kind !== 'probability' && kind !== 'margin') throw new UserError(`Unknown objective '${kind}' (loss, probability or margin).`);
+    if (s.analysis instanceof UnsupervisedAnalysis) throw new UserError('This is an unsupervised scan: explain a row\'s cluster membership (explainCluster) instead.');
+    if (!s.analysis.objectives.includes(kind)) {
+      throw new UserError(`Objective '${kind}' needs logistic regression with the influence method (this scan: ${s.summary.analysis.description}).`);
+    }
+    const exact = exactOf(s.analysis);
+    if (mode === 'newton' && !exact) throw new UserError("Explain mode 'newton' needs logistic regression with the exact solver.");
+    if (mode === 'newton' && kind !== 'loss') throw new UserError("Explain mode 'newton' explains the loss: use objective 'loss'.");
+    const pt = this.point(params);
+    const cls = (name: string) => {
+      const k = s.classes.indexOf(name);
+      if (k < 0) throw new UserError(`'${name}' is not a class (${s.classes.join(', ')}).`);
+      return k;
+    };
+    let objective: TestObjective;
+    let info: Omit<ExplainObjectiveInfo, 'value'>;
+    if (kind === 'loss') {
+      objective = { kind, target: pt.target };
+      info = { kind, description: `cross-entropy at ${s.classes[pt.target]}`, classes: [s.classes[pt.target]] };
+    } else if (kind === 'probability') {
+      objective = { kind, cls: pt.target };
+      info = { kind, description: `p(${s.classes[pt.target]})`, classes: [s.classes[pt.target]] };
+    } else {
+      let a = pt.target;
+      let b = -1;
+      if (params.marginClasses) {
+        if (params.marginClasses.length !== 2) throw new UserError('marginClasses needs exactly two classes.');
+        a = cls(params.marginClasses[0]);
+        b = cls(params.marginClasses[1]);
+        if (a === b) throw new UserError('The two margin classes must differ.');
+      } else {
+        for (let k = 0; k < s.classes.length; k++) if (k !== a && (b < 0 || pt.probabilities[k] > pt.probabilities[b])) b = k;
+      }
+      objective = { kind, a, b };
+      info = { kind, description: `logit margin z(${s.classes[a]}) - z(${s.classes[b]})`, classes: [s.classes[a], s.classes[b]] };
+    }
+    return { mode, pt, objective, info, exact };
+  }
+
+  private explainResult(params: ExplainParams, q: ReturnType<Session['explainQuery']>, e: PointExplanation): ExplainResult {
+    const s = this.current;
+    const { mode, pt } = q;
+    const looChange = mode === 'newton' ? newtonLooChange(q.exact!, pt.x, pt.target, s.suspicion?.blocks) : undefined;
+    const rankBy = params.rankBy === 'influence' || !s.analysis.hasRelatif ? 'influence' : 'relatif';
+    const order = sortedOrder(rankBy === 'relatif' ? e.relatifL : e.influence, true);
+    const top = params.top === 'all' ? order.length : Math.max(0, Math.min(order.length, params.top ?? 20));
+    const row = (i: number) => this.influenceRow(i, e, looChange, params.withCells);
+    const influence: InfluenceRow[] = [];
+    for (let r = 0; r < top; r++) influence.push(row(order[r]));
+    const sides =
+      params.perSide !== undefined
+        ? this.sides(e, row, params.orderBy === 'influence' || !s.analysis.hasRelatif ? 'influence' : 'relatifL', Math.max(0, Math.floor(params.perSide)))
+        : undefined;
+    const notes = [...(e.notes ?? []), ...s.summary.analysis.notes];
     return {
-      test: this.explainedPoint(params.source, pt, e.probabilities, e.testLoss, params.withCells),
+      test: this.explainedPoint(params.source, pt, pt.probabilities, e.value, params.withCells),
       influence,
       total: order.length,
       ...sides,
       mode,
+      method: s.analysis instanceof TurnOverDropoutAnalysis ? 'turnOverDropout' : 'influence',
+      objective: { ...q.info, value: e.value },
+      rankBy,
+      solve: e.solve,
+      notes: notes.length ? notes : undefined,
+    };
+  }
+
+  private influenceRow(i: number, e: PointExplanation, looChange: Float64Array | undefined, withCells?: boolean): InfluenceRow {
+    const s = this.current;
+    const rec = s.table.records[s.records[i]];
+    return {
+      row: rec.row,
+      line: rec.line,
+      label: s.classes[s.data.y[i]],
+      influence: e.influence[i],
+      relatifTheta: e.relatifTheta[i],
+      relatifL: e.relatifL[i],
+      looChange: looChange?.[i],
+      removalChange: e.removalChange[i],
+      cells: withCells ? cellsOf(s.table, s.records[i]) : undefined,
     };
   }
 
   /** The `perSide` strongest supporting (influence < 0) and opposing (influence > 0) rows, by `orderBy`. */
   private sides(
-    e: { influence: Float64Array; relatifTheta: Float64Array; relatifL: Float64Array; looChange?: Float64Array },
-    params: ExplainParams,
+    e: PointExplanation,
+    toRow: (i: number) => InfluenceRow,
+    orderBy: 'relatifL' | 'influence',
     perSide: number,
   ): Pick<ExplainResult, 'supporting' | 'opposing' | 'orderBy'> {
-    const s = this.current;
-    const orderBy = params.orderBy === 'influence' ? 'influence' : 'relatifL';
-    const key = orderBy === 'influence' ? e.influence : e.relatifL;
-    const order = sortedOrder(key); // largest (most opposing) first
-    const toRow = (i: number): InfluenceRow => {
-      const rec = s.table.records[s.records[i]];
-      return {
-        row: rec.row,
-        line: rec.line,
-        label: s.classes[s.data.y[i]],
-        influence: e.influence[i],
-        relatifTheta: e.relatifTheta[i],
-        relatifL: e.relatifL[i],
-        looChange: e.looChange?.[i],
-        cells: params.withCells ? cellsOf(s.table, s.records[i]) : undefined,
-      };
-    };
+    const order = sortedOrder(orderBy === 'influence' ? e.influence : e.relatifL); // largest (most opposing) first
     const opposing: InfluenceRow[] = [];
     for (let r = 0; r < order.length && opposing.length < perSide && e.influence[order[r]] > 0; r++) opposing.push(toRow(order[r]));
     const supporting: InfluenceRow[] = [];
     for (let r = order.length - 1; r >= 0 && supporting.length < perSide && e.influence[order[r]] < 0; r--) supporting.push(toRow(order[r]));
     return { supporting, opposing, orderBy };
+  }
+
+  /**
+   * Unsupervised scans: the training rows that pull row `row` into its cluster (their removal would
+   * move it away from the centre) and those that push it out, by cross-loss influence.
+   */
+  async explainCluster(params: ExplainClusterParams, cp: Checkpoint = NO_CHECKPOINT): Promise<ClusterResult> {
+    const s = this.current;
+    if (!(s.analysis instanceof UnsupervisedAnalysis)) throw new UserError('explainCluster needs an unsupervised scan (no label column, or unsupervised: true).');
+    const top = params.top ?? 10;
+    if (!(Number.isInteger(top) && top >= 0)) throw new UserError(`top must be a whole number >= 0 (got ${params.top}).`);
+    const i = this.modelIndexOfRow(params.row);
+    cp.begin('explain', `Cross-loss influence of ${s.data.N} rows on row ${params.row}'s distance to its cluster centre`);
+    const e = await s.analysis.explainRow(i, cp);
+    const order = sortedOrder(e.removalChange); // largest (pulls most) first
+    const toRow = (j: number): ClusterRow => {
+      const rec = s.table.records[s.records[j]];
+      return {
+        row: rec.row,
+        line: rec.line,
+        cluster: s.data.y[j],
+        influence: e.influence[j],
+        removalChange: e.removalChange[j],
+        cells: params.withCells ? cellsOf(s.table, s.records[j]) : undefined,
+      };
+    };
+    const pulling: ClusterRow[] = [];
+    for (let r = 0; r < order.length && pulling.length < top && e.removalChange[order[r]] > 0; r++) pulling.push(toRow(order[r]));
+    const pushing: ClusterRow[] = [];
+    for (let r = order.length - 1; r >= 0 && pushing.length < top && e.removalChange[order[r]] < 0; r--) pushing.push(toRow(order[r]));
+    const rec = s.table.records[s.records[i]];
+    return {
+      row: rec.row,
+      line: rec.line,
+      cluster: e.cluster,
+      distance: e.distance,
+      pulling,
+      pushing,
+      total: s.data.N,
+      method: 'crossLoss',
+      solve: {
+        method: e.solve.method,
+        iterations: e.solve.iterations,
+        relativeResidual: e.solve.relativeResidual,
+        stopReason: e.solve.stopReason,
+        damping: e.solve.damping,
+        hvps: e.hvps,
+      },
+      cells: params.withCells ? cellsOf(s.table, s.records[i]) : undefined,
+    };
   }
 
   /**
@@ -411,13 +555,14 @@ export class Session {
     for (const [name, v] of [['rows', params.rows], ['subsets', params.subsets], ['seed', params.seed]] as const) {
       if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new UserError(`trust: ${name} must be a whole number >= 0 (got ${v}).`);
     }
+    const exact = exactOf(s.analysis);
+    if (!exact) throw new UserError('The trust check refits logistic regression: it needs the logistic model with the exact solver.');
     const rows = params.rows ?? 30;
     const subsets = params.subsets ?? 20;
     cp.begin('trust', `Trust check: ${Math.min(rows, s.data.N)} leave-one-out refits and ${subsets} refits on half the rows`);
-    const tc = await trustCheck(s.influence, pt.x, pt.target, { rows, subsets, seed, blocks: s.suspicion?.blocks, checkpoint: cp });
-    const probabilities = predictProba(s.fit.W, pt.x, 1, s.data.D, s.data.K);
+    const tc = await trustCheck(exact, pt.x, pt.target, { rows, subsets, seed, blocks: s.suspicion?.blocks, checkpoint: cp });
     return {
-      test: this.explainedPoint(params.source, pt, probabilities, tc.testLoss),
+      test: this.explainedPoint(params.source, pt, pt.probabilities, tc.testLoss),
       leaveOneOut: {
         rows: tc.rows.map((r) => {
           const rec = s.table.records[s.records[r.index]];
@@ -482,6 +627,37 @@ export class Session {
       }),
     };
   }
+}
+
+/** The exact logistic influence when the scan has one (label suspicion, Newton-step explain, trust). */
+function exactOf(a: Analysis): ExactInfluence | undefined {
+  return a instanceof LogisticAnalysis ? a.exact : undefined;
+}
+
+/** A schema without a label column (unsupervised scans): every other column is a feature unless ignored. */
+function unlabelledSchema(table: Table, params: ScanParams): Schema {
+  const ignore = new Set(params.ignore ?? []);
+  if (params.label !== undefined) ignore.add(params.label);
+  const kinds = params.kinds ?? {};
+  for (const name of [...ignore, ...Object.keys(kinds)]) {
+    if (!table.columns.includes(name)) throw headerError(table, `"${name}" is not a column of this file; columns: ${listColumns(table.columns)}`);
+  }
+  const features: Schema['features'] = [];
+  const ignored: string[] = [];
+  table.columns.forEach((name, index) => {
+    if (ignore.has(name)) {
+      ignored.push(name);
+      return;
+    }
+    const inferred = inferKind(table, index);
+    features.push({ name, index, kind: Object.prototype.hasOwnProperty.call(kinds, name) ? kinds[name] : inferred.kind, missing: inferred.missing });
+  });
+  return { label: { name: '', index: -1, kind: 'categorical', missing: 0 }, features, ignored };
+}
+
+/** Every record as a model row (unsupervised scans); classes are filled in after clustering. */
+function allRows(table: Table): { y: Int32Array; classes: string[]; records: number[]; skipped: { row: number; line: number }[] } {
+  return { y: new Int32Array(table.records.length), classes: [], records: table.records.map((_, i) => i), skipped: [] };
 }
 
 function encodeTestSet(table: Table, schema: Schema, encoder: FeatureEncoder, classes: string[]): TestSet {

@@ -29,6 +29,8 @@ export interface ExampleRow {
   suggestedLabel?: string;
   /** Rank (0 = first) in the ranking the row was listed by. */
   rank?: number;
+  /** Unsupervised scans: the k-means cluster of the row (label and predicted then both read "cluster k"). */
+  cluster?: number;
 }
 
 export interface DatasetSummary {
@@ -47,16 +49,77 @@ export interface DatasetSummary {
   test?: { file: string; rows: number };
 }
 
+/** Which model the scan trained ('layers-model' = the user's tf.LayersModel, fine-tuned nowhere: only loaded). */
+export type ModelKind = 'logistic-regression' | 'mlp' | 'layers-model' | 'turn-over-dropout-mlp' | 'autoencoder';
+
 export interface ModelSummary {
-  kind: 'logistic-regression';
+  kind: ModelKind;
   parameters: number;
   l2: number;
+  /** ||grad J|| at the returned parameters (the training's stopping point). */
   gradNorm: number;
   objective: number;
+  /** Optimiser iterations (logistic: Newton/L-BFGS iterations; MLP: L-BFGS iterations after Adam; turn-over dropout / autoencoder: Adam steps). */
   iterations: number;
+  /** Logistic regression only: Newton steps among the iterations (0 otherwise). */
   newtonSteps: number;
+  /** Fraction of training rows whose label is the predicted class; NaN (null in JSON) for unsupervised scans. */
   trainAccuracy: number;
   testAccuracy?: number;
+  /** Hidden layer widths of a network. */
+  hidden?: number[];
+  /** tfjs backend that ran a network ('tensorflow', 'wasm' or 'cpu'); absent for logistic regression (float64 JavaScript). */
+  backend?: string;
+  /** Unsupervised: number of clusters, the embedding size and the mean reconstruction error. */
+  clusters?: number;
+  embedding?: number;
+  reconstruction?: number;
+}
+
+/** The analysis a scan ran: model x method x solver. */
+export type AnalysisMethod = 'influence' | 'turnOverDropout' | 'unsupervised';
+
+/** Which linear solver / estimator produced influence numbers. */
+export type SolverName = 'exact' | 'ekfac' | 'cg' | 'lissa' | 'forward-passes';
+
+/** How an iterative solve stopped (absent for direct solvers). */
+export interface SolveInfo {
+  /** 'cholesky', 'ekfac', 'pcg', 'cg', 'lissa'. */
+  method: string;
+  iterations: number;
+  /** ||(H + d I) x - b|| / ||b||, measured with the full operator where the solver reports it. */
+  relativeResidual?: number;
+  /** 'converged', 'max-iterations', 'negative-curvature', 'diverged', ... */
+  stopReason?: string;
+  /** Damping actually used (it may have been raised on negative curvature). */
+  damping?: number;
+  hvps?: number;
+}
+
+export interface AnalysisSummary {
+  /** 'logistic' | 'mlp' | 'layers' (ScanParams.model). */
+  model: 'logistic' | 'mlp' | 'layers';
+  method: AnalysisMethod;
+  /** The solver that ran (with 'auto' the engine's choice, see solverReason). */
+  solver: SolverName;
+  /** Why this solver: the size rule of 'auto' (chooseSolver) or "requested". */
+  solverReason: string;
+  /** Networks: influence over the last layer or all parameters. */
+  influenceScope?: 'lastLayer' | 'full';
+  /** Human-readable description of the influence computation. */
+  description: string;
+  /** What ExampleRow.globalInfluence holds in this scan (self-influence, turn-over-dropout self-influence, distance to the cluster centre). */
+  globalScore: string;
+  /** What ExampleRow.loss holds (training cross-entropy, or the reconstruction error). */
+  lossScore: string;
+  /** Stopping report of the solve done during the scan, when one was iterative. */
+  solve?: SolveInfo;
+  /** Caveats, e.g. "theory approximate for non-convex models". */
+  notes: string[];
+  /** Text columns encoded as hashed TF-IDF: buckets and vocabulary seen. */
+  text?: Record<string, { dimensions: number; vocabulary: number }>;
+  /** Embedding columns and their dimensions. */
+  embedding?: Record<string, number>;
 }
 
 export interface ScanSummary {
@@ -64,8 +127,10 @@ export interface ScanSummary {
   key: string;
   dataset: DatasetSummary;
   model: ModelSummary;
-  /** Which solver produced the influence numbers. */
-  influence: { method: 'exact-cholesky'; damping: number };
+  /** Which solver produced the influence numbers ('exact-cholesky', 'ekfac', 'nn-last-layer', 'nn-full', 'turn-over-dropout', 'cross-loss-autoencoder'). */
+  influence: { method: string; damping: number };
+  /** Model, method, solver (and why), backend, stopping report and notes of this scan. */
+  analysis: AnalysisSummary;
   /**
    * How the label suspicion was computed ('reweighted-loo', docs/label-suspicion.md) and the
    * reweighted refit's iterations; absent when the scan did not compute it.
@@ -113,6 +178,11 @@ export interface InfluenceRow {
    * the row raises the loss). First order it would be -influence / N.
    */
   looChange?: number;
+  /**
+   * Estimated change of the explained objective when this row is left out of training: -influence / N
+   * for influence functions, a difference of two sub-network losses for turn-over dropout.
+   */
+  removalChange?: number;
   cells?: RowCells;
 }
 
@@ -149,6 +219,58 @@ export interface ExplainResult {
    * RelatIF) or 'newton' (rows also carry looChange, the Newton-step leave-one-out change).
    */
   mode?: ExplainMode;
+  /** Which method produced the numbers: Koh & Liang's influence function (RelatIF is its ranking) or turn-over dropout. */
+  method: 'influence' | 'turnOverDropout';
+  /** The explained test objective and its value at the explained point (ExplainedPoint.testLoss holds the same value). */
+  objective: ExplainObjectiveInfo;
+  /** What `influence` is sorted by: |relatifL| ('relatif') or |influence|. Turn-over dropout has no RelatIF: always 'influence'. */
+  rankBy: 'relatif' | 'influence';
+  /** How the test solve went (iterative solvers only). */
+  solve?: SolveInfo;
+  /** Caveats of this explanation (e.g. approximate theory for a non-convex network). */
+  notes?: string[];
+}
+
+/** The test objective f whose influence explain computes (cross-loss influence for 'probability' and 'margin'). */
+export type ExplainObjective = 'loss' | 'probability' | 'margin';
+
+export interface ExplainObjectiveInfo {
+  kind: ExplainObjective;
+  /** Readable form, e.g. "cross-entropy at malignant", "p(malignant)", "z(3) - z(8)". */
+  description: string;
+  /** 'loss' and 'probability': the class; 'margin': [a, b] for z_a - z_b. */
+  classes: string[];
+  value: number;
+}
+
+/** One training row in a cluster explanation. */
+export interface ClusterRow {
+  row: number;
+  line: number;
+  cluster: number;
+  /** I(i, t) = -grad f^T (H + d I)^-1 grad L_i, f the squared distance of t's embedding to its (fixed) centre. */
+  influence: number;
+  /** -influence / N: first-order change of that distance if row i is left out. > 0: row i pulls t into its cluster. */
+  removalChange: number;
+  cells?: RowCells;
+}
+
+/** Why an unlabelled row sits in its cluster (worker method explainCluster). */
+export interface ClusterResult {
+  row: number;
+  line: number;
+  cluster: number;
+  /** Squared distance of the row's embedding to its cluster's centre. */
+  distance: number;
+  /** Rows whose removal would move the row away from its centre the most (removalChange > 0), strongest first. */
+  pulling: ClusterRow[];
+  /** Rows whose removal would move it closer (removalChange < 0), strongest first. */
+  pushing: ClusterRow[];
+  /** Training rows in all. */
+  total: number;
+  method: 'crossLoss';
+  solve: SolveInfo;
+  cells?: RowCells;
 }
 
 /** How explain estimates the effect of removing a training row. */

@@ -4,12 +4,28 @@
  * `progress` events for it before that. `cancel` aborts a running request; the worker stays usable.
  */
 import type { ColumnKind } from '../data/types';
-import type { ErrorPayload, ExplainMode, ExplainResult, RankBy, RankingFilter, RankingPage, RowCells, ScanSummary, TrustResult } from './types';
+import type {
+  ClusterResult,
+  ErrorPayload,
+  ExplainMode,
+  ExplainObjective,
+  ExplainResult,
+  RankBy,
+  RankingFilter,
+  RankingPage,
+  RowCells,
+  ScanSummary,
+  TrustResult,
+} from './types';
 
 export interface ScanParams {
   /** Training data file (CSV, TSV or JSONL). */
   file: string;
-  label: string;
+  /**
+   * The label column. Omit it (or set `unsupervised`) for unlabelled data: the scan then trains an
+   * autoencoder + k-means and ranks rows by their distance to their cluster's centre.
+   */
+  label?: string;
   /** Optional held-out file with the same columns. */
   test?: string;
   /** L2 strength in J = (1/N) sum CE + (l2/2)||W||^2. Default 1e-3. */
@@ -26,6 +42,40 @@ export interface ScanParams {
    * three times the self-influence's cost). Without it, the 'labelSuspicion' ranking is unavailable.
    */
   labelSuspicion?: boolean;
+  /**
+   * The model: 'logistic' (default: L2-regularised multinomial logistic regression), 'mlp' (a tanh
+   * MLP trained by the engine, `hidden` widths), 'layers' (the user's tf.LayersModel at `modelPath`;
+   * a stack of Dense layers that takes the engine's encoded features, bias column optional).
+   */
+  model?: 'logistic' | 'mlp' | 'layers';
+  /** model.json of a tf.LayersModel (model 'layers'). */
+  modelPath?: string;
+  /** Hidden layer widths for 'mlp' (default [64]) and turn-over dropout (default [256]). */
+  hidden?: number[];
+  /** Networks: influence over the last layer only (default, exact theory for that layer) or all parameters (damped, approximate). */
+  influenceScope?: 'lastLayer' | 'full';
+  /**
+   * How H^-1 is applied. 'auto' (default): exact Cholesky while N P^2 + P^3/3 <= 4e10 flops and
+   * P <= 4000, else EK-FAC (the summary says which and why). 'exact', 'ekfac': forced. 'cg', 'lissa':
+   * networks with influenceScope 'full' (explain solves on Hessian-vector products); for logistic
+   * regression 'cg' is EK-FAC refined by preconditioned CG at explain time.
+   */
+  solver?: 'auto' | 'exact' | 'ekfac' | 'cg' | 'lissa';
+  /** Hash buckets per text column (hashed TF-IDF; default 1024). */
+  textDimensions?: number;
+  /**
+   * 'influence' (default): influence functions (RelatIF is their ranking, ExplainParams.rankBy).
+   * 'turnOverDropout': an MLP trained with per-row fixed dropout masks; influence from forward passes.
+   */
+  method?: 'influence' | 'turnOverDropout';
+  /** Unlabelled data: autoencoder + k-means; `label` (if given) is then left out of the features. */
+  unsupervised?: boolean;
+  /** Unsupervised: k of k-means (default 3). */
+  clusters?: number;
+  /** Seed of the networks' initialisation and batches (default 0). */
+  seed?: number;
+  /** Networks: Adam epochs (MLP default 100, turn-over dropout 60); unsupervised: full-batch Adam steps (default 1500). */
+  epochs?: number;
 }
 
 export interface ScanReply {
@@ -63,6 +113,25 @@ export interface ExplainParams {
    * leverage); ExplainResult.mode says which.
    */
   mode?: ExplainMode;
+  /**
+   * The explained test objective f (cross-loss influence, Silva et al.): 'loss' (default,
+   * cross-entropy at the target class), 'probability' (p of the target class) or 'margin' (logit
+   * margin z_a - z_b, classes from `marginClasses`, default [target, the most probable other class]).
+   * 'probability' and 'margin' need the logistic model; ExplainResult.objective says which ran.
+   */
+  objective?: ExplainObjective;
+  /** For objective 'margin': the two classes [a, b] of z_a - z_b (class names). */
+  marginClasses?: [string, string];
+  /** How `influence` is sorted: by |RelatIF| (default; l-relative) or by |influence|. */
+  rankBy?: 'relatif' | 'influence';
+}
+
+/** Unsupervised scans: why training row `row` sits in its cluster (cross-loss influence). */
+export interface ExplainClusterParams {
+  row: number;
+  /** Rows per side (pulling, pushing); default 10. */
+  top?: number;
+  withCells?: boolean;
 }
 
 /**
@@ -122,6 +191,7 @@ export interface WorkerMethods {
   scan: { params: ScanParams; result: ScanReply };
   page: { params: PageParams; result: RankingPage };
   explain: { params: ExplainParams; result: ExplainResult };
+  explainCluster: { params: ExplainClusterParams; result: ClusterResult };
   trust: { params: TrustParams; result: TrustResult };
   rows: { params: RowsParams; result: { rows: { row: number; line: number; cells: RowCells }[] } };
   lines: { params: LinesParams; result: LinesResult };
@@ -145,7 +215,7 @@ export type WorkerMessage =
   | { type: 'progress'; id: number; stage: string; fraction?: number; message?: string }
   | { type: 'log'; level: LogLevel; message: string };
 
-const METHODS: ReadonlySet<string> = new Set<MethodName>(['scan', 'page', 'explain', 'trust', 'rows', 'lines', 'columns']);
+const METHODS: ReadonlySet<string> = new Set<MethodName>(['scan', 'page', 'explain', 'explainCluster', 'trust', 'rows', 'lines', 'columns']);
 
 /** Validates an incoming client message's shape (the worker trusts nothing it did not check). */
 export function parseClientMessage(raw: unknown): ClientMessage | undefined {

@@ -26,8 +26,10 @@ function createHandlers(session: Session) {
       const t = reply.summary.timings;
       ctx.log(
         'info',
-        `scan ${params.file}: ${reply.summary.dataset.rows} rows, ${reply.summary.model.parameters} parameters, ` +
-          `train accuracy ${(reply.summary.model.trainAccuracy * 100).toFixed(1)}%, ` +
+        `scan ${params.file}: ${reply.summary.analysis.method} with ${reply.summary.model.kind} (solver ${reply.summary.analysis.solver}` +
+          (reply.summary.model.backend ? `, tfjs ${reply.summary.model.backend}` : '') +
+          `), ${reply.summary.dataset.rows} rows, ${reply.summary.model.parameters} parameters, ` +
+          (Number.isFinite(reply.summary.model.trainAccuracy) ? `train accuracy ${(reply.summary.model.trainAccuracy * 100).toFixed(1)}%, ` : '') +
           Object.entries(t).map(([k, v]) => `${k} ${(v * 1000).toFixed(0)} ms`).join(', ') +
           `, total ${(performance.now() - t0).toFixed(0)} ms`,
       );
@@ -36,8 +38,14 @@ function createHandlers(session: Session) {
     page: async (params: Parameters<Session['page']>[0]) => session.page(params),
     explain: async (params: Parameters<Session['explain']>[0], ctx: import('./server').RequestContext) => {
       const t0 = performance.now();
-      const r = session.explain(params);
-      ctx.log('info', `explain ${params.source} row ${params.row}: ${(performance.now() - t0).toFixed(1)} ms`);
+      const r = await session.explainAsync(params, ctx.checkpoint);
+      ctx.log('info', `explain ${params.source} row ${params.row} (${r.method}, ${r.objective.description}): ${(performance.now() - t0).toFixed(1)} ms`);
+      return r;
+    },
+    explainCluster: async (params: Parameters<Session['explainCluster']>[0], ctx: import('./server').RequestContext) => {
+      const t0 = performance.now();
+      const r = await session.explainCluster(params, ctx.checkpoint);
+      ctx.log('info', `explainCluster row ${params.row}: cluster ${r.cluster}, ${r.solve.iterations} CG iterations, ${(performance.now() - t0).toFixed(0)} ms`);
       return r;
     },
     trust: async (params: Parameters<Session['trust']>[0], ctx: import('./server').RequestContext) => {

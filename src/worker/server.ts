@@ -16,7 +16,7 @@ export interface RequestContext {
 type Handler<M extends MethodName> = (params: WorkerMethods[M]['params'], ctx: RequestContext) => Promise<WorkerMethods[M]['result']>;
 
 /** Methods a server may leave out; it answers them with an error. The engine worker serves them all. */
-type OptionalMethod = 'lines' | 'columns';
+type OptionalMethod = 'lines' | 'columns' | 'explainCluster';
 
 export type Handlers = { [M in Exclude<MethodName, OptionalMethod>]: Handler<M> } & { [M in OptionalMethod]?: Handler<M> };
 

@@ -66,7 +66,8 @@ test('explain --json lists training rows by |relatifL|, with --top all listing e
     assert.ok(Math.abs(out.influence[i - 1].relatifL) >= Math.abs(out.influence[i].relatifL));
   }
   const e = out.influence[0];
-  assert.deepEqual(Object.keys(e).sort(), ['influence', 'label', 'line', 'relatifL', 'relatifTheta', 'row']);
+  assert.deepEqual(Object.keys(e).sort(), ['influence', 'label', 'line', 'relatifL', 'relatifTheta', 'removalChange', 'row']);
+  assert.ok(Math.abs(e.removalChange + e.influence / 1500) <= 1e-12 * Math.abs(e.influence), 'removalChange = -influence / N');
   const top = cli('explain', train, '--label', 'label', '--test', testFile, '--row', '3', '--top', '7', '--json');
   assert.deepEqual(JSON.parse(top.stdout).influence, out.influence.slice(0, 7));
 });
