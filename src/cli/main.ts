@@ -1,11 +1,13 @@
 /**
  * The command line: `dataset-debugger scan` ranks the training rows of a data file by global
  * influence, label suspicion or loss; `dataset-debugger explain` lists the training rows behind one
- * prediction, by RelatIF; `dataset-debugger trust` checks those estimates against retraining.
+ * prediction, by RelatIF (or, with --unsupervised, the rows behind a row's cluster membership);
+ * `dataset-debugger trust` checks those estimates against retraining. The model, method, solver and
+ * test objective are flags of scan and explain (the same ScanParams / ExplainParams as the worker).
  * Exit codes: 0 success, 1 a user error (bad data, a fit that did not converge), 2 a usage error.
  */
 import { Session, DEFAULT_L2 } from '../engine/session';
-import type { ExampleRow, ExplainMode, ExplainResult, RankBy, ScanSummary, TrustResult } from '../protocol/types';
+import type { ClusterResult, ExampleRow, ExplainMode, ExplainObjective, ExplainResult, RankBy, ScanSummary, TrustResult } from '../protocol/types';
 import type { ScanParams } from '../protocol/worker';
 import { Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
@@ -16,11 +18,25 @@ const USAGE = `Dataset Debugger: find mislabelled and outlier training rows with
 
 Usage:
   dataset-debugger scan FILE --label COL [--test FILE] [--l2 X] [--ignore COL,...]
-                        [--rank-by globalInfluence|labelSuspicion|loss] [--top K] [--json]
+                        [--rank-by globalInfluence|labelSuspicion|loss] [--top K] [MODEL OPTIONS] [--json]
   dataset-debugger explain FILE --label COL [--test TESTFILE] --row N [--top K|all]
-                        [--target label|predicted] [--mode influence|newton] [--l2 X] [--ignore COL,...] [--json]
+                        [--target label|predicted] [--mode influence|newton]
+                        [--objective loss|probability|margin] [--classes A,B] [--rank-by relatif|influence]
+                        [--l2 X] [--ignore COL,...] [MODEL OPTIONS] [--json]
+  dataset-debugger scan FILE --unsupervised [--clusters K] [--top K] [--json]
+  dataset-debugger explain FILE --unsupervised [--clusters K] --row N [--top K] [--json]
   dataset-debugger trust FILE --label COL [--test TESTFILE] --row N [--target label|predicted]
                         [--rows N] [--subsets N] [--seed N] [--l2 X] [--ignore COL,...] [--json]
+
+MODEL OPTIONS (scan and explain):
+  --model logistic|mlp|layers   logistic regression (default), an MLP trained here, or your
+                                tf.LayersModel (--model-path model.json; Dense layers on the encoded features)
+  --hidden 64,32                hidden layer widths (mlp default 32; turn-over dropout 256)
+  --scope lastLayer|full        networks: influence over the last layer (default) or all parameters
+  --solver auto|exact|ekfac|cg|lissa   auto picks exact or EK-FAC by size and says why
+  --method influence|turnOverDropout   influence functions (RelatIF ranks them) or turn-over dropout
+  --text-dims N                 hash buckets per text column (default 1024)
+  --epochs N  --seed N          networks' training length and seed
 
 FILE is CSV, TSV or JSON Lines (by extension). Every row of FILE with a label is a training row.
 scan     fits L2-regularised logistic regression, J = (1/N) sum CE + (l2/2)||W||^2 (l2 default ${DEFAULT_L2}),
@@ -31,6 +47,11 @@ explain  explains the model's loss on data row N (0-based) of TESTFILE, or of FI
          --test is given, by the influence of every training row, ranked by RelatIF (|relatifL|).
          --mode newton adds each row's leave-one-out change of that loss by one exact Newton step
          (more faithful than first-order influence when parameters outnumber rows).
+         --objective picks the explained quantity (cross-loss influence): the loss (default), the
+         probability of the target class, or the logit margin z(A) - z(B) (--classes A,B; default the
+         target and the most probable other class). The output says which method and objective ran.
+         With --unsupervised (no label column needed): the rows that pull row N into its k-means
+         cluster of autoencoder embeddings, and the rows that push it away (cross-loss influence).
 trust    refits the model without --rows sampled rows (default 30: half the largest |influence| on
          row N, half random) and without --subsets random halves of the rows (default 20), and
          reports how well first-order and Newton-step estimates agree with retraining (Pearson,
@@ -40,6 +61,17 @@ Exit codes: 0 ok, 1 error in the data or the fit, 2 usage error.`;
 
 const COMMON = {
   label: { value: true },
+  model: { value: true },
+  'model-path': { value: true },
+  hidden: { value: true },
+  scope: { value: true },
+  solver: { value: true },
+  method: { value: true },
+  'text-dims': { value: true },
+  epochs: { value: true },
+  seed: { value: true },
+  unsupervised: { value: false },
+  clusters: { value: true },
   test: { value: true },
   l2: { value: true },
   ignore: { value: true },
@@ -58,12 +90,20 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'scan') return await scan(parseArgs(rest, { ...COMMON, 'rank-by': { value: true } }));
     if (command === 'explain') {
-      return await explain(parseArgs(rest, { ...COMMON, row: { value: true }, target: { value: true }, mode: { value: true } }));
+      return await explain(
+        parseArgs(rest, {
+          ...COMMON,
+          row: { value: true },
+          target: { value: true },
+          mode: { value: true },
+          objective: { value: true },
+          classes: { value: true },
+          'rank-by': { value: true },
+        }),
+      );
     }
     if (command === 'trust') {
-      return await trust(
-        parseArgs(rest, { ...COMMON, row: { value: true }, target: { value: true }, rows: { value: true }, subsets: { value: true }, seed: { value: true } }),
-      );
+      return await trust(parseArgs(rest, { ...COMMON, row: { value: true }, target: { value: true }, rows: { value: true }, subsets: { value: true } }));
     }
     throw new UsageError(`unknown command '${command}'`);
   } catch (err) {
@@ -82,21 +122,52 @@ export async function main(argv: string[]): Promise<number> {
 function scanParams(args: ParsedArgs): ScanParams {
   if (args.flags.has('help')) throw new UsageError('help requested');
   if (args.positionals.length !== 1) throw new UsageError('give exactly one data FILE');
+  const unsupervised = args.flags.has('unsupervised');
   const label = stringFlag(args, 'label');
-  if (!label) throw new UsageError('--label COL is required');
-  const ignore = stringFlag(args, 'ignore')
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  if (!label && !unsupervised) throw new UsageError('--label COL is required (or --unsupervised for data without labels)');
+  if (!unsupervised && args.flags.has('clusters')) throw new UsageError('--clusters needs --unsupervised');
+  const list = (name: string) =>
+    stringFlag(args, name)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const hidden = list('hidden')?.map((h) => {
+    const n = Number(h);
+    if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`--hidden takes whole widths separated by commas, like 64,32 (got '${stringFlag(args, 'hidden')}')`);
+    return n;
+  });
+  const model = oneOf(args, 'model', ['logistic', 'mlp', 'layers'] as const);
+  const modelPath = stringFlag(args, 'model-path');
+  if (model === 'layers' && !modelPath) throw new UsageError('--model layers needs --model-path model.json');
+  if (modelPath && model !== 'layers') throw new UsageError('--model-path needs --model layers');
+  const scope = stringFlag(args, 'scope');
+  if (scope !== undefined && !['lastLayer', 'last-layer', 'full'].includes(scope)) throw new UsageError('--scope must be lastLayer or full');
   return {
     file: args.positionals[0],
     label,
     test: stringFlag(args, 'test'),
     l2: numberFlag(args, 'l2'),
     damping: numberFlag(args, 'damping'),
-    ignore,
+    ignore: list('ignore'),
     firstPage: 0,
+    model,
+    modelPath,
+    hidden,
+    influenceScope: scope === undefined ? undefined : scope === 'full' ? 'full' : 'lastLayer',
+    solver: oneOf(args, 'solver', ['auto', 'exact', 'ekfac', 'cg', 'lissa'] as const),
+    method: oneOf(args, 'method', ['influence', 'turnOverDropout'] as const),
+    textDimensions: wholeFlag(args, 'text-dims'),
+    epochs: wholeFlag(args, 'epochs'),
+    seed: wholeFlag(args, 'seed'),
+    unsupervised: unsupervised || undefined,
+    clusters: wholeFlag(args, 'clusters'),
   };
+}
+
+function oneOf<T extends string>(args: ParsedArgs, name: string, values: readonly T[]): T | undefined {
+  const v = stringFlag(args, name);
+  if (v !== undefined && !values.includes(v as T)) throw new UsageError(`--${name} must be ${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`);
+  return v as T | undefined;
 }
 
 /** Prints progress on stderr once a run has taken more than a second. */
@@ -135,12 +206,13 @@ async function scan(args: ParsedArgs): Promise<number> {
   }
   const examples = session.allExamples(rankBy).map(({ rank: _rank, ...e }) => e);
   if (args.flags.has('json')) {
-    const { dataset, model } = summary;
+    const { dataset, model, analysis } = summary;
     process.stdout.write(
       JSON.stringify(
         {
           dataset: { file: dataset.file, rows: dataset.rows, classes: dataset.classes, features: dataset.features },
           model,
+          analysis,
           examples,
         },
         null,
@@ -164,13 +236,20 @@ function printScan(s: ScanSummary, examples: ExampleRow[], rankBy: RankBy, top: 
   const missing = Object.entries(s.dataset.missing).filter(([, n]) => n > 0);
   if (missing.length) out.push(`  imputed missing values: ${missing.map(([c, n]) => `${c} ${n}`).join(', ')}`);
   if (s.dataset.skippedText.length) out.push(`  text columns not used by this model: ${s.dataset.skippedText.join(', ')}`);
+  const a = s.analysis;
+  const kind = { 'logistic-regression': 'logistic regression', mlp: 'MLP', 'layers-model': 'your LayersModel', 'turn-over-dropout-mlp': 'MLP with turn-over dropout', autoencoder: 'autoencoder' }[m.kind];
   out.push(
-    `model: logistic regression, ${m.parameters} parameters, l2 ${m.l2}, gradient norm ${m.gradNorm.toExponential(2)}, ` +
-      `train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%` +
-      (m.testAccuracy !== undefined ? `, test accuracy ${(m.testAccuracy * 100).toFixed(1)}%` : ''),
+    `model: ${kind}${m.hidden ? ` (hidden ${m.hidden.join('-')})` : ''}, ${m.parameters} parameters, l2 ${m.l2}` +
+      (Number.isFinite(m.gradNorm) ? `, gradient norm ${m.gradNorm.toExponential(2)}` : '') +
+      (m.backend ? `, tfjs backend ${m.backend}` : '') +
+      (Number.isFinite(m.trainAccuracy) ? `, train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%` : '') +
+      (m.testAccuracy !== undefined ? `, test accuracy ${(m.testAccuracy * 100).toFixed(1)}%` : '') +
+      (m.clusters !== undefined ? `, ${m.clusters} clusters, reconstruction error ${m.reconstruction?.toPrecision(3)}` : ''),
   );
+  out.push(`method: ${a.method}, solver ${a.solver} (${a.solverReason}); ${a.description}`);
+  for (const n of a.notes) out.push(`  note: ${n}`);
   out.push('');
-  const by = rankBy === 'loss' ? 'training loss' : rankBy === 'labelSuspicion' ? 'label suspicion' : 'global influence';
+  const by = rankBy === 'loss' ? a.lossScore : rankBy === 'labelSuspicion' ? 'label suspicion' : a.globalScore;
   out.push(`Top ${Math.min(top, examples.length)} of ${examples.length} training rows by ${by}:`);
   out.push(
     formatTable(
@@ -207,14 +286,36 @@ async function explain(args: ParsedArgs): Promise<number> {
   const target = targetFlag(args);
   const mode = (stringFlag(args, 'mode') ?? 'influence') as ExplainMode;
   if (mode !== 'influence' && mode !== 'newton') throw new UsageError('--mode must be influence or newton');
+  const objective = oneOf(args, 'objective', ['loss', 'probability', 'margin'] as const) as ExplainObjective | undefined;
+  const classes = stringFlag(args, 'classes')?.split(',').map((c) => c.trim());
+  if (classes && (classes.length !== 2 || objective !== 'margin')) throw new UsageError('--classes A,B (two class names) goes with --objective margin');
+  const rankBy = oneOf(args, 'rank-by', ['relatif', 'influence'] as const);
   const session = new Session();
   const progress = progressReporter();
+  if (params.unsupervised) {
+    if (params.test) throw new UsageError('--unsupervised explains training rows: leave out --test');
+    if (top === 'all') throw new UsageError('--unsupervised takes --top K (rows per side)');
+    let cluster: ClusterResult;
+    try {
+      await session.scan(params, progress.checkpoint);
+      cluster = await session.explainCluster({ row, top }, progress.checkpoint);
+    } finally {
+      progress.done();
+    }
+    if (args.flags.has('json')) process.stdout.write(JSON.stringify(cluster, null, 1) + '\n');
+    else printCluster(params.file, cluster);
+    return 0;
+  }
+  let result: ExplainResult;
   try {
     await session.scan({ ...params, labelSuspicion: false }, progress.checkpoint);
+    result = await session.explainAsync(
+      { source: params.test ? 'test' : 'train', row, top, target, mode, objective, marginClasses: classes as [string, string] | undefined, rankBy },
+      progress.checkpoint,
+    );
   } finally {
     progress.done();
   }
-  const result = session.explain({ source: params.test ? 'test' : 'train', row, top, target, mode });
   if (args.flags.has('json')) {
     const { test } = result;
     process.stdout.write(
@@ -230,6 +331,11 @@ async function explain(args: ParsedArgs): Promise<number> {
             testLoss: test.testLoss,
           },
           mode: result.mode,
+          method: result.method,
+          objective: result.objective,
+          rankBy: result.rankBy,
+          solve: result.solve,
+          notes: result.notes,
           influence: result.influence,
         },
         null,
@@ -250,25 +356,52 @@ function printExplain(r: ExplainResult): void {
     .map(([c, p]) => `${c} ${(p * 100).toFixed(1)}%`)
     .join(', ');
   const newton = r.mode === 'newton';
+  const relatif = r.rankBy === 'relatif';
+  const loss = r.objective.kind === 'loss';
+  const method = r.method === 'turnOverDropout' ? 'turn-over dropout' : relatif ? 'influence function, ranked by RelatIF (l-relative)' : 'influence function';
   const out = [
     `${t.file} row ${t.row} (line ${t.line}): label ${t.label ?? '(none)'}, predicted ${t.predicted} (${probs})`,
-    `Loss explained: cross-entropy at class ${t.target} = ${t.testLoss.toPrecision(4)}`,
+    `${loss ? 'Loss' : 'Objective'} explained: ${r.objective.description} = ${r.objective.value.toPrecision(4)}`,
+    `Method: ${method}` + (r.solve ? `; solve: ${r.solve.method}, ${r.solve.iterations} iterations` + (r.solve.relativeResidual !== undefined ? `, residual ${r.solve.relativeResidual.toExponential(1)}` : '') : ''),
+    ...(r.notes ?? []).map((n) => `  note: ${n}`),
     '',
-    `Training rows with the largest RelatIF (l-relative) of ${r.total}; influence > 0 means the row pushes the loss up (opposes ${t.target}), < 0 means it supports it` +
+    `Training rows with the largest ${relatif ? 'RelatIF' : '|influence|'} of ${r.total}; influence > 0 means the row pushes ${loss ? 'the loss' : 'the objective'} up` +
+      (loss ? ` (opposes ${t.target}), < 0 means it supports it` : '') +
       (newton ? `; LOO change = change of the loss when the row is removed (one Newton step):` : ':'),
     formatTable(
-      ['row', 'line', 'label', 'effect', 'RelatIF', 'influence', ...(newton ? ['LOO change'] : [])],
+      ['row', 'line', 'label', ...(loss ? ['effect'] : []), ...(relatif ? ['RelatIF'] : []), 'influence', 'removal change', ...(newton ? ['LOO change'] : [])],
       r.influence.map((e) => [
         String(e.row),
         String(e.line),
         e.label,
-        e.influence < 0 ? 'supports' : 'opposes',
-        e.relatifL.toPrecision(4),
+        ...(loss ? [e.influence < 0 ? 'supports' : 'opposes'] : []),
+        ...(relatif ? [e.relatifL.toPrecision(4)] : []),
         e.influence.toPrecision(4),
+        e.removalChange !== undefined ? e.removalChange.toPrecision(4) : '',
         ...(newton ? [e.looChange!.toPrecision(4)] : []),
       ]),
-      [true, true, false, false, true, true, true],
+      [true, true, false, ...(loss ? [false] : []), ...(relatif ? [true] : []), true, true, true],
     ),
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+function printCluster(file: string, r: ClusterResult): void {
+  const rows = (list: ClusterResult['pulling']) =>
+    formatTable(
+      ['row', 'line', 'cluster', 'removal change', 'influence'],
+      list.map((e) => [String(e.row), String(e.line), String(e.cluster), e.removalChange.toPrecision(4), e.influence.toPrecision(4)]),
+      [true, true, true, true, true],
+    );
+  const out = [
+    `${file} row ${r.row} (line ${r.line}): cluster ${r.cluster}, squared distance to its centre ${r.distance.toPrecision(4)}`,
+    `Method: cross-loss influence of the autoencoder's reconstruction loss on that distance; solve: ${r.solve.method}, ${r.solve.iterations} iterations, damping ${r.solve.damping}, residual ${r.solve.relativeResidual?.toExponential(1)}`,
+    '',
+    `Rows that pull it into its cluster (removing one would move it away; removal change > 0), of ${r.total}:`,
+    rows(r.pulling),
+    '',
+    'Rows that push it away (removing one would bring it closer):',
+    rows(r.pushing),
   ];
   process.stdout.write(out.join('\n') + '\n');
 }
