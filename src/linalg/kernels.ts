@@ -10,6 +10,8 @@
  * it stay valid) with a bump allocator; callers place their operands in it and pass offsets.
  */
 
+import { dot } from './dense';
+
 // ---------------------------------------------------------------- a tiny WebAssembly assembler
 
 const uleb = (v: number): number[] => {
@@ -221,8 +223,7 @@ export class KernelSpace {
       }
     }
     const edge = (i: number, j: number): void => {
-      let s = 0;
-      for (let k = 0; k < kk; k++) s += f[a + i * lda + k] * f[b + j * ldb + k];
+      const s = dot(f, a + i * lda, f, b + j * ldb, kk);
       const ci = c + i * ldc + j;
       f[ci] = (beta === 0 ? f[ci] : beta * f[ci]) + alpha * s;
     };

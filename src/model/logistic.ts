@@ -212,6 +212,9 @@ export class LogisticObjective {
   private readonly Rt: Float64Array;
   private readonly ks?: KernelSpace;
   private readonly off = { X: 0, Xt: 0, W: 0, Z: 0, Rt: 0, G: 0 };
+  /** In the kernel space N and D are padded to even Np, Dp with zeros (the kernel's tiles are 2 x 2 x 2). */
+  private readonly Np: number = 0;
+  private readonly Dp: number = 0;
 
   constructor(
     readonly data: LogisticData,
@@ -219,21 +222,25 @@ export class LogisticObjective {
     readonly weights?: Float64Array,
   ) {
     const { X, N, D, K } = data;
-    const P = (this.P = K * D);
+    this.P = K * D;
     if (wasmKernelsAvailable() && N * D <= KERNEL_SPACE_MAX_ND) {
-      const ks = (this.ks = KernelSpace.create(2 * N * D + 2 * N * K + 2 * P + 16));
+      const Np = (this.Np = N + (N & 1)), Dp = (this.Dp = D + (D & 1));
+      const ks = (this.ks = KernelSpace.create(2 * Np * Dp + 2 * Np * K + 2 * K * Dp + 16));
       const o = this.off;
-      o.X = ks.alloc(N * D);
-      o.Xt = ks.alloc(D * N);
-      o.W = ks.alloc(P);
-      o.Z = ks.alloc(N * K);
-      o.Rt = ks.alloc(K * N);
-      o.G = ks.alloc(P);
-      ks.f64.set(X.subarray(0, N * D), o.X);
-      this.Xt = ks.view(o.Xt, D * N);
-      transposeRows(X, N, D, this.Xt);
-      this.Z = ks.view(o.Z, N * K);
-      this.Rt = ks.view(o.Rt, K * N);
+      o.X = ks.alloc(Np * Dp);
+      o.Xt = ks.alloc(Dp * Np);
+      o.W = ks.alloc(K * Dp);
+      o.Z = ks.alloc(Np * K);
+      o.Rt = ks.alloc(K * Np);
+      o.G = ks.alloc(K * Dp);
+      const f = ks.f64;
+      for (let i = 0; i < N; i++) {
+        f.set(X.subarray(i * D, i * D + D), o.X + i * Dp);
+        for (let a = 0; a < D; a++) f[o.Xt + a * Np + i] = X[i * D + a];
+      }
+      this.Xt = ks.view(o.Xt, Dp * Np);
+      this.Z = ks.view(o.Z, Np * K);
+      this.Rt = ks.view(o.Rt, K * Np);
     } else {
       this.Xt = transposeRows(X, N, D);
       this.Z = new Float64Array(N * K);
@@ -246,11 +253,17 @@ export class LogisticObjective {
     const { X, N, D, K } = this.data;
     const ks = this.ks;
     if (ks) {
-      ks.f64.set(V.subarray(0, this.P), this.off.W);
-      ks.gemmNT(this.off.X, D, this.off.W, D, this.off.Z, K, N, K, D);
+      const { Np, Dp } = this, f = ks.f64, o = this.off;
+      for (let k = 0; k < K; k++) f.set(V.subarray(k * D, k * D + D), o.W + k * Dp);
+      ks.gemmNT(o.X, Dp, o.W, Dp, o.Z, K, Np, K, Dp);
     } else {
       logits(V, X, N, D, K, this.Z);
     }
+  }
+
+  /** Row stride of Rt (N, or N padded to even in the kernel space). */
+  private get rtStride(): number {
+    return this.ks ? this.Np : this.data.N;
   }
 
   /** out = Rt X (K x D) from the residual-like K x N matrix in Rt. */
@@ -258,8 +271,9 @@ export class LogisticObjective {
     const { N, D, K } = this.data;
     const ks = this.ks;
     if (ks) {
-      ks.gemmNT(this.off.Rt, N, this.off.Xt, N, this.off.G, D, K, D, N);
-      out.set(ks.view(this.off.G, this.P));
+      const { Np, Dp } = this, f = ks.f64, o = this.off;
+      ks.gemmNT(o.Rt, Np, o.Xt, Np, o.G, Dp, K, Dp, Np);
+      for (let k = 0; k < K; k++) out.set(f.subarray(o.G + k * Dp, o.G + k * Dp + D), k * D);
     } else {
       residualTimesX(this.Rt, this.Xt, N, D, K, out);
     }
@@ -269,6 +283,7 @@ export class LogisticObjective {
   value(W: Float64Array, grad?: Float64Array): number {
     const { N, K, y } = this.data;
     const { Z, Rt, weights, l2, P } = this;
+    const S = this.rtStride;
     this.logitsOf(W);
     const c0 = 1 / N;
     let f = 0;
@@ -283,8 +298,8 @@ export class LogisticObjective {
       f += c * (m + Math.log(s) - zy);
       if (grad) {
         const cs = c / s;
-        for (let k = 0; k < K; k++) Rt[k * N + i] = cs * Z[zi + k];
-        Rt[y[i] * N + i] -= c;
+        for (let k = 0; k < K; k++) Rt[k * S + i] = cs * Z[zi + k];
+        Rt[y[i] * S + i] -= c;
       }
     }
     let ww = 0;
@@ -300,6 +315,7 @@ export class LogisticObjective {
   hessianVector(probs: Float64Array, v: Float64Array, out: Float64Array = new Float64Array(this.P)): Float64Array {
     const { N, K } = this.data;
     const { Z, Rt, weights, l2, P } = this;
+    const S = this.rtStride;
     this.logitsOf(v);
     const c0 = 1 / N;
     for (let i = 0; i < N; i++) {
@@ -307,7 +323,7 @@ export class LogisticObjective {
       const zi = i * K;
       let pt = 0;
       for (let k = 0; k < K; k++) pt += probs[zi + k] * Z[zi + k];
-      for (let k = 0; k < K; k++) Rt[k * N + i] = c * probs[zi + k] * (Z[zi + k] - pt);
+      for (let k = 0; k < K; k++) Rt[k * S + i] = c * probs[zi + k] * (Z[zi + k] - pt);
     }
     this.residualProduct(out);
     for (let p = 0; p < P; p++) out[p] += l2 * v[p];
