@@ -17,16 +17,18 @@ import { kronQuadForms } from '../linalg/kron';
  *
  * Costs (P = K D parameters, N rows): Hessian N K(K-1)/2 D(D+1)/2 multiply-adds (off-diagonal
  * blocks only, see HessianAccumulator); Cholesky P^3/6; self-influence s_i = ||L^-1 g_i||^2 by
- * forward substitution, P^2/2 per row, four rows per pass over L; RelatIF norms by the back
- * substitution of the same vectors, another P^2/2 per row (with `relatif`, or P^2 per row later);
- * explain: one solve (P^2) and one pass over the rows (N K D), I(i, t) = -sum_k r_ik (u_k . x_i)
- * with u = H^-1 g_t.
- * Measured alternative for the self-influence: form H^-1 (P^3/3) and s_i = r_i^T M_i r_i with
- * M_i[k, l] = x_i^T (H^-1)_kl x_i (kronQuadForms, N K(K+1)/2 D^2): on digits (P = 620) 140-200 ms
- * for the inverse plus 350-540 ms for the blocks, against 390-570 ms for the triangular solves (CPU
- * time, same process, busy 2-core machine); on satellite (P = 222) about even. The triangular
- * solves need no P x P inverse and extend to the RelatIF norms, so build uses them; the M_i
- * blocks are computed only for the Newton-step leave-one-out (rowBlocks).
+ * forward substitution, P^2/2 per row; RelatIF norms by the back substitution of the same vectors,
+ * another P^2/2 per row (with `relatif`, or P^2 per row later); explain: one solve (P^2) and one
+ * pass over the rows (N K D), I(i, t) = -sum_k r_ik (u_k . x_i) with u = H^-1 g_t. The Hessian,
+ * the factorisation and the solves run blocked on the gemmNT kernel (src/linalg/kernels.ts).
+ * Measured alternative for the self-influence: form H^-1 and s_i = r_i^T M_i r_i with
+ * M_i[k, l] = x_i^T (H^-1)_kl x_i (kronQuadForms, N K(K+1)/2 D^2). With plain JavaScript loops on
+ * digits (P = 620): 140-200 ms for the inverse plus 350-540 ms for the blocks, against 390-570 ms
+ * for the triangular solves (CPU time, busy 2-core machine); on satellite (P = 222) about even.
+ * With the kernel the blocked solves take 150-250 ms on digits and the M_i route is 3x slower
+ * (its quadratic forms stay in JavaScript). The triangular solves need no P x P inverse and
+ * extend to the RelatIF norms, so build uses them; the M_i blocks are computed only for the
+ * Newton-step leave-one-out (rowBlocks).
  */
 export interface ExactInfluenceOptions {
   l2: number;
