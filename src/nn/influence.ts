@@ -346,9 +346,17 @@ export async function rowLosses(mlp: Mlp, X: Float64Array | Float32Array, y: Int
 }
 
 /** Minibatch Hessian-vector product for LiSSA: the Hessian of the objective on rows `batch` only. */
+const hostData = new WeakMap<MlpObjective, { xs: Float32Array; ys: Int32Array }>();
+
 async function batchHvp(obj: MlpObjective, mlp: Mlp, v: Float64Array, batch: Int32Array): Promise<Float64Array> {
-  const xs = (await obj.X.data()) as Float32Array;
-  const ys = tf.argMax(obj.Y, 1).dataSync() as Int32Array;
+  let host = hostData.get(obj);
+  if (!host) {
+    const am = tf.argMax(obj.Y, 1);
+    host = { xs: (await obj.X.data()) as Float32Array, ys: (await am.data()) as Int32Array };
+    am.dispose();
+    hostData.set(obj, host);
+  }
+  const { xs, ys } = host;
   const d = mlp.inputDim;
   const xb = new Float32Array(batch.length * d);
   const yb = new Int32Array(batch.length);
