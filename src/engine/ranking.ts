@@ -21,21 +21,22 @@ export function argmaxRow(P: Float64Array, n: number, K: number): Int32Array {
   return out;
 }
 
-/** Histogram of log10(value) over positive values, `bins` equal-width bins. */
+/**
+ * Histogram of log10(value) over positive values, `bins` equal-width bins. The axis starts at the 1st
+ * percentile: a few rows fitted to within rounding (self-influence 1e-50) would otherwise squeeze every
+ * other bar to the right; values below it are counted in the first bin.
+ */
 export function histogram(values: Float64Array, bins: number): { edges: number[]; counts: number[] } {
   const logs: number[] = [];
   for (const v of values) if (v > 0 && Number.isFinite(v)) logs.push(Math.log10(v));
   if (logs.length === 0) return { edges: [], counts: [] };
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of logs) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+  const sorted = Float64Array.from(logs).sort();
+  let lo = sorted[Math.floor(0.01 * (sorted.length - 1))];
+  let hi = sorted[sorted.length - 1];
   if (hi === lo) hi = lo + 1;
   const w = (hi - lo) / bins;
   const counts = new Array<number>(bins).fill(0);
-  for (const v of logs) counts[Math.min(bins - 1, Math.floor((v - lo) / w))]++;
+  for (const v of logs) counts[Math.max(0, Math.min(bins - 1, Math.floor((v - lo) / w)))]++;
   const edges = Array.from({ length: bins + 1 }, (_, b) => lo + b * w);
   return { edges, counts };
 }
