@@ -53,9 +53,13 @@ try:
     runpy.run_path(sys.argv[0], run_name='__main__')
 finally:
     print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)`;
+  // One BLAS thread, like the engine (single-threaded JavaScript + WebAssembly). On this 2-core machine,
+  // shared with other jobs, OpenBLAS's default threads were measured spinning for 10-40 s per fit.
+  const oneThread = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
   const r = spawnSync('python3', ['-c', wrapper, reference, 'scan', '--train', file, '--label', label, '--repeat', String(repeat), '--out', out], {
     cwd: root,
     encoding: 'utf8',
+    env: { ...process.env, ...oneThread },
   });
   if (r.status !== 0) {
     console.error(`numpy reference failed on ${file}:\n${r.stderr}`);
@@ -107,7 +111,7 @@ async function main() {
     lines.push(`| ${d.name} | | | peak memory | ${ours.peakRssMB.toFixed(0)} MB | ${ref ? ref.peakRssMB.toFixed(0) + ' MB' : '—'} | |`);
     console.error(`bench: ${d.name} done`);
   }
-  if (blas) lines.push('', `numpy: ${blas}`);
+  if (blas) lines.push('', `numpy: ${blas}; run with one BLAS thread (OPENBLAS_NUM_THREADS=1), as the engine uses one core.`);
   lines.push(
     '',
     'Targets (issue 2): the full scan within 3x of the numpy reference; one explain query after a scan under 50 ms.',
