@@ -38,8 +38,8 @@ export interface ScanParams {
   firstPage?: number;
   rankBy?: RankBy;
   /**
-   * Compute label suspicion during the scan (default true; its own progress stage, roughly two to
-   * three times the self-influence's cost). Without it, the 'labelSuspicion' ranking is unavailable.
+   * Compute label suspicion during the scan (default true; its own progress stage, about half of a
+   * scan's time on the test fixtures). Without it, the 'labelSuspicion' ranking is unavailable.
    */
   labelSuspicion?: boolean;
   /**
