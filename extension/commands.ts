@@ -94,6 +94,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       await scan(current ? vscode.Uri.file(current) : undefined, true);
     }),
     cmd('datasetDebugger.explainPrediction', 'explain prediction', () => d.explain.run()),
+    cmd('datasetDebugger.explainCluster', 'explain cluster membership', () => d.explain.run(undefined, 'cluster')),
     cmd('datasetDebugger.explainRow', 'explain row', async (arg: RowArg) => {
       const r = rowOf(arg);
       if (!r) throw new UserFacingError('Choose a row in the Suspicious Rows view to explain.');

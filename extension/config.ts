@@ -7,12 +7,13 @@ import * as vscode from 'vscode';
 import type { ColumnKind } from '../src/data/types';
 import type { ImageShape } from '../src/protocol/webview';
 import type { ScanParams } from '../src/protocol/worker';
+import { analysisParams, DEFAULT_TEXT_DIMENSIONS, hiddenSizesOf, oneOf, type AnalysisSettings } from './analysis';
 
 export const SECTION = 'datasetDebugger';
 
-export interface Settings {
+/** The settings; the model and method ones (AnalysisSettings) are turned into scan parameters by analysis.ts. */
+export interface Settings extends AnalysisSettings {
   trainFile?: string;
-  labelColumn?: string;
   testFile?: string;
   l2: number;
   damping: number;
@@ -23,6 +24,8 @@ export interface Settings {
   sidebarRows: number;
   explainRows: number;
   workerNodeArgs: string[];
+  /** The test objective Explain Prediction starts with. */
+  explainObjective: 'loss' | 'probability' | 'margin';
 }
 
 const KINDS: ReadonlySet<string> = new Set(['numeric', 'categorical', 'text', 'embedding']);
@@ -67,6 +70,16 @@ export function readSettings(folder = datasetFolder()): Settings {
     sidebarRows: int('sidebarRows', 50, 1, 1000),
     explainRows: int('explainRows', 8, 1, 100),
     workerNodeArgs: strings('workerNodeArgs'),
+    unsupervised: c.get<boolean>('unsupervised') === true,
+    clusters: int('clusters', 3, 2, 50),
+    model: oneOf(c.get('model'), ['logistic', 'mlp', 'layers'] as const),
+    modelPath: str('modelPath'),
+    hiddenSizes: hiddenSizesOf(c.get('hiddenSizes')),
+    influenceScope: oneOf(c.get('influenceScope'), ['lastLayer', 'full'] as const),
+    solver: oneOf(c.get('solver'), ['auto', 'exact', 'ekfac', 'cg', 'lissa'] as const),
+    textDimensions: int('textDimensions', DEFAULT_TEXT_DIMENSIONS, 16, 1 << 20),
+    method: oneOf(c.get('method'), ['influence', 'turnOverDropout'] as const),
+    explainObjective: oneOf(c.get('explainObjective'), ['loss', 'probability', 'margin'] as const),
   };
 }
 
@@ -89,25 +102,42 @@ export function firstPageSize(s: Settings): number {
   return Math.max(200, s.sidebarRows, s.maxMarkedRows);
 }
 
-/** The scan the settings describe, or undefined when the training file or label is not set. */
+/** The scan the settings describe, or undefined when the training file (or, supervised, the label) is not set. */
 export function scanParamsFrom(s: Settings, folder: vscode.WorkspaceFolder | undefined): ScanParams | undefined {
-  if (!s.trainFile || !s.labelColumn) return undefined;
+  if (!s.trainFile || (!s.labelColumn && !s.unsupervised)) return undefined;
   return {
     file: resolveDataPath(folder, s.trainFile),
-    label: s.labelColumn,
-    test: s.testFile ? resolveDataPath(folder, s.testFile) : undefined,
+    test: s.testFile && !s.unsupervised ? resolveDataPath(folder, s.testFile) : undefined,
     l2: s.l2,
     damping: s.damping,
     ignore: s.ignoreColumns.length > 0 ? s.ignoreColumns : undefined,
     kinds: Object.keys(s.columnKinds).length > 0 ? s.columnKinds : undefined,
     firstPage: firstPageSize(s),
     rankBy: 'globalInfluence',
+    ...analysisParams(s),
   };
 }
 
 /** Identifies the inputs of a scan (the first page size and order do not change the results). */
 export function paramsKey(p: ScanParams): string {
-  return JSON.stringify([p.file, p.label, p.test ?? null, p.l2 ?? null, p.damping ?? 0, p.ignore ?? [], p.kinds ?? {}]);
+  return JSON.stringify([
+    p.file,
+    p.label,
+    p.test ?? null,
+    p.l2 ?? null,
+    p.damping ?? 0,
+    p.ignore ?? [],
+    p.kinds ?? {},
+    p.unsupervised ?? false,
+    p.clusters ?? null,
+    p.model ?? 'logistic',
+    p.modelPath ?? null,
+    p.hidden ?? [],
+    p.influenceScope ?? 'lastLayer',
+    p.solver ?? 'auto',
+    p.textDimensions ?? null,
+    p.method ?? 'influence',
+  ]);
 }
 
 /** Where settings are written: the folder in a multi-root workspace, else the workspace. */

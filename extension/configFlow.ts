@@ -14,6 +14,8 @@ import type { WorkerHost } from './workerHost';
 const DATA_GLOB = '**/*.{csv,tsv,tab,jsonl,ndjson,CSV,TSV,JSONL}';
 const EXCLUDE_GLOB = '**/{node_modules,.git,dist,out}/**';
 const LABEL_NAMES = ['label', 'labels', 'target', 'class', 'y', 'category', 'outcome'];
+/** The label quick pick's item for unlabelled data (a scan that finds clusters). */
+export const NO_LABEL_ITEM = 'No label: find clusters';
 
 export const isDataFile = (uri: vscode.Uri | undefined): uri is vscode.Uri =>
   uri !== undefined && uri.scheme === 'file' && formatOfPath(uri.fsPath) !== undefined;
@@ -68,7 +70,7 @@ export async function resolveScanParams(worker: WorkerHost, given: vscode.Uri | 
   const settings = readSettings(folder);
   const configuredTrain = settings.trainFile ? resolveDataPath(folder, settings.trainFile) : undefined;
   const sameFile = configuredTrain !== undefined && path.resolve(configuredTrain) === path.resolve(train.fsPath);
-  if (sameFile && settings.labelColumn && !ask) return scanParamsFrom(settings, folder);
+  if (sameFile && (settings.labelColumn || settings.unsupervised) && !ask) return scanParamsFrom(settings, folder);
 
   if (!vscode.workspace.isTrusted) {
     throw new UserFacingError('Dataset Debugger reads data files only in trusted workspaces.', [
@@ -79,29 +81,39 @@ export async function resolveScanParams(worker: WorkerHost, given: vscode.Uri | 
     { location: vscode.ProgressLocation.Window, title: `Reading the columns of ${path.basename(train.fsPath)}` },
     () => worker.request('columns', { file: train.fsPath }),
   );
-  if (info.columns.length < 2) {
-    throw new UserFacingError(`${display(train)} has ${info.columns.length} column(s); a label column and at least one feature are needed.`);
+  if (info.columns.length < 1) {
+    throw new UserFacingError(`${display(train)} has no columns.`);
   }
-  const current = sameFile && settings.labelColumn && info.columns.includes(settings.labelColumn) ? settings.labelColumn : undefined;
-  const suggested = current ?? suggestLabel(info.columns, info.distinct);
-  const labelItems = info.columns.map((c) => {
-    const d = info.distinct[c] ?? 0;
-    return {
-      label: c,
-      description: c === suggested ? (current ? 'current' : 'suggested') : undefined,
-      detail: d > 50 ? 'more than 50 distinct values' : `${d} distinct value${d === 1 ? '' : 's'}`,
-    };
-  });
-  const labelPick = await new Promise<string | undefined>((resolve) => {
-    const qp = vscode.window.createQuickPick<(typeof labelItems)[number]>();
+  const wasUnsupervised = sameFile && settings.unsupervised;
+  const current = sameFile && !settings.unsupervised && settings.labelColumn && info.columns.includes(settings.labelColumn) ? settings.labelColumn : undefined;
+  const suggested = wasUnsupervised ? NO_LABEL_ITEM : (current ?? suggestLabel(info.columns, info.distinct));
+  type LabelItem = vscode.QuickPickItem & { unsupervised?: boolean };
+  const labelItems: LabelItem[] = [
+    ...(info.columns.length >= 2 ? info.columns : []).map((c) => {
+      const d = info.distinct[c] ?? 0;
+      return {
+        label: c,
+        description: c === suggested ? (current ? 'current' : 'suggested') : undefined,
+        detail: d > 50 ? 'more than 50 distinct values' : `${d} distinct value${d === 1 ? '' : 's'}`,
+      };
+    }),
+    {
+      label: NO_LABEL_ITEM,
+      description: wasUnsupervised ? 'current' : undefined,
+      detail: 'Unlabelled data: group the rows into clusters; rank rows by how atypical they are for theirs, and explain why a row belongs to its cluster',
+      unsupervised: true,
+    },
+  ];
+  const labelPick = await new Promise<LabelItem | undefined>((resolve) => {
+    const qp = vscode.window.createQuickPick<LabelItem>();
     qp.title = `Dataset Debugger (1/2): label column of ${path.basename(train.fsPath)} (${info.rows} rows)`;
     qp.placeholder = 'The column holding the class of each row';
     qp.items = labelItems;
     qp.activeItems = labelItems.filter((i) => i.label === suggested);
     qp.matchOnDetail = false;
-    let chosen: string | undefined;
+    let chosen: LabelItem | undefined;
     qp.onDidAccept(() => {
-      chosen = qp.selectedItems[0]?.label ?? qp.activeItems[0]?.label;
+      chosen = qp.selectedItems[0] ?? qp.activeItems[0];
       qp.hide();
     });
     qp.onDidHide(() => {
@@ -111,6 +123,16 @@ export async function resolveScanParams(worker: WorkerHost, given: vscode.Uri | 
     qp.show();
   });
   if (!labelPick) return undefined;
+  const config = vscode.workspace.getConfiguration(SECTION, folder?.uri);
+  const target = settingsTarget();
+  if (labelPick.unsupervised) {
+    // Clusters need no test file: the scan explains why training rows sit in their clusters.
+    await config.update('trainFile', settingPath(folder, train.fsPath), target);
+    await config.update('labelColumn', undefined, target);
+    await config.update('unsupervised', true, target);
+    await config.update('testFile', undefined, target);
+    return scanParamsFrom(readSettings(folder), folder);
+  }
 
   const others = (await dataFiles()).filter((u) => path.resolve(u.fsPath) !== path.resolve(train.fsPath));
   const configuredTest = sameFile && settings.testFile ? resolveDataPath(folder, settings.testFile) : undefined;
@@ -145,10 +167,9 @@ export async function resolveScanParams(worker: WorkerHost, given: vscode.Uri | 
   });
   if (!testPick) return undefined;
 
-  const config = vscode.workspace.getConfiguration(SECTION, folder?.uri);
-  const target = settingsTarget();
   await config.update('trainFile', settingPath(folder, train.fsPath), target);
-  await config.update('labelColumn', labelPick, target);
+  await config.update('labelColumn', labelPick.label, target);
+  if (settings.unsupervised) await config.update('unsupervised', undefined, target);
   await config.update('testFile', testPick.uri ? settingPath(folder, testPick.uri.fsPath) : undefined, target);
   return scanParamsFrom(readSettings(folder), folder);
 }

@@ -49,23 +49,33 @@ export class ExplainCommand {
     private readonly panel: InfluencePanel,
   ) {}
 
-  /** Explains a given training row (tree, hover, panel) or the row at the cursor, else asks. */
-  async run(arg?: { source?: DataSource; row: number }): Promise<void> {
+  /**
+   * Explains a given training row (tree, hover, panel) or the row at the cursor, else asks. After an
+   * unsupervised scan (no label: clusters) every explanation is a cluster explanation of a training row.
+   */
+  async run(arg?: { source?: DataSource; row: number }, what: 'prediction' | 'cluster' = 'prediction'): Promise<void> {
     const r = this.store.current;
     if (!r) {
       throw new UserFacingError('Nothing scanned yet: scan a training file first.', [
         { title: 'Scan', run: () => vscode.commands.executeCommand('datasetDebugger.scan') },
       ]);
     }
+    const clusters = r.params.unsupervised === true;
+    if (what === 'cluster' && !clusters) {
+      throw new UserFacingError(
+        'Explain Cluster Membership needs a scan without a label column (clusters). Run “Dataset Debugger: Configure Dataset…” and choose “No label: find clusters”.',
+      );
+    }
+    const explainRow = (source: DataSource, row: number) => (clusters ? this.panel.explainCluster(row) : this.panel.explain(source, row));
     if (arg && Number.isInteger(arg.row)) {
-      await this.panel.explain(arg.source ?? 'train', arg.row);
+      await explainRow(clusters ? 'train' : (arg.source ?? 'train'), arg.row);
       return;
     }
     const editor = vscode.window.activeTextEditor;
     const file = editor?.document.uri.fsPath;
     const source: DataSource | undefined =
       editor?.document.uri.scheme === 'file' && file
-        ? samePath(file, r.params.test)
+        ? samePath(file, r.params.test) && !clusters
           ? 'test'
           : samePath(file, r.params.file)
             ? 'train'
@@ -95,17 +105,17 @@ export class ExplainCommand {
       const cursorLine = editor.selection.active.line + 1;
       const i = recordIndexAtLine(map.lines, cursorLine, lastLine);
       if (i >= 0) {
-        await this.panel.explain(source, map.rows[i]);
+        await explainRow(source, map.rows[i]);
         return;
       }
       vscode.window.setStatusBarMessage(`Dataset Debugger: line ${cursorLine} is not a data row; pick one`, 5000);
-      await this.pick(source);
+      await this.pick(source, clusters);
       return;
     }
-    await this.pick(r.params.test ? 'test' : 'train');
+    await this.pick(r.params.test && !clusters ? 'test' : 'train', clusters);
   }
 
-  private async pick(source: DataSource): Promise<void> {
+  private async pick(source: DataSource, clusters: boolean): Promise<void> {
     const r = this.store.current!;
     const map = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: 'Dataset Debugger: reading rows' },
@@ -114,14 +124,14 @@ export class ExplainCommand {
     const name = path.basename(source === 'test' ? r.params.test! : r.params.file);
     const items = map.rows.map((row, i) => ({
       label: `${source} row ${row}`,
-      description: `line ${map.lines[i]}` + (map.labels[i] !== null ? ` · label ${map.labels[i]}` : ''),
+      description: `line ${map.lines[i]}` + (map.labels[i] !== null && !clusters ? ` · label ${map.labels[i]}` : ''),
       row,
     }));
     const picked = await vscode.window.showQuickPick(items, {
-      title: `Dataset Debugger: explain the prediction for a row of ${name}`,
-      placeHolder: 'Type a row number or a label',
+      title: clusters ? `Dataset Debugger: explain the cluster of a row of ${name}` : `Dataset Debugger: explain the prediction for a row of ${name}`,
+      placeHolder: clusters ? 'Type a row number' : 'Type a row number or a label',
       matchOnDescription: true,
     });
-    if (picked) await this.panel.explain(source, picked.row);
+    if (picked) await (clusters ? this.panel.explainCluster(picked.row) : this.panel.explain(source, picked.row));
   }
 }

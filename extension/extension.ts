@@ -24,7 +24,24 @@ import { Scanner } from './scanner';
 import { SuspiciousTree } from './suspiciousTree';
 import { WorkerHost } from './workerHost';
 
-const SCAN_SETTINGS = ['trainFile', 'labelColumn', 'testFile', 'l2', 'damping', 'ignoreColumns', 'columnKinds'].map(
+const SCAN_SETTINGS = [
+  'trainFile',
+  'labelColumn',
+  'testFile',
+  'l2',
+  'damping',
+  'ignoreColumns',
+  'columnKinds',
+  'unsupervised',
+  'clusters',
+  'model',
+  'modelPath',
+  'hiddenSizes',
+  'influenceScope',
+  'solver',
+  'textDimensions',
+  'method',
+].map(
   (k) => `datasetDebugger.${k}`,
 );
 
@@ -40,6 +57,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const panel = new InfluencePanel({ extensionUri: context.extensionUri, store, reviewed, worker, scanner, log });
   const explain = new ExplainCommand(store, new RowLines(worker, scanner), panel);
   void vscode.commands.executeCommand('setContext', 'datasetDebugger.hasResults', false);
+  // Explain Cluster Membership is offered when the shown scan has no label (clusters).
+  const updateClusterContext = () =>
+    void vscode.commands.executeCommand('setContext', 'datasetDebugger.clusters', store.current?.params.unsupervised === true);
+  updateClusterContext();
 
   context.subscriptions.push(
     log,
@@ -63,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (r && (!params || paramsKey(params) !== paramsKey(r.params))) store.markStale('the settings changed since the scan');
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => store.set(store.current, store.stale)),
+    store.onDidChange(updateClusterContext),
   );
   void restore(store, cache, log);
 }

@@ -2,6 +2,7 @@
  * Hovering a marked row of the training file shows its scores, with links to explain it and to mark
  * it reviewed.
  */
+import { rankingName } from './analysis';
 import * as vscode from 'vscode';
 import type { DecorationController } from './decorations';
 import type { ResultsStore } from './resultsStore';
@@ -28,9 +29,10 @@ export class SuspiciousRowHover implements vscode.HoverProvider {
     const esc = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
     const md = new vscode.MarkdownString();
     md.isTrusted = { enabledCommands: ['datasetDebugger.explainRow', 'datasetDebugger.markReviewed', 'datasetDebugger.unmarkReviewed'] };
-    md.appendMarkdown(`**Dataset Debugger:** rank ${mark.rank + 1} of ${r.summary.dataset.rows} by global influence\n\n`);
+    md.appendMarkdown(`**Dataset Debugger:** rank ${mark.rank + 1} of ${r.summary.dataset.rows} by ${rankingName(r.first.rankBy ?? 'globalInfluence', r.summary)}\n\n`);
     md.appendMarkdown(
       `row ${e.row} · label **${esc(e.label)}** · predicted **${esc(e.predicted)}** · ` +
+        (e.labelSuspicion !== undefined ? `label suspicion ${formatScore(e.labelSuspicion)} · ` : '') +
         `global influence ${formatScore(e.globalInfluence)} · training loss ${formatScore(e.loss)}` +
         (e.suggestedLabel !== undefined ? ` · suggested label **${esc(e.suggestedLabel)}**` : '') +
         (isReviewed ? ' · reviewed' : '') +

@@ -8,15 +8,18 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ExplainResult } from '../src/protocol/types';
+import { RemoteError } from '../src/protocol/errors';
+import type { ClusterResult, ExplainResult, TrustResult } from '../src/protocol/types';
+import type { ExplainParams } from '../src/protocol/worker';
 import {
   parseWebviewMessage,
   type DataSource,
-  type ExplainOrder,
+  type ExplainOptions,
   type HostToWebview,
   type PanelResults,
   type WebviewToHost,
 } from '../src/protocol/webview';
+import { marginPairs } from './analysis';
 import { readSettings } from './config';
 import { reportError, UserFacingError } from './errorReporter';
 import { openAtLine, setPanelColumnProvider } from './navigation';
@@ -44,6 +47,12 @@ export class InfluencePanel implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   /** Counts explain requests, so an older answer never replaces a newer one. */
   private explainSeq = 0;
+  /** The explanation options the panel last asked with (commands explain with the same ones). */
+  private options?: ExplainOptions;
+  /** The margin classes last chosen, per explained row (so re-ordering does not ask again). */
+  private margin?: { source: DataSource; row: number; classes: [string, string] };
+  private lastExplained?: ExplainResult;
+  private trustRunning?: AbortController;
 
   constructor(private readonly deps: PanelDeps) {
     setPanelColumnProvider(() => (this.panel?.visible ? this.panel.viewColumn : undefined));
@@ -221,7 +230,16 @@ export class InfluencePanel implements vscode.Disposable {
       case 'page':
         return this.page(msg);
       case 'explain':
-        await this.explain(msg.source, msg.row, msg.orderBy, false);
+        // Choosing the margin objective again asks for the classes again.
+        if (msg.objective === 'margin' && this.options?.objective !== 'margin') this.margin = undefined;
+        this.options = { orderBy: msg.orderBy, mode: msg.mode, objective: msg.objective };
+        await this.explain(msg.source, msg.row, this.options, false);
+        return;
+      case 'trust':
+        await this.trust(msg.source, msg.row);
+        return;
+      case 'explainCluster':
+        await this.explainCluster(msg.row, false);
         return;
       case 'open':
         return this.open(msg.source, msg.line);
@@ -245,9 +263,10 @@ export class InfluencePanel implements vscode.Disposable {
     const f = msg.filter;
     const unfiltered = !(f.labels && f.labels.length > 0) && !f.text?.trim() && f.disagreeing === undefined;
     const cached = r.first.rows;
-    if (unfiltered && (msg.offset + msg.limit <= cached.length || cached.length >= r.first.total)) {
+    const sameRanking = (r.first.rankBy ?? 'globalInfluence') === msg.rankBy;
+    if (sameRanking && unfiltered && (msg.offset + msg.limit <= cached.length || cached.length >= r.first.total)) {
       const rows = cached.slice(msg.offset, msg.offset + msg.limit);
-      this.post({ type: 'page', requestId: msg.requestId, page: { rankBy: 'globalInfluence', total: r.first.total, offset: msg.offset, rows } });
+      this.post({ type: 'page', requestId: msg.requestId, page: { rankBy: msg.rankBy, total: r.first.total, offset: msg.offset, rows } });
       return;
     }
     try {
@@ -257,7 +276,7 @@ export class InfluencePanel implements vscode.Disposable {
         );
       }
       await this.deps.scanner.ensureHeld();
-      const page = await this.deps.worker.request('page', { rankBy: 'globalInfluence', offset: msg.offset, limit: msg.limit, filter: f });
+      const page = await this.deps.worker.request('page', { rankBy: msg.rankBy, offset: msg.offset, limit: msg.limit, filter: f });
       this.post({ type: 'page', requestId: msg.requestId, page });
     } catch (err) {
       this.post({ type: 'pageError', requestId: msg.requestId, message: err instanceof Error ? err.message : String(err) });
@@ -269,24 +288,39 @@ export class InfluencePanel implements vscode.Disposable {
    * Shows the explanation of one row's prediction: the training rows that support and oppose it.
    * `reveal` brings the panel to the front (commands); requests from the panel itself do not.
    */
-  async explain(source: DataSource, row: number, orderBy: ExplainOrder = 'relatifL', reveal = true): Promise<ExplainResult | undefined> {
+  async explain(source: DataSource, row: number, options?: ExplainOptions, reveal = true): Promise<ExplainResult | undefined> {
     if (reveal || !this.panel) this.show(true);
+    const settings = readSettings();
+    const opts: ExplainOptions = options ?? this.options ?? { orderBy: 'relatifL', mode: 'influence', objective: settings.explainObjective };
     const seq = ++this.explainSeq;
     this.post({ type: 'explaining', source, row });
     try {
       await this.deps.scanner.ensureHeld();
       const t0 = Date.now();
-      const result = await this.deps.worker.request('explain', {
+      const params: ExplainParams = {
         source,
         row,
         top: 0,
         withCells: true,
-        perSide: readSettings().explainRows,
-        orderBy,
-      });
+        perSide: settings.explainRows,
+        orderBy: opts.orderBy,
+        rankBy: opts.orderBy === 'influence' ? 'influence' : 'relatif',
+        mode: opts.mode,
+        objective: opts.objective,
+      };
+      if (opts.objective === 'margin') {
+        const classes = await this.marginClasses(source, row, params);
+        if (!classes) {
+          // Dismissed: explain the loss instead, and say so in the panel (its objective switch follows the result).
+          params.objective = 'loss';
+        } else params.marginClasses = classes;
+      }
+      const result = await this.deps.worker.request('explain', params);
+      this.lastExplained = result;
       this.deps.log.info(
         `explain: ${source} row ${row} (line ${result.test.line}): predicted ${result.test.predicted}` +
-          `${result.test.label !== undefined ? `, label ${result.test.label}` : ''}; ${Date.now() - t0} ms`,
+          `${result.test.label !== undefined ? `, label ${result.test.label}` : ''}; method ${result.method ?? 'influence'}, ` +
+          `mode ${result.mode ?? 'influence'}, objective ${result.objective?.description ?? 'loss'}; ${Date.now() - t0} ms`,
       );
       if (seq === this.explainSeq) this.post({ type: 'explanation', result });
       return result;
@@ -294,6 +328,115 @@ export class InfluencePanel implements vscode.Disposable {
       const message = err instanceof Error ? err.message : String(err);
       if (seq === this.explainSeq) this.post({ type: 'explainError', source, row, message });
       reportError(this.deps.log, `explaining ${source} row ${row}`, err);
+      return undefined;
+    }
+  }
+
+  /**
+   * The two classes of a margin objective z_a - z_b, from a quick pick: a is the predicted class, b
+   * any other, most probable first. Remembered per row. Undefined when dismissed.
+   */
+  private async marginClasses(source: DataSource, row: number, base: ExplainParams): Promise<[string, string] | undefined> {
+    if (this.margin && this.margin.source === source && this.margin.row === row) return this.margin.classes;
+    let point = this.lastExplained?.test;
+    if (!point || point.source !== source || point.row !== row) {
+      // The prediction is needed to offer the pairs: a cheap explanation of the loss gives it.
+      point = (await this.deps.worker.request('explain', { ...base, objective: 'loss', mode: 'influence', perSide: 1, withCells: false })).test;
+    }
+    const pct = (c: string) => `${((point!.probabilities[c] ?? 0) * 100).toFixed(1)}%`;
+    const items = marginPairs(point.predicted, point.probabilities).map(([a, b]) => ({
+      label: `z(${a}) − z(${b})`,
+      description: `predicted ${a} (${pct(a)}) against ${b} (${pct(b)})`,
+      classes: [a, b] as [string, string],
+    }));
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Dataset Debugger: explain the margin between which two classes? (${source} row ${row})`,
+      placeHolder: 'The logit margin z_a − z_b: which training rows widen or narrow it',
+      matchOnDescription: true,
+    });
+    if (!picked) return undefined;
+    this.margin = { source, row, classes: picked.classes };
+    return picked.classes;
+  }
+
+  /**
+   * The trust check of an explained row: refits without a sample of rows (and random half subsets)
+   * and shows how well the estimates agree with the actual changes. A notification shows progress
+   * and can cancel it.
+   */
+  async trust(source: DataSource, row: number): Promise<TrustResult | undefined> {
+    if (this.trustRunning) {
+      vscode.window.setStatusBarMessage('Dataset Debugger: a check against retraining is already running', 4000);
+      return undefined;
+    }
+    const ac = new AbortController();
+    this.trustRunning = ac;
+    this.post({ type: 'trusting', source, row });
+    try {
+      await this.deps.scanner.ensureHeld();
+      const t0 = Date.now();
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Dataset Debugger: checking ${source} row ${row} against retraining`, cancellable: true },
+        async (progress, token) => {
+          const sub = token.onCancellationRequested(() => ac.abort());
+          let done = 0;
+          try {
+            return await this.deps.worker.request(
+              'trust',
+              { source, row },
+              {
+                signal: ac.signal,
+                onProgress: (_stage, fraction, message) => {
+                  const at = Math.min(1, Math.max(0, fraction ?? 0));
+                  progress.report({ increment: Math.max(0, (at - done) * 100), message: message ?? `${Math.round(at * 100)}%` });
+                  done = Math.max(done, at);
+                },
+              },
+            );
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      const lo = result.leaveOneOut;
+      this.deps.log.info(
+        `trust: ${source} row ${row}: ${lo.rows.length} leave-one-out refits, Spearman first order ${lo.firstOrder.spearman.toFixed(3)}, ` +
+          `Newton ${lo.newton.spearman.toFixed(3)}` +
+          (result.lds ? `; LDS ${result.lds.spearman.toFixed(3)} over ${result.lds.subsets} subsets` : '') +
+          `; ${Date.now() - t0} ms`,
+      );
+      this.post({ type: 'trust', result });
+      return result;
+    } catch (err) {
+      const cancelled = err instanceof RemoteError && err.isCancelled;
+      const message = cancelled ? 'Cancelled.' : err instanceof Error ? err.message : String(err);
+      this.post({ type: 'trustError', source, row, message });
+      if (!cancelled) reportError(this.deps.log, `checking ${source} row ${row} against retraining`, err);
+      return undefined;
+    } finally {
+      this.trustRunning = undefined;
+    }
+  }
+
+  /** Unsupervised scans: shows the training rows that pull `row` into its cluster and those that push it out. */
+  async explainCluster(row: number, reveal = true): Promise<ClusterResult | undefined> {
+    if (reveal || !this.panel) this.show(true);
+    const seq = ++this.explainSeq;
+    this.post({ type: 'explainingCluster', row });
+    try {
+      await this.deps.scanner.ensureHeld();
+      const t0 = Date.now();
+      const result = await this.deps.worker.request('explainCluster', { row, top: readSettings().explainRows, withCells: true });
+      this.deps.log.info(
+        `explain cluster: row ${row} (line ${result.line}) in cluster ${result.cluster}, squared distance ${result.distance.toPrecision(4)}; ` +
+          `${result.pulling.length} pulling, ${result.pushing.length} pushing; ${Date.now() - t0} ms`,
+      );
+      if (seq === this.explainSeq) this.post({ type: 'cluster', result });
+      return result;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (seq === this.explainSeq) this.post({ type: 'clusterError', row, message });
+      reportError(this.deps.log, `explaining the cluster of row ${row}`, err);
       return undefined;
     }
   }

@@ -15,7 +15,7 @@ export interface FileStamp {
 
 export interface Results {
   summary: ScanSummary;
-  /** The first page of the ranking by global influence (sidebar, marks, first rows of the panel). */
+  /** The first page of the ranking by label suspicion, or by global influence when the scan has no label suspicion (sidebar, marks, first rows of the panel). */
   first: RankingPage;
   params: ScanParams;
   stamps: { train?: FileStamp; test?: FileStamp };

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RemoteError } from '../src/protocol/errors';
 import type { ScanParams, ScanReply } from '../src/protocol/worker';
+import { describeAnalysis, preferredRanking } from './analysis';
 import { UserFacingError } from './errorReporter';
 import { ResultsCache, stampOf } from './resultsCache';
 import type { Results, ResultsStore } from './resultsStore';
@@ -64,7 +65,13 @@ export class Scanner implements vscode.Disposable {
     }
     const t0 = Date.now();
     this.log.info(
-      `scan: ${params.file} label=${params.label}` +
+      `scan: ${params.file} ${params.unsupervised ? `unsupervised clusters=${params.clusters ?? 3}` : `label=${params.label}`}` +
+        (params.method ? ` method=${params.method}` : '') +
+        (params.model ? ` model=${params.model}` : '') +
+        (params.hidden ? ` hidden=${params.hidden.join(',')}` : '') +
+        (params.influenceScope ? ` scope=${params.influenceScope}` : '') +
+        (params.solver ? ` solver=${params.solver}` : '') +
+        (params.textDimensions ? ` textDimensions=${params.textDimensions}` : '') +
         (params.test ? ` test=${params.test}` : '') +
         ` l2=${params.l2}` +
         (params.ignore ? ` ignore=${params.ignore.join(',')}` : '') +
@@ -111,9 +118,15 @@ export class Scanner implements vscode.Disposable {
       vscode.window.setStatusBarMessage('Dataset Debugger: scan cancelled', 5000);
       return undefined;
     }
+    // The sidebar, the marks and the panel's first rows rank by label suspicion when the scan computed it.
+    let first = reply.first;
+    const ranking = preferredRanking(reply.summary);
+    if (ranking !== first.rankBy) {
+      first = await this.worker.request('page', { rankBy: ranking, offset: 0, limit: params.firstPage ?? 200 });
+    }
     const results: Results = {
       summary: reply.summary,
-      first: reply.first,
+      first,
       params,
       stamps: { train, test },
       scannedAt: Date.now(),
@@ -131,6 +144,10 @@ export class Scanner implements vscode.Disposable {
         (reply.summary.model.testAccuracy !== undefined ? `, test accuracy ${(reply.summary.model.testAccuracy * 100).toFixed(1)}%` : '') +
         `; key ${reply.summary.key}`,
     );
+    if (reply.summary.analysis) {
+      this.log.info(`scan: ${describeAnalysis(reply.summary)}; ranked by ${first.rankBy}`);
+      for (const note of reply.summary.analysis.notes ?? []) this.log.info(`scan: note: ${note}`);
+    }
     this.store.set(results, (await ResultsCache.staleness(results)) ?? undefined);
     await this.cache.save(results);
     return results;

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { rankingName } from './analysis';
 import { readSettings } from './config';
 import type { ResultsStore } from './resultsStore';
 import type { ReviewedStore } from './reviewedStore';
@@ -97,7 +98,10 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     const acc = `train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%` + (m.testAccuracy !== undefined ? `, test ${(m.testAccuracy * 100).toFixed(1)}%` : '');
     const filter = classes.length > 0 ? ` in class ${classes.join(', ')}` : '';
     const stale = this.store.stale ? `Out of date: ${this.store.stale}. Re-scan to update. ` : '';
-    this.view.message = `${stale}Top ${shown}${filter} of ${r.summary.dataset.rows} rows by global influence; ${acc}.`;
+    const by = rankingName(r.first.rankBy ?? 'globalInfluence', r.summary);
+    this.view.message = r.params.unsupervised
+      ? `${stale}Top ${shown}${filter} of ${r.summary.dataset.rows} rows by ${by} (${r.summary.model.clusters ?? '?'} clusters, no label).`
+      : `${stale}Top ${shown}${filter} of ${r.summary.dataset.rows} rows by ${by}; ${acc}.`;
     this.view.description = path.basename(r.params.file) + (this.store.stale ? ' (out of date)' : '');
     this.emitter.fire(undefined);
   }
@@ -128,13 +132,14 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     const r = this.store.current;
     const item = new vscode.TreeItem(rowNodeLabel(node), vscode.TreeItemCollapsibleState.None);
     item.id = `row:${e.row}`;
-    item.description = rowNodeDescription(node);
+    const rankBy = r?.first.rankBy ?? 'globalInfluence';
+    item.description = rowNodeDescription(node, rankBy);
     item.contextValue = node.reviewed ? 'row.reviewed' : 'row';
     item.iconPath = node.reviewed
       ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('descriptionForeground'))
       : new vscode.ThemeIcon(e.label === e.predicted ? 'circle-outline' : 'warning', new vscode.ThemeColor('list.warningForeground'));
     const md = new vscode.MarkdownString(undefined, false);
-    md.appendMarkdown(`**Rank ${node.rank + 1}** of ${r?.summary.dataset.rows ?? '?'} by global influence\n\n`);
+    md.appendMarkdown(`**Rank ${node.rank + 1}** of ${r?.summary.dataset.rows ?? '?'} by ${rankingName(rankBy, r?.summary)}\n\n`);
     md.appendMarkdown(`| | |\n|---|---|\n`);
     const cell = (s: string) => s.replace(/[\\|*_`[\]<>#]/g, (c) => `\\${c}`);
     md.appendMarkdown(`| data row | ${e.row} |\n| line | ${e.line} |\n| label | ${cell(e.label)} |\n| predicted | ${cell(e.predicted)} |\n`);
@@ -144,7 +149,11 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     if (node.reviewed) md.appendMarkdown(`\nMarked as reviewed.`);
     item.tooltip = md;
     item.accessibilityInformation = {
-      label: `row ${e.row}, line ${e.line}, label ${e.label}, predicted ${e.predicted}, global influence ${formatScore(e.globalInfluence)}${node.reviewed ? ', reviewed' : ''}`,
+      label:
+        `row ${e.row}, line ${e.line}, label ${e.label}, predicted ${e.predicted}` +
+        (e.suggestedLabel !== undefined && e.suggestedLabel !== e.label ? `, suggested label ${e.suggestedLabel}` : '') +
+        (e.labelSuspicion !== undefined ? `, label suspicion ${formatScore(e.labelSuspicion)}` : '') +
+        `, global influence ${formatScore(e.globalInfluence)}${node.reviewed ? ', reviewed' : ''}`,
     };
     item.command = { command: 'datasetDebugger.revealRow', title: 'Go to Row', arguments: [{ row: e.row, line: e.line }] };
     return item;

@@ -3,7 +3,7 @@
  * global influence, filtered by class, as a ranked list or grouped by class, each with its reviewed
  * flag. suspiciousTree.ts turns these nodes into TreeItems.
  */
-import type { ExampleRow } from '../src/protocol/types';
+import type { ExampleRow, RankBy } from '../src/protocol/types';
 
 export type TreeMode = 'ranked' | 'byClass';
 
@@ -81,10 +81,24 @@ export function rowNodeLabel(node: RowNode): string {
   return `row ${node.example.row}`;
 }
 
-/** The tree item's description: label, predicted label (when it differs) and score. */
-export function rowNodeDescription(node: RowNode): string {
+/** The score a row is ranked by (label suspicion, or global influence / its stand-in). */
+export function rankedScore(e: ExampleRow, rankBy: RankBy = 'globalInfluence'): number {
+  if (rankBy === 'labelSuspicion' && e.labelSuspicion !== undefined) return e.labelSuspicion;
+  if (rankBy === 'loss') return e.loss;
+  return e.globalInfluence;
+}
+
+/**
+ * The tree item's description: label, predicted label, the suggested label (when the scan computed one
+ * and it differs from the label) and the score the list is ranked by. Rows of an unsupervised scan:
+ * their cluster and distance to its centre.
+ */
+export function rowNodeDescription(node: RowNode, rankBy: RankBy = 'globalInfluence'): string {
   const e = node.example;
-  return `label ${e.label} · predicted ${e.predicted} · ${formatScore(e.globalInfluence)}${node.reviewed ? ' · reviewed' : ''}`;
+  const reviewed = node.reviewed ? ' · reviewed' : '';
+  if (e.cluster !== undefined) return `cluster ${e.cluster} · distance ${formatScore(e.globalInfluence)}${reviewed}`;
+  const suggested = e.suggestedLabel !== undefined && e.suggestedLabel !== e.label ? ` · suggested ${e.suggestedLabel}` : '';
+  return `label ${e.label} · predicted ${e.predicted}${suggested} · ${formatScore(rankedScore(e, rankBy))}${reviewed}`;
 }
 
 export function classNodeLabel(node: ClassNode): string {

@@ -4,10 +4,11 @@
  * prediction. It renders what the host sends and asks the host for everything else (protocol in
  * src/protocol/webview.ts); its UI state survives hiding and reloads through getState/setState.
  */
-import type { ExampleRow, ExplainResult, RankingFilter } from '../src/protocol/types';
-import type { DataSource, ExplainOrder, HostToWebview, PanelResults } from '../src/protocol/webview';
+import { describeAnalysis, rankingName } from '../extension/analysis';
+import type { ClusterResult, ExampleRow, ExplainResult, RankingFilter } from '../src/protocol/types';
+import type { DataSource, ExplainOptions, ExplainOrder, HostToWebview, PanelRanking, PanelResults } from '../src/protocol/webview';
 import { h } from './dom';
-import { ExplanationView } from './explanationView';
+import { ExplanationView, type TrustState } from './explanationView';
 import { Histogram } from './histogram';
 import { RankingList } from './rankingList';
 import type { ContentContext } from './rowContent';
@@ -22,8 +23,16 @@ interface PanelState {
   selected: number;
   scrollTop: number;
   orderBy: ExplainOrder;
+  mode: ExplainOptions['mode'];
+  objective: ExplainOptions['objective'];
+  /** The ranking the list shows (label suspicion when the scan has it, unless the user chose otherwise). */
+  rankBy?: PanelRanking;
   target?: { source: DataSource; row: number };
   explanation?: ExplainResult;
+  /** The trust check of the explained row (kept with it). */
+  trust?: TrustState;
+  /** Unsupervised scans: the cluster explanation shown. */
+  cluster?: ClusterResult;
 }
 
 registerComponents();
@@ -37,9 +46,15 @@ const state: PanelState = {
   selected: typeof saved.selected === 'number' ? saved.selected : 0,
   scrollTop: typeof saved.scrollTop === 'number' ? saved.scrollTop : 0,
   orderBy: saved.orderBy === 'influence' ? 'influence' : 'relatifL',
+  mode: saved.mode === 'newton' ? 'newton' : 'influence',
+  objective: saved.objective === 'probability' || saved.objective === 'margin' ? saved.objective : 'loss',
+  rankBy: saved.rankBy === 'labelSuspicion' || saved.rankBy === 'globalInfluence' ? saved.rankBy : undefined,
   target: saved.target,
   explanation: saved.explanation,
+  trust: saved.trust?.status === 'done' ? saved.trust : undefined,
+  cluster: saved.cluster,
 };
+const explainOptions = (): ExplainOptions => ({ orderBy: state.orderBy, mode: state.mode, objective: state.objective });
 const persist = () => saveState(state);
 
 let results: PanelResults | undefined;
@@ -56,8 +71,12 @@ const busy = h('div', { class: 'busy', attrs: { hidden: true, role: 'status' } }
 const staleText = h('span');
 const rescan = button('Re-scan', () => postToHost({ type: 'scan' }), { appearance: 'primary' });
 const staleBanner = h('div', { class: 'stale', attrs: { hidden: true, role: 'alert' } }, [staleText, rescan]);
-const header = h('header', { class: 'top' }, [h('div', { class: 'titles' }, [title, subtitle]), busy]);
+const analysisLine = h('p', { class: 'analysis small' });
+const notesBox = h('ul', { class: 'notes small' });
+const header = h('header', { class: 'top' }, [h('div', { class: 'titles' }, [title, subtitle, analysisLine, notesBox]), busy]);
 
+const rankSelect = select('Rank rows by');
+rankSelect.element.classList.add('rank-select');
 const classSelect = select('Filter by class');
 const textFilter = textInput('Filter rows by text…', 'Filter rows by any cell text');
 const disagreeBox = checkbox('label ≠ predicted', state.disagreeing);
@@ -68,7 +87,7 @@ const list = new RankingList({
   requestPage(offset, limit) {
     const requestId = nextRequest++;
     pending.set(requestId, { generation, offset });
-    postToHost({ type: 'page', requestId, offset, limit, filter: currentFilter() });
+    postToHost({ type: 'page', requestId, offset, limit, filter: currentFilter(), rankBy: state.rankBy ?? 'globalInfluence' });
   },
   select(index, row) {
     state.selected = index;
@@ -77,7 +96,8 @@ const list = new RankingList({
   },
   activate(row: ExampleRow, how) {
     if (how === 'open') postToHost({ type: 'open', source: 'train', line: row.line });
-    else postToHost({ type: 'explain', source: 'train', row: row.row, orderBy: state.orderBy });
+    else if (results?.summary.analysis?.method === 'unsupervised') postToHost({ type: 'explainCluster', row: row.row });
+    else postToHost({ type: 'explain', source: 'train', row: row.row, ...explainOptions() });
   },
 });
 list.element.addEventListener('scroll', () => {
@@ -87,11 +107,14 @@ list.element.addEventListener('scroll', () => {
 
 const explanation = new ExplanationView({
   open: (source, line) => postToHost({ type: 'open', source, line }),
-  reorder: (orderBy) => {
-    state.orderBy = orderBy;
+  change: (opts) => {
+    state.orderBy = opts.orderBy;
+    state.mode = opts.mode;
+    state.objective = opts.objective;
     persist();
-    if (state.target) postToHost({ type: 'explain', source: state.target.source, row: state.target.row, orderBy });
+    if (state.target) postToHost({ type: 'explain', source: state.target.source, row: state.target.row, ...opts });
   },
+  trust: (source, row) => postToHost({ type: 'trust', source, row }),
 });
 
 const listHead = h('div', { class: 'list-head', attrs: { 'aria-hidden': 'true' } }, [
@@ -100,11 +123,11 @@ const listHead = h('div', { class: 'list-head', attrs: { 'aria-hidden': 'true' }
   h('span', { class: 'c-label', text: 'label' }),
   h('span', { class: 'c-arrow', text: '' }),
   h('span', { class: 'c-pred', text: 'pred.' }),
-  h('span', { class: 'c-score', text: 'global infl.' }),
+  h('span', { class: 'c-score score-head', text: 'global infl.' }),
   h('span', { class: 'c-flag', text: '' }),
 ]);
 const rankingPane = h('section', { class: 'ranking-pane', attrs: { 'aria-label': 'Ranking' } }, [
-  h('div', { class: 'filters' }, [classSelect.element, textFilter.element, disagreeBox.element]),
+  h('div', { class: 'filters' }, [rankSelect.element, classSelect.element, textFilter.element, disagreeBox.element]),
   histogram.element,
   listHead,
   list.element,
@@ -134,6 +157,21 @@ function refilter(): void {
   list.reset();
 }
 
+/** The list's score column follows the ranking. */
+function applyRanking(): void {
+  const by = state.rankBy ?? 'globalInfluence';
+  const name = rankingName(by, results?.summary);
+  list.setScore(name, by === 'labelSuspicion' ? (r) => r.labelSuspicion ?? NaN : (r) => r.globalInfluence);
+  const head = listHead.querySelector('.score-head');
+  if (head) head.textContent = by === 'labelSuspicion' ? 'suspicion' : results?.summary.analysis?.method === 'unsupervised' ? 'distance' : 'global infl.';
+}
+rankSelect.onChange((v) => {
+  if (v !== 'labelSuspicion' && v !== 'globalInfluence') return;
+  if (v === state.rankBy) return;
+  state.rankBy = v;
+  applyRanking();
+  refilter();
+});
 classSelect.onChange((v) => {
   state.label = v;
   refilter();
@@ -176,6 +214,8 @@ function showResults(r: PanelResults): void {
     `${d.rows} rows · ${d.classes.length} classes · ${m.parameters} parameters · train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%` +
     (m.testAccuracy !== undefined && r.testName ? ` · test accuracy ${(m.testAccuracy * 100).toFixed(1)}% (${r.testName})` : '') +
     ` · gradient norm ${m.gradNorm.toExponential(1)}`;
+  analysisLine.textContent = describeAnalysis(r.summary);
+  notesBox.replaceChildren(...(r.summary.analysis?.notes ?? []).map((n) => h('li', { text: n })));
   staleBanner.hidden = !r.stale;
   staleText.textContent = r.stale ? `Out of date: ${r.staleReason ?? 'the data changed since the scan'}. ` : '';
   setDisabled(rescan, !r.canScan);
@@ -185,18 +225,29 @@ function showResults(r: PanelResults): void {
   if (!d.classes.includes(state.label)) state.label = '';
   classSelect.setOptions([{ value: '', label: 'All classes' }, ...d.classes.map((c) => ({ value: c, label: `class ${c}` }))], state.label);
   list.setReviewed(r.reviewed);
+  // Both rankings when the scan computed label suspicion (it comes first then), else global influence.
+  const rankings: { value: PanelRanking; label: string }[] = [
+    ...(r.summary.labelSuspicion ? [{ value: 'labelSuspicion' as const, label: 'Rank by label suspicion' }] : []),
+    { value: 'globalInfluence', label: `Rank by ${rankingName('globalInfluence', r.summary)}` },
+  ];
+  if (fresh || !rankings.some((o) => o.value === state.rankBy)) state.rankBy = rankings[0].value;
+  rankSelect.setOptions(rankings, state.rankBy!);
+  applyRanking();
 
   if (fresh) {
     state.key = r.summary.key;
     state.selected = 0;
     state.scrollTop = 0;
     state.explanation = undefined;
+    state.trust = undefined;
+    state.cluster = undefined;
     state.target = undefined;
     explanation.showEmpty('Select a row in the ranking (Enter), or run “Dataset Debugger: Explain Prediction” on a row of the test file.');
     restoreView = undefined;
   } else {
     restoreView = { selected: state.selected, scrollTop: state.scrollTop };
-    if (state.explanation) explanation.show(state.explanation, contentContext(), state.orderBy);
+    if (state.cluster) explanation.showCluster(state.cluster, contentContext());
+    else if (state.explanation) explanation.show(state.explanation, contentContext(), explainOptions(), state.trust);
   }
   refilter();
 }
@@ -248,12 +299,47 @@ function onMessage(msg: HostToWebview): void {
       persist();
       explanation.showLoading(msg.source, msg.row);
       return;
-    case 'explanation':
+    case 'explanation': {
+      const sameRow = state.explanation?.test.source === msg.result.test.source && state.explanation?.test.row === msg.result.test.row;
       state.target = { source: msg.result.test.source, row: msg.result.test.row };
       state.explanation = msg.result;
+      state.cluster = undefined;
+      if (!sameRow) state.trust = undefined;
       if (msg.result.orderBy) state.orderBy = msg.result.orderBy;
+      if (msg.result.mode) state.mode = msg.result.mode;
+      if (msg.result.objective) state.objective = msg.result.objective.kind;
       persist();
-      explanation.show(msg.result, contentContext(), state.orderBy);
+      explanation.show(msg.result, contentContext(), explainOptions(), state.trust);
+      return;
+    }
+    case 'trusting':
+    case 'trust':
+    case 'trustError': {
+      const at = msg.type === 'trust' ? { source: msg.result.test.source, row: msg.result.test.row } : { source: msg.source, row: msg.row };
+      const e = state.explanation;
+      if (!e || e.test.source !== at.source || e.test.row !== at.row || state.cluster) return;
+      state.trust =
+        msg.type === 'trusting' ? { status: 'running' } : msg.type === 'trust' ? { status: 'done', result: msg.result } : { status: 'error', message: msg.message };
+      persist();
+      explanation.show(e, contentContext(), explainOptions(), state.trust);
+      return;
+    }
+    case 'explainingCluster':
+      state.target = { source: 'train', row: msg.row };
+      persist();
+      explanation.showLoading('train', msg.row);
+      return;
+    case 'cluster':
+      state.target = { source: 'train', row: msg.result.row };
+      state.cluster = msg.result;
+      state.explanation = undefined;
+      state.trust = undefined;
+      persist();
+      explanation.showCluster(msg.result, contentContext());
+      return;
+    case 'clusterError':
+      if (state.target && (state.target.source !== 'train' || state.target.row !== msg.row)) return;
+      explanation.showError('train', msg.row, msg.message);
       return;
     case 'explainError':
       if (state.target && (state.target.source !== msg.source || state.target.row !== msg.row)) return;

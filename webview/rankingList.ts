@@ -27,6 +27,8 @@ export class RankingList {
   private reviewed = new Set<number>();
   private readonly pool: HTMLElement[] = [];
   private frame = 0;
+  private scoreName = 'global influence';
+  private scoreOf: (row: ExampleRow) => number = (row) => row.globalInfluence;
 
   constructor(private readonly events: RankingListEvents) {
     this.spacer = h('div', { class: 'list-spacer' });
@@ -46,6 +48,14 @@ export class RankingList {
       [this.spacer, this.layer],
     );
     new ResizeObserver(() => this.schedule()).observe(this.element);
+  }
+
+  /** The score shown per row and what it is called (the ranking's own score). Takes effect at the next reset. */
+  setScore(name: string, scoreOf: (row: ExampleRow) => number): void {
+    this.scoreName = name;
+    this.scoreOf = scoreOf;
+    this.element.setAttribute('aria-label', `Training rows ranked by ${name}`);
+    for (const el of this.pool) delete el.dataset.key;
   }
 
   get selectedIndex(): number {
@@ -173,7 +183,7 @@ export class RankingList {
   }
 
   private fill(el: HTMLElement, i: number, row: ExampleRow | undefined): void {
-    const key = row ? `${i}:${row.row}:${this.reviewed.has(row.row)}` : `${i}:loading`;
+    const key = row ? `${i}:${row.row}:${this.reviewed.has(row.row)}:${this.scoreName}` : `${i}:loading`;
     if (el.dataset.key === key) return;
     el.dataset.key = key;
     if (!row) {
@@ -190,13 +200,19 @@ export class RankingList {
       h('span', { class: 'c-row', text: `row ${row.row}` }),
       h('span', { class: 'c-label', text: row.label, title: `label ${row.label}` }),
       h('span', { class: 'c-arrow', text: disagree ? '→' : '=' }),
-      h('span', { class: 'c-pred', text: row.predicted, title: `predicted ${row.predicted}` }),
-      h('span', { class: 'c-score', text: formatNumber(row.globalInfluence) }),
+      h('span', {
+        class: 'c-pred',
+        text: row.predicted,
+        title: `predicted ${row.predicted}` + (row.suggestedLabel !== undefined && row.suggestedLabel !== row.label ? `; suggested label ${row.suggestedLabel}` : ''),
+      }),
+      h('span', { class: 'c-score', text: formatNumber(this.scoreOf(row)) }),
       h('span', { class: 'c-flag', text: reviewed ? '✓' : '', title: reviewed ? 'reviewed' : '' }),
     );
     el.setAttribute(
       'aria-label',
-      `rank ${i + 1}, row ${row.row}, label ${row.label}, predicted ${row.predicted}, global influence ${formatNumber(row.globalInfluence)}${reviewed ? ', reviewed' : ''}`,
+      `rank ${i + 1}, row ${row.row}, label ${row.label}, predicted ${row.predicted}` +
+        (row.suggestedLabel !== undefined && row.suggestedLabel !== row.label ? `, suggested label ${row.suggestedLabel}` : '') +
+        `, ${this.scoreName} ${formatNumber(this.scoreOf(row))}${reviewed ? ', reviewed' : ''}`,
     );
   }
 

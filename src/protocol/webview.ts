@@ -9,10 +9,22 @@
  *   The host posts nothing before the panel says `ready` (and again after each reload of a hidden panel).
  * Files are never named by the panel: it says 'train' or 'test' and the host resolves the path.
  */
-import type { ExplainResult, RankingFilter, RankingPage, ScanSummary } from './types';
+import type { ClusterResult, ExplainMode, ExplainObjective, ExplainResult, RankBy, RankingFilter, RankingPage, ScanSummary, TrustResult } from './types';
 import type { ExplainOrder } from './worker';
 
 export type { ExplainOrder };
+
+/** How the panel asks for an explanation: the order of each side, the estimate and the test objective. */
+export interface ExplainOptions {
+  orderBy: ExplainOrder;
+  /** 'influence' (first order) or 'newton' (Newton-step leave-one-out per listed row). */
+  mode: ExplainMode;
+  /** The explained objective; for 'margin' the host asks which two classes with a quick pick. */
+  objective: ExplainObjective;
+}
+
+/** The rankings the panel offers: global influence, and label suspicion when the scan computed it. */
+export type PanelRanking = Extract<RankBy, 'globalInfluence' | 'labelSuspicion'>;
 
 export type DataSource = 'train' | 'test';
 export type ImageShape = 'none' | '8x8' | '28x28';
@@ -56,14 +68,26 @@ export type HostToWebview =
   | { type: 'explanation'; result: ExplainResult }
   | { type: 'explainError'; source: DataSource; row: number; message: string }
   | { type: 'reviewed'; rows: number[] }
+  /** The trust check of the explained row started / finished / failed or was cancelled. */
+  | { type: 'trusting'; source: DataSource; row: number }
+  | { type: 'trust'; result: TrustResult }
+  | { type: 'trustError'; source: DataSource; row: number; message: string }
+  /** Unsupervised scans: why a row sits in its cluster. */
+  | { type: 'explainingCluster'; row: number }
+  | { type: 'cluster'; result: ClusterResult }
+  | { type: 'clusterError'; row: number; message: string }
   /** A scan is running (message) or finished (undefined). */
   | { type: 'busy'; message?: string };
 
 export type WebviewToHost =
   /** The panel's script is listening; the host may post. */
   | { type: 'ready' }
-  | { type: 'page'; requestId: number; offset: number; limit: number; filter: RankingFilter }
-  | { type: 'explain'; source: DataSource; row: number; orderBy: ExplainOrder }
+  | { type: 'page'; requestId: number; offset: number; limit: number; filter: RankingFilter; rankBy: PanelRanking }
+  | ({ type: 'explain'; source: DataSource; row: number } & ExplainOptions)
+  /** Check the explained row's estimates against actual retraining (worker method trust). */
+  | { type: 'trust'; source: DataSource; row: number }
+  /** Unsupervised scans: explain why training row `row` is in its cluster. */
+  | { type: 'explainCluster'; row: number }
   /** Open the file at a 1-based line. */
   | { type: 'open'; source: DataSource; line: number }
   | { type: 'setReviewed'; row: number; reviewed: boolean }
@@ -108,14 +132,26 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
       if (!isIndex(raw.requestId) || !isIndex(raw.offset) || !isIndex(raw.limit, 1) || raw.limit > MAX_PAGE_LIMIT) return undefined;
       const filter = parseFilter(raw.filter);
       if (!filter) return undefined;
-      return { type: 'page', requestId: raw.requestId, offset: raw.offset, limit: raw.limit, filter };
+      const rankBy = raw.rankBy === undefined ? 'globalInfluence' : raw.rankBy;
+      if (rankBy !== 'globalInfluence' && rankBy !== 'labelSuspicion') return undefined;
+      return { type: 'page', requestId: raw.requestId, offset: raw.offset, limit: raw.limit, filter, rankBy };
     }
     case 'explain': {
       if (!isSource(raw.source) || !isIndex(raw.row)) return undefined;
       const orderBy = raw.orderBy === undefined ? 'relatifL' : raw.orderBy;
       if (orderBy !== 'relatifL' && orderBy !== 'influence') return undefined;
-      return { type: 'explain', source: raw.source, row: raw.row, orderBy };
+      const mode = raw.mode === undefined ? 'influence' : raw.mode;
+      if (mode !== 'influence' && mode !== 'newton') return undefined;
+      const objective = raw.objective === undefined ? 'loss' : raw.objective;
+      if (objective !== 'loss' && objective !== 'probability' && objective !== 'margin') return undefined;
+      return { type: 'explain', source: raw.source, row: raw.row, orderBy, mode, objective };
     }
+    case 'trust':
+      if (!isSource(raw.source) || !isIndex(raw.row)) return undefined;
+      return { type: 'trust', source: raw.source, row: raw.row };
+    case 'explainCluster':
+      if (!isIndex(raw.row)) return undefined;
+      return { type: 'explainCluster', row: raw.row };
     case 'open':
       if (!isSource(raw.source) || !isIndex(raw.line, 1)) return undefined;
       return { type: 'open', source: raw.source, line: raw.line };

@@ -8,16 +8,42 @@ test('valid messages come back with only their known fields', () => {
   assert.deepEqual(parseWebviewMessage({ type: 'scan' }), { type: 'scan' });
   assert.deepEqual(
     parseWebviewMessage({ type: 'page', requestId: 3, offset: 200, limit: 100, filter: { labels: ['3'], text: 'x', disagreeing: true, evil: 'y' } }),
-    { type: 'page', requestId: 3, offset: 200, limit: 100, filter: { labels: ['3'], text: 'x', disagreeing: true } },
+    { type: 'page', requestId: 3, offset: 200, limit: 100, filter: { labels: ['3'], text: 'x', disagreeing: true }, rankBy: 'globalInfluence' },
   );
-  assert.deepEqual(parseWebviewMessage({ type: 'page', requestId: 0, offset: 0, limit: 1 }), { type: 'page', requestId: 0, offset: 0, limit: 1, filter: {} });
-  assert.deepEqual(parseWebviewMessage({ type: 'explain', source: 'test', row: 12 }), { type: 'explain', source: 'test', row: 12, orderBy: 'relatifL' });
-  assert.deepEqual(parseWebviewMessage({ type: 'explain', source: 'train', row: 0, orderBy: 'influence' }), {
+  assert.deepEqual(parseWebviewMessage({ type: 'page', requestId: 0, offset: 0, limit: 1 }), {
+    type: 'page',
+    requestId: 0,
+    offset: 0,
+    limit: 1,
+    filter: {},
+    rankBy: 'globalInfluence',
+  });
+  assert.deepEqual(parseWebviewMessage({ type: 'page', requestId: 0, offset: 0, limit: 1, rankBy: 'labelSuspicion' }), {
+    type: 'page',
+    requestId: 0,
+    offset: 0,
+    limit: 1,
+    filter: {},
+    rankBy: 'labelSuspicion',
+  });
+  assert.deepEqual(parseWebviewMessage({ type: 'explain', source: 'test', row: 12 }), {
+    type: 'explain',
+    source: 'test',
+    row: 12,
+    orderBy: 'relatifL',
+    mode: 'influence',
+    objective: 'loss',
+  });
+  assert.deepEqual(parseWebviewMessage({ type: 'explain', source: 'train', row: 0, orderBy: 'influence', mode: 'newton', objective: 'margin', x: 1 }), {
     type: 'explain',
     source: 'train',
     row: 0,
     orderBy: 'influence',
+    mode: 'newton',
+    objective: 'margin',
   });
+  assert.deepEqual(parseWebviewMessage({ type: 'trust', source: 'test', row: 3, rows: 1e9 }), { type: 'trust', source: 'test', row: 3 });
+  assert.deepEqual(parseWebviewMessage({ type: 'explainCluster', row: 7, file: '/etc/passwd' }), { type: 'explainCluster', row: 7 });
   assert.deepEqual(parseWebviewMessage({ type: 'open', source: 'train', line: 1 }), { type: 'open', source: 'train', line: 1 });
   assert.deepEqual(parseWebviewMessage({ type: 'setReviewed', row: 5, reviewed: false }), { type: 'setReviewed', row: 5, reviewed: false });
 });
@@ -44,6 +70,13 @@ test('malformed messages are rejected', () => {
     { type: 'explain', source: 'train', row: -1 },
     { type: 'explain', source: 'train', row: Number.NaN },
     { type: 'explain', source: 'train', row: 1, orderBy: 'loss' },
+    { type: 'explain', source: 'train', row: 1, mode: 'exact' },
+    { type: 'explain', source: 'train', row: 1, objective: 'accuracy' },
+    { type: 'page', requestId: 1, offset: 0, limit: 10, rankBy: 'loss' },
+    { type: 'trust', source: 'train', row: -2 },
+    { type: 'trust', source: 'elsewhere', row: 2 },
+    { type: 'explainCluster', row: 1.5 },
+    { type: 'explainCluster' },
     { type: 'open', source: 'train', line: 0 },
     { type: 'open', source: 'train', line: 2 ** 40 },
     { type: 'open', file: '/etc/passwd', line: 3 },

@@ -1,0 +1,131 @@
+/**
+ * The extension's model/method logic (extension/analysis.ts): settings -> scan parameters, the
+ * sidebar's ranking, the descriptions the panel shows, the margin quick pick's pairs and the trust
+ * check in words. The descriptions are checked on a real scan of breast_cancer.csv.
+ */
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import test from 'node:test';
+import {
+  analysisParams,
+  describeAnalysis,
+  describeExplanation,
+  formatAgreement,
+  hiddenSizesOf,
+  marginPairs,
+  oneOf,
+  preferredRanking,
+  rankingName,
+  trustVerdict,
+  type AnalysisSettings,
+} from '../../extension/analysis';
+import { rankedScore, rowNodeDescription } from '../../extension/treeModel';
+import { Session } from '../../src/engine/session';
+
+const root = path.resolve(__dirname, '../..');
+const breastCancer = path.join(root, 'test/fixtures/data/breast_cancer.csv');
+
+const defaults: AnalysisSettings = {
+  labelColumn: 'diagnosis',
+  unsupervised: false,
+  clusters: 3,
+  model: 'logistic',
+  hiddenSizes: [],
+  influenceScope: 'lastLayer',
+  solver: 'auto',
+  textDimensions: 1024,
+  method: 'influence',
+};
+
+test('settings at their defaults ask for logistic regression and nothing else', () => {
+  assert.deepEqual(analysisParams(defaults), { label: 'diagnosis' });
+});
+
+test('settings that do not apply to the chosen model or method stay out of the scan parameters', () => {
+  // Logistic regression has no hidden layers and no influence scope.
+  assert.deepEqual(analysisParams({ ...defaults, hiddenSizes: [32], influenceScope: 'full' }), { label: 'diagnosis' });
+  // Turn-over dropout: hidden sizes apply, the solver, model and scope do not.
+  assert.deepEqual(analysisParams({ ...defaults, method: 'turnOverDropout', hiddenSizes: [128], solver: 'ekfac', model: 'mlp', influenceScope: 'full' }), {
+    label: 'diagnosis',
+    method: 'turnOverDropout',
+    hidden: [128],
+  });
+  assert.deepEqual(analysisParams({ ...defaults, model: 'mlp', hiddenSizes: [64, 32], influenceScope: 'full', solver: 'cg', textDimensions: 256 }), {
+    label: 'diagnosis',
+    model: 'mlp',
+    hidden: [64, 32],
+    influenceScope: 'full',
+    solver: 'cg',
+    textDimensions: 256,
+  });
+  assert.deepEqual(analysisParams({ ...defaults, model: 'layers', modelPath: '/m/model.json', hiddenSizes: [9] }), {
+    label: 'diagnosis',
+    model: 'layers',
+    modelPath: '/m/model.json',
+  });
+  // No label: clusters; the label column (if any) is only left out of the features.
+  assert.deepEqual(analysisParams({ ...defaults, labelColumn: undefined, unsupervised: true, clusters: 4, method: 'turnOverDropout' }), {
+    unsupervised: true,
+    clusters: 4,
+  });
+});
+
+test('enum and hidden-size settings with wrong values fall back instead of reaching the worker', () => {
+  assert.equal(oneOf('ekfac', ['auto', 'exact', 'ekfac'] as const), 'ekfac');
+  assert.equal(oneOf('EKFAC', ['auto', 'exact', 'ekfac'] as const), 'auto');
+  assert.equal(oneOf(undefined, ['influence', 'turnOverDropout'] as const), 'influence');
+  assert.deepEqual(hiddenSizesOf([64, 0, -3, 2.5, '8', 5000, 32]), [64, 32]);
+  assert.deepEqual(hiddenSizesOf('64'), []);
+  assert.equal(hiddenSizesOf([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).length, 8);
+});
+
+test('a real logistic scan: the sidebar ranks by label suspicion and the summary says what ran', async () => {
+  const s = new Session();
+  const { summary } = await s.scan({ file: breastCancer, ...analysisParams(defaults), firstPage: 20 });
+  assert.equal(preferredRanking(summary), 'labelSuspicion');
+  assert.equal(rankingName(preferredRanking(summary), summary), 'label suspicion');
+  const text = describeAnalysis(summary);
+  assert.match(text, /^model: logistic regression · method: influence functions · solver: (exact|ekfac) \(/);
+  assert.match(text, /backend: float64 JavaScript$/);
+
+  // Rows ranked by label suspicion: the description shows the score the list is ranked by and the
+  // suggested label when it differs from the row's label.
+  const rows = s.page({ rankBy: 'labelSuspicion', offset: 0, limit: 50 }).rows;
+  for (let k = 1; k < rows.length; k++) assert.ok(rankedScore(rows[k - 1], 'labelSuspicion') >= rankedScore(rows[k], 'labelSuspicion'));
+  const other = rows.find((e) => e.suggestedLabel !== undefined && e.suggestedLabel !== e.label);
+  assert.ok(other, 'some of the 50 most suspicious rows have another suggested label');
+  const d = rowNodeDescription({ kind: 'row', example: other, rank: 0, reviewed: false }, 'labelSuspicion');
+  assert.ok(d.startsWith(`label ${other.label} · predicted ${other.predicted} · suggested ${other.suggestedLabel} · `), d);
+  assert.ok(d.endsWith(String(Number(other.labelSuspicion!.toPrecision(3)))), d);
+
+  // The explanation says which method, estimate and objective produced the numbers.
+  const n = await s.explain({ source: 'train', row: other.row, perSide: 3, mode: 'newton' });
+  assert.equal(
+    describeExplanation(n),
+    `Method: influence function (Koh & Liang), Newton-step leave-one-out per row; explains ${n.objective.description}; ranked by RelatIF.`,
+  );
+  assert.match(n.objective.description, /cross-entropy/);
+  const e = await s.explain({ source: 'train', row: other.row, perSide: 3, objective: 'probability', orderBy: 'influence', rankBy: 'influence' });
+  assert.equal(describeExplanation(e), `Method: influence function (Koh & Liang), first order; explains ${e.objective.description}; ranked by raw influence.`);
+  // The margin pairs put the predicted class first and the strongest competitor first.
+  assert.deepEqual(marginPairs(e.test.predicted, e.test.probabilities), [[e.test.predicted, classesOther(e.test.predicted)]]);
+});
+
+const classesOther = (c: string) => (c === 'benign' ? 'malignant' : 'benign');
+
+test('margin pairs: every other class once, most probable first, ties by name', () => {
+  assert.deepEqual(marginPairs('3', { '1': 0.05, '3': 0.6, '8': 0.3, '5': 0.05 }), [
+    ['3', '8'],
+    ['3', '1'],
+    ['3', '5'],
+  ]);
+});
+
+test('trust numbers in words', () => {
+  const agree = (spearman: number) => ({ pearson: 0.9, spearman, slope: 1.1 });
+  assert.equal(formatAgreement({ pearson: 0.937, spearman: 0.9641, slope: 1.143 }), 'Pearson 0.94 · Spearman 0.96 · slope 1.14');
+  assert.equal(formatAgreement({ pearson: Number.NaN, spearman: 0.5, slope: 1 }), 'Pearson n/a · Spearman 0.50 · slope 1.00');
+  assert.equal(trustVerdict({ leaveOneOut: { rows: [], firstOrder: agree(0.6), newton: agree(0.85), seconds: 1 } }), 'good');
+  assert.equal(trustVerdict({ leaveOneOut: { rows: [], firstOrder: agree(0.6), newton: agree(0.55), seconds: 1 } }), 'fair');
+  assert.equal(trustVerdict({ leaveOneOut: { rows: [], firstOrder: agree(Number.NaN), newton: agree(0.1), seconds: 1 } }), 'poor');
+});
