@@ -249,7 +249,7 @@ function printScan(s: ScanSummary, examples: ExampleRow[], rankBy: RankBy, top: 
   out.push(`method: ${a.method}, solver ${a.solver} (${a.solverReason}); ${a.description}`);
   for (const n of a.notes) out.push(`  note: ${n}`);
   out.push('');
-  const by = rankBy === 'loss' ? a.lossScore : rankBy === 'labelSuspicion' ? 'label suspicion' : a.globalScore;
+  const by = rankBy === 'loss' ? `training loss (${a.lossScore})` : rankBy === 'labelSuspicion' ? 'label suspicion' : `global influence (${a.globalScore})`;
   out.push(`Top ${Math.min(top, examples.length)} of ${examples.length} training rows by ${by}:`);
   out.push(
     formatTable(
@@ -290,15 +290,15 @@ async function explain(args: ParsedArgs): Promise<number> {
   const classes = stringFlag(args, 'classes')?.split(',').map((c) => c.trim());
   if (classes && (classes.length !== 2 || objective !== 'margin')) throw new UsageError('--classes A,B (two class names) goes with --objective margin');
   const rankBy = oneOf(args, 'rank-by', ['relatif', 'influence'] as const);
+  if (params.unsupervised && params.test) throw new UsageError('--unsupervised explains training rows: leave out --test');
+  if (params.unsupervised && top === 'all') throw new UsageError('--unsupervised takes --top K (rows per side)');
   const session = new Session();
   const progress = progressReporter();
   if (params.unsupervised) {
-    if (params.test) throw new UsageError('--unsupervised explains training rows: leave out --test');
-    if (top === 'all') throw new UsageError('--unsupervised takes --top K (rows per side)');
     let cluster: ClusterResult;
     try {
       await session.scan(params, progress.checkpoint);
-      cluster = await session.explainCluster({ row, top }, progress.checkpoint);
+      cluster = await session.explainCluster({ row, top: top === 'all' ? undefined : top }, progress.checkpoint);
     } finally {
       progress.done();
     }

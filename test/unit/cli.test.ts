@@ -23,7 +23,10 @@ test('scan --json prints one JSON document listing every training row, by global
   const r = cli('scan', cancer, '--label', 'diagnosis', '--json');
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(out), ['dataset', 'model', 'examples']);
+  assert.deepEqual(Object.keys(out), ['dataset', 'model', 'analysis', 'examples']);
+  assert.equal(out.analysis.method, 'influence');
+  assert.equal(out.analysis.solver, 'exact');
+  assert.match(out.analysis.solverReason, /^auto: exact/);
   assert.equal(out.dataset.file, cancer);
   assert.equal(out.dataset.rows, 569);
   assert.deepEqual(out.dataset.classes, ['benign', 'malignant']);
