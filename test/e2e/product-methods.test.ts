@@ -1,0 +1,281 @@
+/**
+ * End to end in a real VS Code: the methods of issues 4-6 as a person uses them.
+ *
+ * 1. samples/digits: the Suspicious Rows view ranks by label suspicion (the command-line tool's
+ *    `--rank-by labelSuspicion` order) and shows suggested labels; Explain Prediction on test row 12,
+ *    then "Check against retraining" shows the trust check's numbers (the CLI's `trust` numbers), the
+ *    Newton-step switch re-explains with each row's leave-one-out change; then the method setting is
+ *    switched to turn-over dropout, a re-scan and the same explanation say which method produced them.
+ * 2. An unlabelled CSV (300 rows of breast_cancer.csv without the diagnosis column): the first scan's
+ *    label quick pick is answered "No label: find clusters"; Explain Cluster Membership with the cursor
+ *    on a row shows the rows that pull it into its cluster (the CLI's), and clicking one opens its line.
+ *
+ * DD_E2E_VSIX=path uses an already packaged extension instead of running scripts/package-vsix.sh.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
+
+const SAMPLE = join(REPO_ROOT, 'samples', 'digits');
+
+function packagedVsix(dir: string): string {
+  if (process.env.DD_E2E_VSIX) return process.env.DD_E2E_VSIX;
+  const out = join(dir, 'dataset-debugger.vsix');
+  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'package-vsix.sh'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
+  return out;
+}
+
+function cli(args: string[]): unknown {
+  const out = execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), ...args, '--json'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 64 << 20,
+  });
+  return JSON.parse(out);
+}
+
+/** The rendered rows of the side bar's trees. Evaluated from a string (see product-digits.test.ts). */
+async function sidebarRows(vs: VSCodeSession): Promise<{ label: string; description: string }[]> {
+  return vs.page.evaluate(`[...document.querySelectorAll('.part.sidebar .monaco-list-row')].map((el) => ({
+    label: (el.querySelector('.label-name')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
+    description: (el.querySelector('.label-description')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
+  }))`);
+}
+
+async function waitForSidebarRows(
+  vs: VSCodeSession,
+  count: number,
+  timeoutMs: number,
+  description: RegExp = /./,
+): Promise<{ label: string; description: string }[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = (await sidebarRows(vs)).filter((r) => /^row \d+$/.test(r.label) && description.test(r.description));
+    if (rows.length >= count) return rows;
+    if (Date.now() > deadline) throw new Error(`the side bar lists ${rows.length} rows matching ${description}, not ${count}: ${JSON.stringify(rows.slice(0, 5))}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The Suspicious Rows view's message (what it is ranked by). */
+async function sidebarMessage(vs: VSCodeSession): Promise<string> {
+  return (await vs.page.locator('.part.sidebar .pane-body .message, .part.sidebar .tree-explorer-viewlet-tree-view-message').first().textContent()) ?? '';
+}
+
+async function goToLine(vs: VSCodeSession, line: number): Promise<void> {
+  const input = await vs.openQuickInput('');
+  await input.fill(`:${line}`);
+  await vs.page.keyboard.press('Enter');
+  await vs.waitForCursorLine(line);
+}
+
+async function openFile(vs: VSCodeSession, name: string): Promise<void> {
+  const input = await vs.openQuickInput('');
+  await input.fill(name);
+  await vs.page.waitForFunction(
+    (n) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row .label-name')?.textContent?.trim() === n,
+    name,
+    { timeout: 15_000 },
+  );
+  await vs.page.keyboard.press('Enter');
+  await vs.waitForActiveEditor(name);
+}
+
+/** "Spearman 0.96" -> 0.96 out of a trust-table cell. */
+function statOf(text: string, name: string): number {
+  const m = new RegExp(`${name} (-?[0-9.]+)`).exec(text);
+  assert.ok(m, `no ${name} in "${text}"`);
+  return Number(m[1]);
+}
+
+interface CliExample {
+  row: number;
+  label: string;
+  predicted: string;
+  suggestedLabel?: string;
+}
+interface CliAgreement {
+  pearson: number;
+  spearman: number;
+  slope: number;
+}
+
+test('digits: ranked by label suspicion, trust check, Newton step, then turn-over dropout', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-product-methods-'));
+  try {
+    const vsix = packagedVsix(tmp);
+    const folder = join(tmp, 'digits');
+    cpSync(SAMPLE, folder, { recursive: true });
+    const train = join(folder, 'train.csv');
+    const testFile = join(folder, 'test.csv');
+    const listed = 45;
+    const scan = cli(['scan', train, '--label', 'label', '--test', testFile, '--rank-by', 'labelSuspicion']) as { examples: CliExample[] };
+    const top = scan.examples.slice(0, listed);
+    const trust = cli(['trust', train, '--label', 'label', '--test', testFile, '--row', '12']) as {
+      leaveOneOut: { firstOrder: CliAgreement; newton: CliAgreement };
+      lds?: { spearman: number };
+    };
+
+    await withVSCode(
+      { name: 'product-methods-digits', vsix, folder, disableWorkspaceTrust: true, viewport: { width: 1600, height: 1400 } },
+      async (vs) => {
+        await vs.openViewContainer('Dataset Debugger', { timeoutMs: 60_000 });
+        await vs.runCommand('Dataset Debugger: Scan for Suspicious Labels');
+        const items = await waitForSidebarRows(vs, listed, 120_000);
+        // The view is ranked by label suspicion, in the CLI's order, and shows the suggested labels.
+        assert.deepEqual(
+          items.map((i) => i.label),
+          top.map((e) => `row ${e.row}`),
+        );
+        items.forEach((item, k) => {
+          const e = top[k];
+          const suggested = e.suggestedLabel !== undefined && e.suggestedLabel !== e.label ? ` · suggested ${e.suggestedLabel}` : '';
+          assert.ok(item.description.startsWith(`label ${e.label} · predicted ${e.predicted}${suggested} · `), item.description);
+        });
+        assert.ok(items.some((i) => / · suggested /.test(i.description)), 'suggested labels are shown');
+        const message = await sidebarMessage(vs);
+        assert.match(message, /by label suspicion/);
+        await vs.screenshot('sidebar-label-suspicion');
+
+        // Explain test row 12 from the cursor; the panel says which method and estimate produced it.
+        await openFile(vs, 'test.csv');
+        await goToLine(vs, 14);
+        await vs.runCommand('Dataset Debugger: Explain Prediction');
+        await vs.waitForWebviewText('.explained-head h2', 'Test row 12', { timeoutMs: 60_000 });
+        const method = await vs.waitForWebviewText('.explanation .method', 'influence function (Koh & Liang), first order');
+        assert.match(method, /explains cross-entropy at /);
+        const { frame } = await vs.findInWebviews('.analysis');
+        assert.match((await frame.locator('.analysis').textContent()) ?? '', /^model: logistic regression · method: influence functions · solver: exact .* backend: float64 JavaScript$/);
+        assert.equal((await frame.locator('.score-head').textContent())?.trim(), 'suspicion', 'the panel ranks by label suspicion too');
+        const rankings = await frame.locator('.rank-select vscode-option').allTextContents();
+        assert.deepEqual(rankings.map((t) => t.trim()), ['Rank by label suspicion', 'Rank by global influence']);
+
+        // Check against retraining: progress notification, then the agreement numbers beside the explanation.
+        await frame.locator('.trust-button').click();
+        await vs.waitForNotification('against retraining').catch(() => undefined); // it may finish before it is seen
+        await frame.locator('.trust-table').waitFor({ state: 'visible', timeout: 120_000 });
+        const firstOrder = (await frame.locator('.trust-table tr[data-estimate="firstOrder"] td').nth(1).textContent()) ?? '';
+        const newton = (await frame.locator('.trust-table tr[data-estimate="newton"] td').nth(1).textContent()) ?? '';
+        assert.equal(statOf(firstOrder, 'Spearman'), Number(trust.leaveOneOut.firstOrder.spearman.toFixed(2)));
+        assert.equal(statOf(firstOrder, 'Pearson'), Number(trust.leaveOneOut.firstOrder.pearson.toFixed(2)));
+        assert.equal(statOf(newton, 'Spearman'), Number(trust.leaveOneOut.newton.spearman.toFixed(2)));
+        if (trust.lds) {
+          const lds = (await frame.locator('.trust-table tr[data-estimate="lds"] td').nth(1).textContent()) ?? '';
+          assert.equal(statOf(lds, 'Spearman'), Number(trust.lds.spearman.toFixed(2)));
+        }
+        assert.match((await frame.locator('.trust-verdict').textContent()) ?? '', /Agreement with actual retraining: (good|fair|poor)/);
+        await vs.screenshot('trust-check');
+
+        // The Newton-step switch: the same row re-explained, every listed row with its leave-one-out change.
+        await frame.locator('.newton-switch').click();
+        await vs.waitForWebviewText('.explanation .method', 'Newton-step leave-one-out per row', { timeoutMs: 60_000 });
+        const metas = await frame.locator('.supporting .example-meta').allTextContents();
+        assert.ok(metas.length > 0 && metas.every((t) => /Newton LOO Δ -?[0-9]/.test(t)), metas.join(' | '));
+        assert.equal(await frame.locator('.trust-table').count(), 1, 'the trust result stays beside the explanation of the same row');
+        await vs.screenshot('newton-step');
+
+        // Switch the method to turn-over dropout (a setting), re-scan, explain the same row.
+        const settingsFile = join(folder, '.vscode', 'settings.json');
+        const settings = JSON.parse(readFileSync(settingsFile, 'utf8').replace(/^\s*\/\/.*$/gm, '')) as Record<string, unknown>;
+        writeFileSync(settingsFile, JSON.stringify({ ...settings, 'datasetDebugger.method': 'turnOverDropout' }, null, 2));
+        await vs.waitForWebviewText('.stale', 'Out of date', { timeoutMs: 30_000 });
+        await vs.runCommand('Dataset Debugger: Scan for Suspicious Labels');
+        await vs.waitForWebviewText('.analysis', 'model: MLP with turn-over dropout', { timeoutMs: 180_000 });
+        const analysis = (await frame.locator('.analysis').textContent()) ?? '';
+        assert.match(analysis, /method: turn-over dropout · solver: forward-passes .* backend: tfjs (wasm|cpu|tensorflow)$/);
+        assert.ok((await frame.locator('.notes li').count()) >= 1, 'the scan notes are shown');
+        await waitForSidebarRows(vs, listed, 30_000);
+        const tod = await sidebarMessage(vs);
+        assert.match(tod, /by turn-over dropout self-influence/);
+        await openFile(vs, 'test.csv');
+        await goToLine(vs, 14);
+        await vs.runCommand('Dataset Debugger: Explain Prediction');
+        const todMethod = await vs.waitForWebviewText('.explanation .method[data-method="turnOverDropout"]', 'turn-over dropout', { timeoutMs: 60_000 });
+        assert.match(todMethod, /ranked by raw influence/);
+        assert.equal(await frame.locator('.trust-button').count(), 0, 'no trust check for turn-over dropout');
+        const scores = (await frame.locator('.supporting .example-score').allTextContents()).map((t) => Math.abs(Number(t.replace('influence ', ''))));
+        assert.ok(scores.length > 0);
+        for (let k = 1; k < scores.length; k++) assert.ok(scores[k - 1] >= scores[k], `strongest first: ${scores.join(', ')}`);
+        await vs.screenshot('turn-over-dropout');
+      },
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('unlabelled CSV: No label: find clusters, then Explain Cluster Membership', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-product-clusters-'));
+  try {
+    const vsix = packagedVsix(tmp);
+    const folder = join(tmp, 'cells');
+    mkdirSync(folder, { recursive: true });
+    // 300 rows of breast_cancer.csv without its label column (diagnosis).
+    const lines = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'data', 'breast_cancer.csv'), 'utf8').trim().split(/\r?\n/);
+    const j = lines[0].split(',').indexOf('diagnosis');
+    assert.ok(j >= 0);
+    const unlabelled = lines.slice(0, 301).map((l) => l.split(',').filter((_, k) => k !== j).join(','));
+    const file = join(folder, 'cells.csv');
+    writeFileSync(file, unlabelled.join('\n') + '\n');
+    const row = 5;
+    const line = row + 2;
+    const explained = cli(['explain', file, '--unsupervised', '--row', String(row), '--top', '8']) as {
+      cluster: number;
+      pulling: { row: number; line: number }[];
+    };
+
+    await withVSCode(
+      { name: 'product-methods-clusters', vsix, folder, disableWorkspaceTrust: true, viewport: { width: 1600, height: 1300 } },
+      async (vs) => {
+        await vs.openViewContainer('Dataset Debugger', { timeoutMs: 60_000 });
+        await openFile(vs, 'cells.csv');
+        await vs.runCommand('Dataset Debugger: Scan for Suspicious Labels');
+        // The label quick pick offers "No label: find clusters".
+        const widget = vs.page.locator('.quick-input-widget');
+        await widget.locator('.quick-input-title', { hasText: /label column of cells\.csv/ }).waitFor({ state: 'visible', timeout: 60_000 });
+        await widget.locator('input').fill('No label');
+        await vs.page.waitForFunction(
+          () => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row.focused .label-name')?.textContent?.trim() === 'No label: find clusters',
+          undefined,
+          { timeout: 15_000 },
+        );
+        await vs.screenshot('no-label-quick-pick');
+        await vs.page.keyboard.press('Enter');
+        const items = await waitForSidebarRows(vs, 20, 120_000, /^cluster \d+ · distance /);
+        assert.ok(items.length >= 20);
+        const message = await sidebarMessage(vs);
+        assert.match(message, /by distance to the cluster centre \(3 clusters, no label\)/);
+        const saved = JSON.parse(readFileSync(join(folder, '.vscode', 'settings.json'), 'utf8')) as Record<string, unknown>;
+        assert.equal(saved['datasetDebugger.unsupervised'], true);
+        assert.equal(saved['datasetDebugger.labelColumn'], undefined);
+        await vs.screenshot('clusters-sidebar');
+
+        // Explain Cluster Membership with the cursor on the row.
+        await openFile(vs, 'cells.csv');
+        await goToLine(vs, line);
+        await vs.runCommand('Dataset Debugger: Explain Cluster Membership');
+        await vs.waitForWebviewText('.explained-head h2', `Training row ${row}`, { timeoutMs: 90_000 });
+        await vs.waitForWebviewText('.predicted', `cluster ${explained.cluster}`);
+        const { frame } = await vs.findInWebviews('.pulling .example');
+        const shown = await frame.locator('.pulling .example').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-row'))));
+        assert.deepEqual(shown, explained.pulling.map((r) => r.row), 'the rows that pull it into its cluster, strongest first');
+        assert.match((await frame.locator('.explanation .method').textContent()) ?? '', /cross-loss influence/);
+        await vs.screenshot('cluster-explanation');
+
+        // Clicking one jumps to its line.
+        await frame.locator('.pulling .example').first().click();
+        await vs.waitForActiveEditor('cells.csv');
+        await vs.waitForCursorLine(explained.pulling[0].line);
+        assert.equal((await vs.editorLineText(explained.pulling[0].line))?.trim(), unlabelled[explained.pulling[0].line - 1]);
+        await vs.screenshot('jump-from-cluster-row');
+      },
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
