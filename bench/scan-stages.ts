@@ -30,7 +30,7 @@ async function once() {
   const fit = await fitLogistic(data, { l2: 1e-3 });
   if (!fit.converged) throw new Error(`fit did not converge: ${fit.gradNorm}`);
   lap('fit');
-  const inf = await ExactInfluence.build(data, fit.W, { l2: 1e-3 });
+  const inf = await ExactInfluence.build(data, fit.W, { l2: 1e-3, relatif: true });
   lap('influence');
   const stages = (inf as unknown as { timings?: Record<string, number> }).timings;
   if (stages) Object.assign(t, stages);

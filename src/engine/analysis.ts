@@ -149,7 +149,8 @@ export class LogisticAnalysis implements Analysis {
     };
     if (solver === 'exact') {
       cp.begin('influence', `Hessian (${P} x ${P}), Cholesky and self-influence of ${N} rows`);
-      const exact = await ExactInfluence.build(data, fit.W, { l2, damping, checkpoint: cp });
+      // relatif: the RelatIF norms ||H^-1 g_i|| share the self-influence's forward substitution.
+      const exact = await ExactInfluence.build(data, fit.W, { l2, damping, relatif: true, checkpoint: cp });
       ctx.lap('influence');
       // RelatIF's theta-relative norms ||H^-1 g_i|| once, so that every explain is a cheap query.
       cp.begin('relatif', `RelatIF norms of ${N} rows`);
