@@ -71,7 +71,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     const m = results.summary.model;
     vscode.window.setStatusBarMessage(
       `Dataset Debugger: scanned ${results.summary.dataset.rows} rows of ${path.basename(params.file)} in ` +
-        `${((Date.now() - t0) / 1000).toFixed(1)} s (train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%)`,
+        `${((Date.now() - t0) / 1000).toFixed(1)} s` +
+        (Number.isFinite(m.trainAccuracy) ? ` (train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%)` : ''),
       10_000,
     );
   };

@@ -139,8 +139,8 @@ export class Scanner implements vscode.Disposable {
           .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
           .join(', ') +
         `); ${reply.summary.dataset.rows} rows, ${reply.summary.dataset.classes.length} classes, ` +
-        `${reply.summary.model.parameters} parameters, gradient norm ${reply.summary.model.gradNorm.toExponential(2)}, ` +
-        `train accuracy ${(reply.summary.model.trainAccuracy * 100).toFixed(1)}%` +
+        `${reply.summary.model.parameters} parameters, gradient norm ${Number(reply.summary.model.gradNorm).toExponential(2)}, ` +
+        `train accuracy ${(Number(reply.summary.model.trainAccuracy) * 100).toFixed(1)}%` +
         (reply.summary.model.testAccuracy !== undefined ? `, test accuracy ${(reply.summary.model.testAccuracy * 100).toFixed(1)}%` : '') +
         `; key ${reply.summary.key}`,
     );

@@ -22,6 +22,9 @@ export interface ExplanationEvents {
 /** The trust check of the shown row: running, its result, or why it failed. */
 export type TrustState = { status: 'running' } | { status: 'done'; result: TrustResult } | { status: 'error'; message: string };
 
+/** Two decimals, or n/a (NaN arrives as null through postMessage). */
+const fixed2 = (v: number | null) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+
 const OBJECTIVES: { value: ExplainObjective; label: string }[] = [
   { value: 'loss', label: 'Loss (cross-entropy)' },
   { value: 'probability', label: 'Probability of the class' },
@@ -182,7 +185,7 @@ export class ExplanationView {
             ? [
                 h('tr', { attrs: { 'data-estimate': 'lds' } }, [
                   h('td', { text: 'linear datamodeling score' }),
-                  h('td', { text: `Spearman ${r.lds.spearman.toFixed(2)} over ${r.lds.subsets} refits without ${Math.round(r.lds.fraction * 100)}% of the rows` }),
+                  h('td', { text: `Spearman ${fixed2(r.lds.spearman)} over ${r.lds.subsets} refits without ${Math.round(r.lds.fraction * 100)}% of the rows` }),
                 ]),
               ]
             : []),

@@ -201,6 +201,8 @@ function contentContext(): ContentContext {
   return { columns: results?.summary.dataset.columns ?? [], imageShape: results?.imageShape ?? 'none' };
 }
 
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
 function showResults(r: PanelResults): void {
   const fresh = r.summary.key !== state.key;
   results = r;
@@ -211,9 +213,11 @@ function showResults(r: PanelResults): void {
   const m = r.summary.model;
   title.textContent = `Influence: ${r.trainName}`;
   subtitle.textContent =
-    `${d.rows} rows · ${d.classes.length} classes · ${m.parameters} parameters · train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%` +
-    (m.testAccuracy !== undefined && r.testName ? ` · test accuracy ${(m.testAccuracy * 100).toFixed(1)}% (${r.testName})` : '') +
-    ` · gradient norm ${m.gradNorm.toExponential(1)}`;
+    // NaN crosses postMessage as null (unsupervised accuracy, networks' gradient norm).
+    `${d.rows} rows · ${r.summary.analysis?.method === 'unsupervised' ? `${m.clusters ?? '?'} clusters` : `${d.classes.length} classes`} · ${m.parameters} parameters` +
+    (isNum(m.trainAccuracy) ? ` · train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%` : '') +
+    (isNum(m.testAccuracy) && r.testName ? ` · test accuracy ${(m.testAccuracy * 100).toFixed(1)}% (${r.testName})` : '') +
+    (isNum(m.gradNorm) ? ` · gradient norm ${m.gradNorm.toExponential(1)}` : '');
   analysisLine.textContent = describeAnalysis(r.summary);
   notesBox.replaceChildren(...(r.summary.analysis?.notes ?? []).map((n) => h('li', { text: n })));
   staleBanner.hidden = !r.stale;
