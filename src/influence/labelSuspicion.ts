@@ -15,7 +15,7 @@
  * No knob: no threshold, noise rate, fold count or number of rounds. Float64 throughout.
  * Costs (P = K D): H^-1 from the existing factor (P^3/3) and the blocks (N K(K+1)/2 D^2), N K x K
  * solves; then a weighted refit from W, the weighted Hessian (N K(K-1)/2 D(D+1)/2), its Cholesky
- * (P^3/6), H'^-1 and its blocks again. Measured (npm run bench): 2 to 10 times ExactInfluence.build,
+ * (P^3/6), H'^-1 and its blocks again. Measured (npm run bench): 2 to 8 times ExactInfluence.build,
  * about half of a whole scan's time on the test fixtures (two thirds on digits).
  * For two classes the blocks have a closed form from one D x D system (loo.ts binaryRowBlocks), used
  * for both stages instead: no P x P inverse, no reweighted P x P Hessian.
