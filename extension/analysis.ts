@@ -3,7 +3,7 @@
  * part of ScanParams, which ranking the sidebar shows, how the panel and the tree describe what ran,
  * the class pairs offered for a margin objective, and the trust check's numbers in words.
  */
-import type { ExplainResult, RankBy, ScanSummary, TrustAgreement, TrustResult } from '../src/protocol/types';
+import type { ExplainMode, ExplainObjective, ExplainResult, RankBy, ScanSummary, TrustAgreement, TrustResult } from '../src/protocol/types';
 import type { ScanParams } from '../src/protocol/worker';
 
 export interface AnalysisSettings {
@@ -116,6 +116,32 @@ export function describeExplanation(r: Pick<ExplainResult, 'method' | 'mode' | '
   const objective = r.objective ? `; explains ${r.objective.description}` : '';
   const order = (r.orderBy ?? (r.rankBy === 'influence' ? 'influence' : 'relatifL')) === 'influence' ? 'raw influence' : 'RelatIF';
   return `Method: ${method}${estimate}${objective}; ranked by ${r.method === 'turnOverDropout' ? 'raw influence' : order}.`;
+}
+
+/**
+ * What a scan's explanations can do: the Newton step and the trust check need logistic regression
+ * with the exact solver; probability and margin objectives need logistic regression with influence
+ * functions (the engine refuses the rest).
+ */
+export interface ExplainCapabilities {
+  newton: boolean;
+  trust: boolean;
+  objectives: boolean;
+}
+
+export function explainCapabilities(summary: Pick<ScanSummary, 'analysis'>): ExplainCapabilities {
+  const a = summary.analysis as ScanSummary['analysis'] | undefined;
+  // Summaries cached before the scan reported its analysis were logistic regression with the exact solver.
+  const logistic = !a || (a.model === 'logistic' && a.method === 'influence');
+  const exact = logistic && (!a || a.solver === 'exact');
+  return { newton: exact, trust: exact, objectives: logistic };
+}
+
+/** The explanation options a scan supports: other objectives only when possible, the Newton step only when possible and with the loss. */
+export function supportedOptions<T extends { mode: ExplainMode; objective: ExplainObjective }>(opts: T, caps: ExplainCapabilities): T {
+  const objective: ExplainObjective = caps.objectives ? opts.objective : 'loss';
+  const mode: ExplainMode = caps.newton && objective === 'loss' ? opts.mode : 'influence';
+  return { ...opts, objective, mode };
 }
 
 /**

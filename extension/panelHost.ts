@@ -19,7 +19,7 @@ import {
   type PanelResults,
   type WebviewToHost,
 } from '../src/protocol/webview';
-import { marginPairs } from './analysis';
+import { explainCapabilities, marginPairs, supportedOptions } from './analysis';
 import { readSettings } from './config';
 import { reportError, UserFacingError } from './errorReporter';
 import { openAtLine, setPanelColumnProvider } from './navigation';
@@ -291,11 +291,13 @@ export class InfluencePanel implements vscode.Disposable {
   async explain(source: DataSource, row: number, options?: ExplainOptions, reveal = true): Promise<ExplainResult | undefined> {
     if (reveal || !this.panel) this.show(true);
     const settings = readSettings();
-    const opts: ExplainOptions = options ?? this.options ?? { orderBy: 'relatifL', mode: 'influence', objective: settings.explainObjective };
+    const wanted: ExplainOptions = options ?? this.options ?? { orderBy: 'relatifL', mode: 'influence', objective: settings.explainObjective };
     const seq = ++this.explainSeq;
     this.post({ type: 'explaining', source, row });
     try {
-      await this.deps.scanner.ensureHeld();
+      const held = await this.deps.scanner.ensureHeld();
+      // Options the scan cannot do (a Newton step after switching to turn-over dropout) fall back to what it can.
+      const opts = supportedOptions(wanted, explainCapabilities(held.summary));
       const t0 = Date.now();
       const params: ExplainParams = {
         source,

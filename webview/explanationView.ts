@@ -4,7 +4,7 @@
  * loss) and oppose it (influence > 0), ranked by RelatIF or by raw influence. Every training row jumps
  * to its line on click or Enter.
  */
-import { describeExplanation, formatAgreement, trustVerdict } from '../extension/analysis';
+import { describeExplanation, formatAgreement, trustVerdict, type ExplainCapabilities } from '../extension/analysis';
 import type { ClusterResult, ClusterRow, ExplainObjective, ExplainResult, InfluenceRow, TrustResult } from '../src/protocol/types';
 import type { DataSource, ExplainOptions, ExplainOrder } from '../src/protocol/webview';
 import { formatNumber, h } from './dom';
@@ -57,7 +57,7 @@ export class ExplanationView {
     );
   }
 
-  show(result: ExplainResult, ctx: ContentContext, opts: ExplainOptions, trust?: TrustState): void {
+  show(result: ExplainResult, ctx: ContentContext, opts: ExplainOptions, trust?: TrustState, caps: ExplainCapabilities = { newton: true, trust: true, objectives: true }): void {
     const t = result.test;
     const orderBy: ExplainOrder = result.method === 'turnOverDropout' ? 'influence' : (result.orderBy ?? opts.orderBy);
     const where = t.source === 'test' ? 'Test' : 'Training';
@@ -135,7 +135,9 @@ export class ExplanationView {
         const o = OBJECTIVES.find((x) => x.value === v)?.value;
         if (o) this.events.change({ ...opts, objective: o, mode: o === 'loss' ? opts.mode : 'influence' });
       });
-      controls.push(order.element, h('label', { class: 'objective' }, [h('span', { class: 'muted small', text: 'Objective ' }), objective.element]), newton.element);
+      controls.push(order.element);
+      if (caps.objectives) controls.push(h('label', { class: 'objective' }, [h('span', { class: 'muted small', text: 'Objective ' }), objective.element]));
+      if (caps.newton) controls.push(newton.element);
     }
 
     const [raise, lower] = [result.opposing ?? [], result.supporting ?? []];
@@ -156,7 +158,7 @@ export class ExplanationView {
       method,
       ...notes,
       h('div', { class: 'order' }, controls),
-      ...(result.method !== 'turnOverDropout' ? [this.trustArea(t.source, t.row, trust)] : []),
+      ...(result.method !== 'turnOverDropout' && caps.trust ? [this.trustArea(t.source, t.row, trust)] : []),
       h('div', { class: 'sides' }, sections),
     );
     this.reveal();

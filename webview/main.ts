@@ -4,7 +4,7 @@
  * prediction. It renders what the host sends and asks the host for everything else (protocol in
  * src/protocol/webview.ts); its UI state survives hiding and reloads through getState/setState.
  */
-import { describeAnalysis, rankingName } from '../extension/analysis';
+import { describeAnalysis, explainCapabilities, rankingName } from '../extension/analysis';
 import type { ClusterResult, ExampleRow, ExplainResult, RankingFilter } from '../src/protocol/types';
 import type { DataSource, ExplainOptions, ExplainOrder, HostToWebview, PanelRanking, PanelResults } from '../src/protocol/webview';
 import { h } from './dom';
@@ -201,6 +201,7 @@ function contentContext(): ContentContext {
   return { columns: results?.summary.dataset.columns ?? [], imageShape: results?.imageShape ?? 'none' };
 }
 
+const capabilities = () => explainCapabilities(results?.summary ?? { analysis: undefined as never });
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 function showResults(r: PanelResults): void {
@@ -251,7 +252,7 @@ function showResults(r: PanelResults): void {
   } else {
     restoreView = { selected: state.selected, scrollTop: state.scrollTop };
     if (state.cluster) explanation.showCluster(state.cluster, contentContext());
-    else if (state.explanation) explanation.show(state.explanation, contentContext(), explainOptions(), state.trust);
+    else if (state.explanation) explanation.show(state.explanation, contentContext(), explainOptions(), state.trust, capabilities());
   }
   refilter();
 }
@@ -313,7 +314,7 @@ function onMessage(msg: HostToWebview): void {
       if (msg.result.mode) state.mode = msg.result.mode;
       if (msg.result.objective) state.objective = msg.result.objective.kind;
       persist();
-      explanation.show(msg.result, contentContext(), explainOptions(), state.trust);
+      explanation.show(msg.result, contentContext(), explainOptions(), state.trust, capabilities());
       return;
     }
     case 'trusting':
@@ -325,7 +326,7 @@ function onMessage(msg: HostToWebview): void {
       state.trust =
         msg.type === 'trusting' ? { status: 'running' } : msg.type === 'trust' ? { status: 'done', result: msg.result } : { status: 'error', message: msg.message };
       persist();
-      explanation.show(e, contentContext(), explainOptions(), state.trust);
+      explanation.show(e, contentContext(), explainOptions(), state.trust, capabilities());
       return;
     }
     case 'explainingCluster':

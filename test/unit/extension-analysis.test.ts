@@ -10,17 +10,20 @@ import {
   analysisParams,
   describeAnalysis,
   describeExplanation,
+  explainCapabilities,
   formatAgreement,
   hiddenSizesOf,
   marginPairs,
   oneOf,
   preferredRanking,
   rankingName,
+  supportedOptions,
   trustVerdict,
   type AnalysisSettings,
 } from '../../extension/analysis';
 import { rankedScore, rowNodeDescription } from '../../extension/treeModel';
 import { Session } from '../../src/engine/session';
+import type { ScanSummary } from '../../src/protocol/types';
 
 const root = path.resolve(__dirname, '../..');
 const breastCancer = path.join(root, 'test/fixtures/data/breast_cancer.csv');
@@ -87,6 +90,7 @@ test('a real logistic scan: the sidebar ranks by label suspicion and the summary
   const text = describeAnalysis(summary);
   assert.match(text, /^model: logistic regression · method: influence functions · solver: (exact|ekfac) \(/);
   assert.match(text, /backend: float64 JavaScript$/);
+  if (summary.analysis.solver === 'exact') assert.deepEqual(explainCapabilities(summary), { newton: true, trust: true, objectives: true });
 
   // Rows ranked by label suspicion: the description shows the score the list is ranked by and the
   // suggested label when it differs from the row's label.
@@ -128,4 +132,21 @@ test('trust numbers in words', () => {
   assert.equal(trustVerdict({ leaveOneOut: { rows: [], firstOrder: agree(0.6), newton: agree(0.85), seconds: 1 } }), 'good');
   assert.equal(trustVerdict({ leaveOneOut: { rows: [], firstOrder: agree(0.6), newton: agree(0.55), seconds: 1 } }), 'fair');
   assert.equal(trustVerdict({ leaveOneOut: { rows: [], firstOrder: agree(Number.NaN), newton: agree(0.1), seconds: 1 } }), 'poor');
+});
+
+test('options a scan cannot do fall back to what it can (e.g. after switching to turn-over dropout)', () => {
+  const analysis = (model: 'logistic' | 'mlp', method: 'influence' | 'turnOverDropout', solver: 'exact' | 'ekfac' | 'forward-passes'): Pick<ScanSummary, 'analysis'> => ({
+    analysis: { model, method, solver, solverReason: '', description: '', globalScore: '', lossScore: '', notes: [] },
+  });
+  const tod = explainCapabilities(analysis('mlp', 'turnOverDropout', 'forward-passes'));
+  assert.deepEqual(tod, { newton: false, trust: false, objectives: false });
+  const ekfac = explainCapabilities(analysis('logistic', 'influence', 'ekfac'));
+  assert.deepEqual(ekfac, { newton: false, trust: false, objectives: true });
+  const exact = explainCapabilities(analysis('logistic', 'influence', 'exact'));
+  const newtonMargin = { orderBy: 'relatifL', mode: 'newton', objective: 'margin' } as const;
+  assert.deepEqual(supportedOptions(newtonMargin, tod), { orderBy: 'relatifL', mode: 'influence', objective: 'loss' });
+  assert.deepEqual(supportedOptions(newtonMargin, ekfac), { orderBy: 'relatifL', mode: 'influence', objective: 'margin' });
+  // The Newton step explains the loss only.
+  assert.deepEqual(supportedOptions(newtonMargin, exact), { orderBy: 'relatifL', mode: 'influence', objective: 'margin' });
+  assert.deepEqual(supportedOptions({ ...newtonMargin, objective: 'loss' }, exact), { orderBy: 'relatifL', mode: 'newton', objective: 'loss' });
 });
