@@ -201,6 +201,11 @@ function contentContext(): ContentContext {
   return { columns: results?.summary.dataset.columns ?? [], imageShape: results?.imageShape ?? 'none' };
 }
 
+/** The explanation without the scan's own notes (the header shows those already). */
+const withOwnNotes = (e: ExplainResult): ExplainResult => {
+  const scanNotes = new Set(results?.summary.analysis?.notes ?? []);
+  return e.notes ? { ...e, notes: e.notes.filter((n) => !scanNotes.has(n)) } : e;
+};
 const capabilities = () => explainCapabilities(results?.summary ?? { analysis: undefined as never });
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -252,7 +257,7 @@ function showResults(r: PanelResults): void {
   } else {
     restoreView = { selected: state.selected, scrollTop: state.scrollTop };
     if (state.cluster) explanation.showCluster(state.cluster, contentContext());
-    else if (state.explanation) explanation.show(state.explanation, contentContext(), explainOptions(), state.trust, capabilities());
+    else if (state.explanation) explanation.show(withOwnNotes(state.explanation), contentContext(), explainOptions(), state.trust, capabilities());
   }
   refilter();
 }
@@ -314,7 +319,7 @@ function onMessage(msg: HostToWebview): void {
       if (msg.result.mode) state.mode = msg.result.mode;
       if (msg.result.objective) state.objective = msg.result.objective.kind;
       persist();
-      explanation.show(msg.result, contentContext(), explainOptions(), state.trust, capabilities());
+      explanation.show(withOwnNotes(msg.result), contentContext(), explainOptions(), state.trust, capabilities());
       return;
     }
     case 'trusting':
@@ -326,7 +331,7 @@ function onMessage(msg: HostToWebview): void {
       state.trust =
         msg.type === 'trusting' ? { status: 'running' } : msg.type === 'trust' ? { status: 'done', result: msg.result } : { status: 'error', message: msg.message };
       persist();
-      explanation.show(e, contentContext(), explainOptions(), state.trust, capabilities());
+      explanation.show(withOwnNotes(e), contentContext(), explainOptions(), state.trust, capabilities());
       return;
     }
     case 'explainingCluster':

@@ -11,6 +11,7 @@
  *    on a row shows the rows that pull it into its cluster (the CLI's), and clicking one opens its line.
  *
  * DD_E2E_VSIX=path uses an already packaged extension instead of running scripts/package-vsix.sh.
+ * DD_DOC_IMAGES=dir also saves the pictures of docs/extension.md (trust-check, cluster-explanation).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -84,6 +85,16 @@ async function openFile(vs: VSCodeSession, name: string): Promise<void> {
   );
   await vs.page.keyboard.press('Enter');
   await vs.waitForActiveEditor(name);
+}
+
+/** Saves a picture of a webview element for docs/extension.md, when DD_DOC_IMAGES names a folder. */
+async function docImage(vs: VSCodeSession, name: string, selector: string, maxHeight: number): Promise<void> {
+  const dir = process.env.DD_DOC_IMAGES;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const { locator } = await vs.findInWebviews(selector);
+  const box = await locator.boundingBox();
+  if (box) await vs.page.screenshot({ path: join(dir, `${name}.png`), clip: { ...box, height: Math.min(box.height, maxHeight) } });
 }
 
 /** "Spearman 0.96" -> 0.96 out of a trust-table cell. */
@@ -170,6 +181,7 @@ test('digits: ranked by label suspicion, trust check, Newton step, then turn-ove
         }
         assert.match((await frame.locator('.trust-verdict').textContent()) ?? '', /Agreement with actual retraining: (good|fair|poor)/);
         await vs.screenshot('trust-check');
+        await docImage(vs, 'trust-check', '.explanation', 560);
 
         // The Newton-step switch: the same row re-explained, every listed row with its leave-one-out change.
         await frame.locator('.newton-switch').click();
@@ -197,8 +209,11 @@ test('digits: ranked by label suspicion, trust check, Newton step, then turn-ove
         await vs.runCommand('Dataset Debugger: Explain Prediction');
         const todMethod = await vs.waitForWebviewText('.explanation .method[data-method="turnOverDropout"]', 'turn-over dropout', { timeoutMs: 60_000 });
         assert.match(todMethod, /ranked by raw influence/);
-        assert.equal(await frame.locator('.trust-button').count(), 0, 'no trust check for turn-over dropout');
-        const scores = (await frame.locator('.supporting .example-score').allTextContents()).map((t) => Math.abs(Number(t.replace('influence ', ''))));
+        // Opening test.csv may have hidden the panel (it is rebuilt when shown): find its frame again.
+        const { frame: todFrame } = await vs.findInWebviews('.explanation .method[data-method="turnOverDropout"]');
+        assert.equal(await todFrame.locator('.trust-button').count(), 0, 'no trust check for turn-over dropout');
+        assert.equal(await todFrame.locator('.newton-switch').count(), 0, 'no Newton step for turn-over dropout');
+        const scores = (await todFrame.locator('.supporting .example-score').allTextContents()).map((t) => Math.abs(Number(t.replace('influence ', ''))));
         assert.ok(scores.length > 0);
         for (let k = 1; k < scores.length; k++) assert.ok(scores[k - 1] >= scores[k], `strongest first: ${scores.join(', ')}`);
         await vs.screenshot('turn-over-dropout');
@@ -266,6 +281,7 @@ test('unlabelled CSV: No label: find clusters, then Explain Cluster Membership',
         assert.deepEqual(shown, explained.pulling.map((r) => r.row), 'the rows that pull it into its cluster, strongest first');
         assert.match((await frame.locator('.explanation .method').textContent()) ?? '', /cross-loss influence/);
         await vs.screenshot('cluster-explanation');
+        await docImage(vs, 'cluster-explanation', '.explanation', 620);
 
         // Clicking one jumps to its line.
         await frame.locator('.pulling .example').first().click();
