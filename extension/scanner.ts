@@ -140,7 +140,7 @@ export class Scanner implements vscode.Disposable {
           .join(', ') +
         `); ${reply.summary.dataset.rows} rows, ${reply.summary.dataset.classes.length} classes, ` +
         `${reply.summary.model.parameters} parameters, gradient norm ${Number(reply.summary.model.gradNorm).toExponential(2)}, ` +
-        `train accuracy ${(Number(reply.summary.model.trainAccuracy) * 100).toFixed(1)}%` +
+        (Number.isFinite(reply.summary.model.trainAccuracy) ? `train accuracy ${(reply.summary.model.trainAccuracy * 100).toFixed(1)}%` : 'no labels') +
         (reply.summary.model.testAccuracy !== undefined ? `, test accuracy ${(reply.summary.model.testAccuracy * 100).toFixed(1)}%` : '') +
         `; key ${reply.summary.key}`,
     );
