@@ -17,9 +17,10 @@
  * Field text is sliced from the chunk; only fields that span a chunk boundary or contain `""` are
  * concatenated from pieces.
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Checkpoint } from '../util/cancel';
-import { DataFileError, UserError } from '../util/errors';
+import { DataFileError } from '../util/errors';
+import { streamText } from './textStream';
 import type { Cell, DataFormat, DataRecord, Table } from './types';
 
 const QUOTE = 34;
@@ -326,25 +327,7 @@ export async function readDelimited(
     records.push({ row: records.length, line, cells });
   });
 
-  let size = 0;
-  try {
-    size = statSync(file).size;
-  } catch (e) {
-    throw new UserError(`Cannot read ${file}: ${(e as Error).message}`);
-  }
-  const stream = createReadStream(file, opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {});
-  const decoder = new TextDecoder('utf-8'); // strips a leading BOM
-  try {
-    for await (const chunk of stream) {
-      tok.push(decoder.decode(chunk as Buffer, { stream: true }));
-      if (opts.checkpoint) await opts.checkpoint.tick(size > 0 ? stream.bytesRead / size : undefined);
-    }
-  } catch (e) {
-    stream.destroy();
-    if (e instanceof UserError || (e as Error).name === 'CancelledError') throw e;
-    throw new UserError(`Cannot read ${file}: ${(e as Error).message}`);
-  }
-  tok.push(decoder.decode());
+  const size = await streamText(file, opts, (text) => tok.push(text));
   tok.end();
 
   if (columns === null) {

@@ -9,9 +9,10 @@
  * JSON.parse does the work on the happy path. When it fails, a small scanner (scanJson) finds the
  * exact column of the first syntax error, because V8's messages do not always carry a position.
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Checkpoint } from '../util/cancel';
-import { DataFileError, UserError } from '../util/errors';
+import { DataFileError } from '../util/errors';
+import { streamText } from './textStream';
 import type { Cell, DataRecord, Table } from './types';
 
 const LF = 10;
@@ -138,26 +139,8 @@ export async function readJsonl(file: string, opts: JsonlReadOptions = {}): Prom
     records.push({ row: records.length, line, cells });
   };
 
-  let size = 0;
-  try {
-    size = statSync(file).size;
-  } catch (e) {
-    throw new UserError(`Cannot read ${file}: ${(e as Error).message}`);
-  }
   const splitter = new LineSplitter(onLine);
-  const stream = createReadStream(file, opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {});
-  const decoder = new TextDecoder('utf-8'); // strips a leading BOM
-  try {
-    for await (const chunk of stream) {
-      splitter.push(decoder.decode(chunk as Buffer, { stream: true }));
-      if (opts.checkpoint) await opts.checkpoint.tick(size > 0 ? stream.bytesRead / size : undefined);
-    }
-  } catch (e) {
-    stream.destroy();
-    if (e instanceof UserError || (e as Error).name === 'CancelledError') throw e;
-    throw new UserError(`Cannot read ${file}: ${(e as Error).message}`);
-  }
-  splitter.push(decoder.decode());
+  const size = await streamText(file, opts, (text) => splitter.push(text));
   splitter.end();
 
   if (records.length === 0) {
