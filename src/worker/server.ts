@@ -52,6 +52,9 @@ export class WorkerServer {
       );
       const ctx: RequestContext = { checkpoint, signal: ac.signal, log: (l, m) => this.log(l, m) };
       try {
+        // One turn of the event loop first: a cancel sent right behind its request (already in the pipe)
+        // is read before any work starts, so it takes effect however fast the request would have been.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         checkpoint.throwIfCancelled();
         const handler = this.handlers[msg.method] as ((p: unknown, c: RequestContext) => Promise<unknown>) | undefined;
         if (!handler) throw new Error(`This worker does not serve '${msg.method}'.`);
