@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # All tests, from a clean clone: installs what they need (npm packages; for the end-to-end tests
-# Debian's chromium, Node 24 and code-server, cached outside the repo), type-checks, builds, runs the
+# Debian's chromium, Node 24 and code-server, cached outside the repo), type-checks, lints, builds, runs the
 # unit tests, packages the .vsix and runs the end-to-end tests in a real VS Code.
 # DD_SKIP_E2E=1 skips the end-to-end part (for a quick local loop; CI never sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 mkdir -p test-results && rm -f test-results/*.tap
-echo "== typecheck"
+echo "== typecheck (engine without DOM, extension, webview without Node, tests/bench/scripts)"
 npm run --silent typecheck
+echo "== lint"
+npm run --silent lint
 status=0
 echo "== unit tests"
 node --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \

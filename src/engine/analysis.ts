@@ -82,10 +82,6 @@ function minusOverN(influence: Float64Array): Float64Array {
   return influence.map((v) => -v / N);
 }
 
-function nanArray(n: number): Float64Array {
-  return new Float64Array(n).fill(NaN);
-}
-
 function requestedSolver(params: ScanParams): NonNullable<ScanParams['solver']> {
   const s = params.solver ?? 'auto';
   if (!['auto', 'exact', 'ekfac', 'cg', 'lissa'].includes(s)) throw new UserError(`Unknown solver '${s}' (auto, exact, ekfac, cg or lissa).`);

@@ -31,7 +31,7 @@ export function histogram(values: Float64Array, bins: number): { edges: number[]
   for (const v of values) if (v > 0 && Number.isFinite(v)) logs.push(Math.log10(v));
   if (logs.length === 0) return { edges: [], counts: [] };
   const sorted = Float64Array.from(logs).sort();
-  let lo = sorted[Math.floor(0.01 * (sorted.length - 1))];
+  const lo = sorted[Math.floor(0.01 * (sorted.length - 1))];
   let hi = sorted[sorted.length - 1];
   if (hi === lo) hi = lo + 1;
   const w = (hi - lo) / bins;

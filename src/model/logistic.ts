@@ -799,7 +799,7 @@ interface LineSearchResult {
 function wolfeLineSearch(
   w: Float64Array,
   f0: number,
-  g0: Float64Array,
+  _g0: Float64Array,
   d: Float64Array,
   dg0: number,
   evalFG: (w: Float64Array, g: Float64Array) => number,

@@ -109,7 +109,7 @@ export class WorkerClient {
     params: WorkerMethods[M]['params'],
     options: RequestOptions = {},
   ): Promise<WorkerMethods[M]['result']> {
-    const child = this.start();
+    this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted) {

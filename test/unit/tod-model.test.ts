@@ -95,7 +95,10 @@ test('flipped labels stand out in turn-over-dropout self-influence (breast_cance
   // Measured 0.77 (256 hidden units, 30 epochs); a random ranking has expected recall 0.10.
   assert.ok(recall >= 0.6, `recall of flipped rows in the top 10% = ${recall.toFixed(3)}`);
   let fm = 0, cm = 0;
-  for (let i = 0; i < data.N; i++) (isFlipped.has(i) ? (fm += s[i]) : (cm += s[i]));
+  for (let i = 0; i < data.N; i++) {
+    if (isFlipped.has(i)) fm += s[i];
+    else cm += s[i];
+  }
   fm /= flipped.length;
   cm /= data.N - flipped.length;
   assert.ok(fm > 5 * Math.max(cm, 1e-3), `mean self-influence: flipped rows ${fm.toFixed(3)}, others ${cm.toFixed(3)}`);
