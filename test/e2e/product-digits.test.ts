@@ -201,9 +201,9 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
 
         // Reload the window: the last scan comes back from the workspace's storage without a new scan,
         // and the panel comes back with its explanation. The browser workbench writes webview state to
-        // its storage shortly after a change, not synchronously: give it a moment before the reload,
-        // as a person who reloads seconds later would.
-        await new Promise((r) => setTimeout(r, 3_000));
+        // its storage some time after a change, not synchronously: wait until the panel's explained
+        // row is stored (it was a fixed 3 s, which a busy machine could outlast).
+        await vs.waitForStoredState(new RegExp(`target\\\\*":\\{\\\\*"source\\\\*":\\\\*"test\\\\*",\\\\*"row\\\\*":${testRow}\\}`));
         await vs.page.reload();
         await vs.page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
         // The side bar comes back showing the Dataset Debugger view (clicking its icon would hide it).

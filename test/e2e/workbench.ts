@@ -382,6 +382,35 @@ export class Workbench {
     }, timeoutMs, () => `webview element "${selector}" shows "${last}", not ${text}`);
   }
 
+  // -------------------------------------------------------------------------------- stored state
+
+  /**
+   * Waits until the browser workbench has written something matching `pattern` to its storage
+   * (IndexedDB, where code-server keeps the workspace's and the editors' state, a webview's
+   * getState/setState state inside the editors' memento). The workbench writes state some time after a
+   * change, not synchronously; a test that reloads the window waits for this instead of a fixed delay.
+   * Values are searched as stored, so nested JSON keeps its backslashes: match them with `\\*`.
+   */
+  async waitForStoredState(pattern: RegExp, { timeoutMs = 60_000 } = {}): Promise<void> {
+    const read = () =>
+      this.page.evaluate(`(async () => {
+        const out = [];
+        for (const info of await indexedDB.databases()) {
+          if (!info.name) continue;
+          const db = await new Promise((ok, fail) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+          try {
+            for (const store of [...db.objectStoreNames]) {
+              const values = await new Promise((ok, fail) => { const r = db.transaction(store, 'readonly').objectStore(store).getAll(); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+              for (const v of values) out.push(typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+            }
+          } finally { db.close(); }
+        }
+        return out;
+      })()`) as Promise<string[]>;
+    await poll(async () => ((await read()).some((v) => pattern.test(v)) ? true : undefined), timeoutMs,
+      () => `the workbench did not store state matching ${pattern} within ${timeoutMs} ms`, 250);
+  }
+
   // ------------------------------------------------------------------------------------ screenshots
 
   /**
