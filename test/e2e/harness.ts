@@ -39,7 +39,7 @@ export type { TreeItem, CursorPosition } from './workbench';
 export const CODE_SERVER_VERSION = '4.139.1';
 export const NODE_MAJOR = 24;
 /** A generous per-test budget for node:test's `timeout` option (starting VS Code alone takes ~10-30 s). */
-export const E2E_TEST_TIMEOUT_MS = 5 * 60_000;
+export const E2E_TEST_TIMEOUT_MS = 10 * 60_000;
 
 
 const SETUP_HINT = 'run `sudo bash scripts/e2e-setup.sh` (or set DD_SKIP_E2E=1 to skip the end-to-end tests on purpose)';
@@ -300,10 +300,13 @@ export class VSCodeSession extends Workbench {
     const session = new VSCodeSession(page, opts.name, browser, server, port, baseDir, userDataDir, extensionsDir, logFile, folder, serverExited);
     page.on('pageerror', (err) => session.pageErrors.push(err.message));
     try {
-      await page.goto(session.folderUrl);
-      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: opts.startTimeoutMs ?? 90_000 });
+      // Upper bounds, not delays: on a 2-core machine under heavy load the first page load alone took
+      // longer than Playwright's default 30 s navigation timeout.
+      const startTimeoutMs = opts.startTimeoutMs ?? 90_000;
+      await page.goto(session.folderUrl, { timeout: startTimeoutMs });
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: startTimeoutMs });
       // The status bar fills in once the workbench has restored its parts.
-      await page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: 30_000 });
+      await page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: startTimeoutMs });
     } catch (e) {
       await session.screenshot('launch-failure').catch(() => undefined);
       await session.close();
