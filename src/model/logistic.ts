@@ -1,6 +1,6 @@
 import type { Checkpoint } from '../util/cancel';
 import { ConvergenceError, NotPositiveDefiniteError, UserError } from '../util/errors';
-import { Cholesky } from '../linalg/cholesky';
+import { Cholesky, type CholeskyOptions } from '../linalg/cholesky';
 import { dot, norm2 } from '../linalg/dense';
 import { KernelSpace, wasmKernelsAvailable } from '../linalg/kernels';
 
@@ -363,10 +363,12 @@ export class HessianAccumulator {
   readonly H: Float64Array;
   private readonly xt: Float64Array;
   private readonly wx: Float64Array;
+  /** The chunk's row weights of the current block pair. */
+  private readonly wv = new Float64Array(257);
   /** With WebAssembly kernels: H, xt and wx live in this space (offsets below). */
   private readonly ks?: KernelSpace;
   private readonly off = { H: 0, xt: 0, wx: 0 };
-  static readonly CHUNK = 256;
+  static readonly CHUNK = 256; // wv above has CHUNK + 1 entries
   /** Rows of a block per kernel call: the strip's entries below the diagonal are wasted work. */
   private static readonly STRIP = 8;
 
@@ -376,10 +378,15 @@ export class HessianAccumulator {
     private readonly weights?: Float64Array,
   ) {
     const P = (this.P = data.K * data.D);
-    const chunk = data.D * HessianAccumulator.CHUNK;
+    // Room for the chunk transposed with D and the rows padded to even counts (zeros), so every
+    // kernel call stays inside its even tiles; H is followed by a guard row that only ever gets
+    // zeros added (the padded column of the last block and the padded row of the last block row).
+    const chunk = (data.D + 1) * (HessianAccumulator.CHUNK + 1);
     if (wasmKernelsAvailable()) {
-      const ks = (this.ks = KernelSpace.create(P * P + 2 * chunk + 8));
-      this.off.H = ks.alloc(P * P);
+      // Room for the Cholesky factor's buffers too (factorAsync factors H where it lies; pages
+      // never touched cost no memory).
+      const ks = (this.ks = KernelSpace.create(P * P + 2 * P + 2 * chunk + 16 + Cholesky.workspace(P) + 16));
+      this.off.H = ks.alloc(P * P + 2 * P + 2);
       this.off.xt = ks.alloc(chunk);
       this.off.wx = ks.alloc(chunk);
       this.H = ks.view(this.off.H, P * P);
@@ -405,26 +412,35 @@ export class HessianAccumulator {
     const { probs, weights, H, xt, wx, P } = this;
     const n = r1 - r0;
     if (n > HessianAccumulator.CHUNK) throw new RangeError('HessianAccumulator.addRows: chunk too large');
-    for (let i = 0; i < n; i++) for (let a = 0; a < D; a++) xt[a * n + i] = X[(r0 + i) * D + a];
+    // With the kernel: rows and features padded to even counts with zeros (np, Dp).
+    const ks = this.ks;
+    const np = ks ? n + (n & 1) : n, Dp = ks ? D + (D & 1) : D;
+    for (let i = 0; i < n; i++) for (let a = 0; a < D; a++) xt[a * np + i] = X[(r0 + i) * D + a];
+    if (np > n) for (let a = 0; a < D; a++) xt[a * np + n] = 0;
+    if (Dp > D) xt.fill(0, D * np, Dp * np);
     const c0 = 1 / N;
     for (let k = 0; k < K; k++) {
       for (let l = k + 1; l < K; l++) {
         let any = false;
+        const wv = this.wv;
         for (let i = 0; i < n; i++) {
           const r = r0 + i;
           const c = weights ? weights[r] : c0;
-          const w = -c * probs[r * K + k] * probs[r * K + l];
+          const w = (wv[i] = -c * probs[r * K + k] * probs[r * K + l]);
           if (w !== 0) any = true;
-          for (let a = 0; a < D; a++) wx[a * n + i] = w * xt[a * n + i];
         }
         if (!any) continue;
+        if (np > n) wv[n] = 0;
+        for (let a = 0; a < Dp; a++) {
+          const o = a * np;
+          for (let i = 0; i < np; i++) wx[o + i] = wv[i] * xt[o + i];
+        }
         const base = k * D * P + l * D;
-        const ks = this.ks;
         if (ks) {
           // Strips of rows a in [a0, a0 + STRIP) against columns b >= a0 (kernel, accumulating).
           const S = HessianAccumulator.STRIP, o = this.off;
-          for (let a0 = 0; a0 < D; a0 += S) {
-            ks.gemmNT(o.wx + a0 * n, n, o.xt + a0 * n, n, o.H + base + a0 * P + a0, P, Math.min(S, D - a0), D - a0, n, 1, 1);
+          for (let a0 = 0; a0 < Dp; a0 += S) {
+            ks.gemmNT(o.wx + a0 * np, np, o.xt + a0 * np, np, o.H + base + a0 * P + a0, P, Math.min(S, Dp - a0), Dp - a0, np, 1, 1);
           }
           continue;
         }
@@ -498,6 +514,15 @@ export class HessianAccumulator {
     }
     for (let p = 0; p < P; p++) H[p * P + p] += l2;
     return H;
+  }
+
+  /**
+   * After finish(): the Cholesky factor of H, factored where H lies in the accumulator's kernel
+   * space (no copy of H, no fresh memory); H is overwritten and the accumulator is spent.
+   */
+  async factorAsync(opts: CholeskyOptions, tick?: (fraction: number) => Promise<void>): Promise<Cholesky> {
+    if (this.ks) return Cholesky.factorInSpaceAsync(this.ks, this.off.H, this.P, opts, tick);
+    return Cholesky.factorAsync(this.H, this.P, opts, tick);
   }
 }
 
