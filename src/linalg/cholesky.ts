@@ -277,6 +277,33 @@ export class Cholesky {
     }
   }
 
+  /** Right-hand sides per call of forwardBuffer / backBuffer. */
+  static readonly RHS_CHUNK = RHS_CHUNK;
+
+  /**
+   * The factor's own buffer of RHS_CHUNK right-hand sides (rows of n entries) in its kernel space:
+   * fill its first m rows, then forwardBuffer(m) / backBuffer(m) solve them in place, without the
+   * copies of forwardRows / backRows.
+   */
+  rhsBuffer(): Float64Array {
+    const ks = this.space();
+    return ks.view(this.offB, RHS_CHUNK * this.n);
+  }
+
+  /** The first m rows b_r of rhsBuffer() become L^-1 b_r (m <= RHS_CHUNK). */
+  forwardBuffer(m: number): void {
+    if (m > RHS_CHUNK) throw new RangeError(`forwardBuffer: ${m} rows, at most ${RHS_CHUNK}`);
+    const ks = this.space();
+    forwardBlocked(ks, this.offL, this.offDinv, this.offT, this.n, this.offB, m);
+  }
+
+  /** The first m rows b_r of rhsBuffer() become L^-T b_r (m <= RHS_CHUNK). */
+  backBuffer(m: number): void {
+    if (m > RHS_CHUNK) throw new RangeError(`backBuffer: ${m} rows, at most ${RHS_CHUNK}`);
+    const ks = this.space();
+    backBlocked(ks, this.offU, this.offDinvT, this.offT, this.n, this.offB, m);
+  }
+
   /** L^T, row-major, so both solves run on contiguous rows. */
   transposed(): Float64Array {
     const ks = this.space();
