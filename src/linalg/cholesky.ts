@@ -111,7 +111,7 @@ export class Cholesky {
   /** Factors a copy of A (lower triangle read). */
   static factor(A: Float64Array, n: number, opts: CholeskyOptions = {}): Cholesky {
     const p = Cholesky.prepare(A, n);
-    for (let r = 0; r < n; r += NB) choleskyBlockRows(p.ks, p.offL, p.offDinv, p.offT, n, r, Math.min(n, r + NB), p.diag, opts);
+    for (let r = 0; r < n; r += NB) choleskyBlockRows(p.ks, p.offL, p.offDinv, p.offT, n, r, Math.min(n, r + NB), p.diag, p.offD, opts);
     return Cholesky.finish(p, n);
   }
 
@@ -138,7 +138,7 @@ export class Cholesky {
     // Rows of a block cost ~ r^2 NB, so tick every ~2M multiply-adds.
     let work = 0;
     for (let r = 0; r < n; r += NB) {
-      choleskyBlockRows(p.ks, p.offL, p.offDinv, p.offT, n, r, Math.min(n, r + NB), p.diag, opts);
+      choleskyBlockRows(p.ks, p.offL, p.offDinv, p.offT, n, r, Math.min(n, r + NB), p.diag, p.offD, opts);
       work += (r + NB) * (r + NB) * NB * 0.5;
       if (tick && work > 2e6) {
         work = 0;
@@ -182,7 +182,7 @@ export class Cholesky {
     const f = ks.f64;
     const diag = ks.view(offD, n);
     for (let i = 0; i < n; i++) diag[i] = f[offL + i * n + i];
-    return { ks, offL, offU, offB, offDinv, offDinvT, offT, diag };
+    return { ks, offL, offU, offB, offD, offDinv, offDinvT, offT, diag };
   }
 
   private static finish(p: ReturnType<typeof Cholesky.prepare>, n: number): Cholesky {
@@ -222,7 +222,7 @@ export class Cholesky {
         this.offT = ks.alloc(RHS_CHUNK * NB);
         for (let j = 0; j < blocks; j++) {
           const j0 = j * NB;
-          invertDiagonalBlock(f, this.offL + j0 * n + j0, n, Math.min(NB, n - j0), this.offDinv + j * NB * NB);
+          ks.trtri(this.offL + j0 * n + j0, n, Math.min(NB, n - j0), this.offDinv + j * NB * NB, NB);
         }
         this.hasDinv = true;
       }
@@ -341,7 +341,7 @@ export class Cholesky {
  * diagonal block: A[R, R] -= L[R, <R] L[R, <R]^T (kernel), its unblocked factorisation and inverse
  * (h^3 / 3 multiply-adds in JavaScript). `diag` holds the original diagonal (for the pivot test).
  */
-function choleskyBlockRows(ks: KernelSpace, L: number, Dinv: number, T: number, n: number, i0: number, i1: number, diag: Float64Array, opts: CholeskyOptions): void {
+function choleskyBlockRows(ks: KernelSpace, L: number, Dinv: number, T: number, n: number, i0: number, i1: number, diag: Float64Array, diagOff: number, opts: CholeskyOptions): void {
   const f = ks.f64;
   const h = i1 - i0;
   const damping = opts.damping ?? 0;
@@ -352,36 +352,12 @@ function choleskyBlockRows(ks: KernelSpace, L: number, Dinv: number, T: number, 
     for (let r = 0; r < h; r++) f.copyWithin(L + (i0 + r) * n + j0, T + r * NB, T + r * NB + w);
   }
   if (i0 > 0) ks.gemmNT(L + i0 * n, n, L + i0 * n, n, L + i0 * n + i0, n, h, h, i0, -1, 1);
-  for (let i = i0; i < i1; i++) {
-    const ri = L + i * n;
-    for (let c = i0; c < i; c++) {
-      const rc = L + c * n;
-      let s = f[ri + c];
-      for (let k = i0; k < c; k++) s -= f[ri + k] * f[rc + k];
-      f[ri + c] = s / f[rc + c];
-    }
-    let d = f[ri + i] + damping;
-    for (let k = i0; k < i; k++) d -= f[ri + k] * f[ri + k];
-    f[ri + i] = pivot(diag[i] + damping, diag[i] + damping - d, i, opts);
+  const bad = ks.potrf(L + i0 * n + i0, n, h, diagOff + i0, damping);
+  if (bad >= 0) {
+    const i = i0 + bad;
+    pivot(diag[i] + damping, diag[i] + damping - f[L + i * n + i], i, opts); // throws
   }
-  invertDiagonalBlock(f, L + i0 * n + i0, n, h, Dinv + (i0 / NB) * NB * NB);
-}
-
-/**
- * The inverse of the w x w lower-triangular block at f[at] (row stride n) into f[inv] (NB x NB,
- * row-major, zero above the diagonal): column c by forward substitution on e_c.
- */
-function invertDiagonalBlock(f: Float64Array, at: number, n: number, w: number, inv: number): void {
-  f.fill(0, inv, inv + NB * NB);
-  for (let c = 0; c < w; c++) {
-    f[inv + c * NB + c] = 1 / f[at + c * n + c];
-    for (let i = c + 1; i < w; i++) {
-      const li = at + i * n;
-      let sum = 0;
-      for (let k = c; k < i; k++) sum -= f[li + k] * f[inv + k * NB + c];
-      f[inv + i * NB + c] = sum / f[li + i];
-    }
-  }
+  ks.trtri(L + i0 * n + i0, n, h, Dinv + (i0 / NB) * NB * NB, NB);
 }
 
 /**

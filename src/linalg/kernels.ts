@@ -28,6 +28,11 @@ function compileKernels(): WebAssembly.Module | null {
 }
 
 type WasmGemm = (a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, kk: number, alpha: number, beta: number) => void;
+interface WasmKernels {
+  gemmNT: WasmGemm;
+  potrf(at: number, ld: number, w: number, diag: number, damping: number): number;
+  trtri(at: number, ld: number, w: number, inv: number, ldi: number): void;
+}
 
 let compiled: WebAssembly.Module | null | undefined;
 let enabled = !(typeof process !== 'undefined' && process.env?.DD_NO_WASM === '1');
@@ -69,10 +74,12 @@ export class KernelSpace {
   readonly f64: Float64Array;
   private next = 0;
   private readonly wasm?: WasmGemm;
+  private readonly kernels?: WasmKernels;
 
-  private constructor(f64: Float64Array, wasm?: WasmGemm) {
+  private constructor(f64: Float64Array, kernels?: WasmKernels) {
     this.f64 = f64;
-    this.wasm = wasm;
+    this.kernels = kernels;
+    this.wasm = kernels?.gemmNT;
   }
 
   /** A space of at least `doubles` float64 entries; `forceJs` skips WebAssembly (for tests). */
@@ -82,7 +89,7 @@ export class KernelSpace {
       const pages = Math.max(1, Math.ceil((doubles + 2) / PAGE_DOUBLES));
       const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
       const instance = new WebAssembly.Instance(mod, { env: { mem: memory } });
-      return new KernelSpace(new Float64Array(memory.buffer), instance.exports.gemmNT as unknown as WasmGemm);
+      return new KernelSpace(new Float64Array(memory.buffer), instance.exports as unknown as WasmKernels);
     }
     return new KernelSpace(new Float64Array(doubles + 2));
   }
@@ -103,6 +110,54 @@ export class KernelSpace {
   /** A view of n entries at offset (valid for the life of the space). */
   view(off: number, n: number): Float64Array {
     return this.f64.subarray(off, off + n);
+  }
+
+  /**
+   * The unblocked Cholesky factorisation of the w x w block at offset `at` (row stride ld), in place
+   * on its lower triangle (the upper triangle is not read): L[i, c] = (A[i, c] - sum_{k<c} L[i, k]
+   * L[c, k]) / L[c, c], L[i, i] = sqrt(A[i, i] + damping - sum_{k<i} L[i, k]^2). A pivot d counts
+   * only when finite and d > 1e-14 |diag[i] + damping| (diag: the matrix's original diagonal, at
+   * offset `diag`). Returns -1, or the first failing row i with its pivot d left in A[i, i].
+   */
+  potrf(at: number, ld: number, w: number, diag: number, damping: number): number {
+    if (this.kernels) return this.kernels.potrf(at * 8, ld, w, diag * 8, damping);
+    const f = this.f64;
+    for (let i = 0; i < w; i++) {
+      const ri = at + i * ld;
+      for (let c = 0; c < i; c++) {
+        const rc = at + c * ld;
+        let s = f[ri + c];
+        for (let k = 0; k < c; k++) s -= f[ri + k] * f[rc + k];
+        f[ri + c] = s / f[rc + c];
+      }
+      let d = f[ri + i] + damping;
+      for (let k = 0; k < i; k++) d -= f[ri + k] * f[ri + k];
+      if (!(d > 1e-14 * Math.abs(f[diag + i] + damping) && Number.isFinite(d))) {
+        f[ri + i] = d;
+        return i;
+      }
+      f[ri + i] = Math.sqrt(d);
+    }
+    return -1;
+  }
+
+  /**
+   * The inverse of the w x w lower-triangular block at offset `at` (row stride ld) into offset inv
+   * (row stride ldi; zero above the diagonal): column c by forward substitution on e_c.
+   */
+  trtri(at: number, ld: number, w: number, inv: number, ldi: number): void {
+    if (this.kernels) return this.kernels.trtri(at * 8, ld, w, inv * 8, ldi);
+    const f = this.f64;
+    for (let i = 0; i < w; i++) f.fill(0, inv + i * ldi, inv + i * ldi + w);
+    for (let c = 0; c < w; c++) {
+      f[inv + c * ldi + c] = 1 / f[at + c * ld + c];
+      for (let i = c + 1; i < w; i++) {
+        const li = at + i * ld;
+        let s = 0;
+        for (let k = c; k < i; k++) s -= f[li + k] * f[inv + k * ldi + c];
+        f[inv + i * ldi + c] = s / f[li + i];
+      }
+    }
   }
 
   /**
