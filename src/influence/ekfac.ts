@@ -109,6 +109,7 @@ export class IterativeInfluence {
     return this.data.N;
   }
 
+  /** (duplicates: its argument checks and stage timer match ExactInfluence.build's, on purpose.) */
   static async build(data: LogisticData, W: Float64Array, opts: IterativeInfluenceOptions): Promise<IterativeInfluence> {
     const { X, N, D, K, y } = data;
     const P = K * D;
@@ -281,7 +282,7 @@ export class IterativeInfluence {
     return out;
   }
 
-  /** M Q_S for a K x D matrix M. */
+  /** M Q_S for a K x D matrix M. (duplicates: the transpose-side twin of the product above.) */
   private rightMultiply(M: Float64Array): Float64Array {
     const { D, K } = this.data;
     const QS = this.QS;

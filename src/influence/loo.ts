@@ -96,6 +96,9 @@ export async function retrainLeaveOneOut(
  * Hessian is the Woodbury inverse of H_-i at the fitted W (so the first steps are chord steps and
  * the secant pairs learn how the curvature moved), unit steps halved until ||grad J_-i|| shrinks.
  * Returns undefined when it stalls above tol (the caller then falls back to plain L-BFGS).
+ * (duplicates: not src/optim/lbfgs.ts, whose initial inverse Hessian is a scalar and whose steps come
+ * from a Wolfe line search; the secant-pair bookkeeping is alike, and so is fitLogistic's halving
+ * Newton polish.)
  */
 function chordRefit(inf: ExactInfluence, objective: LogisticObjective, row: number, tol: number): RetrainResult | undefined {
   const { P, K, N } = inf;

@@ -200,7 +200,11 @@ export class KernelSpace {
   }
 }
 
-/** The JavaScript kernel (2 x 2 tile), same contract as the WebAssembly one (even m, n, kk). */
+/**
+ * The JavaScript kernel (2 x 2 tile), same contract as the WebAssembly one (even m, n, kk): the
+ * fallback twin of kernels.wat's gemmNT. (duplicates: kron.ts's quadratic forms share the tile shape
+ * but contract x_i on both sides of each block.)
+ */
 function gemmNTJs(f: Float64Array, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, kk: number, alpha: number, beta: number): void {
   for (let i = 0; i < m; i += 2) {
     const a0 = a + i * lda, a1 = a0 + lda;

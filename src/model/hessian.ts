@@ -1,6 +1,5 @@
 import { Cholesky, type CholeskyOptions } from '../linalg/cholesky';
-import { dot } from '../linalg/dense';
-import { KernelSpace, wasmKernelsAvailable } from '../linalg/kernels';
+import { KernelSpace } from '../linalg/kernels';
 import type { LogisticData } from './data';
 
 /**
@@ -18,8 +17,8 @@ export class HessianAccumulator {
   private readonly wx: Float64Array;
   /** The chunk's row weights of the current block pair. */
   private readonly wv = new Float64Array(257);
-  /** With WebAssembly kernels: H, xt and wx live in this space (offsets below). */
-  private readonly ks?: KernelSpace;
+  /** H, xt and wx live in this kernel space (offsets below). */
+  private readonly ks: KernelSpace;
   private readonly off = { H: 0, xt: 0, wx: 0 };
   static readonly CHUNK = 256; // wv above has CHUNK + 1 entries
   /** Rows of a block per kernel call: the strip's entries below the diagonal are wasted work. */
@@ -35,39 +34,34 @@ export class HessianAccumulator {
     // kernel call stays inside its even tiles; H is followed by a guard row that only ever gets
     // zeros added (the padded column of the last block and the padded row of the last block row).
     const chunk = (data.D + 1) * (HessianAccumulator.CHUNK + 1);
-    if (wasmKernelsAvailable()) {
-      // Room for the Cholesky factor's buffers too (factorAsync factors H where it lies; pages
-      // never touched cost no memory).
-      const ks = (this.ks = KernelSpace.create(P * P + 2 * P + 2 * chunk + 16 + Cholesky.workspace(P) + 16));
-      this.off.H = ks.alloc(P * P + 2 * P + 2);
-      this.off.xt = ks.alloc(chunk);
-      this.off.wx = ks.alloc(chunk);
-      this.H = ks.view(this.off.H, P * P);
-      this.xt = ks.view(this.off.xt, chunk);
-      this.wx = ks.view(this.off.wx, chunk);
-    } else {
-      this.H = new Float64Array(P * P);
-      this.xt = new Float64Array(chunk);
-      this.wx = new Float64Array(chunk);
-    }
+    // Room for the Cholesky factor's buffers too (factorAsync factors H where it lies; pages never
+    // touched cost no memory). Without WebAssembly the space is a plain array and the same kernel
+    // runs in JavaScript.
+    const ks = (this.ks = KernelSpace.create(P * P + 2 * P + 2 * chunk + 16 + Cholesky.workspace(P) + 16));
+    this.off.H = ks.alloc(P * P + 2 * P + 2);
+    this.off.xt = ks.alloc(chunk);
+    this.off.wx = ks.alloc(chunk);
+    this.H = ks.view(this.off.H, P * P);
+    this.xt = ks.view(this.off.xt, chunk);
+    this.wx = ks.view(this.off.wx, chunk);
   }
 
   /**
    * Adds rows [r0, r1) (at most CHUNK of them). For every block pair k < l, block H_kl is the
    * weighted Gram matrix sum_i w_i x_i x_i^T with w_i = -c_i p_ik p_il: symmetric in (a, b), so only
-   * a <= b is computed, in 2 x 4 register tiles over the chunk's transposed columns.
+   * a <= b is computed, on the gemmNT kernel over the chunk's transposed columns.
    * The diagonal blocks are not accumulated: the rows of A_i = diag(p_i) - p_i p_i^T sum to zero,
    * so finish() gets H_kk = -sum_{l != k} H_kl (K fewer blocks; and p_k sum_{l != k} p_l is more
    * accurate than p_k (1 - p_k) when p_k is close to 1).
    */
   addRows(r0: number, r1: number): void {
     const { X, N, D, K } = this.data;
-    const { probs, weights, H, xt, wx, P } = this;
+    const { probs, weights, xt, wx, P } = this;
     const n = r1 - r0;
     if (n > HessianAccumulator.CHUNK) throw new RangeError('HessianAccumulator.addRows: chunk too large');
-    // With the kernel: rows and features padded to even counts with zeros (np, Dp).
+    // Rows and features padded to even counts with zeros (np, Dp): every product stays in the kernel's tiles.
     const ks = this.ks;
-    const np = ks ? n + (n & 1) : n, Dp = ks ? D + (D & 1) : D;
+    const np = n + (n & 1), Dp = D + (D & 1);
     for (let i = 0; i < n; i++) for (let a = 0; a < D; a++) xt[a * np + i] = X[(r0 + i) * D + a];
     if (np > n) for (let a = 0; a < D; a++) xt[a * np + n] = 0;
     if (Dp > D) xt.fill(0, D * np, Dp * np);
@@ -89,51 +83,11 @@ export class HessianAccumulator {
           for (let i = 0; i < np; i++) wx[o + i] = wv[i] * xt[o + i];
         }
         const base = k * D * P + l * D;
-        if (ks) {
-          // Strips of rows a in [a0, a0 + STRIP) against columns b >= a0 (kernel, accumulating).
-          const S = HessianAccumulator.STRIP, o = this.off;
-          for (let a0 = 0; a0 < Dp; a0 += S) {
-            ks.gemmNT(o.wx + a0 * np, np, o.xt + a0 * np, np, o.H + base + a0 * P + a0, P, Math.min(S, Dp - a0), Dp - a0, np, 1, 1);
-          }
-          continue;
+        // Strips of rows a in [a0, a0 + STRIP) against columns b >= a0 (kernel, accumulating).
+        const S = HessianAccumulator.STRIP, o = this.off;
+        for (let a0 = 0; a0 < Dp; a0 += S) {
+          ks.gemmNT(o.wx + a0 * np, np, o.xt + a0 * np, np, o.H + base + a0 * P + a0, P, Math.min(S, Dp - a0), Dp - a0, np, 1, 1);
         }
-        let a = 0;
-        for (; a + 1 < D; a += 2) {
-          const wa0 = a * n, wa1 = wa0 + n;
-          const h0 = base + a * P, h1 = h0 + P;
-          let b = a;
-          // 2 x 4 tiles (rows a, a+1 against columns b..b+3); at b = a the entry (a+1, a) lies
-          // below the diagonal and is dropped.
-          for (; b + 3 < D; b += 4) {
-            const xb0 = b * n, xb1 = xb0 + n, xb2 = xb1 + n, xb3 = xb2 + n;
-            let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-            for (let i = 0; i < n; i++) {
-              const u0 = wx[wa0 + i], u1 = wx[wa1 + i];
-              const v0 = xt[xb0 + i], v1 = xt[xb1 + i], v2 = xt[xb2 + i], v3 = xt[xb3 + i];
-              s0 += u0 * v0;
-              s1 += u0 * v1;
-              s2 += u0 * v2;
-              s3 += u0 * v3;
-              t0 += u1 * v0;
-              t1 += u1 * v1;
-              t2 += u1 * v2;
-              t3 += u1 * v3;
-            }
-            H[h0 + b] += s0;
-            H[h0 + b + 1] += s1;
-            H[h0 + b + 2] += s2;
-            H[h0 + b + 3] += s3;
-            if (b !== a) H[h1 + b] += t0;
-            H[h1 + b + 1] += t1;
-            H[h1 + b + 2] += t2;
-            H[h1 + b + 3] += t3;
-          }
-          for (; b < D; b++) {
-            H[h0 + b] += dot(wx, wa0, xt, b * n, n);
-            if (b !== a) H[h1 + b] += dot(wx, wa1, xt, b * n, n);
-          }
-        }
-        if (a < D) H[base + a * P + a] += dot(wx, a * n, xt, a * n, n);
       }
     }
   }
@@ -174,8 +128,7 @@ export class HessianAccumulator {
    * space (no copy of H, no fresh memory); H is overwritten and the accumulator is spent.
    */
   async factorAsync(opts: CholeskyOptions, tick?: (fraction: number) => Promise<void>): Promise<Cholesky> {
-    if (this.ks) return Cholesky.factorInSpaceAsync(this.ks, this.off.H, this.P, opts, tick);
-    return Cholesky.factorAsync(this.H, this.P, opts, tick);
+    return Cholesky.factorInSpaceAsync(this.ks, this.off.H, this.P, opts, tick);
   }
 }
 

@@ -59,6 +59,9 @@ export interface FitReport {
 /**
  * n x K logits W x_i, in 4 x 2 tiles (four rows against two classes: eight independent sums, six
  * loads per eight multiply-adds; measured ~1.4x faster than 2 x 2 tiles in V8).
+ * (duplicates: the same register-tile shape as residualTimesX below and forwardSolveRows in
+ * src/linalg/cholesky.ts, on different products; small, hot, and cheaper as plain loops than copying
+ * into a KernelSpace for the gemmNT kernel, which the large products of LogisticObjective use.)
  */
 export function logits(W: Float64Array, X: Float64Array, n: number, D: number, K: number, out: Float64Array = new Float64Array(n * K)): Float64Array {
   let i = 0;

@@ -1,23 +1,14 @@
 import type { Checkpoint } from '../util/cancel';
 import { dot, norm2 } from '../linalg/dense';
-import { wolfeLineSearch, type LineSearchResult } from './lineSearch';
+import { wolfeLineSearch } from './lineSearch';
 
 export interface LbfgsResult {
   f: number;
   iterations: number;
 }
 
-/** A line search along d from w (value f0, gradient g0, slope dg0 = d . g0); see wolfeLineSearch. */
-export type LineSearch = (
-  w: Float64Array,
-  f0: number,
-  g0: Float64Array,
-  d: Float64Array,
-  dg0: number,
-  evalFG: (w: Float64Array, g: Float64Array) => number,
-  wNew: Float64Array,
-  gNew: Float64Array,
-) => LineSearchResult;
+/** A line search along d from w with the signature of wolfeLineSearch (its default). */
+export type LineSearch = typeof wolfeLineSearch;
 
 export interface LbfgsOptions {
   /** Progress in [0, 1] from the gradient norm, reported to the checkpoint at every iteration. */
