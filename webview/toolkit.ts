@@ -175,6 +175,3 @@ export function spinner(label: string): HTMLElement {
   return hx('vscode-progress-ring', { attrs: { 'aria-label': label } });
 }
 
-export function badge(text: string): HTMLElement {
-  return hx('vscode-badge', { text });
-}

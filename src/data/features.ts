@@ -22,7 +22,8 @@
  */
 import { DataFileError } from '../util/errors';
 import type { Schema } from './schema';
-import { compareCodePoints, parseNumber } from './schema';
+import { parseNumber } from './number';
+import { compareCodePoints } from './schema';
 import { cellError, headerError, listColumns } from './table';
 import { embeddingFromArrayColumn } from './embedding';
 import { HashedTfidf, type HashedTfidfState } from './text';

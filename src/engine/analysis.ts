@@ -11,7 +11,8 @@
  *
  * Every build takes a Checkpoint and reports its stages ('fit', 'influence', ...) through it.
  */
-import { chooseSolver, IterativeInfluence } from '../influence/ekfac';
+import { IterativeInfluence } from '../influence/ekfac';
+import { chooseSolver } from '../influence/solverChoice';
 import { ExactInfluence } from '../influence/exact';
 import { crossLossExplain, evaluateObjective, objectiveGradient, type TestObjective } from '../influence/crossLoss';
 import { fitLogistic, logits, predictProba as logisticProba, type FitReport, type LogisticData } from '../model/logistic';

@@ -8,10 +8,9 @@
  * The features are the engine's, encoded once on all training rows (the folds share the
  * standardisation; no label enters it).
  */
-import type { Checkpoint } from '../util/cancel';
+import { RangeCheckpoint, type Checkpoint } from '../util/cancel';
 import { fitLogistic, predictProba, type LogisticData } from '../model/logistic';
-import { RangeCheckpoint } from '../influence/labelSuspicion';
-import { SeededRandom } from './noise';
+import { SeededRandom } from '../util/random';
 
 export interface ConfidentLearningOptions {
   l2: number;

@@ -98,3 +98,14 @@ function toPredicate(positive: ArrayLike<boolean> | ReadonlySet<number>, n: numb
   if (arr.length !== n) throw new RangeError(`positives: length ${arr.length}, scores ${n}`);
   return (i) => Boolean(arr[i]);
 }
+
+/** |top q of a  intersect  top q of b| / |top q| (by descending value). */
+export function topOverlap(a: ArrayLike<number>, b: ArrayLike<number>, fraction = 0.1): number {
+  const n = a.length;
+  const m = Math.max(1, Math.round(fraction * n));
+  const top = (v: ArrayLike<number>) => new Set(Array.from({ length: n }, (_, i) => i).sort((i, j) => v[j] - v[i]).slice(0, m));
+  const ta = top(a), tb = top(b);
+  let c = 0;
+  for (const i of ta) if (tb.has(i)) c++;
+  return c / m;
+}

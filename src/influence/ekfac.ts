@@ -29,20 +29,9 @@ import type { Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
 import { hessianVectorProduct, logits, softmaxInto, type LogisticData } from '../model/logistic';
 import type { Explanation } from './exact';
-
-/**
- * Optional dense-product provider (src/nn/accelerate.ts gives one on TensorFlow.js, float32): the
- * O(N D^2) products of build() and the O(N K D) product of every explain() go through it when given.
- */
-export interface GemmProvider {
-  /** A^T A for the m x n row-major A (n x n). */
-  gram(A: Float64Array, m: number, n: number): Float64Array;
-  /** A B for A m x n, B n x p. */
-  matmul(A: Float64Array, m: number, n: number, B: Float64Array, p: number): Float64Array;
-  /** Keeps A (m x n) resident; times(B, p) = A B^T for B p x n (m x p). */
-  bind(A: Float64Array, m: number, n: number): { timesTransposed(B: Float64Array, p: number): Float64Array; dispose(): void };
-  name: string;
-}
+import { dot } from '../linalg/dense';
+import { jacobiEigen } from '../linalg/eigen';
+import type { GemmProvider } from '../linalg/gemm';
 
 export interface IterativeInfluenceOptions {
   gemm?: GemmProvider;
@@ -64,95 +53,6 @@ export interface IterativeInfluenceOptions {
    * which suits sparse, nearly orthogonal features such as hashed tf-idf. Default 600.
    */
   maxEigenDim?: number;
-}
-
-/** Which path the session should take for a model with P parameters and N training rows. */
-export interface SolverChoice {
-  solver: 'exact' | 'ekfac';
-  /** Estimated flops of the exact path (Hessian + Cholesky + per-row solves). */
-  exactFlops: number;
-  reason: string;
-}
-
-/**
- * Exact float64 while its estimated cost N K^2 D^2 / 2 + P^3 / 3 + N P^2 ~ N P^2 + P^3 / 3 stays under
- * 4e10 flops (~40 s of float64 JavaScript at the ~1 GFLOP/s it reaches here: digits, N = 1797, P = 650,
- * is 8e8; satellite, N = 6435, P = 222, 3e8; 20,000 rows x 65 x 10 is 8.5e9), and P <= 4000 (the
- * P x P factor must fit: 4000^2 x 8 B = 128 MB); EK-FAC otherwise (100,000 x 257 x 10 is 6.8e11).
- */
-export function chooseSolver(P: number, N: number, budgetFlops = 4e10): SolverChoice {
-  const exactFlops = N * P * P + (P * P * P) / 3;
-  if (P <= 4000 && exactFlops <= budgetFlops) {
-    return { solver: 'exact', exactFlops, reason: `exact: N P^2 + P^3/3 = ${exactFlops.toExponential(1)} flops <= ${budgetFlops.toExponential(0)}` };
-  }
-  return {
-    solver: 'ekfac',
-    exactFlops,
-    reason:
-      P > 4000
-        ? `EK-FAC: P = ${P} parameters is too many for an explicit P x P Hessian`
-        : `EK-FAC: the exact path would need ~${exactFlops.toExponential(1)} flops (> ${budgetFlops.toExponential(0)})`,
-  };
-}
-
-/**
- * Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations: returns the
- * eigenvalues and V (row-major n x n, column j = eigenvector j). Stops after `sweeps` sweeps or
- * when the off-diagonal mass is below 1e-22 of the total.
- */
-export function jacobiEigen(A0: Float64Array, n: number, sweeps = 8): { values: Float64Array; V: Float64Array } {
-  const A = Float64Array.from(A0.subarray(0, n * n));
-  const V = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) V[i * n + i] = 1;
-  let total = 0;
-  for (let k = 0; k < n * n; k++) total += A[k] * A[k];
-  for (let sweep = 0; sweep < sweeps; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += 2 * A[p * n + q] * A[p * n + q];
-    if (off <= 1e-22 * total) break;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = A[p * n + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const app = A[p * n + p], aqq = A[q * n + q];
-        const theta = (aqq - app) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        // Rows p and q, then columns p and q (A stays symmetric).
-        const rp = p * n, rq = q * n;
-        for (let k = 0; k < n; k++) {
-          const akp = A[rp + k], akq = A[rq + k];
-          A[rp + k] = c * akp - s * akq;
-          A[rq + k] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const kp = k * n + p, kq = k * n + q;
-          const akp = A[kp], akq = A[kq];
-          A[kp] = c * akp - s * akq;
-          A[kq] = s * akp + c * akq;
-          const vkp = V[kp], vkq = V[kq];
-          V[kp] = c * vkp - s * vkq;
-          V[kq] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = A[i * n + i];
-  return { values, V };
-}
-
-function dotRows(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let k = 0;
-  for (; k + 3 < n; k += 4) {
-    s0 += a[ao + k] * b[bo + k];
-    s1 += a[ao + k + 1] * b[bo + k + 1];
-    s2 += a[ao + k + 2] * b[bo + k + 2];
-    s3 += a[ao + k + 3] * b[bo + k + 3];
-  }
-  for (; k < n; k++) s0 += a[ao + k] * b[bo + k];
-  return s0 + s1 + (s2 + s3);
 }
 
 /**
@@ -209,6 +109,7 @@ export class IterativeInfluence {
     return this.data.N;
   }
 
+  /** (duplicates: its argument checks and stage timer match ExactInfluence.build's, on purpose.) */
   static async build(data: LogisticData, W: Float64Array, opts: IterativeInfluenceOptions): Promise<IterativeInfluence> {
     const { X, N, D, K, y } = data;
     const P = K * D;
@@ -286,7 +187,7 @@ export class IterativeInfluence {
     const qa = new Float64Array(K); // q_k^T A_i q_k for the current row
     for (let i = 0; i < N; i++) {
       const xi = i * D;
-      if (!diagonalBasis && !gemm) for (let a = 0; a < D; a++) Z[xi + a] = dotRows(QSt, a * D, X, xi, D);
+      if (!diagonalBasis && !gemm) for (let a = 0; a < D; a++) Z[xi + a] = dot(QSt, a * D, X, xi, D);
       const pi = i * K;
       for (let k = 0; k < K; k++) {
         let r = 0, pq = 0, pq2 = 0;
@@ -330,8 +231,8 @@ export class IterativeInfluence {
       for (let k = 0; k < K; k++) {
         const r2 = rho[i * K + k] ** 2;
         if (r2 === 0) continue;
-        s += r2 * dotRows(z2, 0, inv, k * D, D);
-        th += r2 * dotRows(z2, 0, inv2, k * D, D);
+        s += r2 * dot(z2, 0, inv, k * D, D);
+        th += r2 * dot(z2, 0, inv2, k * D, D);
       }
       selfInfluence[i] = s;
       thetaNorm[i] = Math.sqrt(th);
@@ -370,7 +271,7 @@ export class IterativeInfluence {
     let B = U; // U Q_S^T
     if (!this.diagonalBasis) {
       B = new Float64Array(K * D);
-      for (let k = 0; k < K; k++) for (let b = 0; b < D; b++) B[k * D + b] = dotRows(U, k * D, QS, b * D, D);
+      for (let k = 0; k < K; k++) for (let b = 0; b < D; b++) B[k * D + b] = dot(U, k * D, QS, b * D, D);
     }
     const out = new Float64Array(K * D); // Q_A B
     for (let j = 0; j < K; j++) for (let k = 0; k < K; k++) {
@@ -381,7 +282,7 @@ export class IterativeInfluence {
     return out;
   }
 
-  /** M Q_S for a K x D matrix M. */
+  /** M Q_S for a K x D matrix M. (duplicates: the transpose-side twin of the product above.) */
   private rightMultiply(M: Float64Array): Float64Array {
     const { D, K } = this.data;
     const QS = this.QS;
@@ -412,22 +313,22 @@ export class IterativeInfluence {
     const Ax = this.exactHvp(x);
     const r = new Float64Array(n);
     for (let k = 0; k < n; k++) r[k] = g[k] - Ax[k];
-    const nb = Math.sqrt(dotRows(g, 0, g, 0, n));
+    const nb = Math.sqrt(dot(g, 0, g, 0, n));
     let z = this.applyInverse(r);
     const p = Float64Array.from(z);
-    let rz = dotRows(r, 0, z, 0, n);
+    let rz = dot(r, 0, z, 0, n);
     let it = 0;
-    let rn = Math.sqrt(dotRows(r, 0, r, 0, n));
+    let rn = Math.sqrt(dot(r, 0, r, 0, n));
     for (; it < this.refineIterations && rn > 1e-6 * nb; it++) {
       const Ap = this.exactHvp(p);
-      const alpha = rz / dotRows(p, 0, Ap, 0, n);
+      const alpha = rz / dot(p, 0, Ap, 0, n);
       for (let k = 0; k < n; k++) {
         x[k] += alpha * p[k];
         r[k] -= alpha * Ap[k];
       }
-      rn = Math.sqrt(dotRows(r, 0, r, 0, n));
+      rn = Math.sqrt(dot(r, 0, r, 0, n));
       z = this.applyInverse(r);
-      const rz2 = dotRows(r, 0, z, 0, n);
+      const rz2 = dot(r, 0, z, 0, n);
       const beta = rz2 / rz;
       rz = rz2;
       for (let k = 0; k < n; k++) p[k] = z[k] + beta * p[k];
@@ -468,14 +369,14 @@ export class IterativeInfluence {
     const Z = this.Z, rho = this.rho;
     if (this.boundZ) {
       const ZV = this.boundZ.timesTransposed(Vp, K); // N x K: z_i . V'_k
-      for (let i = 0; i < N; i++) out[i] = dotRows(rho, i * K, ZV, i * K, K);
+      for (let i = 0; i < N; i++) out[i] = dot(rho, i * K, ZV, i * K, K);
       return out;
     }
     for (let i = 0; i < N; i++) {
       let s = 0;
       for (let k = 0; k < K; k++) {
         const r = rho[i * K + k];
-        if (r !== 0) s += r * dotRows(Vp, k * D, Z, i * D, D);
+        if (r !== 0) s += r * dot(Vp, k * D, Z, i * D, D);
       }
       out[i] = s;
     }
@@ -496,51 +397,4 @@ export class IterativeInfluence {
     }
     return { probabilities: t.probabilities, testLoss: t.testLoss, influence, relatifTheta, relatifL };
   }
-}
-
-/** Spearman rank correlation (average ranks for ties). */
-export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const rank = (v: ArrayLike<number>) => {
-    const n = v.length;
-    const idx = Array.from({ length: n }, (_, i) => i).sort((i, j) => v[i] - v[j]);
-    const r = new Float64Array(n);
-    for (let s = 0; s < n; ) {
-      let e = s;
-      while (e + 1 < n && v[idx[e + 1]] === v[idx[s]]) e++;
-      for (let k = s; k <= e; k++) r[idx[k]] = (s + e) / 2;
-      s = e + 1;
-    }
-    return r;
-  };
-  return pearson(rank(a), rank(b));
-}
-
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i];
-    mb += b[i];
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i] - ma, y = b[i] - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
-/** |top q of a  intersect  top q of b| / |top q| (by descending value). */
-export function topOverlap(a: ArrayLike<number>, b: ArrayLike<number>, fraction = 0.1): number {
-  const n = a.length;
-  const m = Math.max(1, Math.round(fraction * n));
-  const top = (v: ArrayLike<number>) => new Set(Array.from({ length: n }, (_, i) => i).sort((i, j) => v[j] - v[i]).slice(0, m));
-  const ta = top(a), tb = top(b);
-  let c = 0;
-  for (const i of ta) if (tb.has(i)) c++;
-  return c / m;
 }

@@ -13,6 +13,8 @@
  * recursion's own idea of convergence).
  */
 import type { Checkpoint } from '../util/cancel';
+import { seededRandom } from '../util/random';
+import { dotAll } from '../linalg/dense';
 
 /** v -> H v (H symmetric). May return a fresh array or a reused one; the solvers copy what they keep. */
 export type HvpOperator = (v: Float64Array) => Float64Array | Promise<Float64Array>;
@@ -55,20 +57,8 @@ export interface CgOptions {
   checkpoint?: Checkpoint;
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
-  let s0 = 0, s1 = 0;
-  const n = a.length;
-  let k = 0;
-  for (; k + 1 < n; k += 2) {
-    s0 += a[k] * b[k];
-    s1 += a[k + 1] * b[k + 1];
-  }
-  if (k < n) s0 += a[k] * b[k];
-  return s0 + s1;
-}
-
 function nrm(a: Float64Array): number {
-  return Math.sqrt(dot(a, a));
+  return Math.sqrt(dotAll(a, a));
 }
 
 async function applyDamped(hvp: HvpOperator, v: Float64Array, damping: number, out: Float64Array): Promise<void> {
@@ -109,7 +99,7 @@ export async function conjugateGradient(hvp: HvpOperator, b: Float64Array, opts:
   let z = M ? M(r) : r;
   const p = Float64Array.from(z);
   const Ap = new Float64Array(n);
-  let rz = dot(r, z);
+  let rz = dotAll(r, z);
   let it = 0;
   let hvps = 0;
   let reason = 'max-iterations';
@@ -121,7 +111,7 @@ export async function conjugateGradient(hvp: HvpOperator, b: Float64Array, opts:
     }
     await applyDamped(hvp, p, damping, Ap);
     hvps++;
-    const pAp = dot(p, Ap);
+    const pAp = dotAll(p, Ap);
     if (!(pAp > 0)) {
       reason = 'negative-curvature';
       break;
@@ -134,7 +124,7 @@ export async function conjugateGradient(hvp: HvpOperator, b: Float64Array, opts:
     it++;
     rnorm = nrm(r);
     z = M ? M(r) : r;
-    const rz2 = dot(r, z);
+    const rz2 = dotAll(r, z);
     const beta = rz2 / rz;
     rz = rz2;
     for (let k = 0; k < n; k++) p[k] = z[k] + beta * p[k];
@@ -144,18 +134,6 @@ export async function conjugateGradient(hvp: HvpOperator, b: Float64Array, opts:
   const relres = await relativeResidual(hvp, x, b, damping);
   hvps++;
   return done(it, hvps, relres, reason === 'tolerance', reason);
-}
-
-/** A small seeded generator (mulberry32) so that stochastic solvers are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -179,7 +157,7 @@ export async function largestEigenvalue(
   for (let it = 0; it < iters; it++) {
     const hv = Float64Array.from(await hvp(v));
     used++;
-    const next = dot(v, hv);
+    const next = dotAll(v, hv);
     s = nrm(hv);
     if (s === 0) return { value: 0, hvps: used };
     for (let k = 0; k < n; k++) hv[k] /= s;

@@ -20,8 +20,9 @@
  * For two classes the blocks have a closed form from one D x D system (loo.ts binaryRowBlocks), used
  * for both stages instead: no P x P inverse, no reweighted P x P Hessian.
  */
-import { Checkpoint } from '../util/cancel';
+import { Checkpoint, RangeCheckpoint } from '../util/cancel';
 import { fitLogistic, HessianAccumulator, logits, predictProba } from '../model/logistic';
+import { softmaxInto } from '../linalg/softmax';
 import { Cholesky, choleskyRows } from '../linalg/cholesky';
 import type { ExactInfluence } from './exact';
 import { binaryRowBlocks, inverseRowBlocks, looLogitsInPlace, newtonResiduals, woodburyResiduals } from './loo';
@@ -61,36 +62,6 @@ export interface LabelSuspicion {
 }
 
 /**
- * A checkpoint that maps its progress fractions into [from, to] of a parent's current stage (for
- * a long step made of sub-steps that tick 0..1 themselves), never reporting less than before (a
- * fit's progress follows its gradient norm, which may rise for a step). Cancellation is the parent's.
- */
-export class RangeCheckpoint extends Checkpoint {
-  private high = 0;
-
-  constructor(
-    private readonly parent: Checkpoint,
-    private readonly from: number,
-    private readonly to: number,
-  ) {
-    super();
-  }
-
-  override begin(): void {
-    this.parent.throwIfCancelled();
-  }
-
-  override async tick(fraction?: number): Promise<void> {
-    if (fraction !== undefined) this.high = Math.max(this.high, Math.min(1, fraction));
-    await this.parent.tick(fraction === undefined ? undefined : this.from + (this.to - this.from) * this.high);
-  }
-
-  override throwIfCancelled(): void {
-    this.parent.throwIfCancelled();
-  }
-}
-
-/**
  * Label suspicion of every training row of `inf` (its data, fit, factor and l2; its damping, if
  * any, is applied to the reweighted Hessian too). Ticks opts.checkpoint with fractions 0..1.
  */
@@ -123,7 +94,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   let vsum = 0;
   for (let i = 0; i < N; i++) {
     looLoss[i] = negLogProb(Zloo, i * K, K, y[i]);
-    softmaxRow(Zloo, i * K, K, looProbabilities);
+    softmaxInto(Zloo, i * K, K, looProbabilities, i * K);
     const v = looProbabilities[i * K + y[i]];
     weights[i] = v;
     vsum += v;
@@ -182,7 +153,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   for (let i = 0; i < N; i++) {
     const z0 = i * K;
     suspicion[i] = negLogProb(Z, z0, K, y[i]);
-    softmaxRow(Z, z0, K, reweightedProbabilities);
+    softmaxInto(Z, z0, K, reweightedProbabilities, z0);
     let best = -1;
     for (let k = 0; k < K; k++) if (k !== y[i] && (best < 0 || Z[z0 + k] > Z[z0 + best])) best = k;
     suggested[i] = best;
@@ -221,12 +192,4 @@ export function negLogProb(Z: Float64Array, z0: number, K: number, y: number): n
   let s = 0;
   for (let k = 0; k < K; k++) s += Math.exp(Z[z0 + k] - m);
   return m + Math.log(s) - zy;
-}
-
-function softmaxRow(Z: Float64Array, z0: number, K: number, out: Float64Array): void {
-  let m = -Infinity;
-  for (let k = 0; k < K; k++) if (Z[z0 + k] > m) m = Z[z0 + k];
-  let s = 0;
-  for (let k = 0; k < K; k++) s += out[z0 + k] = Math.exp(Z[z0 + k] - m);
-  for (let k = 0; k < K; k++) out[z0 + k] /= s;
 }

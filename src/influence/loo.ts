@@ -16,7 +16,7 @@
 import type { Checkpoint } from '../util/cancel';
 import { fitLogistic, logits, logSumExp, LogisticObjective, type LogisticData } from '../model/logistic';
 import { Cholesky, choleskyRows, invertLowerTransposedRows } from '../linalg/cholesky';
-import { dot, mirrorUpper, norm2, rowGramUpperRows } from '../linalg/dense';
+import { dot, dotAll, mirrorUpper, norm2, rowGramUpperRows } from '../linalg/dense';
 import { kronQuadForms } from '../linalg/kron';
 import type { ExactInfluence } from './exact';
 
@@ -96,6 +96,9 @@ export async function retrainLeaveOneOut(
  * Hessian is the Woodbury inverse of H_-i at the fitted W (so the first steps are chord steps and
  * the secant pairs learn how the curvature moved), unit steps halved until ||grad J_-i|| shrinks.
  * Returns undefined when it stalls above tol (the caller then falls back to plain L-BFGS).
+ * (duplicates: not src/optim/lbfgs.ts, whose initial inverse Hessian is a scalar and whose steps come
+ * from a Wolfe line search; the secant-pair bookkeeping is alike, and so is fitLogistic's halving
+ * Newton polish.)
  */
 function chordRefit(inf: ExactInfluence, objective: LogisticObjective, row: number, tol: number): RetrainResult | undefined {
   const { P, K, N } = inf;
@@ -122,12 +125,12 @@ function chordRefit(inf: ExactInfluence, objective: LogisticObjective, row: numb
     // Two-loop recursion with H0 = H_-i(W*)^-1: d = H_k g.
     const q = Float64Array.from(g);
     for (let j = S.length - 1; j >= 0; j--) {
-      alpha[j] = rho[j] * dotv(S[j], q);
+      alpha[j] = rho[j] * dotAll(S[j], q);
       for (let p = 0; p < P; p++) q[p] -= alpha[j] * Y[j][p];
     }
     const d = H0(q);
     for (let j = 0; j < S.length; j++) {
-      const beta = rho[j] * dotv(Y[j], d);
+      const beta = rho[j] * dotAll(Y[j], d);
       for (let p = 0; p < P; p++) d[p] += (alpha[j] - beta) * S[j][p];
     }
     let accepted = false;
@@ -141,7 +144,7 @@ function chordRefit(inf: ExactInfluence, objective: LogisticObjective, row: numb
           s[p] = wTry[p] - W[p];
           y[p] = gTry[p] - g[p];
         }
-        const sy = dotv(s, y);
+        const sy = dotAll(s, y);
         if (sy > 0) {
           if (S.length === 8) {
             S.shift();
@@ -163,12 +166,6 @@ function chordRefit(inf: ExactInfluence, objective: LogisticObjective, row: numb
     if (!accepted) break;
   }
   return gnorm < tol ? { row, W, gradNorm: gnorm, iterations: 60, objective: f } : undefined;
-}
-
-function dotv(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let p = 0; p < a.length; p++) s += a[p] * b[p];
-  return s;
 }
 
 /**

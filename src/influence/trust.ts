@@ -17,12 +17,11 @@
  * refit is a full fitLogistic from the fitted W. Ticks the checkpoint with 0..0.4 for the first
  * part and 0.4..1 for the second.
  */
-import { Checkpoint } from '../util/cancel';
+import { Checkpoint, RangeCheckpoint } from '../util/cancel';
 import { pearson, rankDescending, spearman } from '../eval/metrics';
-import { SeededRandom } from '../eval/noise';
+import { SeededRandom } from '../util/random';
 import { fitLogistic } from '../model/logistic';
 import type { ExactInfluence } from './exact';
-import { RangeCheckpoint } from './labelSuspicion';
 import { firstOrderLooChange, newtonLooChange, retrainLeaveOneOut, testLoss } from './loo';
 
 export interface TrustOptions {

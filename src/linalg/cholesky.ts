@@ -99,6 +99,8 @@ export class Cholesky {
   private offDinvT = 0;
   private offT = 0;
   private hasUpper = false;
+  /** The inverted diagonal blocks are in place (the blocked factorisation makes them as it goes). */
+  private hasDinv = false;
 
   private constructor(
     /** The factor, lower triangular, row-major (upper triangle zero). */
@@ -108,25 +110,42 @@ export class Cholesky {
 
   /** Factors a copy of A (lower triangle read). */
   static factor(A: Float64Array, n: number, opts: CholeskyOptions = {}): Cholesky {
-    const { ks, offL, offU, offB, diag } = Cholesky.prepare(A, n);
-    for (let r = 0; r < n; r += NB) choleskyBlockRows(ks, offL, n, r, Math.min(n, r + NB), diag, opts);
-    return Cholesky.finish(ks, offL, offU, offB, n);
+    const p = Cholesky.prepare(A, n);
+    for (let r = 0; r < n; r += NB) choleskyBlockRows(p.ks, p.offL, p.offDinv, p.offT, n, r, Math.min(n, r + NB), p.diag, p.offD, opts);
+    return Cholesky.finish(p, n);
   }
 
   /** The same with `tick(fraction)` awaited between blocks of rows (for a Checkpoint). */
   static async factorAsync(A: Float64Array, n: number, opts: CholeskyOptions, tick?: (fraction: number) => Promise<void>): Promise<Cholesky> {
-    const { ks, offL, offU, offB, diag } = Cholesky.prepare(A, n);
+    return Cholesky.factorBlocked(Cholesky.prepare(A, n), n, opts, tick);
+  }
+
+  /**
+   * Factors, in place, the n x n matrix at offset `at` of a kernel space that still has
+   * Cholesky.workspace(n) doubles free (e.g. the Hessian where it was accumulated): no copy, and no
+   * fresh memory for the factor. The space then belongs to the factor.
+   */
+  static async factorInSpaceAsync(ks: KernelSpace, at: number, n: number, opts: CholeskyOptions, tick?: (fraction: number) => Promise<void>): Promise<Cholesky> {
+    return Cholesky.factorBlocked(Cholesky.layout(ks, at, n), n, opts, tick);
+  }
+
+  /** Doubles a space needs beside an n x n matrix for factorInSpaceAsync. */
+  static workspace(n: number): number {
+    return Cholesky.spaceSize(n) - n * n;
+  }
+
+  private static async factorBlocked(p: ReturnType<typeof Cholesky.prepare>, n: number, opts: CholeskyOptions, tick?: (fraction: number) => Promise<void>): Promise<Cholesky> {
     // Rows of a block cost ~ r^2 NB, so tick every ~2M multiply-adds.
     let work = 0;
     for (let r = 0; r < n; r += NB) {
-      choleskyBlockRows(ks, offL, n, r, Math.min(n, r + NB), diag, opts);
+      choleskyBlockRows(p.ks, p.offL, p.offDinv, p.offT, n, r, Math.min(n, r + NB), p.diag, p.offD, opts);
       work += (r + NB) * (r + NB) * NB * 0.5;
       if (tick && work > 2e6) {
         work = 0;
         await tick(Math.min(1, (r + NB) / n) ** 3);
       }
     }
-    return Cholesky.finish(ks, offL, offU, offB, n);
+    return Cholesky.finish(p, n);
   }
 
   /** Factors A and overwrites its lower triangle with L (upper zeroed), as choleskyInPlace. */
@@ -144,28 +163,40 @@ export class Cholesky {
   /** Doubles of a factor's space: L, L^T, a chunk of right-hand sides, the inverted diagonal blocks. */
   private static spaceSize(n: number): number {
     const blocks = Math.ceil(n / NB);
-    return 2 * n * n + RHS_CHUNK * n + 2 * blocks * NB * NB + RHS_CHUNK * NB + n + 32;
+    return 2 * n * n + RHS_CHUNK * n + 2 * blocks * NB * NB + RHS_CHUNK * NB + n + 64;
   }
 
   private static prepare(A: Float64Array, n: number) {
     if (A.length < n * n) throw new RangeError(`Cholesky: need ${n * n} entries, got ${A.length}`);
     const ks = KernelSpace.create(Cholesky.spaceSize(n));
-    const offL = ks.alloc(n * n), offU = ks.alloc(n * n), offB = ks.alloc(RHS_CHUNK * n), offD = ks.alloc(n);
-    const f = ks.f64;
-    f.set(A.subarray(0, n * n), offL);
-    const diag = ks.view(offD, n);
-    for (let i = 0; i < n; i++) diag[i] = A[i * n + i];
-    return { ks, offL, offU, offB, diag };
+    const offL = ks.alloc(n * n);
+    ks.f64.set(A.subarray(0, n * n), offL);
+    return Cholesky.layout(ks, offL, n);
   }
 
-  private static finish(ks: KernelSpace, offL: number, offU: number, offB: number, n: number): Cholesky {
+  /** The factor's buffers beside the matrix at offL (allocated from ks), and A's diagonal. */
+  private static layout(ks: KernelSpace, offL: number, n: number) {
+    const blocks = Math.ceil(n / NB);
+    const offU = ks.alloc(n * n), offB = ks.alloc(RHS_CHUNK * n), offD = ks.alloc(n);
+    const offDinv = ks.alloc(blocks * NB * NB), offDinvT = ks.alloc(blocks * NB * NB), offT = ks.alloc(RHS_CHUNK * NB);
     const f = ks.f64;
-    for (let r = 0; r < n; r++) f.fill(0, offL + r * n + r + 1, offL + r * n + n);
-    const ch = new Cholesky(ks.view(offL, n * n), n);
-    ch.ks = ks;
-    ch.offL = offL;
-    ch.offU = offU;
-    ch.offB = offB;
+    const diag = ks.view(offD, n);
+    for (let i = 0; i < n; i++) diag[i] = f[offL + i * n + i];
+    return { ks, offL, offU, offB, offD, offDinv, offDinvT, offT, diag };
+  }
+
+  private static finish(p: ReturnType<typeof Cholesky.prepare>, n: number): Cholesky {
+    const f = p.ks.f64;
+    for (let r = 0; r < n; r++) f.fill(0, p.offL + r * n + r + 1, p.offL + r * n + n);
+    const ch = new Cholesky(p.ks.view(p.offL, n * n), n);
+    ch.ks = p.ks;
+    ch.offL = p.offL;
+    ch.offU = p.offU;
+    ch.offB = p.offB;
+    ch.offDinv = p.offDinv;
+    ch.offDinvT = p.offDinvT;
+    ch.offT = p.offT;
+    ch.hasDinv = true;
     return ch;
   }
 
@@ -185,26 +216,19 @@ export class Cholesky {
       transpose(f.subarray(this.offL, this.offL + n * n), n, n, f.subarray(this.offU, this.offU + n * n));
       // Diagonal blocks inverted once, so that the per-block solves are kernel products too.
       const blocks = Math.ceil(n / NB);
-      this.offDinv = ks.alloc(blocks * NB * NB);
-      this.offDinvT = ks.alloc(blocks * NB * NB);
-      this.offT = ks.alloc(RHS_CHUNK * NB);
-      for (let j = 0; j < blocks; j++) {
-        const j0 = j * NB, w = Math.min(NB, n - j0);
-        const inv = this.offDinv + j * NB * NB, invT = this.offDinvT + j * NB * NB;
-        // Column c of L_jj^-1 by forward substitution on e_c (zero above c); stored as Dinv[i, c].
-        for (let c = 0; c < w; c++) {
-          for (let i = 0; i < w; i++) {
-            let v = 0;
-            if (i === c) v = 1;
-            if (i >= c) {
-              const li = this.offL + (j0 + i) * n + j0;
-              let sum = v;
-              for (let k = c; k < i; k++) sum -= f[li + k] * f[inv + k * NB + c];
-              v = sum / f[li + i];
-            }
-            f[inv + i * NB + c] = v;
-          }
+      if (!this.hasDinv) {
+        this.offDinv = ks.alloc(blocks * NB * NB);
+        this.offDinvT = ks.alloc(blocks * NB * NB);
+        this.offT = ks.alloc(RHS_CHUNK * NB);
+        for (let j = 0; j < blocks; j++) {
+          const j0 = j * NB;
+          ks.trtri(this.offL + j0 * n + j0, n, Math.min(NB, n - j0), this.offDinv + j * NB * NB, NB);
         }
+        this.hasDinv = true;
+      }
+      for (let j = 0; j < blocks; j++) {
+        const w = Math.min(NB, n - j * NB);
+        const inv = this.offDinv + j * NB * NB, invT = this.offDinvT + j * NB * NB;
         for (let i = 0; i < w; i++) for (let c = 0; c < w; c++) f[invT + i * NB + c] = f[inv + c * NB + i];
       }
       this.hasUpper = true;
@@ -253,6 +277,33 @@ export class Cholesky {
     }
   }
 
+  /** Right-hand sides per call of forwardBuffer / backBuffer. */
+  static readonly RHS_CHUNK = RHS_CHUNK;
+
+  /**
+   * The factor's own buffer of RHS_CHUNK right-hand sides (rows of n entries) in its kernel space:
+   * fill its first m rows, then forwardBuffer(m) / backBuffer(m) solve them in place, without the
+   * copies of forwardRows / backRows.
+   */
+  rhsBuffer(): Float64Array {
+    const ks = this.space();
+    return ks.view(this.offB, RHS_CHUNK * this.n);
+  }
+
+  /** The first m rows b_r of rhsBuffer() become L^-1 b_r (m <= RHS_CHUNK). */
+  forwardBuffer(m: number): void {
+    if (m > RHS_CHUNK) throw new RangeError(`forwardBuffer: ${m} rows, at most ${RHS_CHUNK}`);
+    const ks = this.space();
+    forwardBlocked(ks, this.offL, this.offDinv, this.offT, this.n, this.offB, m);
+  }
+
+  /** The first m rows b_r of rhsBuffer() become L^-T b_r (m <= RHS_CHUNK). */
+  backBuffer(m: number): void {
+    if (m > RHS_CHUNK) throw new RangeError(`backBuffer: ${m} rows, at most ${RHS_CHUNK}`);
+    const ks = this.space();
+    backBlocked(ks, this.offU, this.offDinvT, this.offT, this.n, this.offB, m);
+  }
+
   /** L^T, row-major, so both solves run on contiguous rows. */
   transposed(): Float64Array {
     const ks = this.space();
@@ -284,41 +335,29 @@ export class Cholesky {
 
 /**
  * Block row [i0, i1) of the blocked (left-looking, by block rows) factorisation in the kernel space
- * at offset L (n x n, rows before i0 already hold L). For each earlier block column C:
- * A[R, C] -= L[R, <C] L[C, <C]^T (kernel), then L[R, C] = A[R, C] L_CC^-T (small solves); then the
- * diagonal block: A[R, R] -= L[R, <R] L[R, <R]^T (kernel) and its unblocked factorisation.
- * `diag` holds the original diagonal (for the pivot test).
+ * at offset L (n x n, rows before i0 already hold L; Dinv holds the inverses of their diagonal
+ * blocks, NB x NB each; T is scratch of at least NB x NB). For each earlier block column C:
+ * A[R, C] -= L[R, <C] L[C, <C]^T, then L[R, C] = A[R, C] L_CC^-T, both on the kernel; then the
+ * diagonal block: A[R, R] -= L[R, <R] L[R, <R]^T (kernel), its unblocked factorisation and inverse
+ * (h^3 / 3 multiply-adds in JavaScript). `diag` holds the original diagonal (for the pivot test).
  */
-function choleskyBlockRows(ks: KernelSpace, L: number, n: number, i0: number, i1: number, diag: Float64Array, opts: CholeskyOptions): void {
+function choleskyBlockRows(ks: KernelSpace, L: number, Dinv: number, T: number, n: number, i0: number, i1: number, diag: Float64Array, diagOff: number, opts: CholeskyOptions): void {
   const f = ks.f64;
   const h = i1 - i0;
   const damping = opts.damping ?? 0;
-  for (let j0 = 0; j0 < i0; j0 += NB) {
-    const j1 = Math.min(i0, j0 + NB);
-    if (j0 > 0) ks.gemmNT(L + i0 * n, n, L + j0 * n, n, L + i0 * n + j0, n, h, j1 - j0, j0, -1, 1);
-    for (let i = i0; i < i1; i++) {
-      const ri = L + i * n;
-      for (let c = j0; c < j1; c++) {
-        const rc = L + c * n;
-        let s = f[ri + c];
-        for (let k = j0; k < c; k++) s -= f[ri + k] * f[rc + k];
-        f[ri + c] = s / f[rc + c];
-      }
-    }
+  for (let j0 = 0, jb = 0; j0 < i0; j0 += NB, jb++) {
+    const w = Math.min(i0, j0 + NB) - j0;
+    if (j0 > 0) ks.gemmNT(L + i0 * n, n, L + j0 * n, n, L + i0 * n + j0, n, h, w, j0, -1, 1);
+    ks.gemmNT(L + i0 * n + j0, n, Dinv + jb * NB * NB, NB, T, NB, h, w, w);
+    for (let r = 0; r < h; r++) f.copyWithin(L + (i0 + r) * n + j0, T + r * NB, T + r * NB + w);
   }
   if (i0 > 0) ks.gemmNT(L + i0 * n, n, L + i0 * n, n, L + i0 * n + i0, n, h, h, i0, -1, 1);
-  for (let i = i0; i < i1; i++) {
-    const ri = L + i * n;
-    for (let c = i0; c < i; c++) {
-      const rc = L + c * n;
-      let s = f[ri + c];
-      for (let k = i0; k < c; k++) s -= f[ri + k] * f[rc + k];
-      f[ri + c] = s / f[rc + c];
-    }
-    let d = f[ri + i] + damping;
-    for (let k = i0; k < i; k++) d -= f[ri + k] * f[ri + k];
-    f[ri + i] = pivot(diag[i] + damping, diag[i] + damping - d, i, opts);
+  const bad = ks.potrf(L + i0 * n + i0, n, h, diagOff + i0, damping);
+  if (bad >= 0) {
+    const i = i0 + bad;
+    pivot(diag[i] + damping, diag[i] + damping - f[L + i * n + i], i, opts); // throws
   }
+  ks.trtri(L + i0 * n + i0, n, h, Dinv + (i0 / NB) * NB * NB, NB);
 }
 
 /**
@@ -433,6 +472,7 @@ export function backSolveRows(L: Float64Array, n: number, B: Float64Array, m: nu
 }
 
 /**
+ * (duplicates: the mirror image of forwardSolveRows, rows n-1..0 of U = L^T instead of 0..n-1 of L.)
  * Back substitution U x = b with U = L^T given explicitly (upper, row-major), for m right-hand sides
  * stored as the rows of B (m x n), in place: x_i = (b_i - U[i, i+1:] . x[i+1:]) / U_ii. Four
  * right-hand sides against two rows of U (i and i - 1) per pass.

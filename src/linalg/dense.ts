@@ -17,9 +17,9 @@ export function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n:
   return s0 + s1 + (s2 + s3);
 }
 
-/** y[yo..yo+n) += alpha * x[xo..xo+n). */
-export function axpy(alpha: number, x: Float64Array, xo: number, y: Float64Array, yo: number, n: number): void {
-  for (let k = 0; k < n; k++) y[yo + k] += alpha * x[xo + k];
+/** a . b over their whole length (a.length entries). */
+export function dotAll(a: Float64Array, b: Float64Array): number {
+  return dot(a, 0, b, 0, a.length);
 }
 
 export function norm2(v: Float64Array): number {
@@ -40,11 +40,6 @@ export function mirrorUpper(A: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) A[j * n + i] = A[i * n + j];
 }
 
-/** Copies the lower triangle of the n x n matrix A onto its upper triangle. */
-export function mirrorLower(A: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) A[j * n + i] = A[i * n + j];
-}
-
 /** Transpose of the m x n matrix A (n x m). */
 export function transpose(A: Float64Array, m: number, n: number, out: Float64Array = new Float64Array(m * n)): Float64Array {
   const B = 32;
@@ -55,12 +50,6 @@ export function transpose(A: Float64Array, m: number, n: number, out: Float64Arr
       for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * m + i] = A[i * n + j];
     }
   }
-  return out;
-}
-
-/** y = A x for the m x n matrix A. */
-export function matVec(A: Float64Array, m: number, n: number, x: Float64Array, xo = 0, out: Float64Array = new Float64Array(m)): Float64Array {
-  for (let i = 0; i < m; i++) out[i] = dot(A, i * n, x, xo, n);
   return out;
 }
 

@@ -1,119 +1,38 @@
 /**
  * The one hot kernel of the dense numerics, C = beta C + alpha A B^T ("gemmNT": rows of A dotted
  * with rows of B), over a private block of memory. Where the runtime supports WebAssembly SIMD
- * (Node >= 16.4, every current VS Code), it runs as a small WebAssembly function assembled below
- * (f64x2 lanes, a 2 x 2 register tile); measured ~3x faster than the best plain-JavaScript tile on
- * this machine (5.3 vs 1.7 GFMA/s). Elsewhere, or with DD_NO_WASM=1, the same kernel runs in
- * JavaScript on a Float64Array, so results never depend on it beyond rounding.
+ * (Node >= 16.4, every current VS Code), it runs as a small WebAssembly function written in
+ * ./kernels.wat (f64x2 lanes, 2 x 2 register tiles; scripts/build-kernels.mjs assembles it into
+ * ./kernelsWasm.ts); bench/kernels.ts measures it in GFLOP/s. Elsewhere, or with DD_NO_WASM=1, the
+ * same kernel runs in JavaScript on a Float64Array, so results never depend on it beyond rounding.
  *
  * A KernelSpace is a fixed-size float64 memory (sized once at creation, never grown, so views into
  * it stay valid) with a bump allocator; callers place their operands in it and pass offsets.
  */
 
 import { dot } from './dense';
+import { KERNELS_WASM_BASE64 } from './kernelsWasm';
 
-// ---------------------------------------------------------------- a tiny WebAssembly assembler
-
-const uleb = (v: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(base64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
-};
-const sleb = (v: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
+}
 
-const T = { i32: 0x7f, f64: 0x7c, v128: 0x7b };
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32c = (v: number) => [0x41, ...sleb(v)];
-const ADD = [0x6a], MUL = [0x6c], SHL = [0x74], GE_S = [0x4e];
-const BLOCK = [0x02, 0x40], LOOP = [0x03, 0x40], END = [0x0b];
-const br = (d: number) => [0x0c, ...uleb(d)];
-const brIf = (d: number) => [0x0d, ...uleb(d)];
-const F64_LOAD = [0x2b, 3, 0], F64_STORE = [0x39, 3, 0], F64_ADD = [0xa0], F64_MUL = [0xa2];
-const V_LOAD = [0xfd, 0x00, 3, 0];
-const V_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
-const V_ADD = [0xfd, ...uleb(0xf0)], V_MUL = [0xfd, ...uleb(0xf2)];
-const lane = (l: number) => [0xfd, 0x21, l];
-
-/**
- * gemmNT(a, lda, b, ldb, c, ldc, m, n, kk, alpha, beta), offsets in bytes, leading dimensions in
- * elements, m, n and kk even: C[i, j] = beta C[i, j] + alpha sum_k A[i, k] B[j, k] for i < m, j < n.
- */
-function gemmNTModule(): Uint8Array<ArrayBuffer> {
-  // Parameters 0..8 are i32, 9..10 f64; then locals.
-  const P = { a: 0, lda: 1, b: 2, ldb: 3, c: 4, ldc: 5, m: 6, n: 7, kk: 8, alpha: 9, beta: 10 };
-  const V = { i: 11, j: 12, k: 13, a0: 14, a1: 15, b0: 16, b1: 17, kb: 18, addr: 19 };
-  const S = { s00: 20, s01: 21, s10: 22, s11: 23, x0: 24, x1: 25, y0: 26, y1: 27 };
-  // C[i + di, j + dj] = beta * C + alpha * hsum(v)
-  const store = (di: number, dj: number, v: number) => [
-    ...get(P.c), ...get(V.i), ...i32c(di), ...ADD, ...get(P.ldc), ...MUL, ...get(V.j), ...i32c(dj), ...ADD, ...ADD,
-    ...i32c(3), ...SHL, ...ADD, ...set(V.addr),
-    ...get(V.addr),
-    ...get(V.addr), ...F64_LOAD, ...get(P.beta), ...F64_MUL,
-    ...get(v), ...lane(0), ...get(v), ...lane(1), ...F64_ADD, ...get(P.alpha), ...F64_MUL,
-    ...F64_ADD, ...F64_STORE,
-  ];
-  const fma = (s: number, x: number, y: number) => [...get(s), ...get(x), ...get(y), ...V_MUL, ...V_ADD, ...set(s)];
-  const load = (dst: number, base: number) => [...get(base), ...get(V.k), ...ADD, ...V_LOAD, ...set(dst)];
-  const body = [
-    ...get(P.kk), ...i32c(3), ...SHL, ...set(V.kb),
-    ...i32c(0), ...set(V.i),
-    ...BLOCK, ...LOOP,
-    ...get(V.i), ...get(P.m), ...GE_S, ...brIf(1),
-    ...get(P.a), ...get(V.i), ...get(P.lda), ...MUL, ...i32c(3), ...SHL, ...ADD, ...set(V.a0),
-    ...get(V.a0), ...get(P.lda), ...i32c(3), ...SHL, ...ADD, ...set(V.a1),
-    ...i32c(0), ...set(V.j),
-    ...BLOCK, ...LOOP,
-    ...get(V.j), ...get(P.n), ...GE_S, ...brIf(1),
-    ...get(P.b), ...get(V.j), ...get(P.ldb), ...MUL, ...i32c(3), ...SHL, ...ADD, ...set(V.b0),
-    ...get(V.b0), ...get(P.ldb), ...i32c(3), ...SHL, ...ADD, ...set(V.b1),
-    ...V_ZERO, ...set(S.s00), ...V_ZERO, ...set(S.s01), ...V_ZERO, ...set(S.s10), ...V_ZERO, ...set(S.s11),
-    ...i32c(0), ...set(V.k),
-    ...BLOCK, ...LOOP,
-    ...get(V.k), ...get(V.kb), ...GE_S, ...brIf(1),
-    ...load(S.x0, V.a0), ...load(S.x1, V.a1), ...load(S.y0, V.b0), ...load(S.y1, V.b1),
-    ...fma(S.s00, S.x0, S.y0), ...fma(S.s01, S.x0, S.y1), ...fma(S.s10, S.x1, S.y0), ...fma(S.s11, S.x1, S.y1),
-    ...get(V.k), ...i32c(16), ...ADD, ...set(V.k), ...br(0),
-    ...END, ...END,
-    ...store(0, 0, S.s00), ...store(0, 1, S.s01), ...store(1, 0, S.s10), ...store(1, 1, S.s11),
-    ...get(V.j), ...i32c(2), ...ADD, ...set(V.j), ...br(0),
-    ...END, ...END,
-    ...get(V.i), ...i32c(2), ...ADD, ...set(V.i), ...br(0),
-    ...END, ...END,
-    ...END,
-  ];
-  const code = [...vec([[...uleb(9), T.i32], [...uleb(8), T.v128]]), ...body];
-  const params = [...new Array<number[]>(9).fill([T.i32]), [T.f64], [T.f64]];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec(params), ...vec([])]])),
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('gemmNT'), 0x00, 0]])),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
-  ]);
+/** The kernel module (./kernels.wat, assembled by scripts/build-kernels.mjs), or null without SIMD. */
+function compileKernels(): WebAssembly.Module | null {
+  if (typeof WebAssembly !== 'object') return null;
+  const bytes = decode(KERNELS_WASM_BASE64);
+  return WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
 }
 
 type WasmGemm = (a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, kk: number, alpha: number, beta: number) => void;
+interface WasmKernels {
+  gemmNT: WasmGemm;
+  potrf(at: number, ld: number, w: number, diag: number, damping: number): number;
+  trtri(at: number, ld: number, w: number, inv: number, ldi: number): void;
+}
 
 let compiled: WebAssembly.Module | null | undefined;
 let enabled = !(typeof process !== 'undefined' && process.env?.DD_NO_WASM === '1');
@@ -123,8 +42,7 @@ function wasmModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    const bytes = gemmNTModule();
-    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+    compiled = compileKernels();
   } catch {
     compiled = null;
   }
@@ -156,10 +74,12 @@ export class KernelSpace {
   readonly f64: Float64Array;
   private next = 0;
   private readonly wasm?: WasmGemm;
+  private readonly kernels?: WasmKernels;
 
-  private constructor(f64: Float64Array, wasm?: WasmGemm) {
+  private constructor(f64: Float64Array, kernels?: WasmKernels) {
     this.f64 = f64;
-    this.wasm = wasm;
+    this.kernels = kernels;
+    this.wasm = kernels?.gemmNT;
   }
 
   /** A space of at least `doubles` float64 entries; `forceJs` skips WebAssembly (for tests). */
@@ -169,7 +89,7 @@ export class KernelSpace {
       const pages = Math.max(1, Math.ceil((doubles + 2) / PAGE_DOUBLES));
       const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
       const instance = new WebAssembly.Instance(mod, { env: { mem: memory } });
-      return new KernelSpace(new Float64Array(memory.buffer), instance.exports.gemmNT as unknown as WasmGemm);
+      return new KernelSpace(new Float64Array(memory.buffer), instance.exports as unknown as WasmKernels);
     }
     return new KernelSpace(new Float64Array(doubles + 2));
   }
@@ -190,6 +110,54 @@ export class KernelSpace {
   /** A view of n entries at offset (valid for the life of the space). */
   view(off: number, n: number): Float64Array {
     return this.f64.subarray(off, off + n);
+  }
+
+  /**
+   * The unblocked Cholesky factorisation of the w x w block at offset `at` (row stride ld), in place
+   * on its lower triangle (the upper triangle is not read): L[i, c] = (A[i, c] - sum_{k<c} L[i, k]
+   * L[c, k]) / L[c, c], L[i, i] = sqrt(A[i, i] + damping - sum_{k<i} L[i, k]^2). A pivot d counts
+   * only when finite and d > 1e-14 |diag[i] + damping| (diag: the matrix's original diagonal, at
+   * offset `diag`). Returns -1, or the first failing row i with its pivot d left in A[i, i].
+   */
+  potrf(at: number, ld: number, w: number, diag: number, damping: number): number {
+    if (this.kernels) return this.kernels.potrf(at * 8, ld, w, diag * 8, damping);
+    const f = this.f64;
+    for (let i = 0; i < w; i++) {
+      const ri = at + i * ld;
+      for (let c = 0; c < i; c++) {
+        const rc = at + c * ld;
+        let s = f[ri + c];
+        for (let k = 0; k < c; k++) s -= f[ri + k] * f[rc + k];
+        f[ri + c] = s / f[rc + c];
+      }
+      let d = f[ri + i] + damping;
+      for (let k = 0; k < i; k++) d -= f[ri + k] * f[ri + k];
+      if (!(d > 1e-14 * Math.abs(f[diag + i] + damping) && Number.isFinite(d))) {
+        f[ri + i] = d;
+        return i;
+      }
+      f[ri + i] = Math.sqrt(d);
+    }
+    return -1;
+  }
+
+  /**
+   * The inverse of the w x w lower-triangular block at offset `at` (row stride ld) into offset inv
+   * (row stride ldi; zero above the diagonal): column c by forward substitution on e_c.
+   */
+  trtri(at: number, ld: number, w: number, inv: number, ldi: number): void {
+    if (this.kernels) return this.kernels.trtri(at * 8, ld, w, inv * 8, ldi);
+    const f = this.f64;
+    for (let i = 0; i < w; i++) f.fill(0, inv + i * ldi, inv + i * ldi + w);
+    for (let c = 0; c < w; c++) {
+      f[inv + c * ldi + c] = 1 / f[at + c * ld + c];
+      for (let i = c + 1; i < w; i++) {
+        const li = at + i * ld;
+        let s = 0;
+        for (let k = c; k < i; k++) s -= f[li + k] * f[inv + k * ldi + c];
+        f[inv + i * ldi + c] = s / f[li + i];
+      }
+    }
   }
 
   /**
@@ -232,7 +200,11 @@ export class KernelSpace {
   }
 }
 
-/** The JavaScript kernel (2 x 2 tile), same contract as the WebAssembly one (even m, n, kk). */
+/**
+ * The JavaScript kernel (2 x 2 tile), same contract as the WebAssembly one (even m, n, kk): the
+ * fallback twin of kernels.wat's gemmNT. (duplicates: kron.ts's quadratic forms share the tile shape
+ * but contract x_i on both sides of each block.)
+ */
 function gemmNTJs(f: Float64Array, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, kk: number, alpha: number, beta: number): void {
   for (let i = 0; i < m; i += 2) {
     const a0 = a + i * lda, a1 = a0 + lda;

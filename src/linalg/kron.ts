@@ -76,13 +76,3 @@ export function kronQuadForms(
   return out;
 }
 
-/** r^T M r for the K x K matrix M stored at M[mo..] and the K-vector r at r[ro..]. */
-export function quadForm(M: Float64Array, mo: number, r: Float64Array, ro: number, K: number): number {
-  let s = 0;
-  for (let k = 0; k < K; k++) {
-    let t = 0;
-    for (let l = 0; l < K; l++) t += M[mo + k * K + l] * r[ro + l];
-    s += r[ro + k] * t;
-  }
-  return s;
-}

@@ -3,6 +3,15 @@ import { ConvergenceError, NotPositiveDefiniteError, UserError } from '../util/e
 import { Cholesky } from '../linalg/cholesky';
 import { dot, norm2 } from '../linalg/dense';
 import { KernelSpace, wasmKernelsAvailable } from '../linalg/kernels';
+import { logSoftmaxInto, logSumExp, softmaxInto } from '../linalg/softmax';
+import { conjugateGradient } from '../optim/cg';
+import { lbfgs } from '../optim/lbfgs';
+import type { LogisticData } from './data';
+import { hessian, HessianAccumulator } from './hessian';
+
+// The pieces that used to live here, for the modules that import them from the model.
+export type { LogisticData };
+export { conjugateGradient, hessian, HessianAccumulator, logSoftmaxInto, logSumExp, softmaxInto };
 
 /**
  * L2-regularised multinomial logistic regression, float64.
@@ -11,16 +20,10 @@ import { KernelSpace, wasmKernelsAvailable } from '../linalg/kernels';
  * The gradient of CE_i alone is g_i = r_i kron x_i with the residual r_i = p_i - onehot(y_i); the
  * Hessian of J is H = sum_i c_i (diag(p_i) - p_i p_i^T) kron (x_i x_i^T) + l2 I, laid out as
  * H[k*D + a, l*D + b]. The same conventions as shared/reference/ref_influence.py.
+ * Here: the model (logits, probabilities, losses), the objective with its gradient and
+ * Hessian-vector product, and the fit (L-BFGS from src/optim, then Newton polish). The Hessian
+ * itself is in ./hessian.ts, softmax in src/linalg/softmax.ts.
  */
-export interface LogisticData {
-  /** N x D row-major, bias column last. */
-  X: Float64Array;
-  N: number;
-  D: number;
-  K: number;
-  /** Class index per row. */
-  y: Int32Array;
-}
 
 export interface FitOptions {
   l2: number;
@@ -53,37 +56,12 @@ export interface FitReport {
   evaluations?: number;
 }
 
-// ---------------------------------------------------------------- softmax
-
-/** out[oo..oo+K) = log softmax(z[zo..zo+K)); returns the log-sum-exp. Stable for any finite z. */
-export function logSoftmaxInto(z: Float64Array, zo: number, K: number, out: Float64Array, oo: number): number {
-  let m = -Infinity;
-  for (let k = 0; k < K; k++) if (z[zo + k] > m) m = z[zo + k];
-  let s = 0;
-  for (let k = 0; k < K; k++) s += Math.exp(z[zo + k] - m);
-  const lse = m + Math.log(s);
-  for (let k = 0; k < K; k++) out[oo + k] = z[zo + k] - lse;
-  return lse;
-}
-
-/** out[oo..oo+K) = softmax(z[zo..zo+K)) (max subtracted first); returns the log-sum-exp. */
-export function softmaxInto(z: Float64Array, zo: number, K: number, out: Float64Array, oo: number): number {
-  let m = -Infinity;
-  for (let k = 0; k < K; k++) if (z[zo + k] > m) m = z[zo + k];
-  let s = 0;
-  for (let k = 0; k < K; k++) {
-    const e = Math.exp(z[zo + k] - m);
-    out[oo + k] = e;
-    s += e;
-  }
-  const inv = 1 / s;
-  for (let k = 0; k < K; k++) out[oo + k] *= inv;
-  return m + Math.log(s);
-}
-
 /**
  * n x K logits W x_i, in 4 x 2 tiles (four rows against two classes: eight independent sums, six
  * loads per eight multiply-adds; measured ~1.4x faster than 2 x 2 tiles in V8).
+ * (duplicates: the same register-tile shape as residualTimesX below and forwardSolveRows in
+ * src/linalg/cholesky.ts, on different products; small, hot, and cheaper as plain loops than copying
+ * into a KernelSpace for the gemmNT kernel, which the large products of LogisticObjective use.)
  */
 export function logits(W: Float64Array, X: Float64Array, n: number, D: number, K: number, out: Float64Array = new Float64Array(n * K)): Float64Array {
   let i = 0;
@@ -141,14 +119,6 @@ export function crossEntropy(W: Float64Array, data: LogisticData): Float64Array 
   const out = new Float64Array(N);
   for (let i = 0; i < N; i++) out[i] = logSumExp(Z, i * K, K) - Z[i * K + y[i]];
   return out;
-}
-
-export function logSumExp(z: Float64Array, zo: number, K: number): number {
-  let m = -Infinity;
-  for (let k = 0; k < K; k++) if (z[zo + k] > m) m = z[zo + k];
-  let s = 0;
-  for (let k = 0; k < K; k++) s += Math.exp(z[zo + k] - m);
-  return m + Math.log(s);
 }
 
 // ---------------------------------------------------------------- objective, gradient, Hessian
@@ -356,174 +326,6 @@ export function hessianVectorProduct(
   return new LogisticObjective(data, l2, weights).hessianVector(probs, v, out);
 }
 
-/** Scratch buffers for accumulating the Hessian over row chunks. */
-export class HessianAccumulator {
-  readonly P: number;
-  /** P x P; until finish(), only the upper triangle (a <= b) of each off-diagonal block pair k < l. */
-  readonly H: Float64Array;
-  private readonly xt: Float64Array;
-  private readonly wx: Float64Array;
-  /** With WebAssembly kernels: H, xt and wx live in this space (offsets below). */
-  private readonly ks?: KernelSpace;
-  private readonly off = { H: 0, xt: 0, wx: 0 };
-  static readonly CHUNK = 256;
-  /** Rows of a block per kernel call: the strip's entries below the diagonal are wasted work. */
-  private static readonly STRIP = 8;
-
-  constructor(
-    private readonly data: LogisticData,
-    private readonly probs: Float64Array,
-    private readonly weights?: Float64Array,
-  ) {
-    const P = (this.P = data.K * data.D);
-    const chunk = data.D * HessianAccumulator.CHUNK;
-    if (wasmKernelsAvailable()) {
-      const ks = (this.ks = KernelSpace.create(P * P + 2 * chunk + 8));
-      this.off.H = ks.alloc(P * P);
-      this.off.xt = ks.alloc(chunk);
-      this.off.wx = ks.alloc(chunk);
-      this.H = ks.view(this.off.H, P * P);
-      this.xt = ks.view(this.off.xt, chunk);
-      this.wx = ks.view(this.off.wx, chunk);
-    } else {
-      this.H = new Float64Array(P * P);
-      this.xt = new Float64Array(chunk);
-      this.wx = new Float64Array(chunk);
-    }
-  }
-
-  /**
-   * Adds rows [r0, r1) (at most CHUNK of them). For every block pair k < l, block H_kl is the
-   * weighted Gram matrix sum_i w_i x_i x_i^T with w_i = -c_i p_ik p_il: symmetric in (a, b), so only
-   * a <= b is computed, in 2 x 4 register tiles over the chunk's transposed columns.
-   * The diagonal blocks are not accumulated: the rows of A_i = diag(p_i) - p_i p_i^T sum to zero,
-   * so finish() gets H_kk = -sum_{l != k} H_kl (K fewer blocks; and p_k sum_{l != k} p_l is more
-   * accurate than p_k (1 - p_k) when p_k is close to 1).
-   */
-  addRows(r0: number, r1: number): void {
-    const { X, N, D, K } = this.data;
-    const { probs, weights, H, xt, wx, P } = this;
-    const n = r1 - r0;
-    if (n > HessianAccumulator.CHUNK) throw new RangeError('HessianAccumulator.addRows: chunk too large');
-    for (let i = 0; i < n; i++) for (let a = 0; a < D; a++) xt[a * n + i] = X[(r0 + i) * D + a];
-    const c0 = 1 / N;
-    for (let k = 0; k < K; k++) {
-      for (let l = k + 1; l < K; l++) {
-        let any = false;
-        for (let i = 0; i < n; i++) {
-          const r = r0 + i;
-          const c = weights ? weights[r] : c0;
-          const w = -c * probs[r * K + k] * probs[r * K + l];
-          if (w !== 0) any = true;
-          for (let a = 0; a < D; a++) wx[a * n + i] = w * xt[a * n + i];
-        }
-        if (!any) continue;
-        const base = k * D * P + l * D;
-        const ks = this.ks;
-        if (ks) {
-          // Strips of rows a in [a0, a0 + STRIP) against columns b >= a0 (kernel, accumulating).
-          const S = HessianAccumulator.STRIP, o = this.off;
-          for (let a0 = 0; a0 < D; a0 += S) {
-            ks.gemmNT(o.wx + a0 * n, n, o.xt + a0 * n, n, o.H + base + a0 * P + a0, P, Math.min(S, D - a0), D - a0, n, 1, 1);
-          }
-          continue;
-        }
-        let a = 0;
-        for (; a + 1 < D; a += 2) {
-          const wa0 = a * n, wa1 = wa0 + n;
-          const h0 = base + a * P, h1 = h0 + P;
-          let b = a;
-          // 2 x 4 tiles (rows a, a+1 against columns b..b+3); at b = a the entry (a+1, a) lies
-          // below the diagonal and is dropped.
-          for (; b + 3 < D; b += 4) {
-            const xb0 = b * n, xb1 = xb0 + n, xb2 = xb1 + n, xb3 = xb2 + n;
-            let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-            for (let i = 0; i < n; i++) {
-              const u0 = wx[wa0 + i], u1 = wx[wa1 + i];
-              const v0 = xt[xb0 + i], v1 = xt[xb1 + i], v2 = xt[xb2 + i], v3 = xt[xb3 + i];
-              s0 += u0 * v0;
-              s1 += u0 * v1;
-              s2 += u0 * v2;
-              s3 += u0 * v3;
-              t0 += u1 * v0;
-              t1 += u1 * v1;
-              t2 += u1 * v2;
-              t3 += u1 * v3;
-            }
-            H[h0 + b] += s0;
-            H[h0 + b + 1] += s1;
-            H[h0 + b + 2] += s2;
-            H[h0 + b + 3] += s3;
-            if (b !== a) H[h1 + b] += t0;
-            H[h1 + b + 1] += t1;
-            H[h1 + b + 2] += t2;
-            H[h1 + b + 3] += t3;
-          }
-          for (; b < D; b++) {
-            H[h0 + b] += dot(wx, wa0, xt, b * n, n);
-            if (b !== a) H[h1 + b] += dot(wx, wa1, xt, b * n, n);
-          }
-        }
-        if (a < D) H[base + a * P + a] += dot(wx, a * n, xt, a * n, n);
-      }
-    }
-  }
-
-  /**
-   * Fills the diagonal blocks (H_kk = -sum_{l != k} H_kl), mirrors the computed entries into the full
-   * symmetric P x P matrix and adds l2 I.
-   */
-  finish(l2: number): Float64Array {
-    const { D, K } = this.data;
-    const { H, P } = this;
-    for (let k = 0; k < K; k++) {
-      const diag = k * D * P + k * D;
-      for (let l = 0; l < K; l++) {
-        if (l === k) continue;
-        const off = Math.min(k, l) * D * P + Math.max(k, l) * D;
-        for (let a = 0; a < D; a++) for (let b = a; b < D; b++) H[diag + a * P + b] -= H[off + a * P + b];
-      }
-    }
-    for (let k = 0; k < K; k++) {
-      for (let l = k; l < K; l++) {
-        const base = k * D * P + l * D;
-        for (let a = 0; a < D; a++) {
-          for (let b = a + 1; b < D; b++) H[base + b * P + a] = H[base + a * P + b];
-        }
-        if (l !== k) {
-          const mirror = l * D * P + k * D;
-          for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) H[mirror + a * P + b] = H[base + a * P + b];
-        }
-      }
-    }
-    for (let p = 0; p < P; p++) H[p * P + p] += l2;
-    return H;
-  }
-}
-
-/** The full P x P Hessian of J at the given n x K probabilities (see HessianAccumulator). */
-export function hessian(data: LogisticData, probs: Float64Array, l2: number, weights?: Float64Array): Float64Array {
-  const acc = new HessianAccumulator(data, probs, weights);
-  for (let r = 0; r < data.N; r += HessianAccumulator.CHUNK) acc.addRows(r, Math.min(data.N, r + HessianAccumulator.CHUNK));
-  return acc.finish(l2);
-}
-
-/** The same, yielding to the checkpoint between row chunks. */
-export async function hessianAsync(
-  data: LogisticData,
-  probs: Float64Array,
-  l2: number,
-  weights?: Float64Array,
-  cp?: Checkpoint,
-): Promise<Float64Array> {
-  const acc = new HessianAccumulator(data, probs, weights);
-  for (let r = 0; r < data.N; r += HessianAccumulator.CHUNK) {
-    acc.addRows(r, Math.min(data.N, r + HessianAccumulator.CHUNK));
-    await cp?.tick(r / data.N);
-  }
-  return acc.finish(l2);
-}
-
 // ---------------------------------------------------------------- fitting
 
 /**
@@ -590,7 +392,7 @@ export async function fitLogistic(data: LogisticData, opts: FitOptions): Promise
   let gnorm = norm2(g);
   const g0 = Float64Array.from(g);
 
-  const lb = await lbfgs(w, g, f, evalFG, tol, maxIter, cp);
+  const lb = await lbfgs(w, g, f, evalFG, tol, maxIter, { cp, progress: fitProgress(gnorm, tol) });
   f = lb.f;
   gnorm = norm2(g);
 
@@ -662,223 +464,3 @@ function newtonDirection(obj: LogisticObjective, w: Float64Array, g: Float64Arra
   return conjugateGradient((v, out) => obj.hessianVector(probs, v, out), g, 1e-10, 500);
 }
 
-/** Solves A x = b for symmetric positive definite A given as a product, from x = 0. */
-export function conjugateGradient(
-  apply: (v: Float64Array, out: Float64Array) => void,
-  b: Float64Array,
-  relTol: number,
-  maxIter: number,
-): Float64Array {
-  const n = b.length;
-  const x = new Float64Array(n);
-  const r = Float64Array.from(b);
-  const p = Float64Array.from(b);
-  const Ap = new Float64Array(n);
-  let rr = dot(r, 0, r, 0, n);
-  const stop = relTol * relTol * rr;
-  for (let it = 0; it < maxIter && rr > stop; it++) {
-    apply(p, Ap);
-    const alpha = rr / dot(p, 0, Ap, 0, n);
-    for (let k = 0; k < n; k++) {
-      x[k] += alpha * p[k];
-      r[k] -= alpha * Ap[k];
-    }
-    const rr2 = dot(r, 0, r, 0, n);
-    const beta = rr2 / rr;
-    rr = rr2;
-    for (let k = 0; k < n; k++) p[k] = r[k] + beta * p[k];
-  }
-  return x;
-}
-
-interface LbfgsResult {
-  f: number;
-  iterations: number;
-}
-
-/**
- * Limited-memory BFGS on f, updating w and g in place. Stops when ||g|| < tol, after maxIter
- * iterations, or when neither the line search nor a restart along -g can lower f.
- */
-async function lbfgs(
-  w: Float64Array,
-  g: Float64Array,
-  f: number,
-  evalFG: (w: Float64Array, g: Float64Array) => number,
-  tol: number,
-  maxIter: number,
-  cp?: Checkpoint,
-): Promise<LbfgsResult> {
-  const P = w.length;
-  const M = 20;
-  const S: Float64Array[] = [];
-  const Y: Float64Array[] = [];
-  const rho: number[] = [];
-  const alpha = new Float64Array(M);
-  const d = new Float64Array(P);
-  const wNew = new Float64Array(P);
-  const gNew = new Float64Array(P);
-  let it = 0;
-  let gnorm = norm2(g);
-  const progress = fitProgress(gnorm, tol);
-  while (gnorm >= tol && it < maxIter) {
-    await cp?.tick(progress(gnorm));
-    // Two-loop recursion: d = -H_k g.
-    d.set(g);
-    const m = S.length;
-    for (let j = m - 1; j >= 0; j--) {
-      alpha[j] = rho[j] * dot(S[j], 0, d, 0, P);
-      const yj = Y[j];
-      for (let p = 0; p < P; p++) d[p] -= alpha[j] * yj[p];
-    }
-    let gamma = 1;
-    if (m > 0) gamma = dot(S[m - 1], 0, Y[m - 1], 0, P) / dot(Y[m - 1], 0, Y[m - 1], 0, P);
-    else gamma = 1 / Math.max(gnorm, 1);
-    for (let p = 0; p < P; p++) d[p] *= gamma;
-    for (let j = 0; j < m; j++) {
-      const beta = rho[j] * dot(Y[j], 0, d, 0, P);
-      const sj = S[j];
-      for (let p = 0; p < P; p++) d[p] += (alpha[j] - beta) * sj[p];
-    }
-    for (let p = 0; p < P; p++) d[p] = -d[p];
-    let dg = dot(d, 0, g, 0, P);
-    if (!(dg < 0)) {
-      // Not a descent direction (curvature information gone stale): restart from steepest descent.
-      S.length = Y.length = rho.length = 0;
-      for (let p = 0; p < P; p++) d[p] = -g[p] / Math.max(gnorm, 1);
-      dg = dot(d, 0, g, 0, P);
-    }
-    const ls = wolfeLineSearch(w, f, g, d, dg, evalFG, wNew, gNew);
-    if (!ls.ok) {
-      if (S.length > 0) {
-        S.length = Y.length = rho.length = 0; // retry once from steepest descent
-        continue;
-      }
-      break;
-    }
-    const s = new Float64Array(P);
-    const yv = new Float64Array(P);
-    for (let p = 0; p < P; p++) {
-      s[p] = wNew[p] - w[p];
-      yv[p] = gNew[p] - g[p];
-    }
-    const sy = dot(s, 0, yv, 0, P);
-    w.set(wNew);
-    g.set(gNew);
-    const fOld = f;
-    f = ls.f;
-    gnorm = norm2(g);
-    it++;
-    if (sy > 1e-12 * Math.sqrt(dot(s, 0, s, 0, P) * dot(yv, 0, yv, 0, P))) {
-      if (S.length === M) {
-        S.shift();
-        Y.shift();
-        rho.shift();
-      }
-      S.push(s);
-      Y.push(yv);
-      rho.push(1 / sy);
-    }
-    if (!(f < fOld) && S.length === 0) break;
-  }
-  return { f, iterations: it };
-}
-
-interface LineSearchResult {
-  ok: boolean;
-  f: number;
-  evals: number;
-}
-
-/**
- * Line search for the strong Wolfe conditions (sufficient decrease c1 = 1e-4, curvature c2 = 0.9),
- * bracketing then zooming with safeguarded cubic interpolation (Nocedal & Wright, algorithms 3.5-3.6). On success wNew, gNew hold the
- * accepted point. A point that lowers f without meeting the curvature condition is accepted when
- * the bracket collapses to rounding.
- */
-function wolfeLineSearch(
-  w: Float64Array,
-  f0: number,
-  _g0: Float64Array,
-  d: Float64Array,
-  dg0: number,
-  evalFG: (w: Float64Array, g: Float64Array) => number,
-  wNew: Float64Array,
-  gNew: Float64Array,
-): LineSearchResult {
-  const P = w.length;
-  const c1 = 1e-4, c2 = 0.9;
-  let evals = 0;
-  const at = (t: number): [number, number] => {
-    evals++;
-    for (let p = 0; p < P; p++) wNew[p] = w[p] + t * d[p];
-    const f = evalFG(wNew, gNew);
-    return [f, dot(gNew, 0, d, 0, P)];
-  };
-  // Within rounding of f0, f cannot rank points (the sum over rows is only accurate to ~1e-14
-  // relative); there the curvature condition alone decides, since the gradient stays accurate.
-  const flat = (f: number): boolean => Math.abs(f - f0) <= 1e-13 * Math.abs(f0);
-  let tPrev = 0, fPrev = f0, dgPrev = dg0;
-  let t = 1;
-  let best = { t: 0, f: f0 };
-  for (let iter = 0; iter < 30; iter++) {
-    const [f, dg] = at(t);
-    if (Number.isFinite(f) && f < best.f) best = { t, f };
-    if (flat(f) && Math.abs(dg) <= -c2 * dg0) return { ok: true, f, evals };
-    if (!Number.isFinite(f) || f > f0 + c1 * t * dg0 || (iter > 0 && f >= fPrev)) {
-      return zoom(tPrev, fPrev, dgPrev, t, Number.isFinite(f) ? f : Infinity, Number.isFinite(dg) ? dg : Infinity);
-    }
-    if (Math.abs(dg) <= -c2 * dg0) return { ok: true, f, evals };
-    if (dg >= 0) return zoom(t, f, dg, tPrev, fPrev, dgPrev);
-    tPrev = t;
-    fPrev = f;
-    dgPrev = dg;
-    t *= 4;
-  }
-  return finishBest();
-
-  function zoom(lo: number, flo: number, dglo: number, hi: number, fhi: number, dghi: number): LineSearchResult {
-    for (let iter = 0; iter < 20; iter++) {
-      let t = cubicMin(lo, flo, dglo, hi, fhi, dghi);
-      const a = Math.min(lo, hi), b = Math.max(lo, hi);
-      const margin = 0.1 * (b - a);
-      if (!(t > a + margin && t < b - margin)) t = 0.5 * (lo + hi);
-      const [f, dg] = at(t);
-      if (Number.isFinite(f) && f < best.f) best = { t, f };
-      if (flat(f) && Math.abs(dg) <= -c2 * dg0) return { ok: true, f, evals };
-      if (!Number.isFinite(f) || f > f0 + c1 * t * dg0 || f >= flo) {
-        hi = t;
-        fhi = Number.isFinite(f) ? f : Infinity;
-        dghi = dg;
-      } else {
-        if (Math.abs(dg) <= -c2 * dg0) return { ok: true, f, evals };
-        if (dg * (hi - lo) >= 0) {
-          hi = lo;
-          fhi = flo;
-          dghi = dglo;
-        }
-        lo = t;
-        flo = f;
-        dglo = dg;
-      }
-      if (Math.abs(hi - lo) <= 1e-14 * Math.max(1, Math.abs(lo))) break;
-    }
-    return finishBest();
-  }
-
-  function finishBest(): LineSearchResult {
-    if (best.t === 0) return { ok: false, f: f0, evals };
-    const f = at(best.t)[0];
-    return { ok: true, f, evals };
-  }
-}
-
-/** Minimiser of the cubic through (a, fa, da), (b, fb, db); NaN when it has none. */
-function cubicMin(a: number, fa: number, da: number, b: number, fb: number, db: number): number {
-  if (!Number.isFinite(fb) || !Number.isFinite(db)) return NaN;
-  const d1 = da + db - 3 * (fa - fb) / (a - b);
-  const disc = d1 * d1 - da * db;
-  if (disc < 0) return NaN;
-  const d2 = Math.sign(b - a) * Math.sqrt(disc);
-  return b - (b - a) * (db + d2 - d1) / (db - da + 2 * d2);
-}

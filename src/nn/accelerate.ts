@@ -1,12 +1,12 @@
 /**
- * A GemmProvider (src/influence/ekfac.ts) on TensorFlow.js: float32 matrix products on the active
+ * A GemmProvider (src/linalg/gemm.ts) on TensorFlow.js: float32 matrix products on the active
  * backend (wasm XNNPACK measured ~4 GFLOP/s here, against ~1 GFLOP/s for float64 JavaScript loops).
  * Used for the O(N D^2) projections of EK-FAC at scale and for explain()'s N x D times D x K
  * product, with Z kept resident as a tensor. Float32 is fine there: these are well-conditioned
  * products, not factorisations.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GemmProvider } from '../influence/ekfac';
+import type { GemmProvider } from '../linalg/gemm';
 
 const CHUNK_ELEMS = 1 << 22; // rows per upload chunk: ~16 MB of float32
 

@@ -119,9 +119,4 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
   throw new Error(`No TensorFlow.js backend could start: ${tried.map((t) => `${t.name}: ${t.reason}`).join('; ')}`);
 }
 
-/** The backend in use, if initBackend ran. */
-export function backendInfo(): BackendInfo | undefined {
-  return current;
-}
-
 export { tf };

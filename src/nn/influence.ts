@@ -22,7 +22,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Cholesky } from '../linalg/cholesky';
 import { fitLogistic, type LogisticData } from '../model/logistic';
-import { chooseSolver, IterativeInfluence } from '../influence/ekfac';
+import { IterativeInfluence } from '../influence/ekfac';
+import { chooseSolver } from '../influence/solverChoice';
 import { ExactInfluence, type Explanation } from '../influence/exact';
 import { conjugateGradient, lissa, type SolveReport } from '../influence/iterative';
 import type { Checkpoint } from '../util/cancel';

@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Checkpoint } from '../util/cancel';
 import { ConvergenceError, UserError } from '../util/errors';
-import { seededRandom } from '../influence/iterative';
+import { seededRandom } from '../util/random';
 
 export type Activation = 'relu' | 'tanh' | 'linear';
 

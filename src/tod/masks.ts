@@ -8,7 +8,7 @@
  * every unit or none (probability 2^(1-U)) would leave one side of the turn-over empty; the last unit
  * is then flipped so that both the mask and its complement keep at least one unit.
  */
-import { hash32 } from './random';
+import { hash32 } from '../util/random';
 
 /** The mask of one instance over `units` hidden units (1 = kept). */
 export function instanceMask(seed: number, id: number, units: number, out: Uint8Array = new Uint8Array(units), offset = 0): Uint8Array {

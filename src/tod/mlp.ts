@@ -12,7 +12,7 @@
  * for the full network.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from './random';
+import { Rng } from '../util/random';
 
 export interface MlpShape {
   inputs: number;
@@ -82,13 +82,6 @@ export function logSumExpRows(z: tf.Tensor2D): tf.Tensor1D {
 /** Cross-entropy per row: LSE(z) - z . onehot. */
 export function crossEntropyRows(z: tf.Tensor2D, onehot: tf.Tensor2D): tf.Tensor1D {
   return tf.sub(logSumExpRows(z), tf.sum(tf.mul(z, onehot), 1)) as tf.Tensor1D;
-}
-
-/** (1/2) sum of squares of all parameters. */
-export function halfSquaredNorm(params: readonly tf.Tensor[]): tf.Scalar {
-  let s: tf.Tensor = tf.scalar(0);
-  for (const p of params) s = tf.add(s, tf.sum(tf.square(p)));
-  return tf.mul(s, 0.5) as tf.Scalar;
 }
 
 /** Numerically stable log-sum-exp of z[o..o+K) in float64. */

@@ -30,11 +30,11 @@ import type { Explanation } from '../influence/exact';
 import type { LogisticData } from '../model/logistic';
 import type { Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
-import { Adam, cosineRate, flatten, ParamVector } from './adam';
+import { Adam, cosineRate, flatten, ParamVector } from '../optim/adam';
 import { initBackend, type BackendName, type BackendOptions } from '../nn/backend';
 import { instanceMasks } from './masks';
 import { crossEntropyRows, hiddenUnits, initParams, lse64, mlpLogits, paramCount, paramShapes, tensor2d, type MlpShape } from './mlp';
-import { hashOrder } from './random';
+import { hashOrder } from '../util/random';
 
 export interface TodOptions {
   /**

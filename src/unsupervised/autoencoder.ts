@@ -18,8 +18,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
 import { initBackend, type BackendName, type BackendOptions } from '../nn/backend';
-import { Adam, cosineRate, flatten, ParamVector } from '../tod/adam';
-import { Rng } from '../tod/random';
+import { Adam, cosineRate, flatten, ParamVector } from '../optim/adam';
+import { Rng } from '../util/random';
 import { gradientAt, type RowsFn, type ScalarFn } from './paramSpace';
 
 export interface AutoencoderShape {

@@ -4,7 +4,7 @@
  * emptied cluster takes the point farthest from its centre. The best of `restarts` runs (lowest
  * inertia = sum of squared distances to the assigned centre) is returned.
  */
-import { Rng } from '../tod/random';
+import { Rng } from '../util/random';
 
 export interface KMeansOptions {
   seed?: number;

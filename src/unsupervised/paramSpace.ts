@@ -12,7 +12,7 @@
  * products of all per-row gradients with v without forming any of them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { flatten } from '../tod/adam';
+import { flatten } from '../optim/adam';
 
 export type ScalarFn = (params: tf.Tensor[]) => tf.Scalar;
 export type RowsFn = (params: tf.Tensor[]) => tf.Tensor1D;

@@ -51,3 +51,33 @@ export class Checkpoint {
 
 /** A checkpoint that never yields or cancels: for tests and synchronous callers. */
 export const NO_CHECKPOINT = new Checkpoint();
+
+/**
+ * A checkpoint that maps its progress fractions into [from, to] of a parent's current stage (for
+ * a long step made of sub-steps that tick 0..1 themselves), never reporting less than before (a
+ * fit's progress follows its gradient norm, which may rise for a step). Cancellation is the parent's.
+ */
+export class RangeCheckpoint extends Checkpoint {
+  private high = 0;
+
+  constructor(
+    private readonly parent: Checkpoint,
+    private readonly from: number,
+    private readonly to: number,
+  ) {
+    super();
+  }
+
+  override begin(): void {
+    this.parent.throwIfCancelled();
+  }
+
+  override async tick(fraction?: number): Promise<void> {
+    if (fraction !== undefined) this.high = Math.max(this.high, Math.min(1, fraction));
+    await this.parent.tick(fraction === undefined ? undefined : this.from + (this.to - this.from) * this.high);
+  }
+
+  override throwIfCancelled(): void {
+    this.parent.throwIfCancelled();
+  }
+}

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { auroc, averageRanks, pearson, rankDescending, recallAtFraction, spearman, topCount } from '../../src/eval/metrics';
-import { flipLabels, roundHalfEven, SeededRandom } from '../../src/eval/noise';
+import { flipLabels, roundHalfEven } from '../../src/eval/noise';
+import { SeededRandom } from '../../src/util/random';
 import { prepare, readNumericCsv } from '../fixtures/reference/numericCsv';
 
 const breast = readNumericCsv('breast_cancer.csv', 'diagnosis');

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitLogistic } from '../../src/model/logistic';
 import { ExactInfluence } from '../../src/influence/exact';
-import { flipLabels, SeededRandom } from '../../src/eval/noise';
+import { flipLabels } from '../../src/eval/noise';
+import { SeededRandom } from '../../src/util/random';
 import { auroc, recallAtFraction } from '../../src/eval/metrics';
 import { prepare, readNumericCsv } from '../fixtures/reference/numericCsv';
 

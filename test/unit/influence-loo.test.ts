@@ -10,7 +10,7 @@ import { fitLogistic, type LogisticData } from '../../src/model/logistic';
 import { ExactInfluence } from '../../src/influence/exact';
 import { firstOrderLooChange, newtonLooChange, retrainLeaveOneOut, testLoss } from '../../src/influence/loo';
 import { pearson, rankDescending } from '../../src/eval/metrics';
-import { SeededRandom } from '../../src/eval/noise';
+import { SeededRandom } from '../../src/util/random';
 import { prepare, readNumericCsv, subsetRows, type Prepared, type RawTable } from '../fixtures/reference/numericCsv';
 
 const L2 = 1e-3;

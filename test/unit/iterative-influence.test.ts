@@ -4,7 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chooseSolver, IterativeInfluence, jacobiEigen, pearson, spearman, topOverlap } from '../../src/influence/ekfac';
+import { IterativeInfluence } from '../../src/influence/ekfac';
+import { chooseSolver } from '../../src/influence/solverChoice';
+import { jacobiEigen } from '../../src/linalg/eigen';
+import { pearson, spearman, topOverlap } from '../../src/eval/metrics';
 import { ExactInfluence } from '../../src/influence/exact';
 import { fitLogistic, type LogisticData } from '../../src/model/logistic';
 import { initBackend } from '../../src/nn/backend';

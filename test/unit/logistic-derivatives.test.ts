@@ -12,7 +12,7 @@ import {
 } from '../../src/model/logistic';
 import { Cholesky } from '../../src/linalg/cholesky';
 import { setWasmKernelsEnabled } from '../../src/linalg/kernels';
-import { SeededRandom } from '../../src/eval/noise';
+import { SeededRandom } from '../../src/util/random';
 import { prepare, readNumericCsv, subsetRows } from '../fixtures/reference/numericCsv';
 
 function load(file: string, label: string, rows: number[]): LogisticData {

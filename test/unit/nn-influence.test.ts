@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { pearson, spearman } from '../../src/influence/ekfac';
+import { pearson, spearman } from '../../src/eval/metrics';
 import { initBackend } from '../../src/nn/backend';
 import { NnInfluence, rowLosses } from '../../src/nn/influence';
 import { lbfgsMinimise, trainMlp, type Mlp } from '../../src/nn/mlp';

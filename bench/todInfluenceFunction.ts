@@ -9,10 +9,10 @@
  * removalChange estimates too.
  */
 import * as tf from '@tensorflow/tfjs';
-import { crossLossInfluenceTf, type TfCrossLossResult, type TfSolveOptions } from '../unsupervised/crossLossTf';
-import type { RowsFn, ScalarFn } from '../unsupervised/paramSpace';
-import { crossEntropyRows, mlpLogits, tensor2d } from './mlp';
-import type { TurnOverDropoutModel } from './turnOverDropout';
+import { crossLossInfluenceTf, type TfCrossLossResult, type TfSolveOptions } from '../src/unsupervised/crossLossTf';
+import type { RowsFn, ScalarFn } from '../src/unsupervised/paramSpace';
+import { crossEntropyRows, mlpLogits, tensor2d } from '../src/tod/mlp';
+import type { TurnOverDropoutModel } from '../src/tod/turnOverDropout';
 
 export async function todInfluenceFunction(model: TurnOverDropoutModel, x: ArrayLike<number>, target: number, opts: TfSolveOptions = {}): Promise<TfCrossLossResult> {
   const { X, N, D, K, y } = model.data;
