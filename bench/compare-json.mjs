@@ -26,7 +26,8 @@ for (const f of readdirSync(a).filter((n) => n.endsWith('.json')).sort()) {
     console.log(`${f}: both empty`);
     continue;
   }
-  let worst = 0, where = '', count = 0, mismatches = [];
+  let worst = 0, where = '', count = 0;
+  const mismatches = [];
   const walk = (x, y, p) => {
     if (typeof x === 'number' && typeof y === 'number') {
       count++;

@@ -15,7 +15,7 @@ export interface LineSearchResult {
 export function wolfeLineSearch(
   w: Float64Array,
   f0: number,
-  g0: Float64Array,
+  _g0: Float64Array, // part of the LineSearch signature; this search needs only dg0 = g0·d
   d: Float64Array,
   dg0: number,
   evalFG: (w: Float64Array, g: Float64Array) => number,
