@@ -103,6 +103,18 @@ function firstNonSpace(s: string): number {
   return i;
 }
 
+/** Whether arrays/objects nest more than `limit` levels below `v` (iterative: no stack overflow). */
+function deeperThan(v: object, limit: number): boolean {
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop() as [unknown, number];
+    if (d > limit) return true;
+    const children = Array.isArray(x) ? x : Object.values(x as object);
+    for (const c of children) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return false;
+}
+
 export function cellFromJson(v: unknown): Cell {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') return v;
@@ -165,7 +177,11 @@ export async function readJsonl(file: string, opts: JsonlReadOptions = {}): Prom
       }
     }
     const cells: Cell[] = new Array<Cell>(columns.length).fill(null);
-    for (const k of keys) cells[index.get(k) as number] = cellFromJson(obj[k]);
+    for (const k of keys) {
+      const v = obj[k];
+      if (v !== null && typeof v === 'object' && deeperThan(v, MAX_DEPTH - 1)) throw new RangeError('nesting too deep');
+      cells[index.get(k) as number] = cellFromJson(v);
+    }
     records.push({ row: records.length, line, cells });
   };
 
