@@ -54,7 +54,8 @@ test('closed stdout (| head -c 10) ends the process quietly with exit 0', () => 
     cwd: tmp,
   });
   assert.match(r.stdout, /^\{\n "datase rc=0\n$/);
-  assert.equal(r.stderr, '');
+  // Only progress lines (runs longer than a second), no EPIPE error.
+  assert.doesNotMatch(r.stderr, /EPIPE|Error|error/, r.stderr);
 });
 
 test('a directory named d.csv and a link to /dev/zero: exit 1 with a clear message, every time, and the process ends', () => {
@@ -111,10 +112,10 @@ test('UTF-16 with a BOM and a published TSV read, and the output says how', () =
   write('sms.tsv', 'label\tmessage\n' + sms.join('\n') + '\n');
   const t = cli('scan', 'sms.tsv', '--label', 'label');
   assert.equal(t.code, 0, t.stderr);
-  assert.match(t.stdout, /\n {2}read as TSV, UTF-8, no quoting \(read without quoting: the file's quotes do not follow RFC 4180 \(7:10: .*--quote rfc4180/);
+  assert.match(t.stdout, /\n {2}read as TSV, UTF-8, no quoting \(read without quoting: the file's quotes do not follow RFC 4180 \(7:9: .*--quote rfc4180/);
   const forced = cli('scan', 'sms.tsv', '--label', 'label', '--quote', 'rfc4180');
   assert.equal(forced.code, 1);
-  assert.match(forced.stderr, /sms\.tsv:7:10: unexpected text after the closing quote.*--quote none/);
+  assert.match(forced.stderr, /sms\.tsv:7:9: unexpected text after the closing quote.*--quote none/);
 });
 
 test('terminal output escapes control characters in cells (no raw ESC reaches the terminal)', () => {

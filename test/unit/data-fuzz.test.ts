@@ -19,7 +19,7 @@ test('fuzz: mutated CSV/TSV/JSONL read or fail with a located error, never crash
       const r = await checkInput(input, join(dir, `f${k++ % 4}.${input.format}`));
       counts[r.outcome]++;
     }),
-    { numRuns: 600, seed: 13, timeout: 5000, markInterruptAsFailure: true },
+    { numRuns: 600, seed: 13, timeout: 20_000, markInterruptAsFailure: true },
   );
   // The generator reaches both sides: files that scan and files that fail with located errors.
   assert.ok(counts.scanned > 50 && counts.dataError > 50, JSON.stringify(counts));
