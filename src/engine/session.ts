@@ -222,7 +222,7 @@ export class Session {
         skippedText: encoder.report.skippedText,
         test: test && params.test ? { file: params.test, rows: test.y.length } : undefined,
         read: table.read && { format: table.format, ...table.read },
-        columnNotes: columnNotes(schema, encoder, N, classes.length),
+        columnNotes: columnNotes(schema, encoder, N),
       },
       model: { ...info.model, trainAccuracy, testAccuracy },
       influence: info.influence,
@@ -665,7 +665,7 @@ function unlabelledSchema(table: Table, params: ScanParams): Schema {
  * What the scan did with columns that cost parameters (identifiers left out, text hashed), and the
  * model's size, so that the cost is stated before it is spent.
  */
-function columnNotes(schema: Schema, encoder: FeatureEncoder, N: number, K: number): string[] {
+function columnNotes(schema: Schema, encoder: FeatureEncoder, N: number): string[] {
   const notes = [...(schema.notes ?? [])];
   for (const [name, t] of Object.entries(encoder.report.text ?? {})) {
     notes.push(`column "${name}" is text: hashed TF-IDF into ${t.dimensions} buckets (${t.vocabulary} distinct terms in ${N} rows; --text-dims sets the buckets, --kinds ${name}=categorical or --ignore ${name} change it)`);
