@@ -26,6 +26,10 @@ export interface Settings extends AnalysisSettings {
   workerNodeArgs: string[];
   /** The test objective Explain Prediction starts with. */
   explainObjective: 'loss' | 'probability' | 'margin';
+  /** CSV/TSV quoting dialect. */
+  quoting: 'auto' | 'rfc4180' | 'none';
+  /** Most classes of the label; 0 = the engine's default rules. */
+  maxClasses: number;
 }
 
 const KINDS: ReadonlySet<string> = new Set(['numeric', 'categorical', 'text', 'embedding']);
@@ -80,6 +84,8 @@ export function readSettings(folder = datasetFolder()): Settings {
     textDimensions: int('textDimensions', DEFAULT_TEXT_DIMENSIONS, 16, 1 << 20),
     method: oneOf(c.get('method'), ['influence', 'turnOverDropout'] as const),
     explainObjective: oneOf(c.get('explainObjective'), ['loss', 'probability', 'margin'] as const),
+    quoting: oneOf(c.get('quoting'), ['auto', 'rfc4180', 'none'] as const),
+    maxClasses: int('maxClasses', 0, 0, 100_000),
   };
 }
 
@@ -114,6 +120,8 @@ export function scanParamsFrom(s: Settings, folder: vscode.WorkspaceFolder | und
     kinds: Object.keys(s.columnKinds).length > 0 ? s.columnKinds : undefined,
     firstPage: firstPageSize(s),
     rankBy: 'globalInfluence',
+    ...(s.quoting !== 'auto' ? { quoting: s.quoting } : {}),
+    ...(s.maxClasses >= 2 ? { maxClasses: s.maxClasses } : {}),
     ...analysisParams(s),
   };
 }
@@ -137,6 +145,8 @@ export function paramsKey(p: ScanParams): string {
     p.solver ?? 'auto',
     p.textDimensions ?? null,
     p.method ?? 'influence',
+    p.quoting ?? 'auto',
+    p.maxClasses ?? null,
   ]);
 }
 

@@ -41,6 +41,8 @@ const SCAN_SETTINGS = [
   'solver',
   'textDimensions',
   'method',
+  'quoting',
+  'maxClasses',
 ].map(
   (k) => `datasetDebugger.${k}`,
 );

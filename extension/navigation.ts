@@ -38,6 +38,8 @@ export async function openAtLine(file: string | vscode.Uri, line: number, column
   const editor = await vscode.window.showTextDocument(doc, { viewColumn: targetColumn(uri), preview: true });
   // Set after showing: the `selection` show option is a Range and would put the cursor at the end.
   editor.selection = selection;
-  editor.revealRange(text.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  // Reveal the cursor, not the whole line: an error's column far to the right of a long line is
+  // scrolled into view too.
+  editor.revealRange(new vscode.Range(l, c, l, c), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   return editor;
 }

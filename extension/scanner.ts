@@ -148,6 +148,9 @@ export class Scanner implements vscode.Disposable {
       this.log.info(`scan: ${describeAnalysis(reply.summary)}; ranked by ${first.rankBy}`);
       for (const note of reply.summary.analysis.notes ?? []) this.log.info(`scan: note: ${note}`);
     }
+    const read = reply.summary.dataset.read;
+    if (read) this.log.info(`scan: read as ${read.format.toUpperCase()}, ${read.encoding.toUpperCase()}${read.quoting ? `, ${read.quoting === 'none' ? 'no quoting' : 'RFC 4180 quoting'}` : ''}${read.note ? ` (${read.note})` : ''}`);
+    for (const note of reply.summary.dataset.columnNotes ?? []) this.log.info(`scan: ${note}`);
     this.store.set(results, (await ResultsCache.staleness(results)) ?? undefined);
     await this.cache.save(results);
     return results;

@@ -54,6 +54,13 @@ export function numberFlag(args: ParsedArgs, name: string): number | undefined {
   return n;
 }
 
+/** A number flag that must satisfy `ok` (a usage error naming `what` otherwise). */
+export function checkedNumberFlag(args: ParsedArgs, name: string, what: string, ok: (n: number) => boolean): number | undefined {
+  const n = numberFlag(args, name);
+  if (n !== undefined && !ok(n)) throw new UsageError(`--${name} must be ${what} (got '${args.flags.get(name)}')`);
+  return n;
+}
+
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags.get(name);
   return typeof v === 'string' ? v : undefined;

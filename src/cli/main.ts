@@ -11,8 +11,9 @@ import type { ClusterResult, ExampleRow, ExplainMode, ExplainObjective, ExplainR
 import type { ScanParams } from '../protocol/worker';
 import { Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
-import { numberFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
-import { formatTable } from './table';
+import type { ColumnKind } from '../data/types';
+import { checkedNumberFlag, numberFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
+import { escapeControl, formatTable } from './table';
 
 const USAGE = `Dataset Debugger: find mislabelled and outlier training rows with influence functions.
 
@@ -35,10 +36,19 @@ MODEL OPTIONS (scan and explain):
   --scope lastLayer|full        networks: influence over the last layer (default) or all parameters
   --solver auto|exact|ekfac|cg|lissa   auto picks exact or EK-FAC by size and says why
   --method influence|turnOverDropout   influence functions (RelatIF ranks them) or turn-over dropout
-  --text-dims N                 hash buckets per text column (default 1024)
+  --text-dims N                 hash buckets per text column (default: 2x its distinct terms, 16..1024)
   --epochs N  --seed N          networks' training length and seed
 
-FILE is CSV, TSV or JSON Lines (by extension). Every row of FILE with a label is a training row.
+DATA OPTIONS:
+  --format csv|tsv|jsonl        the file's format when its extension does not tell it
+  --quote auto|rfc4180|none     CSV/TSV quoting: auto (default) reads RFC 4180, except a TSV whose
+                                quotes do not follow it is read without quoting (the summary says so)
+  --kinds COL=KIND,...          a column's kind: numeric, categorical, text or embedding
+  --max-classes K               most classes the label may have (default 100); also lets a numeric
+                                label with many distinct values (a continuous target?) be classified
+
+FILE is CSV, TSV or JSON Lines (by extension, or --format), UTF-8 or UTF-16 with a byte order mark.
+Every row of FILE with a label is a training row (labels are trimmed of surrounding whitespace).
 scan     fits L2-regularised logistic regression, J = (1/N) sum CE + (l2/2)||W||^2 (l2 default ${DEFAULT_L2}),
          and lists training rows by global influence (self-influence g^T H^-1 g), largest first, or
          by label suspicion (how likely the label is wrong; with the class it should probably be),
@@ -79,6 +89,10 @@ const COMMON = {
   json: { value: false },
   top: { value: true },
   help: { value: false },
+  format: { value: true },
+  quote: { value: true },
+  kinds: { value: true },
+  'max-classes': { value: true },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -108,11 +122,11 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`unknown command '${command}'`);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`dataset-debugger: ${err.message}\n\n${USAGE}\n`);
+      process.stderr.write(`dataset-debugger: ${escapeControl(err.message, true)}\n\n${USAGE}\n`);
       return 2;
     }
     if (err instanceof UserError) {
-      process.stderr.write(`dataset-debugger: ${err.message}\n`);
+      process.stderr.write(`dataset-debugger: ${escapeControl(err.message, true)}\n`);
       return 1;
     }
     throw err;
@@ -142,13 +156,27 @@ function scanParams(args: ParsedArgs): ScanParams {
   if (modelPath && model !== 'layers') throw new UsageError('--model-path needs --model layers');
   const scope = stringFlag(args, 'scope');
   if (scope !== undefined && !['lastLayer', 'last-layer', 'full'].includes(scope)) throw new UsageError('--scope must be lastLayer or full');
+  const kinds = list('kinds')?.reduce<Record<string, ColumnKind>>((acc, item) => {
+    const eq = item.lastIndexOf('=');
+    const kind = item.slice(eq + 1).trim();
+    if (eq <= 0 || !['numeric', 'categorical', 'text', 'embedding'].includes(kind)) {
+      throw new UsageError(`--kinds takes COL=KIND pairs separated by commas, KIND numeric, categorical, text or embedding (got '${item}')`);
+    }
+    acc[item.slice(0, eq).trim()] = kind as ColumnKind;
+    return acc;
+  }, {});
+  const maxClasses = checkedNumberFlag(args, 'max-classes', 'a whole number >= 2', (n) => Number.isInteger(n) && n >= 2);
   return {
     file: args.positionals[0],
     label,
     test: stringFlag(args, 'test'),
-    l2: numberFlag(args, 'l2'),
-    damping: numberFlag(args, 'damping'),
+    l2: checkedNumberFlag(args, 'l2', 'a positive number', (n) => n > 0),
+    damping: checkedNumberFlag(args, 'damping', 'a number >= 0', (n) => n >= 0),
     ignore: list('ignore'),
+    kinds,
+    format: oneOf(args, 'format', ['csv', 'tsv', 'jsonl'] as const),
+    quoting: oneOf(args, 'quote', ['auto', 'rfc4180', 'none'] as const),
+    maxClasses,
     firstPage: 0,
     model,
     modelPath,
@@ -156,11 +184,11 @@ function scanParams(args: ParsedArgs): ScanParams {
     influenceScope: scope === undefined ? undefined : scope === 'full' ? 'full' : 'lastLayer',
     solver: oneOf(args, 'solver', ['auto', 'exact', 'ekfac', 'cg', 'lissa'] as const),
     method: oneOf(args, 'method', ['influence', 'turnOverDropout'] as const),
-    textDimensions: wholeFlag(args, 'text-dims'),
+    textDimensions: checkedNumberFlag(args, 'text-dims', 'a whole number >= 2', (n) => Number.isInteger(n) && n >= 2),
     epochs: wholeFlag(args, 'epochs'),
     seed: wholeFlag(args, 'seed'),
     unsupervised: unsupervised || undefined,
-    clusters: wholeFlag(args, 'clusters'),
+    clusters: checkedNumberFlag(args, 'clusters', 'a whole number >= 2', (n) => Number.isInteger(n) && n >= 2),
   };
 }
 
@@ -195,7 +223,7 @@ async function scan(args: ParsedArgs): Promise<number> {
   if (rankBy !== 'globalInfluence' && rankBy !== 'loss' && rankBy !== 'labelSuspicion') {
     throw new UsageError(`--rank-by must be globalInfluence, labelSuspicion or loss`);
   }
-  const top = numberFlag(args, 'top') ?? 20;
+  const top = wholeFlag(args, 'top') ?? 20;
   const session = new Session();
   const progress = progressReporter();
   let summary: ScanSummary;
@@ -210,7 +238,7 @@ async function scan(args: ParsedArgs): Promise<number> {
     process.stdout.write(
       JSON.stringify(
         {
-          dataset: { file: dataset.file, rows: dataset.rows, classes: dataset.classes, features: dataset.features },
+          dataset: { file: dataset.file, rows: dataset.rows, classes: dataset.classes, features: dataset.features, read: dataset.read, columnNotes: dataset.columnNotes },
           model,
           analysis,
           examples,
@@ -236,6 +264,12 @@ function printScan(s: ScanSummary, examples: ExampleRow[], rankBy: RankBy, top: 
   const missing = Object.entries(s.dataset.missing).filter(([, n]) => n > 0);
   if (missing.length) out.push(`  imputed missing values: ${missing.map(([c, n]) => `${c} ${n}`).join(', ')}`);
   if (s.dataset.skippedText.length) out.push(`  text columns not used by this model: ${s.dataset.skippedText.join(', ')}`);
+  const r = s.dataset.read;
+  if (r) {
+    const dialect = r.format === 'jsonl' ? '' : r.quoting === 'none' ? ', no quoting' : ', RFC 4180 quoting';
+    out.push(`  read as ${r.format.toUpperCase()}, ${r.encoding.toUpperCase()}${dialect}${r.note ? ` (${r.note})` : ''}`);
+  }
+  for (const n of s.dataset.columnNotes ?? []) out.push(`  ${n}`);
   const a = s.analysis;
   const kind = { 'logistic-regression': 'logistic regression', mlp: 'MLP', 'layers-model': 'your LayersModel', 'turn-over-dropout-mlp': 'MLP with turn-over dropout', autoencoder: 'autoencoder' }[m.kind];
   out.push(
@@ -269,7 +303,7 @@ function printScan(s: ScanSummary, examples: ExampleRow[], rankBy: RankBy, top: 
     ),
   );
   out.push('(* = the model predicts another class than the label)');
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(escapeControl(out.join('\n'), true) + '\n');
 }
 
 async function explain(args: ParsedArgs): Promise<number> {
@@ -383,7 +417,7 @@ function printExplain(r: ExplainResult): void {
       [true, true, false, ...(loss ? [false] : []), ...(relatif ? [true] : []), true, true, true],
     ),
   ];
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(escapeControl(out.join('\n'), true) + '\n');
 }
 
 function printCluster(file: string, r: ClusterResult): void {
@@ -403,7 +437,7 @@ function printCluster(file: string, r: ClusterResult): void {
     'Rows that push it away (removing one would bring it closer):',
     rows(r.pushing),
   ];
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(escapeControl(out.join('\n'), true) + '\n');
 }
 
 function targetFlag(args: ParsedArgs): 'label' | 'predicted' | undefined {
@@ -468,5 +502,5 @@ function printTrust(r: TrustResult): void {
         `Spearman ${f(r.lds.spearman)} (Pearson ${f(r.lds.pearson)}), ${r.lds.seconds.toFixed(1)} s`,
     );
   }
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(escapeControl(out.join('\n'), true) + '\n');
 }

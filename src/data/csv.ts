@@ -5,7 +5,8 @@
  * - records end at CRLF, LF or a lone CR (the same line breaks VS Code counts);
  * - a field that starts with `"` is quoted: it may contain delimiters, line breaks and `""` (one quote),
  *   and must be followed by a delimiter, a line break or the end of the file;
- * - a `"` that is not the first character of a field is kept literally (lenient);
+ * - a `"` inside an unquoted field is an error (RFC 4180 has no such field), so is text after the
+ *   closing quote; with `quoting = false` (the 'none' dialect) `"` is an ordinary character;
  * - the first record is the header; empty lines, and lines holding only spaces/tabs, are not records;
  * - every record must have exactly as many fields as the header.
  *
@@ -17,11 +18,10 @@
  * Field text is sliced from the chunk; only fields that span a chunk boundary or contain `""` are
  * concatenated from pieces.
  */
-import { readFileSync } from 'node:fs';
 import type { Checkpoint } from '../util/cancel';
 import { DataFileError } from '../util/errors';
-import { streamText } from './textStream';
-import type { Cell, DataFormat, DataRecord, Table } from './types';
+import { readWholeText, streamText } from './textStream';
+import type { Cell, DataFormat, DataRecord, Quoting, ReadInfo, Table } from './types';
 
 const QUOTE = 34;
 const LF = 10;
@@ -41,11 +41,25 @@ const QUOTE_SEEN = 3; // a quote inside a quoted field: closes it, or starts a "
  */
 export type RecordHandler = (fields: string[], line: number, fieldLines: number[], fieldCols: number[]) => void;
 
+/** Longest record, in characters (a larger one is an error, not an out-of-memory crash). */
+export const MAX_RECORD_CHARS = 64 * 1024 * 1024;
+/** Most fields of one record (the header's). */
+export const MAX_FIELDS = 100_000;
+
+/** Hint appended to quote errors: the options that change the dialect. */
+const QUOTE_HINT = 'or read the file without quoting: --quote none (setting datasetDebugger.quoting)';
+
 export class DelimitedTokenizer {
   /** Number of fields every record must have; negative until the caller sets it (after the header). */
   expected = -1;
   /** Whether to collect where each field starts (the header and error lookups need it; rows do not). */
   positions = true;
+  /** RFC 4180 quoted fields (true) or quotes as ordinary characters (false). */
+  quoting = true;
+  /** Whether a `"` has been seen at the start of a field or inside one. */
+  sawQuote = false;
+  /** Longest record in characters. */
+  maxRecordChars = MAX_RECORD_CHARS;
 
   private state = FIELD_START;
   private line = 1;
@@ -64,6 +78,9 @@ export class DelimitedTokenizer {
   private firstQuoted = false;
   private quoteLine = 0;
   private quoteCol = 0;
+  /** Absolute offset and column of the current record's first character. */
+  private recStart = 0;
+  private recCol = 1;
 
   constructor(
     private readonly file: string,
@@ -91,9 +108,14 @@ export class DelimitedTokenizer {
           i++;
           continue;
         }
-        if (this.fields.length === 0) this.recLine = this.line;
+        if (this.fields.length === 0) {
+          this.recLine = this.line;
+          this.recStart = this.base + i;
+          this.recCol = this.base + i - this.lineStart + 1;
+        }
         this.startField(this.base + i);
-        if (c === QUOTE) {
+        if (c === QUOTE && this.quoting) {
+          this.sawQuote = true;
           if (this.fields.length === 0) this.firstQuoted = true;
           this.quoteLine = this.line;
           this.quoteCol = this.base + i - this.lineStart + 1;
@@ -105,12 +127,21 @@ export class DelimitedTokenizer {
         seg = i;
       }
       if (state === UNQUOTED) {
+        const q = this.quoting ? QUOTE : -1;
         while (i < n) {
           c = s.charCodeAt(i);
-          if (c === d || c === LF || c === CR) break;
+          if (c === d || c === LF || c === CR || c === q) break;
           i++;
         }
         if (i === n) break;
+        if (c === QUOTE) {
+          this.sawQuote = true;
+          throw this.error(
+            this.line,
+            this.base + i - this.lineStart + 1,
+            `a quote inside an unquoted field: RFC 4180 needs the whole field quoted and the quote doubled ("4""5"), ${QUOTE_HINT}`,
+          );
+        }
         this.fields.push(this.acc === '' ? s.slice(seg, i) : this.acc + s.slice(seg, i));
         this.acc = '';
         state = FIELD_START;
@@ -156,10 +187,19 @@ export class DelimitedTokenizer {
       throw this.error(
         this.line,
         this.base + i - this.lineStart + 1,
-        `unexpected text after the closing quote of a quoted field (a quote inside a quoted field must be doubled: "")`,
+        `unexpected text after the closing quote of a quoted field (a quote inside a quoted field must be doubled: ""), ${QUOTE_HINT}`,
       );
     }
     if (state === UNQUOTED || state === QUOTED) this.acc += s.slice(seg);
+    if ((state !== FIELD_START || this.fields.length > 0) && this.base + n - this.recStart > this.maxRecordChars) {
+      throw this.error(
+        this.recLine,
+        this.recCol,
+        `the record starting here is longer than ${this.maxRecordChars.toLocaleString('en-US')} characters` +
+          (state === QUOTED ? ` (inside the quoted field opened at line ${this.quoteLine}, column ${this.quoteCol}; is a closing quote missing?)` : '') +
+          ': is this a CSV/TSV file?',
+      );
+    }
     this.base += n;
     this.state = state;
   }
@@ -172,7 +212,7 @@ export class DelimitedTokenizer {
         throw this.error(
           this.quoteLine,
           this.quoteCol,
-          'unterminated quoted field: the quote opened here is never closed',
+          `unterminated quoted field: the quote opened here is never closed; ${QUOTE_HINT}`,
         );
       case UNQUOTED:
       case QUOTE_SEEN:
@@ -200,7 +240,15 @@ export class DelimitedTokenizer {
     if (c === CR) this.crAt = abs;
   }
 
+  /** 1-based line and column of the next character (for errors found while decoding). */
+  where(): { line: number; column: number } {
+    return { line: this.line, column: this.base - this.lineStart + 1 };
+  }
+
   private startField(abs: number): void {
+    if (this.fields.length >= MAX_FIELDS && this.expected < 0) {
+      throw this.error(this.line, abs - this.lineStart + 1, `more than ${MAX_FIELDS.toLocaleString('en-US')} fields in one record: is this a CSV/TSV file?`);
+    }
     if (this.fields.length === this.expected) {
       throw this.error(
         this.line,
@@ -277,7 +325,16 @@ export interface DelimitedReadOptions {
   highWaterMark?: number;
   /** Format recorded in the table (default from the delimiter). */
   format?: DataFormat;
+  /**
+   * Quoting dialect: 'rfc4180' (quoted fields), 'none' (`"` is an ordinary character) or 'auto'
+   * (default): RFC 4180, except that a TSV file whose quotes do not follow it is read without quoting.
+   */
+  quoting?: QuotingOption;
+  /** Longest record in characters (default MAX_RECORD_CHARS). */
+  maxRecordChars?: number;
 }
+
+export type QuotingOption = 'auto' | Quoting;
 
 /** Column names from the header record: trimmed; an empty name becomes `column_<n>`; no duplicates. */
 function headerNames(file: string, fields: string[], lines: number[], cols: number[]): string[] {
@@ -301,11 +358,38 @@ function headerNames(file: string, fields: string[], lines: number[], cols: numb
   return names;
 }
 
-/** Streams a CSV (delimiter ',') or TSV (delimiter '\t') file into a Table. */
-export async function readDelimited(
+/**
+ * Streams a CSV (delimiter ',') or TSV (delimiter '\t') file into a Table. With quoting 'auto' a TSV
+ * file is first read as RFC 4180; when that fails on a file that has quotes (as published TSVs
+ * often do: a message starting with `"`), it is read again without quoting, and `table.read.note`
+ * says so. A CSV file is always RFC 4180 unless quoting is 'none'.
+ */
+export async function readDelimited(file: string, delimiter: string, opts: DelimitedReadOptions = {}): Promise<Table> {
+  const quoting = opts.quoting ?? 'auto';
+  if (quoting !== 'auto') return readDelimitedAs(file, delimiter, quoting === 'rfc4180', opts);
+  const first = { sawQuote: false };
+  try {
+    return await readDelimitedAs(file, delimiter, true, opts, first);
+  } catch (e) {
+    if (!(delimiter === '\t' && e instanceof DataFileError && first.sawQuote)) throw e;
+    let table: Table;
+    try {
+      table = await readDelimitedAs(file, delimiter, false, opts);
+    } catch {
+      throw e; // neither dialect reads it: report the RFC 4180 error
+    }
+    (table.read as ReadInfo).note =
+      `read without quoting: the file's quotes do not follow RFC 4180 (${e.line}:${e.column}: ${e.detail.replace(/, or read the file without quoting.*$/, '')}); --quote rfc4180 (setting datasetDebugger.quoting) forces RFC 4180`;
+    return table;
+  }
+}
+
+async function readDelimitedAs(
   file: string,
   delimiter: string,
-  opts: DelimitedReadOptions = {},
+  quoted: boolean,
+  opts: DelimitedReadOptions,
+  seen: { sawQuote: boolean } = { sawQuote: false },
 ): Promise<Table> {
   const records: DataRecord[] = [];
   let columns: string[] | null = null;
@@ -326,12 +410,19 @@ export async function readDelimited(
     }
     records.push({ row: records.length, line, cells });
   });
+  tok.quoting = quoted;
+  if (opts.maxRecordChars) tok.maxRecordChars = opts.maxRecordChars;
 
-  const size = await streamText(file, opts, (text) => tok.push(text));
-  tok.end();
+  let info: { size: number; encoding: ReadInfo['encoding'] };
+  try {
+    info = await streamText(file, { ...opts, where: () => tok.where() }, (text) => tok.push(text));
+    tok.end();
+  } finally {
+    seen.sawQuote = tok.sawQuote;
+  }
 
   if (columns === null) {
-    const what = size === 0 ? 'the file is empty' : 'the file has only blank lines';
+    const what = info.size === 0 ? 'the file is empty' : 'the file has only blank lines';
     throw new DataFileError(file, 1, 1, `${what}: expected a header line and data rows`);
   }
   if (records.length === 0) {
@@ -343,6 +434,7 @@ export async function readDelimited(
     columns,
     records,
     headerLine,
+    read: { encoding: info.encoding, quoting: quoted ? 'rfc4180' : 'none' },
   };
 }
 
@@ -355,13 +447,10 @@ export function locateDelimitedCell(
   delimiter: string,
   recordLine: number,
   column: number,
+  read?: ReadInfo,
 ): { line: number; column: number } | null {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8').decode(readFileSync(file));
-  } catch {
-    return null;
-  }
+  const text = readWholeText(file, read?.encoding);
+  if (text === null) return null;
   let found: { line: number; column: number } | null = null;
   const stop = {};
   const tok = new DelimitedTokenizer(file, delimiter.charCodeAt(0), (_f, line, fl, fc) => {
@@ -371,6 +460,7 @@ export function locateDelimitedCell(
     }
     if (line > recordLine) throw stop;
   });
+  tok.quoting = read?.quoting !== 'none';
   try {
     tok.push(text);
     tok.end();

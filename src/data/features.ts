@@ -55,11 +55,16 @@ export interface FeatureReport {
 }
 
 export interface FeatureOptions {
-  /** Hashed TF-IDF buckets per text column (default 1024). */
+  /**
+   * Hashed TF-IDF buckets per text column. Default: the smallest power of two >= twice the column's
+   * distinct training terms, between MIN_TEXT_DIMENSIONS and DEFAULT_TEXT_DIMENSIONS.
+   */
   textDimensions?: number;
 }
 
 export const DEFAULT_TEXT_DIMENSIONS = 1024;
+/** Fewest buckets of a text column whose buckets are scaled to the data. */
+export const MIN_TEXT_DIMENSIONS = 16;
 
 /** Name of the one-hot level of missing values: `<column>=<missing>`. */
 export const MISSING_LEVEL = '<missing>';
@@ -128,6 +133,11 @@ interface NumericPlan {
   offset: number;
   mean: number;
   std: number;
+  /**
+   * Set when the column's sums overflow (values near 1e308): mean and std are then of x / scale,
+   * and z = (x / scale - mean) / std.
+   */
+  scale?: number;
 }
 
 interface CategoricalPlan {
@@ -178,6 +188,7 @@ export class FeatureEncoder {
   static fit(table: Table, schema: Schema, records: number[], options: FeatureOptions = {}): FeatureEncoder {
     const report: FeatureReport = { droppedConstant: [], missing: {}, categoricalLevels: {}, skippedText: [] };
     const textDimensions = options.textDimensions ?? DEFAULT_TEXT_DIMENSIONS;
+    const scaleText = options.textDimensions === undefined;
     if (!(Number.isInteger(textDimensions) && textDimensions >= 2)) {
       throw new RangeError(`textDimensions must be a whole number >= 2 (got ${textDimensions})`);
     }
@@ -190,7 +201,13 @@ export class FeatureEncoder {
       if (col.kind === 'text') {
         const texts = records.map((r) => recs[r].cells[j] ?? null);
         const missing = texts.reduce((n, t) => n + (t === null ? 1 : 0), 0);
-        const tfidf = HashedTfidf.fit(texts, { dim: textDimensions });
+        let tfidf = HashedTfidf.fit(texts, { dim: textDimensions });
+        if (scaleText) {
+          // Scaled to the data: buckets for twice the distinct terms (few collisions), at least 16,
+          // so that 4 short texts do not cost 1024 parameters per class.
+          const dim = Math.max(MIN_TEXT_DIMENSIONS, 1 << Math.ceil(Math.log2(Math.max(1, 2 * tfidf.vocabularySize))));
+          if (dim < textDimensions) tfidf = HashedTfidf.fit(texts, { dim });
+        }
         plan.push({ kind: 'text', name: col.name, offset: names.length, tfidf: tfidf.state() });
         names.push(...tfidf.featureNames(col.name));
         (report.text ??= {})[col.name] = { dimensions: tfidf.dim, vocabulary: tfidf.vocabularySize };
@@ -228,14 +245,20 @@ export class FeatureEncoder {
           report.droppedConstant.push(col.name);
           continue;
         }
-        const mean = pairwiseSum(xs, 0, n) / n;
-        for (let k = 0; k < n; k++) {
-          const dx = xs[k] - mean;
-          xs[k] = dx * dx;
+        const sq = new Float64Array(n);
+        let m = meanStd(xs, n, sq);
+        let scale: number | undefined;
+        if (!(Number.isFinite(m.mean) && Number.isFinite(m.std) && m.std > 0)) {
+          // Overflow (or underflow) of the sums: standardise x / max|x| instead, which is exact up to rounding.
+          scale = Math.max(Math.abs(min), Math.abs(max));
+          for (let k = 0; k < n; k++) xs[k] = xs[k] / scale;
+          m = meanStd(xs, n, sq);
+          if (!(Number.isFinite(m.mean) && Number.isFinite(m.std) && m.std > 0)) {
+            report.droppedConstant.push(col.name);
+            continue;
+          }
         }
-        const ss = pairwiseSum(xs, 0, n);
-        const std = Math.sqrt(ss / n);
-        plan.push({ kind: 'numeric', name: col.name, offset: names.length, mean, std });
+        plan.push({ kind: 'numeric', name: col.name, offset: names.length, mean: m.mean, std: m.std, ...(scale !== undefined ? { scale } : {}) });
         names.push(col.name);
       } else {
         const seen = new Set<string>();
@@ -275,7 +298,7 @@ export class FeatureEncoder {
 
   /** Training statistics of the numeric features that were kept. */
   get numericColumns(): { name: string; mean: number; std: number }[] {
-    return this.plan.flatMap((p) => (p.kind === 'numeric' ? [{ name: p.name, mean: p.mean, std: p.std }] : []));
+    return this.plan.flatMap((p) => (p.kind === 'numeric' ? [{ name: p.name, mean: p.mean * (p.scale ?? 1), std: p.std * (p.scale ?? 1) }] : []));
   }
 
   /** rows x D, row-major, bias last; test tables are matched by column name. */
@@ -329,7 +352,7 @@ export class FeatureEncoder {
           }
           const x = parseNumber(cell);
           if (Number.isNaN(x)) throw notANumber(table, rec, at[c], p.name);
-          out[base + p.offset] = (x - p.mean) / p.std;
+          out[base + p.offset] = p.scale === undefined ? (x - p.mean) / p.std : (x / p.scale - p.mean) / p.std;
         } else if (cell == null) {
           missing[c]++;
           if (p.missingLevel >= 0) out[base + p.offset + p.missingLevel] = 1;
@@ -347,6 +370,16 @@ export class FeatureEncoder {
     this.lastMissing = lastMissing;
     return out;
   }
+}
+
+/** Mean and population std of xs[0..n) by pairwise sums (numpy's order); `sq` receives the squared deviations. */
+function meanStd(xs: Float64Array, n: number, sq: Float64Array): { mean: number; std: number } {
+  const mean = pairwiseSum(xs, 0, n) / n;
+  for (let k = 0; k < n; k++) {
+    const dx = xs[k] - mean;
+    sq[k] = dx * dx;
+  }
+  return { mean, std: Math.sqrt(pairwiseSum(sq, 0, n) / n) };
 }
 
 function notANumber(table: Table, rec: DataRecord, j: number, name: string): DataFileError {

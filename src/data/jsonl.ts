@@ -9,11 +9,10 @@
  * JSON.parse does the work on the happy path. When it fails, a small scanner (scanJson) finds the
  * exact column of the first syntax error, because V8's messages do not always carry a position.
  */
-import { readFileSync } from 'node:fs';
 import type { Checkpoint } from '../util/cancel';
 import { DataFileError } from '../util/errors';
-import { streamText } from './textStream';
-import type { Cell, DataRecord, Table } from './types';
+import { readWholeText, streamText } from './textStream';
+import type { Cell, DataRecord, ReadInfo, Table } from './types';
 
 const LF = 10;
 const CR = 13;
@@ -22,15 +21,32 @@ export interface JsonlReadOptions {
   checkpoint?: Checkpoint;
   /** Bytes per read from the file (tests use tiny values to exercise chunk boundaries). */
   highWaterMark?: number;
+  /** Longest line in characters (default MAX_LINE_CHARS). */
+  maxRecordChars?: number;
 }
+
+/** Longest line, in characters (a longer one is an error, not an out-of-memory crash). */
+export const MAX_LINE_CHARS = 64 * 1024 * 1024;
+/** Deepest nesting of arrays and objects in one line. */
+export const MAX_DEPTH = 256;
 
 /** Splits decoded text into lines across chunk boundaries; calls onLine(text, 1-based line). */
 class LineSplitter {
   private pieces: string[] = [];
+  private pending = 0;
   private line = 1;
   private lastWasCR = false;
 
-  constructor(private readonly onLine: (text: string, line: number) => void) {}
+  constructor(
+    private readonly onLine: (text: string, line: number) => void,
+    private readonly onTooLong?: (line: number) => never,
+    private readonly maxChars = MAX_LINE_CHARS,
+  ) {}
+
+  /** 1-based line and column of the next character. */
+  where(): { line: number; column: number } {
+    return { line: this.line, column: this.pending + 1 };
+  }
 
   push(s: string): void {
     const n = s.length;
@@ -50,7 +66,9 @@ class LineSplitter {
     }
     if (start < n) {
       this.pieces.push(s.slice(start));
+      this.pending += n - start;
       this.lastWasCR = false;
+      if (this.pending > this.maxChars && this.onTooLong) this.onTooLong(this.line);
     }
   }
 
@@ -64,6 +82,7 @@ class LineSplitter {
       this.pieces.push(tail);
       text = this.pieces.join('');
       this.pieces = [];
+      this.pending = 0;
     }
     this.onLine(text, this.line++);
   }
@@ -82,6 +101,18 @@ function firstNonSpace(s: string): number {
   let i = 0;
   while (i < s.length && /\s/.test(s[i])) i++;
   return i;
+}
+
+/** Whether arrays/objects nest more than `limit` levels below `v` (iterative: no stack overflow). */
+function deeperThan(v: object, limit: number): boolean {
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop() as [unknown, number];
+    if (d > limit) return true;
+    const children = Array.isArray(x) ? x : Object.values(x as object);
+    for (const c of children) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return false;
 }
 
 export function cellFromJson(v: unknown): Cell {
@@ -107,6 +138,17 @@ export async function readJsonl(file: string, opts: JsonlReadOptions = {}): Prom
       if (scan.error) throw new DataFileError(file, line, scan.error.index + 1, `invalid JSON: ${scan.error.message}`);
       throw new DataFileError(file, line, at + 1, `invalid JSON: ${(e as Error).message}`);
     }
+    try {
+      addRecord(value, text, line, at);
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      // Too deep for JSON.stringify / the key scan: point at where the nesting exceeds MAX_DEPTH.
+      const scan = scanJson(text);
+      throw new DataFileError(file, line, (scan.error?.index ?? at) + 1, `invalid data: ${scan.error?.message ?? e.message}`);
+    }
+  };
+
+  const addRecord = (value: unknown, text: string, line: number, at: number): void => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new DataFileError(
         file,
@@ -135,12 +177,20 @@ export async function readJsonl(file: string, opts: JsonlReadOptions = {}): Prom
       }
     }
     const cells: Cell[] = new Array<Cell>(columns.length).fill(null);
-    for (const k of keys) cells[index.get(k) as number] = cellFromJson(obj[k]);
+    for (const k of keys) {
+      const v = obj[k];
+      if (v !== null && typeof v === 'object' && deeperThan(v, MAX_DEPTH - 1)) throw new RangeError('nesting too deep');
+      cells[index.get(k) as number] = cellFromJson(v);
+    }
     records.push({ row: records.length, line, cells });
   };
 
-  const splitter = new LineSplitter(onLine);
-  const size = await streamText(file, opts, (text) => splitter.push(text));
+  const max = opts.maxRecordChars ?? MAX_LINE_CHARS;
+  const tooLong = (line: number): never => {
+    throw new DataFileError(file, line, 1, `this line is longer than ${max.toLocaleString('en-US')} characters: is this a JSON Lines file (one object per line)?`);
+  };
+  const splitter = new LineSplitter(onLine, tooLong, max);
+  const { size, encoding } = await streamText(file, { ...opts, where: () => splitter.where() }, (text) => splitter.push(text));
   splitter.end();
 
   if (records.length === 0) {
@@ -150,17 +200,13 @@ export async function readJsonl(file: string, opts: JsonlReadOptions = {}): Prom
   for (const r of records) {
     while (r.cells.length < width) r.cells.push(null);
   }
-  return { file, format: 'jsonl', columns, records };
+  return { file, format: 'jsonl', columns, records, read: { encoding } };
 }
 
 /** Where the value of top-level key `key` starts on line `line` of a JSONL file (re-reads it). */
-export function locateJsonlCell(file: string, line: number, key: string): { line: number; column: number } | null {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8').decode(readFileSync(file));
-  } catch {
-    return null;
-  }
+export function locateJsonlCell(file: string, line: number, key: string, read?: ReadInfo): { line: number; column: number } | null {
+  const text = readWholeText(file, read?.encoding);
+  if (text === null) return null;
   let found: { line: number; column: number } | null = null;
   const stop = {};
   const splitter = new LineSplitter((t, l) => {
@@ -255,6 +301,7 @@ export function scanJson(s: string): JsonScan {
     }
   };
   const value = (depth: number): void => {
+    if (depth >= MAX_DEPTH) fail(`arrays and objects nested more than ${MAX_DEPTH} levels deep`);
     ws();
     const c = s[i];
     if (c === '{') {

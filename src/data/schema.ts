@@ -8,6 +8,17 @@
  * - text        otherwise.
  * A column with no values at all is numeric (and later dropped as constant). `kinds` overrides the
  * inference, `ignore` leaves columns out; the label column is never a feature.
+ *
+ * Nothing changes a column silently, and no column may blow up the model unannounced (checked unless
+ * `kinds` names the column):
+ * - a column of numbers with a non-finite one (`Infinity`, `inf`, `1e309`) is an error at that cell;
+ * - a column that looks numeric (at least 90% of >= 10 values are numbers) with a few other values is
+ *   an error at the first one (instead of turning into categories or text);
+ * - an identifier-like column (every value distinct, a single word, >= 20 values, not numeric) is
+ *   left out, with a note: it would become thousands of hashed features and carries no signal.
+ * Labels are trimmed of surrounding whitespace (an empty label is missing). A label column with more
+ * than `maxClasses` classes (default 100), or a numeric one with more than 20 distinct values ("looks
+ * like a continuous target"), is an error unless `maxClasses` is given and allows it.
  */
 import type { ColumnKind, Table } from './types';
 import { cellError, headerError, listColumns } from './table';
@@ -23,7 +34,20 @@ export interface SchemaOptions {
   ignore?: string[];
   /** Per-column override of the inferred kind. */
   kinds?: Record<string, ColumnKind>;
+  /**
+   * Most classes the label may have (default DEFAULT_MAX_CLASSES). Given explicitly, it also lets a
+   * numeric label with many distinct values through.
+   */
+  maxClasses?: number;
 }
+
+/** Default most classes of a label column. */
+export const DEFAULT_MAX_CLASSES = 100;
+/** Distinct values above which a numeric label looks like a continuous target. */
+export const CONTINUOUS_LABEL_VALUES = 20;
+/** Fewest values for the numeric-looking and identifier-like checks. */
+const MIN_VALUES_FOR_CHECKS = 10;
+const MIN_VALUES_FOR_IDENTIFIER = 20;
 
 export interface ColumnInfo {
   name: string;
@@ -38,6 +62,8 @@ export interface Schema {
   label: ColumnInfo;
   features: ColumnInfo[];
   ignored: string[];
+  /** What inference did with columns besides choosing their kind (identifiers left out, ...). */
+  notes?: string[];
 }
 
 /** Most distinct values a categorical column may have (see the module comment). */
@@ -67,10 +93,37 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-export function inferKind(table: Table, index: number): { kind: ColumnKind; missing: number } {
+/** Text that is a number in form but not finite: `Infinity`, `-inf`, `1e309`. */
+export function isNonFiniteNumber(cell: string): boolean {
+  const t = cell.trim();
+  return /^[+-]?(?:inf|infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/i.test(t) && !Number.isFinite(Number(t));
+}
+
+export interface KindInference {
+  kind: ColumnKind;
+  missing: number;
+  /** Non-missing values that are finite numbers. */
+  numbers: number;
+  /** First record (index into table.records) whose value is not a finite number, -1 if none. */
+  firstNonNumber: number;
+  /** First record whose value is a non-finite number (Infinity, 1e309), -1 if none. */
+  firstNonFinite: number;
+  /** Non-finite numbers counted while every value before them was a number or one (else partial). */
+  nonFinite: number;
+  /** Every non-missing value distinct and a single word (no whitespace): an identifier? */
+  identifierLike: boolean;
+  /** Distinct non-missing values, counted up to 51 (more: 51). */
+  distinct: number;
+}
+
+export function inferKind(table: Table, index: number): KindInference {
   let missing = 0;
-  let numeric = true;
+  let numbers = 0;
+  let firstNonNumber = -1;
+  let firstNonFinite = -1;
+  let nonFinite = 0;
   let maxLength = 0;
+  let singleWord = true;
   const distinct = new Set<string>();
   let tooMany = false;
   const records = table.records;
@@ -80,18 +133,105 @@ export function inferKind(table: Table, index: number): { kind: ColumnKind; miss
       missing++;
       continue;
     }
-    if (numeric && Number.isNaN(parseNumber(v))) numeric = false;
+    if (!Number.isNaN(parseNumber(v))) numbers++;
+    else {
+      if (firstNonNumber < 0) firstNonNumber = r;
+      if ((firstNonFinite < 0 || numbers + nonFinite === r - missing) && isNonFiniteNumber(v)) {
+        if (firstNonFinite < 0) firstNonFinite = r;
+        nonFinite++;
+      }
+      if (singleWord && /\s/.test(v)) singleWord = false;
+    }
     if (v.length > maxLength) maxLength = v.length;
     if (!tooMany) {
       distinct.add(v);
       if (distinct.size > 50) tooMany = true;
     }
   }
-  if (numeric) return { kind: 'numeric', missing };
-  if (looksLikeArrayColumn(table, table.columns[index])) return { kind: 'embedding', missing };
   const n = records.length - missing;
+  const base = { missing, numbers, nonFinite, firstNonNumber, firstNonFinite, identifierLike: false, distinct: distinct.size };
+  if (numbers === n) return { kind: 'numeric', ...base };
+  if (looksLikeArrayColumn(table, table.columns[index])) return { kind: 'embedding', ...base };
   const categorical = !tooMany && distinct.size <= categoricalLimit(n) && maxLength <= CATEGORICAL_MAX_LENGTH;
-  return { kind: categorical ? 'categorical' : 'text', missing };
+  let identifierLike = false;
+  if (!categorical && singleWord && numbers === 0 && n >= MIN_VALUES_FOR_IDENTIFIER && maxLength <= CATEGORICAL_MAX_LENGTH) {
+    const all = new Set<string>();
+    identifierLike = true;
+    for (let r = 0; r < records.length && identifierLike; r++) {
+      const v = records[r].cells[index];
+      if (v == null) continue;
+      if (all.has(v)) identifierLike = false;
+      all.add(v);
+    }
+  }
+  return { kind: categorical ? 'categorical' : 'text', ...base, identifierLike };
+}
+
+/**
+ * The kind of feature column `index` (`kinds` first), or an error at the cell that makes the column
+ * ambiguous, or 'ignore' for an identifier-like column (with a note).
+ */
+export function inferFeatureColumn(
+  table: Table,
+  index: number,
+  kinds: Record<string, ColumnKind>,
+  notes: string[],
+): ColumnInfo | 'ignore' {
+  const name = table.columns[index];
+  const inferred = inferKind(table, index);
+  const declared = Object.prototype.hasOwnProperty.call(kinds, name) ? kinds[name] : undefined;
+  const kind = declared ?? inferred.kind;
+  const records = table.records;
+  if (kind === 'numeric' && inferred.kind !== 'numeric') {
+    const bad = records[inferred.firstNonNumber];
+    throw cellError(table, bad, index, `column "${name}" is declared numeric but ${JSON.stringify(bad.cells[index])} is not a number`);
+  }
+  const override = `--kinds ${name}=categorical (setting datasetDebugger.columnKinds) to use its values as categories, or --ignore ${name}`;
+  if (declared === undefined && inferred.kind !== 'numeric') {
+    const n = records.length - inferred.missing;
+    if (inferred.firstNonFinite >= 0 && inferred.numbers + inferred.nonFinite === n) {
+      const bad = records[inferred.firstNonFinite];
+      throw cellError(
+        table,
+        bad,
+        index,
+        `column "${name}" holds numbers, but ${JSON.stringify(bad.cells[index])} is not a finite number (it is infinite or overflows a float64): ` +
+          `fix the cell, leave it empty (missing), or ${override}`,
+      );
+    }
+    if (n >= MIN_VALUES_FOR_CHECKS && inferred.numbers >= 0.9 * n) {
+      const bad = records[inferred.firstNonNumber];
+      throw cellError(
+        table,
+        bad,
+        index,
+        `column "${name}" looks numeric (${inferred.numbers} of its ${n} values are numbers) but ${JSON.stringify(bad.cells[index])} is not a number: ` +
+          `fix the cell, leave it empty or NA (missing), or ${override}`,
+      );
+    }
+    if (inferred.kind === 'text' && inferred.identifierLike) {
+      notes.push(
+        `column "${name}" left out: it looks like an identifier (${n} distinct single-word values), which would only add hashed features; ` +
+          `--kinds ${name}=text (setting datasetDebugger.columnKinds) uses it`,
+      );
+      return 'ignore';
+    }
+  }
+  return { name, index, kind, missing: inferred.missing };
+}
+
+/**
+ * Trims the label cells of a table in place (surrounding whitespace; an empty label becomes missing),
+ * so that " x", "x" and "x " are one class in every format.
+ */
+export function trimLabelCells(table: Table, index: number): void {
+  if (index < 0) return;
+  for (const r of table.records) {
+    const v = r.cells[index];
+    if (v == null) continue;
+    const t = v.trim();
+    if (t !== v) r.cells[index] = t === '' ? null : t;
+  }
 }
 
 export function inferSchema(table: Table, opts: SchemaOptions): Schema {
@@ -115,27 +255,59 @@ export function inferSchema(table: Table, opts: SchemaOptions): Schema {
   }
 
   const labelIndex = position.get(opts.label) as number;
+  trimLabelCells(table, labelIndex);
   let labelMissing = 0;
   for (const r of table.records) if (r.cells[labelIndex] == null) labelMissing++;
   const label: ColumnInfo = { name: opts.label, index: labelIndex, kind: 'categorical', missing: labelMissing };
+  checkLabelClasses(table, labelIndex, opts.maxClasses);
 
   const features: ColumnInfo[] = [];
   const ignored: string[] = [];
+  const notes: string[] = [];
   columns.forEach((name, index) => {
     if (index === labelIndex) return;
     if (ignore.has(name)) {
       ignored.push(name);
       return;
     }
-    const inferred = inferKind(table, index);
-    const kind = Object.prototype.hasOwnProperty.call(kinds, name) ? kinds[name] : inferred.kind;
-    if (kind === 'numeric' && inferred.kind !== 'numeric') {
-      const bad = table.records.find((r) => r.cells[index] != null && Number.isNaN(parseNumber(r.cells[index] as string)));
-      if (bad) {
-        throw cellError(table, bad, index, `column "${name}" is declared numeric but ${JSON.stringify(bad.cells[index])} is not a number`);
-      }
-    }
-    features.push({ name, index, kind, missing: inferred.missing });
+    const col = inferFeatureColumn(table, index, kinds, notes);
+    if (col === 'ignore') ignored.push(name);
+    else features.push(col);
   });
-  return { label, features, ignored };
+  return { label, features, ignored, notes };
+}
+
+/**
+ * Refuses a label that would make the model's cost explode before it is spent: more than
+ * `maxClasses` classes, or (when `maxClasses` is not given) a numeric label with more than
+ * CONTINUOUS_LABEL_VALUES distinct values, which looks like a regression target.
+ */
+function checkLabelClasses(table: Table, j: number, maxClasses: number | undefined): void {
+  const limit = maxClasses ?? DEFAULT_MAX_CLASSES;
+  const distinct = new Set<string>();
+  let numeric = true;
+  let rows = 0;
+  for (const r of table.records) {
+    const v = r.cells[j];
+    if (v == null) continue;
+    rows++;
+    distinct.add(v);
+    if (numeric && Number.isNaN(parseNumber(v))) numeric = false;
+  }
+  const K = distinct.size;
+  const name = table.columns[j];
+  if (maxClasses === undefined && numeric && K > CONTINUOUS_LABEL_VALUES) {
+    throw headerError(
+      table,
+      `the label column "${name}" looks like a continuous target (${K} distinct numbers in ${rows} rows): this tool classifies, ` +
+        `each distinct value would be a class. To treat every value as a class anyway, pass --max-classes ${K} (setting datasetDebugger.maxClasses)`,
+    );
+  }
+  if (K > limit) {
+    throw headerError(
+      table,
+      `the label column "${name}" has ${K} classes, more than ${limit}: the model would have ${K} x (features) parameters. ` +
+        `Check that it is the label; pass --max-classes ${K} (setting datasetDebugger.maxClasses) to allow that many`,
+    );
+  }
 }

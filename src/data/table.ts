@@ -4,8 +4,8 @@
  */
 import { extname } from 'node:path';
 import type { Checkpoint } from '../util/cancel';
-import { DataFileError } from '../util/errors';
-import { locateDelimitedCell, readDelimited } from './csv';
+import { DataFileError, UserError } from '../util/errors';
+import { locateDelimitedCell, readDelimited, type QuotingOption } from './csv';
 import { locateJsonlCell, readJsonl } from './jsonl';
 import type { DataFormat, DataRecord, Table } from './types';
 
@@ -15,6 +15,10 @@ export interface ReadOptions {
   checkpoint?: Checkpoint;
   /** Bytes per read from the file (default 64 KiB; tests use tiny values to exercise chunk boundaries). */
   highWaterMark?: number;
+  /** CSV/TSV quoting dialect (default 'auto': RFC 4180; a TSV whose quotes do not follow it is read without quoting). */
+  quoting?: QuotingOption;
+  /** Longest record (CSV/TSV) or line (JSONL) in characters. */
+  maxRecordChars?: number;
 }
 
 const EXTENSIONS: Record<string, DataFormat> = {
@@ -37,12 +41,15 @@ export async function readTable(file: string, opts: ReadOptions = {}): Promise<T
       file,
       1,
       1,
-      `unknown data format "${extname(file)}": use .csv, .tsv/.tab or .jsonl/.ndjson, or name the format`,
+      `unknown data format "${extname(file)}": name the file .csv, .tsv/.tab or .jsonl/.ndjson, or give the format (--format csv|tsv|jsonl)`,
     );
   }
-  const o = { checkpoint: opts.checkpoint, highWaterMark: opts.highWaterMark };
+  if (!['csv', 'tsv', 'jsonl'].includes(format)) throw new UserError(`unknown data format '${format}' (csv, tsv or jsonl)`);
+  const quoting = opts.quoting ?? 'auto';
+  if (!['auto', 'rfc4180', 'none'].includes(quoting)) throw new UserError(`unknown quoting '${quoting}' (auto, rfc4180 or none)`);
+  const o = { checkpoint: opts.checkpoint, highWaterMark: opts.highWaterMark, maxRecordChars: opts.maxRecordChars };
   if (format === 'jsonl') return readJsonl(file, o);
-  return readDelimited(file, format === 'tsv' ? '\t' : ',', { ...o, format });
+  return readDelimited(file, format === 'tsv' ? '\t' : ',', { ...o, format, quoting });
 }
 
 /**
@@ -54,8 +61,8 @@ export async function readTable(file: string, opts: ReadOptions = {}): Promise<T
 export function locateCell(table: Table, record: DataRecord, column: number): { line: number; column: number } {
   const at =
     table.format === 'jsonl'
-      ? locateJsonlCell(table.file, record.line, table.columns[column])
-      : locateDelimitedCell(table.file, table.format === 'tsv' ? '\t' : ',', record.line, column);
+      ? locateJsonlCell(table.file, record.line, table.columns[column], table.read)
+      : locateDelimitedCell(table.file, table.format === 'tsv' ? '\t' : ',', record.line, column, table.read);
   return at ?? { line: record.line, column: 1 };
 }
 

@@ -5,6 +5,19 @@
  */
 export type DataFormat = 'csv' | 'tsv' | 'jsonl';
 
+/** How quotes in CSV/TSV are read: RFC 4180 quoted fields, or `"` as an ordinary character. */
+export type Quoting = 'rfc4180' | 'none';
+
+/** How a file was read (the summary states it). */
+export interface ReadInfo {
+  /** UTF-8 (with or without BOM), or UTF-16 told by its BOM. */
+  encoding: 'utf-8' | 'utf-16le' | 'utf-16be';
+  /** CSV/TSV: the quoting dialect used. */
+  quoting?: Quoting;
+  /** Why the dialect differs from the default (a TSV read without quoting). */
+  note?: string;
+}
+
 /** A raw cell: the field's text, or null when the field is missing (empty CSV field, JSON null or absent key). */
 export type Cell = string | null;
 
@@ -25,6 +38,8 @@ export interface Table {
   records: DataRecord[];
   /** 1-based line of the header (CSV/TSV; 1 unless blank lines precede it). Absent for JSONL. */
   headerLine?: number;
+  /** Encoding and dialect the file was read with (absent for tables built in memory). */
+  read?: ReadInfo;
 }
 
 /**

@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { encodeLabels, FeatureEncoder } from '../data/features';
-import { inferKind, inferSchema, type Schema } from '../data/schema';
+import { inferFeatureColumn, inferSchema, trimLabelCells, type Schema } from '../data/schema';
 import { cellError, headerError, listColumns, readTable } from '../data/table';
+import { regularFileSize } from '../data/textStream';
 import type { Table } from '../data/types';
 import type { TestObjective } from '../influence/crossLoss';
 import type { ExactInfluence } from '../influence/exact';
@@ -104,12 +105,13 @@ export class Session {
     };
 
     cp.begin('parse', `Reading ${params.file}`);
-    const [table, contentHash] = await Promise.all([readTable(params.file, { checkpoint: cp }), hashFile(params.file)]);
+    const readOpts = { checkpoint: cp, format: params.format, quoting: params.quoting };
+    const [table, contentHash] = await Promise.all([readTable(params.file, readOpts), hashFile(params.file)]);
     const unsupervised = params.unsupervised === true || params.label === undefined;
     if (unsupervised && params.method === 'turnOverDropout') throw new UserError('Turn-over dropout needs a label column; the unsupervised mode explains cluster membership.');
     const schema = unsupervised
       ? unlabelledSchema(table, params)
-      : inferSchema(table, { label: params.label as string, ignore: params.ignore, kinds: params.kinds });
+      : inferSchema(table, { label: params.label as string, ignore: params.ignore, kinds: params.kinds, maxClasses: params.maxClasses });
     const labels = unsupervised ? allRows(table) : encodeLabels(table, schema);
     const encoder = FeatureEncoder.fit(table, schema, labels.records, { textDimensions: params.textDimensions });
     const X = encoder.transform(table, labels.records);
@@ -119,7 +121,7 @@ export class Session {
     let testHash = '';
     if (params.test) {
       if (unsupervised) throw new UserError('An unsupervised scan has no test file: explain the cluster membership of training rows.');
-      const [testTable, h] = await Promise.all([readTable(params.test, { checkpoint: cp }), hashFile(params.test)]);
+      const [testTable, h] = await Promise.all([readTable(params.test, readOpts), hashFile(params.test)]);
       testHash = h;
       test = encodeTestSet(testTable, schema, encoder, labels.classes);
     }
@@ -219,6 +221,8 @@ export class Session {
         missing: encoder.report.missing,
         skippedText: encoder.report.skippedText,
         test: test && params.test ? { file: params.test, rows: test.y.length } : undefined,
+        read: table.read && { format: table.format, ...table.read },
+        columnNotes: columnNotes(schema, encoder, N),
       },
       model: { ...info.model, trainAccuracy, testAccuracy },
       influence: info.influence,
@@ -601,7 +605,7 @@ export class Session {
   /** Reads a data file's columns (no scan needed; does not change the session). */
   static async columns(params: ColumnsParams, cp: Checkpoint = NO_CHECKPOINT): Promise<ColumnsResult> {
     cp.begin('parse', `Reading ${params.file}`);
-    const table = await readTable(params.file, { checkpoint: cp });
+    const table = await readTable(params.file, { checkpoint: cp, format: params.format, quoting: params.quoting });
     const distinct: Record<string, number> = {};
     table.columns.forEach((name, j) => {
       const seen = new Set<string>();
@@ -644,15 +648,32 @@ function unlabelledSchema(table: Table, params: ScanParams): Schema {
   }
   const features: Schema['features'] = [];
   const ignored: string[] = [];
+  const notes: string[] = [];
   table.columns.forEach((name, index) => {
     if (ignore.has(name)) {
       ignored.push(name);
       return;
     }
-    const inferred = inferKind(table, index);
-    features.push({ name, index, kind: Object.prototype.hasOwnProperty.call(kinds, name) ? kinds[name] : inferred.kind, missing: inferred.missing });
+    const col = inferFeatureColumn(table, index, kinds, notes);
+    if (col === 'ignore') ignored.push(name);
+    else features.push(col);
   });
-  return { label: { name: '', index: -1, kind: 'categorical', missing: 0 }, features, ignored };
+  return { label: { name: '', index: -1, kind: 'categorical', missing: 0 }, features, ignored, notes };
+}
+
+/**
+ * What the scan did with columns that cost parameters (identifiers left out, text hashed), and the
+ * model's size, so that the cost is stated before it is spent.
+ */
+function columnNotes(schema: Schema, encoder: FeatureEncoder, N: number): string[] {
+  const notes = [...(schema.notes ?? [])];
+  for (const [name, t] of Object.entries(encoder.report.text ?? {})) {
+    notes.push(`column "${name}" is text: hashed TF-IDF into ${t.dimensions} buckets (${t.vocabulary} distinct terms in ${N} rows; --text-dims sets the buckets, --kinds ${name}=categorical or --ignore ${name} change it)`);
+  }
+  for (const [name, levels] of Object.entries(encoder.report.categoricalLevels)) {
+    if (levels > 20) notes.push(`column "${name}" is categorical: ${levels} one-hot levels`);
+  }
+  return notes;
 }
 
 /** Every record as a model row (unsupervised scans); classes are filled in after clustering. */
@@ -666,6 +687,7 @@ function encodeTestSet(table: Table, schema: Schema, encoder: FeatureEncoder, cl
   const y = new Int32Array(all.length).fill(-1);
   const j = table.columns.indexOf(schema.label.name);
   if (j >= 0) {
+    trimLabelCells(table, j);
     const index = new Map(classes.map((c, k) => [c, k]));
     for (let i = 0; i < all.length; i++) {
       const v = table.records[i].cells[j];
@@ -692,12 +714,19 @@ function recordMatches(cells: (string | null)[], needle: string): boolean {
   return false;
 }
 
+/** SHA-256 of a regular file (a directory or a device such as /dev/zero is refused, never read). */
 function hashFile(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
+    try {
+      regularFileSize(file);
+    } catch (e) {
+      reject(e);
+      return;
+    }
     const h = createHash('sha256');
     createReadStream(file)
       .on('data', (d) => h.update(d))
-      .on('error', reject)
+      .on('error', (e) => reject(new UserError(`Cannot read ${file}: ${e.message}`)))
       .on('end', () => resolve(h.digest('hex')));
   });
 }

@@ -61,8 +61,23 @@ export interface ScanParams {
    * regression 'cg' is EK-FAC refined by preconditioned CG at explain time.
    */
   solver?: 'auto' | 'exact' | 'ekfac' | 'cg' | 'lissa';
-  /** Hash buckets per text column (hashed TF-IDF; default 1024). */
+  /**
+   * Hash buckets per text column (hashed TF-IDF). Default: scaled to the data, the smallest power of
+   * two >= 2x the column's distinct training terms, between 16 and 1024.
+   */
   textDimensions?: number;
+  /** File format when the extension does not tell it (.csv, .tsv/.tab, .jsonl/.ndjson). */
+  format?: 'csv' | 'tsv' | 'jsonl';
+  /**
+   * CSV/TSV quoting: 'auto' (default: RFC 4180, except a TSV whose quotes do not follow it is read
+   * without quoting), 'rfc4180' or 'none' (`"` is an ordinary character).
+   */
+  quoting?: 'auto' | 'rfc4180' | 'none';
+  /**
+   * Most classes the label may have (default 100). Given explicitly, it also lets a numeric label with
+   * many distinct values (which is refused by default as "looks like a continuous target") through.
+   */
+  maxClasses?: number;
   /**
    * 'influence' (default): influence functions (RelatIF is their ranking, ExplainParams.rankBy).
    * 'turnOverDropout': an MLP trained with per-row fixed dropout masks; influence from forward passes.
@@ -169,6 +184,8 @@ export interface LinesResult {
 
 export interface ColumnsParams {
   file: string;
+  format?: ScanParams['format'];
+  quoting?: ScanParams['quoting'];
 }
 
 /** The columns of a data file, for choosing the label column before the first scan. */

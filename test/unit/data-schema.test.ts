@@ -61,13 +61,17 @@ test('compareCodePoints sorts like Python sorted() (code points), unlike UTF-16 
 test('inferKind: numeric beats categorical; few short distinct values are categorical, else text', () => {
   const col = (values: Cell[]) => memTable(['x'], values.map((v) => [v]));
   const n100 = (f: (k: number) => Cell) => col(Array.from({ length: 100 }, (_, k) => f(k)));
-  assert.deepEqual(inferKind(n100((k) => String(k % 3)), 0), { kind: 'numeric', missing: 0 });
-  assert.deepEqual(inferKind(n100((k) => (k % 10 === 0 ? null : `${k}.5`)), 0), { kind: 'numeric', missing: 10 });
+  const km = (t: Table) => {
+    const r = inferKind(t, 0);
+    return { kind: r.kind, missing: r.missing };
+  };
+  assert.deepEqual(km(n100((k) => String(k % 3))), { kind: 'numeric', missing: 0 });
+  assert.deepEqual(km(n100((k) => (k % 10 === 0 ? null : `${k}.5`))), { kind: 'numeric', missing: 10 });
   assert.deepEqual(inferKind(n100((k) => `level ${k % 20}`), 0).kind, 'categorical'); // 20 <= 0.2 * 100
   assert.deepEqual(inferKind(n100((k) => `level ${k % 21}`), 0).kind, 'text'); // 21 > 20
   assert.deepEqual(inferKind(n100((k) => (k % 2 ? 'x'.repeat(65) : 'y')), 0).kind, 'text'); // too long
   assert.deepEqual(inferKind(n100((k) => (k % 2 ? '0x10' : '1')), 0).kind, 'categorical'); // hex is not a number
-  assert.deepEqual(inferKind(col([null, null]), 0), { kind: 'numeric', missing: 2 });
+  assert.deepEqual(km(col([null, null])), { kind: 'numeric', missing: 2 });
   assert.deepEqual(inferKind(col(['a', 'b', null]), 0).kind, 'categorical'); // at least 2 levels allowed
 });
 
