@@ -1,5 +1,6 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
+import { TextDecoder } from 'node:util';
 import type { Checkpoint } from '../util/cancel';
 import { DataFileError, UserError } from '../util/errors';
 
