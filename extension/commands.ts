@@ -5,10 +5,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExampleRow } from '../src/protocol/types';
+import { datasetFolder, readSettings } from './config';
 import { resolveScanParams } from './configFlow';
 import type { DecorationController } from './decorations';
 import { reportError, UserFacingError } from './errorReporter';
 import type { ExplainCommand } from './explainCommand';
+import type { LabelFixer } from './fixes';
 import { formatOfPath, recordEndLine } from './lineMap';
 import { openAtLine } from './navigation';
 import type { InfluencePanel } from './panelHost';
@@ -29,6 +31,7 @@ export interface CommandDeps {
   decorations: DecorationController;
   panel: InfluencePanel;
   explain: ExplainCommand;
+  fixer: LabelFixer;
 }
 
 /** A row argument: a tree node, or { row, line } from a hover link or an internal call. */
@@ -146,5 +149,71 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     }),
     cmd('datasetDebugger.clearClassFilter', 'clear class filter', () => d.tree.setClassFilter([])),
     cmd('datasetDebugger.showLog', 'show log', () => d.log.show()),
+    cmd('datasetDebugger.changeLabel', 'change label', async (arg: RowArg & { label?: unknown }, selected?: readonly TreeNode[]) => {
+      const rows = rowsOf(arg, selected);
+      if (rows.length === 0) throw new UserFacingError('Choose a row in the Suspicious Rows view or put the cursor on a marked row.');
+      const label = arg && 'label' in arg && typeof arg.label === 'string' ? arg.label : undefined;
+      if (rows.length === 1) {
+        const r = rows[0];
+        await d.fixer.changeLabel(r.row, label, d.decorations.lineOf(r.row) ?? r.line);
+        return;
+      }
+      // Several rows: each to its suggested label.
+      for (const r of rows) {
+        const s = exampleOf(r.row)?.suggestedLabel;
+        if (s !== undefined) await d.fixer.changeLabel(r.row, s, d.decorations.lineOf(r.row) ?? r.line);
+      }
+    }),
+    cmd('datasetDebugger.markCorrect', 'mark label as correct', (arg: RowArg, selected?: readonly TreeNode[]) =>
+      d.fixer.markCorrect(rowsOf(arg, selected).map((r) => r.row)),
+    ),
+    cmd('datasetDebugger.forgetCorrect', 'forget rows marked correct', async () => {
+      const n = await d.fixer.forgetCorrect();
+      vscode.window.setStatusBarMessage(`Dataset Debugger: ${n} row${n === 1 ? '' : 's'} no longer marked correct`, 5000);
+    }),
+    cmd('datasetDebugger.rescore', 're-score', async () => {
+      const r = d.store.current;
+      if (!r) return scan();
+      const doc = vscode.workspace.textDocuments.find((t) => t.uri.fsPath === r.params.file);
+      if (doc?.isDirty) await doc.save();
+      const results = await d.scanner.scan(r.params, `Dataset Debugger: re-scoring ${path.basename(r.params.file)}`);
+      if (results) vscode.window.setStatusBarMessage(`Dataset Debugger: re-scored ${results.summary.dataset.rows} rows`, 10_000);
+    }),
+    cmd('datasetDebugger.exportCleaned', 'export cleaned copy', async (arg?: { which?: 'suggested' | 'edits'; format?: 'json' | 'csv' }) => {
+      const r = d.store.current;
+      if (!r) throw new UserFacingError('Nothing scanned yet.');
+      const live = await d.fixer.liveChanges(r);
+      const hidden = d.fixer.hidden;
+      const limit = readSettings(datasetFolder(vscode.Uri.file(r.params.file))).sidebarRows;
+      const suggested = r.first.rows
+        .slice(0, limit)
+        .filter((e) => !hidden.has(e.row) && e.suggestedLabel !== undefined && e.suggestedLabel !== e.label && !live.some((c) => c.row === e.row));
+      let which = arg?.which;
+      if (!which) {
+        const pick = await vscode.window.showQuickPick(
+          [
+            {
+              label: `Suggested labels of the ${suggested.length} listed rows`,
+              detail: `Plus the ${live.length} change${live.length === 1 ? '' : 's'} made in the editor; rows marked correct are kept as they are`,
+              which: 'suggested' as const,
+            },
+            { label: `Only the ${live.length} change${live.length === 1 ? '' : 's'} made in the editor`, which: 'edits' as const },
+          ],
+          { title: `Dataset Debugger: export a cleaned copy of ${path.basename(r.params.file)} (the file itself is not changed)` },
+        );
+        if (!pick) return;
+        which = pick.which;
+      }
+      const format = arg?.format ?? (vscode.workspace.getConfiguration('datasetDebugger').get<string>('changeLogFormat') === 'csv' ? 'csv' : 'json');
+      const extra = which === 'suggested' ? suggested.map((e) => ({ row: e.row, newLabel: e.suggestedLabel!, oldLabel: e.label })) : [];
+      const out = await d.fixer.exportCleaned(extra, format);
+      d.log.info(`export: ${out.cleaned} and ${out.log} (${out.changes.length} changes)`);
+      const open = await vscode.window.showInformationMessage(
+        `Dataset Debugger: wrote ${path.basename(out.cleaned)} (${out.changes.length} label${out.changes.length === 1 ? '' : 's'} changed) and ${path.basename(out.log)}; ${path.basename(r.params.file)} is unchanged.`,
+        'Open Cleaned Copy',
+        'Open Change Log',
+      );
+      if (open) await vscode.window.showTextDocument(vscode.Uri.file(open === 'Open Change Log' ? out.log : out.cleaned));
+    }),
   ];
 }

@@ -15,6 +15,8 @@ import { registerCommands } from './commands';
 import { datasetFolder, paramsKey, readSettings, scanParamsFrom } from './config';
 import { DecorationController } from './decorations';
 import { ExplainCommand, RowLines } from './explainCommand';
+import { LabelFixActions } from './fixActions';
+import { DecisionStore, LabelFixer } from './fixes';
 import { DATA_FILE_SELECTOR, SuspiciousRowHover } from './hover';
 import { InfluencePanel, PANEL_VIEW_TYPE } from './panelHost';
 import { ResultsCache } from './resultsCache';
@@ -52,8 +54,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const reviewed = new ReviewedStore(context.workspaceState);
   const worker = new WorkerHost(context.asAbsolutePath(path.join('dist', 'worker.js')), log);
   const scanner = new Scanner(worker, store, cache, log);
-  const tree = new SuspiciousTree(store, reviewed, context.workspaceState);
-  const decorations = new DecorationController(vscode.Uri.joinPath(context.extensionUri, 'media'), store, reviewed);
+  const decisions = new DecisionStore(context.workspaceState);
+  const fixer = new LabelFixer(store, decisions);
+  const tree = new SuspiciousTree(store, reviewed, context.workspaceState, fixer);
+  const decorations = new DecorationController(vscode.Uri.joinPath(context.extensionUri, 'media'), store, reviewed, fixer);
   const panel = new InfluencePanel({ extensionUri: context.extensionUri, store, reviewed, worker, scanner, log });
   const explain = new ExplainCommand(store, new RowLines(worker, scanner), panel);
   void vscode.commands.executeCommand('setContext', 'datasetDebugger.hasResults', false);
@@ -71,7 +75,12 @@ export function activate(context: vscode.ExtensionContext): void {
     tree,
     decorations,
     panel,
-    ...registerCommands({ log, store, reviewed, worker, scanner, tree, decorations, panel, explain }),
+    decisions,
+    fixer,
+    ...registerCommands({ log, store, reviewed, worker, scanner, tree, decorations, panel, explain, fixer }),
+    vscode.languages.registerCodeActionsProvider(DATA_FILE_SELECTOR, new LabelFixActions(decorations, store, fixer), {
+      providedCodeActionKinds: LabelFixActions.kinds,
+    }),
     vscode.languages.registerHoverProvider(DATA_FILE_SELECTOR, new SuspiciousRowHover(decorations, store, reviewed)),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
       deserializeWebviewPanel: async (p) => panel.restore(p),

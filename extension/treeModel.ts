@@ -14,6 +14,8 @@ export interface TreeOptions {
   /** How many rows to show (after the class filter). */
   limit: number;
   reviewed: ReadonlySet<number>;
+  /** Rows left out: labels marked correct, or changed since the scan. */
+  hidden?: ReadonlySet<number>;
   /** Order of the class groups (the scan's class list); classes not in it go last, by name. */
   classOrder?: readonly string[];
 }
@@ -46,6 +48,7 @@ export function buildTree(rows: readonly ExampleRow[], opts: TreeOptions): TreeN
   for (let i = 0; i < rows.length && picked.length < limit; i++) {
     const example = rows[i];
     if (wanted && !wanted.has(example.label)) continue;
+    if (opts.hidden?.has(example.row)) continue;
     picked.push({ kind: 'row', example, rank: example.rank ?? i, reviewed: opts.reviewed.has(example.row) });
   }
   if (opts.mode === 'ranked') return picked;

@@ -59,3 +59,10 @@ test('formatScore: 3 significant digits, exponents for tiny and huge values', ()
   assert.equal(formatScore(123456), '1.23e+5');
   assert.equal(formatScore(0), '0');
 });
+
+test('hidden rows (fixed or marked correct) leave the list and the next rows move up to fill the limit', () => {
+  const hidden = new Set([ranking[0].row, ranking[2].row]);
+  const nodes = buildTree(ranking, { mode: 'ranked', limit: 4, reviewed: new Set(), hidden }) as RowNode[];
+  assert.deepEqual(nodes.map((n) => n.rank), [1, 3, 4, 5]);
+  assert.ok(nodes.every((n) => !hidden.has(n.example.row)));
+});
