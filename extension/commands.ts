@@ -6,11 +6,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExampleRow } from '../src/protocol/types';
 import { datasetFolder, readSettings } from './config';
+import { settingsTrainFile } from './datasets';
 import { resolveScanParams } from './configFlow';
 import type { DecorationController } from './decorations';
 import { reportError, UserFacingError } from './errorReporter';
 import type { ExplainCommand } from './explainCommand';
 import type { LabelFixer } from './fixes';
+import { paramsFor, type DatasetConfigs } from './datasets';
+import { ResultsCache } from './resultsCache';
 import { formatOfPath, recordEndLine } from './lineMap';
 import { openAtLine } from './navigation';
 import type { InfluencePanel } from './panelHost';
@@ -32,6 +35,8 @@ export interface CommandDeps {
   panel: InfluencePanel;
   explain: ExplainCommand;
   fixer: LabelFixer;
+  configs: DatasetConfigs;
+  cache: ResultsCache;
 }
 
 /** A row argument: a tree node, or { row, line } from a hover link or an internal call. */
@@ -52,6 +57,20 @@ function rowsOf(arg: RowArg, selected?: readonly TreeNode[]): { row: number; lin
   return one ? [one] : [];
 }
 
+/**
+ * Shows a data set's last scan from the cache (the views follow). False when it has none for its
+ * current configuration.
+ */
+export async function showDataset(d: Pick<CommandDeps, 'store' | 'configs' | 'cache' | 'log'>, file: string): Promise<boolean> {
+  const params = paramsFor(file, d.configs);
+  const found = params && d.cache.find(params);
+  if (!found || found.results.params.file !== path.resolve(file)) return false;
+  const stale = (await ResultsCache.staleness(found.results)) ?? (found.sameParams ? undefined : 'the settings changed since the scan');
+  d.store.set(found.results, stale);
+  d.log.info(`showing the scan of ${found.results.params.file} from ${new Date(found.results.scannedAt).toISOString()}${stale ? `; out of date: ${stale}` : ''}`);
+  return true;
+}
+
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const cmd = (id: string, what: string, fn: (...args: never[]) => unknown) =>
     vscode.commands.registerCommand(id, async (...args: never[]) => {
@@ -65,7 +84,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const exampleOf = (row: number): ExampleRow | undefined => d.store.current?.first.rows.find((e) => e.row === row);
 
   const scan = async (uri?: vscode.Uri, ask = false) => {
-    const params = await resolveScanParams(d.worker, uri instanceof vscode.Uri ? uri : undefined, ask);
+    const params = await resolveScanParams(d.worker, d.configs, uri instanceof vscode.Uri ? uri : undefined, ask, d.store.current?.params);
     if (!params) return;
     const t0 = Date.now();
     const results = await d.scanner.scan(params);
@@ -149,6 +168,25 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     }),
     cmd('datasetDebugger.clearClassFilter', 'clear class filter', () => d.tree.setClassFilter([])),
     cmd('datasetDebugger.showLog', 'show log', () => d.log.show()),
+    cmd('datasetDebugger.switchDataset', 'switch data set', async () => {
+      const files = new Set<string>([...d.cache.files(), ...d.configs.files()]);
+      const own = settingsTrainFile();
+      if (own) files.add(own);
+      const current = d.store.current?.params.file;
+      const items = [...files].sort().map((f) => {
+        const p = paramsFor(f, d.configs);
+        const cached = p ? d.cache.find(p) : undefined;
+        return {
+          label: vscode.workspace.asRelativePath(f),
+          description: f === current ? 'shown' : cached?.sameParams ? `scanned ${new Date(cached.results.scannedAt).toLocaleString()}` : 'not scanned',
+          detail: p ? (p.unsupervised ? 'no label: clusters' : `label ${p.label}${p.test ? ` · test ${vscode.workspace.asRelativePath(p.test)}` : ''}`) : undefined,
+          file: f,
+        };
+      });
+      const pick = await vscode.window.showQuickPick(items, { title: 'Dataset Debugger: show which data set?' });
+      if (!pick || pick.file === current) return;
+      if (!(await showDataset(d, pick.file))) await scan(vscode.Uri.file(pick.file));
+    }),
     cmd('datasetDebugger.changeLabel', 'change label', async (arg: RowArg & { label?: unknown }, selected?: readonly TreeNode[]) => {
       const rows = rowsOf(arg, selected);
       if (rows.length === 0) throw new UserFacingError('Choose a row in the Suspicious Rows view or put the cursor on a marked row.');

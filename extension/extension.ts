@@ -17,6 +17,8 @@ import { DecorationController } from './decorations';
 import { ExplainCommand, RowLines } from './explainCommand';
 import { LabelFixActions } from './fixActions';
 import { DecisionStore, LabelFixer } from './fixes';
+import { DatasetConfigs, paramsFor } from './datasets';
+import { showDataset } from './commands';
 import { DATA_FILE_SELECTOR, SuspiciousRowHover } from './hover';
 import { InfluencePanel, PANEL_VIEW_TYPE } from './panelHost';
 import { ResultsCache } from './resultsCache';
@@ -54,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const reviewed = new ReviewedStore(context.workspaceState);
   const worker = new WorkerHost(context.asAbsolutePath(path.join('dist', 'worker.js')), log);
   const scanner = new Scanner(worker, store, cache, log);
+  const configs = new DatasetConfigs(context.workspaceState);
   const decisions = new DecisionStore(context.workspaceState);
   const fixer = new LabelFixer(store, decisions);
   const tree = new SuspiciousTree(store, reviewed, context.workspaceState, fixer);
@@ -77,7 +80,8 @@ export function activate(context: vscode.ExtensionContext): void {
     panel,
     decisions,
     fixer,
-    ...registerCommands({ log, store, reviewed, worker, scanner, tree, decorations, panel, explain, fixer }),
+    ...registerCommands({ log, store, reviewed, worker, scanner, tree, decorations, panel, explain, fixer, configs, cache }),
+    followActiveEditor({ store, configs, cache, log }),
     vscode.languages.registerCodeActionsProvider(DATA_FILE_SELECTOR, new LabelFixActions(decorations, store, fixer), {
       providedCodeActionKinds: LabelFixActions.kinds,
     }),
@@ -89,7 +93,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!SCAN_SETTINGS.some((s) => e.affectsConfiguration(s))) return;
       const r = store.current;
-      const params = scanParamsFrom(readSettings(datasetFolder()), datasetFolder());
+      const params = r && paramsFor(r.params.file, configs);
       if (r && (!params || paramsKey(params) !== paramsKey(r.params))) store.markStale('the settings changed since the scan');
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => store.set(store.current, store.stale)),
@@ -111,6 +115,26 @@ async function restore(store: ResultsStore, cache: ResultsCache, log: vscode.Log
     `restored the scan of ${found.results.params.file} from ${new Date(found.results.scannedAt).toISOString()} ` +
       `(key ${found.results.summary.key})${stale ? `; out of date: ${stale}` : ''}`,
   );
+}
+
+/**
+ * The views show the data set of the active editor: when it is another data set's training or test
+ * file with a cached scan, that scan is shown.
+ */
+function followActiveEditor(d: Parameters<typeof showDataset>[0]): vscode.Disposable {
+  return vscode.window.onDidChangeActiveTextEditor(async (editor) => {
+    const file = editor?.document.uri.scheme === 'file' ? path.resolve(editor.document.uri.fsPath) : undefined;
+    const current = d.store.current?.params;
+    if (!file || !current || file === current.file || file === current.test) return;
+    const candidates = [...new Set([...d.cache.files(), ...d.configs.files()])];
+    const owner =
+      candidates.find((f) => path.resolve(f) === file) ??
+      candidates.find((f) => {
+        const p = paramsFor(f, d.configs);
+        return p?.test !== undefined && path.resolve(p.test) === file;
+      });
+    if (owner) await showDataset(d, owner).catch(() => false);
+  });
 }
 
 /** Flags the results as out of date when the scanned files change on disk. */
