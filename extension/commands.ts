@@ -131,7 +131,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       // A marked row may have moved with edits since the scan.
       const line = d.decorations.lineOf(r.row) ?? r.line ?? exampleOf(r.row)?.line;
       if (line === undefined) throw new UserFacingError(`Row ${r.row} is not among the listed rows.`);
-      await openAtLine(results.params.file, line);
+      await openAtLine(results.params.file, line, 1, true);
     }),
     cmd('datasetDebugger.markReviewed', 'mark as reviewed', (arg: RowArg, selected?: readonly TreeNode[]) => setReviewed(arg, selected, true)),
     cmd('datasetDebugger.unmarkReviewed', 'mark as not reviewed', (arg: RowArg, selected?: readonly TreeNode[]) =>
