@@ -104,6 +104,8 @@ export class LabelFixer implements vscode.Disposable {
   readonly onDidChange = this.emitter.event;
   private readonly subs: vscode.Disposable[] = [];
   private timer?: ReturnType<typeof setTimeout>;
+  private parsed?: { file: string; version: number; text: string; records: LabelRecord[] };
+  private content = new Map<number, { text?: string; cells: string }>();
 
   constructor(
     private readonly store: ResultsStore,
@@ -129,27 +131,72 @@ export class LabelFixer implements vscode.Disposable {
     this.timer = setTimeout(() => void this.recompute().catch(() => undefined), ms);
   }
 
-  /** The file's records now (the open document's text when it is open). */
+  /** The file's records now (the open document's text when it is open), parsed once per document version. */
   async records(r: Results): Promise<{ doc: vscode.TextDocument; text: string; records: LabelRecord[] }> {
     const doc = await documentOf(r.params.file);
     const text = doc.getText();
-    return { doc, text, records: readLabelRecords(text, optionsOf(r)) };
+    const c = this.parsed;
+    if (c && c.file === r.params.file && c.version === doc.version && c.text === text) return { doc, text, records: c.records };
+    const records = readLabelRecords(text, optionsOf(r));
+    this.parsed = { file: r.params.file, version: doc.version, text, records };
+    return { doc, text, records };
+  }
+
+  /** A short text of a listed row's content (its text columns, else its first cells), for the sidebar. */
+  contentOf(row: number): { text?: string; cells: string } | undefined {
+    return this.content.get(row);
+  }
+
+  private computeContent(r: Results, records: readonly LabelRecord[]): Map<number, { text?: string; cells: string }> {
+    const out = new Map<number, { text?: string; cells: string }>();
+    const cols = r.summary.dataset.columns;
+    const format = editFormatOf(r.params.file);
+    for (const e of r.first.rows) {
+      const rec = records[e.row];
+      if (!rec) continue;
+      let named: [string, string][];
+      if (format === 'jsonl') {
+        try {
+          const o = JSON.parse(rec.cells[0]) as Record<string, unknown>;
+          named = Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
+        } catch {
+          continue;
+        }
+      } else {
+        named = rec.cells.map((v, i) => [cols[i]?.name ?? `column ${i + 1}`, v]);
+      }
+      const kindOf = new Map(cols.map((c) => [c.name, c.kind]));
+      const features = named.filter(([k]) => kindOf.get(k) !== 'label' && kindOf.get(k) !== 'ignored' && k !== r.params.label);
+      const texts = features.filter(([k]) => kindOf.get(k) === 'text').map(([, v]) => v.replace(/\s+/g, ' ').trim());
+      const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+      out.set(e.row, {
+        text: texts.length > 0 ? clip(texts.join(' · '), 120) : undefined,
+        cells: clip(features.slice(0, 8).map(([k, v]) => `${k} ${v}`).join(' · ') + (features.length > 8 ? ` · +${features.length - 8} more` : ''), 300),
+      });
+    }
+    return out;
   }
 
   private async recompute(): Promise<void> {
     const r = this.store.current;
     const next = new Set<number>();
-    if (r && r.params.label) {
+    let content = new Map<number, { text?: string; cells: string }>();
+    if (r && r.params.label && editFormatOf(r.params.file)) {
+      const { records } = await this.records(r);
       const d = this.decisions.get(r.params.file);
       const changedSince = d.changes.filter((c) => Date.parse(c.time) > r.scannedAt);
-      if (d.correct.length > 0 || changedSince.length > 0) {
-        const { records } = await this.records(r);
-        const correct = new Set(d.correct);
-        for (const rec of records) if (correct.has(recordHash(rec))) next.add(rec.row);
-        for (const c of changedSince) if (records[c.row]?.label === c.newLabel) next.add(c.row);
-      }
+      const correct = new Set(d.correct);
+      if (correct.size > 0) for (const rec of records) if (correct.has(recordHash(rec))) next.add(rec.row);
+      for (const c of changedSince) if (records[c.row]?.label === c.newLabel) next.add(c.row);
+      content = this.computeContent(r, records);
     }
-    const changed = r?.params.file !== this.hiddenFor || next.size !== this.hiddenRows.size || [...next].some((x) => !this.hiddenRows.has(x));
+    const changed =
+      r?.params.file !== this.hiddenFor ||
+      next.size !== this.hiddenRows.size ||
+      [...next].some((x) => !this.hiddenRows.has(x)) ||
+      content.size !== this.content.size ||
+      [...content].some(([k, v]) => this.content.get(k)?.cells !== v.cells);
+    this.content = content;
     this.hiddenRows = next;
     this.hiddenFor = r?.params.file;
     if (changed) this.emitter.fire();

@@ -104,6 +104,29 @@ export function rowNodeDescription(node: RowNode, rankBy: RankBy = 'globalInflue
   return `label ${e.label} · predicted ${e.predicted}${suggested} · ${formatScore(rankedScore(e, rankBy))}${reviewed}`;
 }
 
+/**
+ * What a row's score means, in words: label suspicion as the probability the model gives the label
+ * out of sample (labelSuspicion = -ln p'), global influence as how strongly the row pulls the fit.
+ */
+export function scoreInWords(e: ExampleRow, summary?: { dataset: { rows: number } }): string {
+  if (e.cluster !== undefined) return `Distance ${formatScore(e.globalInfluence)} from the centre of cluster ${e.cluster}: larger is more atypical for its cluster.`;
+  const parts: string[] = [];
+  if (e.labelSuspicion !== undefined) {
+    const p = Math.exp(-e.labelSuspicion);
+    const pct = p * 100;
+    parts.push(
+      `Label suspicion ${formatScore(e.labelSuspicion)}: out of sample (refitted without this row) the model gives its label '${e.label}' ` +
+        `a probability of ${pct < 10 ? pct.toPrecision(2) : pct.toFixed(0)}% (suspicion = −ln p; 0.69 is 50%, 2.3 is 10%, 4.6 is 1%).`,
+    );
+    if (e.suggestedLabel !== undefined && e.suggestedLabel !== e.label) parts.push(`The model believes '${e.suggestedLabel}' more.`);
+  }
+  parts.push(
+    `Global influence ${formatScore(e.globalInfluence)}: how strongly this row pulls the fitted model (self-influence${summary ? ` over ${summary.dataset.rows} rows` : ''}); large for mislabelled rows and outliers.`,
+  );
+  if (e.predicted !== e.label) parts.push(`The fitted model predicts '${e.predicted}', not its label '${e.label}'.`);
+  return parts.join(' ');
+}
+
 export function classNodeLabel(node: ClassNode): string {
   return `class ${node.label}`;
 }
