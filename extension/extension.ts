@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { datasetFolder, paramsKey, readSettings, scanParamsFrom } from './config';
+import { datasetFolder, firstPageSize, paramsKey, readSettings, scanParamsFrom } from './config';
 import { DecorationController } from './decorations';
 import { ExplainCommand, RowLines } from './explainCommand';
 import { LabelFixActions } from './fixActions';
@@ -91,6 +91,9 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     watchDataFiles(store),
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('datasetDebugger.sidebarRows') || e.affectsConfiguration('datasetDebugger.maxMarkedRows')) {
+        void extendFirstPage(store, worker, cache, log);
+      }
       if (!SCAN_SETTINGS.some((s) => e.affectsConfiguration(s))) return;
       const r = store.current;
       const params = r && paramsFor(r.params.file, configs);
@@ -135,6 +138,35 @@ function followActiveEditor(d: Parameters<typeof showDataset>[0]): vscode.Dispos
       });
     if (owner) await showDataset(d, owner).catch(() => false);
   });
+}
+
+/**
+ * More rows listed (sidebarRows, maxMarkedRows) than the scan's first page holds: the worker still
+ * holding the scan gives them at once; else a notification offers the re-scan that lists them.
+ */
+async function extendFirstPage(store: ResultsStore, worker: WorkerHost, cache: ResultsCache, log: vscode.LogOutputChannel): Promise<void> {
+  const r = store.current;
+  if (!r) return;
+  const want = firstPageSize(readSettings(datasetFolder(vscode.Uri.file(r.params.file))));
+  if (r.first.rows.length >= want || r.first.rows.length >= r.first.total) return;
+  if (worker.holds(r.summary.key) && !store.stale) {
+    try {
+      const first = await worker.request('page', { rankBy: r.first.rankBy, offset: 0, limit: want });
+      if (store.current !== r) return;
+      const next = { ...r, first, params: { ...r.params, firstPage: want } };
+      store.set(next, store.stale);
+      await cache.save(next);
+      log.info(`listed ${first.rows.length} rows of the scan (was ${r.first.rows.length}) without a re-scan`);
+      return;
+    } catch (err) {
+      log.warn(`could not fetch more rows of the scan: ${(err as Error).message}`);
+    }
+  }
+  const pick = await vscode.window.showInformationMessage(
+    `Dataset Debugger: the last scan of ${path.basename(r.params.file)} kept its top ${r.first.rows.length} rows; re-scan to list ${want}.`,
+    'Re-scan',
+  );
+  if (pick) await vscode.commands.executeCommand('datasetDebugger.rescore');
 }
 
 /** Flags the results as out of date when the scanned files change on disk. */
