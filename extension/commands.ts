@@ -11,9 +11,10 @@ import { resolveScanParams } from './configFlow';
 import type { DecorationController } from './decorations';
 import { reportError, UserFacingError } from './errorReporter';
 import type { ExplainCommand } from './explainCommand';
-import type { LabelFixer } from './fixes';
+import { describeEffect, type LabelFixer } from './fixes';
 import { paramsFor, type DatasetConfigs } from './datasets';
 import { ResultsCache } from './resultsCache';
+import type { ReviewFlow } from './review';
 import { formatOfPath, recordEndLine } from './lineMap';
 import { openAtLine } from './navigation';
 import type { InfluencePanel } from './panelHost';
@@ -37,6 +38,7 @@ export interface CommandDeps {
   fixer: LabelFixer;
   configs: DatasetConfigs;
   cache: ResultsCache;
+  review: ReviewFlow;
 }
 
 /** A row argument: a tree node, or { row, line } from a hover link or an internal call. */
@@ -205,6 +207,27 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     cmd('datasetDebugger.markCorrect', 'mark label as correct', (arg: RowArg, selected?: readonly TreeNode[]) =>
       d.fixer.markCorrect(rowsOf(arg, selected).map((r) => r.row)),
     ),
+    cmd('datasetDebugger.nextRow', 'next suspicious row', () => d.review.move(1)),
+    cmd('datasetDebugger.previousRow', 'previous suspicious row', () => d.review.move(-1)),
+    cmd('datasetDebugger.acceptSuggestion', 'accept suggested label', () => d.review.accept()),
+    cmd('datasetDebugger.rejectSuggestion', 'keep the label', () => d.review.reject()),
+    cmd('datasetDebugger.verifyFixes', 'verify fixes', async () => {
+      const r = d.store.current;
+      if (!r) throw new UserFacingError('Nothing scanned yet.');
+      const changes = await d.fixer.changesSinceScan(r);
+      if (changes.length === 0) throw new UserFacingError('No label changed in the editor since the last scan: change labels first (Quick Fix, Change Label…).');
+      if (!r.summary.labelSuspicion) throw new UserFacingError('Verify needs logistic regression with the exact solver.');
+      await d.scanner.ensureHeld();
+      const res = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Dataset Debugger: refitting with ${changes.length} changed label${changes.length === 1 ? '' : 's'}` },
+        () => d.worker.request('relabel', { changes: changes.map((c) => ({ row: c.row, label: c.newLabel })), verify: true }),
+      );
+      const msg =
+        `Dataset Debugger: ${changes.length} label change${changes.length === 1 ? '' : 's'}. Predicted: ${describeEffect(res)}. ` +
+        `Actual (refit from the fitted model, ${res.refit?.iterations ?? '?'} iterations, ${res.refit?.seconds.toFixed(2) ?? '?'} s): ${describeEffect(res, 'actual')}.`;
+      d.log.info(msg + ` Step error ${res.stepError?.toFixed(3)}.`);
+      void vscode.window.showInformationMessage(msg);
+    }),
     cmd('datasetDebugger.forgetCorrect', 'forget rows marked correct', async () => {
       const n = await d.fixer.forgetCorrect();
       vscode.window.setStatusBarMessage(`Dataset Debugger: ${n} row${n === 1 ? '' : 's'} no longer marked correct`, 5000);

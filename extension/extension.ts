@@ -17,6 +17,7 @@ import { DecorationController } from './decorations';
 import { ExplainCommand, RowLines } from './explainCommand';
 import { LabelFixActions } from './fixActions';
 import { DecisionStore, LabelFixer } from './fixes';
+import { ReviewFlow } from './review';
 import { DatasetConfigs, paramsFor } from './datasets';
 import { showDataset } from './commands';
 import { DATA_FILE_SELECTOR, SuspiciousRowHover } from './hover';
@@ -58,9 +59,15 @@ export function activate(context: vscode.ExtensionContext): void {
   const scanner = new Scanner(worker, store, cache, log);
   const configs = new DatasetConfigs(context.workspaceState);
   const decisions = new DecisionStore(context.workspaceState);
-  const fixer = new LabelFixer(store, decisions);
+  const fixer = new LabelFixer(store, decisions, async (changes) => {
+    const r = store.current;
+    // Only while the worker holds the shown scan of a logistic model with the exact solver (no re-scan for a preview).
+    if (!r || !r.summary.labelSuspicion || !worker.holds(r.summary.key)) return undefined;
+    return worker.request('relabel', { changes });
+  });
   const tree = new SuspiciousTree(store, reviewed, context.workspaceState, fixer);
   const decorations = new DecorationController(vscode.Uri.joinPath(context.extensionUri, 'media'), store, reviewed, fixer);
+  const review = new ReviewFlow(store, fixer, reviewed, decorations, context.workspaceState);
   const panel = new InfluencePanel({ extensionUri: context.extensionUri, store, reviewed, worker, scanner, log });
   const explain = new ExplainCommand(store, new RowLines(worker, scanner), panel);
   void vscode.commands.executeCommand('setContext', 'datasetDebugger.hasResults', false);
@@ -80,7 +87,8 @@ export function activate(context: vscode.ExtensionContext): void {
     panel,
     decisions,
     fixer,
-    ...registerCommands({ log, store, reviewed, worker, scanner, tree, decorations, panel, explain, fixer, configs, cache }),
+    review,
+    ...registerCommands({ log, store, reviewed, worker, scanner, tree, decorations, panel, explain, fixer, configs, cache, review }),
     followActiveEditor({ store, configs, cache, log }),
     vscode.languages.registerCodeActionsProvider(DATA_FILE_SELECTOR, new LabelFixActions(decorations, store, fixer), {
       providedCodeActionKinds: LabelFixActions.kinds,

@@ -17,6 +17,7 @@ import {
   type LabelRecord,
 } from '../src/edit/labelCell';
 import type { ExampleRow } from '../src/protocol/types';
+import type { RelabelResult } from '../src/protocol/worker';
 import { UserFacingError } from './errorReporter';
 import type { Results, ResultsStore } from './resultsStore';
 import { formatScore } from './treeModel';
@@ -110,6 +111,8 @@ export class LabelFixer implements vscode.Disposable {
   constructor(
     private readonly store: ResultsStore,
     readonly decisions: DecisionStore,
+    /** The predicted effect of relabelling rows (the worker's relabel method), when the worker holds the scan. */
+    private readonly predict?: (changes: { row: number; label: string }[]) => Promise<RelabelResult | undefined>,
   ) {
     this.subs.push(
       store.onDidChange(() => this.schedule(0)),
@@ -228,6 +231,15 @@ export class LabelFixer implements vscode.Disposable {
       for (const c of r.summary.dataset.classes) {
         if (c !== suggested && c !== rec.label) items.push({ label: c, value: c });
       }
+      // The predicted effect of each choice (influence: one Newton step, no refit), when available.
+      if (this.predict && rec.label === e?.label) {
+        await Promise.all(
+          items.map(async (it) => {
+            const p = await this.predict!([{ row, label: it.value }]).catch(() => undefined);
+            if (p) it.detail = [it.detail, `predicted: ${describeEffect(p)}`].filter(Boolean).join(' · ');
+          }),
+        );
+      }
       const pick = await vscode.window.showQuickPick(items, {
         title: `Dataset Debugger: change the label of row ${row} (line ${rec.line}) from '${rec.label ?? ''}' to`,
         placeHolder: 'The new label (only the label cell changes; Ctrl+Z undoes it)',
@@ -268,6 +280,11 @@ export class LabelFixer implements vscode.Disposable {
       `Dataset Debugger: ${rows.length === 1 ? `row ${rows[0]}` : `${rows.length} rows`} marked as correct${correct ? '' : ' no more'}`,
       5000,
     );
+  }
+
+  /** Changes made in the editor after the shown scan (the scan still has their old labels). */
+  async changesSinceScan(r: Results): Promise<ChangeEntry[]> {
+    return (await this.liveChanges(r)).filter((c) => Date.parse(c.time) > r.scannedAt);
   }
 
   async forgetCorrect(): Promise<number> {
@@ -356,6 +373,18 @@ export function formatChangeLog(changes: readonly ChangeEntry[], format: 'json' 
     lines.push([String(c.row), String(c.line), q(c.oldLabel), q(c.newLabel), c.score === undefined ? '' : String(c.score), q(c.scoreName ?? ''), c.time].join(','));
   }
   return lines.join('\n') + '\n';
+}
+
+/** A relabelling's effect in words: "test loss 0.183 → 0.171 (−0.0117), test accuracy 94.1% → 92.3%". */
+export function describeEffect(p: RelabelResult, which: 'predicted' | 'actual' = 'predicted'): string {
+  const m = which === 'actual' ? p.actual : p.predicted;
+  if (!m) return '';
+  const d = m.loss - p.before.loss;
+  const what = p.on === 'test' ? 'test' : 'training (other rows)';
+  return (
+    `${what} loss ${p.before.loss.toFixed(4)} → ${m.loss.toFixed(4)} (${d >= 0 ? '+' : '−'}${Math.abs(d).toPrecision(2)}), ` +
+    `${what} accuracy ${(p.before.accuracy * 100).toFixed(1)}% → ${(m.accuracy * 100).toFixed(1)}%`
+  );
 }
 
 /** Why a label is suggested, in words. */

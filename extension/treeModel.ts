@@ -127,6 +127,11 @@ export function scoreInWords(e: ExampleRow, summary?: { dataset: { rows: number 
   return parts.join(' ');
 }
 
+/** Review progress over the listed rows: how many are decided (fixed, marked correct or reviewed). */
+export function reviewProgress(listed: readonly number[], decided: ReadonlySet<number>): { done: number; total: number } {
+  return { done: listed.filter((r) => decided.has(r)).length, total: listed.length };
+}
+
 export function classNodeLabel(node: ClassNode): string {
   return `class ${node.label}`;
 }

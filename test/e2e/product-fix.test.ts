@@ -172,7 +172,7 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
     assert.ok(first.suggestedLabel && first.suggestedLabel !== first.label);
 
     await withVSCode(
-      { name: 'product-fix', vsix, folder, disableWorkspaceTrust: true, viewport: { width: 1600, height: 1600 } },
+      { name: 'product-fix', vsix, folder, disableWorkspaceTrust: true, viewport: { width: 1600, height: 1600 }, settings: { 'files.autoSave': 'off' } },
       async (vs) => {
         await vs.openViewContainer('Dataset Debugger', { timeoutMs: 60_000 });
         await openFile(vs, 'cancer.csv');
@@ -243,6 +243,32 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         cli(['fix', orig, '--label', 'diagnosis', '--changes', join(folder, 'cancer.changes.json'), '--out', viaCli], false);
         assert.ok(existsSync(join(folder, 'cancer.cleaned.csv')));
         assert.equal(sha(readFileSync(join(folder, 'cancer.cleaned.csv'))), sha(readFileSync(viaCli)));
+
+        // 3b. The review flow in the training file: Alt+] goes to the first listed row, Alt+R keeps its
+        // label (marked correct: it leaves the list, progress 1 of 50), Alt+A gives the next one its
+        // suggested label (progress 2 of 50, the cell changed in the editor).
+        await vs.clearNotifications();
+        await openFile(vs, 'cancer.csv');
+        await goToLine(vs, 1);
+        await vs.page.keyboard.press('Alt+BracketRight');
+        await vs.waitForCursorLine(rescored[0].line);
+        const progress = vs.page.locator('.statusbar-item', { hasText: /reviewed$/ });
+        await progress.first().waitFor({ state: 'visible', timeout: 10_000 });
+        assert.match((await progress.first().textContent()) ?? '', /0 of 50 reviewed/);
+        await vs.page.keyboard.press('Alt+KeyR');
+        await vs.waitForCursorLine(rescored[1].line);
+        await poll(async () => (/1 of 50 reviewed/.test((await progress.first().textContent()) ?? '') ? true : undefined), 10_000, async () => `progress: ${await progress.first().textContent()}`);
+        const beforeReview = readFileSync(cancer, 'utf8');
+        await vs.page.keyboard.press('Alt+KeyA');
+        await vs.waitForCursorLine(rescored[2].line);
+        await poll(async () => (/2 of 50 reviewed/.test((await progress.first().textContent()) ?? '') ? true : undefined), 10_000, async () => `progress: ${await progress.first().textContent()}`);
+        await vs.screenshot('review-flow');
+        assert.equal(readFileSync(cancer, 'utf8'), beforeReview, 'nothing is written before a save');
+        const accepted = await save(vs, cancer, sha(beforeReview));
+        assert.equal(accepted.toString('utf8'), withLabel(beforeReview, rescored[1].line, rescored[1].label, rescored[1].suggestedLabel!));
+        // Undo the accepted suggestion: the file as before the review.
+        await vs.page.keyboard.press('Control+Z');
+        assert.equal((await save(vs, cancer, sha(accepted))).toString('utf8'), beforeReview);
 
         // 4. A second data set: wine.csv from the editor title; the settings file is untouched.
         await vs.clearNotifications();

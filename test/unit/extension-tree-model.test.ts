@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { ExampleRow } from '../../src/protocol/types';
-import { buildTree, classNodeDescription, formatScore, rowNodeDescription, rowNodeLabel, scoreInWords, type ClassNode, type RowNode } from '../../extension/treeModel';
+import { buildTree, classNodeDescription, formatScore, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, type ClassNode, type RowNode } from '../../extension/treeModel';
 
 // A ranking as the worker returns it: rank order, labels and predictions mixed.
 const labels = ['3', '8', '3', '1', '8', '3', '1', '1', '8', '3'];
@@ -77,4 +77,9 @@ test('scores in words: label suspicion as the out-of-sample probability of the l
   const agree = scoreInWords({ ...e, predicted: 'spam', labelSuspicion: Math.LN2, suggestedLabel: undefined });
   assert.match(agree, /probability of 50%/);
   assert.doesNotMatch(agree, /believes|predicts/);
+});
+
+test('review progress counts the listed rows that are decided', () => {
+  assert.deepEqual(reviewProgress([5, 9, 2, 7], new Set([9, 7, 100])), { done: 2, total: 4 });
+  assert.deepEqual(reviewProgress([], new Set([1])), { done: 0, total: 0 });
 });
