@@ -5,10 +5,16 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExampleRow } from '../src/protocol/types';
+import { datasetFolder, readSettings } from './config';
+import { settingsTrainFile } from './datasets';
 import { resolveScanParams } from './configFlow';
 import type { DecorationController } from './decorations';
 import { reportError, UserFacingError } from './errorReporter';
 import type { ExplainCommand } from './explainCommand';
+import { describeEffect, type LabelFixer } from './fixes';
+import { paramsFor, type DatasetConfigs } from './datasets';
+import { ResultsCache } from './resultsCache';
+import type { ReviewFlow } from './review';
 import { formatOfPath, recordEndLine } from './lineMap';
 import { openAtLine } from './navigation';
 import type { InfluencePanel } from './panelHost';
@@ -29,6 +35,10 @@ export interface CommandDeps {
   decorations: DecorationController;
   panel: InfluencePanel;
   explain: ExplainCommand;
+  fixer: LabelFixer;
+  configs: DatasetConfigs;
+  cache: ResultsCache;
+  review: ReviewFlow;
 }
 
 /** A row argument: a tree node, or { row, line } from a hover link or an internal call. */
@@ -49,6 +59,20 @@ function rowsOf(arg: RowArg, selected?: readonly TreeNode[]): { row: number; lin
   return one ? [one] : [];
 }
 
+/**
+ * Shows a data set's last scan from the cache (the views follow). False when it has none for its
+ * current configuration.
+ */
+export async function showDataset(d: Pick<CommandDeps, 'store' | 'configs' | 'cache' | 'log'>, file: string): Promise<boolean> {
+  const params = paramsFor(file, d.configs);
+  const found = params && d.cache.find(params);
+  if (!found || found.results.params.file !== path.resolve(file)) return false;
+  const stale = (await ResultsCache.staleness(found.results)) ?? (found.sameParams ? undefined : 'the settings changed since the scan');
+  d.store.set(found.results, stale);
+  d.log.info(`showing the scan of ${found.results.params.file} from ${new Date(found.results.scannedAt).toISOString()}${stale ? `; out of date: ${stale}` : ''}`);
+  return true;
+}
+
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const cmd = (id: string, what: string, fn: (...args: never[]) => unknown) =>
     vscode.commands.registerCommand(id, async (...args: never[]) => {
@@ -62,7 +86,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const exampleOf = (row: number): ExampleRow | undefined => d.store.current?.first.rows.find((e) => e.row === row);
 
   const scan = async (uri?: vscode.Uri, ask = false) => {
-    const params = await resolveScanParams(d.worker, uri instanceof vscode.Uri ? uri : undefined, ask);
+    const params = await resolveScanParams(d.worker, d.configs, uri instanceof vscode.Uri ? uri : undefined, ask, d.store.current?.params);
     if (!params) return;
     const t0 = Date.now();
     const results = await d.scanner.scan(params);
@@ -109,7 +133,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       // A marked row may have moved with edits since the scan.
       const line = d.decorations.lineOf(r.row) ?? r.line ?? exampleOf(r.row)?.line;
       if (line === undefined) throw new UserFacingError(`Row ${r.row} is not among the listed rows.`);
-      await openAtLine(results.params.file, line);
+      await openAtLine(results.params.file, line, 1, true);
     }),
     cmd('datasetDebugger.markReviewed', 'mark as reviewed', (arg: RowArg, selected?: readonly TreeNode[]) => setReviewed(arg, selected, true)),
     cmd('datasetDebugger.unmarkReviewed', 'mark as not reviewed', (arg: RowArg, selected?: readonly TreeNode[]) =>
@@ -146,5 +170,111 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     }),
     cmd('datasetDebugger.clearClassFilter', 'clear class filter', () => d.tree.setClassFilter([])),
     cmd('datasetDebugger.showLog', 'show log', () => d.log.show()),
+    cmd('datasetDebugger.switchDataset', 'switch data set', async () => {
+      const files = new Set<string>([...d.cache.files(), ...d.configs.files()]);
+      const own = settingsTrainFile();
+      if (own) files.add(own);
+      const current = d.store.current?.params.file;
+      const items = [...files].sort().map((f) => {
+        const p = paramsFor(f, d.configs);
+        const cached = p ? d.cache.find(p) : undefined;
+        return {
+          label: vscode.workspace.asRelativePath(f),
+          description: f === current ? 'shown' : cached?.sameParams ? `scanned ${new Date(cached.results.scannedAt).toLocaleString()}` : 'not scanned',
+          detail: p ? (p.unsupervised ? 'no label: clusters' : `label ${p.label}${p.test ? ` · test ${vscode.workspace.asRelativePath(p.test)}` : ''}`) : undefined,
+          file: f,
+        };
+      });
+      const pick = await vscode.window.showQuickPick(items, { title: 'Dataset Debugger: show which data set?' });
+      if (!pick || pick.file === current) return;
+      if (!(await showDataset(d, pick.file))) await scan(vscode.Uri.file(pick.file));
+    }),
+    cmd('datasetDebugger.changeLabel', 'change label', async (arg: RowArg & { label?: unknown }, selected?: readonly TreeNode[]) => {
+      const rows = rowsOf(arg, selected);
+      if (rows.length === 0) throw new UserFacingError('Choose a row in the Suspicious Rows view or put the cursor on a marked row.');
+      const label = arg && 'label' in arg && typeof arg.label === 'string' ? arg.label : undefined;
+      if (rows.length === 1) {
+        const r = rows[0];
+        await d.fixer.changeLabel(r.row, label, d.decorations.lineOf(r.row) ?? r.line);
+        return;
+      }
+      // Several rows: each to its suggested label.
+      for (const r of rows) {
+        const s = exampleOf(r.row)?.suggestedLabel;
+        if (s !== undefined) await d.fixer.changeLabel(r.row, s, d.decorations.lineOf(r.row) ?? r.line);
+      }
+    }),
+    cmd('datasetDebugger.markCorrect', 'mark label as correct', (arg: RowArg, selected?: readonly TreeNode[]) =>
+      d.fixer.markCorrect(rowsOf(arg, selected).map((r) => r.row)),
+    ),
+    cmd('datasetDebugger.nextRow', 'next suspicious row', () => d.review.move(1)),
+    cmd('datasetDebugger.previousRow', 'previous suspicious row', () => d.review.move(-1)),
+    cmd('datasetDebugger.acceptSuggestion', 'accept suggested label', () => d.review.accept()),
+    cmd('datasetDebugger.rejectSuggestion', 'keep the label', () => d.review.reject()),
+    cmd('datasetDebugger.verifyFixes', 'verify fixes', async () => {
+      const r = d.store.current;
+      if (!r) throw new UserFacingError('Nothing scanned yet.');
+      const changes = await d.fixer.changesSinceScan(r);
+      if (changes.length === 0) throw new UserFacingError('No label changed in the editor since the last scan: change labels first (Quick Fix, Change Label…).');
+      if (!r.summary.labelSuspicion) throw new UserFacingError('Verify needs logistic regression with the exact solver.');
+      await d.scanner.ensureHeld();
+      const res = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Dataset Debugger: refitting with ${changes.length} changed label${changes.length === 1 ? '' : 's'}` },
+        () => d.worker.request('relabel', { changes: changes.map((c) => ({ row: c.row, label: c.newLabel })), verify: true }),
+      );
+      const msg =
+        `Dataset Debugger: ${changes.length} label change${changes.length === 1 ? '' : 's'}. Predicted: ${describeEffect(res)}. ` +
+        `Actual (refit from the fitted model, ${res.refit?.iterations ?? '?'} iterations, ${res.refit?.seconds.toFixed(2) ?? '?'} s): ${describeEffect(res, 'actual')}.`;
+      d.log.info(msg + ` Step error ${res.stepError?.toFixed(3)}.`);
+      void vscode.window.showInformationMessage(msg);
+    }),
+    cmd('datasetDebugger.forgetCorrect', 'forget rows marked correct', async () => {
+      const n = await d.fixer.forgetCorrect();
+      vscode.window.setStatusBarMessage(`Dataset Debugger: ${n} row${n === 1 ? '' : 's'} no longer marked correct`, 5000);
+    }),
+    cmd('datasetDebugger.rescore', 're-score', async () => {
+      const r = d.store.current;
+      if (!r) return scan();
+      const doc = vscode.workspace.textDocuments.find((t) => t.uri.fsPath === r.params.file);
+      if (doc?.isDirty) await doc.save();
+      const results = await d.scanner.scan(r.params, `Dataset Debugger: re-scoring ${path.basename(r.params.file)}`);
+      if (results) vscode.window.setStatusBarMessage(`Dataset Debugger: re-scored ${results.summary.dataset.rows} rows`, 10_000);
+    }),
+    cmd('datasetDebugger.exportCleaned', 'export cleaned copy', async (arg?: { which?: 'suggested' | 'edits'; format?: 'json' | 'csv' }) => {
+      const r = d.store.current;
+      if (!r) throw new UserFacingError('Nothing scanned yet.');
+      const live = await d.fixer.liveChanges(r);
+      const hidden = d.fixer.hidden;
+      const limit = readSettings(datasetFolder(vscode.Uri.file(r.params.file))).sidebarRows;
+      const suggested = r.first.rows
+        .slice(0, limit)
+        .filter((e) => !hidden.has(e.row) && e.suggestedLabel !== undefined && e.suggestedLabel !== e.label && !live.some((c) => c.row === e.row));
+      let which = arg?.which;
+      if (!which) {
+        const pick = await vscode.window.showQuickPick(
+          [
+            {
+              label: `Suggested labels of the ${suggested.length} listed rows`,
+              detail: `Plus the ${live.length} change${live.length === 1 ? '' : 's'} made in the editor; rows marked correct are kept as they are`,
+              which: 'suggested' as const,
+            },
+            { label: `Only the ${live.length} change${live.length === 1 ? '' : 's'} made in the editor`, which: 'edits' as const },
+          ],
+          { title: `Dataset Debugger: export a cleaned copy of ${path.basename(r.params.file)} (the file itself is not changed)` },
+        );
+        if (!pick) return;
+        which = pick.which;
+      }
+      const format = arg?.format ?? (vscode.workspace.getConfiguration('datasetDebugger').get<string>('changeLogFormat') === 'csv' ? 'csv' : 'json');
+      const extra = which === 'suggested' ? suggested.map((e) => ({ row: e.row, newLabel: e.suggestedLabel!, oldLabel: e.label })) : [];
+      const out = await d.fixer.exportCleaned(extra, format);
+      d.log.info(`export: ${out.cleaned} and ${out.log} (${out.changes.length} changes)`);
+      const open = await vscode.window.showInformationMessage(
+        `Dataset Debugger: wrote ${path.basename(out.cleaned)} (${out.changes.length} label${out.changes.length === 1 ? '' : 's'} changed) and ${path.basename(out.log)}; ${path.basename(r.params.file)} is unchanged.`,
+        'Open Cleaned Copy',
+        'Open Change Log',
+      );
+      if (open) await vscode.window.showTextDocument(vscode.Uri.file(open === 'Open Change Log' ? out.log : out.cleaned));
+    }),
   ];
 }

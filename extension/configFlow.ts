@@ -9,6 +9,7 @@ import type { ScanParams } from '../src/protocol/worker';
 import { datasetFolder, readSettings, resolveDataPath, scanParamsFrom, SECTION, settingPath, settingsTarget } from './config';
 import { UserFacingError } from './errorReporter';
 import { formatOfPath } from './lineMap';
+import { paramsFor, settingsFor, settingsTrainFile, type DatasetConfigs } from './datasets';
 import type { WorkerHost } from './workerHost';
 
 const DATA_GLOB = '**/*.{csv,tsv,tab,jsonl,ndjson,CSV,TSV,JSONL}';
@@ -29,9 +30,13 @@ function display(uri: vscode.Uri): string {
   return vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
 }
 
-/** The file to scan: the given one, the configured one, the active editor's data file, or one the user picks. */
-async function chooseTrainFile(given?: vscode.Uri): Promise<vscode.Uri | undefined> {
+/**
+ * The file to scan: the given one (editor title, Explorer); the shown data set; the configured one;
+ * the active editor's data file; or one the user picks.
+ */
+async function chooseTrainFile(given?: vscode.Uri, current?: { file: string; test?: string }): Promise<vscode.Uri | undefined> {
   if (isDataFile(given)) return given;
+  if (current) return vscode.Uri.file(current.file);
   const folder = datasetFolder();
   const s = readSettings(folder);
   if (s.trainFile) return vscode.Uri.file(resolveDataPath(folder, s.trainFile));
@@ -63,14 +68,22 @@ function suggestLabel(columns: string[], distinct: Record<string, number>): stri
  * when the file is not the configured one, when no label column is set, or when `ask` is true; saves
  * the answers. Undefined when the user dismissed a question.
  */
-export async function resolveScanParams(worker: WorkerHost, given: vscode.Uri | undefined, ask = false): Promise<ScanParams | undefined> {
-  const train = await chooseTrainFile(given);
+export async function resolveScanParams(
+  worker: WorkerHost,
+  configs: DatasetConfigs,
+  given: vscode.Uri | undefined,
+  ask = false,
+  shown?: { file: string; test?: string },
+): Promise<ScanParams | undefined> {
+  const train = await chooseTrainFile(given, shown);
   if (!train) return undefined;
   const folder = datasetFolder(train);
-  const settings = readSettings(folder);
-  const configuredTrain = settings.trainFile ? resolveDataPath(folder, settings.trainFile) : undefined;
-  const sameFile = configuredTrain !== undefined && path.resolve(configuredTrain) === path.resolve(train.fsPath);
-  if (sameFile && (settings.labelColumn || settings.unsupervised) && !ask) return scanParamsFrom(settings, folder);
+  // The settings hold the first data set; any other training file keeps its own label column and
+  // test file in `configs` (never in the settings, so scanning it leaves the first one's alone).
+  const configuredTrain = settingsTrainFile(train);
+  const inSettings = configuredTrain === undefined || configuredTrain === path.resolve(train.fsPath);
+  const { settings, known: sameFile } = settingsFor(train.fsPath, configs);
+  if (sameFile && !ask) return paramsFor(train.fsPath, configs);
 
   if (!vscode.workspace.isTrusted) {
     throw new UserFacingError('Dataset Debugger reads data files only in trusted workspaces.', [
@@ -125,6 +138,10 @@ export async function resolveScanParams(worker: WorkerHost, given: vscode.Uri | 
   if (!labelPick) return undefined;
   const config = vscode.workspace.getConfiguration(SECTION, folder?.uri);
   const target = settingsTarget();
+  if (labelPick.unsupervised && !inSettings) {
+    await configs.set(train.fsPath, { unsupervised: true });
+    return paramsFor(train.fsPath, configs);
+  }
   if (labelPick.unsupervised) {
     // Clusters need no test file: the scan explains why training rows sit in their clusters.
     await config.update('trainFile', settingPath(folder, train.fsPath), target);
@@ -167,6 +184,10 @@ export async function resolveScanParams(worker: WorkerHost, given: vscode.Uri | 
   });
   if (!testPick) return undefined;
 
+  if (!inSettings) {
+    await configs.set(train.fsPath, { labelColumn: labelPick.label, testFile: testPick.uri?.fsPath });
+    return paramsFor(train.fsPath, configs);
+  }
   await config.update('trainFile', settingPath(folder, train.fsPath), target);
   await config.update('labelColumn', labelPick.label, target);
   if (settings.unsupervised) await config.update('unsupervised', undefined, target);

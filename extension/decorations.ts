@@ -11,6 +11,7 @@ import type { ExampleRow } from '../src/protocol/types';
 import { readSettings } from './config';
 import { applyEdits } from './markTracker';
 import type { ResultsStore } from './resultsStore';
+import type { LabelFixer } from './fixes';
 import type { ReviewedStore } from './reviewedStore';
 
 export interface Mark {
@@ -38,6 +39,7 @@ export class DecorationController implements vscode.Disposable {
     media: vscode.Uri,
     private readonly store: ResultsStore,
     private readonly reviewed: ReviewedStore,
+    private readonly fixer?: LabelFixer,
   ) {
     this.suspicious = vscode.window.createTextEditorDecorationType({
       gutterIconPath: vscode.Uri.joinPath(media, 'mark-suspicious.svg'),
@@ -59,6 +61,7 @@ export class DecorationController implements vscode.Disposable {
         else if (!this.editing) this.clear(); // changed outside the editor: the lines are unknown
       }),
       reviewed.onDidChange(() => this.applyAll()),
+      ...(fixer ? [fixer.onDidChange(() => this.applyAll())] : []),
       vscode.window.onDidChangeVisibleTextEditors(() => this.applyAll()),
       vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('datasetDebugger.maxMarkedRows') && this.rebuild()),
@@ -142,7 +145,9 @@ export class DecorationController implements vscode.Disposable {
     const open: vscode.Range[] = [];
     const done: vscode.Range[] = [];
     const last = editor.document.lineCount - 1;
+    const hidden = this.fixer?.hidden;
     for (const m of this.marks.values()) {
+      if (hidden?.has(m.example.row)) continue;
       const l = m.line - 1;
       if (l < 0 || l > last) continue;
       (reviewed.has(m.example.row) ? done : open).push(new vscode.Range(l, 0, l, 0));

@@ -28,7 +28,14 @@ export class SuspiciousRowHover implements vscode.HoverProvider {
     const isReviewed = this.reviewed.rows(r.params.file).has(e.row);
     const esc = (s: string) => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
     const md = new vscode.MarkdownString();
-    md.isTrusted = { enabledCommands: ['datasetDebugger.explainRow', 'datasetDebugger.markReviewed', 'datasetDebugger.unmarkReviewed'] };
+    md.isTrusted = { enabledCommands: [
+        'datasetDebugger.explainRow',
+        'datasetDebugger.markReviewed',
+        'datasetDebugger.unmarkReviewed',
+        'datasetDebugger.changeLabel',
+        'datasetDebugger.markCorrect',
+      ],
+    };
     md.appendMarkdown(`**Dataset Debugger:** rank ${mark.rank + 1} of ${r.summary.dataset.rows} by ${rankingName(r.first.rankBy ?? 'globalInfluence', r.summary)}\n\n`);
     md.appendMarkdown(
       `row ${e.row} · label **${esc(e.label)}** · predicted **${esc(e.predicted)}** · ` +
@@ -41,6 +48,13 @@ export class SuspiciousRowHover implements vscode.HoverProvider {
     );
     const arg = encodeURIComponent(JSON.stringify([{ row: e.row, line: e.line }]));
     md.appendMarkdown(`[Explain this row](command:datasetDebugger.explainRow?${arg})`);
+    if (r.params.label && !r.params.unsupervised) {
+      if (e.suggestedLabel !== undefined && e.suggestedLabel !== e.label) {
+        const to = encodeURIComponent(JSON.stringify([{ row: e.row, line: mark.line, label: e.suggestedLabel }]));
+        md.appendMarkdown(` · [Change label to ${esc(e.suggestedLabel)}](command:datasetDebugger.changeLabel?${to})`);
+      }
+      md.appendMarkdown(` · [Change label…](command:datasetDebugger.changeLabel?${arg}) · [Mark label as correct](command:datasetDebugger.markCorrect?${arg})`);
+    }
     md.appendMarkdown(
       isReviewed
         ? ` · [Mark as not reviewed](command:datasetDebugger.unmarkReviewed?${arg})`

@@ -4,6 +4,7 @@
  * the influence panel so the panel stays visible.
  */
 import * as vscode from 'vscode';
+import { formatOfPath, recordEndLine } from './lineMap';
 
 let panelColumn: () => vscode.ViewColumn | undefined = () => undefined;
 
@@ -24,17 +25,23 @@ function targetColumn(uri: vscode.Uri): vscode.ViewColumn {
 
 /**
  * Opens `file` with 1-based `line` selected (the whole line; the cursor at `column`, default 1).
+ * With `wholeRecord`, a CSV/TSV record whose quoted field spans lines is selected to its last line.
  * Lines past the end are clamped to the last line.
  */
-export async function openAtLine(file: string | vscode.Uri, line: number, column = 1): Promise<vscode.TextEditor> {
+export async function openAtLine(file: string | vscode.Uri, line: number, column = 1, wholeRecord = false): Promise<vscode.TextEditor> {
   const uri = typeof file === 'string' ? vscode.Uri.file(file) : file;
   const doc = await vscode.workspace.openTextDocument(uri);
   const l = Math.min(Math.max(0, line - 1), Math.max(0, doc.lineCount - 1));
   const text = doc.lineAt(l);
   const c = Math.min(Math.max(0, column - 1), text.range.end.character);
-  // Anchor at the end of the line, cursor at the column: the line is highlighted and the status bar
-  // reports the record's line.
-  const selection = new vscode.Selection(l, text.range.end.character, l, c);
+  const format = formatOfPath(uri.fsPath);
+  const last =
+    wholeRecord && format
+      ? Math.min(doc.lineCount, recordEndLine((n) => (n >= 1 && n <= doc.lineCount ? doc.lineAt(n - 1).text : undefined), l + 1, format)) - 1
+      : l;
+  // Anchor at the end of the record's last line, cursor at the column of its first: the record is
+  // highlighted and the status bar reports the record's (first) line.
+  const selection = new vscode.Selection(last, doc.lineAt(last).range.end.character, l, c);
   const editor = await vscode.window.showTextDocument(doc, { viewColumn: targetColumn(uri), preview: true });
   // Set after showing: the `selection` show option is a Range and would put the cursor at the end.
   editor.selection = selection;

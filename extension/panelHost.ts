@@ -248,10 +248,33 @@ export class InfluencePanel implements vscode.Disposable {
         if (r) await this.deps.reviewed.set(r.params.file, [msg.row], msg.reviewed);
         return;
       }
+      case 'fix': {
+        const r = this.deps.store.current;
+        if (!r) return;
+        if (msg.action === 'correct') {
+          await vscode.commands.executeCommand('datasetDebugger.markCorrect', { row: msg.row });
+          return;
+        }
+        const suggested = msg.action === 'accept' ? await this.suggestedLabel(msg.row) : undefined;
+        if (msg.action === 'accept' && suggested === undefined) {
+          vscode.window.setStatusBarMessage(`Dataset Debugger: row ${msg.row} has no suggested label; L changes it to any class`, 5000);
+          return;
+        }
+        await vscode.commands.executeCommand('datasetDebugger.changeLabel', { row: msg.row, ...(suggested !== undefined ? { label: suggested } : {}) });
+        return;
+      }
       case 'scan':
         await vscode.commands.executeCommand('datasetDebugger.scan');
         return;
     }
+  }
+
+  /** The suggested label of a training row (from the first page, else asked of the worker). */
+  private async suggestedLabel(row: number): Promise<string | undefined> {
+    const r = this.deps.store.current;
+    const e = r?.first.rows.find((x) => x.row === row);
+    if (e) return e.suggestedLabel !== undefined && e.suggestedLabel !== e.label ? e.suggestedLabel : undefined;
+    return undefined;
   }
 
   private async page(msg: Extract<WebviewToHost, { type: 'page' }>): Promise<void> {
@@ -448,7 +471,7 @@ export class InfluencePanel implements vscode.Disposable {
     const file = source === 'test' ? r?.params.test : r?.params.file;
     if (!file) return;
     try {
-      await openAtLine(file, line);
+      await openAtLine(file, line, 1, true);
     } catch (err) {
       reportError(this.deps.log, `opening ${path.basename(file)}`, err);
     }

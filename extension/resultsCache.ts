@@ -11,7 +11,7 @@ import type { FileStamp, Results } from './resultsStore';
 
 const KEY = 'datasetDebugger.scans.v1';
 /** Scans kept (most recent first). */
-const MAX_ENTRIES = 4;
+const MAX_ENTRIES = 8;
 
 interface Entry {
   key: string;
@@ -57,6 +57,11 @@ export class ResultsCache {
       return undefined;
     }
     return all[0] && { results: all[0].results, sameParams: false };
+  }
+
+  /** Training files with a cached scan. */
+  files(): string[] {
+    return [...new Set(this.entries().map((e) => e.results.params.file))];
   }
 
   /** Why cached results no longer match the files on disk, or undefined when they do. */

@@ -7,8 +7,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { rankingName } from './analysis';
+import { scoreInWords } from './treeModel';
 import { readSettings } from './config';
 import type { ResultsStore } from './resultsStore';
+import type { LabelFixer } from './fixes';
 import type { ReviewedStore } from './reviewedStore';
 import {
   buildTree,
@@ -37,12 +39,14 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     private readonly store: ResultsStore,
     private readonly reviewed: ReviewedStore,
     private readonly state: vscode.Memento,
+    private readonly fixer?: LabelFixer,
   ) {
     this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, canSelectMany: true });
     this.subs.push(
       this.view,
       store.onDidChange(() => this.refresh()),
       reviewed.onDidChange(() => this.refresh()),
+      ...(fixer ? [fixer.onDidChange(() => this.refresh())] : []),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('datasetDebugger.sidebarRows') && this.refresh()),
     );
     this.updateContext();
@@ -91,6 +95,7 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
       classes,
       limit,
       reviewed: this.reviewed.rows(r.params.file),
+      hidden: this.fixer?.hidden,
       classOrder: r.summary.dataset.classes,
     });
     const shown = this.mode === 'ranked' ? this.roots.length : this.roots.reduce((n, g) => n + (g.kind === 'class' ? g.rows.length : 1), 0);
@@ -98,10 +103,12 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     const acc = `train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%` + (m.testAccuracy !== undefined ? `, test ${(m.testAccuracy * 100).toFixed(1)}%` : '');
     const filter = classes.length > 0 ? ` in class ${classes.join(', ')}` : '';
     const stale = this.store.stale ? `Out of date: ${this.store.stale}. Re-scan to update. ` : '';
+    const nHidden = this.fixer?.hidden.size ?? 0;
+    const hiddenNote = nHidden > 0 ? ` ${nHidden} row${nHidden === 1 ? '' : 's'} fixed or marked correct not listed.` : '';
     const by = rankingName(r.first.rankBy ?? 'globalInfluence', r.summary);
-    this.view.message = r.params.unsupervised
+    this.view.message = `${path.basename(r.params.file)}: ` + (r.params.unsupervised
       ? `${stale}Top ${shown}${filter} of ${r.summary.dataset.rows} rows by ${by} (${r.summary.model.clusters ?? '?'} clusters, no label).`
-      : `${stale}Top ${shown}${filter} of ${r.summary.dataset.rows} rows by ${by}; ${acc}.`;
+      : `${stale}Top ${shown}${filter} of ${r.summary.dataset.rows} rows by ${by}; ${acc}.${hiddenNote}`);
     this.view.description = path.basename(r.params.file) + (this.store.stale ? ' (out of date)' : '');
     this.emitter.fire(undefined);
   }
@@ -133,7 +140,9 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     const item = new vscode.TreeItem(rowNodeLabel(node), vscode.TreeItemCollapsibleState.None);
     item.id = `row:${e.row}`;
     const rankBy = r?.first.rankBy ?? 'globalInfluence';
-    item.description = rowNodeDescription(node, rankBy);
+    const content = this.fixer?.contentOf(e.row);
+    // Text rows show their text first (the message itself); other rows keep the scores first.
+    item.description = content?.text ? `“${content.text}” · ${rowNodeDescription(node, rankBy)}` : rowNodeDescription(node, rankBy);
     item.contextValue = node.reviewed ? 'row.reviewed' : 'row';
     item.iconPath = node.reviewed
       ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('descriptionForeground'))
@@ -145,7 +154,9 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     md.appendMarkdown(`| data row | ${e.row} |\n| line | ${e.line} |\n| label | ${cell(e.label)} |\n| predicted | ${cell(e.predicted)} |\n`);
     md.appendMarkdown(`| global influence | ${formatScore(e.globalInfluence)} |\n| training loss | ${formatScore(e.loss)} |\n`);
     if (e.labelSuspicion !== undefined) md.appendMarkdown(`| label suspicion | ${formatScore(e.labelSuspicion)} |\n`);
-    if (e.suggestedLabel !== undefined) md.appendMarkdown(`| suggested label | ${cell(e.suggestedLabel)} |\n`);
+    if (e.suggestedLabel !== undefined && e.suggestedLabel !== e.label) md.appendMarkdown(`| suggested label | ${cell(e.suggestedLabel)} |\n`);
+    md.appendMarkdown(`\n${cell(scoreInWords(e, r?.summary))}\n`);
+    if (content) md.appendMarkdown(`\n${cell(content.text ?? content.cells)}\n`);
     if (node.reviewed) md.appendMarkdown(`\nMarked as reviewed.`);
     item.tooltip = md;
     item.accessibilityInformation = {

@@ -14,6 +14,8 @@ export interface TreeOptions {
   /** How many rows to show (after the class filter). */
   limit: number;
   reviewed: ReadonlySet<number>;
+  /** Rows left out: labels marked correct, or changed since the scan. */
+  hidden?: ReadonlySet<number>;
   /** Order of the class groups (the scan's class list); classes not in it go last, by name. */
   classOrder?: readonly string[];
 }
@@ -46,6 +48,7 @@ export function buildTree(rows: readonly ExampleRow[], opts: TreeOptions): TreeN
   for (let i = 0; i < rows.length && picked.length < limit; i++) {
     const example = rows[i];
     if (wanted && !wanted.has(example.label)) continue;
+    if (opts.hidden?.has(example.row)) continue;
     picked.push({ kind: 'row', example, rank: example.rank ?? i, reviewed: opts.reviewed.has(example.row) });
   }
   if (opts.mode === 'ranked') return picked;
@@ -99,6 +102,34 @@ export function rowNodeDescription(node: RowNode, rankBy: RankBy = 'globalInflue
   if (e.cluster !== undefined) return `cluster ${e.cluster} · distance ${formatScore(e.globalInfluence)}${reviewed}`;
   const suggested = e.suggestedLabel !== undefined && e.suggestedLabel !== e.label ? ` · suggested ${e.suggestedLabel}` : '';
   return `label ${e.label} · predicted ${e.predicted}${suggested} · ${formatScore(rankedScore(e, rankBy))}${reviewed}`;
+}
+
+/**
+ * What a row's score means, in words: label suspicion as the probability the model gives the label
+ * out of sample (labelSuspicion = -ln p'), global influence as how strongly the row pulls the fit.
+ */
+export function scoreInWords(e: ExampleRow, summary?: { dataset: { rows: number } }): string {
+  if (e.cluster !== undefined) return `Distance ${formatScore(e.globalInfluence)} from the centre of cluster ${e.cluster}: larger is more atypical for its cluster.`;
+  const parts: string[] = [];
+  if (e.labelSuspicion !== undefined) {
+    const p = Math.exp(-e.labelSuspicion);
+    const pct = p * 100;
+    parts.push(
+      `Label suspicion ${formatScore(e.labelSuspicion)}: out of sample (refitted without this row) the model gives its label '${e.label}' ` +
+        `a probability of ${pct < 10 ? pct.toPrecision(2) : pct.toFixed(0)}% (suspicion = −ln p; 0.69 is 50%, 2.3 is 10%, 4.6 is 1%).`,
+    );
+    if (e.suggestedLabel !== undefined && e.suggestedLabel !== e.label) parts.push(`The model believes '${e.suggestedLabel}' more.`);
+  }
+  parts.push(
+    `Global influence ${formatScore(e.globalInfluence)}: how strongly this row pulls the fitted model (self-influence${summary ? ` over ${summary.dataset.rows} rows` : ''}); large for mislabelled rows and outliers.`,
+  );
+  if (e.predicted !== e.label) parts.push(`The fitted model predicts '${e.predicted}', not its label '${e.label}'.`);
+  return parts.join(' ');
+}
+
+/** Review progress over the listed rows: how many are decided (fixed, marked correct or reviewed). */
+export function reviewProgress(listed: readonly number[], decided: ReadonlySet<number>): { done: number; total: number } {
+  return { done: listed.filter((r) => decided.has(r)).length, total: listed.length };
 }
 
 export function classNodeLabel(node: ClassNode): string {

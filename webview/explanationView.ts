@@ -141,15 +141,17 @@ export class ExplanationView {
     }
 
     const [raise, lower] = [result.opposing ?? [], result.supporting ?? []];
+    // A training row is among the training rows: it shows as itself, not as one of its own supporters.
+    const self = t.source === 'train' ? t.row : undefined;
     const sections =
       kind === 'loss'
         ? [
-            this.side('Supporting', 'supporting', 'influence < 0', lower, ctx, orderBy),
-            this.side('Opposing', 'opposing', 'influence > 0', raise, ctx, orderBy),
+            this.side('Supporting', 'supporting', 'influence < 0', lower, ctx, orderBy, self),
+            this.side('Opposing', 'opposing', 'influence > 0', raise, ctx, orderBy, self),
           ]
         : [
-            this.side('Supporting', 'supporting', `raise ${f}`, raise, ctx, orderBy),
-            this.side('Opposing', 'opposing', `lower ${f}`, lower, ctx, orderBy),
+            this.side('Supporting', 'supporting', `raise ${f}`, raise, ctx, orderBy, self),
+            this.side('Opposing', 'opposing', `lower ${f}`, lower, ctx, orderBy, self),
           ];
     this.element.replaceChildren(
       heading,
@@ -263,17 +265,17 @@ export class ExplanationView {
     });
   }
 
-  private side(title: string, cls: string, rule: string, rows: InfluenceRow[], ctx: ContentContext, orderBy: ExplainOrder): HTMLElement {
+  private side(title: string, cls: string, rule: string, rows: InfluenceRow[], ctx: ContentContext, orderBy: ExplainOrder, self?: number): HTMLElement {
     const list = h('ol', { class: 'examples' });
     if (rows.length === 0) list.append(h('li', { class: 'placeholder', text: 'none' }));
-    for (const r of rows) list.append(this.example(r, ctx, orderBy));
+    for (const r of rows) list.append(this.example(r, ctx, orderBy, r.row === self));
     return h('section', { class: `side ${cls}` }, [
       h('h3', {}, [title + ' ', h('span', { class: 'muted small', text: `(${rule})` })]),
       list,
     ]);
   }
 
-  private example(r: InfluenceRow, ctx: ContentContext, orderBy: ExplainOrder): HTMLElement {
+  private example(r: InfluenceRow, ctx: ContentContext, orderBy: ExplainOrder, isSelf = false): HTMLElement {
     const primary = orderBy === 'influence' ? `influence ${formatNumber(r.influence)}` : `RelatIF ${formatNumber(r.relatifL)}`;
     const secondary = [
       orderBy === 'influence' ? (Number.isFinite(r.relatifL) ? `RelatIF ${formatNumber(r.relatifL)}` : '') : `influence ${formatNumber(r.influence)}`,
@@ -282,7 +284,10 @@ export class ExplanationView {
     ]
       .filter(Boolean)
       .join(' · ');
-    return this.exampleItem(r.row, r.line, `label ${r.label}`, primary, secondary, r.cells, ctx);
+    const label = isSelf ? `this row itself (its own label ${r.label} pulls the model toward it)` : `label ${r.label}`;
+    const item = this.exampleItem(r.row, r.line, label, primary, secondary, r.cells, ctx);
+    if (isSelf) item.classList.add('self');
+    return item;
   }
 
   private exampleItem(row: number, line: number, label: string, primary: string, secondary: string, cells: InfluenceRow['cells'], ctx: ContentContext): HTMLElement {

@@ -14,6 +14,8 @@ export class Histogram {
   private readonly marker = svg('line', { class: 'hist-marker', y1: 0, y2: H, x1: -10, x2: -10 });
   private readonly caption = h('figcaption');
   private edges: number[] = [];
+  /** Called with a clicked bar's bin and the ranking index (by global influence) of its first row. */
+  onPick?: (bin: number, firstIndex: number, count: number) => void;
 
   constructor() {
     this.element.append(this.chart, this.caption);
@@ -33,7 +35,14 @@ export class Histogram {
     hist.counts.forEach((c, i) => {
       const bh = c === 0 ? 0 : Math.max(1, (c / max) * (H - 2));
       const bar = svg('rect', { class: 'hist-bar', x: i * bw + 0.5, y: H - bh, width: Math.max(0.5, bw - 1), height: bh });
-      bar.append(svg('title', {}, [document.createTextNode(`${c} rows with global influence ${formatNumber(10 ** hist.edges[i])} to ${formatNumber(10 ** hist.edges[i + 1])}`)]));
+      bar.append(
+        svg('title', {}, [
+          document.createTextNode(`${c} rows with global influence ${formatNumber(10 ** hist.edges[i])} to ${formatNumber(10 ** hist.edges[i + 1])}; click to show them in the ranking`),
+        ]),
+      );
+      // Rows are ranked by global influence, largest first: the bin's first row follows every row of the bins to its right.
+      const firstIndex = hist.counts.slice(i + 1).reduce((s, x) => s + x, 0);
+      if (c > 0) bar.addEventListener('click', () => this.onPick?.(i, firstIndex, c));
       this.chart.append(bar);
     });
     this.chart.append(this.marker);

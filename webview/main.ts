@@ -10,7 +10,7 @@ import type { DataSource, ExplainOptions, ExplainOrder, HostToWebview, PanelRank
 import { h } from './dom';
 import { ExplanationView, type TrustState } from './explanationView';
 import { Histogram } from './histogram';
-import { RankingList } from './rankingList';
+import { RankingList, ROW_HEIGHT } from './rankingList';
 import type { ContentContext } from './rowContent';
 import { button, checkbox, registerComponents, select, setDisabled, spinner, textInput } from './toolkit';
 import { loadState, postToHost, saveState } from './vscodeApi';
@@ -93,6 +93,10 @@ const list = new RankingList({
     state.selected = index;
     histogram.mark(row?.globalInfluence);
     persist();
+  },
+  fix(row, action) {
+    if (results?.summary.analysis?.method === 'unsupervised') return;
+    postToHost({ type: 'fix', row: row.row, action });
   },
   activate(row: ExampleRow, how) {
     if (how === 'open') postToHost({ type: 'open', source: 'train', line: row.line });
@@ -209,6 +213,26 @@ const withOwnNotes = (e: ExplainResult): ExplainResult => {
 const capabilities = () => explainCapabilities(results?.summary ?? { analysis: undefined as never });
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+let rankingOptions: { value: PanelRanking; label: string }[] = [];
+
+// A click on a histogram bar shows that bar's rows: the ranking by global influence, scrolled to the
+// bar's first row (selected).
+histogram.onPick = (_bin, firstIndex, count) => {
+  if (!results) return;
+  if (state.label || state.text.trim() || state.disagreeing) {
+    foot.textContent = 'Clear the filters to jump to a histogram bar’s rows.';
+    return;
+  }
+  if (state.rankBy !== 'globalInfluence') {
+    state.rankBy = 'globalInfluence';
+    rankSelect.setOptions(rankingOptions, 'globalInfluence');
+    applyRanking();
+  }
+  restoreView = { selected: firstIndex, scrollTop: Math.max(0, firstIndex * ROW_HEIGHT - 2 * ROW_HEIGHT) };
+  refilter();
+  foot.textContent = `Showing the ${count} row${count === 1 ? '' : 's'} of the histogram bar from rank ${firstIndex + 1}`;
+};
+
 function showResults(r: PanelResults): void {
   const fresh = r.summary.key !== state.key;
   results = r;
@@ -240,6 +264,7 @@ function showResults(r: PanelResults): void {
     ...(r.summary.labelSuspicion ? [{ value: 'labelSuspicion' as const, label: 'Rank by label suspicion' }] : []),
     { value: 'globalInfluence', label: `Rank by ${rankingName('globalInfluence', r.summary)}` },
   ];
+  rankingOptions = rankings;
   if (fresh || !rankings.some((o) => o.value === state.rankBy)) state.rankBy = rankings[0].value;
   rankSelect.setOptions(rankings, state.rankBy!);
   applyRanking();

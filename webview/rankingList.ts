@@ -1,7 +1,8 @@
 /**
  * The full ranking as a virtualised list: only the rows in view (plus a margin) exist in the DOM, and
  * rows are fetched from the host in pages as they come into view. Keyboard: arrow keys, Page Up/Down,
- * Home/End move the selection; Enter explains the selected row; Shift+Enter opens its line.
+ * Home/End move the selection; Enter explains the selected row; Shift+Enter opens its line; A accepts
+ * the suggested label, L changes the label (a quick pick), C marks the label as correct.
  */
 import type { ExampleRow } from '../src/protocol/types';
 import { formatNumber, h } from './dom';
@@ -15,7 +16,11 @@ export interface RankingListEvents {
   requestPage(offset: number, limit: number): void;
   select(index: number, row: ExampleRow | undefined): void;
   activate(row: ExampleRow, how: 'explain' | 'open'): void;
+  /** A fix key on the selected row: A accept the suggested label, L change the label, C mark it correct. */
+  fix?(row: ExampleRow, action: 'accept' | 'change' | 'correct'): void;
 }
+
+const FIX_KEYS: Record<string, 'accept' | 'change' | 'correct'> = { a: 'accept', l: 'change', c: 'correct' };
 
 export class RankingList {
   readonly element: HTMLElement;
@@ -243,6 +248,9 @@ export class RankingList {
     } else if (e.key === 'Enter') {
       const row = this.rowAt(this.selected);
       if (row) this.events.activate(row, e.shiftKey ? 'open' : 'explain');
+    } else if (!e.ctrlKey && !e.metaKey && !e.altKey && e.key.toLowerCase() in FIX_KEYS && this.events.fix) {
+      const row = this.rowAt(this.selected);
+      if (row) this.events.fix(row, FIX_KEYS[e.key.toLowerCase()]);
     } else {
       return;
     }

@@ -13,6 +13,7 @@ import { Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
 import type { ColumnKind } from '../data/types';
 import { checkedNumberFlag, numberFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
+import { fix } from './fix';
 import { escapeControl, formatTable } from './table';
 
 const USAGE = `Dataset Debugger: find mislabelled and outlier training rows with influence functions.
@@ -28,6 +29,7 @@ Usage:
   dataset-debugger explain FILE --unsupervised [--clusters K] --row N [--top K] [--json]
   dataset-debugger trust FILE --label COL [--test TESTFILE] --row N [--target label|predicted]
                         [--rows N] [--subsets N] [--seed N] [--l2 X] [--ignore COL,...] [--json]
+  dataset-debugger fix FILE --label COL --changes changes.json --out CLEANED [--json]
 
 MODEL OPTIONS (scan and explain):
   --model logistic|mlp|layers   logistic regression (default), an MLP trained here, or your
@@ -66,6 +68,10 @@ trust    refits the model without --rows sampled rows (default 30: half the larg
          row N, half random) and without --subsets random halves of the rows (default 20), and
          reports how well first-order and Newton-step estimates agree with retraining (Pearson,
          Spearman, slope; LDS). Takes dozens of refits.
+fix      writes CLEANED: a copy of FILE with the labels of the rows in changes.json changed
+         ([{"row": N, "newLabel": "x", "oldLabel": "y", "line": L}, ...]; oldLabel and line, when
+         given, must match FILE; the extension's change log has this form). Only the label cells
+         change: quoting, delimiters, line endings, a BOM and JSON key order stay as they are.
 --json   prints exactly one JSON document on stdout. Progress goes to stderr.
 Exit codes: 0 ok, 1 error in the data or the fit, 2 usage error.`;
 
@@ -118,6 +124,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'trust') {
       return await trust(parseArgs(rest, { ...COMMON, row: { value: true }, target: { value: true }, rows: { value: true }, subsets: { value: true } }));
+    }
+    if (command === 'fix') {
+      return fix(parseArgs(rest, { label: { value: true }, changes: { value: true }, out: { value: true }, json: { value: false }, help: { value: false } }));
     }
     throw new UsageError(`unknown command '${command}'`);
   } catch (err) {

@@ -230,8 +230,8 @@ export function locateJsonlCell(file: string, line: number, key: string, read?: 
 export interface JsonScan {
   /** First syntax error: 0-based index into the text and a message. */
   error?: { index: number; message: string };
-  /** Keys of the top-level object in textual order, with the 0-based index where each value starts. */
-  keys: { key: string; valueIndex: number }[];
+  /** Keys of the top-level object in textual order, with the 0-based index where each value starts and ends (exclusive). */
+  keys: { key: string; valueIndex: number; valueEnd: number }[];
 }
 
 class JsonSyntax {
@@ -319,8 +319,9 @@ export function scanJson(s: string): JsonScan {
         if (s[i] !== ':') fail(`expected ':' after a property name, found ${found()}`);
         i++;
         ws();
-        if (depth === 0) keys.push({ key, valueIndex: i });
+        const valueIndex = i;
         value(depth + 1);
+        if (depth === 0) keys.push({ key, valueIndex, valueEnd: i });
         ws();
         if (s[i] === ',') {
           i++;

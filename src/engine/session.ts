@@ -15,6 +15,7 @@ import type { TestObjective } from '../influence/crossLoss';
 import type { ExactInfluence } from '../influence/exact';
 import { labelSuspicion } from '../influence/labelSuspicion';
 import { newtonLooChange } from '../influence/loo';
+import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';
 import { trustCheck } from '../influence/trust';
 import type { LogisticData } from '../model/logistic';
 import type {
@@ -25,6 +26,8 @@ import type {
   LinesParams,
   LinesResult,
   PageParams,
+  RelabelParams,
+  RelabelResult,
   RowsParams,
   ScanParams,
   ScanReply,
@@ -590,6 +593,43 @@ export class Session {
   }
 
   /** Start line, data row and label cell of every record of the scanned training or test file. */
+  /**
+   * The effect of relabelling training rows (src/influence/relabel.ts): predicted by one exact Newton
+   * step, and with `verify` measured by a warm-started refit. Logistic regression with the exact
+   * solver only.
+   */
+  async relabel(params: RelabelParams, cp: Checkpoint = NO_CHECKPOINT): Promise<RelabelResult> {
+    const s = this.current;
+    if (!s.influence) {
+      throw new UserError('The predicted effect of a label change needs logistic regression with the exact solver (this scan has none).');
+    }
+    if (!Array.isArray(params.changes) || params.changes.length === 0) throw new UserError('relabel: no changes given.');
+    const modelRow = new Map<number, number>();
+    s.records.forEach((rec, i) => modelRow.set(s.table.records[rec].row, i));
+    const changes: Relabel[] = params.changes.map((c) => {
+      const row = modelRow.get(c.row);
+      if (row === undefined) throw new UserError(`relabel: data row ${c.row} is not a training row of this scan.`);
+      const to = s.classes.indexOf(c.label);
+      if (to < 0) throw new UserError(`relabel: '${c.label}' is not one of the classes (${s.classes.join(', ')}).`);
+      return { row, to };
+    });
+    const test = s.test ? { X: s.test.X, y: s.test.y, n: s.test.y.length } : undefined;
+    const strip = (m: { loss: number; accuracy: number; rows: number }) => ({ loss: m.loss, accuracy: m.accuracy, rows: m.rows });
+    if (!params.verify) {
+      const p = predictRelabel(s.influence, changes, test);
+      return { on: p.on, before: strip(p.before), predicted: strip(p.predicted) };
+    }
+    const v = await verifyRelabel(s.influence, changes, test, cp);
+    return {
+      on: v.predicted.on,
+      before: strip(v.predicted.before),
+      predicted: strip(v.predicted.predicted),
+      actual: strip(v.actual),
+      refit: { iterations: v.refit.iterations, newtonSteps: v.refit.newtonSteps, seconds: v.refit.seconds },
+      stepError: v.stepError,
+    };
+  }
+
   lines(params: LinesParams): LinesResult {
     const s = this.current;
     const table = params.source === 'test' ? s.test?.table : s.table;

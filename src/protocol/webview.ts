@@ -91,7 +91,11 @@ export type WebviewToHost =
   /** Open the file at a 1-based line. */
   | { type: 'open'; source: DataSource; line: number }
   | { type: 'setReviewed'; row: number; reviewed: boolean }
+  /** Fix a training row's label: 'accept' its suggested label, 'change' (the host asks which class), or mark it 'correct'. */
+  | { type: 'fix'; row: number; action: FixAction }
   | { type: 'scan' };
+
+export type FixAction = 'accept' | 'change' | 'correct';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isIndex = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_INDEX;
@@ -155,6 +159,9 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
     case 'open':
       if (!isSource(raw.source) || !isIndex(raw.line, 1)) return undefined;
       return { type: 'open', source: raw.source, line: raw.line };
+    case 'fix':
+      if (!isIndex(raw.row) || (raw.action !== 'accept' && raw.action !== 'change' && raw.action !== 'correct')) return undefined;
+      return { type: 'fix', row: raw.row, action: raw.action };
     case 'setReviewed':
       if (!isIndex(raw.row) || typeof raw.reviewed !== 'boolean') return undefined;
       return { type: 'setReviewed', row: raw.row, reviewed: raw.reviewed };

@@ -203,6 +203,32 @@ export interface RowsParams {
   rows: number[];
 }
 
+/** Relabel training rows (0-based data rows) hypothetically: the predicted effect, and with verify the refit's. */
+export interface RelabelParams {
+  changes: { row: number; label: string }[];
+  verify?: boolean;
+}
+
+export interface RelabelMetrics {
+  /** Mean cross-entropy over the evaluated rows. */
+  loss: number;
+  accuracy: number;
+  rows: number;
+}
+
+export interface RelabelResult {
+  /** 'test': the test file's rows; 'train': the training rows not relabelled (no test file). */
+  on: 'test' | 'train';
+  before: RelabelMetrics;
+  /** At the fitted model moved by one exact Newton step for the relabelled data. */
+  predicted: RelabelMetrics;
+  /** With verify: the model refitted on the relabelled data (warm start at the fitted model). */
+  actual?: RelabelMetrics;
+  refit?: { iterations: number; newtonSteps: number; seconds: number };
+  /** With verify: ||W_refit - W_predicted|| / ||W_refit - W||. */
+  stepError?: number;
+}
+
 /** Method name -> params and result. */
 export interface WorkerMethods {
   scan: { params: ScanParams; result: ScanReply };
@@ -213,6 +239,7 @@ export interface WorkerMethods {
   rows: { params: RowsParams; result: { rows: { row: number; line: number; cells: RowCells }[] } };
   lines: { params: LinesParams; result: LinesResult };
   columns: { params: ColumnsParams; result: ColumnsResult };
+  relabel: { params: RelabelParams; result: RelabelResult };
 }
 
 export type MethodName = keyof WorkerMethods;
@@ -232,7 +259,7 @@ export type WorkerMessage =
   | { type: 'progress'; id: number; stage: string; fraction?: number; message?: string }
   | { type: 'log'; level: LogLevel; message: string };
 
-const METHODS: ReadonlySet<string> = new Set<MethodName>(['scan', 'page', 'explain', 'explainCluster', 'trust', 'rows', 'lines', 'columns']);
+const METHODS: ReadonlySet<string> = new Set<MethodName>(['scan', 'page', 'explain', 'explainCluster', 'trust', 'rows', 'lines', 'columns', 'relabel']);
 
 /** Validates an incoming client message's shape (the worker trusts nothing it did not check). */
 export function parseClientMessage(raw: unknown): ClientMessage | undefined {

@@ -60,6 +60,17 @@ function createHandlers(session: Session) {
       );
       return r;
     },
+    relabel: async (params: Parameters<Session['relabel']>[0], ctx: import('./server').RequestContext) => {
+      const t0 = performance.now();
+      const r = await session.relabel(params, ctx.checkpoint);
+      ctx.log(
+        'info',
+        `relabel ${params.changes.length} rows: ${r.on} loss ${r.before.loss.toFixed(4)} -> predicted ${r.predicted.loss.toFixed(4)}` +
+          (r.actual ? `, actual ${r.actual.loss.toFixed(4)} (refit ${r.refit?.iterations} iterations)` : '') +
+          `, ${(performance.now() - t0).toFixed(0)} ms`,
+      );
+      return r;
+    },
     rows: async (params: Parameters<Session['rows']>[0]) => session.rows(params),
     lines: async (params: Parameters<Session['lines']>[0]) => session.lines(params),
     columns: async (params: Parameters<typeof Session.columns>[0], ctx: import('./server').RequestContext) =>

@@ -81,16 +81,17 @@ test('JSONL: malformed lines fail with one error at the exact line and column', 
   await failsAt(f, 1, 1, /only blank lines/);
 });
 
-test('scanJson finds the top-level keys and where their values start', () => {
+test('scanJson finds the top-level keys and where their values start and end', () => {
   const s = '{"a": 1, "b c": {"a": 2}, "d":"x"}';
   assert.deepEqual(scanJson(s), {
     keys: [
-      { key: 'a', valueIndex: 6 },
-      { key: 'b c', valueIndex: 16 },
-      { key: 'd', valueIndex: 30 },
+      { key: 'a', valueIndex: 6, valueEnd: 7 },
+      { key: 'b c', valueIndex: 16, valueEnd: 24 },
+      { key: 'd', valueIndex: 30, valueEnd: 33 },
     ],
   });
   assert.equal(s[30], '"');
+  assert.equal(s.slice(16, 24), '{"a": 2}');
 });
 
 test('locateCell points at a JSONL value and at a CSV field (quoted: its opening quote)', async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { ExampleRow } from '../../src/protocol/types';
-import { buildTree, classNodeDescription, formatScore, rowNodeDescription, rowNodeLabel, type ClassNode, type RowNode } from '../../extension/treeModel';
+import { buildTree, classNodeDescription, formatScore, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, type ClassNode, type RowNode } from '../../extension/treeModel';
 
 // A ranking as the worker returns it: rank order, labels and predictions mixed.
 const labels = ['3', '8', '3', '1', '8', '3', '1', '1', '8', '3'];
@@ -58,4 +58,28 @@ test('formatScore: 3 significant digits, exponents for tiny and huge values', ()
   assert.equal(formatScore(0.0001234), '1.23e-4');
   assert.equal(formatScore(123456), '1.23e+5');
   assert.equal(formatScore(0), '0');
+});
+
+test('hidden rows (fixed or marked correct) leave the list and the next rows move up to fill the limit', () => {
+  const hidden = new Set([ranking[0].row, ranking[2].row]);
+  const nodes = buildTree(ranking, { mode: 'ranked', limit: 4, reviewed: new Set(), hidden }) as RowNode[];
+  assert.deepEqual(nodes.map((n) => n.rank), [1, 3, 4, 5]);
+  assert.ok(nodes.every((n) => !hidden.has(n.example.row)));
+});
+
+test('scores in words: label suspicion as the out-of-sample probability of the label', () => {
+  const e: ExampleRow = { row: 3, line: 5, label: 'spam', predicted: 'ham', globalInfluence: 0.25, loss: 3, labelSuspicion: 4.59, suggestedLabel: 'ham' };
+  const s = scoreInWords(e, { dataset: { rows: 3000 } });
+  assert.match(s, /Label suspicion 4\.59: .* gives its label 'spam' a probability of 1\.0% /);
+  assert.match(s, /believes 'ham' more/);
+  assert.match(s, /Global influence 0\.25: .* over 3000 rows/);
+  assert.match(s, /predicts 'ham', not its label 'spam'/);
+  const agree = scoreInWords({ ...e, predicted: 'spam', labelSuspicion: Math.LN2, suggestedLabel: undefined });
+  assert.match(agree, /probability of 50%/);
+  assert.doesNotMatch(agree, /believes|predicts/);
+});
+
+test('review progress counts the listed rows that are decided', () => {
+  assert.deepEqual(reviewProgress([5, 9, 2, 7], new Set([9, 7, 100])), { done: 2, total: 4 });
+  assert.deepEqual(reviewProgress([], new Set([1])), { done: 0, total: 0 });
 });

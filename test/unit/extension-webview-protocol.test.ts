@@ -46,6 +46,7 @@ test('valid messages come back with only their known fields', () => {
   assert.deepEqual(parseWebviewMessage({ type: 'explainCluster', row: 7, file: '/etc/passwd' }), { type: 'explainCluster', row: 7 });
   assert.deepEqual(parseWebviewMessage({ type: 'open', source: 'train', line: 1 }), { type: 'open', source: 'train', line: 1 });
   assert.deepEqual(parseWebviewMessage({ type: 'setReviewed', row: 5, reviewed: false }), { type: 'setReviewed', row: 5, reviewed: false });
+  assert.deepEqual(parseWebviewMessage({ type: 'fix', row: 4, action: 'accept', label: 'x' }), { type: 'fix', row: 4, action: 'accept' });
 });
 
 test('malformed messages are rejected', () => {
@@ -81,6 +82,8 @@ test('malformed messages are rejected', () => {
     { type: 'open', source: 'train', line: 2 ** 40 },
     { type: 'open', file: '/etc/passwd', line: 3 },
     { type: 'setReviewed', row: 1, reviewed: 'true' },
+    { type: 'fix', row: 1, action: 'delete' },
+    { type: 'fix', row: -1, action: 'correct' },
   ];
   for (const m of bad) assert.equal(parseWebviewMessage(m), undefined, JSON.stringify(m));
 });

@@ -39,6 +39,9 @@ test('the server answers every request with exactly one result or error, in orde
         throw new Error('unused');
       },
       rows: async () => ({ rows: [] }),
+      relabel: async () => {
+        throw new Error('unused');
+      },
       trust: async () => {
         throw new Error('unused');
       },

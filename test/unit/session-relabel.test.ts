@@ -1,0 +1,42 @@
+/** Session.relabel (the worker's relabel method): data rows and class names in, predicted and refit effects out. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Session } from '../../src/engine/session';
+
+const root = join(__dirname, '..', '..');
+
+test('relabel on a scanned file with a test file: flipped rows back lower the test loss, predicted close to the refit', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-relabel-'));
+  const lines = readFileSync(join(root, 'test/fixtures/data/breast_cancer.csv'), 'utf8').trim().split(/\r?\n/);
+  const body = lines.slice(1);
+  const flipped: { row: number; truth: string }[] = [];
+  const train = body.slice(0, 400).map((l, i) => {
+    if (i % 20 !== 3) return l;
+    const truth = l.endsWith(',benign') ? 'benign' : 'malignant';
+    flipped.push({ row: i, truth });
+    return l.replace(/,(benign|malignant)$/, truth === 'benign' ? ',malignant' : ',benign');
+  });
+  const trainFile = join(tmp, 'train.csv');
+  const testFile = join(tmp, 'test.csv');
+  writeFileSync(trainFile, [lines[0], ...train].join('\n') + '\n');
+  writeFileSync(testFile, [lines[0], ...body.slice(400)].join('\n') + '\n');
+  const s = new Session();
+  await s.scan({ file: trainFile, label: 'diagnosis', test: testFile });
+  const changes = flipped.slice(0, 10).map((f) => ({ row: f.row, label: f.truth }));
+  const p = await s.relabel({ changes });
+  assert.equal(p.on, 'test');
+  assert.equal(p.before.rows, 169);
+  assert.equal(p.actual, undefined);
+  const v = await s.relabel({ changes, verify: true });
+  assert.deepEqual(v.predicted, p.predicted);
+  const predicted = v.predicted.loss - v.before.loss;
+  const actual = v.actual!.loss - v.before.loss;
+  assert.ok(actual < 0 && predicted < 0, `predicted ${predicted}, actual ${actual}`);
+  assert.ok(Math.abs(predicted - actual) < 0.3 * Math.abs(actual), `predicted ${predicted}, actual ${actual}`);
+  assert.ok(v.refit!.iterations > 0 && v.stepError! < 0.5);
+  await assert.rejects(s.relabel({ changes: [{ row: 3, label: 'cancer' }] }), /'cancer' is not one of the classes/);
+  await assert.rejects(s.relabel({ changes: [{ row: 4000, label: 'benign' }] }), /data row 4000 is not a training row/);
+});
