@@ -6,7 +6,8 @@
  *   node --import tsx bench/fix-top.ts            (writes nothing; prints a Markdown table)
  */
 import { join } from 'node:path';
-import { flipLabels, SeededRandom } from '../src/eval/noise';
+import { flipLabels } from '../src/eval/noise';
+import { SeededRandom } from '../src/util/random';
 import { ExactInfluence } from '../src/influence/exact';
 import { labelSuspicion } from '../src/influence/labelSuspicion';
 import { evaluate, verifyRelabel } from '../src/influence/relabel';

@@ -39,10 +39,9 @@ test('fix on breast_cancer.csv: three labels flipped, every other byte kept, the
   const a = readFileSync(src, 'utf8');
   const b = readFileSync(out, 'utf8');
   // the copy is the input with exactly the three label cells replaced
-  let expected: string;
   const lines = a.split('\r\n');
   for (const c of changes) lines[c.line - 1] = lines[c.line - 1].replace(new RegExp(`,${c.oldLabel}$`), `,${c.newLabel}`);
-  expected = lines.join('\r\n');
+  const expected = lines.join('\r\n');
   assert.notEqual(expected, a);
   assert.equal(b, expected);
   assert.ok(b.startsWith('\uFEFF') && b.includes('\r\n'));
