@@ -24,7 +24,7 @@ export interface ExplainOptions {
 }
 
 /** The rankings the panel offers: global influence, and label suspicion when the scan computed it. */
-export type PanelRanking = Extract<RankBy, 'globalInfluence' | 'labelSuspicion'>;
+export type PanelRanking = Extract<RankBy, 'globalInfluence' | 'labelSuspicion' | 'labelIssue'>;
 
 export type DataSource = 'train' | 'test';
 export type ImageShape = 'none' | '8x8' | '28x28';
