@@ -131,10 +131,16 @@ export function standardise(data: LogisticData): { Z: Float64Array; d: number } 
  * Out-of-fold kNN probabilities. One pass over the pairs (i, j), i < j, in different folds: each row
  * keeps its kmax nearest other-fold rows (sorted, ties by index). Cost N^2 d / 2.
  */
-export async function knnOutOfFold(data: LogisticData, folds: Int32Array, k: number, cp?: Checkpoint): Promise<OutOfFold & { k: number; logLossByK: Record<number, number> }> {
+export async function knnOutOfFold(
+  data: LogisticData,
+  folds: Int32Array,
+  k: number,
+  cp?: Checkpoint,
+  candidates: number[] = KNN_CANDIDATES,
+): Promise<OutOfFold & { k: number; logLossByK: Record<number, number> }> {
   const { N, K, y } = data;
   const { Z, d } = standardise(data);
-  const kmax = Math.min(KNN_CANDIDATES[KNN_CANDIDATES.length - 1], Math.max(1, Math.floor((N * (k - 1)) / k) - 1));
+  const kmax = Math.min(Math.max(...candidates), Math.max(1, Math.floor((N * (k - 1)) / k) - 1));
   const nd = new Float64Array(N * kmax).fill(Infinity);
   const ni = new Int32Array(N * kmax).fill(-1);
   const sq = new Float64Array(N);
@@ -200,7 +206,7 @@ export async function knnOutOfFold(data: LogisticData, folds: Int32Array, k: num
   const logLossByK: Record<number, number> = {};
   let best = -1;
   let bestP: Float64Array | undefined;
-  for (const kk of KNN_CANDIDATES) {
+  for (const kk of candidates) {
     if (kk > kmax) continue;
     const P = probaFor(kk);
     const ll = logLoss(P, y, N, K);

@@ -35,6 +35,12 @@ export interface DetectorOptions {
   l2?: number;
   /** Named stages are reported with cp.begin (detect:<model>, detect:rank). */
   checkpoint?: Checkpoint;
+  /**
+   * Out-of-sample probabilities of logistic regression computed elsewhere (the scan's leave-one-out
+   * probabilities, one exact Newton step without each row: src/influence/labelSuspicion.ts, stage 1),
+   * used instead of the K fold fits.
+   */
+  logistic?: { proba: Float64Array; detail: string };
 }
 
 export interface ModelReport {
@@ -137,6 +143,28 @@ export function calibratedScores(P: Float64Array, y: Int32Array, t: Float64Array
 }
 
 /**
+ * A ranking that spends the inspection budget across the given labels in proportion to each label's
+ * estimated number of errors (the calibrated confident joint's off-diagonal row sums, e_y): the row
+ * ranked r-th (0-based) by rankKey among the rows labelled y gets key (r + 1/2) / e_y; smaller = more
+ * suspected. So the top of the list takes from each label about its share of the estimated errors,
+ * as confident learning's prune-by-noise-rate flags e_y rows per label. Returns a descending key.
+ */
+export function budgetKey(rankKey: Float64Array, y: Int32Array, joint: Float64Array, N: number, K: number): Float64Array {
+  const e = new Float64Array(K);
+  for (let a = 0; a < K; a++) for (let b = 0; b < K; b++) if (a !== b) e[a] += joint[a * K + b];
+  const byLabel: number[][] = Array.from({ length: K }, () => []);
+  for (let i = 0; i < N; i++) byLabel[y[i]].push(i);
+  const out = new Float64Array(N);
+  for (let c = 0; c < K; c++) {
+    const rows = byLabel[c].sort((a, b) => rankKey[b] - rankKey[a] || a - b);
+    // A label with no estimated errors still lets its rows in, after every budgeted row (e = 1/2 of a row).
+    const budget = Math.max(0.5, e[c]);
+    rows.forEach((i, r) => (out[i] = -((r + 0.5) / budget) + 1e-9 * rankKey[i]));
+  }
+  return out;
+}
+
+/**
  * Calibrated confident joint and the estimated number of wrong labels (its off-diagonal sum). Rows
  * with no class above its threshold are not counted before the rescaling.
  */
@@ -178,7 +206,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   for (const m of models) {
     const t0 = performance.now();
     cp.begin(`detect:${m}`, `Out-of-fold probabilities (${k} folds): ${m === 'knn' ? 'k nearest neighbours' : m === 'mlp' ? 'MLP' : 'logistic regression'}`);
-    const r = m === 'logistic' ? await logisticOutOfFold(data, folds, k, l2, cp) : m === 'knn' ? await knnOutOfFold(data, folds, k, cp) : await mlpOutOfFold(data, folds, k, cp);
+    const r = m === 'logistic' ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp)) : m === 'knn' ? await knnOutOfFold(data, folds, k, cp) : await mlpOutOfFold(data, folds, k, cp);
     oof.push(r);
     reports.push({ model: m, accuracy: accuracyOf(r.proba, y, N, K), logLoss: logLoss(r.proba, y, N, K), weight: 0, seconds: (performance.now() - t0) / 1000, detail: r.detail });
   }
