@@ -128,8 +128,8 @@ export function standardise(data: LogisticData): { Z: Float64Array; d: number } 
 }
 
 /**
- * Out-of-fold kNN probabilities. One pass over the pairs (i, j), i < j, in different folds: each row
- * keeps its kmax nearest other-fold rows (sorted, ties by index). Cost N^2 d / 2.
+ * Out-of-fold kNN probabilities: each row's kmax nearest rows of the other folds (exact; ties by
+ * index), from one pass over all pairs with partial distances (at most N^2 d / 2).
  */
 export async function knnOutOfFold(
   data: LogisticData,
@@ -143,15 +143,7 @@ export async function knnOutOfFold(
   const kmax = Math.min(Math.max(...candidates), Math.max(1, Math.floor((N * (k - 1)) / k) - 1));
   const nd = new Float64Array(N * kmax).fill(Infinity);
   const ni = new Int32Array(N * kmax).fill(-1);
-  const sq = new Float64Array(N);
-  for (let i = 0; i < N; i++) {
-    let s = 0;
-    for (let a = 0; a < d; a++) s += Z[i * d + a] ** 2;
-    sq[i] = s;
-  }
-  const insert = (i: number, j: number, dist: number) => {
-    const o = i * kmax;
-    if (!(dist < nd[o + kmax - 1])) return;
+  const insert = (o: number, j: number, dist: number) => {
     let p = kmax - 1;
     while (p > 0 && nd[o + p - 1] > dist) {
       nd[o + p] = nd[o + p - 1];
@@ -161,19 +153,29 @@ export async function knnOutOfFold(
     nd[o + p] = dist;
     ni[o + p] = j;
   };
+  // One pass over the pairs i < j of different folds; the squared distance is summed until it exceeds
+  // both rows' current kmax-th distance (then neither keeps the other). Ties keep the lower index
+  // (pairs are visited in index order and an equal distance does not displace).
   const total = (N * (N - 1)) / 2;
   let done = 0;
   for (let i = 0; i < N; i++) {
     const fi = folds[i];
     const io = i * d;
+    const oi = i * kmax;
     for (let j = i + 1; j < N; j++) {
       if (folds[j] === fi) continue;
       const jo = j * d;
-      let dot = 0;
-      for (let a = 0; a < d; a++) dot += Z[io + a] * Z[jo + a];
-      const dist = sq[i] + sq[j] - 2 * dot;
-      if (dist < nd[i * kmax + kmax - 1]) insert(i, j, dist);
-      if (dist < nd[j * kmax + kmax - 1]) insert(j, i, dist);
+      const wi = nd[oi + kmax - 1];
+      const wj = nd[j * kmax + kmax - 1];
+      const bound = wi > wj ? wi : wj;
+      let dist = 0;
+      for (let a = 0; a < d; a++) {
+        const t = Z[io + a] - Z[jo + a];
+        dist += t * t;
+        if (dist >= bound) break;
+      }
+      if (dist < wi) insert(oi, j, dist);
+      if (dist < wj) insert(j * kmax, i, dist);
     }
     done += N - 1 - i;
     if ((i & 15) === 0) await cp?.tick(done / total);

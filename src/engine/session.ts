@@ -156,10 +156,12 @@ export class Session {
     // Label suspicion (docs/label-suspicion.md): leave-one-out, reweighted refit, leave-one-out again.
     let suspicion: ScanState['suspicion'];
     let suspicionInfo: ScanSummary['labelSuspicion'];
+    let looProbabilities: Float64Array | undefined;
     if (params.labelSuspicion !== false && exact) {
       cp.begin('labelSuspicion', `Label suspicion of ${N} rows: leave-one-out, reweighted refit, leave-one-out again`);
       const ls = await labelSuspicion(exact, { checkpoint: cp });
       suspicion = { score: ls.suspicion, suggested: ls.suggested, blocks: ls.blocks };
+      looProbabilities = ls.looProbabilities;
       suspicionInfo = { method: 'reweighted-loo', refitIterations: ls.refit.iterations, refitNewtonSteps: ls.refit.newtonSteps };
       lap('labelSuspicion');
     }
@@ -169,7 +171,14 @@ export class Session {
     let detectionOrder: Int32Array | undefined;
     const detector = params.detector ?? 'auto';
     if (!unsupervised && detector !== 'off') {
-      const d = await detectLabelErrors(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2, checkpoint: cp });
+      // With the exact logistic path, label suspicion's stage 1 already holds every row's leave-one-out
+      // probabilities (one exact Newton step without the row): the detector's logistic candidate uses
+      // them instead of K fold fits (out of sample, N - 1 rows per prediction, no extra fits).
+      const logistic = looProbabilities && {
+        proba: looProbabilities,
+        detail: `L2 = ${l2}, leave-one-out: one exact Newton step without each row (from label suspicion's stage 1)`,
+      };
+      const d = await detectLabelErrors(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2, checkpoint: cp, logistic });
       detection = { score: d.score, suggested: d.suggested, probability: d.suggestedProbability };
       detectionOrder = sortedOrder(d.rankKey);
       let suggestions = 0;
