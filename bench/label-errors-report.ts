@@ -4,7 +4,7 @@
  * (bench/research/baselines.py). Only tasks present in both are compared.
  *   node --import tsx bench/label-errors-report.ts
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
@@ -59,8 +59,14 @@ export function perClassGap(r: Row): number {
 
 export function labelErrorReport(): string[] {
   if (!existsSync(ENGINE_JSON)) return ['(no engine results: run `node --import tsx bench/label-errors.ts`)'];
-  const eng: Row[] = JSON.parse(readFileSync(ENGINE_JSON, 'utf8'));
-  const py: Row[] = existsSync(PYTHON_JSON) ? JSON.parse(readFileSync(PYTHON_JSON, 'utf8')) : [];
+  // Every bench/research/engine-label-errors*.json and baselines*.json (runs split by noise are merged).
+  const dir = path.dirname(ENGINE_JSON);
+  const load = (prefix: string): Row[] =>
+    readdirSync(dir)
+      .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
+      .flatMap((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Row[]);
+  const eng = load('engine-label-errors');
+  const py = load('baselines');
   const key = (r: Row) => `${r.set}/${r.noise}/${r.seed}`;
   const pyBy = new Map<string, Map<string, Row>>();
   for (const r of py) {

@@ -2,7 +2,7 @@
 """Baselines for bench/label-errors.ts (docs/detection.md): out-of-fold probabilities of four
 scikit-learn models and cleanlab-style label-issue detection on them.
 
-  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/research/baselines.py TASKDIR OUT.json [--only u10,c20]
+  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/research/baselines.py TASKDIR OUT.json [--only u10,c20] [--seeds 0,1] [--models hgb,knn]
 
 TASKDIR is written by `node --import tsx bench/label-errors.ts --export TASKDIR` (the engine's
 features per data set as float64, the noisy labels and flipped rows per task). Results are appended
@@ -138,6 +138,7 @@ def main():
     taskdir, outpath = sys.argv[1], sys.argv[2]
     only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
     models = sys.argv[sys.argv.index("--models") + 1].split(",") if "--models" in sys.argv else list(MODELS)
+    seeds = [int(x) for x in sys.argv[sys.argv.index("--seeds") + 1].split(",")] if "--seeds" in sys.argv else None
     tasks = json.load(open(os.path.join(taskdir, "tasks.json")))
     done = json.load(open(outpath)) if os.path.exists(outpath) else []
     have = {(d["set"], d["noise"], d["seed"], d["model"]) for d in done}
@@ -145,7 +146,7 @@ def main():
     tasks.sort(key=lambda t: (order.get(t["noise"], 9), t["seed"], t["N"]))
     X_cache = {}
     for t in tasks:
-        if only and t["noise"] not in only:
+        if (only and t["noise"] not in only) or (seeds is not None and t["seed"] not in seeds):
             continue
         name = t["set"]
         if name not in X_cache:
