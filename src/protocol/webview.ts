@@ -133,7 +133,7 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
       const filter = parseFilter(raw.filter);
       if (!filter) return undefined;
       const rankBy = raw.rankBy === undefined ? 'globalInfluence' : raw.rankBy;
-      if (rankBy !== 'globalInfluence' && rankBy !== 'labelSuspicion') return undefined;
+      if (rankBy !== 'globalInfluence' && rankBy !== 'labelSuspicion' && rankBy !== 'labelIssue') return undefined;
       return { type: 'page', requestId: raw.requestId, offset: raw.offset, limit: raw.limit, filter, rankBy };
     }
     case 'explain': {
