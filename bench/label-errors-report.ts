@@ -132,7 +132,11 @@ export function labelErrorReport(): string[] {
   for (const m of ['label suspicion', 'training loss', 'self-influence']) line(m, tasks.map((k) => engBy.get(k)!.get(m)!).filter(Boolean));
   for (const [m, n] of PY) line(n, tasks.map((k) => pyBy.get(k)!.get(m)!));
   const errs = detRows.filter((r) => r.estimate !== undefined).map((r) => Math.abs(r.estimate! / r.flips - 1));
-  out.push('', `Error-count estimate (detector's calibrated confident joint): mean |estimate / true - 1| = ${f3(mean(errs))} over ${errs.length} tasks.`);
+  out.push(
+    '',
+    `Error-count estimate (detector's calibrated confident joint, 5-fold variant): mean |estimate / true - 1| = ${f3(mean(errs))} over ${errs.length} tasks.`,
+    "Suggestion accuracy = share of the flipped rows with a suggested label whose suggestion is their true class (the runner records it for the 5-fold variant only; the default's suggestions come from the same kind of mixture). The worst per-class gap is the largest |recall@10% within one true class - overall recall@10%| over the classes with at least 5 flipped rows, averaged over tasks.",
+  );
   return out;
 }
 
