@@ -170,7 +170,9 @@ export class Session {
     let detectionInfo: ScanSummary['detection'];
     let detectionOrder: Int32Array | undefined;
     const detector = params.detector ?? 'auto';
-    if (!unsupervised && detector !== 'off') {
+    const detectorFolds = params.folds ?? 5;
+    const tooSmall = !unsupervised && detector !== 'off' && N < 2 * detectorFolds;
+    if (!unsupervised && detector !== 'off' && !tooSmall) {
       // With the exact logistic path, label suspicion already holds every row's reweighted leave-one-out
       // probabilities p' (one exact Newton step without the row, from the fit that weights every row by
       // its leave-one-out probability of its own label): the detector's logistic candidate uses them
@@ -272,6 +274,7 @@ export class Session {
       timings,
       histogram: histogram(analysis.selfInfluence, 30),
     };
+    if (tooSmall) summary.analysis.notes.push(`No label-issue ranking: the detector's ${detectorFolds}-fold cross-fitting needs at least ${2 * detectorFolds} labelled rows.`);
     if (params.labelSuspicion === true && !suspicion) {
       summary.analysis.notes.push('Label suspicion needs logistic regression with the exact solver; this scan has none.');
     }
