@@ -131,6 +131,11 @@ export function labelErrorReport(): string[] {
   line('detector with 5-fold logistic', detRows);
   for (const m of ['label suspicion', 'training loss', 'self-influence']) line(m, tasks.map((k) => engBy.get(k)!.get(m)!).filter(Boolean));
   for (const [m, n] of PY) line(n, tasks.map((k) => pyBy.get(k)!.get(m)!));
+  // The engine's own methods over every task the engine ran (more seeds than the baselines finished).
+  const engTasks = [...engBy.keys()].filter((k) => engBy.get(k)!.has(DEFAULT));
+  out.push('', `The engine's rankings over all ${engTasks.length} tasks it ran (${[...new Set(engTasks.map((k) => k.split('/')[1]))].join(', ')}; seeds per cell as run):`, '');
+  out.push('| ranking | recall@5% | recall@10% | recall@20% | AUROC | worst per-class gap (top 10%) | estimate / true count | suggestion accuracy on flipped rows |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [m, n] of ENGINE_METHODS) line(n, engTasks.map((k) => engBy.get(k)!.get(m)!).filter(Boolean));
   const errs = detRows.filter((r) => r.estimate !== undefined).map((r) => Math.abs(r.estimate! / r.flips - 1));
   out.push(
     '',
