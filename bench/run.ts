@@ -5,7 +5,12 @@
  * training loss, confident learning and random, with relabelling and test accuracy, and what label
  * suspicion costs). Prints the tables and writes them to bench/RESULTS.md.
  *   npm run bench [-- --repeat N] [-- --quick] [-- --detection-only | --dense-only] [-- --sets digits,reviews]
- * (--quick: seed 0 only; --sets: the detection data sets to run, by name without spaces.)
+ *   npm run bench -- --label-errors [--recompute] [--python]
+ * (--quick: seed 0 only; --sets: the detection data sets to run, by name without spaces.
+ * --label-errors: only the out-of-sample detector's benchmark on every set of ../shared/data
+ * (bench/label-errors.ts, docs/detection.md) from its cached results; --recompute runs the engine's
+ * missing tasks, --python the scikit-learn baselines' missing tasks (Debian's /usr/bin/python3 with
+ * python3-sklearn; slow); written to bench/LABEL-ERRORS.md.)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -103,7 +108,32 @@ const median = (v: number[]) => {
 const med = (runs: { timings: Record<string, number> }[], k: string) => (runs.length && runs[0].timings[k] !== undefined ? median(runs.map((r) => r.timings[k])) : undefined);
 const gflops = (flops: number, s: number | undefined) => (s && s > 0 ? (flops / s / 1e9).toFixed(1) : '—');
 
+async function labelErrorsOnly(): Promise<void> {
+  const { runEngine, exportTasks, SETS, NOISES } = await import('./label-errors');
+  const { labelErrorReport, ENGINE_JSON, PYTHON_JSON } = await import('./label-errors-report');
+  const seeds = quick ? [0] : [0, 1, 2, 3, 4];
+  const sets = onlySets ?? SETS.map((x) => x.name);
+  const noises = NOISES.map((n) => n.name);
+  if (argv.includes('--recompute')) await runEngine(ENGINE_JSON, sets, seeds, noises);
+  if (argv.includes('--python')) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dd-tasks-'));
+    await exportTasks(dir, sets, seeds, noises);
+    const r = spawnSync('/usr/bin/python3', [path.join(root, 'bench/research/baselines.py'), dir, PYTHON_JSON], {
+      stdio: 'inherit',
+      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
+    });
+    if (r.status !== 0) console.error('bench: the Python baselines failed or are not installed (apt-get install -y python3-sklearn); using the cached results');
+  }
+  const cost = path.join(root, 'bench/research/detect-cost.json');
+  const lines = ['# Label errors: the out-of-sample detector against off-the-shelf detectors', '', ...labelErrorReport()];
+  if (existsSync(cost)) lines.push('', '## Cost on 20,000 rows x 16 features x 26 classes', '', '```json', readFileSync(cost, 'utf8').trim(), '```');
+  const text = lines.join('\n') + '\n';
+  process.stdout.write(text);
+  writeFileSync(path.join(root, 'bench/LABEL-ERRORS.md'), text);
+}
+
 async function main() {
+  if (argv.includes('--label-errors')) return labelErrorsOnly();
   const lines: string[] = [];
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   lines.push('# Benchmark results', '');

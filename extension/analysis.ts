@@ -18,6 +18,8 @@ export interface AnalysisSettings {
   solver: 'auto' | 'exact' | 'ekfac' | 'cg' | 'lissa';
   textDimensions: number;
   method: 'influence' | 'turnOverDropout';
+  /** Out-of-sample label-error detector (ScanParams.detector); 'auto' is the default. */
+  detector?: 'auto' | 'ensemble' | 'logistic' | 'knn' | 'mlp' | 'off';
 }
 
 export const DEFAULT_TEXT_DIMENSIONS = 1024;
@@ -45,6 +47,7 @@ export function analysisParams(s: AnalysisSettings): Partial<ScanParams> {
     return { unsupervised: true, ...(s.labelColumn ? { label: s.labelColumn } : {}), clusters: s.clusters, ...dims };
   }
   const out: Partial<ScanParams> = { label: s.labelColumn, ...dims };
+  if (s.detector && s.detector !== 'auto') out.detector = s.detector;
   if (s.method === 'turnOverDropout') {
     out.method = 'turnOverDropout';
     if (s.hiddenSizes.length > 0) out.hidden = s.hiddenSizes;
@@ -60,14 +63,18 @@ export function analysisParams(s: AnalysisSettings): Partial<ScanParams> {
   return out;
 }
 
-/** The ranking the sidebar and the scan's first page use: label suspicion when the scan computed it. */
-export function preferredRanking(summary: Pick<ScanSummary, 'labelSuspicion'>): Extract<RankBy, 'globalInfluence' | 'labelSuspicion'> {
-  return summary.labelSuspicion ? 'labelSuspicion' : 'globalInfluence';
+/**
+ * The ranking the sidebar and the scan's first page use: the out-of-sample detector's when the scan
+ * ran one, else label suspicion when it computed it, else global influence.
+ */
+export function preferredRanking(summary: Pick<ScanSummary, 'labelSuspicion' | 'detection'>): Extract<RankBy, 'globalInfluence' | 'labelSuspicion' | 'labelIssue'> {
+  return summary.detection ? 'labelIssue' : summary.labelSuspicion ? 'labelSuspicion' : 'globalInfluence';
 }
 
 /** Names of a ranking for the tree's message and the panel. */
 export function rankingName(rankBy: RankBy, summary?: Pick<ScanSummary, 'analysis'>): string {
   if (rankBy === 'labelSuspicion') return 'label suspicion';
+  if (rankBy === 'labelIssue') return 'label issue';
   if (rankBy === 'loss') return summary?.analysis?.lossScore ?? 'training loss';
   if (summary?.analysis?.method === 'unsupervised') return 'distance to the cluster centre';
   if (summary?.analysis?.method === 'turnOverDropout') return 'turn-over dropout self-influence';
@@ -92,7 +99,7 @@ const METHOD_NAMES: Record<string, string> = {
  * One line saying what ran: model (hidden sizes), method, solver (why), influence scope, backend.
  * Tolerates summaries cached before the scan reported its analysis.
  */
-export function describeAnalysis(summary: Pick<ScanSummary, 'model' | 'analysis'>): string {
+export function describeAnalysis(summary: Pick<ScanSummary, 'model' | 'analysis'> & Partial<Pick<ScanSummary, 'detection'>>): string {
   const m = summary.model;
   const a = summary.analysis as ScanSummary['analysis'] | undefined;
   const parts: string[] = [];
@@ -105,6 +112,12 @@ export function describeAnalysis(summary: Pick<ScanSummary, 'model' | 'analysis'
     if (a.influenceScope) parts.push(`scope: ${a.influenceScope === 'full' ? 'all parameters' : 'last layer'}`);
   }
   parts.push(`backend: ${m.backend ? `tfjs ${m.backend}` : 'float64 JavaScript'}`);
+  const d = summary.detection;
+  if (d) {
+    const used = d.models.filter((x) => x.weight >= 0.005).map((x) => (d.models.length > 1 ? `${x.model} ${x.weight.toFixed(2)}` : x.model));
+    parts.push(`label issues ranked by: ${d.choice === 'ensemble' ? `ensemble (${used.join(', ')})` : d.choice}, ${d.folds}-fold out of sample, ~${Math.round(d.estimatedErrors)} wrong labels estimated`);
+    parts.push(`explained by: ${d.explainedBy}`);
+  }
   return parts.join(' · ');
 }
 

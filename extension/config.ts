@@ -83,6 +83,7 @@ export function readSettings(folder = datasetFolder()): Settings {
     solver: oneOf(c.get('solver'), ['auto', 'exact', 'ekfac', 'cg', 'lissa'] as const),
     textDimensions: int('textDimensions', DEFAULT_TEXT_DIMENSIONS, 16, 1 << 20),
     method: oneOf(c.get('method'), ['influence', 'turnOverDropout'] as const),
+    detector: oneOf(c.get('detector'), ['auto', 'ensemble', 'logistic', 'knn', 'mlp', 'off'] as const),
     explainObjective: oneOf(c.get('explainObjective'), ['loss', 'probability', 'margin'] as const),
     quoting: oneOf(c.get('quoting'), ['auto', 'rfc4180', 'none'] as const),
     maxClasses: int('maxClasses', 0, 0, 100_000),

@@ -87,6 +87,7 @@ export function rowNodeLabel(node: RowNode): string {
 /** The score a row is ranked by (label suspicion, or global influence / its stand-in). */
 export function rankedScore(e: ExampleRow, rankBy: RankBy = 'globalInfluence'): number {
   if (rankBy === 'labelSuspicion' && e.labelSuspicion !== undefined) return e.labelSuspicion;
+  if (rankBy === 'labelIssue' && e.labelIssueScore !== undefined) return e.labelIssueScore;
   if (rankBy === 'loss') return e.loss;
   return e.globalInfluence;
 }

@@ -48,7 +48,7 @@ const state: PanelState = {
   orderBy: saved.orderBy === 'influence' ? 'influence' : 'relatifL',
   mode: saved.mode === 'newton' ? 'newton' : 'influence',
   objective: saved.objective === 'probability' || saved.objective === 'margin' ? saved.objective : 'loss',
-  rankBy: saved.rankBy === 'labelSuspicion' || saved.rankBy === 'globalInfluence' ? saved.rankBy : undefined,
+  rankBy: saved.rankBy === 'labelSuspicion' || saved.rankBy === 'globalInfluence' || saved.rankBy === 'labelIssue' ? saved.rankBy : undefined,
   target: saved.target,
   explanation: saved.explanation,
   trust: saved.trust?.status === 'done' ? saved.trust : undefined,
@@ -165,12 +165,12 @@ function refilter(): void {
 function applyRanking(): void {
   const by = state.rankBy ?? 'globalInfluence';
   const name = rankingName(by, results?.summary);
-  list.setScore(name, by === 'labelSuspicion' ? (r) => r.labelSuspicion ?? NaN : (r) => r.globalInfluence);
+  list.setScore(name, by === 'labelSuspicion' ? (r) => r.labelSuspicion ?? NaN : by === 'labelIssue' ? (r) => r.labelIssueScore ?? NaN : (r) => r.globalInfluence);
   const head = listHead.querySelector('.score-head');
-  if (head) head.textContent = by === 'labelSuspicion' ? 'suspicion' : results?.summary.analysis?.method === 'unsupervised' ? 'distance' : 'global infl.';
+  if (head) head.textContent = by === 'labelSuspicion' ? 'suspicion' : by === 'labelIssue' ? 'label issue' : results?.summary.analysis?.method === 'unsupervised' ? 'distance' : 'global infl.';
 }
 rankSelect.onChange((v) => {
-  if (v !== 'labelSuspicion' && v !== 'globalInfluence') return;
+  if (v !== 'labelSuspicion' && v !== 'globalInfluence' && v !== 'labelIssue') return;
   if (v === state.rankBy) return;
   state.rankBy = v;
   applyRanking();
@@ -261,6 +261,7 @@ function showResults(r: PanelResults): void {
   list.setReviewed(r.reviewed);
   // Both rankings when the scan computed label suspicion (it comes first then), else global influence.
   const rankings: { value: PanelRanking; label: string }[] = [
+    ...(r.summary.detection ? [{ value: 'labelIssue' as const, label: `Rank by label issue (${r.summary.detection.choice})` }] : []),
     ...(r.summary.labelSuspicion ? [{ value: 'labelSuspicion' as const, label: 'Rank by label suspicion' }] : []),
     { value: 'globalInfluence', label: `Rank by ${rankingName('globalInfluence', r.summary)}` },
   ];

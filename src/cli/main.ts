@@ -20,7 +20,8 @@ const USAGE = `Dataset Debugger: find mislabelled and outlier training rows with
 
 Usage:
   dataset-debugger scan FILE --label COL [--test FILE] [--l2 X] [--ignore COL,...]
-                        [--rank-by globalInfluence|labelSuspicion|loss] [--top K] [MODEL OPTIONS] [--json]
+                        [--rank-by labelIssue|globalInfluence|labelSuspicion|loss] [--top K]
+                        [--detector auto|ensemble|logistic|knn|mlp|off] [--folds K] [MODEL OPTIONS] [--json]
   dataset-debugger explain FILE --label COL [--test TESTFILE] --row N [--top K|all]
                         [--target label|predicted] [--mode influence|newton]
                         [--objective loss|probability|margin] [--classes A,B] [--rank-by relatif|influence]
@@ -52,9 +53,14 @@ DATA OPTIONS:
 FILE is CSV, TSV or JSON Lines (by extension, or --format), UTF-8 or UTF-16 with a byte order mark.
 Every row of FILE with a label is a training row (labels are trimmed of surrounding whitespace).
 scan     fits L2-regularised logistic regression, J = (1/N) sum CE + (l2/2)||W||^2 (l2 default ${DEFAULT_L2}),
-         and lists training rows by global influence (self-influence g^T H^-1 g), largest first, or
-         by label suspicion (how likely the label is wrong; with the class it should probably be),
-         or by training loss.
+         and lists training rows by label issue (default: the out-of-sample detector, how likely the
+         label is wrong, with the class it should probably be where the detector believes another
+         class more), by global influence (self-influence g^T H^-1 g, the outlier ranking), by label
+         suspicion (leave-one-out, reweighted; logistic regression) or by training loss.
+         --detector picks the detector's models: auto (default; logistic regression and k nearest
+         neighbours, cross-fitted in --folds folds, default 5, and combined by
+         out-of-fold likelihood), ensemble (all three), one of them, or off. The output says which models
+         ran, their out-of-fold accuracy and log loss, the choice and the estimated number of wrong labels.
 explain  explains the model's loss on data row N (0-based) of TESTFILE, or of FILE itself when no
          --test is given, by the influence of every training row, ranked by RelatIF (|relatifL|).
          --mode newton adds each row's leave-one-out change of that loss by one exact Newton step
@@ -108,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return command === undefined ? 2 : 0;
     }
-    if (command === 'scan') return await scan(parseArgs(rest, { ...COMMON, 'rank-by': { value: true } }));
+    if (command === 'scan') return await scan(parseArgs(rest, { ...COMMON, 'rank-by': { value: true }, detector: { value: true }, folds: { value: true } }));
     if (command === 'explain') {
       return await explain(
         parseArgs(rest, {
@@ -198,6 +204,8 @@ function scanParams(args: ParsedArgs): ScanParams {
     seed: wholeFlag(args, 'seed'),
     unsupervised: unsupervised || undefined,
     clusters: checkedNumberFlag(args, 'clusters', 'a whole number >= 2', (n) => Number.isInteger(n) && n >= 2),
+    detector: args.flags.has('detector') ? oneOf(args, 'detector', ['auto', 'ensemble', 'logistic', 'knn', 'mlp', 'off'] as const) : undefined,
+    folds: checkedNumberFlag(args, 'folds', 'a whole number >= 2', (n) => Number.isInteger(n) && n >= 2),
   };
 }
 
@@ -228,9 +236,9 @@ function progressReporter(): { checkpoint: Checkpoint; done(): void } {
 
 async function scan(args: ParsedArgs): Promise<number> {
   const params = scanParams(args);
-  const rankBy = (stringFlag(args, 'rank-by') ?? 'globalInfluence') as RankBy;
-  if (rankBy !== 'globalInfluence' && rankBy !== 'loss' && rankBy !== 'labelSuspicion') {
-    throw new UsageError(`--rank-by must be globalInfluence, labelSuspicion or loss`);
+  const requested = stringFlag(args, 'rank-by') as RankBy | undefined;
+  if (requested !== undefined && requested !== 'globalInfluence' && requested !== 'loss' && requested !== 'labelSuspicion' && requested !== 'labelIssue') {
+    throw new UsageError(`--rank-by must be labelIssue, globalInfluence, labelSuspicion or loss`);
   }
   const top = wholeFlag(args, 'top') ?? 20;
   const session = new Session();
@@ -241,15 +249,18 @@ async function scan(args: ParsedArgs): Promise<number> {
   } finally {
     progress.done();
   }
+  const rankBy: RankBy = requested ?? (summary.detection ? 'labelIssue' : 'globalInfluence');
   const examples = session.allExamples(rankBy).map(({ rank: _rank, ...e }) => e);
   if (args.flags.has('json')) {
-    const { dataset, model, analysis } = summary;
+    const { dataset, model, analysis, detection } = summary;
     process.stdout.write(
       JSON.stringify(
         {
           dataset: { file: dataset.file, rows: dataset.rows, classes: dataset.classes, features: dataset.features, read: dataset.read, columnNotes: dataset.columnNotes },
           model,
           analysis,
+          detection,
+          rankBy,
           examples,
         },
         null,
@@ -291,24 +302,42 @@ function printScan(s: ScanSummary, examples: ExampleRow[], rankBy: RankBy, top: 
   );
   out.push(`method: ${a.method}, solver ${a.solver} (${a.solverReason}); ${a.description}`);
   for (const n of a.notes) out.push(`  note: ${n}`);
+  const d = s.detection;
+  if (d) {
+    out.push(`label-error detector (${d.folds}-fold out-of-fold probabilities):`);
+    for (const m of d.models) {
+      out.push(`  ${m.model}: accuracy ${(m.accuracy * 100).toFixed(1)}%, log loss ${m.logLoss.toFixed(3)}, weight ${m.weight.toFixed(2)}, ${m.seconds.toFixed(1)} s (${m.detail})`);
+    }
+    out.push(`  ranked by: ${d.choice} (out-of-fold accuracy ${(d.accuracy * 100).toFixed(1)}%, log loss ${d.logLoss.toFixed(3)}); ${d.reason}`);
+    out.push(`  estimated wrong labels: ${Math.round(d.estimatedErrors)} of ${s.dataset.rows} (${d.estimateMethod}); ${d.suggestions} rows with a suggested label`);
+    out.push(`  explanations: influence of ${d.explainedBy}`);
+  }
   out.push('');
-  const by = rankBy === 'loss' ? `training loss (${a.lossScore})` : rankBy === 'labelSuspicion' ? 'label suspicion' : `global influence (${a.globalScore})`;
+  const by =
+    rankBy === 'loss'
+      ? `training loss (${a.lossScore})`
+      : rankBy === 'labelSuspicion'
+        ? 'label suspicion'
+        : rankBy === 'labelIssue'
+          ? `label issue (out-of-sample detector: ${d?.choice})`
+          : `global influence (${a.globalScore})`;
   out.push(`Top ${Math.min(top, examples.length)} of ${examples.length} training rows by ${by}:`);
   out.push(
     formatTable(
-      ['rank', 'row', 'line', 'label', 'predicted', 'global influence', 'suspicion', 'suggested', 'loss'],
+      ['rank', 'row', 'line', 'label', 'predicted', 'label issue', 'global influence', 'suspicion', 'suggested', 'loss'],
       examples.slice(0, top).map((e, r) => [
         String(r + 1),
         String(e.row),
         String(e.line),
         e.label,
         e.predicted === e.label ? e.predicted : `${e.predicted} *`,
+        e.labelIssueScore !== undefined ? e.labelIssueScore.toFixed(3) : '',
         e.globalInfluence.toPrecision(4),
         e.labelSuspicion !== undefined ? e.labelSuspicion.toPrecision(3) : '',
-        e.suggestedLabel ?? '',
+        e.suggestedLabel !== undefined ? `${e.suggestedLabel}${e.suggestedProbability !== undefined ? ` (${e.suggestedProbability.toFixed(2)})` : ''}` : '',
         e.loss.toPrecision(3),
       ]),
-      [true, true, true, false, false, true, true, false, true],
+      [true, true, true, false, false, true, true, true, false, true],
     ),
   );
   out.push('(* = the model predicts another class than the label)');
@@ -351,7 +380,7 @@ async function explain(args: ParsedArgs): Promise<number> {
   }
   let result: ExplainResult;
   try {
-    await session.scan({ ...params, labelSuspicion: false }, progress.checkpoint);
+    await session.scan({ ...params, labelSuspicion: false, detector: 'off' }, progress.checkpoint);
     result = await session.explainAsync(
       { source: params.test ? 'test' : 'train', row, top, target, mode, objective, marginClasses: classes as [string, string] | undefined, rankBy },
       progress.checkpoint,
@@ -473,7 +502,7 @@ async function trust(args: ParsedArgs): Promise<number> {
   const progress = progressReporter();
   let result: TrustResult;
   try {
-    await session.scan({ ...params, labelSuspicion: false }, progress.checkpoint);
+    await session.scan({ ...params, labelSuspicion: false, detector: 'off' }, progress.checkpoint);
     result = await session.trust({ source: params.test ? 'test' : 'train', row, target, rows, subsets, seed }, progress.checkpoint);
   } finally {
     progress.done();

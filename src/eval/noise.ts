@@ -41,3 +41,47 @@ export function flipLabels(y: Int32Array, K: number, rate: number, seed: number)
   }
   return { noisy, flipped, original };
 }
+
+/**
+ * The partner class of every class for class-conditional noise: the class whose centroid (mean feature
+ * vector over rows with that true label) is nearest in Euclidean distance ("a similar class").
+ */
+export function nearestClassPartner(X: Float64Array, y: Int32Array, N: number, D: number, K: number): Int32Array {
+  const mean = new Float64Array(K * D);
+  const n = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    n[y[i]]++;
+    for (let a = 0; a < D; a++) mean[y[i] * D + a] += X[i * D + a];
+  }
+  for (let c = 0; c < K; c++) for (let a = 0; a < D; a++) mean[c * D + a] /= Math.max(1, n[c]);
+  const partner = new Int32Array(K);
+  for (let c = 0; c < K; c++) {
+    let best = -1;
+    let bd = Infinity;
+    for (let e = 0; e < K; e++) {
+      if (e === c || n[e] === 0) continue;
+      let d = 0;
+      for (let a = 0; a < D; a++) d += (mean[c * D + a] - mean[e * D + a]) ** 2;
+      if (d < bd) (bd = d), (best = e);
+    }
+    partner[c] = best < 0 ? (c + 1) % K : best;
+  }
+  return partner;
+}
+
+/**
+ * Class-conditional noise: round(rate * N) distinct rows drawn as in flipLabels, each flipped to its
+ * true class's partner (nearestClassPartner), so every class's errors go to one other, similar class.
+ */
+export function flipLabelsClassConditional(y: Int32Array, rate: number, seed: number, partner: Int32Array): FlippedLabels {
+  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`flipLabelsClassConditional: rate ${rate} not in [0, 1]`);
+  const rng = new SeededRandom(seed);
+  const flipped = rng.sample(y.length, roundHalfEven(rate * y.length)).sort((a, b) => a - b);
+  const noisy = Int32Array.from(y);
+  const original: number[] = [];
+  for (const r of flipped) {
+    noisy[r] = partner[y[r]];
+    original.push(y[r]);
+  }
+  return { noisy, flipped, original };
+}

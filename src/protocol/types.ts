@@ -5,7 +5,7 @@
 import type { ColumnKind } from '../data/types';
 
 /** Which order a ranking of training rows is in. */
-export type RankBy = 'globalInfluence' | 'loss' | 'labelSuspicion';
+export type RankBy = 'globalInfluence' | 'loss' | 'labelSuspicion' | 'labelIssue';
 
 /** One training row in a ranking. */
 export interface ExampleRow {
@@ -25,8 +25,20 @@ export interface ExampleRow {
    * (docs/label-suspicion.md). >= 0; large = suspicious. Absent when the scan did not compute it.
    */
   labelSuspicion?: number;
-  /** The class the label should probably be: the most probable other class under p'. */
+  /**
+   * Out-of-sample label-error detection (docs/detection.md): 1 - q(label), q the per-class calibrated
+   * out-of-fold probabilities of the detector's model(s); in [0, 1], large = the label is probably wrong.
+   * Absent when the scan ran no detector.
+   */
+  labelIssueScore?: number;
+  /**
+   * The class the label should probably be. With a detector: the most probable class out of fold, only
+   * where it is more probable than the given label (absent otherwise). Without one: the most probable
+   * other class under label suspicion's p'.
+   */
   suggestedLabel?: string;
+  /** The detector's out-of-fold probability of suggestedLabel. */
+  suggestedProbability?: number;
   /** Rank (0 = first) in the ranking the row was listed by. */
   rank?: number;
   /** Unsupervised scans: the k-means cluster of the row (label and predicted then both read "cluster k"). */
@@ -140,10 +152,32 @@ export interface ScanSummary {
    * reweighted refit's iterations; absent when the scan did not compute it.
    */
   labelSuspicion?: { method: 'reweighted-loo'; refitIterations: number; refitNewtonSteps: number };
+  /** Out-of-sample label-error detection (the 'labelIssue' ranking); absent when the scan ran none. */
+  detection?: DetectionSummary;
   /** Seconds per stage. */
   timings: Record<string, number>;
   /** Histogram of log10 global influence over all training rows (for the panel). */
   histogram: { edges: number[]; counts: number[] };
+}
+
+export interface DetectionSummary {
+  /** Every candidate model that ran: out-of-fold accuracy and log loss against the given labels, mixture weight. */
+  models: { model: 'logistic' | 'knn' | 'mlp'; accuracy: number; logLoss: number; weight: number; seconds: number; detail: string }[];
+  /** What ranked: 'ensemble' or the one model. */
+  choice: string;
+  /** Why. */
+  reason: string;
+  folds: number;
+  /** Out-of-fold accuracy and log loss of what ranked. */
+  accuracy: number;
+  logLoss: number;
+  /** Estimated number of wrong labels in the file, and how it was estimated. */
+  estimatedErrors: number;
+  estimateMethod: string;
+  /** Rows whose suggested label differs from the given one (the model believes another class more). */
+  suggestions: number;
+  /** The model whose predictions explanations explain (influence-based). */
+  explainedBy: string;
 }
 
 export interface RankingPage {

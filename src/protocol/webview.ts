@@ -24,7 +24,7 @@ export interface ExplainOptions {
 }
 
 /** The rankings the panel offers: global influence, and label suspicion when the scan computed it. */
-export type PanelRanking = Extract<RankBy, 'globalInfluence' | 'labelSuspicion'>;
+export type PanelRanking = Extract<RankBy, 'globalInfluence' | 'labelSuspicion' | 'labelIssue'>;
 
 export type DataSource = 'train' | 'test';
 export type ImageShape = 'none' | '8x8' | '28x28';
@@ -137,7 +137,7 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
       const filter = parseFilter(raw.filter);
       if (!filter) return undefined;
       const rankBy = raw.rankBy === undefined ? 'globalInfluence' : raw.rankBy;
-      if (rankBy !== 'globalInfluence' && rankBy !== 'labelSuspicion') return undefined;
+      if (rankBy !== 'globalInfluence' && rankBy !== 'labelSuspicion' && rankBy !== 'labelIssue') return undefined;
       return { type: 'page', requestId: raw.requestId, offset: raw.offset, limit: raw.limit, filter, rankBy };
     }
     case 'explain': {

@@ -43,6 +43,13 @@ export interface ScanParams {
    */
   labelSuspicion?: boolean;
   /**
+   * Out-of-sample label-error detection (src/detect, docs/detection.md): 'auto' (default: logistic
+   * regression and k nearest neighbours, combined by out-of-fold likelihood), 'ensemble' (all three), one model alone, or 'off'. Gives the 'labelIssue' ranking.
+   */
+  detector?: 'auto' | 'ensemble' | 'logistic' | 'knn' | 'mlp' | 'off';
+  /** Folds of the detector's cross-fitting (default 5). */
+  folds?: number;
+  /**
    * The model: 'logistic' (default: L2-regularised multinomial logistic regression), 'mlp' (a tanh
    * MLP trained by the engine, `hidden` widths), 'layers' (the user's tf.LayersModel at `modelPath`;
    * a stack of Dense layers that takes the engine's encoded features, bias column optional).

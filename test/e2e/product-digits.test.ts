@@ -122,8 +122,8 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
     const listed = SETTINGS['datasetDebugger.sidebarRows'] as number;
     assert.equal(listed, 45);
 
-    // The side bar lists the rows whose labels are most likely wrong: the CLI's label-suspicion ranking.
-    const scan = cli(['scan', train, '--label', 'label', '--test', testFile, '--rank-by', 'labelSuspicion']) as { examples: CliExample[] };
+    // The side bar lists the rows whose labels are most likely wrong: the CLI's label-issue ranking (the out-of-sample detector).
+    const scan = cli(['scan', train, '--label', 'label', '--test', testFile, '--rank-by', 'labelIssue']) as { examples: CliExample[] };
     const top = scan.examples.slice(0, listed);
     // Test row 12 (line 14: test.csv has one line per record) and its explanation from the CLI.
     const testRow = 12;

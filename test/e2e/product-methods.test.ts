@@ -1,8 +1,8 @@
 /**
  * End to end in a real VS Code: the methods of issues 4-6 as a person uses them.
  *
- * 1. samples/digits: the Suspicious Rows view ranks by label suspicion (the command-line tool's
- *    `--rank-by labelSuspicion` order) and shows suggested labels; Explain Prediction on test row 12,
+ * 1. samples/digits: the Suspicious Rows view ranks by the label-issue detector (the command-line tool's
+ *    `--rank-by labelIssue` order) and shows suggested labels; Explain Prediction on test row 12,
  *    then "Check against retraining" shows the trust check's numbers (the CLI's `trust` numbers), the
  *    Newton-step switch re-explains with each row's leave-one-out change; then the method setting is
  *    switched to turn-over dropout, a re-scan and the same explanation say which method produced them.
@@ -116,7 +116,7 @@ interface CliAgreement {
   slope: number;
 }
 
-test('digits: ranked by label suspicion, trust check, Newton step, then turn-over dropout', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
+test('digits: ranked by the label-issue detector, trust check, Newton step, then turn-over dropout', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'dd-product-methods-'));
   try {
     const vsix = packagedVsix(tmp);
@@ -125,7 +125,7 @@ test('digits: ranked by label suspicion, trust check, Newton step, then turn-ove
     const train = join(folder, 'train.csv');
     const testFile = join(folder, 'test.csv');
     const listed = 45;
-    const scan = cli(['scan', train, '--label', 'label', '--test', testFile, '--rank-by', 'labelSuspicion']) as { examples: CliExample[] };
+    const scan = cli(['scan', train, '--label', 'label', '--test', testFile, '--rank-by', 'labelIssue']) as { examples: CliExample[] };
     const top = scan.examples.slice(0, listed);
     const trust = cli(['trust', train, '--label', 'label', '--test', testFile, '--row', '12']) as {
       leaveOneOut: { firstOrder: CliAgreement; newton: CliAgreement };
@@ -138,7 +138,7 @@ test('digits: ranked by label suspicion, trust check, Newton step, then turn-ove
         await vs.openViewContainer('Dataset Debugger', { timeoutMs: 60_000 });
         await vs.runCommand('Dataset Debugger: Scan for Suspicious Labels');
         const items = await waitForSidebarRows(vs, listed, 120_000);
-        // The view is ranked by label suspicion, in the CLI's order, and shows the suggested labels.
+        // The view is ranked by the label-issue detector, in the CLI's order, and shows the suggested labels.
         assert.deepEqual(
           items.map((i) => i.label),
           top.map((e) => `row ${e.row}`),
@@ -150,7 +150,7 @@ test('digits: ranked by label suspicion, trust check, Newton step, then turn-ove
         });
         assert.ok(items.some((i) => / · suggested /.test(i.description)), 'suggested labels are shown');
         const message = await sidebarMessage(vs);
-        assert.match(message, /by label suspicion/);
+        assert.match(message, /by label issue/);
         await vs.screenshot('sidebar-label-suspicion');
 
         // Explain test row 12 from the cursor; the panel says which method and estimate produced it.
@@ -161,10 +161,10 @@ test('digits: ranked by label suspicion, trust check, Newton step, then turn-ove
         const method = await vs.waitForWebviewText('.explanation .method', 'influence function (Koh & Liang), first order');
         assert.match(method, /explains cross-entropy at /);
         const { frame } = await vs.findInWebviews('.analysis');
-        assert.match((await frame.locator('.analysis').textContent()) ?? '', /^model: logistic regression · method: influence functions · solver: exact .* backend: float64 JavaScript$/);
-        assert.equal((await frame.locator('.score-head').textContent())?.trim(), 'suspicion', 'the panel ranks by label suspicion too');
+        assert.match((await frame.locator('.analysis').textContent()) ?? '', /^model: logistic regression · method: influence functions · solver: exact .* backend: float64 JavaScript · label issues ranked by: .*, 5-fold out of sample, ~\d+ wrong labels estimated · explained by: logistic regression \(exact influence\)$/);
+        assert.equal((await frame.locator('.score-head').textContent())?.trim(), 'label issue', 'the panel ranks by label issue too');
         const rankings = await frame.locator('.rank-select vscode-option').allTextContents();
-        assert.deepEqual(rankings.map((t) => t.trim()), ['Rank by label suspicion', 'Rank by global influence']);
+        assert.deepEqual(rankings.map((t) => t.trim().replace(/ \(.*\)$/, '')), ['Rank by label issue', 'Rank by label suspicion', 'Rank by global influence']);
 
         // Check against retraining: progress notification, then the agreement numbers beside the explanation.
         await frame.locator('.trust-button').click();

@@ -152,8 +152,8 @@ test('quoted multi-line CSV: first-scan quick picks, sidebar, jump, explain from
     const testWritten = writeCsv(testFile, cols, rowsOf(data.slice(nTrain), nTrain, true));
     const trainLines = readFileSync(train, 'utf8').split('\n');
 
-    // The side bar follows the CLI's label-suspicion ranking.
-    const scan = cli(['scan', train, '--label', 'diagnosis', '--test', testFile, '--ignore', 'id', '--rank-by', 'labelSuspicion']) as {
+    // The side bar follows the CLI's label-issue ranking (the out-of-sample detector).
+    const scan = cli(['scan', train, '--label', 'diagnosis', '--test', testFile, '--ignore', 'id', '--rank-by', 'labelIssue']) as {
       examples: { row: number; line: number; label: string; predicted: string }[];
     };
     const listed = 50; // datasetDebugger.sidebarRows default

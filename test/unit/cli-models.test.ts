@@ -43,8 +43,13 @@ function assertSorted(values: number[], what: string): void {
 }
 
 test('scan --model mlp: a network with last-layer influence, the summary names model, solver, backend and notes', () => {
-  const out = json('scan', cancer, '--label', 'diagnosis', '--model', 'mlp', '--hidden', '8', '--epochs', '40');
-  assert.deepEqual(Object.keys(out), ['dataset', 'model', 'analysis', 'examples']);
+  const out = json('scan', cancer, '--label', 'diagnosis', '--model', 'mlp', '--hidden', '8', '--epochs', '40', '--rank-by', 'globalInfluence');
+  assert.deepEqual(Object.keys(out), ['dataset', 'model', 'analysis', 'detection', 'rankBy', 'examples']);
+  // The label-issue detector runs whatever the explained model (here 5-fold logistic regression and kNN);
+  // the network's influence explains.
+  assert.deepEqual(out.detection.models.map((m: { model: string }) => m.model), ['logistic', 'knn']);
+  assert.match(out.detection.explainedBy, /^mlp \(/);
+  assert.ok(out.examples.every((e: { labelIssueScore?: number }) => typeof e.labelIssueScore === 'number'));
   assert.equal(out.model.kind, 'mlp');
   assert.deepEqual(out.model.hidden, [8]);
   assert.equal(out.model.parameters, 31 * 8 + 8 + 8 * 2 + 2, 'the inputs are the 30 features and the bias column');
@@ -183,7 +188,7 @@ test('--model layers: the user\'s Dense model on 4 satellite bands and 3 classes
     .map((c) => [c[0], c[1], c[2], c[3], c[y]].join(','));
   const file = path.join(dir, 'satellite4.csv');
   writeFileSync(file, ['band_1,band_2,band_3,band_4,class', ...rows].join('\n') + '\n');
-  const out = json('scan', file, '--label', 'class', '--model', 'layers', '--model-path', path.join(root, 'test/fixtures/nn/tiny-model'));
+  const out = json('scan', file, '--label', 'class', '--model', 'layers', '--model-path', path.join(root, 'test/fixtures/nn/tiny-model'), '--rank-by', 'globalInfluence');
   assert.equal(out.model.kind, 'layers-model');
   assert.equal(out.model.parameters, 4 * 8 + 8 + 8 * 3 + 3);
   assert.equal(out.analysis.model, 'layers');

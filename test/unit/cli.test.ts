@@ -20,10 +20,11 @@ function cli(...args: string[]) {
 }
 
 test('scan --json prints one JSON document listing every training row, by global influence', () => {
-  const r = cli('scan', cancer, '--label', 'diagnosis', '--json');
+  const r = cli('scan', cancer, '--label', 'diagnosis', '--rank-by', 'globalInfluence', '--json');
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(out), ['dataset', 'model', 'analysis', 'examples']);
+  assert.deepEqual(Object.keys(out), ['dataset', 'model', 'analysis', 'detection', 'rankBy', 'examples']);
+  assert.equal(out.rankBy, 'globalInfluence');
   assert.equal(out.analysis.method, 'influence');
   assert.equal(out.analysis.solver, 'exact');
   assert.match(out.analysis.solverReason, /^auto: exact/);
@@ -41,7 +42,10 @@ test('scan --json prints one JSON document listing every training row, by global
   assert.equal(rows.size, 569);
   for (let i = 1; i < out.examples.length; i++) assert.ok(out.examples[i - 1].globalInfluence >= out.examples[i].globalInfluence);
   for (const e of out.examples) {
-    assert.deepEqual(Object.keys(e).sort(), ['globalInfluence', 'label', 'labelSuspicion', 'line', 'loss', 'predicted', 'row', 'suggestedLabel']);
+    const keys = ['globalInfluence', 'label', 'labelIssueScore', 'labelSuspicion', 'line', 'loss', 'predicted', 'row'];
+    // A suggested label (and its probability) only where the detector believes another class more.
+    if (e.suggestedLabel !== undefined) keys.push('suggestedLabel', 'suggestedProbability');
+    assert.deepEqual(Object.keys(e).sort(), keys.sort());
     assert.equal(e.line, e.row + 2, 'a file without quoted newlines has data row r on line r + 2');
   }
 });
@@ -51,7 +55,9 @@ test('scan without --json prints a readable table and a summary', () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /1500 training rows, 10 classes/);
   assert.match(r.stdout, /test accuracy \d+\.\d%/);
-  assert.match(r.stdout, /Top 5 of 1500 training rows by global influence/);
+  assert.match(r.stdout, /Top 5 of 1500 training rows by label issue \(out-of-sample detector: (ensemble|logistic|knn)\)/);
+  assert.match(r.stdout, /label-error detector \(5-fold out-of-fold probabilities\):\n  logistic: accuracy \d+\.\d%, log loss \d\.\d{3}, weight \d\.\d\d/);
+  assert.match(r.stdout, /estimated wrong labels: \d+ of 1500 \(calibrated confident joint/);
   assert.equal(r.stdout.split('\n').filter((l) => /^\s+\d+\s+\d+\s+\d+\s/.test(l)).length, 5);
 });
 

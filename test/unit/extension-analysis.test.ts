@@ -82,14 +82,18 @@ test('enum and hidden-size settings with wrong values fall back instead of reach
   assert.equal(hiddenSizesOf([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).length, 8);
 });
 
-test('a real logistic scan: the sidebar ranks by label suspicion and the summary says what ran', async () => {
+test('a real logistic scan: the sidebar ranks by the label-issue detector and the summary says what ran', async () => {
   const s = new Session();
   const { summary } = await s.scan({ file: breastCancer, ...analysisParams(defaults), firstPage: 20 });
-  assert.equal(preferredRanking(summary), 'labelSuspicion');
-  assert.equal(rankingName(preferredRanking(summary), summary), 'label suspicion');
+  assert.equal(preferredRanking(summary), 'labelIssue');
+  assert.equal(rankingName(preferredRanking(summary), summary), 'label issue');
+  assert.equal(preferredRanking({ labelSuspicion: summary.labelSuspicion }), 'labelSuspicion');
   const text = describeAnalysis(summary);
   assert.match(text, /^model: logistic regression · method: influence functions · solver: (exact|ekfac) \(/);
-  assert.match(text, /backend: float64 JavaScript$/);
+  assert.match(text, /backend: float64 JavaScript · label issues ranked by: (ensemble \(logistic \d\.\d\d, knn \d\.\d\d\)|logistic|knn), 5-fold out of sample, ~\d+ wrong labels estimated · explained by: logistic regression \(exact influence\)$/);
+  assert.doesNotMatch(describeAnalysis({ model: summary.model, analysis: summary.analysis }), /label issues/);
+  const issues = s.page({ rankBy: 'labelIssue', offset: 0, limit: 20 }).rows;
+  for (let k = 1; k < issues.length; k++) assert.ok(rankedScore(issues[k - 1], 'labelIssue') >= rankedScore(issues[k], 'labelIssue') - 1e-12);
   if (summary.analysis.solver === 'exact') assert.deepEqual(explainCapabilities(summary), { newton: true, trust: true, objectives: true });
 
   // Rows ranked by label suspicion: the description shows the score the list is ranked by and the

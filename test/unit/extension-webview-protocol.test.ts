@@ -26,6 +26,8 @@ test('valid messages come back with only their known fields', () => {
     filter: {},
     rankBy: 'labelSuspicion',
   });
+  assert.equal(parseWebviewMessage({ type: 'page', requestId: 0, offset: 0, limit: 1, rankBy: 'labelIssue' })?.type, 'page');
+  assert.equal((parseWebviewMessage({ type: 'page', requestId: 0, offset: 0, limit: 1, rankBy: 'labelIssue' }) as { rankBy: string }).rankBy, 'labelIssue');
   assert.deepEqual(parseWebviewMessage({ type: 'explain', source: 'test', row: 12 }), {
     type: 'explain',
     source: 'test',

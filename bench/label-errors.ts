@@ -1,0 +1,188 @@
+/**
+ * Label-error detection on every data set of ../shared/data (docs/detection.md), whole file as
+ * training rows: seeds 0-4, uniform flips at 5/10/20% and class-conditional flips (to the nearest
+ * class by centroid) at 10/20%. Methods: the engine's detector (default ranking), training loss and
+ * self-influence of the in-sample logistic regression, label suspicion, and, from the Python cache
+ * (bench/research/baselines.json, `--python` recomputes missing tasks), cleanlab-style
+ * find_label_issues on 5-fold out-of-fold probabilities of four scikit-learn models.
+ *   node --import tsx bench/label-errors.ts [--sets a,b] [--seeds 0,1] [--noise u10,c20] [--export DIR] [--out FILE]
+ * --export DIR writes the tasks (features and noisy labels) for bench/research/baselines.py.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadLabelled } from './detection';
+import { flipLabels, flipLabelsClassConditional, nearestClassPartner, type FlippedLabels } from '../src/eval/noise';
+import type { LogisticData } from '../src/model/logistic';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const SHARED = path.resolve(ROOT, '../shared/data');
+export const SETS = [
+  { name: 'digits', file: 'digits.csv', label: 'label' },
+  { name: 'breast_cancer', file: 'breast_cancer.csv', label: 'diagnosis' },
+  { name: 'satellite', file: 'satellite.csv', label: 'class' },
+  { name: 'reviews', file: 'reviews.jsonl', label: 'label' },
+  { name: 'vowel', file: 'vowel.csv', label: 'Class' },
+  { name: 'glass', file: 'glass.csv', label: 'Type' },
+  { name: 'soybean', file: 'soybean.csv', label: 'Class' },
+  { name: 'wine', file: 'wine.csv', label: 'class' },
+  { name: 'pima', file: 'pima.csv', label: 'diabetes' },
+];
+export const NOISES = [
+  { name: 'u05', kind: 'uniform', rate: 0.05 },
+  { name: 'u10', kind: 'uniform', rate: 0.1 },
+  { name: 'u20', kind: 'uniform', rate: 0.2 },
+  { name: 'c10', kind: 'class-conditional', rate: 0.1 },
+  { name: 'c20', kind: 'class-conditional', rate: 0.2 },
+] as const;
+
+export function makeNoise(clean: LogisticData, noise: (typeof NOISES)[number], seed: number): FlippedLabels {
+  if (noise.kind === 'uniform') return flipLabels(clean.y, clean.K, noise.rate, seed);
+  const partner = nearestClassPartner(clean.X, clean.y, clean.N, clean.D, clean.K);
+  return flipLabelsClassConditional(clean.y, noise.rate, seed, partner);
+}
+
+export async function loadSet(name: string): Promise<LogisticData> {
+  const s = SETS.find((x) => x.name === name)!;
+  return loadLabelled(path.join(SHARED, s.file), s.label);
+}
+
+/** Writes DIR/<set>.X.f64 (N x D float64, engine features), DIR/tasks.json (noisy labels and flips per task). */
+export async function exportTasks(dir: string, sets: string[], seeds: number[], noises: string[]): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const tasks: unknown[] = [];
+  for (const name of sets) {
+    const clean = await loadSet(name);
+    writeFileSync(path.join(dir, `${name}.X.f64`), Buffer.from(clean.X.buffer, clean.X.byteOffset, clean.X.byteLength));
+    for (const nz of NOISES.filter((n) => noises.includes(n.name))) {
+      for (const seed of seeds) {
+        const fl = makeNoise(clean, nz, seed);
+        tasks.push({ set: name, noise: nz.name, seed, N: clean.N, D: clean.D, K: clean.K, y: Array.from(fl.noisy), flipped: fl.flipped, original: fl.original });
+      }
+    }
+  }
+  writeFileSync(path.join(dir, 'tasks.json'), JSON.stringify(tasks));
+  console.error(`wrote ${tasks.length} tasks to ${dir}`);
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const opt = (n: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
+  const sets = opt('--sets')?.split(',') ?? SETS.map((s) => s.name);
+  const seeds = (opt('--seeds') ?? '0,1,2,3,4').split(',').map(Number);
+  const noises = opt('--noise')?.split(',') ?? NOISES.map((n) => n.name);
+  const dir = opt('--export');
+  if (dir) void exportTasks(dir, sets, seeds, noises);
+  else void runEngine(opt('--out') ?? path.join(ROOT, 'bench/research/engine-label-errors.json'), sets, seeds, noises);
+}
+
+// ---------------------------------------------------------------- the engine's side
+
+import { readFileSync, existsSync } from 'node:fs';
+import { auroc, rankDescending, topCount } from '../src/eval/metrics';
+import { ExactInfluence } from '../src/influence/exact';
+import { labelSuspicion } from '../src/influence/labelSuspicion';
+import { fitLogistic } from '../src/model/logistic';
+import { budgetKey, detectLabelErrors, type DetectorChoice } from '../src/detect/detector';
+
+export interface TaskResult {
+  set: string;
+  noise: string;
+  seed: number;
+  model: string;
+  r5: number;
+  r10: number;
+  r20: number;
+  auc: number;
+  /** Per true class of the flipped rows: [found in the top 10%, flipped]. */
+  perClass: Record<number, [number, number]>;
+  flips: number;
+  estimate?: number;
+  suggestAcc?: number | null;
+  suggestions?: number;
+  seconds?: number;
+  detail?: string;
+}
+
+export function rankingMetrics(score: ArrayLike<number>, flipped: number[], original: number[], N: number) {
+  const fl = new Set(flipped);
+  const order = rankDescending(score);
+  const at = (q: number) => {
+    let f = 0;
+    for (const i of order.slice(0, topCount(N, q))) if (fl.has(i)) f++;
+    return f / flipped.length;
+  };
+  const top10 = new Set(order.slice(0, topCount(N, 0.1)));
+  const perClass: Record<number, [number, number]> = {};
+  flipped.forEach((r, j) => {
+    const c = original[j];
+    perClass[c] ??= [0, 0];
+    perClass[c][1]++;
+    if (top10.has(r)) perClass[c][0]++;
+  });
+  return { r5: at(0.05), r10: at(0.1), r20: at(0.2), auc: auroc(score, fl), perClass };
+}
+
+/** Runs the engine's methods on the tasks; appends to `out` (JSON) task by task, skipping tasks present. */
+export async function runEngine(out: string, sets: string[], seeds: number[], noises: string[], detector: DetectorChoice = 'auto', log = (m: string) => console.error(m)): Promise<TaskResult[]> {
+  const done: TaskResult[] = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : [];
+  const have = new Set(done.map((d) => `${d.set}/${d.noise}/${d.seed}/${d.model}`));
+  const order = ['u10', 'c20', 'u20', 'c10', 'u05'];
+  for (const nzName of order.filter((n) => noises.includes(n))) {
+    const nz = NOISES.find((n) => n.name === nzName)!;
+    for (const seed of seeds) {
+      for (const name of sets) {
+        if (have.has(`${name}/${nzName}/${seed}/detector`)) continue;
+        const clean = await loadSet(name);
+        const fl = makeNoise(clean, nz, seed);
+        const data = { ...clean, y: fl.noisy };
+        const N = data.N;
+        const res = (model: string, score: ArrayLike<number>, extra: Partial<TaskResult> = {}): TaskResult => ({
+          set: name,
+          noise: nzName,
+          seed,
+          model,
+          flips: fl.flipped.length,
+          ...rankingMetrics(score, fl.flipped, fl.original, N),
+          ...extra,
+        });
+        let t = performance.now();
+        const det = await detectLabelErrors(data, { detector });
+        const detSeconds = (performance.now() - t) / 1000;
+        let made = 0;
+        let right = 0;
+        fl.flipped.forEach((r, j) => {
+          if (det.suggested[r] >= 0) {
+            made++;
+            if (det.suggested[r] === fl.original[j]) right++;
+          }
+        });
+        const detail = `${det.choice}: ${det.models.map((m) => `${m.model} w ${m.weight.toFixed(2)} acc ${m.accuracy.toFixed(3)} ll ${m.logLoss.toFixed(3)}`).join('; ')}`;
+        const common = { estimate: det.estimatedErrors, suggestAcc: made ? right / made : null, suggestions: made, seconds: detSeconds, detail };
+        const rows: TaskResult[] = [res('detector', det.rankKey, common)];
+        const cj = det.confidentJoint;
+        const knnOnly = await detectLabelErrors(data, { detector: 'knn' });
+        rows.push(res('detector kNN alone', knnOnly.rankKey, { estimate: knnOnly.estimatedErrors }));
+        rows.push(res('detector (budget per label)', budgetKey(det.rankKey, data.y, cj, N, data.K), common));
+        const raw = Float64Array.from({ length: N }, (_, i) => -Math.log(Math.max(1e-300, det.proba[i * data.K + data.y[i]])));
+        rows.push(res('detector (uncalibrated self-confidence)', raw));
+        t = performance.now();
+        const fit = await fitLogistic(data, { l2: 1e-3 });
+        const inf = await ExactInfluence.build(data, fit.W, { l2: 1e-3 });
+        const infSeconds = (performance.now() - t) / 1000;
+        rows.push(res('training loss', inf.loss, { seconds: infSeconds }));
+        rows.push(res('self-influence', inf.selfInfluence, { seconds: infSeconds }));
+        t = performance.now();
+        const ls = await labelSuspicion(inf);
+        rows.push(res('label suspicion', ls.suspicion, { seconds: (performance.now() - t) / 1000 }));
+        for (const [label, proba] of [['loo', ls.looProbabilities], ['reweighted loo', ls.reweightedProbabilities]] as const) {
+          const d2 = await detectLabelErrors(data, { detector, logistic: { proba, detail: label } });
+          rows.push(res(`detector, logistic = ${label}`, d2.rankKey, { estimate: d2.estimatedErrors, detail: d2.models.map((m) => `${m.model} w ${m.weight.toFixed(2)}`).join('; ') }));
+        }
+        done.push(...rows);
+        writeFileSync(out, JSON.stringify(done));
+        log(`${name} ${nzName} seed ${seed}: ${rows.map((r) => `${r.model} ${r.r10.toFixed(3)}`).join(', ')} (${detail}; est ${det.estimatedErrors.toFixed(0)} of ${fl.flipped.length}; ${detSeconds.toFixed(1)} s)`);
+      }
+    }
+  }
+  return done;
+}
