@@ -50,7 +50,10 @@ const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '—');
 export function perClassGap(r: Row): number {
   let found = 0;
   let total = 0;
-  for (const [f, n] of Object.values(r.perClass)) (found += f), (total += n);
+  for (const [f, n] of Object.values(r.perClass)) {
+    found += f;
+    total += n;
+  }
   const overall = found / total;
   let gap = 0;
   for (const [f, n] of Object.values(r.perClass)) if (n >= 5) gap = Math.max(gap, Math.abs(f / n - overall));

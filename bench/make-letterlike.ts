@@ -5,7 +5,7 @@
  *   node --import tsx bench/make-letterlike.ts OUT.csv [rows]
  */
 import { writeFileSync } from 'node:fs';
-import { SeededRandom } from '../src/eval/noise';
+import { SeededRandom } from '../src/util/random';
 
 const out = process.argv[2] ?? '/tmp/letterlike.csv';
 const N = Number(process.argv[3] ?? 20000);

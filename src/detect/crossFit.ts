@@ -16,7 +16,7 @@
  */
 import type { Checkpoint } from '../util/cancel';
 import { fitLogistic, predictProba, type LogisticData } from '../model/logistic';
-import { RangeCheckpoint } from '../influence/labelSuspicion';
+import { RangeCheckpoint } from '../util/cancel';
 import { stratifiedFolds } from '../eval/confidentLearning';
 
 export { stratifiedFolds };
@@ -190,7 +190,11 @@ export async function knnOutOfFold(
   const prior = (f: number, c: number) => {
     let s = 0;
     let n = 0;
-    for (let g = 0; g < k; g++) if (g !== f) (s += counts[g * K + c]), (n += sizes[g]);
+    for (let g = 0; g < k; g++) {
+      if (g === f) continue;
+      s += counts[g * K + c];
+      n += sizes[g];
+    }
     return s / n;
   };
   const priors = new Float64Array(k * K);

@@ -7,7 +7,7 @@ import type { Checkpoint } from '../util/cancel';
 import type { LogisticData } from '../model/logistic';
 import { initBackend } from '../nn/backend';
 import { predictProba, trainMlp } from '../nn/mlp';
-import { RangeCheckpoint } from '../influence/labelSuspicion';
+import { RangeCheckpoint } from '../util/cancel';
 import { crossFit, subsetRows, type OutOfFold } from './crossFit';
 
 export const DETECT_MLP_HIDDEN = [64];

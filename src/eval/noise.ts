@@ -62,7 +62,10 @@ export function nearestClassPartner(X: Float64Array, y: Int32Array, N: number, D
       if (e === c || n[e] === 0) continue;
       let d = 0;
       for (let a = 0; a < D; a++) d += (mean[c * D + a] - mean[e * D + a]) ** 2;
-      if (d < bd) (bd = d), (best = e);
+      if (d < bd) {
+        bd = d;
+        best = e;
+      }
     }
     partner[c] = best < 0 ? (c + 1) % K : best;
   }
