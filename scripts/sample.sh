@@ -18,7 +18,8 @@ const { execFileSync } = require("node:child_process");
 const flipped = new Set(require("./samples/digits/flipped.json").flipped.map((f) => f.row));
 const out = JSON.parse(execFileSync("node", ["dist/cli.js", "scan", process.argv[1], "--label", "label", "--json"], { maxBuffer: 1 << 28 }));
 const hits = (list) => list.slice(0, flipped.size).filter((e) => flipped.has(e.row)).length;
-const bySuspicion = [...out.examples].sort((a, b) => b.labelSuspicion - a.labelSuspicion);
+const by = (key) => [...out.examples].sort((a, b) => b[key] - a[key]);
 console.log(`Of the ${flipped.size} rows whose labels were flipped on purpose (samples/digits/flipped.json), ` +
-  `${hits(out.examples)} are among the top ${flipped.size} by global influence and ${hits(bySuspicion)} by label suspicion.`);
+  `${hits(by("labelIssueScore"))} are among the top ${flipped.size} by label issue (the default ranking), ` +
+  `${hits(by("labelSuspicion"))} by label suspicion and ${hits(by("globalInfluence"))} by global influence.`);
 ' "$train"
