@@ -17,11 +17,12 @@
  * Field text is sliced from the chunk; only fields that span a chunk boundary or contain `""` are
  * concatenated from pieces.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Checkpoint } from '../util/cancel';
 import { DataFileError } from '../util/errors';
 import { streamText } from './textStream';
-import type { Cell, DataFormat, DataRecord, Table } from './types';
+import { ColumnStore, tableOf } from './columns';
+import type { Cell, DataFormat, Table } from './types';
 
 const QUOTE = 34;
 const LF = 10;
@@ -301,49 +302,68 @@ function headerNames(file: string, fields: string[], lines: number[], cols: numb
   return names;
 }
 
-/** Streams a CSV (delimiter ',') or TSV (delimiter '\t') file into a Table. */
+/** Streams a CSV (delimiter ',') or TSV (delimiter '\t') file into a Table (cells in a ColumnStore). */
 export async function readDelimited(
   file: string,
   delimiter: string,
   opts: DelimitedReadOptions = {},
 ): Promise<Table> {
-  const records: DataRecord[] = [];
+  const first = await readDelimitedOnce(file, delimiter, opts);
+  const inexact = first.store.inexactColumns;
+  if (inexact.length === 0) return first;
+  // A numbers column met a text that is not a number: read again keeping that column's exact texts.
+  return readDelimitedOnce(file, delimiter, opts, new Set(inexact));
+}
+
+async function readDelimitedOnce(
+  file: string,
+  delimiter: string,
+  opts: DelimitedReadOptions,
+  texts?: ReadonlySet<number>,
+): Promise<Table> {
+  let store: ColumnStore | null = null;
   let columns: string[] | null = null;
   let headerLine = 1;
+  const size = fileSize(file);
+  let cells: Cell[] = [];
   const tok = new DelimitedTokenizer(file, delimiter.charCodeAt(0), (fields, line, fl, fc) => {
     if (columns === null) {
       columns = headerNames(file, fields, fl, fc);
       headerLine = line;
       tok.expected = columns.length;
       tok.positions = false;
+      // A record of C fields takes at least C bytes: an upper bound on the rows to reserve room for.
+      store = new ColumnStore(columns.length, { reserveRows: Math.floor(size / columns.length) + 2, texts });
+      cells = new Array<Cell>(columns.length);
       return;
     }
     const n = fields.length;
-    const cells = new Array<Cell>(n);
     for (let k = 0; k < n; k++) {
       const v = fields[k];
       cells[k] = isMissingField(v) ? null : v;
     }
-    records.push({ row: records.length, line, cells });
+    (store as ColumnStore).addRow(cells, line);
   });
 
-  const size = await streamText(file, opts, (text) => tok.push(text));
+  const read = await streamText(file, opts, (text) => tok.push(text));
   tok.end();
 
-  if (columns === null) {
-    const what = size === 0 ? 'the file is empty' : 'the file has only blank lines';
+  if (columns === null || store === null) {
+    const what = read === 0 ? 'the file is empty' : 'the file has only blank lines';
     throw new DataFileError(file, 1, 1, `${what}: expected a header line and data rows`);
   }
-  if (records.length === 0) {
+  if ((store as ColumnStore).rows === 0) {
     throw new DataFileError(file, headerLine, 1, 'no data rows: the file has a header line but no records after it');
   }
-  return {
-    file,
-    format: opts.format ?? (delimiter === '\t' ? 'tsv' : 'csv'),
-    columns,
-    records,
-    headerLine,
-  };
+  return tableOf(file, opts.format ?? (delimiter === '\t' ? 'tsv' : 'csv'), columns, store, headerLine);
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0; // streamText reports the error
+  }
 }
 
 /**

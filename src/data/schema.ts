@@ -10,6 +10,7 @@
  * inference, `ignore` leaves columns out; the label column is never a feature.
  */
 import type { ColumnKind, Table } from './types';
+import { recordAt } from './columns';
 import { cellError, headerError, listColumns } from './table';
 import { looksLikeArrayColumn } from './embedding';
 
@@ -110,29 +111,15 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 export function inferKind(table: Table, index: number): { kind: ColumnKind; missing: number } {
-  let missing = 0;
-  let numeric = true;
-  let maxLength = 0;
-  const distinct = new Set<string>();
-  let tooMany = false;
-  const records = table.records;
-  for (let r = 0; r < records.length; r++) {
-    const v = records[r].cells[index];
-    if (v === null || v === undefined) {
-      missing++;
-      continue;
-    }
-    if (numeric && Number.isNaN(parseNumber(v))) numeric = false;
-    if (v.length > maxLength) maxLength = v.length;
-    if (!tooMany) {
-      distinct.add(v);
-      if (distinct.size > 50) tooMany = true;
-    }
-  }
-  if (numeric) return { kind: 'numeric', missing };
+  // The store kept, while reading, what inference needs: missing cells, whether every value is a
+  // number, the distinct values (up to its dictionary's size) and the longest value.
+  const col = table.store.columns[index];
+  const missing = col.missing;
+  if (col.numeric) return { kind: 'numeric', missing };
   if (looksLikeArrayColumn(table, table.columns[index])) return { kind: 'embedding', missing };
-  const n = records.length - missing;
-  const categorical = !tooMany && distinct.size <= categoricalLimit(n) && maxLength <= CATEGORICAL_MAX_LENGTH;
+  const n = col.length - missing;
+  const distinct = col.distinct;
+  const categorical = distinct <= 50 && distinct <= categoricalLimit(n) && col.maxLength <= CATEGORICAL_MAX_LENGTH;
   return { kind: categorical ? 'categorical' : 'text', missing };
 }
 
@@ -157,8 +144,7 @@ export function inferSchema(table: Table, opts: SchemaOptions): Schema {
   }
 
   const labelIndex = position.get(opts.label) as number;
-  let labelMissing = 0;
-  for (const r of table.records) if (r.cells[labelIndex] == null) labelMissing++;
+  const labelMissing = table.store.columns[labelIndex].missing;
   const label: ColumnInfo = { name: opts.label, index: labelIndex, kind: 'categorical', missing: labelMissing };
 
   const features: ColumnInfo[] = [];
@@ -172,7 +158,10 @@ export function inferSchema(table: Table, opts: SchemaOptions): Schema {
     const inferred = inferKind(table, index);
     const kind = Object.prototype.hasOwnProperty.call(kinds, name) ? kinds[name] : inferred.kind;
     if (kind === 'numeric' && inferred.kind !== 'numeric') {
-      const bad = table.records.find((r) => r.cells[index] != null && Number.isNaN(parseNumber(r.cells[index] as string)));
+      const col = table.store.columns[index];
+      let at = -1;
+      for (let i = 0; i < col.length && at < 0; i++) if (Number.isNaN(col.number(i)) && col.get(i) !== null) at = i;
+      const bad = at >= 0 ? recordAt(table, at) : undefined;
       if (bad) {
         throw cellError(table, bad, index, `column "${name}" is declared numeric but ${JSON.stringify(bad.cells[index])} is not a number`);
       }

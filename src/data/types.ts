@@ -3,6 +3,8 @@
  * the exact line of the file where the record starts (quoted newlines included), because the
  * extension jumps there.
  */
+import type { ColumnStore } from './columns';
+
 export type DataFormat = 'csv' | 'tsv' | 'jsonl';
 
 /** A raw cell: the field's text, or null when the field is missing (empty CSV field, JSON null or absent key). */
@@ -22,7 +24,13 @@ export interface Table {
   file: string;
   format: DataFormat;
   columns: string[];
-  records: DataRecord[];
+  /** The cells, column by column, and each record's start line (src/data/columns.ts); row i is data row i. */
+  store: ColumnStore;
+  /**
+   * The same cells as one object per record, made on first use: for small tables, tests and error
+   * paths; the engine reads `store`.
+   */
+  readonly records: DataRecord[];
   /** 1-based line of the header (CSV/TSV; 1 unless blank lines precede it). Absent for JSONL. */
   headerLine?: number;
 }
