@@ -11,7 +11,7 @@ import { UserFacingError } from './errorReporter';
 import { formatOfPath } from './lineMap';
 import type { WorkerHost } from './workerHost';
 
-const DATA_GLOB = '**/*.{csv,tsv,tab,jsonl,ndjson,CSV,TSV,JSONL}';
+const DATA_GLOB = '**/*.{csv,tsv,tab,jsonl,ndjson,parquet,CSV,TSV,JSONL}';
 const EXCLUDE_GLOB = '**/{node_modules,.git,dist,out}/**';
 const LABEL_NAMES = ['label', 'labels', 'target', 'class', 'y', 'category', 'outcome'];
 /** The label quick pick's item for unlabelled data (a scan that finds clusters). */

@@ -7,10 +7,11 @@ import type { Checkpoint } from '../util/cancel';
 import { DataFileError } from '../util/errors';
 import { locateDelimitedCell, readDelimited } from './csv';
 import { locateJsonlCell, readJsonl } from './jsonl';
+import { readParquet } from './parquet';
 import type { DataFormat, DataRecord, Table } from './types';
 
 export interface ReadOptions {
-  /** Default: from the extension (.csv, .tsv/.tab, .jsonl/.ndjson). */
+  /** Default: from the extension (.csv, .tsv/.tab, .jsonl/.ndjson, .parquet). */
   format?: DataFormat;
   checkpoint?: Checkpoint;
   /** Bytes per read from the file (default 64 KiB; tests use tiny values to exercise chunk boundaries). */
@@ -23,6 +24,7 @@ const EXTENSIONS: Record<string, DataFormat> = {
   '.tab': 'tsv',
   '.jsonl': 'jsonl',
   '.ndjson': 'jsonl',
+  '.parquet': 'parquet',
 };
 
 /** The format implied by a file name, or undefined. */
@@ -37,11 +39,12 @@ export async function readTable(file: string, opts: ReadOptions = {}): Promise<T
       file,
       1,
       1,
-      `unknown data format "${extname(file)}": use .csv, .tsv/.tab or .jsonl/.ndjson, or name the format`,
+      `unknown data format "${extname(file)}": use .csv, .tsv/.tab, .jsonl/.ndjson or .parquet, or name the format`,
     );
   }
   const o = { checkpoint: opts.checkpoint, highWaterMark: opts.highWaterMark };
   if (format === 'jsonl') return readJsonl(file, o);
+  if (format === 'parquet') return readParquet(file, { checkpoint: opts.checkpoint });
   return readDelimited(file, format === 'tsv' ? '\t' : ',', { ...o, format });
 }
 
@@ -52,6 +55,8 @@ export async function readTable(file: string, opts: ReadOptions = {}): Promise<T
  * (changed since, or a table built in memory).
  */
 export function locateCell(table: Table, record: DataRecord, column: number): { line: number; column: number } {
+  // Parquet has no lines: the record's 1-based row number and the column's 1-based position.
+  if (table.format === 'parquet') return { line: record.line, column: column + 1 };
   const at =
     table.format === 'jsonl'
       ? locateJsonlCell(table.file, record.line, table.columns[column])
@@ -62,7 +67,8 @@ export function locateCell(table: Table, record: DataRecord, column: number): { 
 /** A DataFileError pointing at one cell. */
 export function cellError(table: Table, record: DataRecord, column: number, detail: string): DataFileError {
   const at = locateCell(table, record, column);
-  return new DataFileError(table.file, at.line, at.column, detail);
+  const where = table.format === 'parquet' ? `row ${record.line} (1-based), column "${table.columns[column]}": ` : '';
+  return new DataFileError(table.file, at.line, at.column, where + detail);
 }
 
 /** A DataFileError about the header (or, for JSONL, the file as a whole): line of the header, column 1. */

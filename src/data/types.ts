@@ -5,7 +5,7 @@
  */
 import type { ColumnStore } from './columns';
 
-export type DataFormat = 'csv' | 'tsv' | 'jsonl';
+export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
 
 /** A raw cell: the field's text, or null when the field is missing (empty CSV field, JSON null or absent key). */
 export type Cell = string | null;

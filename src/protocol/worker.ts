@@ -174,7 +174,7 @@ export interface ColumnsParams {
 /** The columns of a data file, for choosing the label column before the first scan. */
 export interface ColumnsResult {
   file: string;
-  format: 'csv' | 'tsv' | 'jsonl';
+  format: 'csv' | 'tsv' | 'jsonl' | 'parquet';
   columns: string[];
   rows: number;
   /** Distinct non-missing values per column, counted up to 51 (enough to tell a label-like column). */
