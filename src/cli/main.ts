@@ -204,28 +204,51 @@ async function scan(args: ParsedArgs): Promise<number> {
   } finally {
     progress.done();
   }
-  const examples = session.allExamples(rankBy).map(({ rank: _rank, ...e }) => e);
   if (args.flags.has('json')) {
-    const { dataset, model, analysis } = summary;
-    process.stdout.write(
-      JSON.stringify(
-        {
-          dataset: { file: dataset.file, rows: dataset.rows, classes: dataset.classes, features: dataset.features },
-          model,
-          analysis,
-          examples,
-        },
-        null,
-        1,
-      ) + '\n',
-    );
+    await writeScanJson(session, summary, rankBy);
     return 0;
   }
-  printScan(summary, examples, rankBy, top);
+  // The table shows the top rows only: no example objects for the other rows.
+  const page = session.page({ rankBy, offset: 0, limit: Math.max(0, top) });
+  printScan(summary, page.rows.map(({ rank: _rank, ...e }) => e), page.total, rankBy, top);
   return 0;
 }
 
-function printScan(s: ScanSummary, examples: ExampleRow[], rankBy: RankBy, top: number): void {
+/** Rows per page of examples written by writeScanJson. */
+const JSON_PAGE = 10_000;
+
+/**
+ * Writes scan --json's one document incrementally: the summary, then the examples a page at a
+ * time, so a scan of millions of rows never holds its whole output (or one object per row) in memory.
+ * The text is the same as JSON.stringify(document, null, 1).
+ */
+async function writeScanJson(session: Session, summary: ScanSummary, rankBy: RankBy): Promise<void> {
+  const { dataset, model, analysis } = summary;
+  const head = {
+    dataset: { file: dataset.file, rows: dataset.rows, classes: dataset.classes, features: dataset.features },
+    model,
+    analysis,
+  };
+  const write = async (text: string) => {
+    if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', () => resolve()));
+  };
+  const headText = JSON.stringify(head, null, 1);
+  await write(headText.slice(0, -2) + ',\n "examples": [');
+  let first = true;
+  for (let offset = 0; ; offset += JSON_PAGE) {
+    const page = session.page({ rankBy, offset, limit: JSON_PAGE });
+    let chunk = '';
+    for (const { rank: _rank, ...e } of page.rows) {
+      chunk += (first ? '\n  ' : ',\n  ') + JSON.stringify(e, null, 1).replace(/\n/g, '\n  ');
+      first = false;
+    }
+    if (chunk) await write(chunk);
+    if (offset + JSON_PAGE >= page.total) break;
+  }
+  await write(first ? ']\n}\n' : '\n ]\n}\n');
+}
+
+function printScan(s: ScanSummary, examples: ExampleRow[], total: number, rankBy: RankBy, top: number): void {
   const m = s.model;
   const out: string[] = [];
   out.push(
@@ -250,7 +273,7 @@ function printScan(s: ScanSummary, examples: ExampleRow[], rankBy: RankBy, top: 
   for (const n of a.notes) out.push(`  note: ${n}`);
   out.push('');
   const by = rankBy === 'loss' ? `training loss (${a.lossScore})` : rankBy === 'labelSuspicion' ? 'label suspicion' : `global influence (${a.globalScore})`;
-  out.push(`Top ${Math.min(top, examples.length)} of ${examples.length} training rows by ${by}:`);
+  out.push(`Top ${Math.min(top, total)} of ${total} training rows by ${by}:`);
   out.push(
     formatTable(
       ['rank', 'row', 'line', 'label', 'predicted', 'global influence', 'suspicion', 'suggested', 'loss'],

@@ -204,16 +204,24 @@ const KERNEL_SPACE_MAX_ND = 8_000_000;
  */
 const TRANSPOSE_MAX_ND = 16_000_000;
 
-/** G = R^T X (K x D) from Rt (K x N) and row-major X (N x D), row by row: no transposed copy. */
-function residualTimesXRows(Rt: Float64Array, X: Float64Array, N: number, D: number, K: number, G: Float64Array): void {
+/** Rows per block of residualTimesXRows (its transposed block is D x 256 float64). */
+const ROW_BLOCK = 256;
+
+/**
+ * G = R^T X (K x D) from Rt (K x N) and row-major X (N x D) without a transposed copy of X: blocks
+ * of ROW_BLOCK rows are transposed into a small buffer and reduced with dot products.
+ */
+export function residualTimesXRows(Rt: Float64Array, X: Float64Array, N: number, D: number, K: number, G: Float64Array, block = new Float64Array(D * ROW_BLOCK)): void {
   G.fill(0, 0, K * D);
-  for (let i = 0; i < N; i++) {
-    const xi = i * D;
+  for (let i0 = 0; i0 < N; i0 += ROW_BLOCK) {
+    const B = Math.min(ROW_BLOCK, N - i0);
+    for (let b = 0; b < B; b++) {
+      const xi = (i0 + b) * D;
+      for (let a = 0; a < D; a++) block[a * B + b] = X[xi + a];
+    }
     for (let k = 0; k < K; k++) {
-      const r = Rt[k * N + i];
-      if (r === 0) continue;
-      const g = k * D;
-      for (let a = 0; a < D; a++) G[g + a] += r * X[xi + a];
+      const r = k * N + i0;
+      for (let a = 0; a < D; a++) G[k * D + a] += dot(Rt, r, block, a * B, B);
     }
   }
 }
