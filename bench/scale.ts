@@ -4,7 +4,9 @@
  * afterwards) with the built CLI (`dist/cli.js scan FILE --label label --json > /dev/null`, each in its
  * own process under nice) and records wall time, CPU time and peak resident memory, with the machine's
  * load average, in the scale section of bench/RESULTS.md.
- *   npm run build && npm run bench:scale [-- --sizes 50,200,1000] [-- --keep DIR]
+ *   npm run build && npm run bench:scale [-- --sizes 50,200,1000] [-- --keep DIR] [-- --from-log FILE]
+ * (--from-log: write the table from the `scale: N MB: {...}` lines of an earlier run's stderr, e.g. one
+ * stopped before its last size.)
  * Targets (issue 13): 200 MB in under 25 s, 1 GB in under 2 GB of memory.
  */
 import { spawn } from 'node:child_process';
@@ -18,6 +20,8 @@ const argv = process.argv.slice(2);
 const flag = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const sizes = (flag('--sizes') ?? '50,200,1000').split(',').map(Number);
 const keep = flag('--keep');
+/** Free text added under the table (e.g. about a size that did not finish). */
+const notes = flag('--notes');
 
 interface Run {
   mb: number;
@@ -46,6 +50,13 @@ function scan(file: string): Promise<{ wall: number; stderr: string; exit: numbe
 }
 
 async function main() {
+  const fromLog = flag('--from-log');
+  if (fromLog) {
+    const runs = readFileSync(fromLog, 'utf8')
+      .split('\n')
+      .flatMap((l) => (/^scale: \d+ MB: (\{.*\})$/.exec(l) ? [JSON.parse(/^scale: \d+ MB: (\{.*\})$/.exec(l)![1]) as Run] : []));
+    return writeResults(runs);
+  }
   const dir = keep ?? mkdtempSync(path.join(os.tmpdir(), 'dd-scale-'));
   mkdirSync(dir, { recursive: true });
   const runs: Run[] = [];
@@ -88,6 +99,10 @@ async function main() {
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
+  writeResults(runs);
+}
+
+function writeResults(runs: Run[]): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
     '<!-- scale:begin -->',
@@ -109,6 +124,7 @@ async function main() {
     ),
     '',
     'Targets (issue 13): the 200 MB file in under 25 s; the 1 GB file in under 2 GB of memory.',
+    ...(notes ? ['', notes] : []),
     '<!-- scale:end -->',
     '',
   ];
