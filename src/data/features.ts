@@ -192,6 +192,7 @@ export class FeatureEncoder {
     const plan: Plan[] = [];
     const names: string[] = [];
     const store = table.store;
+    let scratch: Float64Array | undefined;
     for (const col of schema.features) {
       const j = table.columns.indexOf(col.name);
       if (j < 0) throw headerError(table, `feature column "${col.name}" is not a column of this file`);
@@ -219,7 +220,8 @@ export class FeatureEncoder {
         let n = 0;
         let min = Infinity;
         let max = -Infinity;
-        const xs = new Float64Array(records.length);
+        // One scratch array for every numeric column (not one per column left for the GC).
+        const xs = (scratch ??= new Float64Array(records.length));
         const data = store.columns[j];
         for (const r of records) {
           const x = data.number(r);
