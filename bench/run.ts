@@ -121,7 +121,11 @@ async function main() {
   lines.push(...(await labelErrorSection()));
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);
-  writeFileSync(path.join(root, 'bench/RESULTS.md'), text);
+  // Keep the scale section that bench/scale.ts writes (between its markers) when rewriting the file.
+  const resultsFile = path.join(root, 'bench/RESULTS.md');
+  const old = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
+  const scale = /<!-- scale:begin -->[\s\S]*<!-- scale:end -->\n?/.exec(old)?.[0];
+  writeFileSync(resultsFile, scale ? `${text}\n${scale}` : text);
 }
 
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
