@@ -207,7 +207,11 @@ async function main() {
   if (!denseOnly) lines.push(...(await labelErrorSection()));
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);
-  writeFileSync(path.join(root, denseOnly ? 'bench/RESULTS-dense.md' : 'bench/RESULTS.md'), text);
+  // Keep the scale section that bench/scale.ts writes (between its markers) when rewriting the file.
+  const resultsFile = path.join(root, denseOnly ? 'bench/RESULTS-dense.md' : 'bench/RESULTS.md');
+  const old = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
+  const scale = /<!-- scale:begin -->[\s\S]*<!-- scale:end -->\n?/.exec(old)?.[0];
+  writeFileSync(resultsFile, scale ? `${text}\n${scale}` : text);
 }
 
 function runOursExplain(file: string, label: string): number {

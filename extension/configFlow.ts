@@ -12,14 +12,15 @@ import { formatOfPath } from './lineMap';
 import { paramsFor, settingsFor, settingsTrainFile, type DatasetConfigs } from './datasets';
 import type { WorkerHost } from './workerHost';
 
-const DATA_GLOB = '**/*.{csv,tsv,tab,jsonl,ndjson,CSV,TSV,JSONL}';
+const DATA_GLOB = '**/*.{csv,tsv,tab,jsonl,ndjson,parquet,CSV,TSV,JSONL}';
 const EXCLUDE_GLOB = '**/{node_modules,.git,dist,out}/**';
 const LABEL_NAMES = ['label', 'labels', 'target', 'class', 'y', 'category', 'outcome'];
 /** The label quick pick's item for unlabelled data (a scan that finds clusters). */
 export const NO_LABEL_ITEM = 'No label: find clusters';
 
+/** A file the engine reads: a text data file (formatOfPath) or Parquet (binary: no line map, rows by number). */
 export const isDataFile = (uri: vscode.Uri | undefined): uri is vscode.Uri =>
-  uri !== undefined && uri.scheme === 'file' && formatOfPath(uri.fsPath) !== undefined;
+  uri !== undefined && uri.scheme === 'file' && (formatOfPath(uri.fsPath) !== undefined || /\.parquet$/i.test(uri.fsPath));
 
 async function dataFiles(): Promise<vscode.Uri[]> {
   const found = await vscode.workspace.findFiles(DATA_GLOB, EXCLUDE_GLOB, 500);

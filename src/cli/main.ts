@@ -43,14 +43,14 @@ MODEL OPTIONS (scan and explain):
   --epochs N  --seed N          networks' training length and seed
 
 DATA OPTIONS:
-  --format csv|tsv|jsonl        the file's format when its extension does not tell it
+  --format FORMAT               csv, tsv, jsonl or parquet: the file's format when its extension does not tell it
   --quote auto|rfc4180|none     CSV/TSV quoting: auto (default) reads RFC 4180, except a TSV whose
                                 quotes do not follow it is read without quoting (the summary says so)
   --kinds COL=KIND,...          a column's kind: numeric, categorical, text or embedding
   --max-classes K               most classes the label may have (default 100); also lets a numeric
                                 label with many distinct values (a continuous target?) be classified
 
-FILE is CSV, TSV or JSON Lines (by extension, or --format), UTF-8 or UTF-16 with a byte order mark.
+FILE is CSV, TSV, JSON Lines (UTF-8, or UTF-16 with a byte order mark) or Parquet, by extension or --format.
 Every row of FILE with a label is a training row (labels are trimmed of surrounding whitespace).
 scan     fits L2-regularised logistic regression, J = (1/N) sum CE + (l2/2)||W||^2 (l2 default ${DEFAULT_L2}),
          and lists training rows by label issue (default: the out-of-sample detector, how likely the
@@ -189,7 +189,7 @@ function scanParams(args: ParsedArgs): ScanParams {
     damping: checkedNumberFlag(args, 'damping', 'a number >= 0', (n) => n >= 0),
     ignore: list('ignore'),
     kinds,
-    format: oneOf(args, 'format', ['csv', 'tsv', 'jsonl'] as const),
+    format: oneOf(args, 'format', ['csv', 'tsv', 'jsonl', 'parquet'] as const),
     quoting: oneOf(args, 'quote', ['auto', 'rfc4180', 'none'] as const),
     maxClasses,
     firstPage: 0,
@@ -250,30 +250,69 @@ async function scan(args: ParsedArgs): Promise<number> {
     progress.done();
   }
   const rankBy: RankBy = requested ?? (summary.detection ? 'labelIssue' : 'globalInfluence');
-  const examples = session.allExamples(rankBy).map(({ rank: _rank, ...e }) => e);
   if (args.flags.has('json')) {
-    const { dataset, model, analysis, detection } = summary;
-    process.stdout.write(
-      JSON.stringify(
-        {
-          dataset: { file: dataset.file, rows: dataset.rows, classes: dataset.classes, features: dataset.features, read: dataset.read, columnNotes: dataset.columnNotes },
-          model,
-          analysis,
-          detection,
-          rankBy,
-          examples,
-        },
-        null,
-        1,
-      ) + '\n',
-    );
+    await writeScanJson(session, summary, rankBy);
     return 0;
   }
-  printScan(summary, examples, rankBy, top);
+  // The table shows the top rows only: no example objects for the other rows.
+  const page = session.page({ rankBy, offset: 0, limit: Math.max(0, top) });
+  printScan(summary, page.rows.map(({ rank: _rank, ...e }) => e), page.total, rankBy, top);
   return 0;
 }
 
-function printScan(s: ScanSummary, examples: ExampleRow[], rankBy: RankBy, top: number): void {
+/** Rows per page of examples written by writeScanJson. */
+const JSON_PAGE = 10_000;
+
+/**
+ * Writes scan --json's one document incrementally: the summary, then the examples a page at a
+ * time, so a scan of millions of rows never holds its whole output (or one object per row) in memory.
+ * The text is the same as JSON.stringify(document, null, 1).
+ */
+async function writeScanJson(session: Session, summary: ScanSummary, rankBy: RankBy): Promise<void> {
+  const { dataset, model, analysis, detection } = summary;
+  const head = {
+    dataset: { file: dataset.file, rows: dataset.rows, classes: dataset.classes, features: dataset.features, read: dataset.read, columnNotes: dataset.columnNotes },
+    model,
+    analysis,
+    detection,
+    rankBy,
+  };
+  // A reader that goes away (`| head`: EPIPE) ends the output quietly: index.ts exits on the stream's
+  // error; here nothing waits for a 'drain' that will never come, and no more is written.
+  const out = process.stdout;
+  const gone = () => out.destroyed || out.writableEnded;
+  const write = async (text: string) => {
+    if (gone() || out.write(text)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('close', done);
+        out.off('error', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+      out.on('error', done);
+    });
+  };
+  const headText = JSON.stringify(head, null, 1);
+  await write(headText.slice(0, -2) + ',\n "examples": [');
+  let first = true;
+  for (let offset = 0; ; offset += JSON_PAGE) {
+    const page = session.page({ rankBy, offset, limit: JSON_PAGE });
+    let chunk = '';
+    for (const { rank: _rank, ...e } of page.rows) {
+      chunk += (first ? '\n  ' : ',\n  ') + JSON.stringify(e, null, 1).replace(/\n/g, '\n  ');
+      first = false;
+    }
+    if (chunk) await write(chunk);
+    if (gone()) return;
+    if (offset + JSON_PAGE >= page.total) break;
+  }
+  await write(first ? ']\n}\n' : '\n ]\n}\n');
+}
+
+function printScan(s: ScanSummary, examples: ExampleRow[], total: number, rankBy: RankBy, top: number): void {
   const m = s.model;
   const out: string[] = [];
   out.push(
@@ -321,7 +360,7 @@ function printScan(s: ScanSummary, examples: ExampleRow[], rankBy: RankBy, top: 
         : rankBy === 'labelIssue'
           ? `label issue (out-of-sample detector: ${d?.choice})`
           : `global influence (${a.globalScore})`;
-  out.push(`Top ${Math.min(top, examples.length)} of ${examples.length} training rows by ${by}:`);
+  out.push(`Top ${Math.min(top, total)} of ${total} training rows by ${by}:`);
   out.push(
     formatTable(
       ['rank', 'row', 'line', 'label', 'predicted', 'label issue', 'global influence', 'suspicion', 'suggested', 'loss'],

@@ -18,10 +18,12 @@
  * Field text is sliced from the chunk; only fields that span a chunk boundary or contain `""` are
  * concatenated from pieces.
  */
+import { statSync } from 'node:fs';
 import type { Checkpoint } from '../util/cancel';
 import { DataFileError } from '../util/errors';
 import { readWholeText, streamText } from './textStream';
-import type { Cell, DataFormat, DataRecord, Quoting, ReadInfo, Table } from './types';
+import { ColumnStore, tableOf } from './columns';
+import type { Cell, DataFormat, Quoting, ReadInfo, Table } from './types';
 
 const QUOTE = 34;
 const LF = 10;
@@ -391,24 +393,44 @@ async function readDelimitedAs(
   opts: DelimitedReadOptions,
   seen: { sawQuote: boolean } = { sawQuote: false },
 ): Promise<Table> {
-  const records: DataRecord[] = [];
+  const first = await readDelimitedOnce(file, delimiter, quoted, opts, seen);
+  const inexact = first.store.inexactColumns;
+  if (inexact.length === 0) return first;
+  // A numbers column met a text that is not a number: read again keeping that column's exact texts.
+  return readDelimitedOnce(file, delimiter, quoted, opts, seen, new Set(inexact));
+}
+
+/** One pass over the file into a ColumnStore (cells per column, see columns.ts). */
+async function readDelimitedOnce(
+  file: string,
+  delimiter: string,
+  quoted: boolean,
+  opts: DelimitedReadOptions,
+  seen: { sawQuote: boolean },
+  texts?: ReadonlySet<number>,
+): Promise<Table> {
+  let store: ColumnStore | null = null;
   let columns: string[] | null = null;
   let headerLine = 1;
+  const size = fileSize(file);
+  let cells: Cell[] = [];
   const tok = new DelimitedTokenizer(file, delimiter.charCodeAt(0), (fields, line, fl, fc) => {
     if (columns === null) {
       columns = headerNames(file, fields, fl, fc);
       headerLine = line;
       tok.expected = columns.length;
       tok.positions = false;
+      // A record of C fields takes at least C bytes: an upper bound on the rows to reserve room for.
+      store = new ColumnStore(columns.length, { reserveRows: Math.floor(size / columns.length) + 2, texts });
+      cells = new Array<Cell>(columns.length);
       return;
     }
     const n = fields.length;
-    const cells = new Array<Cell>(n);
     for (let k = 0; k < n; k++) {
       const v = fields[k];
       cells[k] = isMissingField(v) ? null : v;
     }
-    records.push({ row: records.length, line, cells });
+    (store as ColumnStore).addRow(cells, line);
   });
   tok.quoting = quoted;
   if (opts.maxRecordChars) tok.maxRecordChars = opts.maxRecordChars;
@@ -421,21 +443,24 @@ async function readDelimitedAs(
     seen.sawQuote = tok.sawQuote;
   }
 
-  if (columns === null) {
+  if (columns === null || store === null) {
     const what = info.size === 0 ? 'the file is empty' : 'the file has only blank lines';
     throw new DataFileError(file, 1, 1, `${what}: expected a header line and data rows`);
   }
-  if (records.length === 0) {
+  if ((store as ColumnStore).rows === 0) {
     throw new DataFileError(file, headerLine, 1, 'no data rows: the file has a header line but no records after it');
   }
-  return {
-    file,
-    format: opts.format ?? (delimiter === '\t' ? 'tsv' : 'csv'),
-    columns,
-    records,
-    headerLine,
-    read: { encoding: info.encoding, quoting: quoted ? 'rfc4180' : 'none' },
-  };
+  const table = tableOf(file, opts.format ?? (delimiter === '\t' ? 'tsv' : 'csv'), columns, store, headerLine);
+  table.read = { encoding: info.encoding, quoting: quoted ? 'rfc4180' : 'none' };
+  return table;
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0; // streamText reports the error
+  }
 }
 
 /**

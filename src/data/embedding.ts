@@ -9,6 +9,7 @@
  * Errors name file, line and column: a cell that is not a JSON array of finite numbers, an array
  * whose length differs from the first record's (or the expected dim), a missing cell.
  */
+import { recordAt } from './columns';
 import { parseNumber } from './number';
 import { cellError, headerError } from './table';
 import type { Table } from './types';
@@ -49,31 +50,32 @@ function preview(s: string): string {
   return JSON.stringify(s.length > 40 ? s.slice(0, 40) + '...' : s);
 }
 
-/** The JSON-array column `column` of the given records (indices into table.records) as a dense block. */
+/** The JSON-array column `column` of the given records (data rows of table.store) as a dense block. */
 export function embeddingFromArrayColumn(table: Table, column: string, records: readonly number[], opts: EmbeddingOptions = {}): EmbeddingBlock {
   const j = table.columns.indexOf(column);
   if (j < 0) throw headerError(table, `embedding column "${column}" is not a column of this file`);
   let dim = opts.dim ?? -1;
   let dimFrom = opts.dim !== undefined ? 'the expected dimension' : '';
   const vecs: (number[] | null)[] = new Array(records.length);
+  const col = table.store.columns[j];
   for (let k = 0; k < records.length; k++) {
-    const rec = table.records[records[k]];
-    const cell = rec.cells[j];
+    const cell = col.get(records[k]);
+    const rec = () => recordAt(table, records[k]);
     if (cell == null) {
       if (opts.missing === 'zeros') {
         vecs[k] = null;
         continue;
       }
-      throw cellError(table, rec, j, `embedding column "${column}" is missing in this record`);
+      throw cellError(table, rec(), j, `embedding column "${column}" is missing in this record`);
     }
     const v = parseVector(cell);
-    if (typeof v === 'string') throw cellError(table, rec, j, `embedding column "${column}": ${v}`);
+    if (typeof v === 'string') throw cellError(table, rec(), j, `embedding column "${column}": ${v}`);
     if (dim < 0) {
       dim = v.length;
-      dimFrom = `the first record (line ${rec.line})`;
-      if (dim === 0) throw cellError(table, rec, j, `embedding column "${column}" holds an empty array`);
+      dimFrom = `the first record (line ${table.store.line(records[k])})`;
+      if (dim === 0) throw cellError(table, rec(), j, `embedding column "${column}" holds an empty array`);
     } else if (v.length !== dim) {
-      throw cellError(table, rec, j, `embedding column "${column}" has ${v.length} values here but ${dim} in ${dimFrom}`);
+      throw cellError(table, rec(), j, `embedding column "${column}" has ${v.length} values here but ${dim} in ${dimFrom}`);
     }
     vecs[k] = v;
   }
@@ -124,16 +126,17 @@ export function embeddingFromColumns(table: Table, group: PrefixGroup, records: 
   });
   const dim = idx.length;
   const X = new Float64Array(records.length * dim);
+  const store = table.store;
   for (let k = 0; k < records.length; k++) {
-    const rec = table.records[records[k]];
+    const rec = () => recordAt(table, records[k]);
     for (let a = 0; a < dim; a++) {
-      const cell = rec.cells[idx[a]];
+      const cell = store.cell(records[k], idx[a]);
       if (cell == null) {
         if (opts.missing === 'zeros') continue;
-        throw cellError(table, rec, idx[a], `embedding column "${group.columns[a]}" (${group.prefix}*) is missing in this record`);
+        throw cellError(table, rec(), idx[a], `embedding column "${group.columns[a]}" (${group.prefix}*) is missing in this record`);
       }
       const x = parseNumber(cell);
-      if (Number.isNaN(x)) throw cellError(table, rec, idx[a], `embedding column "${group.columns[a]}" is numeric but ${JSON.stringify(cell)} is not a number`);
+      if (Number.isNaN(x)) throw cellError(table, rec(), idx[a], `embedding column "${group.columns[a]}" is numeric but ${JSON.stringify(cell)} is not a number`);
       X[k * dim + a] = x;
     }
   }
@@ -145,8 +148,9 @@ export function looksLikeArrayColumn(table: Table, column: string, sample = 50):
   const j = table.columns.indexOf(column);
   if (j < 0) return false;
   let seen = 0;
-  for (const rec of table.records) {
-    const c = rec.cells[j];
+  const col = table.store.columns[j];
+  for (let i = 0; i < col.length; i++) {
+    const c = col.get(i);
     if (c == null) continue;
     const t = c.trimStart();
     if (!t.startsWith('[')) return false;

@@ -25,6 +25,7 @@ import type { Schema } from './schema';
 import { parseNumber } from './number';
 import { compareCodePoints } from './schema';
 import { cellError, headerError, listColumns } from './table';
+import { recordAt } from './columns';
 import { embeddingFromArrayColumn } from './embedding';
 import { HashedTfidf, type HashedTfidfState } from './text';
 import type { DataRecord, Table } from './types';
@@ -34,7 +35,7 @@ export interface LabelEncoding {
   y: Int32Array;
   /** Sorted distinct training labels (plain string comparison), K of them. */
   classes: string[];
-  /** Indices into table.records of the records that have a label, in file order. */
+  /** Data rows (indices into table.store) of the records that have a label, in file order. */
   records: number[];
   /** Records skipped because the label is missing. */
   skipped: { row: number; line: number }[];
@@ -82,11 +83,12 @@ function labelColumn(table: Table, schema: Schema): number {
 
 export function encodeLabels(table: Table, schema: Schema, classes?: string[]): LabelEncoding {
   const j = labelColumn(table, schema);
+  const col = table.store.columns[j];
   const records: number[] = [];
   const skipped: { row: number; line: number }[] = [];
-  const recs = table.records;
-  for (let r = 0; r < recs.length; r++) {
-    if (recs[r].cells[j] == null) skipped.push({ row: recs[r].row, line: recs[r].line });
+  const rows = table.store.rows;
+  for (let r = 0; r < rows; r++) {
+    if (col.get(r) == null) skipped.push({ row: r, line: table.store.line(r) });
     else records.push(r);
   }
   const y = new Int32Array(records.length);
@@ -95,14 +97,14 @@ export function encodeLabels(table: Table, schema: Schema, classes?: string[]): 
     const index = new Map<string, number>();
     classes.forEach((c, k) => index.set(c, k));
     for (let k = 0; k < records.length; k++) {
-      const rec = recs[records[k]];
-      const c = index.get(rec.cells[j] as string);
+      const v = col.get(records[k]) as string;
+      const c = index.get(v);
       if (c === undefined) {
         throw cellError(
           table,
-          rec,
+          recordAt(table, records[k]),
           j,
-          `label ${JSON.stringify(rec.cells[j])} is not one of the training classes: ${listColumns(classes)}`,
+          `label ${JSON.stringify(v)} is not one of the training classes: ${listColumns(classes)}`,
         );
       }
       y[k] = c;
@@ -111,10 +113,12 @@ export function encodeLabels(table: Table, schema: Schema, classes?: string[]): 
   }
 
   const distinct = new Set<string>();
-  for (const r of records) distinct.add(recs[r].cells[j] as string);
+  const dict = col.dictionary();
+  if (dict) for (const v of dict.values) distinct.add(v);
+  else for (const r of records) distinct.add(col.get(r) as string);
   const sorted = [...distinct].sort(compareCodePoints);
   if (sorted.length < 2) {
-    const first = recs[records.length > 0 ? records[0] : 0];
+    const first = records.length > 0 ? recordAt(table, records[0]) : rows > 0 ? recordAt(table, 0) : undefined;
     const detail =
       sorted.length === 0
         ? `every value of the label column "${schema.label.name}" is missing`
@@ -123,7 +127,12 @@ export function encodeLabels(table: Table, schema: Schema, classes?: string[]): 
   }
   const index = new Map<string, number>();
   sorted.forEach((c, k) => index.set(c, k));
-  for (let k = 0; k < records.length; k++) y[k] = index.get(recs[records[k]].cells[j] as string) as number;
+  if (dict) {
+    const classOfCode = dict.values.map((v) => index.get(v) as number);
+    for (let k = 0; k < records.length; k++) y[k] = classOfCode[dict.codes[records[k]]];
+  } else {
+    for (let k = 0; k < records.length; k++) y[k] = index.get(col.get(records[k]) as string) as number;
+  }
   return { y, classes: sorted, records, skipped };
 }
 
@@ -194,12 +203,14 @@ export class FeatureEncoder {
     }
     const plan: Plan[] = [];
     const names: string[] = [];
-    const recs = table.records;
+    const store = table.store;
+    let scratch: Float64Array | undefined;
+    let sqScratch: Float64Array | undefined; // squared deviations (meanStd), shared the same way
     for (const col of schema.features) {
       const j = table.columns.indexOf(col.name);
       if (j < 0) throw headerError(table, `feature column "${col.name}" is not a column of this file`);
       if (col.kind === 'text') {
-        const texts = records.map((r) => recs[r].cells[j] ?? null);
+        const texts = records.map((r) => store.cell(r, j));
         const missing = texts.reduce((n, t) => n + (t === null ? 1 : 0), 0);
         let tfidf = HashedTfidf.fit(texts, { dim: textDimensions });
         if (scaleText) {
@@ -219,7 +230,7 @@ export class FeatureEncoder {
         plan.push({ kind: 'embedding', name: col.name, offset: names.length, dim: block.dim });
         for (let k = 0; k < block.dim; k++) names.push(`${col.name}[${k}]`);
         (report.embedding ??= {})[col.name] = block.dim;
-        const missing = records.reduce((n, r) => n + (recs[r].cells[j] == null ? 1 : 0), 0);
+        const missing = records.reduce((n, r) => n + (store.cell(r, j) == null ? 1 : 0), 0);
         if (missing > 0) report.missing[col.name] = missing;
         continue;
       }
@@ -228,15 +239,16 @@ export class FeatureEncoder {
         let n = 0;
         let min = Infinity;
         let max = -Infinity;
-        const xs = new Float64Array(records.length);
+        // One scratch array for every numeric column (not one per column left for the GC).
+        const xs = (scratch ??= new Float64Array(records.length));
+        const data = store.columns[j];
         for (const r of records) {
-          const cell = recs[r].cells[j];
-          if (cell == null) {
+          const x = data.number(r);
+          if (x !== x) {
+            if (data.get(r) != null) throw notANumber(table, recordAt(table, r), j, col.name);
             missing++;
             continue;
           }
-          const x = parseNumber(cell);
-          if (Number.isNaN(x)) throw notANumber(table, recs[r], j, col.name);
           xs[n++] = x;
           if (x < min) min = x;
           if (x > max) max = x;
@@ -245,7 +257,7 @@ export class FeatureEncoder {
           report.droppedConstant.push(col.name);
           continue;
         }
-        const sq = new Float64Array(n);
+        const sq = (sqScratch ??= new Float64Array(records.length));
         let m = meanStd(xs, n, sq);
         let scale: number | undefined;
         if (!(Number.isFinite(m.mean) && Number.isFinite(m.std) && m.std > 0)) {
@@ -262,8 +274,9 @@ export class FeatureEncoder {
         names.push(col.name);
       } else {
         const seen = new Set<string>();
+        const data = store.columns[j];
         for (const r of records) {
-          const cell = recs[r].cells[j];
+          const cell = data.get(r);
           if (cell == null) missing++;
           else seen.add(cell);
         }
@@ -317,14 +330,21 @@ export class FeatureEncoder {
       }
       return j;
     });
-    const levelIndex = plan.map((p) => (p.kind === 'categorical' ? new Map(p.levels.map((l, k) => [l, k])) : null));
+    const store = table.store;
+    const cols = at.map((j) => store.columns[j]);
+    // Categorical levels by dictionary code when the column is a dictionary (-1: unseen level).
+    const levelOfCode = plan.map((p, c) => {
+      if (p.kind !== 'categorical') return null;
+      const index = new Map(p.levels.map((l, k) => [l, k]));
+      const dict = cols[c].dictionary();
+      return { index, codes: dict?.codes, level: dict?.values.map((v) => index.get(v) ?? -1) };
+    });
     const missing = new Float64Array(plan.length);
     const out = new Float64Array(records.length * D);
-    const recs = table.records;
-    // Text and embedding blocks column by column; numeric and categorical cells row by row below.
+    // Text and embedding blocks column by column; numeric and categorical cells column by column below.
     plan.forEach((p, c) => {
       if (p.kind === 'text') {
-        const texts = records.map((r) => recs[r].cells[at[c]] ?? null);
+        const texts = records.map((r) => cols[c].get(r));
         for (const t of texts) if (t === null) missing[c]++;
         const m = HashedTfidf.fromState(p.tfidf).transform(texts);
         for (let r = 0; r < m.rows; r++) {
@@ -333,36 +353,46 @@ export class FeatureEncoder {
         }
       } else if (p.kind === 'embedding') {
         const block = embeddingFromArrayColumn(table, p.name, records, { dim: p.dim, missing: 'zeros' });
-        for (const r of records) if (recs[r].cells[at[c]] == null) missing[c]++;
+        for (const r of records) if (cols[c].get(r) == null) missing[c]++;
         for (let r = 0; r < block.rows; r++) out.set(block.X.subarray(r * p.dim, (r + 1) * p.dim), r * D + p.offset);
-      }
-    });
-    for (let k = 0; k < records.length; k++) {
-      const rec = recs[records[k]];
-      const cells = rec.cells;
-      const base = k * D;
-      for (let c = 0; c < plan.length; c++) {
-        const p = plan[c];
-        const cell = cells[at[c]];
-        if (p.kind === 'text' || p.kind === 'embedding') continue;
-        if (p.kind === 'numeric') {
-          if (cell == null) {
+      } else if (p.kind === 'numeric') {
+        const data = cols[c];
+        const o = p.offset;
+        const { mean, std, scale } = p;
+        for (let k = 0; k < records.length; k++) {
+          const x = data.number(records[k]);
+          if (x !== x) {
+            if (data.get(records[k]) != null) throw notANumber(table, recordAt(table, records[k]), at[c], p.name);
             missing[c]++;
             continue; // imputed with the training mean: z = 0
           }
-          const x = parseNumber(cell);
-          if (Number.isNaN(x)) throw notANumber(table, rec, at[c], p.name);
-          out[base + p.offset] = p.scale === undefined ? (x - p.mean) / p.std : (x / p.scale - p.mean) / p.std;
-        } else if (cell == null) {
-          missing[c]++;
-          if (p.missingLevel >= 0) out[base + p.offset + p.missingLevel] = 1;
-        } else {
-          const level = (levelIndex[c] as Map<string, number>).get(cell);
-          if (level !== undefined) out[base + p.offset + level] = 1;
+          out[k * D + o] = scale === undefined ? (x - mean) / std : (x / scale - mean) / std;
+        }
+      } else {
+        const data = cols[c];
+        const lv = levelOfCode[c] as { index: Map<string, number>; codes?: Int32Array; level?: number[] };
+        for (let k = 0; k < records.length; k++) {
+          const base = k * D + p.offset;
+          if (lv.codes && lv.level) {
+            const code = lv.codes[records[k]];
+            if (code < 0) {
+              missing[c]++;
+              if (p.missingLevel >= 0) out[base + p.missingLevel] = 1;
+            } else if (lv.level[code] >= 0) out[base + lv.level[code]] = 1;
+            continue;
+          }
+          const cell = data.get(records[k]);
+          if (cell == null) {
+            missing[c]++;
+            if (p.missingLevel >= 0) out[base + p.missingLevel] = 1;
+          } else {
+            const level = lv.index.get(cell);
+            if (level !== undefined) out[base + level] = 1;
+          }
         }
       }
-      out[base + D - 1] = 1;
-    }
+    });
+    for (let k = 0; k < records.length; k++) out[k * D + D - 1] = 1;
     const lastMissing: Record<string, number> = {};
     plan.forEach((p, c) => {
       if (missing[c] > 0) lastMissing[p.name] = missing[c];

@@ -9,10 +9,12 @@
  * JSON.parse does the work on the happy path. When it fails, a small scanner (scanJson) finds the
  * exact column of the first syntax error, because V8's messages do not always carry a position.
  */
+import { statSync } from 'node:fs';
 import type { Checkpoint } from '../util/cancel';
 import { DataFileError } from '../util/errors';
 import { readWholeText, streamText } from './textStream';
-import type { Cell, DataRecord, ReadInfo, Table } from './types';
+import { ColumnStore, tableOf } from './columns';
+import type { Cell, ReadInfo, Table } from './types';
 
 const LF = 10;
 const CR = 13;
@@ -123,9 +125,25 @@ export function cellFromJson(v: unknown): Cell {
 }
 
 export async function readJsonl(file: string, opts: JsonlReadOptions = {}): Promise<Table> {
+  const first = await readJsonlOnce(file, opts);
+  const inexact = first.store.inexactColumns;
+  if (inexact.length === 0) return first;
+  // A numbers column met a text that is not a number: read again keeping that column's exact texts.
+  return readJsonlOnce(file, opts, new Set(inexact));
+}
+
+async function readJsonlOnce(file: string, opts: JsonlReadOptions, texts?: ReadonlySet<number>): Promise<Table> {
   const columns: string[] = [];
   const index = new Map<string, number>();
-  const records: DataRecord[] = [];
+  let size0 = 0;
+  try {
+    size0 = statSync(file).size;
+  } catch {
+    // streamText reports it
+  }
+  // A record takes at least 3 bytes ({} and a line break): an upper bound on the rows to reserve room for.
+  const store = new ColumnStore(0, { reserveRows: Math.floor(size0 / 3) + 2, texts });
+  let cells: Cell[] = [];
 
   const onLine = (text: string, line: number): void => {
     const at = firstNonSpace(text);
@@ -174,15 +192,17 @@ export async function readJsonl(file: string, opts: JsonlReadOptions = {}): Prom
       if (!index.has(k)) {
         index.set(k, columns.length);
         columns.push(k);
+        store.addColumn();
       }
     }
-    const cells: Cell[] = new Array<Cell>(columns.length).fill(null);
+    if (cells.length !== columns.length) cells = new Array<Cell>(columns.length);
+    cells.fill(null);
     for (const k of keys) {
       const v = obj[k];
       if (v !== null && typeof v === 'object' && deeperThan(v, MAX_DEPTH - 1)) throw new RangeError('nesting too deep');
       cells[index.get(k) as number] = cellFromJson(v);
     }
-    records.push({ row: records.length, line, cells });
+    store.addRow(cells, line);
   };
 
   const max = opts.maxRecordChars ?? MAX_LINE_CHARS;
@@ -193,14 +213,12 @@ export async function readJsonl(file: string, opts: JsonlReadOptions = {}): Prom
   const { size, encoding } = await streamText(file, { ...opts, where: () => splitter.where() }, (text) => splitter.push(text));
   splitter.end();
 
-  if (records.length === 0) {
+  if (store.rows === 0) {
     throw new DataFileError(file, 1, 1, size === 0 ? 'the file is empty' : 'no records: the file has only blank lines');
   }
-  const width = columns.length;
-  for (const r of records) {
-    while (r.cells.length < width) r.cells.push(null);
-  }
-  return { file, format: 'jsonl', columns, records, read: { encoding } };
+  const table = tableOf(file, 'jsonl', columns, store);
+  table.read = { encoding };
+  return table;
 }
 
 /** Where the value of top-level key `key` starts on line `line` of a JSONL file (re-reads it). */

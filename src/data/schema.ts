@@ -21,6 +21,7 @@
  * like a continuous target"), is an error unless `maxClasses` is given and allows it.
  */
 import type { ColumnKind, Table } from './types';
+import { recordAt } from './columns';
 import { cellError, headerError, listColumns } from './table';
 import { looksLikeArrayColumn } from './embedding';
 import { parseNumber } from './number';
@@ -104,7 +105,7 @@ export interface KindInference {
   missing: number;
   /** Non-missing values that are finite numbers. */
   numbers: number;
-  /** First record (index into table.records) whose value is not a finite number, -1 if none. */
+  /** First row (index into table.store) whose value is not a finite number, -1 if none. */
   firstNonNumber: number;
   /** First record whose value is a non-finite number (Infinity, 1e309), -1 if none. */
   firstNonFinite: number;
@@ -117,23 +118,30 @@ export interface KindInference {
 }
 
 export function inferKind(table: Table, index: number): KindInference {
+  // The store kept, while reading, what a numeric column needs (missing cells, whether every value
+  // is a number, the distinct values up to its dictionary's size, the longest value): a numeric
+  // column is decided without a pass over its cells.
+  const col = table.store.columns[index];
+  const rows = col.length;
+  const n = rows - col.missing;
+  if (col.numeric) {
+    const distinct = Math.min(col.distinct, 51);
+    return { kind: 'numeric', missing: col.missing, numbers: n, nonFinite: 0, firstNonNumber: -1, firstNonFinite: -1, identifierLike: false, distinct };
+  }
+  // Not all numbers: one pass for the counts and first positions the located errors need.
   let missing = 0;
   let numbers = 0;
   let firstNonNumber = -1;
   let firstNonFinite = -1;
   let nonFinite = 0;
-  let maxLength = 0;
   let singleWord = true;
-  const distinct = new Set<string>();
-  let tooMany = false;
-  const records = table.records;
-  for (let r = 0; r < records.length; r++) {
-    const v = records[r].cells[index];
-    if (v === null || v === undefined) {
+  for (let r = 0; r < rows; r++) {
+    const v = col.get(r);
+    if (v === null) {
       missing++;
       continue;
     }
-    if (!Number.isNaN(parseNumber(v))) numbers++;
+    if (!Number.isNaN(col.number(r))) numbers++;
     else {
       if (firstNonNumber < 0) firstNonNumber = r;
       if ((firstNonFinite < 0 || numbers + nonFinite === r - missing) && isNonFiniteNumber(v)) {
@@ -142,26 +150,24 @@ export function inferKind(table: Table, index: number): KindInference {
       }
       if (singleWord && /\s/.test(v)) singleWord = false;
     }
-    if (v.length > maxLength) maxLength = v.length;
-    if (!tooMany) {
-      distinct.add(v);
-      if (distinct.size > 50) tooMany = true;
-    }
   }
-  const n = records.length - missing;
-  const base = { missing, numbers, nonFinite, firstNonNumber, firstNonFinite, identifierLike: false, distinct: distinct.size };
-  if (numbers === n) return { kind: 'numeric', ...base };
+  const distinctAll = col.distinct; // Infinity past the store's dictionary size
+  const maxLength = col.maxLength;
+  const base = { missing, numbers, nonFinite, firstNonNumber, firstNonFinite, identifierLike: false, distinct: Math.min(distinctAll, 51) };
   if (looksLikeArrayColumn(table, table.columns[index])) return { kind: 'embedding', ...base };
-  const categorical = !tooMany && distinct.size <= categoricalLimit(n) && maxLength <= CATEGORICAL_MAX_LENGTH;
+  const categorical = distinctAll <= 50 && distinctAll <= categoricalLimit(n) && maxLength <= CATEGORICAL_MAX_LENGTH;
   let identifierLike = false;
   if (!categorical && singleWord && numbers === 0 && n >= MIN_VALUES_FOR_IDENTIFIER && maxLength <= CATEGORICAL_MAX_LENGTH) {
-    const all = new Set<string>();
-    identifierLike = true;
-    for (let r = 0; r < records.length && identifierLike; r++) {
-      const v = records[r].cells[index];
-      if (v == null) continue;
-      if (all.has(v)) identifierLike = false;
-      all.add(v);
+    if (distinctAll !== Infinity) identifierLike = distinctAll === n;
+    else {
+      const all = new Set<string>();
+      identifierLike = true;
+      for (let r = 0; r < rows && identifierLike; r++) {
+        const v = col.get(r);
+        if (v == null) continue;
+        if (all.has(v)) identifierLike = false;
+        all.add(v);
+      }
     }
   }
   return { kind: categorical ? 'categorical' : 'text', ...base, identifierLike };
@@ -181,16 +187,15 @@ export function inferFeatureColumn(
   const inferred = inferKind(table, index);
   const declared = Object.prototype.hasOwnProperty.call(kinds, name) ? kinds[name] : undefined;
   const kind = declared ?? inferred.kind;
-  const records = table.records;
   if (kind === 'numeric' && inferred.kind !== 'numeric') {
-    const bad = records[inferred.firstNonNumber];
+    const bad = recordAt(table, inferred.firstNonNumber);
     throw cellError(table, bad, index, `column "${name}" is declared numeric but ${JSON.stringify(bad.cells[index])} is not a number`);
   }
   const override = `--kinds ${name}=categorical (setting datasetDebugger.columnKinds) to use its values as categories, or --ignore ${name}`;
   if (declared === undefined && inferred.kind !== 'numeric') {
-    const n = records.length - inferred.missing;
+    const n = table.store.rows - inferred.missing;
     if (inferred.firstNonFinite >= 0 && inferred.numbers + inferred.nonFinite === n) {
-      const bad = records[inferred.firstNonFinite];
+      const bad = recordAt(table, inferred.firstNonFinite);
       throw cellError(
         table,
         bad,
@@ -200,7 +205,7 @@ export function inferFeatureColumn(
       );
     }
     if (n >= MIN_VALUES_FOR_CHECKS && inferred.numbers >= 0.9 * n) {
-      const bad = records[inferred.firstNonNumber];
+      const bad = recordAt(table, inferred.firstNonNumber);
       throw cellError(
         table,
         bad,
@@ -222,16 +227,15 @@ export function inferFeatureColumn(
 
 /**
  * Trims the label cells of a table in place (surrounding whitespace; an empty label becomes missing),
- * so that " x", "x" and "x " are one class in every format.
+ * so that " x", "x" and "x " are one class in every format. Acts on the column store (the label
+ * column is rebuilt only when some cell changes; `table.records`, derived from the store, follows).
  */
 export function trimLabelCells(table: Table, index: number): void {
   if (index < 0) return;
-  for (const r of table.records) {
-    const v = r.cells[index];
-    if (v == null) continue;
+  table.store.mapColumn(index, (v) => {
     const t = v.trim();
-    if (t !== v) r.cells[index] = t === '' ? null : t;
-  }
+    return t === '' ? null : t;
+  });
 }
 
 export function inferSchema(table: Table, opts: SchemaOptions): Schema {
@@ -256,8 +260,7 @@ export function inferSchema(table: Table, opts: SchemaOptions): Schema {
 
   const labelIndex = position.get(opts.label) as number;
   trimLabelCells(table, labelIndex);
-  let labelMissing = 0;
-  for (const r of table.records) if (r.cells[labelIndex] == null) labelMissing++;
+  const labelMissing = table.store.columns[labelIndex].missing;
   const label: ColumnInfo = { name: opts.label, index: labelIndex, kind: 'categorical', missing: labelMissing };
   checkLabelClasses(table, labelIndex, opts.maxClasses);
 
@@ -284,17 +287,19 @@ export function inferSchema(table: Table, opts: SchemaOptions): Schema {
  */
 function checkLabelClasses(table: Table, j: number, maxClasses: number | undefined): void {
   const limit = maxClasses ?? DEFAULT_MAX_CLASSES;
-  const distinct = new Set<string>();
-  let numeric = true;
-  let rows = 0;
-  for (const r of table.records) {
-    const v = r.cells[j];
-    if (v == null) continue;
-    rows++;
-    distinct.add(v);
-    if (numeric && Number.isNaN(parseNumber(v))) numeric = false;
+  const col = table.store.columns[j];
+  const rows = col.length - col.missing;
+  const numeric = col.numeric;
+  let K = col.distinct;
+  if (K === Infinity) {
+    // More distinct labels than the store's dictionary holds: count them for the message.
+    const distinct = new Set<string>();
+    for (let i = 0; i < col.length; i++) {
+      const v = col.get(i);
+      if (v !== null) distinct.add(v);
+    }
+    K = distinct.size;
   }
-  const K = distinct.size;
   const name = table.columns[j];
   if (maxClasses === undefined && numeric && K > CONTINUOUS_LABEL_VALUES) {
     throw headerError(

@@ -7,10 +7,11 @@ import type { Checkpoint } from '../util/cancel';
 import { DataFileError, UserError } from '../util/errors';
 import { locateDelimitedCell, readDelimited, type QuotingOption } from './csv';
 import { locateJsonlCell, readJsonl } from './jsonl';
+import { readParquet } from './parquet';
 import type { DataFormat, DataRecord, Table } from './types';
 
 export interface ReadOptions {
-  /** Default: from the extension (.csv, .tsv/.tab, .jsonl/.ndjson). */
+  /** Default: from the extension (.csv, .tsv/.tab, .jsonl/.ndjson, .parquet). */
   format?: DataFormat;
   checkpoint?: Checkpoint;
   /** Bytes per read from the file (default 64 KiB; tests use tiny values to exercise chunk boundaries). */
@@ -27,6 +28,7 @@ const EXTENSIONS: Record<string, DataFormat> = {
   '.tab': 'tsv',
   '.jsonl': 'jsonl',
   '.ndjson': 'jsonl',
+  '.parquet': 'parquet',
 };
 
 /** The format implied by a file name, or undefined. */
@@ -41,14 +43,15 @@ export async function readTable(file: string, opts: ReadOptions = {}): Promise<T
       file,
       1,
       1,
-      `unknown data format "${extname(file)}": name the file .csv, .tsv/.tab or .jsonl/.ndjson, or give the format (--format csv|tsv|jsonl)`,
+      `unknown data format "${extname(file)}": name the file .csv, .tsv/.tab, .jsonl/.ndjson or .parquet, or give the format (--format csv|tsv|jsonl|parquet)`,
     );
   }
-  if (!['csv', 'tsv', 'jsonl'].includes(format)) throw new UserError(`unknown data format '${format}' (csv, tsv or jsonl)`);
+  if (!['csv', 'tsv', 'jsonl', 'parquet'].includes(format)) throw new UserError(`unknown data format '${format}' (csv, tsv, jsonl or parquet)`);
   const quoting = opts.quoting ?? 'auto';
   if (!['auto', 'rfc4180', 'none'].includes(quoting)) throw new UserError(`unknown quoting '${quoting}' (auto, rfc4180 or none)`);
   const o = { checkpoint: opts.checkpoint, highWaterMark: opts.highWaterMark, maxRecordChars: opts.maxRecordChars };
   if (format === 'jsonl') return readJsonl(file, o);
+  if (format === 'parquet') return readParquet(file, { checkpoint: opts.checkpoint });
   return readDelimited(file, format === 'tsv' ? '\t' : ',', { ...o, format, quoting });
 }
 
@@ -59,6 +62,8 @@ export async function readTable(file: string, opts: ReadOptions = {}): Promise<T
  * (changed since, or a table built in memory).
  */
 export function locateCell(table: Table, record: DataRecord, column: number): { line: number; column: number } {
+  // Parquet has no lines: the record's 1-based row number and the column's 1-based position.
+  if (table.format === 'parquet') return { line: record.line, column: column + 1 };
   const at =
     table.format === 'jsonl'
       ? locateJsonlCell(table.file, record.line, table.columns[column], table.read)
@@ -69,7 +74,8 @@ export function locateCell(table: Table, record: DataRecord, column: number): { 
 /** A DataFileError pointing at one cell. */
 export function cellError(table: Table, record: DataRecord, column: number, detail: string): DataFileError {
   const at = locateCell(table, record, column);
-  return new DataFileError(table.file, at.line, at.column, detail);
+  const where = table.format === 'parquet' ? `row ${record.line} (1-based), column "${table.columns[column]}": ` : '';
+  return new DataFileError(table.file, at.line, at.column, where + detail);
 }
 
 /** A DataFileError about the header (or, for JSONL, the file as a whole): line of the header, column 1. */

@@ -3,7 +3,9 @@
  * the exact line of the file where the record starts (quoted newlines included), because the
  * extension jumps there.
  */
-export type DataFormat = 'csv' | 'tsv' | 'jsonl';
+import type { ColumnStore } from './columns';
+
+export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
 
 /** How quotes in CSV/TSV are read: RFC 4180 quoted fields, or `"` as an ordinary character. */
 export type Quoting = 'rfc4180' | 'none';
@@ -35,7 +37,13 @@ export interface Table {
   file: string;
   format: DataFormat;
   columns: string[];
-  records: DataRecord[];
+  /** The cells, column by column, and each record's start line (src/data/columns.ts); row i is data row i. */
+  store: ColumnStore;
+  /**
+   * The same cells as one object per record, made on first use: for small tables, tests and error
+   * paths; the engine reads `store`.
+   */
+  readonly records: DataRecord[];
   /** 1-based line of the header (CSV/TSV; 1 unless blank lines precede it). Absent for JSONL. */
   headerLine?: number;
   /** Encoding and dialect the file was read with (absent for tables built in memory). */

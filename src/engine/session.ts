@@ -10,6 +10,7 @@ import { encodeLabels, FeatureEncoder } from '../data/features';
 import { inferFeatureColumn, inferSchema, trimLabelCells, type Schema } from '../data/schema';
 import { cellError, headerError, listColumns, readTable } from '../data/table';
 import { regularFileSize } from '../data/textStream';
+import { recordAt } from '../data/columns';
 import type { Table } from '../data/types';
 import type { TestObjective } from '../influence/crossLoss';
 import type { ExactInfluence } from '../influence/exact';
@@ -66,7 +67,7 @@ interface ScanState {
   summary: ScanSummary;
   table: Table;
   schema: Schema;
-  /** Training record index (into table.records) per model row. */
+  /** Training record index (= data row, into table.store) per model row. */
   records: number[];
   /** Class names; in an unsupervised scan "cluster 0" .. "cluster k-1" (data.y holds the clusters). */
   classes: string[];
@@ -319,12 +320,17 @@ export class Session {
     const offset = Math.max(0, Math.floor(params.offset));
     const limit = Math.max(0, Math.floor(params.limit));
     const rows: ExampleRow[] = [];
+    if (!labelSet && f?.disagreeing === undefined && !needle) {
+      // No filter: the page is a slice of the order (no pass over every row per page).
+      for (let rank = offset; rank < Math.min(order.length, offset + limit); rank++) rows.push({ ...this.example(order[rank]), rank });
+      return { rankBy: params.rankBy, total: order.length, offset, rows };
+    }
     let total = 0;
     for (let rank = 0; rank < order.length; rank++) {
       const i = order[rank];
       if (labelSet && !labelSet.has(s.classes[s.data.y[i]])) continue;
       if (f?.disagreeing !== undefined && (s.predicted[i] !== s.data.y[i]) !== f.disagreeing) continue;
-      if (needle && !recordMatches(s.table.records[s.records[i]].cells, needle)) continue;
+      if (needle && !recordMatches(s.table, s.records[i], needle)) continue;
       if (total >= offset && rows.length < limit) rows.push({ ...this.example(i), rank });
       total++;
     }
@@ -333,7 +339,7 @@ export class Session {
 
   private example(i: number): ExampleRow {
     const s = this.current;
-    const rec = s.table.records[s.records[i]];
+    const rec = recordRef(s.table, s.records[i]);
     return {
       row: rec.row,
       line: rec.line,
@@ -363,12 +369,12 @@ export class Session {
     let hi = s.records.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const r = s.table.records[s.records[mid]].row;
+      const r = s.records[mid]; // the data row is the record index
       if (r === row) return mid;
       if (r < row) lo = mid + 1;
       else hi = mid - 1;
     }
-    throw new UserError(`Training row ${row} is not in the model (it has no label, or is out of range 0..${s.table.records.length - 1}).`);
+    throw new UserError(`Training row ${row} is not in the model (it has no label, or is out of range 0..${s.table.store.rows - 1}).`);
   }
 
   /** The features, label and explained class of a test or training row (explain and trust). */
@@ -416,7 +422,7 @@ export class Session {
     withCells?: boolean,
   ): ExplainResult['test'] {
     const s = this.current;
-    const rec = pt.table.records[pt.recIdx];
+    const rec = recordRef(pt.table, pt.recIdx);
     const probs: Record<string, number> = {};
     s.classes.forEach((c, k) => (probs[c] = probabilities[k]));
     return {
@@ -531,7 +537,7 @@ export class Session {
 
   private influenceRow(i: number, e: PointExplanation, looChange: Float64Array | undefined, withCells?: boolean): InfluenceRow {
     const s = this.current;
-    const rec = s.table.records[s.records[i]];
+    const rec = recordRef(s.table, s.records[i]);
     return {
       row: rec.row,
       line: rec.line,
@@ -574,7 +580,7 @@ export class Session {
     const e = await s.analysis.explainRow(i, cp);
     const order = sortedOrder(e.removalChange); // largest (pulls most) first
     const toRow = (j: number): ClusterRow => {
-      const rec = s.table.records[s.records[j]];
+      const rec = recordRef(s.table, s.records[j]);
       return {
         row: rec.row,
         line: rec.line,
@@ -588,7 +594,7 @@ export class Session {
     for (let r = 0; r < order.length && pulling.length < top && e.removalChange[order[r]] > 0; r++) pulling.push(toRow(order[r]));
     const pushing: ClusterRow[] = [];
     for (let r = order.length - 1; r >= 0 && pushing.length < top && e.removalChange[order[r]] < 0; r--) pushing.push(toRow(order[r]));
-    const rec = s.table.records[s.records[i]];
+    const rec = recordRef(s.table, s.records[i]);
     return {
       row: rec.row,
       line: rec.line,
@@ -632,7 +638,7 @@ export class Session {
       test: this.explainedPoint(params.source, pt, pt.probabilities, tc.testLoss),
       leaveOneOut: {
         rows: tc.rows.map((r) => {
-          const rec = s.table.records[s.records[r.index]];
+          const rec = recordRef(s.table, s.records[r.index]);
           return { row: rec.row, line: rec.line, label: s.classes[s.data.y[r.index]], picked: r.picked, firstOrder: r.firstOrder, newton: r.newton, actual: r.actual };
         }),
         firstOrder: tc.firstOrder,
@@ -695,10 +701,11 @@ export class Session {
     const table = params.source === 'test' ? s.test?.table : s.table;
     if (!table) throw new UserError('No test file in this scan.');
     const j = table.columns.indexOf(s.schema.label.name);
+    const n = table.store.rows;
     return {
-      rows: table.records.map((r) => r.row),
-      lines: table.records.map((r) => r.line),
-      labels: table.records.map((r) => (j >= 0 ? r.cells[j] ?? null : null)),
+      rows: Array.from({ length: n }, (_, i) => i),
+      lines: Array.from(table.store.lines),
+      labels: Array.from({ length: n }, (_, i) => (j >= 0 ? table.store.cell(i, j) : null)),
     };
   }
 
@@ -708,15 +715,10 @@ export class Session {
     const table = await readTable(params.file, { checkpoint: cp, format: params.format, quoting: params.quoting });
     const distinct: Record<string, number> = {};
     table.columns.forEach((name, j) => {
-      const seen = new Set<string>();
-      for (const r of table.records) {
-        const v = r.cells[j];
-        if (v !== null) seen.add(v);
-        if (seen.size > 50) break;
-      }
-      distinct[name] = seen.size;
+      // Distinct non-missing values, counted up to 51 (the store counts them while reading).
+      distinct[name] = Math.min(51, table.store.columns[j].distinct);
     });
-    return { file: params.file, format: table.format, columns: table.columns, rows: table.records.length, distinct };
+    return { file: params.file, format: table.format, columns: table.columns, rows: table.store.rows, distinct };
   }
 
   rows(params: RowsParams): { rows: { row: number; line: number; cells: RowCells }[] } {
@@ -725,9 +727,8 @@ export class Session {
     if (!table) throw new UserError('No test file in this scan.');
     return {
       rows: params.rows.map((row) => {
-        const idx = table.records[row]?.row === row ? row : table.records.findIndex((r) => r.row === row);
-        if (idx < 0) throw new UserError(`Row ${row} is out of range (0..${table.records.length - 1}).`);
-        return { row, line: table.records[idx].line, cells: cellsOf(table, idx) };
+        if (!(Number.isInteger(row) && row >= 0 && row < table.store.rows)) throw new UserError(`Row ${row} is out of range (0..${table.store.rows - 1}).`);
+        return { row, line: table.store.line(row), cells: cellsOf(table, row) };
       }),
     };
   }
@@ -778,11 +779,12 @@ function columnNotes(schema: Schema, encoder: FeatureEncoder, N: number): string
 
 /** Every record as a model row (unsupervised scans); classes are filled in after clustering. */
 function allRows(table: Table): { y: Int32Array; classes: string[]; records: number[]; skipped: { row: number; line: number }[] } {
-  return { y: new Int32Array(table.records.length), classes: [], records: table.records.map((_, i) => i), skipped: [] };
+  const n = table.store.rows;
+  return { y: new Int32Array(n), classes: [], records: Array.from({ length: n }, (_, i) => i), skipped: [] };
 }
 
 function encodeTestSet(table: Table, schema: Schema, encoder: FeatureEncoder, classes: string[]): TestSet {
-  const all = table.records.map((_, i) => i);
+  const all = Array.from({ length: table.store.rows }, (_, i) => i);
   const X = encoder.transform(table, all);
   const y = new Int32Array(all.length).fill(-1);
   const j = table.columns.indexOf(schema.label.name);
@@ -790,11 +792,11 @@ function encodeTestSet(table: Table, schema: Schema, encoder: FeatureEncoder, cl
     trimLabelCells(table, j);
     const index = new Map(classes.map((c, k) => [c, k]));
     for (let i = 0; i < all.length; i++) {
-      const v = table.records[i].cells[j];
+      const v = table.store.cell(i, j);
       if (v === null) continue;
       const k = index.get(v);
       if (k === undefined) {
-        throw cellError(table, table.records[i], j, `label '${v}' is not one of the training classes (${classes.join(', ')})`);
+        throw cellError(table, recordAt(table, i), j, `label '${v}' is not one of the training classes (${classes.join(', ')})`);
       }
       y[i] = k;
     }
@@ -804,13 +806,20 @@ function encodeTestSet(table: Table, schema: Schema, encoder: FeatureEncoder, cl
 
 function cellsOf(table: Table, recIdx: number): RowCells {
   const out: RowCells = {};
-  const cells = table.records[recIdx].cells;
-  table.columns.forEach((c, j) => (out[c] = cells[j] ?? null));
+  table.columns.forEach((c, j) => (out[c] = table.store.cell(recIdx, j)));
   return out;
 }
 
-function recordMatches(cells: (string | null)[], needle: string): boolean {
-  for (const c of cells) if (c !== null && c.toLowerCase().includes(needle)) return true;
+/** Data row and start line of a table's record (the data row is the record index). */
+function recordRef(table: Table, recIdx: number): { row: number; line: number } {
+  return { row: recIdx, line: table.store.line(recIdx) };
+}
+
+function recordMatches(table: Table, recIdx: number, needle: string): boolean {
+  for (let j = 0; j < table.columns.length; j++) {
+    const c = table.store.cell(recIdx, j);
+    if (c !== null && c.toLowerCase().includes(needle)) return true;
+  }
   return false;
 }
 

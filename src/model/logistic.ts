@@ -167,6 +167,34 @@ function residualTimesX(Rt: Float64Array, Xt: Float64Array, N: number, D: number
 
 /** Largest N * D whose copies (X and X^T) go into a kernel space (beyond it: JavaScript on X itself). */
 const KERNEL_SPACE_MAX_ND = 8_000_000;
+/**
+ * Largest N * D for which the JavaScript path keeps a transposed copy of X (faster column sums);
+ * beyond it R^T X runs row by row on X itself, so a large data set is held once (its features are
+ * most of a large scan's memory: 6 M rows x 21 features = 1 GB).
+ */
+const TRANSPOSE_MAX_ND = 16_000_000;
+
+/** Rows per block of residualTimesXRows (its transposed block is D x 256 float64). */
+const ROW_BLOCK = 256;
+
+/**
+ * G = R^T X (K x D) from Rt (K x N) and row-major X (N x D) without a transposed copy of X: blocks
+ * of ROW_BLOCK rows are transposed into a small buffer and reduced with dot products.
+ */
+export function residualTimesXRows(Rt: Float64Array, X: Float64Array, N: number, D: number, K: number, G: Float64Array, block = new Float64Array(D * ROW_BLOCK)): void {
+  G.fill(0, 0, K * D);
+  for (let i0 = 0; i0 < N; i0 += ROW_BLOCK) {
+    const B = Math.min(ROW_BLOCK, N - i0);
+    for (let b = 0; b < B; b++) {
+      const xi = (i0 + b) * D;
+      for (let a = 0; a < D; a++) block[a * B + b] = X[xi + a];
+    }
+    for (let k = 0; k < K; k++) {
+      const r = k * N + i0;
+      for (let a = 0; a < D; a++) G[k * D + a] += dot(Rt, r, block, a * B, B);
+    }
+  }
+}
 
 /**
  * The objective of one data set and weighting, with the buffers its evaluations reuse (features
@@ -177,7 +205,8 @@ const KERNEL_SPACE_MAX_ND = 8_000_000;
  */
 export class LogisticObjective {
   readonly P: number;
-  private readonly Xt: Float64Array;
+  /** X^T (D x N), or null when N * D > TRANSPOSE_MAX_ND (R^T X then runs on X row by row). */
+  private readonly Xt: Float64Array | null;
   private readonly Z: Float64Array;
   private readonly Rt: Float64Array;
   private readonly ks?: KernelSpace;
@@ -212,7 +241,7 @@ export class LogisticObjective {
       this.Z = ks.view(o.Z, Np * K);
       this.Rt = ks.view(o.Rt, K * Np);
     } else {
-      this.Xt = transposeRows(X, N, D);
+      this.Xt = N * D <= TRANSPOSE_MAX_ND ? transposeRows(X, N, D) : null;
       this.Z = new Float64Array(N * K);
       this.Rt = new Float64Array(K * N);
     }
@@ -245,7 +274,8 @@ export class LogisticObjective {
       ks.gemmNT(o.Rt, Np, o.Xt, Np, o.G, Dp, K, Dp, Np);
       for (let k = 0; k < K; k++) out.set(f.subarray(o.G + k * Dp, o.G + k * Dp + D), k * D);
     } else {
-      residualTimesX(this.Rt, this.Xt, N, D, K, out);
+      if (this.Xt) residualTimesX(this.Rt, this.Xt, N, D, K, out);
+      else residualTimesXRows(this.Rt, this.data.X, N, D, K, out);
     }
   }
 

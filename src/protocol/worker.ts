@@ -73,8 +73,8 @@ export interface ScanParams {
    * two >= 2x the column's distinct training terms, between 16 and 1024.
    */
   textDimensions?: number;
-  /** File format when the extension does not tell it (.csv, .tsv/.tab, .jsonl/.ndjson). */
-  format?: 'csv' | 'tsv' | 'jsonl';
+  /** File format when the extension does not tell it (.csv, .tsv/.tab, .jsonl/.ndjson, .parquet). */
+  format?: 'csv' | 'tsv' | 'jsonl' | 'parquet';
   /**
    * CSV/TSV quoting: 'auto' (default: RFC 4180, except a TSV whose quotes do not follow it is read
    * without quoting), 'rfc4180' or 'none' (`"` is an ordinary character).
@@ -198,7 +198,7 @@ export interface ColumnsParams {
 /** The columns of a data file, for choosing the label column before the first scan. */
 export interface ColumnsResult {
   file: string;
-  format: 'csv' | 'tsv' | 'jsonl';
+  format: 'csv' | 'tsv' | 'jsonl' | 'parquet';
   columns: string[];
   rows: number;
   /** Distinct non-missing values per column, counted up to 51 (enough to tell a label-like column). */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { tableFromRows } from '../../src/data/columns';
 import { readTable } from '../../src/data/table';
 import { compareCodePoints, inferKind, inferSchema, parseNumber } from '../../src/data/schema';
 import type { Cell, Table } from '../../src/data/types';
@@ -9,12 +10,7 @@ import { DataFileError } from '../../src/util/errors';
 const P = join(__dirname, '../fixtures/parser');
 
 function memTable(columns: string[], cells: Cell[][]): Table {
-  return {
-    file: 'mem.csv',
-    format: 'csv',
-    columns,
-    records: cells.map((c, row) => ({ row, line: row + 2, cells: c })),
-  };
+  return tableFromRows('mem.csv', 'csv', columns, cells);
 }
 
 test('parseNumber: decimal numbers with Number() semantics; empty, hex, Infinity and overflow rejected', () => {

@@ -1,0 +1,378 @@
+/**
+ * Columnar storage of a parsed data file (see README.md "Storage"): no object per row. Each column
+ * adapts to its values while the file streams in:
+ *
+ * - dictionary (the start): one Int32 code per row (-1 = missing) into the column's distinct texts,
+ *   each parsed once as a number; labels, categoricals and small-integer numeric columns stay here;
+ * - numbers: once a column has more than DICT_MAX distinct texts and all of them are numbers, one
+ *   float64 per row (NaN = missing); the texts are not kept (a cell reads back as String(value), the
+ *   same number);
+ * - texts: a column with more than DICT_MAX distinct texts that are not all numbers keeps its texts.
+ *
+ * A numbers column that later meets a text that is not a number becomes a texts column; its earlier
+ * texts are then String(value), not the file's exact text (`inexact`): readers then read the file
+ * again with that column kept as texts (ColumnStoreOptions.texts), so nothing is changed silently.
+ * The start line of every record is one float64 per row. Growable arrays sit on resizable
+ * ArrayBuffers, so growth copies nothing and reserved but unused room costs no memory.
+ */
+import { parseNumber } from './schema';
+import type { Cell, DataRecord, DataFormat, Table } from './types';
+
+/** Distinct texts a column keeps as a dictionary before it becomes numbers or texts. */
+export const DICT_MAX = 4096;
+
+const DICT = 0;
+const NUMBERS = 1;
+const TEXTS = 2;
+
+/** Largest resizable ArrayBuffer reservation tried (V8 refuses more than 4 GiB on 64-bit Node 20). */
+const MAX_RESERVE = 2 ** 32;
+
+/** An append-only typed array on a resizable ArrayBuffer (falls back to copying when it must). */
+class Growable<T extends Float64Array | Int32Array> {
+  private buf: ArrayBuffer;
+  arr: T;
+  length = 0;
+
+  constructor(
+    private readonly make: (buf: ArrayBuffer, length: number) => T,
+    private readonly bytes: number,
+    reserveItems: number,
+  ) {
+    const max = Math.min(MAX_RESERVE, Math.max(1024, reserveItems) * bytes);
+    this.buf = newResizable(Math.min(max, 1024 * bytes), max);
+    this.arr = make(this.buf, this.buf.byteLength / bytes);
+  }
+
+  push(v: number): void {
+    if (this.length === this.arr.length) this.grow(this.length + 1);
+    this.arr[this.length++] = v;
+  }
+
+  /** Makes room for `n` items (the content past `length` is zero). */
+  grow(n: number): void {
+    if (n <= this.arr.length) return;
+    const want = Math.max(n, Math.ceil(this.arr.length * 1.5)) * this.bytes;
+    const buf = this.buf as ArrayBuffer & { resizable?: boolean; maxByteLength?: number; resize?(n: number): void };
+    if (buf.resizable && buf.resize && (buf.maxByteLength ?? 0) >= n * this.bytes) {
+      buf.resize(Math.min(want, buf.maxByteLength as number));
+    } else {
+      const next = newResizable(want, Math.min(MAX_RESERVE, Math.max(want, want * 2)));
+      new Uint8Array(next).set(new Uint8Array(this.buf, 0, this.length * this.bytes));
+      this.buf = next;
+    }
+    this.arr = this.make(this.buf, this.buf.byteLength / this.bytes);
+  }
+
+  /** The items pushed so far (a view, not a copy). */
+  view(): T {
+    return this.arr.subarray(0, this.length) as T;
+  }
+}
+
+function newResizable(bytes: number, max: number): ArrayBuffer {
+  try {
+    return new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(bytes, {
+      maxByteLength: Math.max(bytes, max),
+    });
+  } catch {
+    return new ArrayBuffer(bytes);
+  }
+}
+
+const f64 = (b: ArrayBuffer, n: number) => new Float64Array(b, 0, n);
+const i32 = (b: ArrayBuffer, n: number) => new Int32Array(b, 0, n);
+
+/** One column's cells (see the module comment for the three storage modes). */
+export class ColumnData {
+  private mode = DICT;
+  private codes: Growable<Int32Array> | null;
+  private values: string[] = [];
+  private valueNumbers: number[] = [];
+  private index: Map<string, number> | null = new Map();
+  private nums: Growable<Float64Array> | null = null;
+  private strs: Cell[] | null = null;
+  /** Cells pushed. */
+  length = 0;
+  /** Missing cells. */
+  missing = 0;
+  /** Every non-missing cell is a number (parseNumber). */
+  numeric = true;
+  /** Longest non-missing text (in UTF-16 units; numbers columns stop counting). */
+  maxLength = 0;
+  /** Texts of some rows are String(number) rather than the file's text (see the module comment). */
+  inexact = false;
+
+  constructor(
+    private readonly reserveRows: number,
+    /** Keep texts from the start (no numbers mode). */
+    private readonly keepTexts = false,
+  ) {
+    this.codes = new Growable(i32, 4, reserveRows);
+  }
+
+  push(v: Cell): void {
+    this.length++;
+    if (v === null) {
+      this.missing++;
+      if (this.mode === DICT) (this.codes as Growable<Int32Array>).push(-1);
+      else if (this.mode === NUMBERS) (this.nums as Growable<Float64Array>).push(NaN);
+      else (this.strs as Cell[]).push(null);
+      return;
+    }
+    if (this.mode === NUMBERS) {
+      const x = parseNumber(v);
+      if (x === x) {
+        (this.nums as Growable<Float64Array>).push(x);
+        return;
+      }
+      this.toTexts();
+      this.inexact = true;
+    }
+    if (this.mode === DICT) {
+      const index = this.index as Map<string, number>;
+      let code = index.get(v);
+      if (code === undefined) {
+        code = this.values.length;
+        index.set(v, code);
+        this.values.push(v);
+        const x = parseNumber(v);
+        this.valueNumbers.push(x);
+        if (x !== x) this.numeric = false;
+        if (v.length > this.maxLength) this.maxLength = v.length;
+        if (code >= DICT_MAX) {
+          (this.codes as Growable<Int32Array>).push(code);
+          this.leaveDictionary();
+          return;
+        }
+      }
+      (this.codes as Growable<Int32Array>).push(code);
+      return;
+    }
+    // TEXTS
+    if (this.numeric) {
+      const x = parseNumber(v);
+      if (x !== x) this.numeric = false;
+    }
+    if (v.length > this.maxLength) this.maxLength = v.length;
+    (this.strs as Cell[]).push(v);
+  }
+
+  /** Pads with missing cells up to `n` rows (JSON Lines columns that appear late). */
+  padTo(n: number): void {
+    while (this.length < n) this.push(null);
+  }
+
+  private leaveDictionary(): void {
+    const codes = (this.codes as Growable<Int32Array>).view();
+    if (this.numeric && !this.keepTexts) {
+      const nums = new Growable(f64, 8, this.reserveRows);
+      nums.grow(codes.length);
+      const vn = this.valueNumbers;
+      for (let r = 0; r < codes.length; r++) nums.arr[r] = codes[r] < 0 ? NaN : vn[codes[r]];
+      nums.length = codes.length;
+      this.nums = nums;
+      this.mode = NUMBERS;
+    } else {
+      const strs: Cell[] = new Array(codes.length);
+      for (let r = 0; r < codes.length; r++) strs[r] = codes[r] < 0 ? null : this.values[codes[r]];
+      this.strs = strs;
+      this.mode = TEXTS;
+    }
+    this.codes = null;
+    this.index = null;
+    this.values = [];
+    this.valueNumbers = [];
+  }
+
+  private toTexts(): void {
+    const nums = (this.nums as Growable<Float64Array>).view();
+    const strs: Cell[] = new Array(nums.length);
+    for (let r = 0; r < nums.length; r++) strs[r] = nums[r] === nums[r] ? String(nums[r]) : null;
+    this.strs = strs;
+    this.nums = null;
+    this.mode = TEXTS;
+  }
+
+  /** The cell of row `i`: its text, or null when missing. */
+  get(i: number): Cell {
+    if (this.mode === DICT) {
+      const c = (this.codes as Growable<Int32Array>).arr[i];
+      return c < 0 ? null : this.values[c];
+    }
+    if (this.mode === NUMBERS) {
+      const x = (this.nums as Growable<Float64Array>).arr[i];
+      return x === x ? String(x) : null;
+    }
+    return (this.strs as Cell[])[i] ?? null;
+  }
+
+  /** The cell of row `i` as a number (parseNumber); NaN when missing or not a number. */
+  number(i: number): number {
+    if (this.mode === DICT) {
+      const c = (this.codes as Growable<Int32Array>).arr[i];
+      return c < 0 ? NaN : this.valueNumbers[c];
+    }
+    if (this.mode === NUMBERS) return (this.nums as Growable<Float64Array>).arr[i];
+    const s = (this.strs as Cell[])[i];
+    return s == null ? NaN : parseNumber(s);
+  }
+
+  /** Distinct non-missing texts, or Infinity when the column has more than DICT_MAX of them. */
+  get distinct(): number {
+    return this.mode === DICT ? this.values.length : Infinity;
+  }
+
+  /** The dictionary's texts (in order of first appearance) and each row's code (-1 = missing), or null past DICT_MAX. */
+  dictionary(): { values: readonly string[]; codes: Int32Array } | null {
+    return this.mode === DICT ? { values: this.values, codes: (this.codes as Growable<Int32Array>).view() } : null;
+  }
+
+  /** Bytes held (typed arrays and string pointers; the strings' own bytes not counted). */
+  get bytes(): number {
+    if (this.mode === DICT) return this.length * 4;
+    if (this.mode === NUMBERS) return this.length * 8;
+    return this.length * 8;
+  }
+}
+
+export interface ColumnStoreOptions {
+  /** Rows to reserve room for (an upper bound, e.g. from the file size); reserving costs no memory. */
+  reserveRows?: number;
+  /** Columns (by index) that keep their texts (a second read after a numbers column met a text). */
+  texts?: ReadonlySet<number>;
+}
+
+/** The cells of a table, column by column, and the start line of every record. */
+export class ColumnStore {
+  readonly columns: ColumnData[] = [];
+  private readonly lineArr: Growable<Float64Array>;
+  rows = 0;
+  private readonly reserve: number;
+
+  constructor(columns: number, private readonly opts: ColumnStoreOptions = {}) {
+    this.reserve = opts.reserveRows ?? 1024;
+    this.lineArr = new Growable(f64, 8, this.reserve);
+    for (let j = 0; j < columns; j++) this.addColumn();
+  }
+
+  /** A new column, missing in the rows so far (JSON Lines keys that appear late). */
+  addColumn(): ColumnData {
+    const c = new ColumnData(this.reserve, this.opts.texts?.has(this.columns.length) ?? false);
+    c.padTo(this.rows);
+    this.columns.push(c);
+    return c;
+  }
+
+  /**
+   * Replaces the non-missing cells of column j by f(cell) (null makes a cell missing), e.g. label
+   * trimming. The column is rebuilt, in the same storage rules, only when some cell changes;
+   * `version` then counts up so that row objects made earlier (Table.records) are made again.
+   */
+  mapColumn(j: number, f: (v: string) => Cell): void {
+    const col = this.columns[j];
+    const dict = col.dictionary();
+    let changes = false;
+    if (dict) changes = dict.values.some((v) => f(v) !== v);
+    else {
+      for (let i = 0; i < col.length && !changes; i++) {
+        const v = col.get(i);
+        if (v !== null && f(v) !== v) changes = true;
+      }
+    }
+    if (!changes) return;
+    const next = new ColumnData(this.reserve, this.opts.texts?.has(j) ?? false);
+    if (dict) {
+      const mapped = dict.values.map(f);
+      for (let i = 0; i < dict.codes.length; i++) next.push(dict.codes[i] < 0 ? null : mapped[dict.codes[i]]);
+    } else {
+      for (let i = 0; i < col.length; i++) {
+        const v = col.get(i);
+        next.push(v === null ? null : f(v));
+      }
+    }
+    this.columns[j] = next;
+    this.version++;
+  }
+
+  /** Counts the changes made by mapColumn. */
+  version = 0;
+
+  /** Appends one record: its start line and one cell per column (missing for columns past cells.length). */
+  addRow(cells: readonly Cell[], line: number): void {
+    const cols = this.columns;
+    for (let j = 0; j < cols.length; j++) cols[j].push(j < cells.length ? cells[j] : null);
+    this.lineArr.push(line);
+    this.rows++;
+  }
+
+  /** 1-based start line of row i. */
+  line(i: number): number {
+    return this.lineArr.arr[i];
+  }
+
+  /** Start lines of all rows (a view). */
+  get lines(): Float64Array {
+    return this.lineArr.view();
+  }
+
+  cell(i: number, j: number): Cell {
+    return this.columns[j].get(i);
+  }
+
+  /** Columns whose texts are not all exact (the reader reads the file again, keeping them as texts). */
+  get inexactColumns(): number[] {
+    const out: number[] = [];
+    this.columns.forEach((c, j) => c.inexact && out.push(j));
+    return out;
+  }
+
+  /** Bytes held by the store (see ColumnData.bytes) plus the lines. */
+  get bytes(): number {
+    return this.columns.reduce((s, c) => s + c.bytes, 0) + this.rows * 8;
+  }
+}
+
+/**
+ * A Table around a store. `records` materialises per-row objects on first use (for small tables,
+ * tests and error paths only: the engine reads cells through `store`).
+ */
+export function tableOf(file: string, format: DataFormat, columns: string[], store: ColumnStore, headerLine?: number): Table {
+  let records: DataRecord[] | undefined;
+  let version = store.version;
+  const t: Table = {
+    file,
+    format,
+    columns,
+    store,
+    headerLine,
+    get records(): DataRecord[] {
+      if (!records || version !== store.version) {
+        version = store.version;
+        records = new Array(store.rows);
+        for (let i = 0; i < store.rows; i++) {
+          const cells: Cell[] = new Array(columns.length);
+          for (let j = 0; j < columns.length; j++) cells[j] = store.cell(i, j);
+          records[i] = { row: i, line: store.line(i), cells };
+        }
+      }
+      return records;
+    },
+  };
+  if (headerLine === undefined) delete t.headerLine;
+  return t;
+}
+
+/** A Table from in-memory rows (tests, and tables built by code rather than read from a file). */
+export function tableFromRows(file: string, format: DataFormat, columns: string[], rows: readonly (readonly Cell[])[], lines?: readonly number[], headerLine?: number): Table {
+  const store = new ColumnStore(columns.length, { reserveRows: rows.length });
+  rows.forEach((cells, i) => store.addRow(cells, lines ? lines[i] : i + 2));
+  return tableOf(file, format, columns, store, headerLine);
+}
+
+/** Row i of a table as a DataRecord (for error messages: cellError needs its line). */
+export function recordAt(table: Table, i: number): DataRecord {
+  const cells: Cell[] = new Array(table.columns.length);
+  for (let j = 0; j < cells.length; j++) cells[j] = table.store.cell(i, j);
+  return { row: i, line: table.store.line(i), cells };
+}
