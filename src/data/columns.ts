@@ -15,8 +15,9 @@
  * The start line of every record is one float64 per row. Growable arrays sit on resizable
  * ArrayBuffers, so growth copies nothing and reserved but unused room costs no memory.
  */
-import { parseNumber } from './schema';
-import type { Cell, DataRecord, DataFormat, Table } from './types';
+import { parseNumber } from './number';
+/** A raw cell: the field's text, or null when the field is missing (empty CSV field, JSON null or absent key). */
+export type Cell = string | null;
 
 /** Distinct texts a column keeps as a dictionary before it becomes numbers or texts. */
 export const DICT_MAX = 4096;
@@ -331,48 +332,4 @@ export class ColumnStore {
   get bytes(): number {
     return this.columns.reduce((s, c) => s + c.bytes, 0) + this.rows * 8;
   }
-}
-
-/**
- * A Table around a store. `records` materialises per-row objects on first use (for small tables,
- * tests and error paths only: the engine reads cells through `store`).
- */
-export function tableOf(file: string, format: DataFormat, columns: string[], store: ColumnStore, headerLine?: number): Table {
-  let records: DataRecord[] | undefined;
-  let version = store.version;
-  const t: Table = {
-    file,
-    format,
-    columns,
-    store,
-    headerLine,
-    get records(): DataRecord[] {
-      if (!records || version !== store.version) {
-        version = store.version;
-        records = new Array(store.rows);
-        for (let i = 0; i < store.rows; i++) {
-          const cells: Cell[] = new Array(columns.length);
-          for (let j = 0; j < columns.length; j++) cells[j] = store.cell(i, j);
-          records[i] = { row: i, line: store.line(i), cells };
-        }
-      }
-      return records;
-    },
-  };
-  if (headerLine === undefined) delete t.headerLine;
-  return t;
-}
-
-/** A Table from in-memory rows (tests, and tables built by code rather than read from a file). */
-export function tableFromRows(file: string, format: DataFormat, columns: string[], rows: readonly (readonly Cell[])[], lines?: readonly number[], headerLine?: number): Table {
-  const store = new ColumnStore(columns.length, { reserveRows: rows.length });
-  rows.forEach((cells, i) => store.addRow(cells, lines ? lines[i] : i + 2));
-  return tableOf(file, format, columns, store, headerLine);
-}
-
-/** Row i of a table as a DataRecord (for error messages: cellError needs its line). */
-export function recordAt(table: Table, i: number): DataRecord {
-  const cells: Cell[] = new Array(table.columns.length);
-  for (let j = 0; j < cells.length; j++) cells[j] = table.store.cell(i, j);
-  return { row: i, line: table.store.line(i), cells };
 }

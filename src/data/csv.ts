@@ -22,7 +22,8 @@ import { statSync } from 'node:fs';
 import type { Checkpoint } from '../util/cancel';
 import { DataFileError } from '../util/errors';
 import { readWholeText, streamText } from './textStream';
-import { ColumnStore, tableOf } from './columns';
+import { ColumnStore } from './columns';
+import { tableOf } from './tableStore';
 import type { Cell, DataFormat, Quoting, ReadInfo, Table } from './types';
 
 const QUOTE = 34;

@@ -9,7 +9,7 @@
  * Errors name file, line and column: a cell that is not a JSON array of finite numbers, an array
  * whose length differs from the first record's (or the expected dim), a missing cell.
  */
-import { recordAt } from './columns';
+import { recordAt } from './tableStore';
 import { parseNumber } from './number';
 import { cellError, headerError } from './table';
 import type { Table } from './types';

@@ -22,10 +22,9 @@
  */
 import { DataFileError } from '../util/errors';
 import type { Schema } from './schema';
-import { parseNumber } from './number';
 import { compareCodePoints } from './schema';
 import { cellError, headerError, listColumns } from './table';
-import { recordAt } from './columns';
+import { recordAt } from './tableStore';
 import { embeddingFromArrayColumn } from './embedding';
 import { HashedTfidf, type HashedTfidfState } from './text';
 import type { DataRecord, Table } from './types';

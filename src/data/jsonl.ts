@@ -13,7 +13,8 @@ import { statSync } from 'node:fs';
 import type { Checkpoint } from '../util/cancel';
 import { DataFileError } from '../util/errors';
 import { readWholeText, streamText } from './textStream';
-import { ColumnStore, tableOf } from './columns';
+import { ColumnStore } from './columns';
+import { tableOf } from './tableStore';
 import type { Cell, ReadInfo, Table } from './types';
 
 const LF = 10;

@@ -10,7 +10,8 @@
  */
 import type { Checkpoint } from '../util/cancel';
 import { DataFileError, UserError } from '../util/errors';
-import { ColumnStore, tableOf } from './columns';
+import { ColumnStore } from './columns';
+import { tableOf } from './tableStore';
 import { regularFileSize } from './textStream';
 import type { Cell, Table } from './types';
 

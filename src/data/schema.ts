@@ -21,7 +21,7 @@
  * like a continuous target"), is an error unless `maxClasses` is given and allows it.
  */
 import type { ColumnKind, Table } from './types';
-import { recordAt } from './columns';
+import { recordAt } from './tableStore';
 import { cellError, headerError, listColumns } from './table';
 import { looksLikeArrayColumn } from './embedding';
 import { parseNumber } from './number';

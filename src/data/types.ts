@@ -3,7 +3,7 @@
  * the exact line of the file where the record starts (quoted newlines included), because the
  * extension jumps there.
  */
-import type { ColumnStore } from './columns';
+import type { Cell, ColumnStore } from './columns';
 
 export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
 
@@ -20,8 +20,8 @@ export interface ReadInfo {
   note?: string;
 }
 
-/** A raw cell: the field's text, or null when the field is missing (empty CSV field, JSON null or absent key). */
-export type Cell = string | null;
+/** A raw cell: the field's text, or null when the field is missing (defined beside the column store). */
+export type { Cell } from './columns';
 
 export interface DataRecord {
   /** 0-based data row index (the header is not a row; blank lines are not rows). */

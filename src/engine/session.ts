@@ -10,7 +10,7 @@ import { encodeLabels, FeatureEncoder } from '../data/features';
 import { inferFeatureColumn, inferSchema, trimLabelCells, type Schema } from '../data/schema';
 import { cellError, headerError, listColumns, readTable } from '../data/table';
 import { regularFileSize } from '../data/textStream';
-import { recordAt } from '../data/columns';
+import { recordAt } from '../data/tableStore';
 import type { Table } from '../data/types';
 import type { TestObjective } from '../influence/crossLoss';
 import type { ExactInfluence } from '../influence/exact';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { tableFromRows } from '../../src/data/columns';
+import { tableFromRows } from '../../src/data/tableStore';
 import { readTable } from '../../src/data/table';
 import { compareCodePoints, inferKind, inferSchema, parseNumber } from '../../src/data/schema';
 import type { Cell, Table } from '../../src/data/types';
