@@ -54,7 +54,7 @@ function cli(args: string[], json = true): string {
 }
 
 function cliTop(args: string[], n: number): CliRow[] {
-  return (JSON.parse(cli(['scan', ...args, '--rank-by', 'labelSuspicion'])) as { examples: CliRow[] }).examples.slice(0, n);
+  return (JSON.parse(cli(['scan', ...args, '--rank-by', 'labelIssue'])) as { examples: CliRow[] }).examples.slice(0, n);
 }
 
 /** Labels and descriptions of the side bar's tree rows (evaluated from a string: see product-quoted-csv). */

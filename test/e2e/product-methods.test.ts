@@ -199,7 +199,7 @@ test('digits: ranked by the label-issue detector, trust check, Newton step, then
         await vs.runCommand('Dataset Debugger: Scan for Suspicious Labels');
         await vs.waitForWebviewText('.analysis', 'model: MLP with turn-over dropout', { timeoutMs: 180_000 });
         const analysis = (await frame.locator('.analysis').textContent()) ?? '';
-        assert.match(analysis, /method: turn-over dropout · solver: forward-passes .* backend: tfjs (wasm|cpu|tensorflow)$/);
+        assert.match(analysis, /method: turn-over dropout · solver: forward-passes .* backend: tfjs (wasm|cpu|tensorflow)( · |$)/);
         assert.ok((await frame.locator('.notes li').count()) >= 1, 'the scan notes are shown');
         await waitForSidebarRows(vs, listed, 30_000);
         const tod = await sidebarMessage(vs);

@@ -17,7 +17,7 @@ test('scan --json streams examples over several pages as the same text as one JS
   const dir = mkdtempSync(path.join(tmpdir(), 'dd-cli-scale-'));
   const file = path.join(dir, 'gen.csv');
   await writeScaleCsv(file, 25_000); // 3 pages of examples (10,000 each), the last one partial
-  const r = cli('scan', file, '--label', 'label', '--json');
+  const r = cli('scan', file, '--label', 'label', '--rank-by', 'globalInfluence', '--json');
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.equal(r.stdout, JSON.stringify(out, null, 1) + '\n');
