@@ -103,9 +103,13 @@ export class Workbench {
       await this.page.keyboard.press(prefix === '>' ? 'F1' : 'Control+P');
       try {
         await input.waitFor({ state: 'visible', timeout: 5_000 });
+        // Visible is not enough: once, right after a scan, the box was inert for longer than a fill
+        // waits (the workbench was still settling focus between a webview and the editor).
+        await poll(async () => ((await input.isEditable()) ? true : undefined), 5_000, () => 'the quick input stayed inert');
         return input;
       } catch {
         // Focus may be in a webview iframe, which swallows the key: give the workbench focus back.
+        await this.page.keyboard.press('Escape').catch(() => undefined);
         await this.page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } }).catch(() => undefined);
       }
     }
