@@ -6,23 +6,15 @@
  *   node --import tsx bench/scaleData.ts OUT.csv ROWS
  */
 import { createWriteStream } from 'node:fs';
+import { seededRandom } from '../src/util/random';
 
 export const SCALE_COLUMNS = 20;
 export const SCALE_CLASSES = 3;
 /** Bytes per row of the generated CSV, measured on 1e5 rows (for choosing a row count per size). */
 export const SCALE_BYTES_PER_ROW = 172;
 
-/** mulberry32: a small seeded generator, so every run writes the same bytes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/util/random.ts), seeded, so every run writes the same bytes. */
+const rng = seededRandom;
 
 export async function writeScaleCsv(file: string, rows: number, seed = 1): Promise<number> {
   const rand = rng(seed);

@@ -7,6 +7,7 @@ import { readTable } from '../../src/data/table';
 import type { Cell, Table } from '../../src/data/types';
 import { DataFileError } from '../../src/util/errors';
 import { CancelledError, Checkpoint } from '../../src/util/cancel';
+import { seededRandom } from '../../src/util/random';
 
 const P = join(__dirname, '../fixtures/parser');
 const tmp = mkdtempSync(join(tmpdir(), 'dd-csv-'));
@@ -144,16 +145,7 @@ test('readTable: a cancelled checkpoint stops reading; progress reaches the end 
 
 // ---- randomised round trip: write tables with an independent writer, read them back ----
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom; // mulberry32, seeded
 
 const PIECES = ['a', 'b', 'x y', '1', '2.5', ',', '\t', '"', '""', '\n', '\r\n', '\r', ' ', 'é', '日本', '😀', 'NA', '?'];
 const MISSING = new Set(['', 'NA', 'N/A', 'NaN', 'null', '?']);
