@@ -98,13 +98,23 @@ test('errors: a data error opens the file at its line and column; a dead worker 
       // 2. Without the test file the scan works.
       writeFileSync(join(folder, '.vscode', 'settings.json'), JSON.stringify({ ...settings, 'datasetDebugger.testFile': '' }, null, 2));
       await vs.clearNotifications();
-      await vs.page.waitForTimeout(1500); // the settings file is picked up from disk
-      await vs.runCommand('Dataset Debugger: Scan for Suspicious Labels');
-      await vs.page.waitForFunction(
-        () => document.querySelectorAll('.part.sidebar .monaco-list-row').length >= 10,
-        undefined,
-        { timeout: 120_000 },
-      );
+      // The workbench picks the settings file up from disk some time later: scan until a scan runs
+      // with the new settings (a scan that still sees the test file fails again with the same error).
+      for (let attempt = 1; ; attempt++) {
+        await vs.runCommand('Dataset Debugger: Scan for Suspicious Labels');
+        const outcome = await vs.page.waitForFunction(
+          () => {
+            if (document.querySelectorAll('.part.sidebar .monaco-list-row').length >= 10) return 'scanned';
+            const toasts = Array.from(document.querySelectorAll('.notifications-toasts .notification-list-item-message'));
+            return toasts.some((t) => /is not one of the training classes/.test(t.textContent ?? '')) ? 'old settings' : false;
+          },
+          undefined,
+          { timeout: 120_000 },
+        );
+        if ((await outcome.jsonValue()) === 'scanned') break;
+        assert.ok(attempt < 10, 'the changed settings file was never picked up');
+        await vs.clearNotifications();
+      }
       assert.equal(await sidebarRowCount(vs), 10);
 
       // 3. The worker dies: the user is told; Explain Prediction starts a new one, which scans again.
