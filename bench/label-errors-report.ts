@@ -6,25 +6,14 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { TaskResult } from './label-errors';
 
 const root = path.resolve(__dirname, '..');
 export const ENGINE_JSON = path.join(root, 'bench/research/engine-label-errors.json');
 export const PYTHON_JSON = path.join(root, 'bench/research/baselines.json');
 
-interface Row {
-  set: string;
-  noise: string;
-  seed: number;
-  model: string;
-  r5: number;
-  r10: number;
-  r20: number;
-  auc: number;
-  perClass: Record<string, [number, number]>;
-  flips: number;
-  estimate?: number;
-  suggestAcc?: number | null;
-}
+/** One cached task's result (the engine's runner and the Python baselines write the same shape). */
+type Row = TaskResult;
 
 /** The engine's default ranking in a scan (logistic candidate = label suspicion's reweighted leave-one-out p', as the session does). */
 export const DEFAULT = 'detector, logistic = reweighted loo';

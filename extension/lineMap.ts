@@ -7,6 +7,7 @@
  * a line index. Lines between the header and the first record, and after the end of the last
  * record, belong to no record.
  */
+import { editFormatOf } from '../src/edit/labelCell';
 
 /**
  * The index of the record that holds `line` (1-based), by binary search over the records' start
@@ -60,19 +61,5 @@ export function recordEndLine(lineAt: (line: number) => string | undefined, star
   }
 }
 
-/** The file format implied by a path's extension (the same extensions the engine reads). */
-export function formatOfPath(path: string): 'csv' | 'tsv' | 'jsonl' | undefined {
-  const m = /\.([A-Za-z]+)$/.exec(path);
-  switch (m?.[1].toLowerCase()) {
-    case 'csv':
-      return 'csv';
-    case 'tsv':
-    case 'tab':
-      return 'tsv';
-    case 'jsonl':
-    case 'ndjson':
-      return 'jsonl';
-    default:
-      return undefined;
-  }
-}
+/** The file format implied by a path's extension: the engine's own rule (src/edit/labelCell.ts). */
+export const formatOfPath = editFormatOf;
