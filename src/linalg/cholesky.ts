@@ -1,5 +1,5 @@
 import { NotPositiveDefiniteError } from '../util/errors';
-import { dot, transpose } from './dense';
+import { dot } from './dense';
 import { KernelSpace } from './kernels';
 
 export interface CholeskyOptions {
@@ -111,7 +111,7 @@ export class Cholesky {
   /** Factors a copy of A (lower triangle read). */
   static factor(A: Float64Array, n: number, opts: CholeskyOptions = {}): Cholesky {
     const p = Cholesky.prepare(A, n);
-    for (let r = 0; r < n; r += NB) choleskyBlockRows(p.ks, p.offL, p.offDinv, p.offT, n, r, Math.min(n, r + NB), p.diag, p.offD, opts);
+    for (let c = 0; c < n; c += NB) choleskyBlockColumn(p.ks, p.offL, p.offDinv, p.offT, n, c, Math.min(n, c + NB), p.diag, p.offD, opts);
     return Cholesky.finish(p, n);
   }
 
@@ -135,14 +135,16 @@ export class Cholesky {
   }
 
   private static async factorBlocked(p: ReturnType<typeof Cholesky.prepare>, n: number, opts: CholeskyOptions, tick?: (fraction: number) => Promise<void>): Promise<Cholesky> {
-    // Rows of a block cost ~ r^2 NB, so tick every ~2M multiply-adds.
-    let work = 0;
-    for (let r = 0; r < n; r += NB) {
-      choleskyBlockRows(p.ks, p.offL, p.offDinv, p.offT, n, r, Math.min(n, r + NB), p.diag, p.offD, opts);
-      work += (r + NB) * (r + NB) * NB * 0.5;
+    // Block column c costs ~ (n - c) c NB multiply-adds (n^3 / 6 in all), so tick every ~2M.
+    let work = 0, done = 0;
+    for (let c = 0; c < n; c += NB) {
+      choleskyBlockColumn(p.ks, p.offL, p.offDinv, p.offT, n, c, Math.min(n, c + NB), p.diag, p.offD, opts);
+      const w = (n - c) * (c + NB) * NB;
+      work += w;
+      done += w;
       if (tick && work > 2e6) {
         work = 0;
-        await tick(Math.min(1, (r + NB) / n) ** 3);
+        await tick(Math.min(1, done / (n ** 3 / 6)));
       }
     }
     return Cholesky.finish(p, n);
@@ -212,8 +214,8 @@ export class Cholesky {
       this.ks = ks;
     }
     if (!this.hasUpper) {
-      const n = this.n, ks = this.ks, f = ks.f64;
-      transpose(f.subarray(this.offL, this.offL + n * n), n, n, f.subarray(this.offU, this.offU + n * n));
+      const n = this.n, ks = this.ks;
+      ks.transpose(this.offL, n, this.offU, n, n, n);
       // Diagonal blocks inverted once, so that the per-block solves are kernel products too.
       const blocks = Math.ceil(n / NB);
       if (!this.hasDinv) {
@@ -228,8 +230,7 @@ export class Cholesky {
       }
       for (let j = 0; j < blocks; j++) {
         const w = Math.min(NB, n - j * NB);
-        const inv = this.offDinv + j * NB * NB, invT = this.offDinvT + j * NB * NB;
-        for (let i = 0; i < w; i++) for (let c = 0; c < w; c++) f[invT + i * NB + c] = f[inv + c * NB + i];
+        ks.transpose(this.offDinv + j * NB * NB, NB, this.offDinvT + j * NB * NB, NB, w, w);
       }
       this.hasUpper = true;
     }
@@ -334,30 +335,33 @@ export class Cholesky {
 }
 
 /**
- * Block row [i0, i1) of the blocked (left-looking, by block rows) factorisation in the kernel space
- * at offset L (n x n, rows before i0 already hold L; Dinv holds the inverses of their diagonal
- * blocks, NB x NB each; T is scratch of at least NB x NB). For each earlier block column C:
- * A[R, C] -= L[R, <C] L[C, <C]^T, then L[R, C] = A[R, C] L_CC^-T, both on the kernel; then the
- * diagonal block: A[R, R] -= L[R, <R] L[R, <R]^T (kernel), its unblocked factorisation and inverse
- * (h^3 / 3 multiply-adds in JavaScript). `diag` holds the original diagonal (for the pivot test).
+ * Block column [c0, c1) of the blocked (left-looking, by block columns) factorisation in the kernel
+ * space at offset L (n x n; columns before c0 already hold L; Dinv holds the inverses of their
+ * diagonal blocks, NB x NB each; T is scratch of at least RHS_CHUNK x NB). One kernel call updates
+ * the whole column below and beside the diagonal, A[>=c0, C] -= L[>=c0, <c0] L[C, <c0]^T (its strict
+ * upper part in the diagonal block is computed and ignored: finish zeroes it); then the diagonal
+ * block is factored (potrf) and inverted (trtri), and the panel below is L[>=c1, C] = A[>=c1, C]
+ * L_CC^-T, on the kernel in chunks of RHS_CHUNK rows through T. Few and large kernel calls: the
+ * block-row order needed one call per earlier block per block row. `diag` holds the original
+ * diagonal (for the pivot test).
  */
-function choleskyBlockRows(ks: KernelSpace, L: number, Dinv: number, T: number, n: number, i0: number, i1: number, diag: Float64Array, diagOff: number, opts: CholeskyOptions): void {
+function choleskyBlockColumn(ks: KernelSpace, L: number, Dinv: number, T: number, n: number, c0: number, c1: number, diag: Float64Array, diagOff: number, opts: CholeskyOptions): void {
   const f = ks.f64;
-  const h = i1 - i0;
+  const w = c1 - c0;
   const damping = opts.damping ?? 0;
-  for (let j0 = 0, jb = 0; j0 < i0; j0 += NB, jb++) {
-    const w = Math.min(i0, j0 + NB) - j0;
-    if (j0 > 0) ks.gemmNT(L + i0 * n, n, L + j0 * n, n, L + i0 * n + j0, n, h, w, j0, -1, 1);
-    ks.gemmNT(L + i0 * n + j0, n, Dinv + jb * NB * NB, NB, T, NB, h, w, w);
-    for (let r = 0; r < h; r++) f.copyWithin(L + (i0 + r) * n + j0, T + r * NB, T + r * NB + w);
-  }
-  if (i0 > 0) ks.gemmNT(L + i0 * n, n, L + i0 * n, n, L + i0 * n + i0, n, h, h, i0, -1, 1);
-  const bad = ks.potrf(L + i0 * n + i0, n, h, diagOff + i0, damping);
+  if (c0 > 0) ks.gemmNT(L + c0 * n, n, L + c0 * n, n, L + c0 * n + c0, n, n - c0, w, c0, -1, 1);
+  const bad = ks.potrf(L + c0 * n + c0, n, w, diagOff + c0, damping);
   if (bad >= 0) {
-    const i = i0 + bad;
+    const i = c0 + bad;
     pivot(diag[i] + damping, diag[i] + damping - f[L + i * n + i], i, opts); // throws
   }
-  ks.trtri(L + i0 * n + i0, n, h, Dinv + (i0 / NB) * NB * NB, NB);
+  const inv = Dinv + (c0 / NB) * NB * NB;
+  ks.trtri(L + c0 * n + c0, n, w, inv, NB);
+  for (let r0 = c1; r0 < n; r0 += RHS_CHUNK) {
+    const h = Math.min(RHS_CHUNK, n - r0);
+    ks.gemmNT(L + r0 * n + c0, n, inv, NB, T, NB, h, w, w);
+    for (let r = 0; r < h; r++) f.copyWithin(L + (r0 + r) * n + c0, T + r * NB, T + r * NB + w);
+  }
 }
 
 /**

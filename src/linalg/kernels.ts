@@ -2,7 +2,7 @@
  * The one hot kernel of the dense numerics, C = beta C + alpha A B^T ("gemmNT": rows of A dotted
  * with rows of B), over a private block of memory. Where the runtime supports WebAssembly SIMD
  * (Node >= 16.4, every current VS Code), it runs as a small WebAssembly function written in
- * ./kernels.wat (f64x2 lanes, 2 x 2 register tiles; scripts/build-kernels.mjs assembles it into
+ * ./kernels.wat (f64x2 lanes, 4 x 2 register tiles; scripts/build-kernels.mjs assembles it into
  * ./kernelsWasm.ts); bench/kernels.ts measures it in GFLOP/s. Elsewhere, or with DD_NO_WASM=1, the
  * same kernel runs in JavaScript on a Float64Array, so results never depend on it beyond rounding.
  *
@@ -32,6 +32,7 @@ interface WasmKernels {
   gemmNT: WasmGemm;
   potrf(at: number, ld: number, w: number, diag: number, damping: number): number;
   trtri(at: number, ld: number, w: number, inv: number, ldi: number): void;
+  transpose(src: number, lds: number, dst: number, ldd: number, m: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -160,6 +161,13 @@ export class KernelSpace {
     }
   }
 
+  /** dst[j, i] = src[i, j] for i < m, j < n (row strides lds, ldd; the two must not overlap). */
+  transpose(src: number, lds: number, dst: number, ldd: number, m: number, n: number): void {
+    if (this.kernels) return this.kernels.transpose(src * 8, lds, dst * 8, ldd, m, n);
+    const f = this.f64;
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) f[dst + j * ldd + i] = f[src + i * lds + j];
+  }
+
   /**
    * C[i, j] = beta C[i, j] + alpha sum_{k < kk} A[i, k] B[j, k] for i < m, j < n, where
    * A[i, k] = f64[a + i lda + k], B[j, k] = f64[b + j ldb + k], C[i, j] = f64[c + i ldc + j].
@@ -176,20 +184,13 @@ export class KernelSpace {
       if (beta !== 1 && beta !== 0) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) f[c + i * ldc + j] *= beta;
       return;
     }
-    const m2 = m & ~1, n2 = n & ~1, k2 = kk & ~1;
-    if (this.wasm && k2 > 0 && m2 > 0 && n2 > 0) {
-      this.wasm(a * 8, lda, b * 8, ldb, c * 8, ldc, m2, n2, k2, alpha, beta === 0 ? 1 : beta);
+    const m2 = m & ~1, n2 = n & ~1;
+    if (this.wasm && m2 > 0 && n2 > 0) {
+      this.wasm(a * 8, lda, b * 8, ldb, c * 8, ldc, m2, n2, kk, alpha, beta === 0 ? 1 : beta);
     } else if (m2 > 0 && n2 > 0) {
-      gemmNTJs(f, a, lda, b, ldb, c, ldc, m2, n2, k2, alpha, beta === 0 ? 1 : beta);
+      gemmNTJs(f, a, lda, b, ldb, c, ldc, m2, n2, kk, alpha, beta === 0 ? 1 : beta);
     }
-    // Edges: the odd last k for the even block; the odd last row and column over all k.
-    if (k2 < kk && m2 > 0 && n2 > 0) {
-      const k = kk - 1;
-      for (let i = 0; i < m2; i++) {
-        const ai = alpha * f[a + i * lda + k];
-        for (let j = 0; j < n2; j++) f[c + i * ldc + j] += ai * f[b + j * ldb + k];
-      }
-    }
+    // Edges: the odd last row and column over all k.
     const edge = (i: number, j: number): void => {
       const s = dot(f, a + i * lda, f, b + j * ldb, kk);
       const ci = c + i * ldc + j;
@@ -201,7 +202,7 @@ export class KernelSpace {
 }
 
 /**
- * The JavaScript kernel (2 x 2 tile), same contract as the WebAssembly one (even m, n, kk): the
+ * The JavaScript kernel (2 x 2 tile), same contract as the WebAssembly one (even m, n; any kk): the
  * fallback twin of kernels.wat's gemmNT. (duplicates: kron.ts's quadratic forms share the tile shape
  * but contract x_i on both sides of each block.)
  */

@@ -8,16 +8,131 @@
 (module
   (import "env" "mem" (memory 1))
 
-  ;; gemmNT(a, lda, b, ldb, c, ldc, m, n, kk, alpha, beta), m, n and kk even:
+  ;; gemmNT(a, lda, b, ldb, c, ldc, m, n, kk, alpha, beta), m and n even, any kk >= 0:
   ;; C[i, j] = beta C[i, j] + alpha sum_{k < kk} A[i, k] B[j, k] for i < m, j < n ("rows of A dotted
-  ;; with rows of B"). Register tiles of 2 rows of A by 2 rows of B: four f64x2 sums, four loads per
-  ;; four multiply-adds. Measured on Node 20 (V8 11.3) against 2 x 4 tiles with the k loop unrolled
-  ;; twice, with and without fused multiply-adds (relaxed SIMD, behind a flag there): none beat this
-  ;; plain tile (12-18 GFLOP/s at best on the 2-core development machine; bench/kernels.ts).
+  ;; with rows of B"). Register tiles of 4 rows of A by 2 rows of B: eight f64x2 sums, six loads per
+  ;; eight multiply-adds; a last pair of rows (m = 2 mod 4) goes through $gemm22, the 2 x 2 tile.
+  ;; An odd last k is one more step with v128.load64_zero (upper lanes zero).
+  ;; Measured on Node 20 (V8 11.3, AMD EPYC, CPU time, best of 7) on the shapes of the solves and
+  ;; the Hessian: 4 x 2 and 2 x 4 reach 22-24 GFLOP/s, 2 x 2 18, 3 x 2 21; wider tiles (5 x 2, 6 x 2,
+  ;; 3 x 3) and any unrolling of the k loop (shared or separate sums) spill registers and fall to
+  ;; 4-15 GFLOP/s; and this 4 x 2 loop ran 1.3x slower when the function had no second loop after it
+  ;; (register allocation; the odd-k step keeps it fast). Fused multiply-adds need relaxed SIMD,
+  ;; behind a flag on Node 20.
   (func (export "gemmNT")
     (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
     (param $m i32) (param $n i32) (param $kk i32) (param $alpha f64) (param $beta f64)
-    (local $i i32) (local $j i32) (local $k i32) (local $kb i32)
+    (local $i i32) (local $j i32) (local $k i32) (local $kb i32) (local $kb2 i32) (local $m4 i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $b0 i32) (local $b1 i32)
+    (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $p i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $y0 v128) (local $y1 v128)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
+    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
+    ;; the last two rows (if m = 2 mod 4) by the 2 x 2 tile, before the strides are scaled to bytes
+    (if (i32.lt_s (local.get $m4) (local.get $m))
+      (then (call $gemm22
+        (i32.add (local.get $a) (i32.shl (i32.mul (local.get $m4) (local.get $lda)) (i32.const 3))) (local.get $lda)
+        (local.get $b) (local.get $ldb)
+        (i32.add (local.get $c) (i32.shl (i32.mul (local.get $m4) (local.get $ldc)) (i32.const 3))) (local.get $ldc)
+        (i32.sub (local.get $m) (local.get $m4)) (local.get $n) (local.get $kk) (local.get $alpha) (local.get $beta))))
+    (local.set $lda (i32.shl (local.get $lda) (i32.const 3)))
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 3)))
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 3)))
+    (local.set $kb (i32.shl (local.get $kk) (i32.const 3)))
+    (local.set $kb2 (i32.and (local.get $kb) (i32.const -16)))
+    (local.set $i (i32.const 0))
+    (block $iend (loop $iloop
+      (br_if $iend (i32.ge_s (local.get $i) (local.get $m4)))
+      (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+      (local.set $a1 (i32.add (local.get $a0) (local.get $lda)))
+      (local.set $a2 (i32.add (local.get $a1) (local.get $lda)))
+      (local.set $a3 (i32.add (local.get $a2) (local.get $lda)))
+      (local.set $c0 (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+      (local.set $c1 (i32.add (local.get $c0) (local.get $ldc)))
+      (local.set $c2 (i32.add (local.get $c1) (local.get $ldc)))
+      (local.set $c3 (i32.add (local.get $c2) (local.get $ldc)))
+      (local.set $j (i32.const 0))
+      (block $jend (loop $jloop
+        (br_if $jend (i32.ge_s (local.get $j) (local.get $n)))
+        (local.set $b0 (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $ldb))))
+        (local.set $b1 (i32.add (local.get $b0) (local.get $ldb)))
+        (local.set $s00 (v128.const i64x2 0 0)) (local.set $s01 (v128.const i64x2 0 0))
+        (local.set $s10 (v128.const i64x2 0 0)) (local.set $s11 (v128.const i64x2 0 0))
+        (local.set $s20 (v128.const i64x2 0 0)) (local.set $s21 (v128.const i64x2 0 0))
+        (local.set $s30 (v128.const i64x2 0 0)) (local.set $s31 (v128.const i64x2 0 0))
+        (local.set $k (i32.const 0))
+        (block $kend (loop $kloop
+          (br_if $kend (i32.ge_s (local.get $k) (local.get $kb2)))
+          (local.set $x0 (v128.load (i32.add (local.get $a0) (local.get $k))))
+          (local.set $x1 (v128.load (i32.add (local.get $a1) (local.get $k))))
+          (local.set $x2 (v128.load (i32.add (local.get $a2) (local.get $k))))
+          (local.set $x3 (v128.load (i32.add (local.get $a3) (local.get $k))))
+          (local.set $y0 (v128.load (i32.add (local.get $b0) (local.get $k))))
+          (local.set $y1 (v128.load (i32.add (local.get $b1) (local.get $k))))
+          (local.set $s00 (f64x2.add (local.get $s00) (f64x2.mul (local.get $x0) (local.get $y0))))
+          (local.set $s01 (f64x2.add (local.get $s01) (f64x2.mul (local.get $x0) (local.get $y1))))
+          (local.set $s10 (f64x2.add (local.get $s10) (f64x2.mul (local.get $x1) (local.get $y0))))
+          (local.set $s11 (f64x2.add (local.get $s11) (f64x2.mul (local.get $x1) (local.get $y1))))
+          (local.set $s20 (f64x2.add (local.get $s20) (f64x2.mul (local.get $x2) (local.get $y0))))
+          (local.set $s21 (f64x2.add (local.get $s21) (f64x2.mul (local.get $x2) (local.get $y1))))
+          (local.set $s30 (f64x2.add (local.get $s30) (f64x2.mul (local.get $x3) (local.get $y0))))
+          (local.set $s31 (f64x2.add (local.get $s31) (f64x2.mul (local.get $x3) (local.get $y1))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br $kloop)))
+        (if (i32.lt_s (local.get $k) (local.get $kb)) (then
+          (local.set $x0 (v128.load64_zero (i32.add (local.get $a0) (local.get $k))))
+          (local.set $x1 (v128.load64_zero (i32.add (local.get $a1) (local.get $k))))
+          (local.set $x2 (v128.load64_zero (i32.add (local.get $a2) (local.get $k))))
+          (local.set $x3 (v128.load64_zero (i32.add (local.get $a3) (local.get $k))))
+          (local.set $y0 (v128.load64_zero (i32.add (local.get $b0) (local.get $k))))
+          (local.set $y1 (v128.load64_zero (i32.add (local.get $b1) (local.get $k))))
+          (local.set $s00 (f64x2.add (local.get $s00) (f64x2.mul (local.get $x0) (local.get $y0))))
+          (local.set $s01 (f64x2.add (local.get $s01) (f64x2.mul (local.get $x0) (local.get $y1))))
+          (local.set $s10 (f64x2.add (local.get $s10) (f64x2.mul (local.get $x1) (local.get $y0))))
+          (local.set $s11 (f64x2.add (local.get $s11) (f64x2.mul (local.get $x1) (local.get $y1))))
+          (local.set $s20 (f64x2.add (local.get $s20) (f64x2.mul (local.get $x2) (local.get $y0))))
+          (local.set $s21 (f64x2.add (local.get $s21) (f64x2.mul (local.get $x2) (local.get $y1))))
+          (local.set $s30 (f64x2.add (local.get $s30) (f64x2.mul (local.get $x3) (local.get $y0))))
+          (local.set $s31 (f64x2.add (local.get $s31) (f64x2.mul (local.get $x3) (local.get $y1))))))
+        (local.set $p (i32.add (local.get $c0) (i32.shl (local.get $j) (i32.const 3))))
+        (f64.store offset=0 (local.get $p)
+          (f64.add (f64.mul (f64.load offset=0 (local.get $p)) (local.get $beta))
+            (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $s00)) (f64x2.extract_lane 1 (local.get $s00))) (local.get $alpha))))
+        (f64.store offset=8 (local.get $p)
+          (f64.add (f64.mul (f64.load offset=8 (local.get $p)) (local.get $beta))
+            (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $s01)) (f64x2.extract_lane 1 (local.get $s01))) (local.get $alpha))))
+        (local.set $p (i32.add (local.get $c1) (i32.shl (local.get $j) (i32.const 3))))
+        (f64.store offset=0 (local.get $p)
+          (f64.add (f64.mul (f64.load offset=0 (local.get $p)) (local.get $beta))
+            (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $s10)) (f64x2.extract_lane 1 (local.get $s10))) (local.get $alpha))))
+        (f64.store offset=8 (local.get $p)
+          (f64.add (f64.mul (f64.load offset=8 (local.get $p)) (local.get $beta))
+            (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $s11)) (f64x2.extract_lane 1 (local.get $s11))) (local.get $alpha))))
+        (local.set $p (i32.add (local.get $c2) (i32.shl (local.get $j) (i32.const 3))))
+        (f64.store offset=0 (local.get $p)
+          (f64.add (f64.mul (f64.load offset=0 (local.get $p)) (local.get $beta))
+            (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $s20)) (f64x2.extract_lane 1 (local.get $s20))) (local.get $alpha))))
+        (f64.store offset=8 (local.get $p)
+          (f64.add (f64.mul (f64.load offset=8 (local.get $p)) (local.get $beta))
+            (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $s21)) (f64x2.extract_lane 1 (local.get $s21))) (local.get $alpha))))
+        (local.set $p (i32.add (local.get $c3) (i32.shl (local.get $j) (i32.const 3))))
+        (f64.store offset=0 (local.get $p)
+          (f64.add (f64.mul (f64.load offset=0 (local.get $p)) (local.get $beta))
+            (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $s30)) (f64x2.extract_lane 1 (local.get $s30))) (local.get $alpha))))
+        (f64.store offset=8 (local.get $p)
+          (f64.add (f64.mul (f64.load offset=8 (local.get $p)) (local.get $beta))
+            (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $s31)) (f64x2.extract_lane 1 (local.get $s31))) (local.get $alpha))))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $jloop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $iloop))))
+
+  ;; $gemm22: gemmNT's contract with register tiles of 2 rows of A by 2 rows of B (four f64x2 sums).
+  (func $gemm22
+    (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
+    (param $m i32) (param $n i32) (param $kk i32) (param $alpha f64) (param $beta f64)
+    (local $i i32) (local $j i32) (local $k i32) (local $kb i32) (local $kb2 i32)
     (local $a0 i32) (local $a1 i32) (local $b0 i32) (local $b1 i32) (local $c0 i32) (local $c1 i32) (local $p i32)
     (local $x0 v128) (local $x1 v128) (local $y0 v128) (local $y1 v128)
     (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
@@ -25,6 +140,7 @@
     (local.set $ldb (i32.shl (local.get $ldb) (i32.const 3)))
     (local.set $ldc (i32.shl (local.get $ldc) (i32.const 3)))
     (local.set $kb (i32.shl (local.get $kk) (i32.const 3)))
+    (local.set $kb2 (i32.and (local.get $kb) (i32.const -16)))
     (local.set $i (i32.const 0))
     (block $iend (loop $iloop
       (br_if $iend (i32.ge_s (local.get $i) (local.get $m)))
@@ -41,7 +157,7 @@
         (local.set $s10 (v128.const i64x2 0 0)) (local.set $s11 (v128.const i64x2 0 0))
         (local.set $k (i32.const 0))
         (block $kend (loop $kloop
-          (br_if $kend (i32.ge_s (local.get $k) (local.get $kb)))
+          (br_if $kend (i32.ge_s (local.get $k) (local.get $kb2)))
           (local.set $x0 (v128.load (i32.add (local.get $a0) (local.get $k))))
           (local.set $x1 (v128.load (i32.add (local.get $a1) (local.get $k))))
           (local.set $y0 (v128.load (i32.add (local.get $b0) (local.get $k))))
@@ -52,12 +168,20 @@
           (local.set $s11 (f64x2.add (local.get $s11) (f64x2.mul (local.get $x1) (local.get $y1))))
           (local.set $k (i32.add (local.get $k) (i32.const 16)))
           (br $kloop)))
+        (if (i32.lt_s (local.get $k) (local.get $kb)) (then
+          (local.set $x0 (v128.load64_zero (i32.add (local.get $a0) (local.get $k))))
+          (local.set $x1 (v128.load64_zero (i32.add (local.get $a1) (local.get $k))))
+          (local.set $y0 (v128.load64_zero (i32.add (local.get $b0) (local.get $k))))
+          (local.set $y1 (v128.load64_zero (i32.add (local.get $b1) (local.get $k))))
+          (local.set $s00 (f64x2.add (local.get $s00) (f64x2.mul (local.get $x0) (local.get $y0))))
+          (local.set $s01 (f64x2.add (local.get $s01) (f64x2.mul (local.get $x0) (local.get $y1))))
+          (local.set $s10 (f64x2.add (local.get $s10) (f64x2.mul (local.get $x1) (local.get $y0))))
+          (local.set $s11 (f64x2.add (local.get $s11) (f64x2.mul (local.get $x1) (local.get $y1))))))
         ;; C[i + di, j + dj] = beta C + alpha (both lanes of the sum added)
         (local.set $p (i32.add (local.get $c0) (i32.shl (local.get $j) (i32.const 3))))
         (f64.store offset=0 (local.get $p)
           (f64.add (f64.mul (f64.load offset=0 (local.get $p)) (local.get $beta))
             (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $s00)) (f64x2.extract_lane 1 (local.get $s00))) (local.get $alpha))))
-        (local.set $p (i32.add (local.get $c0) (i32.shl (local.get $j) (i32.const 3))))
         (f64.store offset=8 (local.get $p)
           (f64.add (f64.mul (f64.load offset=8 (local.get $p)) (local.get $beta))
             (f64.mul (f64.add (f64x2.extract_lane 0 (local.get $s01)) (f64x2.extract_lane 1 (local.get $s01))) (local.get $alpha))))
@@ -164,4 +288,35 @@
         (br $iloop)))
       (local.set $c (i32.add (local.get $c) (i32.const 1)))
       (br $cloop))))
+
+  ;; transpose(src, lds, dst, ldd, m, n): dst[j, i] = src[i, j] for i < m, j < n (row strides lds, ldd
+  ;; in elements), in bands of 8 rows of src so that the 8 entries written per row of dst share cache
+  ;; lines. (The factor's L^T for back substitution: a cold one-shot JavaScript loop took 20-30 ms
+  ;; on 620 x 620 in a fresh process.)
+  (func (export "transpose") (param $src i32) (param $lds i32) (param $dst i32) (param $ldd i32) (param $m i32) (param $n i32)
+    (local $i i32) (local $i0 i32) (local $i1 i32) (local $j i32) (local $s i32) (local $d i32)
+    (local.set $lds (i32.shl (local.get $lds) (i32.const 3)))
+    (local.set $ldd (i32.shl (local.get $ldd) (i32.const 3)))
+    (local.set $i0 (i32.const 0))
+    (block $bend (loop $bloop
+      (br_if $bend (i32.ge_s (local.get $i0) (local.get $m)))
+      (local.set $i1 (i32.add (local.get $i0) (i32.const 8)))
+      (if (i32.gt_s (local.get $i1) (local.get $m)) (then (local.set $i1 (local.get $m))))
+      (local.set $j (i32.const 0))
+      (block $jend (loop $jloop
+        (br_if $jend (i32.ge_s (local.get $j) (local.get $n)))
+        (local.set $d (i32.add (i32.add (local.get $dst) (i32.mul (local.get $j) (local.get $ldd))) (i32.shl (local.get $i0) (i32.const 3))))
+        (local.set $s (i32.add (i32.add (local.get $src) (i32.mul (local.get $i0) (local.get $lds))) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $i (local.get $i0))
+        (block $iend (loop $iloop
+          (br_if $iend (i32.ge_s (local.get $i) (local.get $i1)))
+          (f64.store (local.get $d) (f64.load (local.get $s)))
+          (local.set $d (i32.add (local.get $d) (i32.const 8)))
+          (local.set $s (i32.add (local.get $s) (local.get $lds)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $iloop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $jloop)))
+      (local.set $i0 (local.get $i1))
+      (br $bloop))))
 )

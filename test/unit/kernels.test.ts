@@ -46,3 +46,25 @@ test('gemmNT: WebAssembly and JavaScript kernels agree with a plain triple loop,
     assert.equal(results[0].length, results[1].length);
   }
 });
+
+test('transpose: WebAssembly and JavaScript agree with the definition, strides and ragged bands included', () => {
+  for (const [m, n] of [
+    [1, 1],
+    [7, 13],
+    [20, 9],
+    [33, 33],
+  ]) {
+    const lds = n + 2, ldd = m + 3;
+    for (const forceJs of [false, true]) {
+      const ks = KernelSpace.create(m * lds + n * ldd + 8, forceJs);
+      const src = ks.alloc(m * lds), dst = ks.alloc(n * ldd);
+      const f = ks.f64;
+      for (let i = 0; i < m * lds; i++) f[src + i] = Math.sin(i + 1);
+      f.fill(-7, dst, dst + n * ldd);
+      ks.transpose(src, lds, dst, ldd, m, n);
+      for (let j = 0; j < n; j++) {
+        for (let i = 0; i < ldd; i++) assert.equal(f[dst + j * ldd + i], i < m ? f[src + i * lds + j] : -7, `(${m},${n}) ${forceJs ? 'js' : 'wasm'} dst[${j},${i}]`);
+      }
+    }
+  }
+});
