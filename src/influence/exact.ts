@@ -1,9 +1,9 @@
-import type { Checkpoint } from '../util/cancel';
+import { RangeCheckpoint, type Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
 import { logits, HessianAccumulator, softmaxInto, type LogisticData } from '../model/logistic';
 import { Cholesky } from '../linalg/cholesky';
 import { dot } from '../linalg/dense';
-import { kronQuadForms } from '../linalg/kron';
+import { kronQuadForms, kronQuadFormsOfGradients } from '../linalg/kron';
 
 /**
  * Exact influence functions (Koh & Liang 2017) and RelatIF (Barshan et al. 2020) for L2-regularised
@@ -21,14 +21,12 @@ import { kronQuadForms } from '../linalg/kron';
  * another P^2/2 per row (with `relatif`, or P^2 per row later); explain: one solve (P^2) and one
  * pass over the rows (N K D), I(i, t) = -sum_k r_ik (u_k . x_i) with u = H^-1 g_t. The Hessian,
  * the factorisation and the solves run blocked on the gemmNT kernel (src/linalg/kernels.ts).
- * Measured alternative for the self-influence: form H^-1 and s_i = r_i^T M_i r_i with
- * M_i[k, l] = x_i^T (H^-1)_kl x_i (kronQuadForms, N K(K+1)/2 D^2). With plain JavaScript loops on
- * digits (P = 620): 140-200 ms for the inverse plus 350-540 ms for the blocks, against 390-570 ms
- * for the triangular solves (CPU time, busy 2-core machine); on satellite (P = 222) about even.
- * With the kernel the blocked solves take 150-250 ms on digits and the M_i route is 3x slower
- * (its quadratic forms stay in JavaScript). The triangular solves need no P x P inverse and
- * extend to the RelatIF norms, so build uses them; the M_i blocks are computed only for the
- * Newton-step leave-one-out (rowBlocks).
+ * The self-influence takes one of two routes (selfInfluenceRoute): the forward substitutions
+ * above, or, where it needs clearly fewer multiply-adds (many rows, few parameters), H^-1 from the
+ * factor on the kernel (P^3 / 3) and s_i = r_i^T M_i r_i with M_i[k, l] = x_i^T (H^-1)_kl x_i, all
+ * rows at once as one kernel product of packed symmetric outer products (kronQuadFormsOfGradients,
+ * N K(K+1)/2 D(D+1)/2). (Earlier, with M_i in plain JavaScript loops, that route was 3x slower.)
+ * The M_i blocks themselves are kept only for the Newton-step leave-one-out (rowBlocks).
  */
 export interface ExactInfluenceOptions {
   l2: number;
@@ -41,6 +39,8 @@ export interface ExactInfluenceOptions {
    * first explain). Default false: a scan that never explains does not pay for them.
    */
   relatif?: boolean;
+  /** The self-influence route (default: selfInfluenceRoute's choice); for tests and benchmarks. */
+  route?: 'solve' | 'kron';
 }
 
 export interface Explanation {
@@ -64,8 +64,25 @@ export interface TestGradient {
   gradient: Float64Array;
 }
 
-/** Rows per chunk of the per-row solves (a checkpoint tick between chunks). */
-const SOLVE_CHUNK = 64;
+/** Rows per chunk of the per-row solves (a checkpoint tick between chunks): the factor's buffer. */
+const SOLVE_CHUNK = Cholesky.RHS_CHUNK;
+
+/**
+ * How build computes the self-influence of N rows with K classes and D features (P = K D):
+ * 'solve', the forward substitution of every gradient (s_i = ||L^-1 g_i||^2, N P^2 / 2
+ * multiply-adds, plus ~10% for the inverted diagonal blocks), or 'kron', H^-1 from the factor
+ * (P^3 / 3) and the packed quadratic forms of kronQuadFormsOfGradients (N K(K+1)/2 D(D+1)/2).
+ * 'kron' also writes P^2 + K(K+1)/2 D(D+1)/2 fresh doubles, and first-touched memory is costly
+ * (~5 ms of CPU per MB on the development machine); measured in fresh processes (CPU time, 5
+ * alternating runs each), 'kron' won on satellite (P = 222, N = 6435: 31 ms against 37, with 0.63x
+ * the multiply-adds) and lost on digits (P = 620, N = 1797: 68 ms against 56, at 0.79x). So 'kron'
+ * is taken below 0.7x the multiply-adds of the solves.
+ */
+export function selfInfluenceRoute(N: number, K: number, D: number): 'solve' | 'kron' {
+  const P = K * D;
+  const kron = (N * (K * (K + 1)) * (D * (D + 1))) / 4 + P ** 3 / 3;
+  return kron < 0.7 * ((N * P * P) / 2) ? 'kron' : 'solve';
+}
 
 export class ExactInfluence {
   /** s_i = g_i^T H^-1 g_i, the global (self-)influence of every training row. */
@@ -156,27 +173,38 @@ export class ExactInfluence {
     const factorSeconds = lap();
 
     const inf = new ExactInfluence({ data, W, l2: opts.l2, damping, probabilities, residuals, loss, factor });
-    const selfInfluence = new Float64Array(N);
-    const theta = opts.relatif ? new Float64Array(N) : undefined;
-    // The gradients are written straight into the factor's right-hand-side buffer and solved there.
-    const G = factor.rhsBuffer();
-    const chunk = Cholesky.RHS_CHUNK;
-    let thetaSeconds = 0;
-    for (let i0 = 0; i0 < N; i0 += chunk) {
-      const m = Math.min(chunk, N - i0);
-      inf.fillGradients(i0, m, G);
-      factor.forwardBuffer(m); // rows: L^-1 g_i
-      for (let r = 0; r < m; r++) selfInfluence[i0 + r] = dot(G, r * P, G, r * P, P);
-      if (theta) {
-        const t0 = performance.now();
-        factor.backBuffer(m); // rows: L^-T L^-1 g_i = H^-1 g_i
-        for (let r = 0; r < m; r++) theta[i0 + r] = Math.sqrt(dot(G, r * P, G, r * P, P));
-        thetaSeconds += (performance.now() - t0) / 1000;
+    // s_i = g_i^T H^-1 g_i by whichever route needs fewer multiply-adds (see selfInfluenceRoute).
+    let selfInfluence: Float64Array;
+    let theta: Float64Array | undefined;
+    let thetaSeconds = 0, selfSeconds: number;
+    if ((opts.route ?? selfInfluenceRoute(N, K, D)) === 'kron') {
+      selfInfluence = kronQuadFormsOfGradients(factor.inverseUpperBlocks(), K, D, X, residuals, N);
+      selfSeconds = lap();
+      await cp?.tick(0.8);
+      if (opts.relatif) await inf.prepareRelatif(cp ? new RangeCheckpoint(cp, 0.8, 1) : undefined);
+      thetaSeconds = lap();
+    } else {
+      // The gradients are written straight into the factor's right-hand-side buffer and solved
+      // there; with `relatif` the same forward substitutions continue into the back substitution.
+      selfInfluence = new Float64Array(N);
+      theta = opts.relatif ? new Float64Array(N) : undefined;
+      const G = factor.rhsBuffer();
+      for (let i0 = 0; i0 < N; i0 += SOLVE_CHUNK) {
+        const m = Math.min(SOLVE_CHUNK, N - i0);
+        inf.fillGradients(i0, m, G);
+        factor.forwardBuffer(m); // rows: L^-1 g_i
+        for (let r = 0; r < m; r++) selfInfluence[i0 + r] = dot(G, r * P, G, r * P, P);
+        if (theta) {
+          const t0 = performance.now();
+          factor.backBuffer(m); // rows: L^-T L^-1 g_i = H^-1 g_i
+          for (let r = 0; r < m; r++) theta[i0 + r] = Math.sqrt(dot(G, r * P, G, r * P, P));
+          thetaSeconds += (performance.now() - t0) / 1000;
+        }
+        await cp?.tick(0.6 + (0.4 * i0) / N);
       }
-      await cp?.tick(0.6 + (0.4 * i0) / N);
+      inf.thetaNormCache = theta;
+      selfSeconds = lap() - thetaSeconds;
     }
-    inf.thetaNormCache = theta;
-    const selfSeconds = lap() - thetaSeconds;
     Object.assign(inf, { selfInfluence, timings: { hessian: hessianSeconds, factor: factorSeconds, selfInfluence: selfSeconds, relatifNorms: thetaSeconds } });
     return inf;
   }
@@ -275,14 +303,14 @@ export class ExactInfluence {
     this.thetaNormCache = out;
   }
 
-  private thetaScratch?: Float64Array;
-
+  /** Rows [i0, i0 + SOLVE_CHUNK) of the RelatIF norms, solved in the factor's own buffer (no copies). */
   private thetaChunk(i0: number, out: Float64Array): void {
     const P = this.P;
     const m = Math.min(SOLVE_CHUNK, this.N - i0);
-    const G = (this.thetaScratch ??= new Float64Array(SOLVE_CHUNK * P));
+    const G = this.factor.rhsBuffer();
     this.fillGradients(i0, m, G);
-    this.factor.solveRows(G, m);
+    this.factor.forwardBuffer(m); // rows: L^-1 g_i
+    this.factor.backBuffer(m); // rows: L^-T L^-1 g_i = H^-1 g_i
     for (let r = 0; r < m; r++) out[i0 + r] = Math.sqrt(dot(G, r * P, G, r * P, P));
   }
 

@@ -202,8 +202,12 @@ export class Cholesky {
     return ch;
   }
 
-  /** The kernel space holding L, L^T and the right-hand-side buffer (made on first use for fromFactor). */
-  private space(): KernelSpace {
+  /**
+   * The kernel space holding L, the inverted diagonal blocks and the right-hand-side buffer (made on
+   * first use for fromFactor); with `upper`, also L^T and the blocks' transposes, which only back
+   * substitution reads (made on its first use: a forward-only caller never pays for them).
+   */
+  private space(upper: boolean): KernelSpace {
     if (!this.ks) {
       const n = this.n;
       const ks = KernelSpace.create(Cholesky.spaceSize(n));
@@ -213,28 +217,28 @@ export class Cholesky {
       ks.f64.set(this.L.subarray(0, n * n), this.offL);
       this.ks = ks;
     }
-    if (!this.hasUpper) {
-      const n = this.n, ks = this.ks;
-      ks.transpose(this.offL, n, this.offU, n, n, n);
+    const n = this.n, ks = this.ks;
+    const blocks = Math.ceil(n / NB);
+    if (!this.hasDinv) {
       // Diagonal blocks inverted once, so that the per-block solves are kernel products too.
-      const blocks = Math.ceil(n / NB);
-      if (!this.hasDinv) {
-        this.offDinv = ks.alloc(blocks * NB * NB);
-        this.offDinvT = ks.alloc(blocks * NB * NB);
-        this.offT = ks.alloc(RHS_CHUNK * NB);
-        for (let j = 0; j < blocks; j++) {
-          const j0 = j * NB;
-          ks.trtri(this.offL + j0 * n + j0, n, Math.min(NB, n - j0), this.offDinv + j * NB * NB, NB);
-        }
-        this.hasDinv = true;
+      this.offDinv = ks.alloc(blocks * NB * NB);
+      this.offDinvT = ks.alloc(blocks * NB * NB);
+      this.offT = ks.alloc(RHS_CHUNK * NB);
+      for (let j = 0; j < blocks; j++) {
+        const j0 = j * NB;
+        ks.trtri(this.offL + j0 * n + j0, n, Math.min(NB, n - j0), this.offDinv + j * NB * NB, NB);
       }
+      this.hasDinv = true;
+    }
+    if (upper && !this.hasUpper) {
+      ks.transpose(this.offL, n, this.offU, n, n, n);
       for (let j = 0; j < blocks; j++) {
         const w = Math.min(NB, n - j * NB);
         ks.transpose(this.offDinv + j * NB * NB, NB, this.offDinvT + j * NB * NB, NB, w, w);
       }
       this.hasUpper = true;
     }
-    return this.ks;
+    return ks;
   }
 
   /** x = A^-1 b (new array). */
@@ -261,7 +265,7 @@ export class Cholesky {
 
   private rows(B: Float64Array, m: number, forward: boolean, back: boolean): void {
     const n = this.n;
-    const ks = this.space();
+    const ks = this.space(back);
     const f = ks.f64;
     if (m < 4) {
       // A few vectors: the contiguous single-row routines, without copies.
@@ -272,7 +276,7 @@ export class Cholesky {
     for (let r0 = 0; r0 < m; r0 += RHS_CHUNK) {
       const h = Math.min(RHS_CHUNK, m - r0);
       f.set(B.subarray(r0 * n, (r0 + h) * n), this.offB);
-      if (forward) forwardBlocked(ks, this.offL, this.offDinv, this.offT, n, this.offB, h);
+      if (forward) forwardBlocked(ks, this.offL, n, this.offDinv, this.offT, n, this.offB, n, h);
       if (back) backBlocked(ks, this.offU, this.offDinvT, this.offT, n, this.offB, h);
       B.set(f.subarray(this.offB, this.offB + h * n), r0 * n);
     }
@@ -287,27 +291,59 @@ export class Cholesky {
    * copies of forwardRows / backRows.
    */
   rhsBuffer(): Float64Array {
-    const ks = this.space();
+    const ks = this.space(false);
     return ks.view(this.offB, RHS_CHUNK * this.n);
   }
 
   /** The first m rows b_r of rhsBuffer() become L^-1 b_r (m <= RHS_CHUNK). */
   forwardBuffer(m: number): void {
     if (m > RHS_CHUNK) throw new RangeError(`forwardBuffer: ${m} rows, at most ${RHS_CHUNK}`);
-    const ks = this.space();
-    forwardBlocked(ks, this.offL, this.offDinv, this.offT, this.n, this.offB, m);
+    const ks = this.space(false);
+    forwardBlocked(ks, this.offL, this.n, this.offDinv, this.offT, this.n, this.offB, this.n, m);
   }
 
   /** The first m rows b_r of rhsBuffer() become L^-T b_r (m <= RHS_CHUNK). */
   backBuffer(m: number): void {
     if (m > RHS_CHUNK) throw new RangeError(`backBuffer: ${m} rows, at most ${RHS_CHUNK}`);
-    const ks = this.space();
+    const ks = this.space(true);
     backBlocked(ks, this.offU, this.offDinvT, this.offT, this.n, this.offB, m);
+  }
+
+  /**
+   * A^-1 = L^-T L^-1 on the kernel, P^3 / 3 multiply-adds (P^3 / 6 for the rows of L^-T by forward
+   * substitution of the identity's rows, skipping their leading zero blocks; P^3 / 6 for the product
+   * of the triangle with its transpose, in place, block by block through the scratch T). Returns an
+   * n x n view in the factor's space whose entries [i, j] with floor(i / NB) <= floor(j / NB) hold
+   * A^-1[i, j] (every i <= j among them); the rest is scratch. The view lives where L^T goes, so it
+   * is valid until the next back substitution (which rebuilds L^T there).
+   */
+  inverseUpperBlocks(): Float64Array {
+    const n = this.n, ks = this.space(false), f = ks.f64;
+    const U = this.offU, T = this.offT;
+    this.hasUpper = false;
+    // Rows r of U become (L^-1 e_r)^T, zero before r: the subsystem from the chunk's first block on.
+    for (let r0 = 0; r0 < n; r0 += RHS_CHUNK) {
+      const h = Math.min(RHS_CHUNK, n - r0);
+      f.fill(0, U + r0 * n, U + (r0 + h) * n);
+      for (let r = 0; r < h; r++) f[U + (r0 + r) * n + r0 + r] = 1;
+      forwardBlocked(ks, this.offL + r0 * n + r0, n, this.offDinv + (r0 / NB) * NB * NB, T, n - r0, U + r0 * n + r0, n, h);
+    }
+    // A^-1[R, S] = sum_{k >= S} U[R, k] U[S, k] for block rows R <= S, in place: block (R, S) is
+    // written after every block (R, S' < S) that reads it, and rows S > R are not written yet.
+    for (let r0 = 0; r0 < n; r0 += NB) {
+      const h = Math.min(NB, n - r0);
+      for (let s0 = r0; s0 < n; s0 += NB) {
+        const w = Math.min(NB, n - s0);
+        ks.gemmNT(U + r0 * n + s0, n, U + s0 * n + s0, n, T, NB, h, w, n - s0);
+        for (let r = 0; r < h; r++) f.copyWithin(U + (r0 + r) * n + s0, T + r * NB, T + r * NB + w);
+      }
+    }
+    return ks.view(U, n * n);
   }
 
   /** L^T, row-major, so both solves run on contiguous rows. */
   transposed(): Float64Array {
-    const ks = this.space();
+    const ks = this.space(true);
     return ks.view(this.offU, this.n * this.n);
   }
 
@@ -365,17 +401,18 @@ function choleskyBlockColumn(ks: KernelSpace, L: number, Dinv: number, T: number
 }
 
 /**
- * Blocked forward substitution for h right-hand sides stored as rows at B (h x n) in the space:
- * per block column j, B[:, j] -= B[:, <j] L[j, <j]^T, then B[:, j] = B[:, j] (L_jj^-1)^T, both on the
- * kernel (Dinv holds the inverted diagonal blocks, T is h x NB scratch).
+ * Blocked forward substitution for h right-hand sides stored as rows at B (h x n, row stride ldb)
+ * against L (n x n, row stride ldl) in the space: per block column j, B[:, j] -= B[:, <j] L[j, <j]^T,
+ * then B[:, j] = B[:, j] (L_jj^-1)^T, both on the kernel (Dinv holds the inverted diagonal blocks,
+ * T is h x NB scratch).
  */
-function forwardBlocked(ks: KernelSpace, L: number, Dinv: number, T: number, n: number, B: number, h: number): void {
+function forwardBlocked(ks: KernelSpace, L: number, ldl: number, Dinv: number, T: number, n: number, B: number, ldb: number, h: number): void {
   const f = ks.f64;
   for (let j0 = 0, jb = 0; j0 < n; j0 += NB, jb++) {
     const w = Math.min(NB, n - j0);
-    if (j0 > 0) ks.gemmNT(B, n, L + j0 * n, n, B + j0, n, h, w, j0, -1, 1);
-    ks.gemmNT(B + j0, n, Dinv + jb * NB * NB, NB, T, NB, h, w, w);
-    for (let r = 0; r < h; r++) f.copyWithin(B + r * n + j0, T + r * NB, T + r * NB + w);
+    if (j0 > 0) ks.gemmNT(B, ldb, L + j0 * ldl, ldl, B + j0, ldb, h, w, j0, -1, 1);
+    ks.gemmNT(B + j0, ldb, Dinv + jb * NB * NB, NB, T, NB, h, w, w);
+    for (let r = 0; r < h; r++) f.copyWithin(B + r * ldb + j0, T + r * NB, T + r * NB + w);
   }
 }
 

@@ -33,6 +33,7 @@ interface WasmKernels {
   potrf(at: number, ld: number, w: number, diag: number, damping: number): number;
   trtri(at: number, ld: number, w: number, inv: number, ldi: number): void;
   transpose(src: number, lds: number, dst: number, ldd: number, m: number, n: number): void;
+  symOuter(x: number, ldx: number, m: number, d: number, q: number, ldq: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -166,6 +167,24 @@ export class KernelSpace {
     if (this.kernels) return this.kernels.transpose(src * 8, lds, dst * 8, ldd, m, n);
     const f = this.f64;
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) f[dst + j * ldd + i] = f[src + i * lds + j];
+  }
+
+  /**
+   * The packed outer product of each of the m rows of x (d entries, row stride ldx) with itself
+   * into the rows of q (row stride ldq): q[i, t] = x[i, a] x[i, b] for a <= b, t running over
+   * (0, 0), (0, 1), .., (0, d - 1), (1, 1), .., (d - 1, d - 1).
+   */
+  symOuter(x: number, ldx: number, m: number, d: number, q: number, ldq: number): void {
+    if (this.kernels) return this.kernels.symOuter(x * 8, ldx, m, d, q * 8, ldq);
+    const f = this.f64;
+    for (let i = 0; i < m; i++) {
+      const xr = x + i * ldx;
+      let t = q + i * ldq;
+      for (let a = 0; a < d; a++) {
+        const xa = f[xr + a];
+        for (let b = a; b < d; b++) f[t++] = xa * f[xr + b];
+      }
+    }
   }
 
   /**

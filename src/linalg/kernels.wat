@@ -319,4 +319,38 @@
         (br $jloop)))
       (local.set $i0 (local.get $i1))
       (br $bloop))))
+
+  ;; symOuter(x, ldx, m, d, q, ldq): for every row i < m of x (d entries, row stride ldx elements),
+  ;; its packed outer product into row i of q (row stride ldq): q[i, t(a, b)] = x[i, a] x[i, b] for
+  ;; a <= b < d, in the order (0, 0), (0, 1), .., (0, d - 1), (1, 1), .., (d - 1, d - 1). Two
+  ;; products per step (f64x2), unaligned loads and stores; an odd last b singly.
+  (func (export "symOuter") (param $x i32) (param $ldx i32) (param $m i32) (param $d i32) (param $q i32) (param $ldq i32)
+    (local $i i32) (local $a i32) (local $b i32) (local $xr i32) (local $t i32) (local $xa v128)
+    (local.set $ldx (i32.shl (local.get $ldx) (i32.const 3)))
+    (local.set $ldq (i32.shl (local.get $ldq) (i32.const 3)))
+    (local.set $i (i32.const 0))
+    (block $iend (loop $iloop
+      (br_if $iend (i32.ge_s (local.get $i) (local.get $m)))
+      (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $i) (local.get $ldx))))
+      (local.set $t (i32.add (local.get $q) (i32.mul (local.get $i) (local.get $ldq))))
+      (local.set $a (i32.const 0))
+      (block $aend (loop $aloop
+        (br_if $aend (i32.ge_s (local.get $a) (local.get $d)))
+        (local.set $xa (v128.load64_splat (i32.add (local.get $xr) (i32.shl (local.get $a) (i32.const 3)))))
+        (local.set $b (local.get $a))
+        (block $bend (loop $bloop
+          (br_if $bend (i32.ge_s (i32.add (local.get $b) (i32.const 1)) (local.get $d)))
+          (v128.store (local.get $t)
+            (f64x2.mul (local.get $xa) (v128.load (i32.add (local.get $xr) (i32.shl (local.get $b) (i32.const 3))))))
+          (local.set $t (i32.add (local.get $t) (i32.const 16)))
+          (local.set $b (i32.add (local.get $b) (i32.const 2)))
+          (br $bloop)))
+        (if (i32.lt_s (local.get $b) (local.get $d)) (then
+          (f64.store (local.get $t)
+            (f64.mul (f64x2.extract_lane 0 (local.get $xa)) (f64.load (i32.add (local.get $xr) (i32.shl (local.get $b) (i32.const 3))))))
+          (local.set $t (i32.add (local.get $t) (i32.const 8)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (br $aloop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $iloop))))
 )

@@ -3,6 +3,8 @@
  * a parameter vector is K x D (index k * D + a) and an example contributes (K x K) kron (x x^T).
  */
 
+import { KernelSpace } from './kernels';
+
 /**
  * For a symmetric P x P matrix S (P = K * D) made of D x D blocks S_kl = S[k*D.., l*D..], and each
  * row x_i of X (n x D, row-major): M_i[k, l] = x_i^T S_kl x_i, the K x K matrix (I kron x_i)^T S (I kron x_i).
@@ -76,3 +78,58 @@ export function kronQuadForms(
   return out;
 }
 
+
+/**
+ * g_i^T S g_i for g_i = r_i kron x_i and every row i (X: n x D, R: n x K, row-major), given the upper
+ * entries S[p, q], p <= q, of a symmetric P x P matrix (P = K D, row stride P; entries below the
+ * diagonal are not read). With symmetry on both sides, g_i^T S g_i = sum_{k <= l} r_ik r_il
+ * sum_{a <= b} x_ia x_ib c_kl,ab with c_kl,ab = (S_kl[a, b] + S_kl[b, a]) (halved for a = b, doubled
+ * for k < l): one product of the rows' packed outer products (n x D(D+1)/2) with the packed blocks
+ * (K(K+1)/2 x D(D+1)/2) on the gemmNT kernel, n K(K+1)/2 D(D+1)/2 multiply-adds, about a quarter
+ * of the n P^2 of g_i^T S g_i written out and under the n P^2 / 2 of a triangular solve per row.
+ */
+export function kronQuadFormsOfGradients(S: Float64Array, K: number, D: number, X: Float64Array, R: Float64Array, n: number, out: Float64Array = new Float64Array(n)): Float64Array {
+  const P = K * D;
+  const Kq = (K * (K + 1)) / 2, Kp = Kq + (Kq & 1); // pairs k <= l, padded to even with a zero row
+  const Dq = (D * (D + 1)) / 2;
+  const CH = KRON_CHUNK;
+  const ks = KernelSpace.create(Kp * Dq + CH * Dq + CH * Kp + CH * D + 16);
+  const offC = ks.alloc(Kp * Dq), offQ = ks.alloc(CH * Dq), offM = ks.alloc(CH * Kp), offX = ks.alloc(CH * D);
+  const f = ks.f64;
+  // The packed blocks c_kl (row q = pair k <= l; the padding row stays zero).
+  let q = 0;
+  for (let k = 0; k < K; k++) {
+    for (let l = k; l < K; l++, q++) {
+      const o = offC + q * Dq;
+      const scale = k < l ? 2 : 1;
+      let t = 0;
+      for (let a = 0; a < D; a++) {
+        const ra = (k * D + a) * P + l * D;
+        for (let b = a; b < D; b++, t++) {
+          // S_kl[b, a] = S[kD + b, lD + a] is an upper entry for k < l; for k = l use S_kk[a, b].
+          const ba = k < l ? S[(k * D + b) * P + l * D + a] : S[ra + b];
+          f[o + t] = a === b ? scale * S[ra + b] : scale * (S[ra + b] + ba);
+        }
+      }
+    }
+  }
+  for (let i0 = 0; i0 < n; i0 += CH) {
+    const h = Math.min(CH, n - i0);
+    f.set(X.subarray(i0 * D, (i0 + h) * D), offX);
+    ks.symOuter(offX, D, h, D, offQ, Dq);
+    ks.gemmNT(offQ, Dq, offC, Dq, offM, Kp, h, Kp, Dq);
+    for (let r = 0; r < h; r++) {
+      const i = i0 + r, m = offM + r * Kp;
+      let s = 0, p = 0;
+      for (let k = 0; k < K; k++) {
+        const rk = R[i * K + k];
+        for (let l = k; l < K; l++, p++) s += rk * R[i * K + l] * f[m + p];
+      }
+      out[i] = s;
+    }
+  }
+  return out;
+}
+
+/** Rows per pass of kronQuadFormsOfGradients. */
+const KRON_CHUNK = 64;

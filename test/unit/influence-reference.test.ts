@@ -88,6 +88,19 @@ for (const [name, file, label] of cases) {
     }
     assert.ok(relErr(approxLooLoss(inf), ref.approxLooLoss) < 1e-6, 'approximate leave-one-out loss');
   });
+
+  test(`${name}: both self-influence routes (triangular solves, H^-1 with packed Kronecker quadratic forms) match the reference and each other`, async () => {
+    const { ref, inf } = await load(name, file, label);
+    const routes = await Promise.all((['solve', 'kron'] as const).map((route) => ExactInfluence.build(inf.data, inf.W, { l2: ref.lam, route, relatif: true })));
+    for (const r of routes) {
+      assert.ok(relErr(r.selfInfluence, ref.selfInfluence) < 1e-6, `self-influence ${relErr(r.selfInfluence, ref.selfInfluence)}`);
+      assert.ok(relErr(r.thetaNorms(), inf.thetaNorms()) < 1e-10, 'RelatIF norms');
+    }
+    assert.ok(relErr(routes[1].selfInfluence, routes[0].selfInfluence) < 1e-10, `routes differ by ${relErr(routes[1].selfInfluence, routes[0].selfInfluence)}`);
+    // After the kron route's inverse (which borrows the factor's L^T space), solves are still exact.
+    const g = new Float64Array(inf.P).map((_, p) => Math.sin(p + 1));
+    assert.ok(relErr(routes[1].solve(g), inf.solve(g)) < 1e-10);
+  });
 }
 
 test('influence of a training row on itself is minus its self-influence, and the structured paths agree with dense algebra', async () => {

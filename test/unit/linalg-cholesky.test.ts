@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cholesky, backSolveRows, choleskyInPlace, choleskyRows, forwardSolveRows } from '../../src/linalg/cholesky';
 import { matMul, rowGram, transpose } from '../../src/linalg/dense';
-import { kronQuadForms } from '../../src/linalg/kron';
+import { kronQuadForms, kronQuadFormsOfGradients } from '../../src/linalg/kron';
 import { KernelSpace, setWasmKernelsEnabled, wasmKernelsAvailable } from '../../src/linalg/kernels';
 import { NotPositiveDefiniteError } from '../../src/util/errors';
 import { prepare, readNumericCsv, subsetRows } from '../fixtures/reference/numericCsv';
@@ -206,6 +206,72 @@ test('the blocked factorisation and solves agree with the row-oriented JavaScrip
       const Y = Float64Array.from(B);
       again.solveRows(Y, 70);
       for (let k = 0; k < Y.length; k++) assert.ok(Math.abs(Y[k] - refSol[k]) <= 1e-10 * (1 + Math.abs(refSol[k])));
+    }
+  } finally {
+    setWasmKernelsEnabled(was);
+  }
+});
+
+test('inverseUpperBlocks holds A^-1 on and above the diagonal, with and without WebAssembly, and solves stay exact after it', () => {
+  // 101 x 101 (not a multiple of the 32-block, more than one 64-row chunk): real features' Gram
+  // matrix in Kronecker form (3 copies of a 31 x 31 block with cross terms) plus a 4 x 4 tail.
+  const n = 101;
+  const A = new Float64Array(n * n);
+  const { A: B, n: d } = breast;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const bi = Math.floor(i / d), bj = Math.floor(j / d);
+      const inside = bi < 3 && bj < 3;
+      A[i * n + j] = inside ? B[(i % d) * d + (j % d)] * (bi === bj ? 2 : -0.5) : i === j ? 1.5 : 0;
+    }
+  }
+  const want = Cholesky.factor(A, n).inverse();
+  const was = setWasmKernelsEnabled(true);
+  try {
+    for (const on of [true, false]) {
+      setWasmKernelsEnabled(on);
+      for (const ch of [Cholesky.factor(A, n), Cholesky.fromFactor(Cholesky.factor(A, n).L, n)]) {
+        const inv = ch.inverseUpperBlocks();
+        const scale = maxAbs(want);
+        for (let i = 0; i < n; i++) for (let j = i; j < n; j++) assert.ok(Math.abs(inv[i * n + j] - want[i * n + j]) <= 1e-10 * scale, `inverse[${i},${j}] (wasm ${on})`);
+        const b = Float64Array.from({ length: n }, (_, k) => Math.cos(k));
+        const x = ch.solve(b);
+        let r = 0;
+        for (let i = 0; i < n; i++) {
+          let s = -b[i];
+          for (let j = 0; j < n; j++) s += A[i * n + j] * x[j];
+          r = Math.max(r, Math.abs(s));
+        }
+        assert.ok(r < 1e-10, `residual ${r} after inverseUpperBlocks (wasm ${on})`);
+      }
+    }
+  } finally {
+    setWasmKernelsEnabled(was);
+  }
+});
+
+test('kronQuadFormsOfGradients equals g_i^T S g_i written out, reading only the upper triangle', () => {
+  const raw = readNumericCsv('breast_cancer.csv', 'diagnosis');
+  const { data } = prepare(subsetRows(raw, Array.from({ length: 150 }, (_, i) => i * 3)));
+  const { X, N, D } = data; // D = 31 (odd), N = 150 (two chunks and a remainder)
+  const K = 4, P = K * D;
+  const S = new Float64Array(P * P);
+  for (let p = 0; p < P; p++) for (let q = p; q < P; q++) S[p * P + q] = S[q * P + p] = Math.cos(p * 0.3 + q * 0.7) + Math.cos(q * 0.3 + p * 0.7) + (p === q ? 3 : 0);
+  const upper = Float64Array.from(S);
+  for (let p = 0; p < P; p++) for (let q = 0; q < p; q++) upper[p * P + q] = NaN; // never read
+  const R = Float64Array.from({ length: N * K }, (_, k) => Math.sin(1.7 * k));
+  const was = setWasmKernelsEnabled(true);
+  try {
+    for (const on of [true, false]) {
+      setWasmKernelsEnabled(on);
+      const got = kronQuadFormsOfGradients(upper, K, D, X, R, N);
+      for (let i = 0; i < N; i++) {
+        const g = new Float64Array(P);
+        for (let k = 0; k < K; k++) for (let a = 0; a < D; a++) g[k * D + a] = R[i * K + k] * X[i * D + a];
+        let s = 0;
+        for (let p = 0; p < P; p++) for (let q = 0; q < P; q++) s += g[p] * S[p * P + q] * g[q];
+        assert.ok(Math.abs(got[i] - s) <= 1e-10 * (1 + Math.abs(s)), `row ${i}: ${got[i]} vs ${s} (wasm ${on})`);
+      }
     }
   } finally {
     setWasmKernelsEnabled(was);
