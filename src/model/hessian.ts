@@ -128,7 +128,8 @@ export class HessianAccumulator {
    * space (no copy of H, no fresh memory); H is overwritten and the accumulator is spent.
    */
   async factorAsync(opts: CholeskyOptions, tick?: (fraction: number) => Promise<void>): Promise<Cholesky> {
-    return Cholesky.factorInSpaceAsync(this.ks, this.off.H, this.P, opts, tick);
+    // The chunk buffers (xt, wx: adjacent, already touched) hold the factor's small buffers if they fit.
+    return Cholesky.factorInSpaceAsync(this.ks, this.off.H, this.P, opts, tick, { at: this.off.xt, size: this.wx.length + (this.off.wx - this.off.xt) });
   }
 }
 
