@@ -38,6 +38,8 @@ interface OursRun {
   P: number;
   K: number;
   D: number;
+  /** The engine's self-influence route (selfInfluenceRoute in src/influence/exact.ts). */
+  route: string;
   iterations: number;
   newtonSteps: number;
   timings: Record<string, number>;
@@ -147,7 +149,9 @@ async function main() {
   lines.push(
     'GFLOP/s use one nominal count per stage for both sides: Hessian 2 N (K(K-1)/2) D(D+1)/2 (the off-diagonal block',
     'triangles the engine computes; numpy does ~4x more work in one big GEMM), Cholesky P^3/3, self-influence N P^2 (the',
-    'forward substitution of every row), RelatIF norms N P^2 (the back substitution; numpy\'s scan does not compute them).',
+    'forward substitution of every row, as numpy does; where the engine takes the Kronecker route, H^-1 and packed quadratic',
+    'forms with fewer multiply-adds, its rate is an effective one), RelatIF norms N P^2 (the back substitution; numpy\'s scan',
+    'does not compute them). The kernel alone: `node --import tsx bench/kernels.ts` (GFLOP/s in CPU time).',
     '',
     '| data set | rows | params | stage | engine | numpy | ratio | engine GFLOP/s | numpy GFLOP/s |',
     '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
@@ -175,7 +179,7 @@ async function main() {
       [`fit (${o.iterations} L-BFGS its, ${o.newtonSteps} Newton)`, t('fit'), r('fit_s')],
       ['Hessian', t('hessian'), r('hessian_s'), flops.hessian],
       ['Cholesky', t('factor'), r('factor_s'), flops.factor],
-      ['self-influence, all rows', t('selfInfluence'), r('self_influence_s'), flops.self],
+      [`self-influence, all rows (engine route: ${o.route === 'kron' ? 'H^-1 and packed Kronecker quadratic forms' : 'triangular solves'})`, t('selfInfluence'), r('self_influence_s'), flops.self],
       ['Hessian + Cholesky + self-influence', dense, refDense],
       ['RelatIF norms, all rows (numpy: not computed in its scan)', t('relatifNorms'), undefined, flops.self],
       ['fit + influence with RelatIF norms, no parse (numpy: total_s)', t('fit') + t('influence'), r('total_s')],

@@ -8,7 +8,7 @@
 import { encodeLabels, FeatureEncoder } from '../src/data/features';
 import { inferSchema } from '../src/data/schema';
 import { readTable } from '../src/data/table';
-import { ExactInfluence } from '../src/influence/exact';
+import { ExactInfluence, selfInfluenceRoute } from '../src/influence/exact';
 import { fitLogistic } from '../src/model/logistic';
 
 const [file, label, repeatArg, mode] = process.argv.slice(2);
@@ -51,7 +51,7 @@ async function once() {
     q.push((performance.now() - s) / 1000);
   }
   t.explain = whole ? NaN : median(q);
-  return { t, N: data.N, P: data.K * data.D, K: data.K, D: data.D, iterations: fit.iterations, newtonSteps: fit.newtonSteps, gradNorm: fit.gradNorm };
+  return { t, N: data.N, P: data.K * data.D, K: data.K, D: data.D, route: selfInfluenceRoute(data.N, data.K, data.D), iterations: fit.iterations, newtonSteps: fit.newtonSteps, gradNorm: fit.gradNorm };
 }
 
 function median(v: number[]): number {
