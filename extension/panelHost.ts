@@ -19,7 +19,8 @@ import {
   type PanelResults,
   type WebviewToHost,
 } from '../src/protocol/webview';
-import { explainCapabilities, marginPairs, supportedOptions } from './analysis';
+import { explainCapabilities, supportedOptions } from '../src/protocol/wording';
+import { marginPairs } from './analysis';
 import { readSettings } from './config';
 import { reportError, UserFacingError } from './errorReporter';
 import { openAtLine, setPanelColumnProvider } from './navigation';

@@ -4,7 +4,7 @@
  * prediction. It renders what the host sends and asks the host for everything else (protocol in
  * src/protocol/webview.ts); its UI state survives hiding and reloads through getState/setState.
  */
-import { describeAnalysis, explainCapabilities, rankingName } from '../extension/analysis';
+import { describeAnalysis, explainCapabilities, rankingName } from '../src/protocol/wording';
 import type { ClusterResult, ExampleRow, ExplainResult, RankingFilter } from '../src/protocol/types';
 import type { DataSource, ExplainOptions, ExplainOrder, HostToWebview, PanelRanking, PanelResults } from '../src/protocol/webview';
 import { h } from './dom';
@@ -210,7 +210,7 @@ const withOwnNotes = (e: ExplainResult): ExplainResult => {
   const scanNotes = new Set(results?.summary.analysis?.notes ?? []);
   return e.notes ? { ...e, notes: e.notes.filter((n) => !scanNotes.has(n)) } : e;
 };
-const capabilities = () => explainCapabilities(results?.summary ?? { analysis: undefined as never });
+const capabilities = () => explainCapabilities(results?.summary ?? {});
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 let rankingOptions: { value: PanelRanking; label: string }[] = [];
