@@ -5,12 +5,9 @@
  * workspace; the CLI makes one per run.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { encodeLabels, FeatureEncoder } from '../data/features';
-import { inferFeatureColumn, inferSchema, trimLabelCells, type Schema } from '../data/schema';
-import { cellError, headerError, listColumns, readTable } from '../data/table';
-import { regularFileSize } from '../data/textStream';
-import { recordAt } from '../data/tableStore';
+import { inferSchema, type Schema } from '../data/schema';
+import { readTable } from '../data/table';
 import type { Table } from '../data/types';
 import type { TestObjective } from '../influence/crossLoss';
 import type { ExactInfluence } from '../influence/exact';
@@ -53,13 +50,8 @@ import { UserError } from '../util/errors';
 import { DEFAULTS, resolveExplainOptions, resolveScanOptions, SCAN_RANKINGS } from '../options/options';
 import { LogisticAnalysis, NetworkAnalysis, TurnOverDropoutAnalysis, UnsupervisedAnalysis, type Analysis, type BuildContext, type PointExplanation } from './analysis';
 import { argmaxRow, histogram, sortedOrder } from './ranking';
-
-interface TestSet {
-  table: Table;
-  X: Float64Array;
-  /** Class index per test record, -1 where the label is missing or the file has no label column. */
-  y: Int32Array;
-}
+import { cellsOf, recordMatches, recordRef } from './records';
+import { allRows, columnNotes, encodeTestSet, hashFile, unlabelledSchema, type TestSet } from './scanInputs';
 
 interface ScanState {
   params: ScanParams;
@@ -732,104 +724,3 @@ export class Session {
   }
 }
 
-
-/** A schema without a label column (unsupervised scans): every other column is a feature unless ignored. */
-function unlabelledSchema(table: Table, params: ScanParams): Schema {
-  const ignore = new Set(params.ignore ?? []);
-  if (params.label !== undefined) ignore.add(params.label);
-  const kinds = params.kinds ?? {};
-  for (const name of [...ignore, ...Object.keys(kinds)]) {
-    if (!table.columns.includes(name)) throw headerError(table, `"${name}" is not a column of this file; columns: ${listColumns(table.columns)}`);
-  }
-  const features: Schema['features'] = [];
-  const ignored: string[] = [];
-  const notes: string[] = [];
-  table.columns.forEach((name, index) => {
-    if (ignore.has(name)) {
-      ignored.push(name);
-      return;
-    }
-    const col = inferFeatureColumn(table, index, kinds, notes);
-    if (col === 'ignore') ignored.push(name);
-    else features.push(col);
-  });
-  return { label: { name: '', index: -1, kind: 'categorical', missing: 0 }, features, ignored, notes };
-}
-
-/**
- * What the scan did with columns that cost parameters (identifiers left out, text hashed), and the
- * model's size, so that the cost is stated before it is spent.
- */
-function columnNotes(schema: Schema, encoder: FeatureEncoder, N: number): string[] {
-  const notes = [...(schema.notes ?? [])];
-  for (const [name, t] of Object.entries(encoder.report.text ?? {})) {
-    notes.push(`column "${name}" is text: hashed TF-IDF into ${t.dimensions} buckets (${t.vocabulary} distinct terms in ${N} rows; --text-dims sets the buckets, --kinds ${name}=categorical or --ignore ${name} change it)`);
-  }
-  for (const [name, levels] of Object.entries(encoder.report.categoricalLevels)) {
-    if (levels > 20) notes.push(`column "${name}" is categorical: ${levels} one-hot levels`);
-  }
-  return notes;
-}
-
-/** Every record as a model row (unsupervised scans); classes are filled in after clustering. */
-function allRows(table: Table): { y: Int32Array; classes: string[]; records: number[]; skipped: { row: number; line: number }[] } {
-  const n = table.store.rows;
-  return { y: new Int32Array(n), classes: [], records: Array.from({ length: n }, (_, i) => i), skipped: [] };
-}
-
-function encodeTestSet(table: Table, schema: Schema, encoder: FeatureEncoder, classes: string[]): TestSet {
-  const all = Array.from({ length: table.store.rows }, (_, i) => i);
-  const X = encoder.transform(table, all);
-  const y = new Int32Array(all.length).fill(-1);
-  const j = table.columns.indexOf(schema.label.name);
-  if (j >= 0) {
-    trimLabelCells(table, j);
-    const index = new Map(classes.map((c, k) => [c, k]));
-    for (let i = 0; i < all.length; i++) {
-      const v = table.store.cell(i, j);
-      if (v === null) continue;
-      const k = index.get(v);
-      if (k === undefined) {
-        throw cellError(table, recordAt(table, i), j, `label '${v}' is not one of the training classes (${classes.join(', ')})`);
-      }
-      y[i] = k;
-    }
-  }
-  return { table, X, y };
-}
-
-function cellsOf(table: Table, recIdx: number): RowCells {
-  const out: RowCells = {};
-  table.columns.forEach((c, j) => (out[c] = table.store.cell(recIdx, j)));
-  return out;
-}
-
-/** Data row and start line of a table's record (the data row is the record index). */
-function recordRef(table: Table, recIdx: number): { row: number; line: number } {
-  return { row: recIdx, line: table.store.line(recIdx) };
-}
-
-function recordMatches(table: Table, recIdx: number, needle: string): boolean {
-  for (let j = 0; j < table.columns.length; j++) {
-    const c = table.store.cell(recIdx, j);
-    if (c !== null && c.toLowerCase().includes(needle)) return true;
-  }
-  return false;
-}
-
-/** SHA-256 of a regular file (a directory or a device such as /dev/zero is refused, never read). */
-function hashFile(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    try {
-      regularFileSize(file);
-    } catch (e) {
-      reject(e);
-      return;
-    }
-    const h = createHash('sha256');
-    createReadStream(file)
-      .on('data', (d) => h.update(d))
-      .on('error', (e) => reject(new UserError(`Cannot read ${file}: ${e.message}`)))
-      .on('end', () => resolve(h.digest('hex')));
-  });
-}
