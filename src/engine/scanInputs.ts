@@ -21,7 +21,11 @@ export interface TestSet {
   y: Int32Array;
 }
 
-/** A schema without a label column (unsupervised scans): every other column is a feature unless ignored. */
+/**
+ * A schema without a label column (unsupervised scans): every other column is a feature unless ignored.
+ * Its column loop is data/schema.ts inferSchema's without the label (`duplicates` pairs them): moved here
+ * unchanged from session.ts; one shared loop in data/schema.ts is for after issue 13's changes there merge.
+ */
 export function unlabelledSchema(table: Table, params: ScanParams): Schema {
   const ignore = new Set(params.ignore ?? []);
   if (params.label !== undefined) ignore.add(params.label);
