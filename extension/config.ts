@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import type { ColumnKind } from '../src/data/types';
 import type { ImageShape } from '../src/protocol/webview';
 import type { ScanParams } from '../src/protocol/worker';
-import { analysisParams, DEFAULT_TEXT_DIMENSIONS, hiddenSizesOf, oneOf, type AnalysisSettings } from './analysis';
+import { COLUMN_KINDS, hiddenSizesOf, intSetting, isOneOf, oneOf, SETTINGS } from '../src/options/options';
+import { analysisParams, type AnalysisSettings } from './analysis';
 
 export const SECTION = 'datasetDebugger';
 
@@ -15,7 +16,8 @@ export const SECTION = 'datasetDebugger';
 export interface Settings extends AnalysisSettings {
   trainFile?: string;
   testFile?: string;
-  l2: number;
+  /** Unset: the method's default (options.defaultL2). */
+  l2?: number;
   damping: number;
   ignoreColumns: string[];
   columnKinds: Record<string, ColumnKind>;
@@ -25,14 +27,12 @@ export interface Settings extends AnalysisSettings {
   explainRows: number;
   workerNodeArgs: string[];
   /** The test objective Explain Prediction starts with. */
-  explainObjective: 'loss' | 'probability' | 'margin';
+  explainObjective: (typeof SETTINGS.explainObjective.values)[number];
   /** CSV/TSV quoting dialect. */
-  quoting: 'auto' | 'rfc4180' | 'none';
+  quoting: (typeof SETTINGS.quoting.values)[number];
   /** Most classes of the label; 0 = the engine's default rules. */
   maxClasses: number;
 }
-
-const KINDS: ReadonlySet<string> = new Set(['numeric', 'categorical', 'text', 'embedding']);
 
 /** The folder the dataset lives in: the folder of `uri` if given, else the first workspace folder. */
 export function datasetFolder(uri?: vscode.Uri): vscode.WorkspaceFolder | undefined {
@@ -45,10 +45,7 @@ export function readSettings(folder = datasetFolder()): Settings {
     const v = c.get<string>(k);
     return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
   };
-  const int = (k: string, dflt: number, min: number, max: number) => {
-    const v = c.get<number>(k);
-    return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, Math.floor(v))) : dflt;
-  };
+  const int = (k: string, dflt: number, minimum: number, maximum: number) => intSetting(c.get(k), { default: dflt, minimum, maximum });
   const strings = (k: string) => {
     const v = c.get<unknown>(k);
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
@@ -56,7 +53,7 @@ export function readSettings(folder = datasetFolder()): Settings {
   const kinds: Record<string, ColumnKind> = {};
   const rawKinds = c.get<unknown>('columnKinds');
   if (rawKinds && typeof rawKinds === 'object') {
-    for (const [k, v] of Object.entries(rawKinds)) if (typeof v === 'string' && KINDS.has(v)) kinds[k] = v as ColumnKind;
+    for (const [k, v] of Object.entries(rawKinds)) if (isOneOf(v, COLUMN_KINDS)) kinds[k] = v;
   }
   const shape = c.get<string>('imageShape');
   const l2 = c.get<number>('l2');
@@ -65,8 +62,8 @@ export function readSettings(folder = datasetFolder()): Settings {
     trainFile: str('trainFile'),
     labelColumn: str('labelColumn'),
     testFile: str('testFile'),
-    l2: typeof l2 === 'number' && l2 > 0 && Number.isFinite(l2) ? l2 : 1e-3,
-    damping: typeof damping === 'number' && damping >= 0 && Number.isFinite(damping) ? damping : 0,
+    l2: typeof l2 === 'number' && l2 > 0 && Number.isFinite(l2) ? l2 : undefined,
+    damping: typeof damping === 'number' && damping >= SETTINGS.damping.minimum && Number.isFinite(damping) ? damping : SETTINGS.damping.default,
     ignoreColumns: strings('ignoreColumns'),
     columnKinds: kinds,
     imageShape: shape === '8x8' || shape === '28x28' ? shape : 'none',
@@ -75,18 +72,18 @@ export function readSettings(folder = datasetFolder()): Settings {
     explainRows: int('explainRows', 8, 1, 100),
     workerNodeArgs: strings('workerNodeArgs'),
     unsupervised: c.get<boolean>('unsupervised') === true,
-    clusters: int('clusters', 3, 2, 50),
-    model: oneOf(c.get('model'), ['logistic', 'mlp', 'layers'] as const),
+    clusters: intSetting(c.get('clusters'), SETTINGS.clusters),
+    model: oneOf(c.get('model'), SETTINGS.model.values),
     modelPath: str('modelPath'),
     hiddenSizes: hiddenSizesOf(c.get('hiddenSizes')),
-    influenceScope: oneOf(c.get('influenceScope'), ['lastLayer', 'full'] as const),
-    solver: oneOf(c.get('solver'), ['auto', 'exact', 'ekfac', 'cg', 'lissa'] as const),
-    textDimensions: int('textDimensions', DEFAULT_TEXT_DIMENSIONS, 16, 1 << 20),
-    method: oneOf(c.get('method'), ['influence', 'turnOverDropout'] as const),
-    detector: oneOf(c.get('detector'), ['auto', 'ensemble', 'logistic', 'knn', 'mlp', 'off'] as const),
-    explainObjective: oneOf(c.get('explainObjective'), ['loss', 'probability', 'margin'] as const),
-    quoting: oneOf(c.get('quoting'), ['auto', 'rfc4180', 'none'] as const),
-    maxClasses: int('maxClasses', 0, 0, 100_000),
+    influenceScope: oneOf(c.get('influenceScope'), SETTINGS.influenceScope.values),
+    solver: oneOf(c.get('solver'), SETTINGS.solver.values),
+    textDimensions: intSetting(c.get('textDimensions'), SETTINGS.textDimensions),
+    method: oneOf(c.get('method'), SETTINGS.method.values),
+    detector: oneOf(c.get('detector'), SETTINGS.detector.values),
+    explainObjective: oneOf(c.get('explainObjective'), SETTINGS.explainObjective.values),
+    quoting: oneOf(c.get('quoting'), SETTINGS.quoting.values),
+    maxClasses: intSetting(c.get('maxClasses'), SETTINGS.maxClasses),
   };
 }
 
@@ -115,7 +112,7 @@ export function scanParamsFrom(s: Settings, folder: vscode.WorkspaceFolder | und
   return {
     file: resolveDataPath(folder, s.trainFile),
     test: s.testFile && !s.unsupervised ? resolveDataPath(folder, s.testFile) : undefined,
-    l2: s.l2,
+    ...(s.l2 !== undefined ? { l2: s.l2 } : {}),
     damping: s.damping,
     ignore: s.ignoreColumns.length > 0 ? s.ignoreColumns : undefined,
     kinds: Object.keys(s.columnKinds).length > 0 ? s.columnKinds : undefined,

@@ -2,7 +2,7 @@
  * Hovering a marked row of the training file shows its scores, with links to explain it and to mark
  * it reviewed.
  */
-import { rankingName } from './analysis';
+import { rankingName } from '../src/protocol/wording';
 import * as vscode from 'vscode';
 import type { DecorationController } from './decorations';
 import type { ResultsStore } from './resultsStore';

@@ -19,7 +19,9 @@ import {
   type PanelResults,
   type WebviewToHost,
 } from '../src/protocol/webview';
-import { explainCapabilities, marginPairs, supportedOptions } from './analysis';
+import { LatestRequest } from '../src/protocol/requests';
+import { explainCapabilities, supportedOptions } from '../src/protocol/wording';
+import { marginPairs } from './analysis';
 import { readSettings } from './config';
 import { reportError, UserFacingError } from './errorReporter';
 import { openAtLine, setPanelColumnProvider } from './navigation';
@@ -45,8 +47,8 @@ export class InfluencePanel implements vscode.Disposable {
   private queue: HostToWebview[] = [];
   private panelSubs: vscode.Disposable[] = [];
   private readonly subs: vscode.Disposable[] = [];
-  /** Counts explain requests, so an older answer never replaces a newer one. */
-  private explainSeq = 0;
+  /** Explain requests (of a row or a cluster): an older answer never replaces a newer one. */
+  private readonly explains = new LatestRequest();
   /** The explanation options the panel last asked with (commands explain with the same ones). */
   private options?: ExplainOptions;
   /** The margin classes last chosen, per explained row (so re-ordering does not ask again). */
@@ -315,7 +317,7 @@ export class InfluencePanel implements vscode.Disposable {
     if (reveal || !this.panel) this.show(true);
     const settings = readSettings();
     const wanted: ExplainOptions = options ?? this.options ?? { orderBy: 'relatifL', mode: 'influence', objective: settings.explainObjective };
-    const seq = ++this.explainSeq;
+    const newest = this.explains.begin();
     this.post({ type: 'explaining', source, row });
     try {
       const held = await this.deps.scanner.ensureHeld();
@@ -347,11 +349,11 @@ export class InfluencePanel implements vscode.Disposable {
           `${result.test.label !== undefined ? `, label ${result.test.label}` : ''}; method ${result.method ?? 'influence'}, ` +
           `mode ${result.mode ?? 'influence'}, objective ${result.objective?.description ?? 'loss'}; ${Date.now() - t0} ms`,
       );
-      if (seq === this.explainSeq) this.post({ type: 'explanation', result });
+      if (newest()) this.post({ type: 'explanation', result });
       return result;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (seq === this.explainSeq) this.post({ type: 'explainError', source, row, message });
+      if (newest()) this.post({ type: 'explainError', source, row, message });
       reportError(this.deps.log, `explaining ${source} row ${row}`, err);
       return undefined;
     }
@@ -446,7 +448,7 @@ export class InfluencePanel implements vscode.Disposable {
   /** Unsupervised scans: shows the training rows that pull `row` into its cluster and those that push it out. */
   async explainCluster(row: number, reveal = true): Promise<ClusterResult | undefined> {
     if (reveal || !this.panel) this.show(true);
-    const seq = ++this.explainSeq;
+    const newest = this.explains.begin();
     this.post({ type: 'explainingCluster', row });
     try {
       await this.deps.scanner.ensureHeld();
@@ -456,11 +458,11 @@ export class InfluencePanel implements vscode.Disposable {
         `explain cluster: row ${row} (line ${result.line}) in cluster ${result.cluster}, squared distance ${result.distance.toPrecision(4)}; ` +
           `${result.pulling.length} pulling, ${result.pushing.length} pushing; ${Date.now() - t0} ms`,
       );
-      if (seq === this.explainSeq) this.post({ type: 'cluster', result });
+      if (newest()) this.post({ type: 'cluster', result });
       return result;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (seq === this.explainSeq) this.post({ type: 'clusterError', row, message });
+      if (newest()) this.post({ type: 'clusterError', row, message });
       reportError(this.deps.log, `explaining the cluster of row ${row}`, err);
       return undefined;
     }

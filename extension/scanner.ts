@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RemoteError } from '../src/protocol/errors';
 import type { ScanParams, ScanReply } from '../src/protocol/worker';
-import { describeAnalysis, preferredRanking } from './analysis';
+import { defaultL2 } from '../src/options/options';
+import { describeAnalysis } from '../src/protocol/wording';
+import { preferredRanking } from './analysis';
 import { UserFacingError } from './errorReporter';
 import { ResultsCache, stampOf } from './resultsCache';
 import type { Results, ResultsStore } from './resultsStore';
@@ -73,7 +75,7 @@ export class Scanner implements vscode.Disposable {
         (params.solver ? ` solver=${params.solver}` : '') +
         (params.textDimensions ? ` textDimensions=${params.textDimensions}` : '') +
         (params.test ? ` test=${params.test}` : '') +
-        ` l2=${params.l2}` +
+        ` l2=${params.l2 ?? defaultL2(params)}` +
         (params.ignore ? ` ignore=${params.ignore.join(',')}` : '') +
         (params.damping ? ` damping=${params.damping}` : ''),
     );

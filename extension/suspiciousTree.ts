@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { rankingName } from './analysis';
+import { rankingName } from '../src/protocol/wording';
 import { scoreInWords } from './treeModel';
 import { readSettings } from './config';
 import type { ResultsStore } from './resultsStore';

@@ -4,7 +4,7 @@
  * loss) and oppose it (influence > 0), ranked by RelatIF or by raw influence. Every training row jumps
  * to its line on click or Enter.
  */
-import { describeExplanation, formatAgreement, trustVerdict, type ExplainCapabilities } from '../extension/analysis';
+import { describeExplanation, formatAgreement, trustVerdict, type ExplainCapabilities } from '../src/protocol/wording';
 import type { ClusterResult, ClusterRow, ExplainObjective, ExplainResult, InfluenceRow, TrustResult } from '../src/protocol/types';
 import type { DataSource, ExplainOptions, ExplainOrder } from '../src/protocol/webview';
 import { formatNumber, h } from './dom';

@@ -4,8 +4,9 @@
  * prediction. It renders what the host sends and asks the host for everything else (protocol in
  * src/protocol/webview.ts); its UI state survives hiding and reloads through getState/setState.
  */
-import { describeAnalysis, explainCapabilities, rankingName } from '../extension/analysis';
+import { describeAnalysis, explainCapabilities, rankingName } from '../src/protocol/wording';
 import type { ClusterResult, ExampleRow, ExplainResult, RankingFilter } from '../src/protocol/types';
+import { PendingRequests } from '../src/protocol/requests';
 import type { DataSource, ExplainOptions, ExplainOrder, HostToWebview, PanelRanking, PanelResults } from '../src/protocol/webview';
 import { h } from './dom';
 import { ExplanationView, type TrustState } from './explanationView';
@@ -58,9 +59,8 @@ const explainOptions = (): ExplainOptions => ({ orderBy: state.orderBy, mode: st
 const persist = () => saveState(state);
 
 let results: PanelResults | undefined;
-let generation = 0;
-let nextRequest = 1;
-const pending = new Map<number, { generation: number; offset: number }>();
+/** Page requests in flight: a reply fills the rows at its request's offset, unless the filter changed since. */
+const pages = new PendingRequests<{ offset: number }>();
 /** Selection and scroll to restore once the first page tells the list its length. */
 let restoreView: { selected: number; scrollTop: number } | undefined;
 
@@ -85,8 +85,7 @@ const foot = h('div', { class: 'list-foot muted', attrs: { role: 'status' } });
 
 const list = new RankingList({
   requestPage(offset, limit) {
-    const requestId = nextRequest++;
-    pending.set(requestId, { generation, offset });
+    const requestId = pages.send({ offset });
     postToHost({ type: 'page', requestId, offset, limit, filter: currentFilter(), rankBy: state.rankBy ?? 'globalInfluence' });
   },
   select(index, row) {
@@ -154,8 +153,7 @@ function currentFilter(): RankingFilter {
 }
 
 function refilter(): void {
-  generation++;
-  pending.clear();
+  pages.dropAll();
   persist();
   foot.textContent = 'Loading…';
   list.reset();
@@ -210,7 +208,7 @@ const withOwnNotes = (e: ExplainResult): ExplainResult => {
   const scanNotes = new Set(results?.summary.analysis?.notes ?? []);
   return e.notes ? { ...e, notes: e.notes.filter((n) => !scanNotes.has(n)) } : e;
 };
-const capabilities = () => explainCapabilities(results?.summary ?? { analysis: undefined as never });
+const capabilities = () => explainCapabilities(results?.summary ?? {});
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 let rankingOptions: { value: PanelRanking; label: string }[] = [];
@@ -308,9 +306,8 @@ function onMessage(msg: HostToWebview): void {
       showNoResults(msg.message, msg.canScan);
       return;
     case 'page': {
-      const p = pending.get(msg.requestId);
-      pending.delete(msg.requestId);
-      if (!p || p.generation !== generation) return;
+      const p = pages.settle(msg.requestId);
+      if (!p) return;
       list.setPage(p.offset, msg.page.rows, msg.page.total);
       const filtered = state.label || state.text.trim() || state.disagreeing;
       foot.textContent = `${msg.page.total} ${filtered ? 'matching ' : ''}row${msg.page.total === 1 ? '' : 's'}` + (results ? ` of ${results.summary.dataset.rows}` : '');
@@ -323,9 +320,8 @@ function onMessage(msg: HostToWebview): void {
       return;
     }
     case 'pageError': {
-      const p = pending.get(msg.requestId);
-      pending.delete(msg.requestId);
-      if (!p || p.generation !== generation) return;
+      const p = pages.settle(msg.requestId);
+      if (!p) return;
       list.pageFailed(p.offset);
       foot.textContent = msg.message;
       return;

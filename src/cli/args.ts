@@ -1,4 +1,6 @@
-/** A small, strict argument parser: unknown flags and missing values are usage errors (exit 2). */
+/** The CLI's argument parsing: unknown flags and missing values are usage errors (exit 2). */
+import { parseArgs as nodeParseArgs } from 'node:util';
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -16,31 +18,37 @@ export interface ParsedArgs {
   flags: Map<string, string | true>;
 }
 
+/**
+ * Parses with node:util's parseArgs (its tokens), then applies this CLI's rules with its own messages:
+ * every flag is long (`--name value` or `--name=value`), known, given once; a value flag has a value
+ * that is not another flag; a switch has none. Arguments after `--`, and single-dash words, are positionals.
+ */
 export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): ParsedArgs {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, s]) => [name, { type: s.value ? ('string' as const) : ('boolean' as const) }]));
+  const { tokens } = nodeParseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
   const positionals: string[] = [];
   const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('--')) {
-      positionals.push(a);
+  let lastIndex = -1;
+  for (const t of tokens) {
+    if (t.kind === 'option-terminator') continue;
+    if (t.kind === 'positional' || !t.rawName.startsWith('--')) {
+      // A single-dash word (`-x`, a group `-xy` gives a token per letter) stays one positional.
+      if (t.index !== lastIndex) positionals.push(argv[t.index]);
+      lastIndex = t.index;
       continue;
     }
-    const eq = a.indexOf('=');
-    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    const s = spec[name];
+    lastIndex = t.index;
+    const { name } = t;
+    const s = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (!s) throw new UsageError(`unknown option --${name}`);
     if (flags.has(name)) throw new UsageError(`--${name} given twice`);
     if (!s.value) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      if (t.inlineValue) throw new UsageError(`--${name} takes no value`);
       flags.set(name, true);
       continue;
     }
-    const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-    if (v === undefined || (eq < 0 && v.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+    const v = t.value;
+    if (v === undefined || (!t.inlineValue && v.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
     flags.set(name, v);
   }
   return { positionals, flags };

@@ -6,7 +6,8 @@
  * test objective are flags of scan and explain (the same ScanParams / ExplainParams as the worker).
  * Exit codes: 0 success, 1 a user error (bad data, a fit that did not converge), 2 a usage error.
  */
-import { Session, DEFAULT_L2 } from '../engine/session';
+import { Session } from '../engine/session';
+import * as opt from '../options/options';
 import type { ClusterResult, ExampleRow, ExplainMode, ExplainObjective, ExplainResult, RankBy, ScanSummary, TrustResult } from '../protocol/types';
 import type { ScanParams } from '../protocol/worker';
 import { Checkpoint } from '../util/cancel';
@@ -20,31 +21,31 @@ const USAGE = `Dataset Debugger: find mislabelled and outlier training rows with
 
 Usage:
   dataset-debugger scan FILE --label COL [--test FILE] [--l2 X] [--ignore COL,...]
-                        [--rank-by labelIssue|globalInfluence|labelSuspicion|loss] [--top K]
-                        [--detector auto|ensemble|logistic|knn|mlp|off] [--folds K] [MODEL OPTIONS] [--json]
+                        [--rank-by ${opt.SCAN_RANKINGS.join('|')}] [--top K]
+                        [--detector ${opt.DETECTORS.join('|')}] [--folds K] [MODEL OPTIONS] [--json]
   dataset-debugger explain FILE --label COL [--test TESTFILE] --row N [--top K|all]
-                        [--target label|predicted] [--mode influence|newton]
-                        [--objective loss|probability|margin] [--classes A,B] [--rank-by relatif|influence]
+                        [--target ${opt.EXPLAIN_TARGETS.join('|')}] [--mode ${opt.EXPLAIN_MODES.join('|')}]
+                        [--objective ${opt.EXPLAIN_OBJECTIVES.join('|')}] [--classes A,B] [--rank-by ${opt.EXPLAIN_RANKINGS.join('|')}]
                         [--l2 X] [--ignore COL,...] [MODEL OPTIONS] [--json]
   dataset-debugger scan FILE --unsupervised [--clusters K] [--top K] [--json]
   dataset-debugger explain FILE --unsupervised [--clusters K] --row N [--top K] [--json]
-  dataset-debugger trust FILE --label COL [--test TESTFILE] --row N [--target label|predicted]
+  dataset-debugger trust FILE --label COL [--test TESTFILE] --row N [--target ${opt.EXPLAIN_TARGETS.join('|')}]
                         [--rows N] [--subsets N] [--seed N] [--l2 X] [--ignore COL,...] [--json]
   dataset-debugger fix FILE --label COL --changes changes.json --out CLEANED [--json]
 
 MODEL OPTIONS (scan and explain):
-  --model logistic|mlp|layers   logistic regression (default), an MLP trained here, or your
+  --model ${opt.MODELS.join('|')}   logistic regression (default), an MLP trained here, or your
                                 tf.LayersModel (--model-path model.json; Dense layers on the encoded features)
-  --hidden 64,32                hidden layer widths (mlp default 32; turn-over dropout 256)
-  --scope lastLayer|full        networks: influence over the last layer (default) or all parameters
-  --solver auto|exact|ekfac|cg|lissa   auto picks exact or EK-FAC by size and says why
-  --method influence|turnOverDropout   influence functions (RelatIF ranks them) or turn-over dropout
+  --hidden 64,32                hidden layer widths (mlp default ${opt.DEFAULTS.mlpHidden}; turn-over dropout ${opt.DEFAULTS.turnOverDropoutHidden})
+  --scope ${opt.SCOPES.join('|')}        networks: influence over the last layer (default) or all parameters
+  --solver ${opt.SOLVERS.join('|')}   auto picks exact or EK-FAC by size and says why
+  --method ${opt.METHODS.join('|')}   influence functions (RelatIF ranks them) or turn-over dropout
   --text-dims N                 hash buckets per text column (default: 2x its distinct terms, 16..1024)
   --epochs N  --seed N          networks' training length and seed
 
 DATA OPTIONS:
   --format FORMAT               csv, tsv, jsonl or parquet: the file's format when its extension does not tell it
-  --quote auto|rfc4180|none     CSV/TSV quoting: auto (default) reads RFC 4180, except a TSV whose
+  --quote ${opt.QUOTINGS.join('|')}     CSV/TSV quoting: auto (default) reads RFC 4180, except a TSV whose
                                 quotes do not follow it is read without quoting (the summary says so)
   --kinds COL=KIND,...          a column's kind: numeric, categorical, text or embedding
   --max-classes K               most classes the label may have (default 100); also lets a numeric
@@ -52,7 +53,7 @@ DATA OPTIONS:
 
 FILE is CSV, TSV, JSON Lines (UTF-8, or UTF-16 with a byte order mark) or Parquet, by extension or --format.
 Every row of FILE with a label is a training row (labels are trimmed of surrounding whitespace).
-scan     fits L2-regularised logistic regression, J = (1/N) sum CE + (l2/2)||W||^2 (l2 default ${DEFAULT_L2}),
+scan     fits L2-regularised logistic regression, J = (1/N) sum CE + (l2/2)||W||^2 (l2 default ${opt.DEFAULTS.l2}; turn-over dropout ${opt.DEFAULTS.turnOverDropoutL2}),
          and lists training rows by label issue (default: the out-of-sample detector, how likely the
          label is wrong, with the class it should probably be where the detector believes another
          class more), by global influence (self-influence g^T H^-1 g, the outlier ranking), by label
@@ -165,19 +166,19 @@ function scanParams(args: ParsedArgs): ScanParams {
     if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`--hidden takes whole widths separated by commas, like 64,32 (got '${stringFlag(args, 'hidden')}')`);
     return n;
   });
-  const model = oneOf(args, 'model', ['logistic', 'mlp', 'layers'] as const);
+  const model = oneOf(args, 'model', opt.MODELS);
   const modelPath = stringFlag(args, 'model-path');
   if (model === 'layers' && !modelPath) throw new UsageError('--model layers needs --model-path model.json');
   if (modelPath && model !== 'layers') throw new UsageError('--model-path needs --model layers');
   const scope = stringFlag(args, 'scope');
-  if (scope !== undefined && !['lastLayer', 'last-layer', 'full'].includes(scope)) throw new UsageError('--scope must be lastLayer or full');
+  if (scope !== undefined && !['last-layer', ...opt.SCOPES].includes(scope)) throw new UsageError(`--scope must be ${opt.choices(opt.SCOPES)}`);
   const kinds = list('kinds')?.reduce<Record<string, ColumnKind>>((acc, item) => {
     const eq = item.lastIndexOf('=');
     const kind = item.slice(eq + 1).trim();
-    if (eq <= 0 || !['numeric', 'categorical', 'text', 'embedding'].includes(kind)) {
-      throw new UsageError(`--kinds takes COL=KIND pairs separated by commas, KIND numeric, categorical, text or embedding (got '${item}')`);
+    if (eq <= 0 || !opt.isOneOf(kind, opt.COLUMN_KINDS)) {
+      throw new UsageError(`--kinds takes COL=KIND pairs separated by commas, KIND ${opt.choices(opt.COLUMN_KINDS)} (got '${item}')`);
     }
-    acc[item.slice(0, eq).trim()] = kind as ColumnKind;
+    acc[item.slice(0, eq).trim()] = kind;
     return acc;
   }, {});
   const maxClasses = checkedNumberFlag(args, 'max-classes', 'a whole number >= 2', (n) => Number.isInteger(n) && n >= 2);
@@ -189,29 +190,29 @@ function scanParams(args: ParsedArgs): ScanParams {
     damping: checkedNumberFlag(args, 'damping', 'a number >= 0', (n) => n >= 0),
     ignore: list('ignore'),
     kinds,
-    format: oneOf(args, 'format', ['csv', 'tsv', 'jsonl', 'parquet'] as const),
-    quoting: oneOf(args, 'quote', ['auto', 'rfc4180', 'none'] as const),
+    format: oneOf(args, 'format', opt.FORMATS),
+    quoting: oneOf(args, 'quote', opt.QUOTINGS),
     maxClasses,
     firstPage: 0,
     model,
     modelPath,
     hidden,
     influenceScope: scope === undefined ? undefined : scope === 'full' ? 'full' : 'lastLayer',
-    solver: oneOf(args, 'solver', ['auto', 'exact', 'ekfac', 'cg', 'lissa'] as const),
-    method: oneOf(args, 'method', ['influence', 'turnOverDropout'] as const),
+    solver: oneOf(args, 'solver', opt.SOLVERS),
+    method: oneOf(args, 'method', opt.METHODS),
     textDimensions: checkedNumberFlag(args, 'text-dims', 'a whole number >= 2', (n) => Number.isInteger(n) && n >= 2),
     epochs: wholeFlag(args, 'epochs'),
     seed: wholeFlag(args, 'seed'),
     unsupervised: unsupervised || undefined,
     clusters: checkedNumberFlag(args, 'clusters', 'a whole number >= 2', (n) => Number.isInteger(n) && n >= 2),
-    detector: args.flags.has('detector') ? oneOf(args, 'detector', ['auto', 'ensemble', 'logistic', 'knn', 'mlp', 'off'] as const) : undefined,
+    detector: args.flags.has('detector') ? oneOf(args, 'detector', opt.DETECTORS) : undefined,
     folds: checkedNumberFlag(args, 'folds', 'a whole number >= 2', (n) => Number.isInteger(n) && n >= 2),
   };
 }
 
 function oneOf<T extends string>(args: ParsedArgs, name: string, values: readonly T[]): T | undefined {
   const v = stringFlag(args, name);
-  if (v !== undefined && !values.includes(v as T)) throw new UsageError(`--${name} must be ${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`);
+  if (v !== undefined && !values.includes(v as T)) throw new UsageError(`--${name} must be ${opt.choices(values)}`);
   return v as T | undefined;
 }
 
@@ -236,10 +237,7 @@ function progressReporter(): { checkpoint: Checkpoint; done(): void } {
 
 async function scan(args: ParsedArgs): Promise<number> {
   const params = scanParams(args);
-  const requested = stringFlag(args, 'rank-by') as RankBy | undefined;
-  if (requested !== undefined && requested !== 'globalInfluence' && requested !== 'loss' && requested !== 'labelSuspicion' && requested !== 'labelIssue') {
-    throw new UsageError(`--rank-by must be labelIssue, globalInfluence, labelSuspicion or loss`);
-  }
+  const requested: RankBy | undefined = oneOf(args, 'rank-by', opt.SCAN_RANKINGS);
   const top = wholeFlag(args, 'top') ?? 20;
   const session = new Session();
   const progress = progressReporter();
@@ -395,12 +393,11 @@ async function explain(args: ParsedArgs): Promise<number> {
     if (!Number.isInteger(top) || top < 0) throw new UsageError(`--top must be a whole number or 'all' (got '${topFlag}')`);
   }
   const target = targetFlag(args);
-  const mode = (stringFlag(args, 'mode') ?? 'influence') as ExplainMode;
-  if (mode !== 'influence' && mode !== 'newton') throw new UsageError('--mode must be influence or newton');
-  const objective = oneOf(args, 'objective', ['loss', 'probability', 'margin'] as const) as ExplainObjective | undefined;
+  const mode: ExplainMode = oneOf(args, 'mode', opt.EXPLAIN_MODES) ?? 'influence';
+  const objective: ExplainObjective | undefined = oneOf(args, 'objective', opt.EXPLAIN_OBJECTIVES);
   const classes = stringFlag(args, 'classes')?.split(',').map((c) => c.trim());
   if (classes && (classes.length !== 2 || objective !== 'margin')) throw new UsageError('--classes A,B (two class names) goes with --objective margin');
-  const rankBy = oneOf(args, 'rank-by', ['relatif', 'influence'] as const);
+  const rankBy = oneOf(args, 'rank-by', opt.EXPLAIN_RANKINGS);
   if (params.unsupervised && params.test) throw new UsageError('--unsupervised explains training rows: leave out --test');
   if (params.unsupervised && top === 'all') throw new UsageError('--unsupervised takes --top K (rows per side)');
   const session = new Session();
@@ -518,9 +515,7 @@ function printCluster(file: string, r: ClusterResult): void {
 }
 
 function targetFlag(args: ParsedArgs): 'label' | 'predicted' | undefined {
-  const target = stringFlag(args, 'target');
-  if (target !== undefined && target !== 'label' && target !== 'predicted') throw new UsageError('--target must be label or predicted');
-  return target;
+  return oneOf(args, 'target', opt.EXPLAIN_TARGETS);
 }
 
 function wholeFlag(args: ParsedArgs, name: string): number | undefined {

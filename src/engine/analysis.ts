@@ -25,6 +25,7 @@ import { reconstructionRows } from '../unsupervised/autoencoder';
 import { UnsupervisedExplainer, type ClusterExplanation } from '../unsupervised/explainer';
 import type { AnalysisSummary, ModelSummary, SolveInfo, SolverName } from '../protocol/types';
 import type { ScanParams } from '../protocol/worker';
+import { choices, DEFAULTS, isOneOf, SOLVERS } from '../options/options';
 import { Checkpoint } from '../util/cancel';
 import { ConvergenceError, UserError } from '../util/errors';
 import * as tf from '@tensorflow/tfjs';
@@ -63,6 +64,10 @@ export interface Analysis {
   readonly synchronous: boolean;
   /** Which objectives explain() supports. */
   readonly objectives: readonly TestObjective['kind'][];
+  /** The exact logistic influence, when the analysis has one (label suspicion, Newton-step explain, trust, relabel). */
+  readonly exact?: ExactInfluence;
+  /** Unsupervised analyses: why row `t` sits in its cluster (cross-loss influence); others have none. */
+  explainRow?(t: number, cp: Checkpoint): Promise<ClusterExplanation>;
   /** n x K class probabilities of n rows in the engine's feature space (bias column last). */
   predict(X: Float64Array, n: number): Promise<Float64Array>;
   explain(x: Float64Array, objective: TestObjective, cp: Checkpoint): PointExplanation | Promise<PointExplanation>;
@@ -84,8 +89,8 @@ function minusOverN(influence: Float64Array): Float64Array {
 }
 
 function requestedSolver(params: ScanParams): NonNullable<ScanParams['solver']> {
-  const s = params.solver ?? 'auto';
-  if (!['auto', 'exact', 'ekfac', 'cg', 'lissa'].includes(s)) throw new UserError(`Unknown solver '${s}' (auto, exact, ekfac, cg or lissa).`);
+  const s = params.solver ?? SOLVERS[0];
+  if (!isOneOf(s, SOLVERS)) throw new UserError(`Unknown solver '${s}' (${choices(SOLVERS)}).`);
   return s;
 }
 
@@ -246,7 +251,6 @@ export class LogisticAnalysis implements Analysis {
 // ---------------------------------------------------------------------------------------------
 // Neural networks (an MLP trained here, or the user's LayersModel)
 
-export const DEFAULT_MLP_HIDDEN = [32];
 
 export class NetworkAnalysis implements Analysis {
   readonly hasRelatif = true;
@@ -276,7 +280,7 @@ export class NetworkAnalysis implements Analysis {
     if (scope === 'lastLayer' && (requested === 'cg' || requested === 'lissa')) {
       throw new UserError(`Solver '${requested}' applies to influenceScope 'full'; the last layer is solved exactly or by EK-FAC.`);
     }
-    cp.begin('fit', params.model === 'layers' ? `Loading ${params.modelPath}` : `Training an MLP: ${N} rows, hidden ${(params.hidden ?? DEFAULT_MLP_HIDDEN).join('-')}`);
+    cp.begin('fit', params.model === 'layers' ? `Loading ${params.modelPath}` : `Training an MLP: ${N} rows, hidden ${(params.hidden ?? DEFAULTS.mlpHidden).join('-')}`);
     const backend = await initBackend();
     let mlp: Mlp;
     let dropBias = false;
@@ -314,7 +318,7 @@ export class NetworkAnalysis implements Analysis {
       };
       notes.push('The loaded model is used as trained; influence assumes it minimises mean cross-entropy + (l2/2)||theta||^2 on these rows with the given l2.');
     } else {
-      const hidden = params.hidden ?? DEFAULT_MLP_HIDDEN;
+      const hidden = params.hidden ?? [...DEFAULTS.mlpHidden];
       const { mlp: m, report } = await trainMlp(X, y, N, D, K, { hidden, l2, seed: params.seed ?? 0, epochs: params.epochs, checkpoint: cp });
       mlp = m;
       model = {
@@ -414,7 +418,6 @@ function withoutLastColumn(X: Float64Array, n: number, D: number): Float64Array 
 // ---------------------------------------------------------------------------------------------
 // Turn-over dropout
 
-export const DEFAULT_TOD_HIDDEN = [256];
 
 export class TurnOverDropoutAnalysis implements Analysis {
   readonly hasRelatif = false;
@@ -435,9 +438,9 @@ export class TurnOverDropoutAnalysis implements Analysis {
     const { params, cp } = ctx;
     if (params.model === 'layers') throw new UserError("Turn-over dropout trains its own network: it cannot use model 'layers'.");
     if (params.solver && params.solver !== 'auto') throw new UserError('Turn-over dropout needs no solver: its influence comes from forward passes.');
-    const hidden = params.hidden ?? DEFAULT_TOD_HIDDEN;
+    const hidden = params.hidden ?? [...DEFAULTS.turnOverDropoutHidden];
     cp.begin('fit', `Training an MLP with turn-over dropout: ${data.N} rows, hidden ${hidden.join('-')}`);
-    const model = await TurnOverDropoutModel.train(data, { hidden, seed: params.seed ?? 0, epochs: params.epochs, l2: params.l2, checkpoint: cp });
+    const model = await TurnOverDropoutModel.train(data, { hidden, seed: params.seed ?? 0, epochs: params.epochs, l2: ctx.l2, checkpoint: cp });
     ctx.lap('fit');
     cp.begin('influence', `Turn-over dropout self-influence of ${data.N} rows`);
     const r = model.report;
@@ -445,7 +448,7 @@ export class TurnOverDropoutAnalysis implements Analysis {
       model: {
         kind: 'turn-over-dropout-mlp',
         parameters: r.params,
-        l2: params.l2 ?? 1e-4,
+        l2: ctx.l2,
         gradNorm: NaN,
         objective: r.ownLoss,
         iterations: r.steps,
@@ -490,7 +493,6 @@ export class TurnOverDropoutAnalysis implements Analysis {
 // ---------------------------------------------------------------------------------------------
 // Unsupervised: autoencoder + k-means
 
-export const DEFAULT_CLUSTERS = 3;
 
 export class UnsupervisedAnalysis implements Analysis {
   readonly hasRelatif = false;
@@ -517,11 +519,11 @@ export class UnsupervisedAnalysis implements Analysis {
 
   static async build(X: Float64Array, N: number, D: number, ctx: BuildContext): Promise<UnsupervisedAnalysis> {
     const { params, cp } = ctx;
-    const k = params.clusters ?? DEFAULT_CLUSTERS;
+    const k = params.clusters ?? DEFAULTS.clusters;
     if (!(Number.isInteger(k) && k >= 1)) throw new UserError(`clusters must be a whole number >= 1 (got ${params.clusters}).`);
     if (params.model && params.model !== 'logistic') throw new UserError('The unsupervised mode trains its own autoencoder: --model does not apply.');
     cp.begin('fit', `Training an autoencoder on ${N} rows and clustering the embeddings (k = ${k})`);
-    const explainer = await UnsupervisedExplainer.fit({ X, N, D }, { clusters: k, seed: params.seed ?? 0, steps: params.epochs, l2: params.l2, checkpoint: cp });
+    const explainer = await UnsupervisedExplainer.fit({ X, N, D }, { clusters: k, seed: params.seed ?? 0, steps: params.epochs, l2: ctx.l2, checkpoint: cp });
     ctx.lap('fit');
     const ae = explainer.autoencoder;
     const r = ae.report;

@@ -5,12 +5,9 @@
  * workspace; the CLI makes one per run.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { encodeLabels, FeatureEncoder } from '../data/features';
-import { inferFeatureColumn, inferSchema, trimLabelCells, type Schema } from '../data/schema';
-import { cellError, headerError, listColumns, readTable } from '../data/table';
-import { regularFileSize } from '../data/textStream';
-import { recordAt } from '../data/tableStore';
+import { inferSchema, type Schema } from '../data/schema';
+import { readTable } from '../data/table';
 import type { Table } from '../data/types';
 import type { TestObjective } from '../influence/crossLoss';
 import type { ExactInfluence } from '../influence/exact';
@@ -50,17 +47,11 @@ import type {
 } from '../protocol/types';
 import { Checkpoint, NO_CHECKPOINT } from '../util/cancel';
 import { UserError } from '../util/errors';
+import { DEFAULTS, resolveExplainOptions, resolveScanOptions, SCAN_RANKINGS } from '../options/options';
 import { LogisticAnalysis, NetworkAnalysis, TurnOverDropoutAnalysis, UnsupervisedAnalysis, type Analysis, type BuildContext, type PointExplanation } from './analysis';
 import { argmaxRow, histogram, sortedOrder } from './ranking';
-
-export const DEFAULT_L2 = 1e-3;
-
-interface TestSet {
-  table: Table;
-  X: Float64Array;
-  /** Class index per test record, -1 where the label is missing or the file has no label column. */
-  y: Int32Array;
-}
+import { cellsOf, recordMatches, recordRef } from './records';
+import { allRows, columnNotes, encodeTestSet, hashFile, unlabelledSchema, type TestSet } from './scanInputs';
 
 interface ScanState {
   params: ScanParams;
@@ -99,10 +90,7 @@ export class Session {
   }
 
   async scan(params: ScanParams, cp: Checkpoint = NO_CHECKPOINT): Promise<ScanReply> {
-    const l2 = params.l2 ?? DEFAULT_L2;
-    if (!(l2 > 0) || !Number.isFinite(l2)) throw new UserError(`l2 must be a positive number (got ${params.l2}).`);
-    const damping = params.damping ?? 0;
-    if (!(damping >= 0) || !Number.isFinite(damping)) throw new UserError(`damping must be >= 0 (got ${params.damping}).`);
+    const { l2, damping, model, method } = resolveScanOptions(params);
     const timings: Record<string, number> = {};
     let t = performance.now();
     const lap = (stage: string) => {
@@ -145,10 +133,6 @@ export class Session {
       classes = Array.from({ length: u.info.model.clusters ?? 0 }, (_, k) => `cluster ${k}`);
     } else {
       const data: LogisticData = { X, N, D, K: classes.length, y };
-      const model = params.model ?? 'logistic';
-      if (model !== 'logistic' && model !== 'mlp' && model !== 'layers') throw new UserError(`Unknown model '${model}' (logistic, mlp or layers).`);
-      const method = params.method ?? 'influence';
-      if (method !== 'influence' && method !== 'turnOverDropout') throw new UserError(`Unknown method '${method}' (influence or turnOverDropout).`);
       analysis =
         method === 'turnOverDropout'
           ? await TurnOverDropoutAnalysis.build(data, ctx)
@@ -158,7 +142,7 @@ export class Session {
     }
     const K = classes.length;
     const data: LogisticData = { X, N, D, K, y };
-    const exact = exactOf(analysis);
+    const exact = analysis.exact;
     // Label suspicion (docs/label-suspicion.md): leave-one-out, reweighted refit, leave-one-out again.
     let suspicion: ScanState['suspicion'];
     let suspicionInfo: ScanSummary['labelSuspicion'];
@@ -188,7 +172,10 @@ export class Session {
         proba: looProbabilities,
         detail: `L2 = ${l2}, reweighted leave-one-out: one exact Newton step without each row (label suspicion's p')`,
       };
-      const d = await detectLabelErrors(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2, checkpoint: cp, logistic });
+      // The detector's own logistic regression takes the given l2, else logistic regression's default
+      // (not turn-over dropout's lighter one: the detector's models do not depend on the scan's method).
+      const detectorL2 = params.l2 ?? DEFAULTS.l2;
+      const d = await detectLabelErrors(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic });
       detection = { score: d.score, suggested: d.suggested, probability: d.suggestedProbability };
       detectionOrder = sortedOrder(d.rankKey);
       let suggestions = 0;
@@ -279,6 +266,14 @@ export class Session {
       analysis: { ...info.analysis, text: encoder.report.text, embedding: encoder.report.embedding },
       labelSuspicion: suspicionInfo,
       detection: detectionInfo,
+      capabilities: {
+        objectives: [...analysis.objectives],
+        modes: exact ? ['influence', 'newton'] : ['influence'],
+        rankings: SCAN_RANKINGS.filter((r) => orders[r] !== undefined),
+        trust: exact !== undefined,
+        relabel: exact !== undefined,
+        clusters: unsupervised,
+      },
       timings,
       histogram: histogram(analysis.selfInfluence, 30),
     };
@@ -357,7 +352,7 @@ export class Session {
           ? s.classes[s.suspicion.suggested[i]]
           : undefined,
       suggestedProbability: s.detection && s.detection.suggested[i] >= 0 ? s.detection.probability[i] : undefined,
-      cluster: s.analysis instanceof UnsupervisedAnalysis ? s.data.y[i] : undefined,
+      cluster: s.summary.capabilities?.clusters ? s.data.y[i] : undefined,
     };
   }
 
@@ -461,18 +456,12 @@ export class Session {
   /** Validates ExplainParams and resolves the explained point and its objective. */
   private explainQuery(params: ExplainParams) {
     const s = this.current;
-    const mode = params.mode ?? 'influence';
-    if (mode !== 'influence' && mode !== 'newton') throw new UserError(`Unknown explain mode '${mode}' (influence or newton).`);
-    if (params.rankBy !== undefined && params.rankBy !== 'relatif' && params.rankBy !== 'influence') {
-      throw new UserError(`Unknown rankBy '${params.rankBy}' (relatif or influence).`);
-    }
-    const kind = params.objective ?? 'loss';
-    if (kind !== 'loss' && kind !== 'probability' && kind !== 'margin') throw new UserError(`Unknown objective '${kind}' (loss, probability or margin).`);
-    if (s.analysis instanceof UnsupervisedAnalysis) throw new UserError('This is an unsupervised scan: explain a row\'s cluster membership (explainCluster) instead.');
+    const { mode, objective: kind } = resolveExplainOptions(params);
+    if (s.summary.capabilities?.clusters) throw new UserError('This is an unsupervised scan: explain a row\'s cluster membership (explainCluster) instead.');
     if (!s.analysis.objectives.includes(kind)) {
       throw new UserError(`Objective '${kind}' needs logistic regression with the influence method (this scan: ${s.summary.analysis.description}).`);
     }
-    const exact = exactOf(s.analysis);
+    const exact = s.analysis.exact;
     if (mode === 'newton' && !exact) throw new UserError("Explain mode 'newton' needs logistic regression with the exact solver.");
     if (mode === 'newton' && kind !== 'loss') throw new UserError("Explain mode 'newton' explains the loss: use objective 'loss'.");
     const pt = this.point(params);
@@ -527,7 +516,7 @@ export class Session {
       total: order.length,
       ...sides,
       mode,
-      method: s.analysis instanceof TurnOverDropoutAnalysis ? 'turnOverDropout' : 'influence',
+      method: s.analysis.info.analysis.method === 'turnOverDropout' ? 'turnOverDropout' : 'influence',
       objective: { ...q.info, value: e.value },
       rankBy,
       solve: e.solve,
@@ -572,12 +561,13 @@ export class Session {
    */
   async explainCluster(params: ExplainClusterParams, cp: Checkpoint = NO_CHECKPOINT): Promise<ClusterResult> {
     const s = this.current;
-    if (!(s.analysis instanceof UnsupervisedAnalysis)) throw new UserError('explainCluster needs an unsupervised scan (no label column, or unsupervised: true).');
+    const explainRow = s.analysis.explainRow?.bind(s.analysis);
+    if (!explainRow) throw new UserError('explainCluster needs an unsupervised scan (no label column, or unsupervised: true).');
     const top = params.top ?? 10;
     if (!(Number.isInteger(top) && top >= 0)) throw new UserError(`top must be a whole number >= 0 (got ${params.top}).`);
     const i = this.modelIndexOfRow(params.row);
     cp.begin('explain', `Cross-loss influence of ${s.data.N} rows on row ${params.row}'s distance to its cluster centre`);
-    const e = await s.analysis.explainRow(i, cp);
+    const e = await explainRow(i, cp);
     const order = sortedOrder(e.removalChange); // largest (pulls most) first
     const toRow = (j: number): ClusterRow => {
       const rec = recordRef(s.table, s.records[j]);
@@ -628,7 +618,7 @@ export class Session {
     for (const [name, v] of [['rows', params.rows], ['subsets', params.subsets], ['seed', params.seed]] as const) {
       if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new UserError(`trust: ${name} must be a whole number >= 0 (got ${v}).`);
     }
-    const exact = exactOf(s.analysis);
+    const exact = s.analysis.exact;
     if (!exact) throw new UserError('The trust check refits logistic regression: it needs the logistic model with the exact solver.');
     const rows = params.rows ?? 30;
     const subsets = params.subsets ?? 20;
@@ -734,108 +724,3 @@ export class Session {
   }
 }
 
-/** The exact logistic influence when the scan has one (label suspicion, Newton-step explain, trust). */
-function exactOf(a: Analysis): ExactInfluence | undefined {
-  return a instanceof LogisticAnalysis ? a.exact : undefined;
-}
-
-/** A schema without a label column (unsupervised scans): every other column is a feature unless ignored. */
-function unlabelledSchema(table: Table, params: ScanParams): Schema {
-  const ignore = new Set(params.ignore ?? []);
-  if (params.label !== undefined) ignore.add(params.label);
-  const kinds = params.kinds ?? {};
-  for (const name of [...ignore, ...Object.keys(kinds)]) {
-    if (!table.columns.includes(name)) throw headerError(table, `"${name}" is not a column of this file; columns: ${listColumns(table.columns)}`);
-  }
-  const features: Schema['features'] = [];
-  const ignored: string[] = [];
-  const notes: string[] = [];
-  table.columns.forEach((name, index) => {
-    if (ignore.has(name)) {
-      ignored.push(name);
-      return;
-    }
-    const col = inferFeatureColumn(table, index, kinds, notes);
-    if (col === 'ignore') ignored.push(name);
-    else features.push(col);
-  });
-  return { label: { name: '', index: -1, kind: 'categorical', missing: 0 }, features, ignored, notes };
-}
-
-/**
- * What the scan did with columns that cost parameters (identifiers left out, text hashed), and the
- * model's size, so that the cost is stated before it is spent.
- */
-function columnNotes(schema: Schema, encoder: FeatureEncoder, N: number): string[] {
-  const notes = [...(schema.notes ?? [])];
-  for (const [name, t] of Object.entries(encoder.report.text ?? {})) {
-    notes.push(`column "${name}" is text: hashed TF-IDF into ${t.dimensions} buckets (${t.vocabulary} distinct terms in ${N} rows; --text-dims sets the buckets, --kinds ${name}=categorical or --ignore ${name} change it)`);
-  }
-  for (const [name, levels] of Object.entries(encoder.report.categoricalLevels)) {
-    if (levels > 20) notes.push(`column "${name}" is categorical: ${levels} one-hot levels`);
-  }
-  return notes;
-}
-
-/** Every record as a model row (unsupervised scans); classes are filled in after clustering. */
-function allRows(table: Table): { y: Int32Array; classes: string[]; records: number[]; skipped: { row: number; line: number }[] } {
-  const n = table.store.rows;
-  return { y: new Int32Array(n), classes: [], records: Array.from({ length: n }, (_, i) => i), skipped: [] };
-}
-
-function encodeTestSet(table: Table, schema: Schema, encoder: FeatureEncoder, classes: string[]): TestSet {
-  const all = Array.from({ length: table.store.rows }, (_, i) => i);
-  const X = encoder.transform(table, all);
-  const y = new Int32Array(all.length).fill(-1);
-  const j = table.columns.indexOf(schema.label.name);
-  if (j >= 0) {
-    trimLabelCells(table, j);
-    const index = new Map(classes.map((c, k) => [c, k]));
-    for (let i = 0; i < all.length; i++) {
-      const v = table.store.cell(i, j);
-      if (v === null) continue;
-      const k = index.get(v);
-      if (k === undefined) {
-        throw cellError(table, recordAt(table, i), j, `label '${v}' is not one of the training classes (${classes.join(', ')})`);
-      }
-      y[i] = k;
-    }
-  }
-  return { table, X, y };
-}
-
-function cellsOf(table: Table, recIdx: number): RowCells {
-  const out: RowCells = {};
-  table.columns.forEach((c, j) => (out[c] = table.store.cell(recIdx, j)));
-  return out;
-}
-
-/** Data row and start line of a table's record (the data row is the record index). */
-function recordRef(table: Table, recIdx: number): { row: number; line: number } {
-  return { row: recIdx, line: table.store.line(recIdx) };
-}
-
-function recordMatches(table: Table, recIdx: number, needle: string): boolean {
-  for (let j = 0; j < table.columns.length; j++) {
-    const c = table.store.cell(recIdx, j);
-    if (c !== null && c.toLowerCase().includes(needle)) return true;
-  }
-  return false;
-}
-
-/** SHA-256 of a regular file (a directory or a device such as /dev/zero is refused, never read). */
-function hashFile(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    try {
-      regularFileSize(file);
-    } catch (e) {
-      reject(e);
-      return;
-    }
-    const h = createHash('sha256');
-    createReadStream(file)
-      .on('data', (d) => h.update(d))
-      .on('error', (e) => reject(new UserError(`Cannot read ${file}: ${e.message}`)))
-      .on('end', () => resolve(h.digest('hex')));
-  });
-}

@@ -272,6 +272,10 @@ export async function trainMlp(X: Float64Array | Float32Array, y: Int32Array, N:
   const obj = new MlpObjective(layers, X, y, N, l2);
   const t0 = performance.now();
   const thetaVar = tf.variable(tf.tensor1d(opts.init ?? initTheta(layers, seed)));
+  // tfjs's Adam, not optim/adam: here the parameters live in one tf.variable and the minibatch
+  // gradient comes from tf.variableGrads, so the update stays on the backend (optim/adam is for
+  // models whose gradients are read back to float64 anyway: turn-over dropout, the autoencoder).
+  // Switching would also change every trained MLP (and the CLI's pinned outputs) beyond 1e-9.
   const optimizer = tf.train.adam(opts.learningRate ?? 1e-2);
   const rand = seededRandom(seed + 7);
   const perm = Int32Array.from({ length: N }, (_, i) => i);
@@ -330,6 +334,11 @@ export async function trainMlp(X: Float64Array | Float32Array, y: Int32Array, N:
 /**
  * L-BFGS (memory 10) with Armijo backtracking on a float64 iterate; the oracle may be noisy at the
  * float32 level, so it stops when a step cannot lower f, at maxIter, or at ||g|| <= tol.
+ * Not optim/lbfgs (yet): that one takes a synchronous float64 oracle and a strong Wolfe search; this
+ * oracle is asynchronous (tfjs reads back the gradient) and float32-noisy, where Wolfe's curvature
+ * test fails on noise. Moving it onto optim/lbfgs needs an async oracle there and this search as a
+ * pluggable line search, and changes every trained MLP's parameters (float32 trajectories) beyond
+ * the 1e-9 the refactor keeps the CLI's outputs to (issue 12).
  */
 export async function lbfgsMinimise(
   fg: (x: Float64Array) => Promise<{ f: number; g: Float64Array }>,

@@ -3,9 +3,12 @@
  * JSON output. Defined once here; everything is plain JSON (no typed arrays, no class instances).
  */
 import type { ColumnKind } from '../data/types';
+import type { ExplainModeOption, ExplainObjectiveOption, ScanCapabilities, ScanRanking } from '../options/options';
+
+export type { ScanCapabilities };
 
 /** Which order a ranking of training rows is in. */
-export type RankBy = 'globalInfluence' | 'loss' | 'labelSuspicion' | 'labelIssue';
+export type RankBy = ScanRanking;
 
 /** One training row in a ranking. */
 export interface ExampleRow {
@@ -154,6 +157,11 @@ export interface ScanSummary {
   labelSuspicion?: { method: 'reweighted-loo'; refitIterations: number; refitNewtonSteps: number };
   /** Out-of-sample label-error detection (the 'labelIssue' ranking); absent when the scan ran none. */
   detection?: DetectionSummary;
+  /**
+   * What this scan can serve (explain objectives and modes, rankings, trust, relabel): stated by the
+   * engine so clients need not guess it. Absent only in summaries cached by older versions.
+   */
+  capabilities?: ScanCapabilities;
   /** Seconds per stage. */
   timings: Record<string, number>;
   /** Histogram of log10 global influence over all training rows (for the panel). */
@@ -270,7 +278,7 @@ export interface ExplainResult {
 }
 
 /** The test objective f whose influence explain computes (cross-loss influence for 'probability' and 'margin'). */
-export type ExplainObjective = 'loss' | 'probability' | 'margin';
+export type ExplainObjective = ExplainObjectiveOption;
 
 export interface ExplainObjectiveInfo {
   kind: ExplainObjective;
@@ -312,7 +320,7 @@ export interface ClusterResult {
 }
 
 /** How explain estimates the effect of removing a training row. */
-export type ExplainMode = 'influence' | 'newton';
+export type ExplainMode = ExplainModeOption;
 
 /** How well estimates agree with actual retraining (over a sample of rows or of subsets). */
 export interface TrustAgreement {

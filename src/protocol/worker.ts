@@ -4,6 +4,7 @@
  * `progress` events for it before that. `cancel` aborts a running request; the worker stays usable.
  */
 import type { ColumnKind } from '../data/types';
+import type { DetectorOption, FormatOption, MethodOption, ModelOption, QuotingOption, ScopeOption, SolverOption } from '../options/options';
 import type {
   ClusterResult,
   ErrorPayload,
@@ -28,7 +29,7 @@ export interface ScanParams {
   label?: string;
   /** Optional held-out file with the same columns. */
   test?: string;
-  /** L2 strength in J = (1/N) sum CE + (l2/2)||W||^2. Default 1e-3. */
+  /** L2 strength in J = (1/N) sum CE + (l2/2)||W||^2. Default 1e-3, turn-over dropout 1e-4 (options.defaultL2). */
   l2?: number;
   ignore?: string[];
   kinds?: Record<string, ColumnKind>;
@@ -46,7 +47,7 @@ export interface ScanParams {
    * Out-of-sample label-error detection (src/detect, docs/detection.md): 'auto' (default: logistic
    * regression and k nearest neighbours, combined by out-of-fold likelihood), 'ensemble' (all three), one model alone, or 'off'. Gives the 'labelIssue' ranking.
    */
-  detector?: 'auto' | 'ensemble' | 'logistic' | 'knn' | 'mlp' | 'off';
+  detector?: DetectorOption;
   /** Folds of the detector's cross-fitting (default 5). */
   folds?: number;
   /**
@@ -54,32 +55,32 @@ export interface ScanParams {
    * MLP trained by the engine, `hidden` widths), 'layers' (the user's tf.LayersModel at `modelPath`;
    * a stack of Dense layers that takes the engine's encoded features, bias column optional).
    */
-  model?: 'logistic' | 'mlp' | 'layers';
+  model?: ModelOption;
   /** model.json of a tf.LayersModel (model 'layers'). */
   modelPath?: string;
-  /** Hidden layer widths for 'mlp' (default [64]) and turn-over dropout (default [256]). */
+  /** Hidden layer widths for 'mlp' (default [32]) and turn-over dropout (default [256]): options.DEFAULTS. */
   hidden?: number[];
   /** Networks: influence over the last layer only (default, exact theory for that layer) or all parameters (damped, approximate). */
-  influenceScope?: 'lastLayer' | 'full';
+  influenceScope?: ScopeOption;
   /**
    * How H^-1 is applied. 'auto' (default): exact Cholesky while N P^2 + P^3/3 <= 4e10 flops and
    * P <= 4000, else EK-FAC (the summary says which and why). 'exact', 'ekfac': forced. 'cg', 'lissa':
    * networks with influenceScope 'full' (explain solves on Hessian-vector products); for logistic
    * regression 'cg' is EK-FAC refined by preconditioned CG at explain time.
    */
-  solver?: 'auto' | 'exact' | 'ekfac' | 'cg' | 'lissa';
+  solver?: SolverOption;
   /**
    * Hash buckets per text column (hashed TF-IDF). Default: scaled to the data, the smallest power of
    * two >= 2x the column's distinct training terms, between 16 and 1024.
    */
   textDimensions?: number;
   /** File format when the extension does not tell it (.csv, .tsv/.tab, .jsonl/.ndjson, .parquet). */
-  format?: 'csv' | 'tsv' | 'jsonl' | 'parquet';
+  format?: FormatOption;
   /**
    * CSV/TSV quoting: 'auto' (default: RFC 4180, except a TSV whose quotes do not follow it is read
    * without quoting), 'rfc4180' or 'none' (`"` is an ordinary character).
    */
-  quoting?: 'auto' | 'rfc4180' | 'none';
+  quoting?: QuotingOption;
   /**
    * Most classes the label may have (default 100). Given explicitly, it also lets a numeric label with
    * many distinct values (which is refused by default as "looks like a continuous target") through.
@@ -89,7 +90,7 @@ export interface ScanParams {
    * 'influence' (default): influence functions (RelatIF is their ranking, ExplainParams.rankBy).
    * 'turnOverDropout': an MLP trained with per-row fixed dropout masks; influence from forward passes.
    */
-  method?: 'influence' | 'turnOverDropout';
+  method?: MethodOption;
   /** Unlabelled data: autoencoder + k-means; `label` (if given) is then left out of the features. */
   unsupervised?: boolean;
   /** Unsupervised: k of k-means (default 3). */

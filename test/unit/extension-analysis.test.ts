@@ -6,24 +6,11 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import test from 'node:test';
-import {
-  analysisParams,
-  describeAnalysis,
-  describeExplanation,
-  explainCapabilities,
-  formatAgreement,
-  hiddenSizesOf,
-  marginPairs,
-  oneOf,
-  preferredRanking,
-  rankingName,
-  supportedOptions,
-  trustVerdict,
-  type AnalysisSettings,
-} from '../../extension/analysis';
+import { analysisParams, marginPairs, preferredRanking, type AnalysisSettings } from '../../extension/analysis';
+import { describeAnalysis, describeExplanation, explainCapabilities, formatAgreement, rankingName, supportedOptions, trustVerdict } from '../../src/protocol/wording';
 import { rankedScore, rowNodeDescription } from '../../extension/treeModel';
 import { Session } from '../../src/engine/session';
-import type { ScanSummary } from '../../src/protocol/types';
+import type { ExplainObjective, ScanSummary } from '../../src/protocol/types';
 
 const root = path.resolve(__dirname, '../..');
 const breastCancer = path.join(root, 'test/fixtures/data/breast_cancer.csv');
@@ -73,15 +60,6 @@ test('settings that do not apply to the chosen model or method stay out of the s
   });
 });
 
-test('enum and hidden-size settings with wrong values fall back instead of reaching the worker', () => {
-  assert.equal(oneOf('ekfac', ['auto', 'exact', 'ekfac'] as const), 'ekfac');
-  assert.equal(oneOf('EKFAC', ['auto', 'exact', 'ekfac'] as const), 'auto');
-  assert.equal(oneOf(undefined, ['influence', 'turnOverDropout'] as const), 'influence');
-  assert.deepEqual(hiddenSizesOf([64, 0, -3, 2.5, '8', 5000, 32]), [64, 32]);
-  assert.deepEqual(hiddenSizesOf('64'), []);
-  assert.equal(hiddenSizesOf([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).length, 8);
-});
-
 test('a real logistic scan: the sidebar ranks by the label-issue detector and the summary says what ran', async () => {
   const s = new Session();
   const { summary } = await s.scan({ file: breastCancer, ...analysisParams(defaults), firstPage: 20 });
@@ -94,7 +72,17 @@ test('a real logistic scan: the sidebar ranks by the label-issue detector and th
   assert.doesNotMatch(describeAnalysis({ model: summary.model, analysis: summary.analysis }), /label issues/);
   const issues = s.page({ rankBy: 'labelIssue', offset: 0, limit: 20 }).rows;
   for (let k = 1; k < issues.length; k++) assert.ok(rankedScore(issues[k - 1], 'labelIssue') >= rankedScore(issues[k], 'labelIssue') - 1e-12);
-  if (summary.analysis.solver === 'exact') assert.deepEqual(explainCapabilities(summary), { newton: true, trust: true, objectives: true });
+  // The engine states what the scan can serve; the extension reads it rather than guessing.
+  const exact = summary.analysis.solver === 'exact';
+  assert.deepEqual(summary.capabilities, {
+    objectives: ['loss', 'probability', 'margin'],
+    modes: exact ? ['influence', 'newton'] : ['influence'],
+    rankings: exact ? ['labelIssue', 'globalInfluence', 'labelSuspicion', 'loss'] : ['labelIssue', 'globalInfluence', 'loss'],
+    trust: exact,
+    relabel: exact,
+    clusters: false,
+  });
+  assert.deepEqual(explainCapabilities(summary), { newton: exact, trust: exact, objectives: true });
 
   // Rows ranked by label suspicion: the description shows the score the list is ranked by and the
   // suggested label when it differs from the row's label.
@@ -139,14 +127,17 @@ test('trust numbers in words', () => {
 });
 
 test('options a scan cannot do fall back to what it can (e.g. after switching to turn-over dropout)', () => {
-  const analysis = (model: 'logistic' | 'mlp', method: 'influence' | 'turnOverDropout', solver: 'exact' | 'ekfac' | 'forward-passes'): Pick<ScanSummary, 'analysis'> => ({
-    analysis: { model, method, solver, solverReason: '', description: '', globalScore: '', lossScore: '', notes: [] },
+  // What the engine states for a turn-over dropout scan, an EK-FAC logistic scan and an exact one.
+  const stated = (objectives: ExplainObjective[], newton: boolean): Pick<ScanSummary, 'capabilities'> => ({
+    capabilities: { objectives, modes: newton ? ['influence', 'newton'] : ['influence'], rankings: ['globalInfluence', 'loss'], trust: newton, relabel: newton, clusters: false },
   });
-  const tod = explainCapabilities(analysis('mlp', 'turnOverDropout', 'forward-passes'));
+  const tod = explainCapabilities(stated(['loss'], false));
   assert.deepEqual(tod, { newton: false, trust: false, objectives: false });
-  const ekfac = explainCapabilities(analysis('logistic', 'influence', 'ekfac'));
+  const ekfac = explainCapabilities(stated(['loss', 'probability', 'margin'], false));
   assert.deepEqual(ekfac, { newton: false, trust: false, objectives: true });
-  const exact = explainCapabilities(analysis('logistic', 'influence', 'exact'));
+  const exact = explainCapabilities(stated(['loss', 'probability', 'margin'], true));
+  // A summary cached before the engine stated its capabilities offers only what every scan can do.
+  assert.deepEqual(explainCapabilities({}), { newton: false, trust: false, objectives: false });
   const newtonMargin = { orderBy: 'relatifL', mode: 'newton', objective: 'margin' } as const;
   assert.deepEqual(supportedOptions(newtonMargin, tod), { orderBy: 'relatifL', mode: 'influence', objective: 'loss' });
   assert.deepEqual(supportedOptions(newtonMargin, ekfac), { orderBy: 'relatifL', mode: 'influence', objective: 'margin' });

@@ -1,0 +1,105 @@
+/**
+ * The product's words for what the engine reports, shared by the extension host and the panel (which
+ * depends only on the protocol and this module): ranking names, what ran, how an explanation was
+ * made, what a scan's explanations can do, and the trust check's numbers in words. Pure functions
+ * over protocol types; no Node, no DOM, no vscode.
+ */
+import type { ExplainMode, ExplainObjective, ExplainResult, RankBy, ScanSummary, TrustAgreement, TrustResult } from './types';
+
+/** Names of a ranking for the tree's message and the panel. */
+export function rankingName(rankBy: RankBy, summary?: Pick<ScanSummary, 'analysis'>): string {
+  if (rankBy === 'labelSuspicion') return 'label suspicion';
+  if (rankBy === 'labelIssue') return 'label issue';
+  if (rankBy === 'loss') return summary?.analysis?.lossScore ?? 'training loss';
+  if (summary?.analysis?.method === 'unsupervised') return 'distance to the cluster centre';
+  if (summary?.analysis?.method === 'turnOverDropout') return 'turn-over dropout self-influence';
+  return 'global influence';
+}
+
+const MODEL_NAMES: Record<string, string> = {
+  'logistic-regression': 'logistic regression',
+  mlp: 'MLP',
+  'layers-model': 'your tf.LayersModel',
+  'turn-over-dropout-mlp': 'MLP with turn-over dropout',
+  autoencoder: 'autoencoder + k-means',
+};
+
+const METHOD_NAMES: Record<string, string> = {
+  influence: 'influence functions',
+  turnOverDropout: 'turn-over dropout',
+  unsupervised: 'cross-loss influence on clusters',
+};
+
+/**
+ * One line saying what ran: model (hidden sizes), method, solver (why), influence scope, backend.
+ * Tolerates summaries cached before the scan reported its analysis.
+ */
+export function describeAnalysis(summary: Pick<ScanSummary, 'model' | 'analysis'> & Partial<Pick<ScanSummary, 'detection'>>): string {
+  const m = summary.model;
+  const a = summary.analysis as ScanSummary['analysis'] | undefined;
+  const parts: string[] = [];
+  const hidden = m.hidden && m.hidden.length > 0 ? ` (hidden ${m.hidden.join('×')})` : '';
+  const clusters = m.clusters !== undefined ? ` (${m.clusters} clusters)` : '';
+  parts.push(`model: ${MODEL_NAMES[m.kind] ?? m.kind}${hidden}${clusters}`);
+  if (a) {
+    parts.push(`method: ${METHOD_NAMES[a.method] ?? a.method}`);
+    parts.push(`solver: ${a.solver}${a.solverReason ? ` (${a.solverReason})` : ''}`);
+    if (a.influenceScope) parts.push(`scope: ${a.influenceScope === 'full' ? 'all parameters' : 'last layer'}`);
+  }
+  parts.push(`backend: ${m.backend ? `tfjs ${m.backend}` : 'float64 JavaScript'}`);
+  const d = summary.detection;
+  if (d) {
+    const used = d.models.filter((x) => x.weight >= 0.005).map((x) => (d.models.length > 1 ? `${x.model} ${x.weight.toFixed(2)}` : x.model));
+    parts.push(`label issues ranked by: ${d.choice === 'ensemble' ? `ensemble (${used.join(', ')})` : d.choice}, ${d.folds}-fold out of sample, ~${Math.round(d.estimatedErrors)} wrong labels estimated`);
+    parts.push(`explained by: ${d.explainedBy}`);
+  }
+  return parts.join(' · ');
+}
+
+/** What produced an explanation's numbers, in words (method, estimate, objective). */
+export function describeExplanation(r: Pick<ExplainResult, 'method' | 'mode' | 'objective' | 'rankBy' | 'orderBy'>): string {
+  const method = r.method === 'turnOverDropout' ? 'turn-over dropout (sub-networks that never saw each row)' : 'influence function (Koh & Liang)';
+  const estimate =
+    r.method === 'turnOverDropout' ? '' : r.mode === 'newton' ? ', Newton-step leave-one-out per row' : ', first order';
+  const objective = r.objective ? `; explains ${r.objective.description}` : '';
+  const order = (r.orderBy ?? (r.rankBy === 'influence' ? 'influence' : 'relatifL')) === 'influence' ? 'raw influence' : 'RelatIF';
+  return `Method: ${method}${estimate}${objective}; ranked by ${r.method === 'turnOverDropout' ? 'raw influence' : order}.`;
+}
+
+/**
+ * What a scan's explanations can do, as the engine stated it (ScanSummary.capabilities): the Newton
+ * step and the trust check need logistic regression with the exact solver; probability and margin
+ * objectives need logistic regression with influence functions.
+ */
+export interface ExplainCapabilities {
+  newton: boolean;
+  trust: boolean;
+  objectives: boolean;
+}
+
+export function explainCapabilities(summary: Pick<ScanSummary, 'capabilities'>): ExplainCapabilities {
+  const c = summary.capabilities;
+  // Summaries cached before the engine stated its capabilities: offer only what every scan can do.
+  if (!c) return { newton: false, trust: false, objectives: false };
+  return { newton: c.modes.includes('newton'), trust: c.trust, objectives: c.objectives.includes('probability') && c.objectives.includes('margin') };
+}
+
+/** The explanation options a scan supports: other objectives only when possible, the Newton step only when possible and with the loss. */
+export function supportedOptions<T extends { mode: ExplainMode; objective: ExplainObjective }>(opts: T, caps: ExplainCapabilities): T {
+  const objective: ExplainObjective = caps.objectives ? opts.objective : 'loss';
+  const mode: ExplainMode = caps.newton && objective === 'loss' ? opts.mode : 'influence';
+  return { ...opts, objective, mode };
+}
+
+/** A trust agreement as text: "Pearson 0.94 · Spearman 0.96 · slope 1.14". */
+export function formatAgreement(a: TrustAgreement): string {
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+  return `Pearson ${f(a.pearson)} · Spearman ${f(a.spearman)} · slope ${f(a.slope)}`;
+}
+
+/** How much to trust the estimates, from the leave-one-out Spearman of the better estimate. */
+export function trustVerdict(t: Pick<TrustResult, 'leaveOneOut'>): 'good' | 'fair' | 'poor' {
+  const s = Math.max(t.leaveOneOut.firstOrder.spearman, t.leaveOneOut.newton.spearman);
+  if (!Number.isFinite(s)) return 'poor';
+  return s >= 0.8 ? 'good' : s >= 0.5 ? 'fair' : 'poor';
+}
