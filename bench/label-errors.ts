@@ -82,7 +82,7 @@ import { auroc, rankDescending, topCount } from '../src/eval/metrics';
 import { ExactInfluence } from '../src/influence/exact';
 import { labelSuspicion } from '../src/influence/labelSuspicion';
 import { fitLogistic } from '../src/model/logistic';
-import { budgetKey, detectLabelErrors, type DetectorChoice } from '../src/detect/detector';
+import { detectLabelErrors, type DetectorChoice } from '../src/detect/detector';
 
 export interface TaskResult {
   set: string;
@@ -148,23 +148,20 @@ export async function runEngine(out: string, sets: string[], seeds: number[], no
         let t = performance.now();
         const det = await detectLabelErrors(data, { detector });
         const detSeconds = (performance.now() - t) / 1000;
-        let made = 0;
-        let right = 0;
-        fl.flipped.forEach((r, j) => {
-          if (det.suggested[r] >= 0) {
-            made++;
-            if (det.suggested[r] === fl.original[j]) right++;
-          }
-        });
-        const detail = `${det.choice}: ${det.models.map((m) => `${m.model} w ${m.weight.toFixed(2)} acc ${m.accuracy.toFixed(3)} ll ${m.logLoss.toFixed(3)}`).join('; ')}`;
-        const common = { estimate: det.estimatedErrors, suggestAcc: made ? right / made : null, suggestions: made, seconds: detSeconds, detail };
-        const rows: TaskResult[] = [res('detector', det.rankKey, common)];
-        const cj = det.confidentJoint;
-        const knnOnly = await detectLabelErrors(data, { detector: 'knn' });
-        rows.push(res('detector kNN alone', knnOnly.rankKey, { estimate: knnOnly.estimatedErrors }));
-        rows.push(res('detector (budget per label)', budgetKey(det.rankKey, data.y, cj, N, data.K), common));
-        const raw = Float64Array.from({ length: N }, (_, i) => -Math.log(Math.max(1e-300, det.proba[i * data.K + data.y[i]])));
-        rows.push(res('detector (uncalibrated self-confidence)', raw));
+        const suggestion = (d: { suggested: Int32Array }) => {
+          let made = 0;
+          let right = 0;
+          fl.flipped.forEach((r, j) => {
+            if (d.suggested[r] >= 0) {
+              made++;
+              if (d.suggested[r] === fl.original[j]) right++;
+            }
+          });
+          return { suggestAcc: made ? right / made : null, suggestions: made };
+        };
+        const describe = (d: Awaited<ReturnType<typeof detectLabelErrors>>) => `${d.choice}: ${d.models.map((m) => `${m.model} w ${m.weight.toFixed(2)} acc ${m.accuracy.toFixed(3)} ll ${m.logLoss.toFixed(3)}`).join('; ')}`;
+        const detail = describe(det);
+        const rows: TaskResult[] = [res('detector', det.rankKey, { estimate: det.estimatedErrors, ...suggestion(det), seconds: detSeconds, detail })];
         t = performance.now();
         const fit = await fitLogistic(data, { l2: 1e-3 });
         const inf = await ExactInfluence.build(data, fit.W, { l2: 1e-3 });
@@ -174,10 +171,10 @@ export async function runEngine(out: string, sets: string[], seeds: number[], no
         t = performance.now();
         const ls = await labelSuspicion(inf);
         rows.push(res('label suspicion', ls.suspicion, { seconds: (performance.now() - t) / 1000 }));
-        for (const [label, proba] of [['loo', ls.looProbabilities], ['reweighted loo', ls.reweightedProbabilities]] as const) {
-          const d2 = await detectLabelErrors(data, { detector, logistic: { proba, detail: label } });
-          rows.push(res(`detector, logistic = ${label}`, d2.rankKey, { estimate: d2.estimatedErrors, detail: d2.models.map((m) => `${m.model} w ${m.weight.toFixed(2)}`).join('; ') }));
-        }
+        // The scan's default: the logistic candidate is label suspicion's reweighted leave-one-out p'.
+        t = performance.now();
+        const d2 = await detectLabelErrors(data, { detector, logistic: { proba: ls.reweightedProbabilities, detail: 'reweighted loo' } });
+        rows.push(res('detector, logistic = reweighted loo', d2.rankKey, { estimate: d2.estimatedErrors, ...suggestion(d2), seconds: (performance.now() - t) / 1000, detail: describe(d2) }));
         done.push(...rows);
         writeFileSync(out, JSON.stringify(done));
         log(`${name} ${nzName} seed ${seed}: ${rows.map((r) => `${r.model} ${r.r10.toFixed(3)}`).join(', ')} (${detail}; est ${det.estimatedErrors.toFixed(0)} of ${fl.flipped.length}; ${detSeconds.toFixed(1)} s)`);
