@@ -58,6 +58,8 @@ export interface DetectorOptions {
    * used instead of the K fold fits.
    */
   logistic?: { proba: Float64Array; detail: string };
+  /** Out-of-fold kNN probabilities computed elsewhere with the same folds (the benchmark's cache). */
+  knn?: { proba: Float64Array; detail: string };
 }
 
 export interface ModelReport {
@@ -281,7 +283,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   for (const m of models) {
     const t0 = performance.now();
     cp.begin(`detect:${m}`, `Out-of-fold probabilities (${k} folds): ${m === 'knn' ? 'k nearest neighbours' : m === 'mlp' ? 'MLP' : 'logistic regression'}`);
-    const r = m === 'logistic' ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp)) : m === 'knn' ? await knnOutOfFold(data, folds, k, cp) : await mlpOutOfFold(data, folds, k, cp);
+    const r = m === 'logistic' ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp)) : m === 'knn' ? opts.knn ?? (await knnOutOfFold(data, folds, k, cp)) : await mlpOutOfFold(data, folds, k, cp);
     oof.push(r);
     reports.push({ model: m, accuracy: accuracyOf(r.proba, y, N, K), logLoss: logLoss(r.proba, y, N, K), weight: 0, seconds: (performance.now() - t0) / 1000, detail: r.detail });
   }
