@@ -76,7 +76,9 @@ export function labelErrorReport(): string[] {
   const seedsOf = (keys: string[], noise: string) => [...new Set(keys.filter((k) => k.split('/')[1] === noise).map((k) => Number(k.split('/')[2])))].sort();
   const cover = (keys: string[]) => noiseOrder.map((n) => `${n}: ${keys.filter((k) => k.split('/')[1] === n).length} tasks (seeds ${seedsOf(keys, n).join(', ') || 'none'})`).join('; ');
   out.push('## Tasks run', '');
-  out.push(`- engine (default ranking, label suspicion, training loss, self-influence): ${engTasks.length} tasks; ${cover(engTasks)}`);
+  out.push(`- engine, default ranking: ${engTasks.length} tasks; ${cover(engTasks)}`);
+  const infTasks = engTasks.filter((k) => engBy.get(k)!.has('label suspicion'));
+  out.push(`- engine, label suspicion / training loss / self-influence: ${infTasks.length} of them; ${cover(infTasks)}`);
   for (const [m, n] of PY) {
     const ks = engTasks.filter((k) => pyBy.get(k)?.has(m));
     out.push(`- ${n}: ${ks.length} of them; ${cover(ks)}`);
