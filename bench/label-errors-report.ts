@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TaskResult } from './label-errors';
+import { DEFAULT_MODEL, type TaskResult } from './label-errors';
 
 const root = path.resolve(__dirname, '..');
 export const ENGINE_JSON = path.join(root, 'bench/research/engine-label-errors.json');
@@ -16,10 +16,9 @@ export const PYTHON_JSON = path.join(root, 'bench/research/baselines.json');
 type Row = TaskResult;
 
 /** The engine's default ranking in a scan (logistic candidate = label suspicion's reweighted leave-one-out p', as the session does). */
-export const DEFAULT = 'detector, logistic = reweighted loo';
+export const DEFAULT = DEFAULT_MODEL;
 const ENGINE_METHODS: [string, string][] = [
   [DEFAULT, 'default (detector)'],
-  ['detector, logistic = loo', 'detector, plain LOO logistic'],
   ['detector', 'detector, 5-fold logistic'],
   ['label suspicion', 'label suspicion'],
   ['training loss', 'training loss'],
@@ -70,69 +69,87 @@ export function labelErrorReport(): string[] {
     if (!engBy.has(key(r))) engBy.set(key(r), new Map());
     engBy.get(key(r))!.set(r.model, r);
   }
-  // Tasks with the engine's results and all four baselines.
-  const tasks = [...engBy.keys()].filter((k) => PY.every(([m]) => pyBy.get(k)?.has(m)));
-  const out: string[] = [];
-  const groups = new Map<string, string[]>();
-  for (const k of tasks) {
-    const [set, noise] = k.split('/');
-    const g = `${set}/${noise}`;
-    if (!groups.has(g)) groups.set(g, []);
-    groups.get(g)!.push(k);
-  }
-  out.push(
-    `recall@10% (share of the flipped rows in the top 10% of the ranking), mean over the seeds run; ${tasks.length} tasks (data set x noise x seed) with every baseline.`,
-    '',
-    `| data set | noise | seeds | ${ENGINE_METHODS.map(([, n]) => n).join(' | ')} | ${PY.map(([, n]) => n).join(' | ')} | best baseline | default - best |`,
-    `| --- | --- | ---: |${' ---: |'.repeat(ENGINE_METHODS.length + PY.length + 2)}`,
-  );
-  const diffs: number[] = [];
-  const wins: string[] = [];
-  const defaults: number[] = [];
-  const bests: number[] = [];
-  for (const [g, ks] of [...groups.entries()].sort()) {
-    const [set, noise] = g.split('/');
-    const e = ENGINE_METHODS.map(([m]) => mean(ks.map((k) => engBy.get(k)!.get(m)?.r10 ?? NaN)));
-    const p = PY.map(([m]) => mean(ks.map((k) => pyBy.get(k)!.get(m)!.r10)));
-    const best = Math.max(...p);
-    const d = e[0] - best;
-    diffs.push(d);
-    defaults.push(e[0]);
-    bests.push(best);
-    if (d < -0.01) wins.push(`${set} ${noise} (${f3(d)})`);
-    out.push(`| ${set} | ${noise} | ${ks.length} | ${e.map(f3).join(' | ')} | ${p.map(f3).join(' | ')} | ${f3(best)} | ${d >= 0 ? '+' : ''}${f3(d)} |`);
-  }
-  out.push(
-    '',
-    `Mean recall@10% over the ${groups.size} (data set, noise) cells: default ${f3(mean(defaults))}, per-cell best baseline ${f3(mean(bests))}; ` +
-      `cells where the default is more than 0.01 below the best baseline: ${wins.length ? wins.join(', ') : 'none'}.`,
-    '',
-  );
-  // Other metrics of the default.
-  const allDefault = tasks.map((k) => engBy.get(k)!.get(DEFAULT)!).filter(Boolean);
-  const detRows = tasks.map((k) => engBy.get(k)!.get('detector')!).filter(Boolean);
-  const metric = (rows: Row[], f: (r: Row) => number) => f3(mean(rows.map(f)));
-  out.push('| ranking | recall@5% | recall@10% | recall@20% | AUROC | worst per-class gap (top 10%) | estimate / true count | suggestion accuracy on flipped rows |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  const line = (name: string, rows: Row[]) =>
-    out.push(
-      `| ${name} | ${metric(rows, (r) => r.r5)} | ${metric(rows, (r) => r.r10)} | ${metric(rows, (r) => r.r20)} | ${metric(rows, (r) => r.auc)} | ${metric(rows, perClassGap)} | ` +
-        `${rows.some((r) => r.estimate !== undefined) ? metric(rows.filter((r) => r.estimate !== undefined), (r) => r.estimate! / r.flips) : '—'} | ` +
-        `${rows.some((r) => typeof r.suggestAcc === 'number') ? metric(rows.filter((r) => typeof r.suggestAcc === 'number'), (r) => r.suggestAcc!) : '—'} |`,
-    );
-  line('default (detector: reweighted leave-one-out logistic + kNN)', allDefault);
-  line('detector with 5-fold logistic', detRows);
-  for (const m of ['label suspicion', 'training loss', 'self-influence']) line(m, tasks.map((k) => engBy.get(k)!.get(m)!).filter(Boolean));
-  for (const [m, n] of PY) line(n, tasks.map((k) => pyBy.get(k)!.get(m)!));
-  // The engine's own methods over every task the engine ran (more seeds than the baselines finished).
   const engTasks = [...engBy.keys()].filter((k) => engBy.get(k)!.has(DEFAULT));
-  out.push('', `The engine's rankings over all ${engTasks.length} tasks it ran (${[...new Set(engTasks.map((k) => k.split('/')[1]))].join(', ')}; seeds per cell as run):`, '');
-  out.push('| ranking | recall@5% | recall@10% | recall@20% | AUROC | worst per-class gap (top 10%) | estimate / true count | suggestion accuracy on flipped rows |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const [m, n] of ENGINE_METHODS) line(n, engTasks.map((k) => engBy.get(k)!.get(m)!).filter(Boolean));
-  const errs = detRows.filter((r) => r.estimate !== undefined).map((r) => Math.abs(r.estimate! / r.flips - 1));
+  const noiseOrder = ['u05', 'u10', 'u20', 'c10', 'c20'];
+  const out: string[] = [];
+  // Coverage: which tasks ran.
+  const seedsOf = (keys: string[], noise: string) => [...new Set(keys.filter((k) => k.split('/')[1] === noise).map((k) => Number(k.split('/')[2])))].sort();
+  const cover = (keys: string[]) => noiseOrder.map((n) => `${n}: ${keys.filter((k) => k.split('/')[1] === n).length} tasks (seeds ${seedsOf(keys, n).join(', ') || 'none'})`).join('; ');
+  out.push('## Tasks run', '');
+  out.push(`- engine, default ranking: ${engTasks.length} tasks; ${cover(engTasks)}`);
+  const infTasks = engTasks.filter((k) => engBy.get(k)!.has('label suspicion'));
+  out.push(`- engine, label suspicion / training loss / self-influence: ${infTasks.length} of them; ${cover(infTasks)}`);
+  for (const [m, n] of PY) {
+    const ks = engTasks.filter((k) => pyBy.get(k)?.has(m));
+    out.push(`- ${n}: ${ks.length} of them; ${cover(ks)}`);
+  }
+  out.push('', 'A task is one (data set, noise, seed); u = uniform flips, c = class-conditional flips (each class to its nearest class by centroid), 05/10/20 = % of rows flipped. Comparisons below use only tasks that both sides ran.', '');
+
+  const metric = (rows: Row[], f: (r: Row) => number) => f3(mean(rows.map(f)));
+  const line = (name: string, rows: Row[]) =>
+    `| ${name} | ${rows.length} | ${metric(rows, (r) => r.r5)} | ${metric(rows, (r) => r.r10)} | ${metric(rows, (r) => r.r20)} | ${metric(rows, (r) => r.auc)} | ${metric(rows, perClassGap)} | ` +
+    `${rows.some((r) => r.estimate !== undefined) ? metric(rows.filter((r) => r.estimate !== undefined), (r) => r.estimate! / r.flips) : '—'} | ` +
+    `${rows.some((r) => r.estimate !== undefined) ? metric(rows.filter((r) => r.estimate !== undefined), (r) => Math.abs(r.estimate! / r.flips - 1)) : '—'} | ` +
+    `${rows.some((r) => typeof r.suggestAcc === 'number') ? metric(rows.filter((r) => typeof r.suggestAcc === 'number'), (r) => r.suggestAcc!) : '—'} |`;
+  const header = ['| ranking | tasks | recall@5% | recall@10% | recall@20% | AUROC | worst per-class gap | estimate / true | abs(estimate / true - 1) | suggestion accuracy |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+
+  // Per-cell table against the given baselines over the tasks where all of them ran.
+  const cellTable = (title: string, py: [string, string][]) => {
+    const tasks = engTasks.filter((k) => py.every(([m]) => pyBy.get(k)?.has(m)));
+    const groups = new Map<string, string[]>();
+    for (const k of tasks) {
+      const [set, noise] = k.split('/');
+      const g = `${set}/${noise}`;
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g)!.push(k);
+    }
+    const engCols = ENGINE_METHODS.filter(([m]) => tasks.some((k) => engBy.get(k)!.has(m)));
+    out.push(`## ${title}`, '', `recall@10% (share of the flipped rows in the top 10% of the ranking), mean over the seeds; ${tasks.length} tasks.`, '');
+    out.push(`| data set | noise | seeds | ${engCols.map(([, n]) => n).join(' | ')} | ${py.map(([, n]) => n).join(' | ')} | best baseline | default - best |`, `| --- | --- | ---: |${' ---: |'.repeat(engCols.length + py.length + 2)}`);
+    const below: string[] = [];
+    const defaults: number[] = [];
+    const bests: number[] = [];
+    const cells = [...groups.entries()].sort(([a], [b]) => {
+      const [sa, na] = a.split('/');
+      const [sb, nb] = b.split('/');
+      return noiseOrder.indexOf(na) - noiseOrder.indexOf(nb) || sa.localeCompare(sb);
+    });
+    for (const [g, ks] of cells) {
+      const [set, noise] = g.split('/');
+      const e = engCols.map(([m]) => mean(ks.map((k) => engBy.get(k)!.get(m)?.r10 ?? NaN)));
+      const p = py.map(([m]) => mean(ks.map((k) => pyBy.get(k)!.get(m)!.r10)));
+      const best = Math.max(...p);
+      const d = e[0] - best;
+      defaults.push(e[0]);
+      bests.push(best);
+      if (d < -0.01) below.push(`${set} ${noise} (${f3(d)})`);
+      out.push(`| ${set} | ${noise} | ${ks.length} | ${e.map(f3).join(' | ')} | ${p.map(f3).join(' | ')} | ${f3(best)} | ${d >= 0 ? '+' : ''}${f3(d)} |`);
+    }
+    out.push(
+      '',
+      `Mean recall@10% over the ${groups.size} (data set, noise) cells: default ${f3(mean(defaults))}, per-cell best baseline ${f3(mean(bests))}; ` +
+        `cells where the default is more than 0.01 below the best baseline: ${below.length ? below.join(', ') : 'none'}.`,
+      '',
+    );
+    out.push(...header);
+    for (const [m, n] of engCols) out.push(line(n, tasks.map((k) => engBy.get(k)!.get(m)!).filter(Boolean)));
+    for (const [m, n] of py) out.push(line(n, tasks.map((k) => pyBy.get(k)!.get(m)!)));
+    out.push('');
+  };
+  cellTable('Against all four baselines (tasks where HGB and the MLP ran too)', PY);
+  cellTable('Against the logistic-regression and kNN baselines (every task)', PY.filter(([m]) => m === 'logreg' || m === 'knn'));
+
+  out.push('## The default by noise setting (every task the engine ran)', '', ...header.map((h, i) => (i === 0 ? h.replace('| ranking |', '| noise |') : h)));
+  for (const n of noiseOrder) {
+    const rows = engTasks.filter((k) => k.split('/')[1] === n).map((k) => engBy.get(k)!.get(DEFAULT)!);
+    if (rows.length) out.push(line(n, rows));
+  }
+  out.push(line('all', engTasks.map((k) => engBy.get(k)!.get(DEFAULT)!)));
   out.push(
     '',
-    `Error-count estimate (detector's calibrated confident joint, 5-fold variant): mean |estimate / true - 1| = ${f3(mean(errs))} over ${errs.length} tasks.`,
-    "Suggestion accuracy = share of the flipped rows with a suggested label whose suggestion is their true class (the runner records it for the 5-fold variant only; the default's suggestions come from the same kind of mixture). The worst per-class gap is the largest |recall@10% within one true class - overall recall@10%| over the classes with at least 5 flipped rows, averaged over tasks.",
+    'Worst per-class gap = the largest |recall@10% within one true class - overall recall@10%| over the classes with at least 5 flipped rows, averaged over tasks. ' +
+      "Estimate / true = the method's estimated number of wrong labels over the number flipped (baselines: cleanlab's confident-joint count). " +
+      'Suggestion accuracy = share of the flipped rows with a suggested label whose suggestion is their true class. At 20% flips recall@10% is at most 0.5.',
   );
   return out;
 }

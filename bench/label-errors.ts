@@ -5,7 +5,9 @@
  * self-influence of the in-sample logistic regression, label suspicion, and, from the Python cache
  * (bench/research/baselines.json, `--python` recomputes missing tasks), cleanlab-style
  * find_label_issues on 5-fold out-of-fold probabilities of four scikit-learn models.
- *   node --import tsx bench/label-errors.ts [--sets a,b] [--seeds 0,1] [--noise u10,c20] [--export DIR] [--out FILE]
+ *   node --import tsx bench/label-errors.ts [--sets a,b] [--seeds 0,1] [--noise u10,c20] [--export DIR] [--out FILE] [--five-fold] [--cache DIR]
+ * --cache DIR takes the default's logistic candidate from bench/research/cache-oof.ts's files and runs only the default.
+ * --five-fold also runs the detector with 5-fold logistic regression (the path of EK-FAC scans and networks).
  * --export DIR writes the tasks (features and noisy labels) for bench/research/baselines.py.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,8 @@ import { flipLabels, flipLabelsClassConditional, nearestClassPartner, type Flipp
 import type { LogisticData } from '../src/model/logistic';
 
 export const ROOT = path.resolve(__dirname, '..');
+/** The scan's default ranking: the detector with label suspicion's reweighted leave-one-out p' as its logistic candidate. */
+export const DEFAULT_MODEL = 'detector, logistic = reweighted loo';
 export const SHARED = path.resolve(ROOT, '../shared/data');
 export const SETS = [
   { name: 'digits', file: 'digits.csv', label: 'label' },
@@ -72,7 +76,7 @@ if (require.main === module) {
   const noises = opt('--noise')?.split(',') ?? NOISES.map((n) => n.name);
   const dir = opt('--export');
   if (dir) void exportTasks(dir, sets, seeds, noises);
-  else void runEngine(opt('--out') ?? path.join(ROOT, 'bench/research/engine-label-errors.json'), sets, seeds, noises);
+  else void runEngine(opt('--out') ?? path.join(ROOT, 'bench/research/engine-label-errors.json'), sets, seeds, noises, 'auto', undefined, argv.includes('--five-fold'), opt('--cache'));
 }
 
 // ---------------------------------------------------------------- the engine's side
@@ -82,7 +86,7 @@ import { auroc, rankDescending, topCount } from '../src/eval/metrics';
 import { ExactInfluence } from '../src/influence/exact';
 import { labelSuspicion } from '../src/influence/labelSuspicion';
 import { fitLogistic } from '../src/model/logistic';
-import { budgetKey, detectLabelErrors, type DetectorChoice } from '../src/detect/detector';
+import { detectLabelErrors, type DetectorChoice } from '../src/detect/detector';
 
 export interface TaskResult {
   set: string;
@@ -123,7 +127,7 @@ export function rankingMetrics(score: ArrayLike<number>, flipped: number[], orig
 }
 
 /** Runs the engine's methods on the tasks; appends to `out` (JSON) task by task, skipping tasks present. */
-export async function runEngine(out: string, sets: string[], seeds: number[], noises: string[], detector: DetectorChoice = 'auto', log = (m: string) => console.error(m)): Promise<TaskResult[]> {
+export async function runEngine(out: string, sets: string[], seeds: number[], noises: string[], detector: DetectorChoice = 'auto', log = (m: string) => console.error(m), fiveFold = false, cacheDir?: string): Promise<TaskResult[]> {
   const done: TaskResult[] = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : [];
   const have = new Set(done.map((d) => `${d.set}/${d.noise}/${d.seed}/${d.model}`));
   const order = ['u10', 'c20', 'u20', 'c10', 'u05'];
@@ -131,7 +135,7 @@ export async function runEngine(out: string, sets: string[], seeds: number[], no
     const nz = NOISES.find((n) => n.name === nzName)!;
     for (const seed of seeds) {
       for (const name of sets) {
-        if (have.has(`${name}/${nzName}/${seed}/detector`)) continue;
+        if (have.has(`${name}/${nzName}/${seed}/${DEFAULT_MODEL}`)) continue;
         const clean = await loadSet(name);
         const fl = makeNoise(clean, nz, seed);
         const data = { ...clean, y: fl.noisy };
@@ -145,42 +149,55 @@ export async function runEngine(out: string, sets: string[], seeds: number[], no
           ...rankingMetrics(score, fl.flipped, fl.original, N),
           ...extra,
         });
-        let t = performance.now();
-        const det = await detectLabelErrors(data, { detector });
-        const detSeconds = (performance.now() - t) / 1000;
-        let made = 0;
-        let right = 0;
-        fl.flipped.forEach((r, j) => {
-          if (det.suggested[r] >= 0) {
-            made++;
-            if (det.suggested[r] === fl.original[j]) right++;
-          }
-        });
-        const detail = `${det.choice}: ${det.models.map((m) => `${m.model} w ${m.weight.toFixed(2)} acc ${m.accuracy.toFixed(3)} ll ${m.logLoss.toFixed(3)}`).join('; ')}`;
-        const common = { estimate: det.estimatedErrors, suggestAcc: made ? right / made : null, suggestions: made, seconds: detSeconds, detail };
-        const rows: TaskResult[] = [res('detector', det.rankKey, common)];
-        const cj = det.confidentJoint;
-        const knnOnly = await detectLabelErrors(data, { detector: 'knn' });
-        rows.push(res('detector kNN alone', knnOnly.rankKey, { estimate: knnOnly.estimatedErrors }));
-        rows.push(res('detector (budget per label)', budgetKey(det.rankKey, data.y, cj, N, data.K), common));
-        const raw = Float64Array.from({ length: N }, (_, i) => -Math.log(Math.max(1e-300, det.proba[i * data.K + data.y[i]])));
-        rows.push(res('detector (uncalibrated self-confidence)', raw));
-        t = performance.now();
-        const fit = await fitLogistic(data, { l2: 1e-3 });
-        const inf = await ExactInfluence.build(data, fit.W, { l2: 1e-3 });
-        const infSeconds = (performance.now() - t) / 1000;
-        rows.push(res('training loss', inf.loss, { seconds: infSeconds }));
-        rows.push(res('self-influence', inf.selfInfluence, { seconds: infSeconds }));
-        t = performance.now();
-        const ls = await labelSuspicion(inf);
-        rows.push(res('label suspicion', ls.suspicion, { seconds: (performance.now() - t) / 1000 }));
-        for (const [label, proba] of [['loo', ls.looProbabilities], ['reweighted loo', ls.reweightedProbabilities]] as const) {
-          const d2 = await detectLabelErrors(data, { detector, logistic: { proba, detail: label } });
-          rows.push(res(`detector, logistic = ${label}`, d2.rankKey, { estimate: d2.estimatedErrors, detail: d2.models.map((m) => `${m.model} w ${m.weight.toFixed(2)}`).join('; ') }));
+        const suggestion = (d: { suggested: Int32Array }) => {
+          let made = 0;
+          let right = 0;
+          fl.flipped.forEach((r, j) => {
+            if (d.suggested[r] >= 0) {
+              made++;
+              if (d.suggested[r] === fl.original[j]) right++;
+            }
+          });
+          return { suggestAcc: made ? right / made : null, suggestions: made };
+        };
+        const describe = (d: Awaited<ReturnType<typeof detectLabelErrors>>) => `${d.choice}: ${d.models.map((m) => `${m.model} w ${m.weight.toFixed(2)} acc ${m.accuracy.toFixed(3)} ll ${m.logLoss.toFixed(3)}`).join('; ')}`;
+        const rows: TaskResult[] = [];
+        // The 5-fold logistic variant (EK-FAC scans and networks use it) only with fiveFold: it doubles the time.
+        if (fiveFold) {
+          const t5 = performance.now();
+          const det = await detectLabelErrors(data, { detector });
+          rows.push(res('detector', det.rankKey, { estimate: det.estimatedErrors, ...suggestion(det), seconds: (performance.now() - t5) / 1000, detail: describe(det) }));
         }
+        // With a cache (bench/research/cache-oof.ts) holding the task's reweighted leave-one-out p', only the default runs.
+        const cached = cacheDir && path.join(cacheDir, `${name}-${nzName}-${seed}.lr.f64`);
+        const readF64 = (f: string) => {
+          const b = readFileSync(f);
+          return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+        };
+        const knnFile = cached && cached.replace(/\.lr\.f64$/, '.knn.f64');
+        const knn = knnFile && existsSync(knnFile) ? { proba: readF64(knnFile), detail: 'cached 5-fold kNN' } : undefined;
+        let looP: Float64Array;
+        if (cached && existsSync(cached)) {
+          looP = readF64(cached);
+        } else {
+          let t = performance.now();
+          const fit = await fitLogistic(data, { l2: 1e-3 });
+          const inf = await ExactInfluence.build(data, fit.W, { l2: 1e-3 });
+          const infSeconds = (performance.now() - t) / 1000;
+          rows.push(res('training loss', inf.loss, { seconds: infSeconds }));
+          rows.push(res('self-influence', inf.selfInfluence, { seconds: infSeconds }));
+          t = performance.now();
+          const ls = await labelSuspicion(inf);
+          rows.push(res('label suspicion', ls.suspicion, { seconds: (performance.now() - t) / 1000 }));
+          looP = ls.reweightedProbabilities;
+        }
+        // The scan's default: the logistic candidate is label suspicion's reweighted leave-one-out p'.
+        const t2 = performance.now();
+        const d2 = await detectLabelErrors(data, { detector, logistic: { proba: looP, detail: 'reweighted loo' }, knn });
+        rows.push(res(DEFAULT_MODEL, d2.rankKey, { estimate: d2.estimatedErrors, ...suggestion(d2), seconds: (performance.now() - t2) / 1000, detail: describe(d2) }));
         done.push(...rows);
         writeFileSync(out, JSON.stringify(done));
-        log(`${name} ${nzName} seed ${seed}: ${rows.map((r) => `${r.model} ${r.r10.toFixed(3)}`).join(', ')} (${detail}; est ${det.estimatedErrors.toFixed(0)} of ${fl.flipped.length}; ${detSeconds.toFixed(1)} s)`);
+        log(`${name} ${nzName} seed ${seed}: ${rows.map((r) => `${r.model} ${r.r10.toFixed(3)}`).join(', ')} (${describe(d2)}; est ${d2.estimatedErrors.toFixed(0)} of ${fl.flipped.length}; ${rows[rows.length - 1].seconds!.toFixed(1)} s)`);
       }
     }
   }

@@ -7,20 +7,37 @@
  *    maximise the out-of-fold likelihood of the given labels (EM on the mixture weights; M - 1 free
  *    numbers, no threshold). A model that does not help gets a weight near 0. `detector` other than
  *    'auto'/'ensemble' uses that one model alone.
- * 3. Per-class calibration as in confident learning: t_j = mean out-of-fold p_j over rows labelled j;
- *    q_ij = (p_ij / t_j) / sum_c (p_ic / t_c). The score is -log q_i[y_i] (reported as 1 - q_i[y_i], the
- *    calibrated probability that the label is wrong). Dividing by t_j removes the class's own
- *    confidence level, so a minority class is not flagged wholesale and a majority class's errors are
- *    not hidden (both directions of errors).
+ * 3. Ranking: two label-quality scores of the out-of-fold probabilities, combined by their ranks.
+ *    a. Per-class calibrated self-confidence, as in confident learning: t_j = mean out-of-fold p_j over
+ *       rows labelled j; q_ij = (p_ij / t_j) / sum_c (p_ic / t_c); -log q_i[y_i]. Dividing by t_j
+ *       removes each class's own confidence level, so a minority class is not flagged wholesale and a
+ *       majority class's errors are not hidden (both directions of errors).
+ *    b. Normalised margin (cleanlab's rank_by='normalized_margin'): max_{c != y} p_ic - p_i[y_i], how
+ *       much more the model believes one other class than the given one. Where errors go from one class
+ *       to one similar class (class-conditional noise) the receiving class's t_j is lowered by the
+ *       errors it received, which hides them from (a); the margin does not depend on t. It is not
+ *       calibrated per class, so the combination trades some of (a)'s balance between classes on
+ *       strongly imbalanced data for recall under class-conditional noise (docs/detection.md).
+ *    The ranking key is the mean of the row's two percentile ranks (ties share their mean rank), in
+ *    (0, 1]; 1 = the most suspected row by both scores. `score` is that key.
  * 4. Suggested label: the most probable other class under the out-of-fold probabilities, only where it
  *    is more probable than the given label; with its probability.
- * 5. Estimated number of wrong labels: the calibrated confident joint (Northcutt, Jiang & Chuang 2021,
- *    eqs. 1-2): row i labelled y counts for class j = argmax_{c: p_ic >= t_c} p_ic; each row of the
- *    count matrix is rescaled to the number of rows labelled y; the estimate is its off-diagonal sum.
+ * 5. Estimated number of wrong labels: the smaller of two estimates that both count the model's own
+ *    confusions as label errors where the model is weak, so that the smaller is the less inflated:
+ *    a. the calibrated confident joint (Northcutt, Jiang & Chuang 2021, eqs. 1-2), counting a row as
+ *       an error only where the model also believes another class more than the given label: row i
+ *       labelled y counts for class j = argmax_{c: p_ic >= t_c} p_ic if j is also its most probable
+ *       class, else for y; each row of the count matrix is rescaled to the number of rows labelled y;
+ *       the estimate is its off-diagonal sum;
+ *    b. anchor rows (Scott 2015; Patrini et al. 2017): among the rows whose most probable class is j,
+ *       the tenth with the highest p_j (at least 10 rows, or all) are taken as truly j; the share of
+ *       them labelled otherwise estimates the rate at which class j's labels were changed; the
+ *       estimate is sum_j rate_j x (rows labelled j).
  */
 import { Checkpoint } from '../util/cancel';
 import type { LogisticData } from '../model/logistic';
 import { UserError } from '../util/errors';
+import { averageRanks } from '../eval/metrics';
 import { accuracyOf, knnOutOfFold, logisticOutOfFold, logLoss, stratifiedFolds, type OutOfFold } from './crossFit';
 import { mlpOutOfFold } from './mlpFold';
 
@@ -41,6 +58,8 @@ export interface DetectorOptions {
    * used instead of the K fold fits.
    */
   logistic?: { proba: Float64Array; detail: string };
+  /** Out-of-fold kNN probabilities computed elsewhere with the same folds (the benchmark's cache). */
+  knn?: { proba: Float64Array; detail: string };
 }
 
 export interface ModelReport {
@@ -68,10 +87,12 @@ export interface DetectionResult {
   proba: Float64Array;
   /** Per-class thresholds t_j. */
   thresholds: Float64Array;
-  /** 1 - q_i[y_i]: calibrated probability that the label is wrong (ranking key: -log q_i[y_i]). */
+  /** The ranking key in (0, 1]: mean percentile rank of the calibrated self-confidence and the normalised margin. */
   score: Float64Array;
-  /** -log q_i[y_i] (the exact ranking key; no loss of resolution near 1). */
+  /** The ranking key (equal to score; kept as the field that orders rows). */
   rankKey: Float64Array;
+  /** 1 - q_i[y_i]: per-class calibrated probability that the label is wrong. */
+  calibratedWrong: Float64Array;
   /** Suggested class per row, -1 where the given label is the most probable. */
   suggested: Int32Array;
   /** Out-of-fold probability of the suggested class (NaN where none). */
@@ -164,17 +185,73 @@ export function budgetKey(rankKey: Float64Array, y: Int32Array, joint: Float64Ar
   return out;
 }
 
+/** Normalised margin max_{c != y} p_ic - p_i[y_i] (in [-1, 1]; > 0 where another class is more probable). */
+export function normalisedMargin(P: Float64Array, y: Int32Array, N: number, K: number): Float64Array {
+  const m = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    let best = -Infinity;
+    for (let c = 0; c < K; c++) if (c !== y[i] && P[i * K + c] > best) best = P[i * K + c];
+    m[i] = (K > 1 ? best : 0) - P[i * K + y[i]];
+  }
+  return m;
+}
+
+/** Mean of the percentile ranks (rank / N, ties averaged) of several scores, larger = more suspected: in (0, 1]. */
+export function combinedRankKey(scores: Float64Array[], N: number): Float64Array {
+  const out = new Float64Array(N);
+  for (const s of scores) {
+    const r = averageRanks(s);
+    for (let i = 0; i < N; i++) out[i] += r[i] / N / scores.length;
+  }
+  return out;
+}
+
+/**
+ * Anchor-row estimate of the number of wrong labels: for each class j, the rows whose most probable
+ * class is j, the top tenth by p_j (at least `minAnchors`, or all of them) taken as truly j; rate_j =
+ * share of them labelled otherwise; estimate sum_j rate_j x (rows labelled j).
+ */
+export function anchorEstimate(P: Float64Array, y: Int32Array, N: number, K: number, minAnchors = 10): { errors: number; rates: Float64Array } {
+  const byClass: number[][] = Array.from({ length: K }, () => []);
+  const labelled = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    labelled[y[i]]++;
+    let b = 0;
+    for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + b]) b = c;
+    byClass[b].push(i);
+  }
+  const rates = new Float64Array(K);
+  let errors = 0;
+  for (let j = 0; j < K; j++) {
+    const rows = byClass[j].sort((a, b) => P[b * K + j] - P[a * K + j] || a - b);
+    const m = Math.min(rows.length, Math.max(minAnchors, Math.ceil(rows.length / 10)));
+    if (m === 0) continue;
+    let other = 0;
+    for (let u = 0; u < m; u++) if (y[rows[u]] !== j) other++;
+    rates[j] = other / m;
+    errors += rates[j] * labelled[j];
+  }
+  return { errors, rates };
+}
+
 /**
  * Calibrated confident joint and the estimated number of wrong labels (its off-diagonal sum). Rows
- * with no class above its threshold are not counted before the rescaling.
+ * with no class above its threshold are not counted before the rescaling. With `onlyWhereMoreProbable`
+ * a row counts off the diagonal only where its class above threshold is also its most probable class
+ * (else it counts for its label).
  */
-export function confidentJoint(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number): { joint: Float64Array; errors: number } {
+export function confidentJoint(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number, onlyWhereMoreProbable = false): { joint: Float64Array; errors: number } {
   const C = new Float64Array(K * K);
   const labelled = new Float64Array(K);
   for (let i = 0; i < N; i++) {
     labelled[y[i]]++;
     let best = -1;
     for (let c = 0; c < K; c++) if (P[i * K + c] >= t[c] && (best < 0 || P[i * K + c] > P[i * K + best])) best = c;
+    if (best >= 0 && onlyWhereMoreProbable && best !== y[i]) {
+      let top = 0;
+      for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + top]) top = c;
+      if (top === y[i]) best = y[i];
+    }
     if (best >= 0) C[y[i] * K + best]++;
   }
   let errors = 0;
@@ -206,7 +283,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   for (const m of models) {
     const t0 = performance.now();
     cp.begin(`detect:${m}`, `Out-of-fold probabilities (${k} folds): ${m === 'knn' ? 'k nearest neighbours' : m === 'mlp' ? 'MLP' : 'logistic regression'}`);
-    const r = m === 'logistic' ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp)) : m === 'knn' ? await knnOutOfFold(data, folds, k, cp) : await mlpOutOfFold(data, folds, k, cp);
+    const r = m === 'logistic' ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp)) : m === 'knn' ? opts.knn ?? (await knnOutOfFold(data, folds, k, cp)) : await mlpOutOfFold(data, folds, k, cp);
     oof.push(r);
     reports.push({ model: m, accuracy: accuracyOf(r.proba, y, N, K), logLoss: logLoss(r.proba, y, N, K), weight: 0, seconds: (performance.now() - t0) / 1000, detail: r.detail });
   }
@@ -236,7 +313,8 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
       `best single model by out-of-fold log loss: ${best.model} (${best.logLoss.toFixed(3)})`;
   }
   const thresholds = perClassThresholds(proba, y, N, K);
-  const { rankKey, score } = calibratedScores(proba, y, thresholds, N, K);
+  const calibrated = calibratedScores(proba, y, thresholds, N, K);
+  const rankKey = combinedRankKey([calibrated.rankKey, normalisedMargin(proba, y, N, K)], N);
   const suggested = new Int32Array(N).fill(-1);
   const suggestedProbability = new Float64Array(N).fill(NaN);
   for (let i = 0; i < N; i++) {
@@ -247,7 +325,9 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
       suggestedProbability[i] = proba[i * K + b];
     }
   }
-  const cj = confidentJoint(proba, y, thresholds, N, K);
+  const cj = confidentJoint(proba, y, thresholds, N, K, true);
+  const anchors = anchorEstimate(proba, y, N, K);
+  const estimatedErrors = Math.min(cj.errors, anchors.errors);
   await cp.tick(1);
   return {
     models: reports,
@@ -258,12 +338,15 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     logLoss: logLoss(proba, y, N, K),
     proba,
     thresholds,
-    score,
+    score: rankKey,
     rankKey,
+    calibratedWrong: calibrated.score,
     suggested,
     suggestedProbability,
-    estimatedErrors: cj.errors,
-    estimateMethod: 'calibrated confident joint of the out-of-fold probabilities (Northcutt et al. 2021): off-diagonal sum',
+    estimatedErrors,
+    estimateMethod:
+      `smaller of the calibrated confident joint of the out-of-fold probabilities (Northcutt et al. 2021; rows where another class is more probable), ${cj.errors.toFixed(0)}, ` +
+      `and the anchor-row estimate (label changes among each class's most confident tenth), ${anchors.errors.toFixed(0)}`,
     confidentJoint: cj.joint,
   };
 }

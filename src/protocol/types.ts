@@ -29,8 +29,9 @@ export interface ExampleRow {
    */
   labelSuspicion?: number;
   /**
-   * Out-of-sample label-error detection (docs/detection.md): 1 - q(label), q the per-class calibrated
-   * out-of-fold probabilities of the detector's model(s); in [0, 1], large = the label is probably wrong.
+   * Out-of-sample label-error detection (docs/detection.md): the mean of the row's percentile ranks by
+   * two scores of the detector's out-of-fold probabilities (per-class calibrated self-confidence and
+   * normalised margin); in (0, 1], large = the label is probably wrong.
    * Absent when the scan ran no detector.
    */
   labelIssueScore?: number;

@@ -1,0 +1,43 @@
+/**
+ * Development cache for the detector's ranking experiments: per task, the two default candidates'
+ * out-of-sample probabilities (label suspicion's reweighted leave-one-out logistic, 5-fold kNN) as
+ * float64 files DIR/<set>-<noise>-<seed>.{lr,knn}.f64.
+ *   node --import tsx bench/research/cache-oof.ts DIR [--noise u10,c20] [--seeds 0,1]
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SETS, NOISES, loadSet, makeNoise } from '../label-errors';
+import { ExactInfluence } from '../../src/influence/exact';
+import { labelSuspicion } from '../../src/influence/labelSuspicion';
+import { fitLogistic } from '../../src/model/logistic';
+import { knnOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const dir = argv[0];
+  const opt = (n: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
+  const noises = (opt('--noise') ?? 'u10,c20,u20,c10,u05').split(',');
+  const seeds = (opt('--seeds') ?? '0,1,2,3,4').split(',').map(Number);
+  for (const nz of noises) {
+    for (const seed of seeds) {
+      for (const s of SETS) {
+        const base = path.join(dir, `${s.name}-${nz}-${seed}`);
+        if (existsSync(base + '.knn.f64')) continue;
+        const t = performance.now();
+        const clean = await loadSet(s.name);
+        const fl = makeNoise(clean, NOISES.find((n) => n.name === nz)!, seed);
+        const data = { ...clean, y: fl.noisy };
+        const fit = await fitLogistic(data, { l2: 1e-3 });
+        const inf = await ExactInfluence.build(data, fit.W, { l2: 1e-3 });
+        const ls = await labelSuspicion(inf);
+        const folds = stratifiedFolds(data.y, data.K, 5, 0);
+        const knn = await knnOutOfFold(data, folds, 5);
+        const w = (f: string, a: Float64Array) => writeFileSync(f, Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+        w(base + '.lr.f64', ls.reweightedProbabilities);
+        w(base + '.knn.f64', knn.proba);
+        console.error(`${s.name} ${nz} ${seed}: ${((performance.now() - t) / 1000).toFixed(1)} s (k ${knn.k})`);
+      }
+    }
+  }
+}
+void main();
