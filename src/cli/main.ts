@@ -318,6 +318,17 @@ async function writeScanJson(session: Session, summary: ScanSummary, rankBy: Ran
  * a copy of the object and a second pass of replace per row (a million-row scan writes a million).
  * Anything else takes the general path.
  */
+/** JSON text of keys and of repeated string values (class names), made once. */
+const jsonTextCache = new Map<string, string>();
+function jsonText(v: string): string {
+  let t = jsonTextCache.get(v);
+  if (t === undefined) {
+    t = JSON.stringify(v);
+    if (jsonTextCache.size < 10_000) jsonTextCache.set(v, t);
+  }
+  return t;
+}
+
 function exampleJson(e: Record<string, unknown>): string {
   let s = '{';
   let any = false;
@@ -330,7 +341,7 @@ function exampleJson(e: Record<string, unknown>): string {
         t = Number.isFinite(v) ? String(v) : 'null';
         break;
       case 'string':
-        t = JSON.stringify(v);
+        t = jsonText(v);
         break;
       case 'boolean':
         t = v ? 'true' : 'false';
@@ -342,7 +353,7 @@ function exampleJson(e: Record<string, unknown>): string {
         return JSON.stringify(rest, null, 1).replace(/\n/g, '\n  ');
       }
     }
-    s += (any ? ',\n   ' : '\n   ') + JSON.stringify(k) + ': ' + t;
+    s += (any ? ',\n   ' : '\n   ') + jsonText(k) + ': ' + t;
     any = true;
   }
   return any ? s + '\n  }' : '{}';

@@ -201,8 +201,10 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   if (N < 2 * k) throw new UserError(`Label-error detection needs at least ${2 * k} labelled rows for ${k} folds (got ${N}).`);
   const l2 = opts.l2 ?? 1e-3;
   const cp = opts.checkpoint ?? new Checkpoint();
-  const folds = stratifiedFolds(y, K, k, opts.seed ?? 0);
   const models: DetectorModel[] = choice === 'auto' ? autoModels(data) : choice === 'ensemble' ? ['logistic', 'knn', 'mlp'] : [choice];
+  // No folds when no model needs them (logistic regression alone, from the scan's leave-one-out
+  // probabilities): dealing a million rows into folds costs seconds.
+  const folds = models.some((m) => m !== 'logistic' || !opts.logistic) ? stratifiedFolds(y, K, k, opts.seed ?? 0) : new Int32Array(0);
 
   const oof: OutOfFold[] = [];
   const reports: ModelReport[] = [];
