@@ -4,7 +4,7 @@
  * prediction. It renders what the host sends and asks the host for everything else (protocol in
  * src/protocol/webview.ts); its UI state survives hiding and reloads through getState/setState.
  */
-import { describeAnalysis, explainCapabilities, rankingName } from '../src/protocol/wording';
+import { describeAnalysis, explainCapabilities, panelNotes, rankingName } from '../src/protocol/wording';
 import type { ClusterResult, ExampleRow, ExplainResult, RankingFilter } from '../src/protocol/types';
 import { PendingRequests } from '../src/protocol/requests';
 import type { DataSource, ExplainOptions, ExplainOrder, HostToWebview, PanelRanking, PanelResults } from '../src/protocol/webview';
@@ -247,7 +247,8 @@ function showResults(r: PanelResults): void {
     (isNum(m.testAccuracy) && r.testName ? ` · test accuracy ${(m.testAccuracy * 100).toFixed(1)}% (${r.testName})` : '') +
     (isNum(m.gradNorm) ? ` · gradient norm ${m.gradNorm.toExponential(1)}` : '');
   analysisLine.textContent = describeAnalysis(r.summary);
-  notesBox.replaceChildren(...(r.summary.analysis?.notes ?? []).map((n) => h('li', { text: n })));
+  // Column notes (identifiers left out, hashed text, ...) first, then the analysis's notes.
+  notesBox.replaceChildren(...panelNotes(r.summary).map((n) => h('li', { text: n })));
   staleBanner.hidden = !r.stale;
   staleText.textContent = r.stale ? `Out of date: ${r.staleReason ?? 'the data changed since the scan'}. ` : '';
   setDisabled(rescan, !r.canScan);

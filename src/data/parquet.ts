@@ -84,5 +84,7 @@ export async function readParquet(file: string, opts: ParquetReadOptions = {}): 
     rowStart = rowEnd;
     if (opts.checkpoint) await opts.checkpoint.tick(total > 0 ? rowStart / total : undefined);
   }
-  return tableOf(file, 'parquet', columns, store);
+  const table = tableOf(file, 'parquet', columns, store);
+  table.read = { encoding: 'utf-8', rowGroups: metadata.row_groups.length };
+  return table;
 }

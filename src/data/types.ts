@@ -18,6 +18,8 @@ export interface ReadInfo {
   quoting?: Quoting;
   /** Why the dialect differs from the default (a TSV read without quoting). */
   note?: string;
+  /** Parquet: the file's row groups (its strings are UTF-8 by the format's definition). */
+  rowGroups?: number;
 }
 
 /** A raw cell: the field's text, or null when the field is missing (defined beside the column store). */

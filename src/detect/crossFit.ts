@@ -10,13 +10,17 @@
  *             (count_c + prior_c) / (k + 1), prior = the class shares of the row's training folds
  *             (one pseudo-neighbour, so no probability is 0). One pass over all pairs i < j keeps
  *             each row's nearest other-fold neighbours; the number of neighbours k is chosen from
- *             KNN_CANDIDATES by out-of-fold log loss.
+ *             KNN_CANDIDATES by out-of-fold log loss. Above KNN_EXACT_MAX_ROWS rows the all-pairs pass
+ *             would be quadratic (a million rows: 5e11 pairs), so neighbours are searched among a
+ *             seeded random reference sample of KNN_REFERENCE_ROWS rows instead (each row against the
+ *             sample rows of other folds: N x KNN_REFERENCE_ROWS distances, linear in N).
  *
  * Folds are stratified and seeded (stratifiedFolds, shared with the confident-learning baseline).
  */
 import type { Checkpoint } from '../util/cancel';
 import { fitLogistic, predictProba, type LogisticData } from '../model/logistic';
 import { RangeCheckpoint } from '../util/cancel';
+import { SeededRandom } from '../util/random';
 import { stratifiedFolds } from '../eval/confidentLearning';
 
 export { stratifiedFolds };
@@ -127,9 +131,16 @@ export function standardise(data: LogisticData): { Z: Float64Array; d: number } 
   return { Z, d };
 }
 
+/** Largest row count for which kNN searches all pairs (N^2 / 2 distances; 50,000 rows: 1.25e9). */
+export const KNN_EXACT_MAX_ROWS = 50_000;
+/** Reference rows (a seeded random sample) among which kNN searches neighbours above KNN_EXACT_MAX_ROWS. */
+export const KNN_REFERENCE_ROWS = 10_000;
+
 /**
  * Out-of-fold kNN probabilities: each row's kmax nearest rows of the other folds (exact; ties by
- * index), from one pass over all pairs with partial distances (at most N^2 d / 2).
+ * index), from one pass over all pairs with partial distances (at most N^2 d / 2). Above
+ * KNN_EXACT_MAX_ROWS rows, the nearest among a seeded sample of KNN_REFERENCE_ROWS rows (of the other
+ * folds), so the cost is N x KNN_REFERENCE_ROWS distances.
  */
 export async function knnOutOfFold(
   data: LogisticData,
@@ -153,32 +164,57 @@ export async function knnOutOfFold(
     nd[o + p] = dist;
     ni[o + p] = j;
   };
-  // One pass over the pairs i < j of different folds; the squared distance is summed until it exceeds
-  // both rows' current kmax-th distance (then neither keeps the other). Ties keep the lower index
-  // (pairs are visited in index order and an equal distance does not displace).
-  const total = (N * (N - 1)) / 2;
-  let done = 0;
-  for (let i = 0; i < N; i++) {
-    const fi = folds[i];
-    const io = i * d;
-    const oi = i * kmax;
-    for (let j = i + 1; j < N; j++) {
-      if (folds[j] === fi) continue;
-      const jo = j * d;
-      const wi = nd[oi + kmax - 1];
-      const wj = nd[j * kmax + kmax - 1];
-      const bound = wi > wj ? wi : wj;
-      let dist = 0;
-      for (let a = 0; a < d; a++) {
-        const t = Z[io + a] - Z[jo + a];
-        dist += t * t;
-        if (dist >= bound) break;
+  if (N > KNN_EXACT_MAX_ROWS) {
+    // Reference sample: seeded, sorted so that ties keep the lower index.
+    const R = Math.min(KNN_REFERENCE_ROWS, N);
+    const ref = Int32Array.from(new SeededRandom(0x6b6e6e).sample(N, R)).sort();
+    for (let i = 0; i < N; i++) {
+      const fi = folds[i];
+      const io = i * d;
+      const oi = i * kmax;
+      for (let r = 0; r < R; r++) {
+        const j = ref[r];
+        if (folds[j] === fi) continue;
+        const jo = j * d;
+        const wi = nd[oi + kmax - 1];
+        let dist = 0;
+        for (let a = 0; a < d; a++) {
+          const t = Z[io + a] - Z[jo + a];
+          dist += t * t;
+          if (dist >= wi) break;
+        }
+        if (dist < wi) insert(oi, j, dist);
       }
-      if (dist < wi) insert(oi, j, dist);
-      if (dist < wj) insert(j * kmax, i, dist);
+      if ((i & 255) === 0) await cp?.tick(i / N);
     }
-    done += N - 1 - i;
-    if ((i & 15) === 0) await cp?.tick(done / total);
+  } else {
+    // One pass over the pairs i < j of different folds; the squared distance is summed until it exceeds
+    // both rows' current kmax-th distance (then neither keeps the other). Ties keep the lower index
+    // (pairs are visited in index order and an equal distance does not displace).
+    const total = (N * (N - 1)) / 2;
+    let done = 0;
+    for (let i = 0; i < N; i++) {
+      const fi = folds[i];
+      const io = i * d;
+      const oi = i * kmax;
+      for (let j = i + 1; j < N; j++) {
+        if (folds[j] === fi) continue;
+        const jo = j * d;
+        const wi = nd[oi + kmax - 1];
+        const wj = nd[j * kmax + kmax - 1];
+        const bound = wi > wj ? wi : wj;
+        let dist = 0;
+        for (let a = 0; a < d; a++) {
+          const t = Z[io + a] - Z[jo + a];
+          dist += t * t;
+          if (dist >= bound) break;
+        }
+        if (dist < wi) insert(oi, j, dist);
+        if (dist < wj) insert(j * kmax, i, dist);
+      }
+      done += N - 1 - i;
+      if ((i & 15) === 0) await cp?.tick(done / total);
+    }
   }
   // Class shares of each fold's training rows (the prior pseudo-neighbour).
   const counts = new Float64Array(k * K);
@@ -227,7 +263,8 @@ export async function knnOutOfFold(
     bestP = probaFor(kmax);
     logLossByK[kmax] = logLoss(bestP, y, N, K);
   }
-  return { proba: bestP, k: best, logLossByK, detail: `k = ${best} (of ${Object.keys(logLossByK).join(', ')} by out-of-fold log loss), ${d} standardised features` };
+  const sample = N > KNN_EXACT_MAX_ROWS ? `, neighbours among a seeded sample of ${Math.min(KNN_REFERENCE_ROWS, N)} reference rows (more than ${KNN_EXACT_MAX_ROWS} rows)` : '';
+  return { proba: bestP, k: best, logLossByK, detail: `k = ${best} (of ${Object.keys(logLossByK).join(', ')} by out-of-fold log loss), ${d} standardised features${sample}` };
 }
 
 /** Mean -log p_i[y_i] (probabilities floored at 1e-15). */

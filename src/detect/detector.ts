@@ -38,7 +38,7 @@ import { Checkpoint } from '../util/cancel';
 import type { LogisticData } from '../model/logistic';
 import { UserError } from '../util/errors';
 import { averageRanks } from '../eval/metrics';
-import { accuracyOf, knnOutOfFold, logisticOutOfFold, logLoss, stratifiedFolds, type OutOfFold } from './crossFit';
+import { accuracyOf, KNN_EXACT_MAX_ROWS, knnOutOfFold, logisticOutOfFold, logLoss, stratifiedFolds, type OutOfFold } from './crossFit';
 import { mlpOutOfFold } from './mlpFold';
 
 export type DetectorModel = 'logistic' | 'knn' | 'mlp';
@@ -107,10 +107,13 @@ export interface DetectionResult {
  * Which models 'auto' runs: logistic regression and kNN. The MLP (tfjs) is left out of 'auto': its
  * five fold fits took 17 s on pima (768 rows) and on digits (1797 rows) with the wasm backend on the
  * development machine, more than the rest of a scan, while taking a small mixture weight there
- * (0.09 on pima; measured in docs/detection.md); 'ensemble' and 'mlp' run it.
+ * (0.09 on pima; measured in docs/detection.md); 'ensemble' and 'mlp' run it. kNN is left out of
+ * 'auto' above KNN_EXACT_MAX_ROWS rows (50,000): its exact search is quadratic in the rows and its
+ * sampled search (crossFit.ts) costs N x 10,000 distances, more than the rest of a large scan;
+ * 'knn' and 'ensemble' still run it.
  */
-export function autoModels(_data: LogisticData): DetectorModel[] {
-  return ['logistic', 'knn'];
+export function autoModels(data: LogisticData): DetectorModel[] {
+  return data.N > KNN_EXACT_MAX_ROWS ? ['logistic'] : ['logistic', 'knn'];
 }
 
 /**
@@ -275,8 +278,10 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   if (N < 2 * k) throw new UserError(`Label-error detection needs at least ${2 * k} labelled rows for ${k} folds (got ${N}).`);
   const l2 = opts.l2 ?? 1e-3;
   const cp = opts.checkpoint ?? new Checkpoint();
-  const folds = stratifiedFolds(y, K, k, opts.seed ?? 0);
   const models: DetectorModel[] = choice === 'auto' ? autoModels(data) : choice === 'ensemble' ? ['logistic', 'knn', 'mlp'] : [choice];
+  // No folds when no model needs them (logistic regression alone, from the scan's leave-one-out
+  // probabilities): dealing a million rows into folds costs seconds.
+  const folds = models.some((m) => m !== 'logistic' || !opts.logistic) ? stratifiedFolds(y, K, k, opts.seed ?? 0) : new Int32Array(0);
 
   const oof: OutOfFold[] = [];
   const reports: ModelReport[] = [];
@@ -296,7 +301,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     proba = oof[0].proba;
     reports[0].weight = 1;
     chosen = models[0];
-    reason = 'requested';
+    reason = choice === 'auto' ? `auto: logistic regression alone (kNN is left out of auto above ${KNN_EXACT_MAX_ROWS} rows)` : 'requested';
   } else {
     const L = oof.map((r) => Float64Array.from({ length: N }, (_, i) => r.proba[i * K + y[i]]));
     const w = mixtureWeights(L, N);

@@ -137,7 +137,7 @@ export class LogisticAnalysis implements Analysis {
       );
     }
     ctx.lap('fit');
-    const choice = chooseSolver(P, N);
+    const choice = chooseSolver(P, N, { labelSuspicion: ctx.params.labelSuspicion !== false });
     const solver: 'exact' | 'ekfac' = requested === 'auto' ? choice.solver : requested === 'exact' ? 'exact' : 'ekfac';
     const solverReason = requested === 'auto' ? `auto: ${choice.reason}` : `requested (${requested}); the size rule would pick ${choice.solver}: ${choice.reason}`;
     const model: AnalysisInfo['model'] = {

@@ -3,10 +3,65 @@
 /** Indices sorted by value, largest first (by absolute value when `byAbs`); ties by index. */
 export function sortedOrder(values: Float64Array, byAbs = false): Int32Array {
   const n = values.length;
+  const key = byAbs ? Float64Array.from(values, Math.abs) : values;
+  if (n > RADIX_MIN_ROWS && LITTLE_ENDIAN && !key.some((v) => v !== v)) return radixOrderDescending(key);
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
-  const key = byAbs ? Float64Array.from(values, Math.abs) : values;
   idx.sort((a, b) => key[b] - key[a] || a - b);
+  return idx;
+}
+
+/** Above this many rows sortedOrder sorts by radix (the same order as the comparison sort, several times faster). */
+const RADIX_MIN_ROWS = 50_000;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Indices by descending key, ties by ascending index (the order of sortedOrder's comparison sort),
+ * for NaN-free keys: each float64 is mapped to an unsigned 64-bit number of the opposite order
+ * (-0 as 0), then a stable LSD radix sort in four 16-bit passes carries the indices.
+ */
+function radixOrderDescending(key: Float64Array): Int32Array {
+  const n = key.length;
+  const hi = new Uint32Array(n);
+  const lo = new Uint32Array(n);
+  const f = new Float64Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < n; i++) {
+    f[0] = key[i] + 0;
+    let h = u[1];
+    let l = u[0];
+    // Ascending order as unsigned: negative numbers flip every bit, the others flip the sign bit.
+    if (h & 0x80000000) {
+      h = ~h;
+      l = ~l;
+    } else h ^= 0x80000000;
+    // Descending: the complement.
+    hi[i] = ~h >>> 0;
+    lo[i] = ~l >>> 0;
+  }
+  let idx = new Int32Array(n);
+  let tmp = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const count = new Int32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass < 2 ? lo : hi;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(word[i] >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (let r = 0; r < n; r++) {
+      const i = idx[r];
+      tmp[count[(word[i] >>> shift) & 0xffff]++] = i;
+    }
+    const t = idx;
+    idx = tmp;
+    tmp = t;
+  }
   return idx;
 }
 

@@ -64,7 +64,7 @@ export interface DatasetSummary {
   skippedText: string[];
   test?: { file: string; rows: number };
   /** How the file was read: format, encoding, CSV/TSV quoting, and why when not the default (a TSV read without quoting). */
-  read?: { format: 'csv' | 'tsv' | 'jsonl' | 'parquet'; encoding: 'utf-8' | 'utf-16le' | 'utf-16be'; quoting?: 'rfc4180' | 'none'; note?: string };
+  read?: { format: 'csv' | 'tsv' | 'jsonl' | 'parquet'; encoding: 'utf-8' | 'utf-16le' | 'utf-16be'; quoting?: 'rfc4180' | 'none'; note?: string; rowGroups?: number };
   /** What the scan did with columns that would inflate the model: identifiers left out, text hashed (and into how many buckets). */
   columnNotes?: string[];
 }

@@ -56,6 +56,17 @@ export function describeAnalysis(summary: Pick<ScanSummary, 'model' | 'analysis'
   return parts.join(' · ');
 }
 
+/**
+ * The notes the panel lists under its header: what the scan did with the data's columns (identifiers
+ * left out, text hashed, many-level categories: the same lines the CLI prints), how the file was
+ * read when that is not the default (a TSV without quoting, with why), then the analysis's notes.
+ * Tolerates summaries cached before the scan reported them.
+ */
+export function panelNotes(summary: { dataset: Partial<Pick<ScanSummary['dataset'], 'columnNotes' | 'read'>>; analysis?: Pick<ScanSummary['analysis'], 'notes'> }): string[] {
+  const read = summary.dataset.read;
+  return [...(summary.dataset.columnNotes ?? []), ...(read?.note ? [`Read as ${read.format.toUpperCase()}: ${read.note}`] : []), ...(summary.analysis?.notes ?? [])];
+}
+
 /** What produced an explanation's numbers, in words (method, estimate, objective). */
 export function describeExplanation(r: Pick<ExplainResult, 'method' | 'mode' | 'objective' | 'rankBy' | 'orderBy'>): string {
   const method = r.method === 'turnOverDropout' ? 'turn-over dropout (sub-networks that never saw each row)' : 'influence function (Koh & Liang)';

@@ -106,13 +106,13 @@ test('UTF-16 with a BOM and a published TSV read, and the output says how', () =
   write('u16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]));
   const u = cli('scan', 'u16.csv', '--label', 'y');
   assert.equal(u.code, 0, u.stderr);
-  assert.match(u.stdout, /^u16\.csv: 30 training rows, 2 classes, 3 features.*\n {2}read as CSV, UTF-16LE, RFC 4180 quoting\n/);
+  assert.match(u.stdout, /^u16\.csv: 30 training rows, 2 classes, 3 features.*\n {2}read as CSV, UTF-16LE, RFC 4180 quoting, 30 rows x 3 columns\n/);
   const words = ['free', 'win', 'call', 'now', 'hello', 'lunch', 'home', 'later'];
   const sms = Array.from({ length: 40 }, (_, i) => `${i % 3 ? 'ham' : 'spam'}\t${i === 5 ? '"Hi" she said ' : i === 9 ? '"unclosed ' : ''}${words[i % 8]} ${words[(i * 3) % 8]}`);
   write('sms.tsv', 'label\tmessage\n' + sms.join('\n') + '\n');
   const t = cli('scan', 'sms.tsv', '--label', 'label');
   assert.equal(t.code, 0, t.stderr);
-  assert.match(t.stdout, /\n {2}read as TSV, UTF-8, no quoting \(read without quoting: the file's quotes do not follow RFC 4180 \(7:9: .*--quote rfc4180/);
+  assert.match(t.stdout, /\n {2}read as TSV, UTF-8, no quoting, 40 rows x 2 columns \(read without quoting: the file's quotes do not follow RFC 4180 \(7:9: .*--quote rfc4180/);
   const forced = cli('scan', 'sms.tsv', '--label', 'label', '--quote', 'rfc4180');
   assert.equal(forced.code, 1);
   assert.match(forced.stderr, /sms\.tsv:7:9: unexpected text after the closing quote.*--quote none/);
@@ -161,3 +161,14 @@ for (const [signal, code, word] of [['SIGINT', 130, 'interrupted'], ['SIGTERM', 
     assert.match(stderr, new RegExp(`dataset-debugger: ${word}\\n$`));
   });
 }
+
+test('--text-dims 1024 on a 4-row file: the cost rule counts the factorisations and label suspicion\'s inverses, and picks EK-FAC', () => {
+  const f = write('t1024.csv', 'a,b,txt,y\n1,2,hello,x\n3,4,world,z\n5,6,foo,w\n7,8,bar,x\n');
+  const r = cli('scan', f, '--label', 'y', '--text-dims', '1024', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.model.parameters, 3 * (2 + 1024 + 1));
+  // 7/6 P^3 = 3.4e10 multiply-adds (34 s measured on the exact path) > the 1e10 budget for factorisations.
+  assert.equal(out.analysis.solver, 'ekfac');
+  assert.match(out.analysis.solverReason, /^auto: EK-FAC: the exact path would need ~3\.4e\+10 flops for 7\/6 P\^3 .*> 1e\+10/);
+});

@@ -46,4 +46,9 @@ test('scan reads a .parquet file from the command line; lines are 1-based row nu
   for (const e of out.examples) assert.equal(e.line, e.row + 1);
   const rankOf7 = out.examples.findIndex((e: { row: number }) => e.row === 7);
   assert.ok(rankOf7 < 15, `the flipped row 7 ranks ${rankOf7 + 1} of ${n} by label suspicion`);
+  // How it was read: format, row groups (64 rows each), rows and columns, as CSV and TSV say it.
+  assert.deepEqual(out.dataset.read, { format: 'parquet', encoding: 'utf-8', rowGroups: 5 });
+  const text = cli('scan', file, '--label', 'y', '--top', '3');
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^\S*small\.parquet: 300 training rows.*\n(?: {2}.*\n)* {2}read as PARQUET, 5 row groups \(strings UTF-8\), 300 rows x 3 columns\n/);
 });

@@ -310,3 +310,34 @@ test('CLI scan: the default ranking is the detector\'s, with --detector/--folds 
   assert.equal(off.status, 1);
   assert.match(off.stderr, /ran no label-error detector/);
 });
+
+test('kNN above 50,000 rows searches a seeded sample of 10,000 reference rows of the other folds; auto leaves kNN out there', async () => {
+  const { KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS } = await import('../../src/detect/crossFit');
+  const { autoModels } = await import('../../src/detect/detector');
+  const N = KNN_EXACT_MAX_ROWS + 1001, D = 3, K = 2;
+  const rng = new SeededRandom(5);
+  const X = new Float64Array(N * D);
+  const y = new Int32Array(N);
+  for (let i = 0; i < N; i++) {
+    const a = rng.nextFloat() * 2 - 1, b = rng.nextFloat() * 2 - 1;
+    X[i * D] = a;
+    X[i * D + 1] = b;
+    X[i * D + 2] = 1; // the bias column (constant: dropped by the standardisation)
+    y[i] = a * a + b * b < 0.5 ? 1 : 0; // a circle: not linear
+  }
+  const data: LogisticData = { X, N, D, K, y };
+  assert.deepEqual(autoModels(data), ['logistic']);
+  assert.deepEqual(autoModels({ ...data, N: KNN_EXACT_MAX_ROWS }), ['logistic', 'knn']);
+  const folds = stratifiedFolds(y, K, 5, 0);
+  const a = await knnOutOfFold(data, folds, 5, undefined, [10]);
+  assert.match(a.detail, new RegExp(`seeded sample of ${KNN_REFERENCE_ROWS} reference rows`));
+  let ok = 0;
+  for (let i = 0; i < N; i++) if ((a.proba[i * K + 1] > 0.5 ? 1 : 0) === y[i]) ok++;
+  assert.ok(ok / N > 0.95, `out-of-fold accuracy ${ok / N} on a circle`);
+  // No row is its own neighbour or a neighbour of its fold: flipping a row's label leaves its probabilities.
+  const y2 = Int32Array.from(y);
+  y2[17] = 1 - y2[17];
+  const b = await knnOutOfFold({ ...data, y: y2 }, folds, 5, undefined, [10]);
+  assert.equal(b.proba[17 * K], a.proba[17 * K]);
+  assert.equal(b.proba[17 * K + 1], a.proba[17 * K + 1]);
+});

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import test from 'node:test';
 import { analysisParams, marginPairs, preferredRanking, type AnalysisSettings } from '../../extension/analysis';
-import { describeAnalysis, describeExplanation, explainCapabilities, formatAgreement, rankingName, supportedOptions, trustVerdict } from '../../src/protocol/wording';
+import { describeAnalysis, describeExplanation, explainCapabilities, formatAgreement, panelNotes, rankingName, supportedOptions, trustVerdict } from '../../src/protocol/wording';
 import { rankedScore, rowNodeDescription } from '../../extension/treeModel';
 import { Session } from '../../src/engine/session';
 import type { ExplainObjective, ScanSummary } from '../../src/protocol/types';
@@ -144,4 +144,24 @@ test('options a scan cannot do fall back to what it can (e.g. after switching to
   // The Newton step explains the loss only.
   assert.deepEqual(supportedOptions(newtonMargin, exact), { orderBy: 'relatifL', mode: 'influence', objective: 'margin' });
   assert.deepEqual(supportedOptions({ ...newtonMargin, objective: 'loss' }, exact), { orderBy: 'relatifL', mode: 'newton', objective: 'loss' });
+});
+
+test('the panel lists the scan\'s column notes (identifier left out, text hashed) before the analysis notes', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'dd-panel-notes-')), 'notes.csv');
+  const words = ['red', 'green', 'blue', 'small', 'large', 'round'];
+  const rows = Array.from({ length: 40 }, (_, i) => `id${1000 + i},${(i * 7) % 11},${words[i % 6]} ${words[(i * 5) % 6]} thing ${words[(i * 11) % 6]}${i},${i % 3 === 0 ? 'a' : 'b'}`);
+  writeFileSync(file, 'key,x,note,y\n' + rows.join('\n') + '\n');
+  const s = new Session();
+  const { summary } = await s.scan({ file, ...analysisParams({ ...defaults, labelColumn: 'y' }), firstPage: 5 });
+  const notes = panelNotes(summary);
+  assert.ok(summary.dataset.columnNotes && summary.dataset.columnNotes.length >= 2, JSON.stringify(summary.dataset.columnNotes));
+  assert.deepEqual(notes.slice(0, summary.dataset.columnNotes.length), summary.dataset.columnNotes);
+  assert.match(notes[0], /column "key" left out: it looks like an identifier/);
+  assert.ok(notes.some((n) => /column "note" is text: hashed TF-IDF/.test(n)), notes.join('\n'));
+  assert.deepEqual(notes.slice(summary.dataset.columnNotes.length), summary.analysis.notes);
+  // A TSV read without quoting says why; a summary cached without notes gives none.
+  assert.deepEqual(panelNotes({ dataset: { read: { format: 'tsv', encoding: 'utf-8', quoting: 'none', note: 'x' } } }), ['Read as TSV: x']);
+  assert.deepEqual(panelNotes({ dataset: {} }), []);
 });

@@ -99,4 +99,10 @@ test('chooseSolver: exact for the shipped data sets, EK-FAC at 100k x 257 x 10 a
   assert.equal(chooseSolver(222, 6435).solver, 'exact');
   assert.equal(chooseSolver(2570, 100000).solver, 'ekfac');
   assert.equal(chooseSolver(8194, 3000).solver, 'ekfac');
+  // The factorisations: 4 rows, P = 3081 (a tiny file with 1,024 text buckets, 3 classes): with label
+  // suspicion's two inverses and second factor 7/6 P^3 = 3.4e10 > 1e10; one factor alone 9.7e9 fits.
+  assert.equal(chooseSolver(3081, 4, { labelSuspicion: true }).solver, 'ekfac');
+  assert.equal(chooseSolver(3081, 4).solver, 'exact');
+  assert.equal(chooseSolver(650, 1797, { labelSuspicion: true }).solver, 'exact');
+  assert.equal(chooseSolver(63, 1_162_791, { labelSuspicion: true }).solver, 'exact');
 });

@@ -22,3 +22,23 @@ test('histogram: counts every positive value once; the axis starts at the 1st pe
   assert.ok(h.edges[0] > -1, `axis starts near log10(1), not at -54: ${h.edges[0]}`);
   assert.ok(Math.abs(h.edges[20] - Math.log10(values[999])) < 1e-12);
 });
+
+test('sortedOrder above 50,000 rows (radix path) gives the comparison sort\'s order: descending, ties by index, -0 = 0, infinities', () => {
+  const n = 120_000;
+  let s = 7;
+  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const cases = [
+    Float64Array.from({ length: n }, () => rand() - 0.5),
+    Float64Array.from({ length: n }, () => Math.round(rand() * 10) - 5), // many ties
+    Float64Array.from({ length: n }, () => {
+      const r = rand();
+      return r < 0.05 ? -0 : r < 0.1 ? 0 : r < 0.15 ? Infinity : r < 0.2 ? -Infinity : Math.exp(rand() * 200 - 100) * (rand() < 0.5 ? -1 : 1);
+    }),
+  ];
+  for (const v of cases) {
+    const expected = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => v[b] - v[a] || a - b);
+    assert.deepEqual(sortedOrder(v), expected);
+    const abs = Float64Array.from(v, Math.abs);
+    assert.deepEqual(sortedOrder(v, true), Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => abs[b] - abs[a] || a - b));
+  }
+});
