@@ -20,7 +20,7 @@ import type { ExampleRow } from '../src/protocol/types';
 import type { RelabelResult } from '../src/protocol/worker';
 import { UserFacingError } from './errorReporter';
 import type { Results, ResultsStore } from './resultsStore';
-import { formatScore } from './treeModel';
+import { formatScore, whySuspicious } from './treeModel';
 
 const KEY = 'datasetDebugger.decisions.v1';
 
@@ -262,6 +262,14 @@ export class LabelFixer implements vscode.Disposable {
     return true;
   }
 
+  /**
+   * The predicted effect of giving `row` the label `label` (the worker's relabel, one Newton step):
+   * undefined when the worker does not hold the shown scan (or it is not exact logistic regression).
+   */
+  async predictEffect(row: number, label: string): Promise<RelabelResult | undefined> {
+    return this.predict?.([{ row, label }]);
+  }
+
   /** Marks rows' labels as correct: they leave the lists until their content changes. */
   async markCorrect(rows: readonly number[], correct = true): Promise<void> {
     const r = this.store.current;
@@ -390,7 +398,9 @@ export function describeEffect(p: RelabelResult, which: 'predicted' | 'actual' =
 /** Why a label is suggested, in words. */
 export function suggestionWhy(e: ExampleRow, r: Results): string {
   const parts: string[] = [];
-  if (e.labelSuspicion !== undefined) {
+  const why = whySuspicious(e);
+  if (why) parts.push(why.replace(/\.$/, ''));
+  else if (e.labelSuspicion !== undefined) {
     const p = Math.exp(-e.labelSuspicion);
     parts.push(`label suspicion ${formatScore(e.labelSuspicion)}: out of sample the model gives the label '${e.label}' ${(p * 100).toFixed(p < 0.01 ? 2 : 0)}%`);
   }

@@ -128,6 +128,43 @@ export function scoreInWords(e: ExampleRow, summary?: { dataset: { rows: number 
   return parts.join(' ');
 }
 
+/** A probability as a short percentage: 2 significant digits below 10%, whole percent above. */
+function pct(p: number): string {
+  const v = p * 100;
+  if (v === 0) return '0%';
+  return v < 10 ? `${Number(v.toPrecision(2))}%` : `${v.toFixed(0)}%`;
+}
+
+/**
+ * Why a row is suspicious, in one sentence from what the scan measured: the out-of-sample probability
+ * of its given label (the detector's out-of-fold probability, from models that did not see the row; else
+ * label suspicion's reweighted leave-one-out probability), and how many of its nearest neighbours on
+ * the standardised features carry another label. Undefined when the scan has neither (clusters,
+ * networks without a detector).
+ */
+export function whySuspicious(e: ExampleRow): string | undefined {
+  if (e.cluster !== undefined) return undefined;
+  const parts: string[] = [];
+  if (e.labelProbability !== undefined) {
+    parts.push(`the model gives its label '${e.label}' ${pct(e.labelProbability)} out of sample (the detector's out-of-fold probability, from models fitted without this row)`);
+  } else if (e.labelSuspicion !== undefined) {
+    parts.push(`the model refitted without this row gives its label '${e.label}' ${pct(Math.exp(-e.labelSuspicion))}`);
+  }
+  const n = e.neighbours;
+  if (n && n.k > 0) {
+    const other = n.k - n.sameLabel;
+    parts.push(
+      other === 0
+        ? `all ${n.k} of its nearest neighbours (standardised features) carry its label`
+        : `${other} of its ${n.k} nearest neighbours (standardised features) carry another label` +
+            (n.otherLabel !== undefined ? (n.otherCount === other ? ` ('${n.otherLabel}')` : ` (${n.otherCount} '${n.otherLabel}')`) : ''),
+    );
+  }
+  if (parts.length === 0) return undefined;
+  const s = parts.join('; ');
+  return s.charAt(0).toUpperCase() + s.slice(1) + '.';
+}
+
 /** Review progress over the listed rows: how many are decided (fixed, marked correct or reviewed). */
 export function reviewProgress(listed: readonly number[], decided: ReadonlySet<number>): { done: number; total: number } {
   return { done: listed.filter((r) => decided.has(r)).length, total: listed.length };
