@@ -258,7 +258,16 @@ export class LabelFixer implements vscode.Disposable {
     await this.decisions.update(r.params.file, (d) => {
       d.changes.push({ row, line: rec.line, oldLabel: rec.label ?? '', newLabel, ...scoreOf(r, e), time: new Date().toISOString() });
     });
-    vscode.window.setStatusBarMessage(`Dataset Debugger: row ${row}: label '${rec.label ?? ''}' → '${newLabel}' (Ctrl+Z undoes it; save to keep it)`, 8000);
+    // With files.autoSave on, the editor saves the change by itself (after its delay or on focus
+    // change): the edit is still one undoable WorkspaceEdit, and Ctrl+Z is saved the same way.
+    const autoSave = vscode.workspace.getConfiguration('files', doc.uri).get<string>('autoSave', 'off');
+    vscode.window.setStatusBarMessage(
+      `Dataset Debugger: row ${row}: label '${rec.label ?? ''}' → '${newLabel}' ` +
+        (autoSave !== 'off'
+          ? `(autosave is on (${autoSave}): the file is saved with the change; Ctrl+Z undoes it and autosave saves the original again)`
+          : '(Ctrl+Z undoes it; save to keep it)'),
+      autoSave !== 'off' ? 15_000 : 8000,
+    );
     return true;
   }
 
