@@ -163,12 +163,12 @@ const listHead = h('div', { class: 'list-head', attrs: { 'aria-hidden': 'true' }
 ]);
 const rankingPane = h('section', { class: 'ranking-pane', attrs: { 'aria-label': 'Ranking' } }, [
   h('div', { class: 'filters' }, [rankSelect.element, classSelect.element, textFilter.element, disagreeBox.element]),
+  progressLine,
+  rowInfo,
   histogram.element,
   listHead,
   list.element,
   foot,
-  progressLine,
-  rowInfo,
   h('p', { class: 'hint muted small', text: '↑/↓ select · Enter explain · Shift+Enter open the line · double-click opens · A accept the suggested label · L change the label · C mark it correct' }),
 ]);
 const layout = h('main', { class: 'layout' }, [rankingPane, explanation.element]);
