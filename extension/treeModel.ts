@@ -157,7 +157,7 @@ export function whySuspicious(e: ExampleRow): string | undefined {
       other === 0
         ? `all ${n.k} of its nearest neighbours (standardised features) carry its label`
         : `${other} of its ${n.k} nearest neighbours (standardised features) carry another label` +
-            (n.otherLabel !== undefined ? (n.otherCount === other ? ` ('${n.otherLabel}')` : ` (${n.otherCount} '${n.otherLabel}')`) : ''),
+            (n.otherLabel !== undefined ? (n.otherCount === other ? ` ('${n.otherLabel}')` : ` (most often '${n.otherLabel}': ${n.otherCount})`) : ''),
     );
   }
   if (parts.length === 0) return undefined;
