@@ -237,8 +237,16 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       if (!r) return scan();
       const doc = vscode.workspace.textDocuments.find((t) => t.uri.fsPath === r.params.file);
       if (doc?.isDirty) await doc.save();
-      const results = await d.scanner.scan(r.params, `Dataset Debugger: re-scoring ${path.basename(r.params.file)}`);
-      if (results) vscode.window.setStatusBarMessage(`Dataset Debugger: re-scored ${results.summary.dataset.rows} rows`, 10_000);
+      const t0 = Date.now();
+      // Warm when the worker still holds this scan: it reuses what labels do not change (src/engine/session.ts).
+      const results = await d.scanner.scan(r.params, `Dataset Debugger: re-scoring ${path.basename(r.params.file)}`, { warmStart: d.worker.holds(r.summary.key) });
+      if (!results) return;
+      const re = results.summary.rescore;
+      vscode.window.setStatusBarMessage(
+        `Dataset Debugger: re-scored ${results.summary.dataset.rows} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s` +
+          (re?.warm ? ` (warm: ${re.changedLabels ?? '?'} label${re.changedLabels === 1 ? '' : 's'} changed; features and schema reused)` : re ? ` (full scan: ${re.reason})` : ' (full scan)'),
+        15_000,
+      );
     }),
     cmd('datasetDebugger.exportCleaned', 'export cleaned copy', async (arg?: { which?: 'suggested' | 'edits'; format?: 'json' | 'csv' }) => {
       const r = d.store.current;

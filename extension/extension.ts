@@ -16,7 +16,7 @@ import { datasetFolder, firstPageSize, paramsKey, readSettings, scanParamsFrom }
 import { DecorationController } from './decorations';
 import { ExplainCommand, RowLines } from './explainCommand';
 import { LabelFixActions } from './fixActions';
-import { DecisionStore, LabelFixer } from './fixes';
+import { DecisionStore, describeEffect, LabelFixer } from './fixes';
 import { ReviewFlow } from './review';
 import { DatasetConfigs, paramsFor } from './datasets';
 import { showDataset } from './commands';
@@ -70,7 +70,19 @@ export function activate(context: vscode.ExtensionContext): void {
   const tree = new SuspiciousTree(store, reviewed, context.workspaceState, fixer);
   const decorations = new DecorationController(vscode.Uri.joinPath(context.extensionUri, 'media'), store, reviewed, fixer);
   const review = new ReviewFlow(store, fixer, reviewed, decorations, context.workspaceState);
-  const panel = new InfluencePanel({ extensionUri: context.extensionUri, store, reviewed, worker, scanner, log });
+  const panel = new InfluencePanel({
+    extensionUri: context.extensionUri,
+    store,
+    reviewed,
+    worker,
+    scanner,
+    log,
+    review,
+    effect: async (row, label) => {
+      const p = await fixer.predictEffect(row, label);
+      return p && describeEffect(p);
+    },
+  });
   const explain = new ExplainCommand(store, new RowLines(worker, scanner), panel);
   void vscode.commands.executeCommand('setContext', 'datasetDebugger.hasResults', false);
   // Explain Cluster Membership is offered when the shown scan has no label (clusters).

@@ -20,7 +20,7 @@ import type { ExampleRow } from '../src/protocol/types';
 import type { RelabelResult } from '../src/protocol/worker';
 import { UserFacingError } from './errorReporter';
 import type { Results, ResultsStore } from './resultsStore';
-import { formatScore } from './treeModel';
+import { formatScore, whySuspicious } from './treeModel';
 
 const KEY = 'datasetDebugger.decisions.v1';
 
@@ -258,8 +258,25 @@ export class LabelFixer implements vscode.Disposable {
     await this.decisions.update(r.params.file, (d) => {
       d.changes.push({ row, line: rec.line, oldLabel: rec.label ?? '', newLabel, ...scoreOf(r, e), time: new Date().toISOString() });
     });
-    vscode.window.setStatusBarMessage(`Dataset Debugger: row ${row}: label '${rec.label ?? ''}' → '${newLabel}' (Ctrl+Z undoes it; save to keep it)`, 8000);
+    // With files.autoSave on, the editor saves the change by itself (after its delay or on focus
+    // change): the edit is still one undoable WorkspaceEdit, and Ctrl+Z is saved the same way.
+    const autoSave = vscode.workspace.getConfiguration('files', doc.uri).get<string>('autoSave', 'off');
+    vscode.window.setStatusBarMessage(
+      `Dataset Debugger: row ${row}: label '${rec.label ?? ''}' → '${newLabel}' ` +
+        (autoSave !== 'off'
+          ? `(autosave is on (${autoSave}): the file is saved with the change; Ctrl+Z undoes it and autosave saves the original again)`
+          : '(Ctrl+Z undoes it; save to keep it)'),
+      autoSave !== 'off' ? 15_000 : 8000,
+    );
     return true;
+  }
+
+  /**
+   * The predicted effect of giving `row` the label `label` (the worker's relabel, one Newton step):
+   * undefined when the worker does not hold the shown scan (or it is not exact logistic regression).
+   */
+  async predictEffect(row: number, label: string): Promise<RelabelResult | undefined> {
+    return this.predict?.([{ row, label }]);
   }
 
   /** Marks rows' labels as correct: they leave the lists until their content changes. */
@@ -390,7 +407,9 @@ export function describeEffect(p: RelabelResult, which: 'predicted' | 'actual' =
 /** Why a label is suggested, in words. */
 export function suggestionWhy(e: ExampleRow, r: Results): string {
   const parts: string[] = [];
-  if (e.labelSuspicion !== undefined) {
+  const why = whySuspicious(e);
+  if (why) parts.push(why.replace(/\.$/, ''));
+  else if (e.labelSuspicion !== undefined) {
     const p = Math.exp(-e.labelSuspicion);
     parts.push(`label suspicion ${formatScore(e.labelSuspicion)}: out of sample the model gives the label '${e.label}' ${(p * 100).toFixed(p < 0.01 ? 2 : 0)}%`);
   }

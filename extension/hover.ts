@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { DecorationController } from './decorations';
 import type { ResultsStore } from './resultsStore';
 import type { ReviewedStore } from './reviewedStore';
-import { formatScore } from './treeModel';
+import { formatScore, whySuspicious } from './treeModel';
 
 export const DATA_FILE_SELECTOR: vscode.DocumentSelector = [
   { scheme: 'file', pattern: '**/*.{csv,tsv,tab,jsonl,ndjson,CSV,TSV,JSONL}' },
@@ -43,6 +43,7 @@ export class SuspiciousRowHover implements vscode.HoverProvider {
         `global influence ${formatScore(e.globalInfluence)} · training loss ${formatScore(e.loss)}` +
         (e.suggestedLabel !== undefined ? ` · suggested label **${esc(e.suggestedLabel)}**` : '') +
         (isReviewed ? ' · reviewed' : '') +
+        (whySuspicious(e) ? `\n\n${esc(whySuspicious(e)!)}` : '') +
         (this.store.stale ? `\n\n_Out of date: ${esc(this.store.stale)}._` : '') +
         '\n\n',
     );

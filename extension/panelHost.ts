@@ -39,6 +39,10 @@ export interface PanelDeps {
   worker: WorkerHost;
   scanner: Scanner;
   log: vscode.LogOutputChannel;
+  /** The review flow's progress (shown under the ranking). */
+  review?: { readonly progress: { done: number; total: number }; onDidChangeProgress: vscode.Event<{ done: number; total: number }> };
+  /** The predicted effect of a relabel in words (undefined: no prediction for this scan). */
+  effect?: (row: number, label: string) => Promise<string | undefined>;
 }
 
 export class InfluencePanel implements vscode.Disposable {
@@ -65,6 +69,7 @@ export class InfluencePanel implements vscode.Disposable {
         if (r) this.post({ type: 'reviewed', rows: [...deps.reviewed.rows(r.params.file)] });
       }),
       deps.scanner.onDidChangeBusy((message) => this.post({ type: 'busy', message })),
+      ...(deps.review ? [deps.review.onDidChangeProgress((p) => this.post({ type: 'progress', ...p }))] : []),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('datasetDebugger.imageShape') || e.affectsConfiguration('datasetDebugger.explainRows')) this.postResults();
       }),
@@ -171,7 +176,7 @@ export class InfluencePanel implements vscode.Disposable {
     if (!this.panel) return;
     if (!this.ready) {
       // Keep only what still matters when the panel comes back: the last of each kind of state message.
-      if (msg.type === 'results' || msg.type === 'noResults' || msg.type === 'busy' || msg.type === 'reviewed') {
+      if (msg.type === 'results' || msg.type === 'noResults' || msg.type === 'busy' || msg.type === 'reviewed' || msg.type === 'progress') {
         this.queue = this.queue.filter((m) => m.type !== msg.type && !(msg.type === 'results' && m.type === 'noResults'));
       }
       this.queue.push(msg);
@@ -227,6 +232,21 @@ export class InfluencePanel implements vscode.Disposable {
         this.postResults();
         for (const m of queued) if (m.type !== 'results' && m.type !== 'noResults') this.post(m);
         if (this.deps.scanner.busy) this.post({ type: 'busy', message: 'Scanning…' });
+        if (this.deps.review) this.post({ type: 'progress', ...this.deps.review.progress });
+        return;
+      }
+      case 'effect': {
+        const r = this.deps.store.current;
+        if (!r || !r.summary.dataset.classes.includes(msg.label)) return;
+        let text: string | undefined;
+        let message: string | undefined;
+        try {
+          text = await this.deps.effect?.(msg.row, msg.label);
+          if (!text) message = 'No predicted effect: it needs logistic regression with the exact solver, and the worker holding this scan (re-scan).';
+        } catch (e) {
+          message = `No predicted effect: ${(e as Error).message}`;
+        }
+        this.post({ type: 'effect', row: msg.row, label: msg.label, text, message });
         return;
       }
       case 'page':

@@ -20,6 +20,9 @@ const KEY = 'datasetDebugger.review.v1';
 
 export class ReviewFlow implements vscode.Disposable {
   private readonly status = vscode.window.createStatusBarItem('datasetDebugger.review', vscode.StatusBarAlignment.Left, 50);
+  private readonly progressEmitter = new vscode.EventEmitter<{ done: number; total: number }>();
+  /** Fires with the progress whenever the status bar is updated (the panel shows it too). */
+  readonly onDidChangeProgress = this.progressEmitter.event;
   private readonly subs: vscode.Disposable[] = [];
 
   constructor(
@@ -62,10 +65,12 @@ export class ReviewFlow implements vscode.Disposable {
     const inFile = !!r && vscode.window.activeTextEditor?.document.uri.fsPath === r.params.file;
     void vscode.commands.executeCommand('setContext', 'datasetDebugger.inTrainFile', inFile);
     if (!r || rows.length === 0) {
+      this.progressEmitter.fire({ done: 0, total: 0 });
       this.status.hide();
       return;
     }
     const p = reviewProgress(rows.map((e) => e.row), this.decidedSet());
+    this.progressEmitter.fire(p);
     this.status.text = `$(checklist) ${p.done} of ${p.total} reviewed`;
     this.status.tooltip = new vscode.MarkdownString(
       `Dataset Debugger: ${p.done} of the ${p.total} listed rows of ${vscode.workspace.asRelativePath(r.params.file)} are fixed, marked correct or reviewed.\n\n` +
@@ -150,7 +155,14 @@ export class ReviewFlow implements vscode.Disposable {
     throw new UserFacingError('Put the cursor on a listed row of the training file (Alt+] goes to the next one).');
   }
 
+  /** The progress the status bar shows (total 0 when there is nothing to review), for the panel. */
+  get progress(): { done: number; total: number } {
+    const rows = this.listed();
+    return rows.length === 0 ? { done: 0, total: 0 } : reviewProgress(rows.map((e) => e.row), this.decidedSet());
+  }
+
   dispose(): void {
     for (const s of this.subs) s.dispose();
+    this.progressEmitter.dispose();
   }
 }

@@ -47,9 +47,14 @@ export class Scanner implements vscode.Disposable {
    * Scans with a progress notification. Resolves to the results, or undefined when the user
    * cancelled; rejects with the worker's error otherwise. A second call while a scan runs waits for it.
    */
-  scan(params: ScanParams, title = `Dataset Debugger: scanning ${path.basename(params.file)}`): Promise<Results | undefined> {
+  scan(
+    params: ScanParams,
+    title = `Dataset Debugger: scanning ${path.basename(params.file)}`,
+    /** Re-score after label fixes: the worker reuses its scan where only labels changed (ScanParams.warmStart). */
+    opts: { warmStart?: boolean } = {},
+  ): Promise<Results | undefined> {
     if (this.running) return this.running.promise;
-    const promise = this.run(params, title).finally(() => {
+    const promise = this.run(params, title, opts.warmStart === true).finally(() => {
       this.running = undefined;
       this.busyEmitter.fire(undefined);
     });
@@ -58,7 +63,7 @@ export class Scanner implements vscode.Disposable {
     return promise;
   }
 
-  private async run(params: ScanParams, title: string): Promise<Results | undefined> {
+  private async run(params: ScanParams, title: string, warmStart = false): Promise<Results | undefined> {
     if (!vscode.workspace.isTrusted) {
       throw new UserFacingError(
         'Dataset Debugger scans only in trusted workspaces: a scan starts a worker process that reads the workspace\'s data files.',
@@ -91,7 +96,7 @@ export class Scanner implements vscode.Disposable {
         });
         let done = 0;
         try {
-          return await this.worker.request('scan', params, {
+          return await this.worker.request('scan', warmStart ? { ...params, warmStart: true } : params, {
             signal: ac.signal,
             onProgress: (stage, fraction, message) => {
               const s = STAGES[stage];
@@ -146,6 +151,14 @@ export class Scanner implements vscode.Disposable {
         (reply.summary.model.testAccuracy !== undefined ? `, test accuracy ${(reply.summary.model.testAccuracy * 100).toFixed(1)}%` : '') +
         `; key ${reply.summary.key}`,
     );
+    const re = reply.summary.rescore;
+    if (re) {
+      this.log.info(
+        re.warm
+          ? `scan: re-score reused the previous scan (${re.reused.join(', ')}); ${re.changedLabels ?? '?'} label${re.changedLabels === 1 ? '' : 's'} changed`
+          : `scan: re-score ran a full scan: ${re.reason}`,
+      );
+    }
     if (reply.summary.analysis) {
       this.log.info(`scan: ${describeAnalysis(reply.summary)}; ranked by ${first.rankBy}`);
       for (const note of reply.summary.analysis.notes ?? []) this.log.info(`scan: note: ${note}`);

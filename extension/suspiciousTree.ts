@@ -17,6 +17,7 @@ import {
   classNodeDescription,
   classNodeLabel,
   formatScore,
+  whySuspicious,
   rowNodeDescription,
   rowNodeLabel,
   type RowNode,
@@ -155,6 +156,8 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     md.appendMarkdown(`| global influence | ${formatScore(e.globalInfluence)} |\n| training loss | ${formatScore(e.loss)} |\n`);
     if (e.labelSuspicion !== undefined) md.appendMarkdown(`| label suspicion | ${formatScore(e.labelSuspicion)} |\n`);
     if (e.suggestedLabel !== undefined && e.suggestedLabel !== e.label) md.appendMarkdown(`| suggested label | ${cell(e.suggestedLabel)} |\n`);
+    const why = whySuspicious(e);
+    if (why) md.appendMarkdown(`\n**Why:** ${cell(why)}\n`);
     md.appendMarkdown(`\n${cell(scoreInWords(e, r?.summary))}\n`);
     if (content) md.appendMarkdown(`\n${cell(content.text ?? content.cells)}\n`);
     if (node.reviewed) md.appendMarkdown(`\nMarked as reviewed.`);

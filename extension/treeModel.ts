@@ -4,6 +4,9 @@
  * flag. suspiciousTree.ts turns these nodes into TreeItems.
  */
 import type { ExampleRow, RankBy } from '../src/protocol/types';
+import { whySuspicious } from '../src/protocol/wording';
+
+export { whySuspicious };
 
 export type TreeMode = 'ranked' | 'byClass';
 

@@ -4,7 +4,7 @@
  * prediction. It renders what the host sends and asks the host for everything else (protocol in
  * src/protocol/webview.ts); its UI state survives hiding and reloads through getState/setState.
  */
-import { describeAnalysis, explainCapabilities, panelNotes, rankingName } from '../src/protocol/wording';
+import { describeAnalysis, explainCapabilities, panelNotes, rankingName, whySuspicious } from '../src/protocol/wording';
 import type { ClusterResult, ExampleRow, ExplainResult, RankingFilter } from '../src/protocol/types';
 import { PendingRequests } from '../src/protocol/requests';
 import type { DataSource, ExplainOptions, ExplainOrder, HostToWebview, PanelRanking, PanelResults } from '../src/protocol/webview';
@@ -82,6 +82,35 @@ const textFilter = textInput('Filter rows by text…', 'Filter rows by any cell 
 const disagreeBox = checkbox('label ≠ predicted', state.disagreeing);
 const histogram = new Histogram();
 const foot = h('div', { class: 'list-foot muted', attrs: { role: 'status' } });
+// The selected row: why it is suspicious, and the predicted effect of its suggested label (asked of
+// the host; every value is set as text, never as HTML). Focusable, read out when it changes.
+const rowWhy = h('p', { class: 'row-why' });
+const rowEffect = h('p', { class: 'row-effect' });
+const rowInfo = h('section', { class: 'row-info small', attrs: { 'aria-label': 'Selected row', 'aria-live': 'polite', tabindex: 0, hidden: true } }, [rowWhy, rowEffect]);
+const progressLine = h('p', { class: 'review-progress small', attrs: { role: 'status', hidden: true } });
+let effectTimer: ReturnType<typeof setTimeout> | undefined;
+let effectFor: { row: number; label: string } | undefined;
+
+function showRowInfo(row: ExampleRow | undefined): void {
+  clearTimeout(effectTimer);
+  effectFor = undefined;
+  if (!row || row.cluster !== undefined) {
+    rowInfo.hidden = true;
+    return;
+  }
+  rowInfo.hidden = false;
+  const why = whySuspicious(row);
+  rowWhy.textContent = `Row ${row.row}: ${why ?? `label '${row.label}', predicted '${row.predicted}'.`}`;
+  const suggested = row.suggestedLabel !== undefined && row.suggestedLabel !== row.label ? row.suggestedLabel : undefined;
+  if (suggested === undefined) {
+    rowEffect.textContent = 'No suggested label (L changes the label to any class, C marks it correct).';
+    return;
+  }
+  rowEffect.textContent = `Predicted effect of '${suggested}' (A accepts): computing…`;
+  effectFor = { row: row.row, label: suggested };
+  // Ask once the selection rests (arrow keys move it quickly).
+  effectTimer = setTimeout(() => postToHost({ type: 'effect', row: row.row, label: suggested }), 150);
+}
 
 const list = new RankingList({
   requestPage(offset, limit) {
@@ -91,6 +120,7 @@ const list = new RankingList({
   select(index, row) {
     state.selected = index;
     histogram.mark(row?.globalInfluence);
+    showRowInfo(row);
     persist();
   },
   fix(row, action) {
@@ -131,11 +161,13 @@ const listHead = h('div', { class: 'list-head', attrs: { 'aria-hidden': 'true' }
 ]);
 const rankingPane = h('section', { class: 'ranking-pane', attrs: { 'aria-label': 'Ranking' } }, [
   h('div', { class: 'filters' }, [rankSelect.element, classSelect.element, textFilter.element, disagreeBox.element]),
+  progressLine,
+  rowInfo,
   histogram.element,
   listHead,
   list.element,
   foot,
-  h('p', { class: 'hint muted small', text: '↑/↓ select · Enter explain · Shift+Enter open the line · double-click opens' }),
+  h('p', { class: 'hint muted small', text: '↑/↓ select · Enter explain · Shift+Enter open the line · double-click opens · A accept the suggested label · L change the label · C mark it correct' }),
 ]);
 const layout = h('main', { class: 'layout' }, [rankingPane, explanation.element]);
 const empty = h('div', { class: 'empty', attrs: { hidden: true } });
@@ -381,6 +413,14 @@ function onMessage(msg: HostToWebview): void {
     case 'reviewed':
       if (results) results.reviewed = msg.rows;
       list.setReviewed(msg.rows);
+      return;
+    case 'progress':
+      progressLine.hidden = msg.total === 0;
+      progressLine.textContent = `Review: ${msg.done} of ${msg.total} listed rows reviewed (fixed, marked correct or marked reviewed)`;
+      return;
+    case 'effect':
+      if (!effectFor || effectFor.row !== msg.row || effectFor.label !== msg.label) return;
+      rowEffect.textContent = `Predicted effect of '${msg.label}' (A accepts): ${msg.text ?? msg.message ?? ''}`;
       return;
     case 'busy':
       busy.hidden = msg.message === undefined;

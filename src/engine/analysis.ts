@@ -81,6 +81,11 @@ export interface BuildContext {
   cp: Checkpoint;
   /** Records the seconds since the last lap under `stage` (ScanSummary.timings). */
   lap(stage: string): void;
+  /**
+   * Logistic regression: start the fit here (a re-score after label fixes passes the previous
+   * optimum; the objective is strictly convex, so the optimum is the same as from zero).
+   */
+  init?: Float64Array;
 }
 
 function minusOverN(influence: Float64Array): Float64Array {
@@ -128,7 +133,7 @@ export class LogisticAnalysis implements Analysis {
     const requested = requestedSolver(ctx.params);
     if (requested === 'lissa') throw new UserError("Solver 'lissa' is for networks with influenceScope 'full'; logistic regression uses exact, ekfac or cg.");
     cp.begin('fit', `Fitting logistic regression: ${N} rows, ${K} classes, ${P} parameters`);
-    const fit = await fitLogistic(data, { l2, checkpoint: cp });
+    const fit = await fitLogistic(data, { l2, checkpoint: cp, init: ctx.init && ctx.init.length === P ? ctx.init : undefined });
     if (!fit.converged) {
       throw new ConvergenceError(
         `The model fit did not converge (gradient norm ${fit.gradNorm.toExponential(2)} after ${fit.iterations} iterations), ` +

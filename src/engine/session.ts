@@ -13,6 +13,7 @@ import type { TestObjective } from '../influence/crossLoss';
 import type { ExactInfluence } from '../influence/exact';
 import { labelSuspicion } from '../influence/labelSuspicion';
 import { detectLabelErrors } from '../detect/detector';
+import { standardise } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
 import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';
 import { trustCheck } from '../influence/trust';
@@ -76,7 +77,21 @@ interface ScanState {
   predicted: Int32Array;
   orders: Partial<Record<RankBy, Int32Array>>;
   test?: TestSet;
+  /** What a warm re-score reuses: the fitted encoder, the test file's hash, label suspicion's refit optimum. */
+  encoder?: FeatureEncoder;
+  testHash?: string;
+  refitW?: Float64Array;
+  /** The detector's N x K out-of-fold probabilities (ExampleRow.labelProbability). */
+  detectionProba?: Float64Array;
+  /** Standardised features and cached neighbour counts per model row (ExampleRow.neighbours), computed on demand. */
+  neighbourSpace?: { Z: Float64Array; d: number };
+  neighbourCache?: Map<number, NonNullable<ExampleRow['neighbours']>>;
 }
+
+/** Neighbours counted for ExampleRow.neighbours (the sentence "8 of its 10 nearest neighbours ..."). */
+export const NEIGHBOURS = 10;
+/** Rows x standardised features up to which neighbours are counted per listed row (one pass each). */
+export const NEIGHBOUR_BUDGET = 4e6;
 
 export class Session {
   private state?: ScanState;
@@ -108,13 +123,26 @@ export class Session {
       ? unlabelledSchema(table, params)
       : inferSchema(table, { label: params.label as string, ignore: params.ignore, kinds: params.kinds, maxClasses: params.maxClasses });
     const labels = unsupervised ? allRows(table) : encodeLabels(table, schema);
-    const encoder = FeatureEncoder.fit(table, schema, labels.records, { textDimensions: params.textDimensions });
-    const X = encoder.transform(table, labels.records);
+    // A re-score after label fixes (params.warmStart) reuses what labels do not change.
+    let rescore: ScanSummary['rescore'];
+    let warm: ScanState | undefined;
+    let testHash = '';
+    if (params.warmStart) {
+      if (params.test) testHash = await hashFile(params.test);
+      const prev = this.state;
+      const why = prev ? warmMismatch(prev, params, table, schema, labels, testHash) : 'no earlier scan in this session';
+      if (typeof why === 'string') rescore = { warm: false, reused: [], reason: why };
+      else {
+        warm = prev;
+        rescore = { warm: true, reused: ['schema', 'encoded features', ...(prev!.test ? ['test set'] : []), 'warm start of the fit and of the reweighted refit'], changedLabels: why.changed };
+      }
+    }
+    const encoder = warm?.encoder ?? FeatureEncoder.fit(table, schema, labels.records, { textDimensions: params.textDimensions });
+    const X = warm ? warm.data.X : encoder.transform(table, labels.records);
     const N = labels.records.length;
     const D = encoder.dim;
-    let test: TestSet | undefined;
-    let testHash = '';
-    if (params.test) {
+    let test: TestSet | undefined = warm?.test;
+    if (params.test && !warm) {
       if (unsupervised) throw new UserError('An unsupervised scan has no test file: explain the cluster membership of training rows.');
       const [testTable, h] = await Promise.all([readTable(params.test, readOpts), hashFile(params.test)]);
       testHash = h;
@@ -122,7 +150,7 @@ export class Session {
     }
     lap('parse');
 
-    const ctx: BuildContext = { params, l2, damping, cp, lap };
+    const ctx: BuildContext = { params, l2, damping, cp, lap, init: warm?.analysis instanceof LogisticAnalysis ? warm.analysis.W : undefined };
     let analysis: Analysis;
     let classes = labels.classes;
     let y = labels.y;
@@ -147,10 +175,12 @@ export class Session {
     let suspicion: ScanState['suspicion'];
     let suspicionInfo: ScanSummary['labelSuspicion'];
     let looProbabilities: Float64Array | undefined;
+    let refitW: Float64Array | undefined;
     if (params.labelSuspicion !== false && exact) {
       cp.begin('labelSuspicion', `Label suspicion of ${N} rows: leave-one-out, reweighted refit, leave-one-out again`);
-      const ls = await labelSuspicion(exact, { checkpoint: cp });
+      const ls = await labelSuspicion(exact, { checkpoint: cp, refitInit: warm?.refitW });
       suspicion = { score: ls.suspicion, suggested: ls.suggested, blocks: ls.blocks };
+      refitW = ls.refit.W;
       looProbabilities = ls.reweightedProbabilities;
       suspicionInfo = { method: 'reweighted-loo', refitIterations: ls.refit.iterations, refitNewtonSteps: ls.refit.newtonSteps };
       lap('labelSuspicion');
@@ -159,6 +189,7 @@ export class Session {
     let detection: ScanState['detection'];
     let detectionInfo: ScanSummary['detection'];
     let detectionOrder: Int32Array | undefined;
+    let detectionProba: Float64Array | undefined;
     const detector = params.detector ?? 'auto';
     const detectorFolds = params.folds ?? 5;
     const tooSmall = !unsupervised && detector !== 'off' && N < 2 * detectorFolds;
@@ -177,6 +208,7 @@ export class Session {
       const detectorL2 = params.l2 ?? DEFAULTS.l2;
       const d = await detectLabelErrors(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic });
       detection = { score: d.score, suggested: d.suggested, probability: d.suggestedProbability };
+      detectionProba = d.proba;
       detectionOrder = sortedOrder(d.rankKey);
       let suggestions = 0;
       for (let i = 0; i < N; i++) if (d.suggested[i] >= 0) suggestions++;
@@ -237,7 +269,7 @@ export class Session {
     lap('rank');
 
     const key = createHash('sha256')
-      .update(JSON.stringify({ contentHash, testHash, params: { ...params, firstPage: undefined, rankBy: undefined }, l2, damping }))
+      .update(JSON.stringify({ contentHash, testHash, params: { ...params, firstPage: undefined, rankBy: undefined, warmStart: undefined }, l2, damping }))
       .digest('hex')
       .slice(0, 16);
     const info = analysis.info;
@@ -275,6 +307,7 @@ export class Session {
         clusters: unsupervised,
       },
       timings,
+      rescore,
       histogram: histogram(analysis.selfInfluence, 30),
     };
     if (tooSmall) summary.analysis.notes.push(`No label-issue ranking: the detector's ${detectorFolds}-fold cross-fitting needs at least ${2 * detectorFolds} labelled rows.`);
@@ -282,7 +315,28 @@ export class Session {
       summary.analysis.notes.push('Label suspicion needs logistic regression with the exact solver; this scan has none.');
     }
     this.state?.analysis.dispose();
-    this.state = { params, summary, table, schema, records: labels.records, classes, data, analysis, influence: exact, trainProba, testProba, suspicion, detection, predicted, orders, test };
+    this.state = {
+      params,
+      summary,
+      table,
+      schema,
+      records: labels.records,
+      classes,
+      data,
+      analysis,
+      influence: exact,
+      trainProba,
+      testProba,
+      suspicion,
+      detection,
+      predicted,
+      orders,
+      test,
+      encoder,
+      testHash,
+      refitW,
+      detectionProba,
+    };
     const first = this.page({ rankBy: params.rankBy ?? 'globalInfluence', offset: 0, limit: params.firstPage ?? 200 });
     return { summary, first };
   }
@@ -318,6 +372,7 @@ export class Session {
     if (!labelSet && f?.disagreeing === undefined && !needle) {
       // No filter: the page is a slice of the order (no pass over every row per page).
       for (let rank = offset; rank < Math.min(order.length, offset + limit); rank++) rows.push({ ...this.example(order[rank]), rank });
+      this.attachNeighbours(rows);
       return { rankBy: params.rankBy, total: order.length, offset, rows };
     }
     let total = 0;
@@ -329,7 +384,61 @@ export class Session {
       if (total >= offset && rows.length < limit) rows.push({ ...this.example(i), rank });
       total++;
     }
+    this.attachNeighbours(rows);
     return { rankBy: params.rankBy, total, offset, rows };
+  }
+
+  /**
+   * ExampleRow.neighbours for the rows of a page the UI shows (at most 500 rows; not for the CLI's
+   * whole ranking): the NEIGHBOURS nearest other training rows on the standardised features, one pass
+   * over the data per row (cached), when rows x features <= NEIGHBOUR_BUDGET.
+   */
+  private attachNeighbours(rows: ExampleRow[]): void {
+    const s = this.current;
+    if (rows.length > 500 || s.analysis instanceof UnsupervisedAnalysis || s.data.N < 2) return;
+    if (!s.neighbourSpace) {
+      if (s.data.N * s.data.D > NEIGHBOUR_BUDGET) return;
+      s.neighbourSpace = standardise(s.data);
+      s.neighbourCache = new Map();
+    }
+    const { Z, d } = s.neighbourSpace;
+    const N = s.data.N;
+    const k = Math.min(NEIGHBOURS, N - 1);
+    const cache = s.neighbourCache!;
+    for (const e of rows) {
+      const i = this.modelIndexOfRow(e.row);
+      let v = cache.get(i);
+      if (!v) {
+        // The k nearest by (distance, row): ties keep the earlier row.
+        const nd = new Float64Array(k).fill(Infinity);
+        const ni = new Int32Array(k).fill(-1);
+        for (let j = 0; j < N; j++) {
+          if (j === i) continue;
+          let dist = 0;
+          for (let a = 0; a < d; a++) {
+            const t = Z[i * d + a] - Z[j * d + a];
+            dist += t * t;
+          }
+          if (dist >= nd[k - 1]) continue;
+          let p = k - 1;
+          while (p > 0 && nd[p - 1] > dist) {
+            nd[p] = nd[p - 1];
+            ni[p] = ni[p - 1];
+            p--;
+          }
+          nd[p] = dist;
+          ni[p] = j;
+        }
+        const counts = new Map<number, number>();
+        for (const j of ni) counts.set(s.data.y[j], (counts.get(s.data.y[j]) ?? 0) + 1);
+        const own = s.data.y[i];
+        let other = -1;
+        for (const [c, n] of counts) if (c !== own && (other < 0 || n > counts.get(other)! || (n === counts.get(other)! && c < other))) other = c;
+        v = { k, sameLabel: counts.get(own) ?? 0, otherLabel: other >= 0 ? s.classes[other] : undefined, otherCount: other >= 0 ? counts.get(other)! : 0 };
+        cache.set(i, v);
+      }
+      e.neighbours = v;
+    }
   }
 
   private example(i: number): ExampleRow {
@@ -352,6 +461,7 @@ export class Session {
           ? s.classes[s.suspicion.suggested[i]]
           : undefined,
       suggestedProbability: s.detection && s.detection.suggested[i] >= 0 ? s.detection.probability[i] : undefined,
+      labelProbability: s.detectionProba ? s.detectionProba[i * s.data.K + s.data.y[i]] : undefined,
       cluster: s.summary.capabilities?.clusters ? s.data.y[i] : undefined,
     };
   }
@@ -722,5 +832,40 @@ export class Session {
       }),
     };
   }
+}
+
+/**
+ * Why a re-score cannot reuse the previous scan `prev` (a sentence), or the number of changed labels
+ * when it can: the same parameters, exact logistic regression, the same columns and rows, the same
+ * classes and labelled rows, every cell outside the label column unchanged, the same test file.
+ */
+function warmMismatch(
+  prev: ScanState,
+  params: ScanParams,
+  table: Table,
+  schema: Schema,
+  labels: { y: Int32Array; classes: string[]; records: number[] },
+  testHash: string,
+): string | { changed: number } {
+  const strip = (p: ScanParams) => JSON.stringify({ ...p, firstPage: undefined, rankBy: undefined, warmStart: undefined });
+  if (strip(prev.params) !== strip(params)) return 'the scan parameters changed';
+  if (!(prev.analysis instanceof LogisticAnalysis) || !prev.influence) return 'only logistic regression with the exact solver is re-scored warm';
+  if (params.unsupervised || params.label === undefined) return 'an unsupervised scan has no labels to re-score';
+  if ((params.test ? testHash : '') !== (prev.testHash ?? '')) return 'the test file changed';
+  if (table.columns.length !== prev.table.columns.length || table.columns.some((c, j) => c !== prev.table.columns[j])) return 'the columns changed';
+  const rows = table.store.rows;
+  if (rows !== prev.table.store.rows) return `the number of rows changed (${prev.table.store.rows} -> ${rows})`;
+  if (labels.classes.length !== prev.classes.length || labels.classes.some((c, k) => c !== prev.classes[k])) return 'the set of classes changed';
+  if (labels.records.length !== prev.records.length || labels.records.some((r, i) => r !== prev.records[i])) return 'rows gained or lost their label';
+  const j0 = schema.label.index;
+  for (let j = 0; j < table.columns.length; j++) {
+    if (j === j0) continue;
+    for (let r = 0; r < rows; r++) {
+      if (table.store.cell(r, j) !== prev.table.store.cell(r, j)) return `a cell other than a label changed (row ${r}, column "${table.columns[j]}")`;
+    }
+  }
+  let changed = 0;
+  for (let i = 0; i < labels.y.length; i++) if (labels.y[i] !== prev.data.y[i]) changed++;
+  return { changed };
 }
 

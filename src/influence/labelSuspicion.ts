@@ -36,6 +36,11 @@ export interface LabelSuspicionOptions {
   tol?: number;
   /** The blocks M_i of inf's Hessian (inf.rowBlocks()) when the caller has them already. */
   blocks?: Float64Array;
+  /**
+   * Where the weighted refit starts (default: inf.W). A re-score after label fixes passes the
+   * previous scan's W' (closer to the new W'); the optimum is the same (strictly convex objective).
+   */
+  refitInit?: Float64Array;
 }
 
 export interface LabelSuspicion {
@@ -109,7 +114,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   const fit = await fitLogistic(data, {
     l2: inf.l2,
     weights,
-    init: inf.W,
+    init: opts.refitInit && opts.refitInit.length === inf.W.length ? opts.refitInit : inf.W,
     tol: opts.tol,
     checkpoint: new RangeCheckpoint(cp, 0.35, 0.5),
     requireConvergence: true,

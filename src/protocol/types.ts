@@ -47,6 +47,18 @@ export interface ExampleRow {
   rank?: number;
   /** Unsupervised scans: the k-means cluster of the row (label and predicted then both read "cluster k"). */
   cluster?: number;
+  /**
+   * The detector's out-of-fold probability of the given label (uncalibrated: the chosen model(s)' own
+   * probability, from a model that did not see the row). Absent without a detector.
+   */
+  labelProbability?: number;
+  /**
+   * The row's nearest neighbours among the other training rows, by Euclidean distance on the
+   * standardised features (the detector's kNN space; ties by row order): how many there are, how many
+   * carry the row's own label, and the most common other label with its count. Absent when the data
+   * set is too large for a pass over it per listed row (N x features > 4e6) or in unsupervised scans.
+   */
+  neighbours?: { k: number; sameLabel: number; otherLabel?: string; otherCount: number };
 }
 
 export interface DatasetSummary {
@@ -165,6 +177,11 @@ export interface ScanSummary {
   capabilities?: ScanCapabilities;
   /** Seconds per stage. */
   timings: Record<string, number>;
+  /**
+   * A scan asked to warm-start (ScanParams.warmStart): whether it did, what it reused, and why not
+   * when it fell back to a full scan.
+   */
+  rescore?: { warm: boolean; reused: string[]; reason?: string; changedLabels?: number };
   /** Histogram of log10 global influence over all training rows (for the panel). */
   histogram: { edges: number[]; counts: number[] };
 }

@@ -77,7 +77,14 @@ export type HostToWebview =
   | { type: 'cluster'; result: ClusterResult }
   | { type: 'clusterError'; row: number; message: string }
   /** A scan is running (message) or finished (undefined). */
-  | { type: 'busy'; message?: string };
+  | { type: 'busy'; message?: string }
+  /** Review progress over the listed rows (the status bar's "37 of 300 reviewed"); total 0 hides it. */
+  | { type: 'progress'; done: number; total: number }
+  /**
+   * The predicted effect of giving training row `row` the label `label` (one exact Newton step, no
+   * refit), in words (`text`), or why there is none (`message`).
+   */
+  | { type: 'effect'; row: number; label: string; text?: string; message?: string };
 
 export type WebviewToHost =
   /** The panel's script is listening; the host may post. */
@@ -93,6 +100,8 @@ export type WebviewToHost =
   | { type: 'setReviewed'; row: number; reviewed: boolean }
   /** Fix a training row's label: 'accept' its suggested label, 'change' (the host asks which class), or mark it 'correct'. */
   | { type: 'fix'; row: number; action: FixAction }
+  /** The predicted effect of relabelling training row `row` to `label` (the host answers with 'effect'). */
+  | { type: 'effect'; row: number; label: string }
   | { type: 'scan' };
 
 export type FixAction = 'accept' | 'change' | 'correct';
@@ -162,6 +171,9 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
     case 'fix':
       if (!isIndex(raw.row) || (raw.action !== 'accept' && raw.action !== 'change' && raw.action !== 'correct')) return undefined;
       return { type: 'fix', row: raw.row, action: raw.action };
+    case 'effect':
+      if (!isIndex(raw.row) || typeof raw.label !== 'string' || raw.label.length > MAX_LABEL_LENGTH) return undefined;
+      return { type: 'effect', row: raw.row, label: raw.label };
     case 'setReviewed':
       if (!isIndex(raw.row) || typeof raw.reviewed !== 'boolean') return undefined;
       return { type: 'setReviewed', row: raw.row, reviewed: raw.reviewed };

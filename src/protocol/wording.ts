@@ -4,7 +4,7 @@
  * made, what a scan's explanations can do, and the trust check's numbers in words. Pure functions
  * over protocol types; no Node, no DOM, no vscode.
  */
-import type { ExplainMode, ExplainObjective, ExplainResult, RankBy, ScanSummary, TrustAgreement, TrustResult } from './types';
+import type { ExampleRow, ExplainMode, ExplainObjective, ExplainResult, RankBy, ScanSummary, TrustAgreement, TrustResult } from './types';
 
 /** Names of a ranking for the tree's message and the panel. */
 export function rankingName(rankBy: RankBy, summary?: Pick<ScanSummary, 'analysis'>): string {
@@ -113,4 +113,41 @@ export function trustVerdict(t: Pick<TrustResult, 'leaveOneOut'>): 'good' | 'fai
   const s = Math.max(t.leaveOneOut.firstOrder.spearman, t.leaveOneOut.newton.spearman);
   if (!Number.isFinite(s)) return 'poor';
   return s >= 0.8 ? 'good' : s >= 0.5 ? 'fair' : 'poor';
+}
+
+/** A probability as a short percentage: 2 significant digits below 10%, whole percent above. */
+function pct(p: number): string {
+  const v = p * 100;
+  if (v === 0) return '0%';
+  return v < 10 ? `${Number(v.toPrecision(2))}%` : `${v.toFixed(0)}%`;
+}
+
+/**
+ * Why a row is suspicious, in one sentence from what the scan measured: the out-of-sample probability
+ * of its given label (the detector's out-of-fold probability, from models that did not see the row; else
+ * label suspicion's reweighted leave-one-out probability), and how many of its nearest neighbours on
+ * the standardised features carry another label. Undefined when the scan has neither (clusters,
+ * networks without a detector).
+ */
+export function whySuspicious(e: ExampleRow): string | undefined {
+  if (e.cluster !== undefined) return undefined;
+  const parts: string[] = [];
+  if (e.labelProbability !== undefined) {
+    parts.push(`the model gives its label '${e.label}' ${pct(e.labelProbability)} out of sample (the detector's out-of-fold probability, from models fitted without this row)`);
+  } else if (e.labelSuspicion !== undefined) {
+    parts.push(`the model refitted without this row gives its label '${e.label}' ${pct(Math.exp(-e.labelSuspicion))}`);
+  }
+  const n = e.neighbours;
+  if (n && n.k > 0) {
+    const other = n.k - n.sameLabel;
+    parts.push(
+      other === 0
+        ? `all ${n.k} of its nearest neighbours (standardised features) carry its label`
+        : `${other} of its ${n.k} nearest neighbours (standardised features) carry another label` +
+            (n.otherLabel !== undefined ? (n.otherCount === other ? ` ('${n.otherLabel}')` : ` (most often '${n.otherLabel}': ${n.otherCount})`) : ''),
+    );
+  }
+  if (parts.length === 0) return undefined;
+  const s = parts.join('; ');
+  return s.charAt(0).toUpperCase() + s.slice(1) + '.';
 }

@@ -99,6 +99,14 @@ export interface ScanParams {
   seed?: number;
   /** Networks: Adam epochs (MLP default 100, turn-over dropout 60); unsupervised: full-batch Adam steps (default 1500). */
   epochs?: number;
+  /**
+   * Re-score after label fixes: when the session holds a scan of the same file with the same
+   * parameters and only label cells changed since, reuse what labels do not change (schema, encoded
+   * features, test set) and warm-start the fits at the previous optimum; the result equals a full
+   * scan's. Anything else changed (or another model than exact logistic regression): a full scan,
+   * and ScanSummary.rescore says why.
+   */
+  warmStart?: boolean;
 }
 
 export interface ScanReply {

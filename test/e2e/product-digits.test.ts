@@ -9,12 +9,12 @@
  * DD_DOC_IMAGES=dir also saves the three pictures of docs/extension.md (sidebar, panel, explanation).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
+import { cli, clickSidebarRow, goToLine, openFile, packagedVsix, waitForSidebarRows } from './helpers';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'digits');
 const SETTINGS = JSON.parse(
@@ -36,77 +36,12 @@ interface CliInfluence {
   relatifL: number;
 }
 
-function packagedVsix(dir: string): string {
-  if (process.env.DD_E2E_VSIX) return process.env.DD_E2E_VSIX;
-  const out = join(dir, 'dataset-debugger.vsix');
-  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'package-vsix.sh'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
-  return out;
-}
-
-function cli(args: string[]): unknown {
-  const out = execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), ...args, '--json'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-    maxBuffer: 64 << 20,
-  });
-  return JSON.parse(out);
-}
-
-/**
- * The rendered rows of the side bar's trees (label and description). Evaluated from a string: tsx
- * compiles this file with keepNames, which wraps inner named functions in a `__name` helper that does
- * not exist in the page.
- */
-async function sidebarRows(vs: VSCodeSession): Promise<{ label: string; description: string }[]> {
-  return vs.page.evaluate(`[...document.querySelectorAll('.part.sidebar .monaco-list-row')].map((el) => ({
-    label: (el.querySelector('.label-name')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
-    description: (el.querySelector('.label-description')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
-  }))`);
-}
-
-/** Waits until the side bar lists `count` tree rows whose labels match; returns them. */
-async function waitForSidebarRows(vs: VSCodeSession, label: RegExp, count: number, timeoutMs: number): Promise<{ label: string; description: string }[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = (await sidebarRows(vs)).filter((r) => label.test(r.label));
-    if (rows.length >= count) return rows;
-    if (Date.now() > deadline) throw new Error(`the side bar lists ${rows.length} rows matching ${label}, not ${count}: ${JSON.stringify(rows.map((r) => r.label))}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function clickSidebarRow(vs: VSCodeSession, label: string): Promise<void> {
-  await vs.page.locator('.part.sidebar .monaco-list-row').filter({ has: vs.page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) }).first().click();
-}
-
-/** Puts the cursor of the active editor on a 1-based line with Quick Open's ':line'. */
-async function goToLine(vs: VSCodeSession, line: number): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(`:${line}`);
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForCursorLine(line);
-}
-
 /** Saves a picture of one part of the window for the docs, when DD_DOC_IMAGES names a folder. */
 async function docImage(vs: VSCodeSession, name: string, clip: { x: number; y: number; width: number; height: number }): Promise<void> {
   const dir = process.env.DD_DOC_IMAGES;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
   await vs.page.screenshot({ path: join(dir, `${name}.png`), clip });
-}
-
-async function openFile(vs: VSCodeSession, name: string): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(name);
-  // Enter only once the list has caught up with the typed name.
-  await vs.page.waitForFunction(
-    (n) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row .label-name')?.textContent?.trim() === n,
-    name,
-    { timeout: 15_000 },
-  );
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForActiveEditor(name);
 }
 
 test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row, jump from an example', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {

@@ -5,56 +5,15 @@
  * explains the row under the cursor.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
-
-function packagedVsix(dir: string): string {
-  if (process.env.DD_E2E_VSIX) return process.env.DD_E2E_VSIX;
-  const out = join(dir, 'dataset-debugger.vsix');
-  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'package-vsix.sh'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
-  return out;
-}
+import { goToLine, openFile, packagedVsix, workerPids } from './helpers';
 
 async function sidebarRowCount(vs: VSCodeSession): Promise<number> {
   return vs.page.locator('.part.sidebar .monaco-list-row .label-name', { hasText: /^row \d+$/ }).count();
-}
-
-async function goToLine(vs: VSCodeSession, line: number): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(`:${line}`);
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForCursorLine(line);
-}
-
-async function openFile(vs: VSCodeSession, name: string): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(name);
-  await vs.page.waitForFunction(
-    (n) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row .label-name')?.textContent?.trim() === n,
-    name,
-    { timeout: 15_000 },
-  );
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForActiveEditor(name);
-}
-
-/** Pids of the product's worker processes started from this session's extensions folder. */
-function workerPids(extensionsDir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      if (cmd.includes(extensionsDir) && cmd.includes('dist/worker.js')) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
 }
 
 test('errors: a data error opens the file at its line and column; a dead worker is replaced by the next command', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {

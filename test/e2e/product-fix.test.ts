@@ -20,12 +20,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, poll, withVSCode, type VSCodeSession } from './harness';
+import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, RESULTS_DIR, e2eSkipReason, poll, withVSCode, type VSCodeSession } from './harness';
+import { acceptQuickPick, cli, cliText, goToLine, openFile, packagedVsix, sidebarMessage, sidebarRows } from './helpers';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -37,32 +37,8 @@ interface CliRow {
   suggestedLabel?: string;
 }
 
-function packagedVsix(dir: string): string {
-  if (process.env.DD_E2E_VSIX) return process.env.DD_E2E_VSIX;
-  const out = join(dir, 'dataset-debugger.vsix');
-  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'package-vsix.sh'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
-  return out;
-}
-
-function cli(args: string[], json = true): string {
-  return execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), ...args, ...(json ? ['--json'] : [])], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 64 << 20,
-  });
-}
-
 function cliTop(args: string[], n: number): CliRow[] {
-  return (JSON.parse(cli(['scan', ...args, '--rank-by', 'labelIssue'])) as { examples: CliRow[] }).examples.slice(0, n);
-}
-
-/** Labels and descriptions of the side bar's tree rows (evaluated from a string: see product-quoted-csv). */
-async function sidebarRows(vs: VSCodeSession): Promise<{ label: string; description: string }[]> {
-  return vs.page.evaluate(`[...document.querySelectorAll('.part.sidebar .monaco-list-row')].map((el) => ({
-    label: (el.querySelector('.label-name')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
-    description: (el.querySelector('.label-description')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
-  }))`);
+  return (cli(['scan', ...args, '--rank-by', 'labelIssue']) as { examples: CliRow[] }).examples.slice(0, n);
 }
 
 /** Waits until the side bar's row labels are exactly `want` (in order). */
@@ -77,41 +53,6 @@ async function waitForSidebar(vs: VSCodeSession, want: string[], timeoutMs: numb
     () => `the side bar lists ${JSON.stringify(seen.slice(0, 8))}... (${seen.length}), not ${JSON.stringify(want.slice(0, 8))}... (${want.length})`,
     300,
   );
-}
-
-async function sidebarMessage(vs: VSCodeSession): Promise<string> {
-  return ((await vs.page.locator('.part.sidebar .pane-body .message, .part.sidebar .tree-explorer-viewlet-tree-view-message').first().textContent().catch(() => '')) ?? '').trim();
-}
-
-async function goToLine(vs: VSCodeSession, line: number): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(`:${line}`);
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForCursorLine(line);
-}
-
-async function openFile(vs: VSCodeSession, name: string): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(name);
-  await vs.page.waitForFunction(
-    (n) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row .label-name')?.textContent?.trim() === n,
-    name,
-    { timeout: 15_000 },
-  );
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForActiveEditor(name);
-}
-
-async function acceptQuickPick(vs: VSCodeSession, title: RegExp, item: string): Promise<void> {
-  const widget = vs.page.locator('.quick-input-widget');
-  await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 60_000 });
-  await widget.locator('input').fill(item);
-  await vs.page.waitForFunction(
-    (want) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row.focused .label-name')?.textContent?.trim() === want,
-    item,
-    { timeout: 10_000 },
-  );
-  await vs.page.keyboard.press('Enter');
 }
 
 async function save(vs: VSCodeSession, file: string, before: string): Promise<Buffer> {
@@ -234,7 +175,26 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         await waitForSidebar(vs, rescored.map((e) => `row ${e.row}`), 120_000);
         for (const e of five) assert.ok(!rescored.some((r) => r.row === e.row), `row ${e.row} left the list`);
         assert.doesNotMatch(await sidebarMessage(vs), /Out of date/);
+        // The worker held the scan and only five labels changed: the re-score reused it (warm).
+        await vs.page.locator('.statusbar-item', { hasText: /re-scored 569 rows in [\d.]+ s \(warm: 5 labels changed; features and schema reused\)/ }).first().waitFor({ timeout: 20_000 });
         await vs.screenshot('after-rescore');
+
+        // 2b. The panel: the selected row's why-sentence and the predicted effect of its suggested label
+        // (no test file: the other training rows' loss and accuracy), and the review progress.
+        await vs.runCommand('Dataset Debugger: Open Influence Panel');
+        // The list (by label issue, as the CLI's) selects its first row when it loads; move to the first
+        // row with a suggested label.
+        const pick = rescored.findIndex((e) => e.suggestedLabel !== undefined && e.suggestedLabel !== e.label);
+        const panelRow = rescored[pick];
+        await vs.findInWebviews('.list-row', { timeoutMs: 60_000 });
+        const { locator: panelList } = await vs.findInWebviews('.ranking-list');
+        await panelList.focus();
+        for (let k = 0; k < pick; k++) await panelList.press('ArrowDown');
+        const info = await vs.waitForWebviewText('.row-info', new RegExp(`Predicted effect of '${panelRow.suggestedLabel}' \\(A accepts\\): training \\(other rows\\) loss [\\d.]+ → [\\d.]+ \\([−+][\\d.e-]+\\), training \\(other rows\\) accuracy [\\d.]+% → [\\d.]+%`), { timeoutMs: 30_000 });
+        assert.match(info, new RegExp(`^Row ${panelRow.row}: The model gives its label '${panelRow.label}' [\\d.]+% out of sample \\(the detector's out-of-fold probability`));
+        assert.match(info, /\d+ of its 10 nearest neighbours \(standardised features\) carry (another label|its label)/);
+        assert.match(await vs.waitForWebviewText('.review-progress', /Review: \d+ of 50 listed rows reviewed/), /Review: 0 of 50/);
+        await vs.screenshot('panel-row-effect');
 
         // 3. Export.
         const beforeExport = sha(readFileSync(cancer));
@@ -242,7 +202,7 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         // the detector suggests a label only where another class is more probable: count those rows
         const withSuggestion = rescored.filter((e) => e.suggestedLabel !== undefined && e.suggestedLabel !== e.label);
         assert.ok(withSuggestion.length > 0);
-        await acceptQuickPick(vs, /export a cleaned copy of cancer\.csv/, `Suggested labels of the ${withSuggestion.length} listed rows`);
+        await acceptQuickPick(vs, /export a cleaned copy of cancer\.csv/, `Suggested labels of the ${withSuggestion.length} listed rows`, { filter: true });
         await vs.waitForNotification(/wrote cancer\.cleaned\.csv/, { timeoutMs: 30_000 });
         await vs.screenshot('export-done');
         assert.equal(sha(readFileSync(cancer)), beforeExport, 'export leaves the training file alone');
@@ -253,7 +213,7 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         const orig = join(tmp, 'original.csv');
         writeFileSync(orig, original);
         const viaCli = join(tmp, 'via-cli.csv');
-        cli(['fix', orig, '--label', 'diagnosis', '--changes', join(folder, 'cancer.changes.json'), '--out', viaCli], false);
+        cliText(['fix', orig, '--label', 'diagnosis', '--changes', join(folder, 'cancer.changes.json'), '--out', viaCli]);
         assert.ok(existsSync(join(folder, 'cancer.cleaned.csv')));
         assert.equal(sha(readFileSync(join(folder, 'cancer.cleaned.csv'))), sha(readFileSync(viaCli)));
 
@@ -288,8 +248,8 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         await vs.clearNotifications();
         await openFile(vs, 'wine.csv');
         await vs.page.locator('.editor-actions .action-label[aria-label*="Scan for Suspicious Labels"]').first().click();
-        await acceptQuickPick(vs, /label column of wine\.csv/, 'class');
-        await acceptQuickPick(vs, /test file/, 'wine-test.csv');
+        await acceptQuickPick(vs, /label column of wine\.csv/, 'class', { filter: true });
+        await acceptQuickPick(vs, /test file/, 'wine-test.csv', { filter: true });
         const wineTop = cliTop([wineTrain, '--label', 'class', '--test', wineTest], listed);
         await vs.openViewContainer('Dataset Debugger');
         await waitForSidebar(vs, wineTop.map((e) => `row ${e.row}`), 120_000);
@@ -307,6 +267,37 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         await vs.runCommand('Dataset Debugger: Explain Prediction');
         await vs.waitForWebviewText('.explained-head h2', 'Test row 1', { timeoutMs: 90_000 });
         await vs.screenshot('explain-wine-test-row');
+
+        // 5. Dark Modern: the predicted-class bars keep their contrast (WCAG 1.4.11: 3:1 for graphics).
+        // The theme picker (its own command: code-server does not pick up a rewritten user settings file).
+        await vs.runCommand('Preferences: Color Theme');
+        await vs.page.locator('.quick-input-widget input').fill('Dark Modern');
+        await vs.page.waitForFunction(
+          () => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row.focused .label-name')?.textContent?.trim() === 'Dark Modern',
+          undefined,
+          { timeout: 10_000 },
+        );
+        await vs.page.keyboard.press('Enter');
+        const bars = await vs.findInWebviews('.probs');
+        await poll(
+          async () => ((await bars.frame.evaluate(`document.body.classList.contains('vscode-dark')`)) ? true : undefined),
+          30_000,
+          () => 'the panel did not switch to a dark theme',
+        );
+        await bars.locator.screenshot({ path: join(RESULTS_DIR, 'screenshots', 'product-fix-dark-modern-bars.png') });
+        await vs.screenshot('dark-modern-panel');
+        const colours = (await bars.frame.evaluate(`(() => {
+          const rgb = (el, prop) => getComputedStyle(el)[prop];
+          return { bar: rgb(document.querySelector('.prob.top .prob-bar'), 'backgroundColor'), other: rgb(document.querySelector('.prob:not(.top) .prob-bar') ?? document.querySelector('.prob-bar'), 'backgroundColor'), page: rgb(document.body, 'backgroundColor') };
+        })()`)) as { bar: string; other: string; page: string };
+        const lum = (c: string) => {
+          const [r, g, b] = (c.match(/[\d.]+/g) ?? []).slice(0, 3).map((v) => Number(v) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const contrast = (a: string, b: string) => (Math.max(lum(a), lum(b)) + 0.05) / (Math.min(lum(a), lum(b)) + 0.05);
+        console.log(`[e2e] Dark Modern bars: predicted ${colours.bar}, others ${colours.other}, background ${colours.page}: contrast ${contrast(colours.bar, colours.page).toFixed(2)} and ${contrast(colours.other, colours.page).toFixed(2)}`);
+        assert.ok(contrast(colours.bar, colours.page) >= 3, `predicted-class bar ${colours.bar} on ${colours.page}`);
+        assert.ok(contrast(colours.other, colours.page) >= 3, `other class bars ${colours.other} on ${colours.page}`);
       },
     );
   } finally {

@@ -14,78 +14,14 @@
  * DD_DOC_IMAGES=dir also saves the pictures of docs/extension.md (trust-check, cluster-explanation).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
+import { cli, goToLine, openFile, packagedVsix, sidebarMessage, waitForSidebarRows } from './helpers';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'digits');
-
-function packagedVsix(dir: string): string {
-  if (process.env.DD_E2E_VSIX) return process.env.DD_E2E_VSIX;
-  const out = join(dir, 'dataset-debugger.vsix');
-  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'package-vsix.sh'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
-  return out;
-}
-
-function cli(args: string[]): unknown {
-  const out = execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), ...args, '--json'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-    maxBuffer: 64 << 20,
-  });
-  return JSON.parse(out);
-}
-
-/** The rendered rows of the side bar's trees. Evaluated from a string (see product-digits.test.ts). */
-async function sidebarRows(vs: VSCodeSession): Promise<{ label: string; description: string }[]> {
-  return vs.page.evaluate(`[...document.querySelectorAll('.part.sidebar .monaco-list-row')].map((el) => ({
-    label: (el.querySelector('.label-name')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
-    description: (el.querySelector('.label-description')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
-  }))`);
-}
-
-async function waitForSidebarRows(
-  vs: VSCodeSession,
-  count: number,
-  timeoutMs: number,
-  description: RegExp = /./,
-): Promise<{ label: string; description: string }[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = (await sidebarRows(vs)).filter((r) => /^row \d+$/.test(r.label) && description.test(r.description));
-    if (rows.length >= count) return rows;
-    if (Date.now() > deadline) throw new Error(`the side bar lists ${rows.length} rows matching ${description}, not ${count}: ${JSON.stringify(rows.slice(0, 5))}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The Suspicious Rows view's message (what it is ranked by). */
-async function sidebarMessage(vs: VSCodeSession): Promise<string> {
-  return (await vs.page.locator('.part.sidebar .pane-body .message, .part.sidebar .tree-explorer-viewlet-tree-view-message').first().textContent()) ?? '';
-}
-
-async function goToLine(vs: VSCodeSession, line: number): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(`:${line}`);
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForCursorLine(line);
-}
-
-async function openFile(vs: VSCodeSession, name: string): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(name);
-  await vs.page.waitForFunction(
-    (n) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row .label-name')?.textContent?.trim() === n,
-    name,
-    { timeout: 15_000 },
-  );
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForActiveEditor(name);
-}
 
 /** Saves a picture of a webview element for docs/extension.md, when DD_DOC_IMAGES names a folder. */
 async function docImage(vs: VSCodeSession, name: string, selector: string, maxHeight: number): Promise<void> {
@@ -137,7 +73,7 @@ test('digits: ranked by the label-issue detector, trust check, Newton step, then
       async (vs) => {
         await vs.openViewContainer('Dataset Debugger', { timeoutMs: 60_000 });
         await vs.runCommand('Dataset Debugger: Scan for Suspicious Labels');
-        const items = await waitForSidebarRows(vs, listed, 120_000);
+        const items = await waitForSidebarRows(vs, /^row \d+$/, listed, 120_000);
         // The view is ranked by the label-issue detector, in the CLI's order, and shows the suggested labels.
         assert.deepEqual(
           items.map((i) => i.label),
@@ -201,7 +137,7 @@ test('digits: ranked by the label-issue detector, trust check, Newton step, then
         const analysis = (await frame.locator('.analysis').textContent()) ?? '';
         assert.match(analysis, /method: turn-over dropout · solver: forward-passes .* backend: tfjs (wasm|cpu|tensorflow)( · |$)/);
         assert.ok((await frame.locator('.notes li').count()) >= 1, 'the scan notes are shown');
-        await waitForSidebarRows(vs, listed, 30_000);
+        await waitForSidebarRows(vs, /^row \d+$/, listed, 30_000);
         const tod = await sidebarMessage(vs);
         // The out-of-sample detector ranks every labelled scan (the sidebar's label-issue ranking);
         // turn-over dropout's self-influence is the global (outlier) ranking and explains the rows.
@@ -263,7 +199,7 @@ test('unlabelled CSV: No label: find clusters, then Explain Cluster Membership',
         );
         await vs.screenshot('no-label-quick-pick');
         await vs.page.keyboard.press('Enter');
-        const items = await waitForSidebarRows(vs, 20, 120_000, /^cluster \d+ · distance /);
+        const items = await waitForSidebarRows(vs, /^row \d+$/, 20, 120_000, /^cluster \d+ · distance /);
         assert.ok(items.length >= 20);
         const message = await sidebarMessage(vs);
         assert.match(message, /by distance to the cluster centre \(3 clusters, no label\)/);

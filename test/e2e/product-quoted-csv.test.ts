@@ -11,12 +11,12 @@
  * lines come from how this test wrote the files.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
+import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode } from './harness';
+import { acceptQuickPick, cli, clickSidebarRow, goToLine, openFile, packagedVsix, waitForSidebarRows } from './helpers';
 
 const SCRIPT_CELL = '<img src=x onerror=alert(1)>';
 
@@ -50,85 +50,6 @@ function note(i: number, isTest: boolean): string {
   if (i % 4 === 0) return `seen by reader ${i % 3}\nfollow-up ${i}: "stable", no change\n`;
   if (i % 5 === 0) return `reader says "see ${i}", again`;
   return `note ${i}`;
-}
-
-function packagedVsix(dir: string): string {
-  if (process.env.DD_E2E_VSIX) return process.env.DD_E2E_VSIX;
-  const out = join(dir, 'dataset-debugger.vsix');
-  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'package-vsix.sh'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
-  return out;
-}
-
-function cli(args: string[]): unknown {
-  const out = execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), ...args, '--json'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-    maxBuffer: 64 << 20,
-  });
-  return JSON.parse(out);
-}
-
-/**
- * The rendered rows of the side bar's trees (label and description). Evaluated from a string: tsx
- * compiles this file with keepNames, which wraps inner named functions in a `__name` helper that does
- * not exist in the page.
- */
-async function sidebarRows(vs: VSCodeSession): Promise<{ label: string; description: string }[]> {
-  return vs.page.evaluate(`[...document.querySelectorAll('.part.sidebar .monaco-list-row')].map((el) => ({
-    label: (el.querySelector('.label-name')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
-    description: (el.querySelector('.label-description')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
-  }))`);
-}
-
-/** Waits until the side bar lists `count` tree rows whose labels match; returns them. */
-async function waitForSidebarRows(vs: VSCodeSession, label: RegExp, count: number, timeoutMs: number): Promise<{ label: string; description: string }[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = (await sidebarRows(vs)).filter((r) => label.test(r.label));
-    if (rows.length >= count) return rows;
-    if (Date.now() > deadline) throw new Error(`the side bar lists ${rows.length} rows matching ${label}, not ${count}: ${JSON.stringify(rows.map((r) => r.label))}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function clickSidebarRow(vs: VSCodeSession, label: string): Promise<void> {
-  await vs.page.locator('.part.sidebar .monaco-list-row').filter({ has: vs.page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) }).first().click();
-}
-
-async function goToLine(vs: VSCodeSession, line: number): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(`:${line}`);
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForCursorLine(line);
-}
-
-async function openFile(vs: VSCodeSession, name: string): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(name);
-  const first = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first();
-  await first.waitFor({ state: 'visible', timeout: 15_000 });
-  await vs.page.waitForFunction(
-    (n) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row .label-name')?.textContent?.trim() === n,
-    name,
-    { timeout: 15_000 },
-  );
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForActiveEditor(name);
-}
-
-/** Waits for a quick pick whose title matches, checks which item is active, and accepts it with Enter. */
-async function acceptQuickPick(vs: VSCodeSession, title: RegExp, active: string): Promise<void> {
-  const widget = vs.page.locator('.quick-input-widget');
-  await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 60_000 });
-  const focused = widget.locator('.quick-input-list .monaco-list-row.focused .label-name');
-  await vs.page.waitForFunction(
-    (want) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row.focused .label-name')?.textContent?.trim() === want,
-    active,
-    { timeout: 10_000 },
-  ).catch(async () => assert.fail(`quick pick ${title}: active item is "${await focused.textContent()}", not "${active}"`));
-  await vs.screenshot(`quick-pick-${active}`);
-  await vs.page.keyboard.press('Enter');
 }
 
 test('quoted multi-line CSV: first-scan quick picks, sidebar, jump, explain from a continuation line, markup as text', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {

@@ -3,34 +3,12 @@
  * command does nothing, and no worker process starts; once the folder is trusted, the scan runs.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode } from './harness';
-
-function packagedVsix(dir: string): string {
-  if (process.env.DD_E2E_VSIX) return process.env.DD_E2E_VSIX;
-  const out = join(dir, 'dataset-debugger.vsix');
-  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'package-vsix.sh'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
-  return out;
-}
-
-/** Pids of the product's worker processes started from this session's extensions folder. */
-function workerPids(extensionsDir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      if (cmd.includes(extensionsDir) && cmd.includes('dist/worker.js')) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
+import { packagedVsix, workerPids } from './helpers';
 
 test('trust: in restricted mode nothing is scanned and no worker starts; trusting the folder enables the scan', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'dd-product-trust-'));

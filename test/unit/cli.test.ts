@@ -42,7 +42,7 @@ test('scan --json prints one JSON document listing every training row, by global
   assert.equal(rows.size, 569);
   for (let i = 1; i < out.examples.length; i++) assert.ok(out.examples[i - 1].globalInfluence >= out.examples[i].globalInfluence);
   for (const e of out.examples) {
-    const keys = ['globalInfluence', 'label', 'labelIssueScore', 'labelSuspicion', 'line', 'loss', 'predicted', 'row'];
+    const keys = ['globalInfluence', 'label', 'labelIssueScore', 'labelProbability', 'labelSuspicion', 'line', 'loss', 'predicted', 'row'];
     // A suggested label (and its probability) only where the detector believes another class more.
     if (e.suggestedLabel !== undefined) keys.push('suggestedLabel', 'suggestedProbability');
     assert.deepEqual(Object.keys(e).sort(), keys.sort());

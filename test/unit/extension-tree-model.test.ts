@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { ExampleRow } from '../../src/protocol/types';
-import { buildTree, classNodeDescription, formatScore, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, type ClassNode, type RowNode } from '../../extension/treeModel';
+import { buildTree, classNodeDescription, formatScore, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, whySuspicious, type ClassNode, type RowNode } from '../../extension/treeModel';
 
 // A ranking as the worker returns it: rank order, labels and predictions mixed.
 const labels = ['3', '8', '3', '1', '8', '3', '1', '1', '8', '3'];
@@ -82,4 +82,20 @@ test('scores in words: label suspicion as the out-of-sample probability of the l
 test('review progress counts the listed rows that are decided', () => {
   assert.deepEqual(reviewProgress([5, 9, 2, 7], new Set([9, 7, 100])), { done: 2, total: 4 });
   assert.deepEqual(reviewProgress([], new Set([1])), { done: 0, total: 0 });
+});
+
+test('whySuspicious: the out-of-sample probability of the given label and the neighbours, in one sentence', () => {
+  const e: ExampleRow = { row: 4, line: 6, label: 'ham', predicted: 'spam', globalInfluence: 3, loss: 2 };
+  assert.equal(whySuspicious(e), undefined);
+  assert.equal(
+    whySuspicious({ ...e, labelProbability: 0.0213, neighbours: { k: 10, sameLabel: 2, otherLabel: 'spam', otherCount: 8 } }),
+    "The model gives its label 'ham' 2.1% out of sample (the detector's out-of-fold probability, from models fitted without this row); " +
+      "8 of its 10 nearest neighbours (standardised features) carry another label ('spam').",
+  );
+  // Several other labels: the most common one is named with its count.
+  assert.match(whySuspicious({ ...e, labelProbability: 0.4, neighbours: { k: 10, sameLabel: 3, otherLabel: '8', otherCount: 4 } })!, /40% out of sample.*7 of its 10 nearest neighbours .* carry another label \(most often '8': 4\)\.$/);
+  // Without a detector: label suspicion's probability, said as what it is.
+  assert.equal(whySuspicious({ ...e, labelSuspicion: Math.log(2) }), "The model refitted without this row gives its label 'ham' 50%.");
+  assert.match(whySuspicious({ ...e, neighbours: { k: 10, sameLabel: 10, otherCount: 0 } })!, /^All 10 of its nearest neighbours/);
+  assert.equal(whySuspicious({ ...e, cluster: 2, labelProbability: 0.1 }), undefined);
 });

@@ -6,6 +6,7 @@ import { MAX_FILTER_TEXT, MAX_PAGE_LIMIT, parseWebviewMessage } from '../../src/
 test('valid messages come back with only their known fields', () => {
   assert.deepEqual(parseWebviewMessage({ type: 'ready', extra: 1 }), { type: 'ready' });
   assert.deepEqual(parseWebviewMessage({ type: 'scan' }), { type: 'scan' });
+  assert.deepEqual(parseWebviewMessage({ type: 'effect', row: 7, label: 'spam', x: 1 }), { type: 'effect', row: 7, label: 'spam' });
   assert.deepEqual(
     parseWebviewMessage({ type: 'page', requestId: 3, offset: 200, limit: 100, filter: { labels: ['3'], text: 'x', disagreeing: true, evil: 'y' } }),
     { type: 'page', requestId: 3, offset: 200, limit: 100, filter: { labels: ['3'], text: 'x', disagreeing: true }, rankBy: 'globalInfluence' },
@@ -60,6 +61,9 @@ test('malformed messages are rejected', () => {
     [],
     { type: 'rm -rf' },
     { type: 'page', requestId: 1, offset: 0, limit: 0 },
+    { type: 'effect', row: -1, label: 'a' },
+    { type: 'effect', row: 1, label: 3 },
+    { type: 'effect', row: 1, label: 'x'.repeat(1001) },
     { type: 'page', requestId: 1, offset: 0, limit: MAX_PAGE_LIMIT + 1 },
     { type: 'page', requestId: 1, offset: -1, limit: 10 },
     { type: 'page', requestId: 1.5, offset: 0, limit: 10 },

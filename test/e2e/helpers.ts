@@ -1,0 +1,132 @@
+/**
+ * What the product's e2e tests share: the packaged extension, the CLI, and the workbench steps every
+ * scenario takes (open a file, go to a line, read and click the Suspicious Rows view, answer a quick
+ * pick). One copy here; each test file keeps only what is its own.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VSCodeSession } from './harness';
+import { REPO_ROOT } from './paths';
+
+/** The extension to install: DD_E2E_VSIX when set (built once for several files), else packaged into `dir`. */
+export function packagedVsix(dir: string): string {
+  if (process.env.DD_E2E_VSIX) return process.env.DD_E2E_VSIX;
+  const out = join(dir, 'dataset-debugger.vsix');
+  execFileSync('bash', [join(REPO_ROOT, 'scripts', 'package-vsix.sh'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
+  return out;
+}
+
+/** The built CLI's standard output (its error output goes into the thrown error when it fails). */
+export function cliText(args: string[]): string {
+  return execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 << 20,
+  });
+}
+
+/** The built CLI's --json answer. */
+export function cli(args: string[]): unknown {
+  return JSON.parse(cliText([...args, '--json']));
+}
+
+/**
+ * The rendered rows of the side bar's trees (label and description). Evaluated from a string: tsx
+ * compiles the tests with keepNames, which wraps inner named functions in a `__name` helper that does
+ * not exist in the page.
+ */
+export async function sidebarRows(vs: VSCodeSession): Promise<{ label: string; description: string }[]> {
+  return vs.page.evaluate(`[...document.querySelectorAll('.part.sidebar .monaco-list-row')].map((el) => ({
+    label: (el.querySelector('.label-name')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
+    description: (el.querySelector('.label-description')?.textContent ?? '').replace(/\\s+/g, ' ').trim(),
+  }))`);
+}
+
+/** Waits until the side bar lists `count` tree rows whose labels (and descriptions) match; returns them. */
+export async function waitForSidebarRows(
+  vs: VSCodeSession,
+  label: RegExp,
+  count: number,
+  timeoutMs: number,
+  description: RegExp = /./,
+): Promise<{ label: string; description: string }[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = (await sidebarRows(vs)).filter((r) => label.test(r.label) && description.test(r.description));
+    if (rows.length >= count) return rows;
+    if (Date.now() > deadline) {
+      throw new Error(`the side bar lists ${rows.length} rows matching ${label} ${description}, not ${count}: ${JSON.stringify(rows.slice(0, 5))}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function clickSidebarRow(vs: VSCodeSession, label: string): Promise<void> {
+  await vs.page.locator('.part.sidebar .monaco-list-row').filter({ has: vs.page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }) }).first().click();
+}
+
+/** The Suspicious Rows view's message (what it is ranked by, how many rows are hidden, staleness); '' when none. */
+export async function sidebarMessage(vs: VSCodeSession): Promise<string> {
+  return ((await vs.page.locator('.part.sidebar .pane-body .message, .part.sidebar .tree-explorer-viewlet-tree-view-message').first().textContent().catch(() => '')) ?? '').trim();
+}
+
+/** Puts the cursor of the active editor on a 1-based line with Quick Open's ':line'. */
+export async function goToLine(vs: VSCodeSession, line: number): Promise<void> {
+  const input = await vs.openQuickInput('');
+  await input.fill(`:${line}`);
+  await vs.page.keyboard.press('Enter');
+  await vs.waitForCursorLine(line);
+}
+
+/** Opens a workspace file by name with Quick Open (Enter only once the list has caught up with the typed name). */
+export async function openFile(vs: VSCodeSession, name: string): Promise<void> {
+  const input = await vs.openQuickInput('');
+  await input.fill(name);
+  await vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+  await vs.page.waitForFunction(
+    (n) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row .label-name')?.textContent?.trim() === n,
+    name,
+    { timeout: 15_000 },
+  );
+  await vs.page.keyboard.press('Enter');
+  await vs.waitForActiveEditor(name);
+}
+
+/**
+ * Waits for a quick pick whose title matches, and accepts `item` with Enter: with `filter`, after typing
+ * it into the box; without, it must already be the active item (what the product offers first).
+ * Screenshot `quick-pick-<item>` before accepting.
+ */
+export async function acceptQuickPick(vs: VSCodeSession, title: RegExp, item: string, opts: { filter?: boolean } = {}): Promise<void> {
+  const widget = vs.page.locator('.quick-input-widget');
+  await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 60_000 });
+  if (opts.filter) await widget.locator('input').fill(item);
+  const focused = widget.locator('.quick-input-list .monaco-list-row.focused .label-name');
+  await vs.page
+    .waitForFunction(
+      (want) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row.focused .label-name')?.textContent?.trim() === want,
+      item,
+      { timeout: 10_000 },
+    )
+    .catch(async () => assert.fail(`quick pick ${title}: active item is "${await focused.textContent()}", not "${item}"`));
+  await vs.screenshot(`quick-pick-${item.replace(/[^\w.-]+/g, '-').slice(0, 60)}`);
+  await vs.page.keyboard.press('Enter');
+}
+
+/** Pids of the product's worker processes started from this session's extensions folder. */
+export function workerPids(extensionsDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes(extensionsDir) && cmd.includes('dist/worker.js')) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
