@@ -23,12 +23,20 @@ const root = join(__dirname, '..', '..');
  * row at every rank except where two scores are tied to TOL (counted, and must be rare).
  */
 const TOL = 1e-4;
+/**
+ * The label-issue score is a mean of two percentile ranks over all rows, so rows whose out-of-fold
+ * numbers differ by less than the fits' tolerance can trade places and move a row's score by a few
+ * steps of 1/N: its scores are compared to RANK_STEPS/N absolute (the ranking of the other scores,
+ * which are not ranks, keeps TOL).
+ */
+const RANK_STEPS = 3;
 function assertSameRanking(a: Session, b: Session, rankBy: RankBy, score: (e: ReturnType<Session['allExamples']>[number]) => number | undefined): number {
   const x = a.allExamples(rankBy);
   const y = b.allExamples(rankBy);
   assert.equal(x.length, y.length);
+  const rankTol = rankBy === 'labelIssue' ? RANK_STEPS / x.length : 0;
   const close = (u: number | undefined, v: number | undefined) =>
-    u === undefined || v === undefined ? u === v : Math.abs(u - v) <= TOL * Math.max(1, Math.abs(v));
+    u === undefined || v === undefined ? u === v : Math.abs(u - v) <= Math.max(rankTol, TOL * Math.max(1, Math.abs(v)));
   const coldByRow = new Map(y.map((e) => [e.row, e]));
   let swapped = 0;
   for (let r = 0; r < x.length; r++) {
@@ -44,8 +52,8 @@ function assertSameRanking(a: Session, b: Session, rankBy: RankBy, score: (e: Re
   return swapped;
 }
 
-async function fixAndCompare(file: string, label: string, fixes: number, test?: string): Promise<{ warmS: number; coldS: number }> {
-  const params: ScanParams = { file, label, test };
+async function fixAndCompare(file: string, label: string, fixes: number, test?: string, extra: Partial<ScanParams> = {}): Promise<{ warmS: number; coldS: number }> {
+  const params: ScanParams = { file, label, test, ...extra };
   const warm = new Session();
   const first = await warm.scan(params);
   // Give the top rows (by label issue) their suggested labels, in the file, cell only.
@@ -96,7 +104,9 @@ test('re-score of a JSONL text file (hashed TF-IDF features reused) equals a col
   const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
   const lines = readFileSync(join(root, 'test/fixtures/data/reviews.jsonl'), 'utf8').trim().split('\n').slice(0, 800);
   writeFileSync(join(tmp, 'r.jsonl'), lines.join('\n') + '\n');
-  await fixAndCompare(join(tmp, 'r.jsonl'), 'label', 5);
+  // The exact solver asked for: with label suspicion's inverses the default rule sends this many
+  // hashed-text parameters to an iterative solver, which the warm re-score does not cover.
+  await fixAndCompare(join(tmp, 'r.jsonl'), 'label', 5, undefined, { solver: 'exact' });
 });
 
 test('re-score falls back to a full scan, saying why, when a feature cell, the parameters or the row count changed', async () => {
