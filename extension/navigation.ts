@@ -1,6 +1,6 @@
 /**
  * Opening a data file at a line: the editor shows the file with the line selected (cursor at its
- * start) and revealed in the middle, in the editor group that already shows the file, or one beside
+ * start) and revealed in the middle, in the active editor or another group that already shows the file, or one beside
  * the influence panel so the panel stays visible.
  */
 import * as vscode from 'vscode';
@@ -14,6 +14,10 @@ export function setPanelColumnProvider(f: () => vscode.ViewColumn | undefined): 
 }
 
 function targetColumn(uri: vscode.Uri): vscode.ViewColumn {
+  // The active editor first when it shows the file (a review key pressed in the second of two editors
+  // of one file moves that editor's cursor), then any group that shows it.
+  const active = vscode.window.activeTextEditor;
+  if (active?.viewColumn && active.document.uri.toString() === uri.toString()) return active.viewColumn;
   const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
   if (shown?.viewColumn) return shown.viewColumn;
   const p = panelColumn();

@@ -142,7 +142,10 @@ export class LogisticAnalysis implements Analysis {
       );
     }
     ctx.lap('fit');
-    const choice = chooseSolver(P, N, { labelSuspicion: ctx.params.labelSuspicion !== false });
+    // Costed as a full scan (label suspicion's inverses included) whether or not this run computes label
+    // suspicion: `explain` skips it, and must pick the same solver, hence the same numbers, as the scan
+    // the panel shows.
+    const choice = chooseSolver(P, N, { labelSuspicion: true });
     const solver: 'exact' | 'ekfac' = requested === 'auto' ? choice.solver : requested === 'exact' ? 'exact' : 'ekfac';
     const solverReason = requested === 'auto' ? `auto: ${choice.reason}` : `requested (${requested}); the size rule would pick ${choice.solver}: ${choice.reason}`;
     const model: AnalysisInfo['model'] = {
