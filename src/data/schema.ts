@@ -264,11 +264,24 @@ export function inferSchema(table: Table, opts: SchemaOptions): Schema {
   const label: ColumnInfo = { name: opts.label, index: labelIndex, kind: 'categorical', missing: labelMissing };
   checkLabelClasses(table, labelIndex, opts.maxClasses);
 
+  return { label, ...inferFeatureColumns(table, ignore, kinds, labelIndex) };
+}
+
+/**
+ * Every column except `skip` (the label's index; -1 for none) as a feature, left out when named in
+ * `ignore` or when inferFeatureColumn leaves it out (its note goes to `notes`).
+ */
+export function inferFeatureColumns(
+  table: Table,
+  ignore: ReadonlySet<string>,
+  kinds: Record<string, ColumnKind>,
+  skip = -1,
+): { features: ColumnInfo[]; ignored: string[]; notes: string[] } {
   const features: ColumnInfo[] = [];
   const ignored: string[] = [];
   const notes: string[] = [];
-  columns.forEach((name, index) => {
-    if (index === labelIndex) return;
+  table.columns.forEach((name, index) => {
+    if (index === skip) return;
     if (ignore.has(name)) {
       ignored.push(name);
       return;
@@ -277,7 +290,7 @@ export function inferSchema(table: Table, opts: SchemaOptions): Schema {
     if (col === 'ignore') ignored.push(name);
     else features.push(col);
   });
-  return { label, features, ignored, notes };
+  return { features, ignored, notes };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { FeatureEncoder } from '../data/features';
-import { inferFeatureColumn, trimLabelCells, type Schema } from '../data/schema';
+import { inferFeatureColumns, trimLabelCells, type Schema } from '../data/schema';
 import { cellError, headerError, listColumns } from '../data/table';
 import { regularFileSize } from '../data/textStream';
 import { recordAt } from '../data/tableStore';
@@ -23,8 +23,7 @@ export interface TestSet {
 
 /**
  * A schema without a label column (unsupervised scans): every other column is a feature unless ignored.
- * Its column loop is data/schema.ts inferSchema's without the label (`duplicates` pairs them): moved here
- * unchanged from session.ts; one shared loop in data/schema.ts is for after issue 13's changes there merge.
+ * The column loop is inferSchema's (data/schema.ts inferFeatureColumns) with no label to skip.
  */
 export function unlabelledSchema(table: Table, params: ScanParams): Schema {
   const ignore = new Set(params.ignore ?? []);
@@ -33,19 +32,7 @@ export function unlabelledSchema(table: Table, params: ScanParams): Schema {
   for (const name of [...ignore, ...Object.keys(kinds)]) {
     if (!table.columns.includes(name)) throw headerError(table, `"${name}" is not a column of this file; columns: ${listColumns(table.columns)}`);
   }
-  const features: Schema['features'] = [];
-  const ignored: string[] = [];
-  const notes: string[] = [];
-  table.columns.forEach((name, index) => {
-    if (ignore.has(name)) {
-      ignored.push(name);
-      return;
-    }
-    const col = inferFeatureColumn(table, index, kinds, notes);
-    if (col === 'ignore') ignored.push(name);
-    else features.push(col);
-  });
-  return { label: { name: '', index: -1, kind: 'categorical', missing: 0 }, features, ignored, notes };
+  return { label: { name: '', index: -1, kind: 'categorical', missing: 0 }, ...inferFeatureColumns(table, ignore, kinds) };
 }
 
 /**
