@@ -49,7 +49,12 @@ async function chooseTrainFile(given?: vscode.Uri, current?: { file: string; tes
   }
   const pick = await vscode.window.showQuickPick(
     files.map((uri) => ({ label: path.basename(uri.fsPath), description: display(uri), uri })),
-    { title: 'Dataset Debugger: which training file?', placeHolder: 'The training data (CSV, TSV or JSONL) to scan for suspicious labels', matchOnDescription: true },
+    {
+      title: 'Dataset Debugger: which training file?',
+      placeHolder: 'The training data (CSV, TSV or JSONL) to scan for suspicious labels',
+      matchOnDescription: true,
+      ignoreFocusOut: true,
+    },
   );
   return pick?.uri;
 }
@@ -125,6 +130,9 @@ export async function resolveScanParams(
     qp.items = labelItems;
     qp.activeItems = labelItems.filter((i) => i.label === suggested);
     qp.matchOnDetail = false;
+    // Open while the user looks at the file to find the label column (a click into the editor or a
+    // panel that takes focus must not drop the question and with it the scan); Escape cancels.
+    qp.ignoreFocusOut = true;
     let chosen: LabelItem | undefined;
     qp.onDidAccept(() => {
       chosen = qp.selectedItems[0] ?? qp.activeItems[0];
@@ -172,6 +180,7 @@ export async function resolveScanParams(
     qp.placeholder = 'Held-out rows whose predictions you want explained';
     qp.items = testItems;
     qp.activeItems = [preferred];
+    qp.ignoreFocusOut = true;
     let chosen: TestItem | undefined;
     qp.onDidAccept(() => {
       chosen = qp.selectedItems[0] ?? qp.activeItems[0];

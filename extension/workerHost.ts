@@ -85,7 +85,10 @@ export class WorkerHost implements vscode.Disposable {
     try {
       return await client.request(method, params, options);
     } finally {
-      this.log.debug(`${method}: ${Date.now() - t0} ms`);
+      // Slow requests are worth a line at the default level (a first request includes the worker's start).
+      const ms = Date.now() - t0;
+      if (ms >= 1000) this.log.info(`${method}: ${ms} ms`);
+      else this.log.debug(`${method}: ${ms} ms`);
     }
   }
 

@@ -23,7 +23,7 @@
  * its URL), DD_E2E_VERBOSE=1 (echo code-server's output live).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -376,11 +376,33 @@ export async function withVSCode<T>(opts: LaunchOptions, fn: (vs: VSCodeSession)
   } catch (e) {
     const shot = await vs.screenshot('failure').catch(() => '(screenshot failed)');
     const err = e instanceof Error ? e : new Error(String(e));
+    const kept = keepWorkbenchLogs(vs);
     err.message += `\n  screenshot: ${shot}\n  code-server log: ${vs.logFile}` +
-      (vs.pageErrors.length ? `\n  page errors: ${vs.pageErrors.slice(-5).join(' | ')}` : '');
+      (vs.pageErrors.length ? `\n  page errors: ${vs.pageErrors.slice(-5).join(' | ')}` : '') +
+      (kept ? `\n  workbench logs: ${kept.dir}\n  the extension's output channel, last lines:\n${kept.tail}` : '');
     throw err;
   } finally {
     await vs.close();
+  }
+}
+
+/**
+ * After a failure: copies the workbench's logs (the extension host's, the product's output channel)
+ * next to code-server's log before the user-data folder is removed, and returns the last lines of
+ * the product's output channel, so a failure on CI says what the extension was doing.
+ */
+function keepWorkbenchLogs(vs: VSCodeSession): { dir: string; tail: string } | undefined {
+  try {
+    const from = join(vs.userDataDir, 'logs');
+    if (!existsSync(from)) return undefined;
+    const dir = join(dirname(vs.logFile), 'workbench-logs');
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(from, dir, { recursive: true });
+    const channel = (readdirSync(dir, { recursive: true }) as string[]).find((f) => /dataset-debugger\.dataset-debugger[\\/]Dataset Debugger\.log$/.test(f));
+    const lines = channel ? readFileSync(join(dir, channel), 'utf8').trimEnd().split('\n') : [];
+    return { dir, tail: lines.slice(-30).map((l) => `    ${l}`).join('\n') || '    (empty)' };
+  } catch {
+    return undefined;
   }
 }
 

@@ -102,7 +102,13 @@ export async function openFile(vs: VSCodeSession, name: string): Promise<void> {
  */
 export async function acceptQuickPick(vs: VSCodeSession, title: RegExp, item: string, opts: { filter?: boolean } = {}): Promise<void> {
   const widget = vs.page.locator('.quick-input-widget');
-  await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 60_000 });
+  await widget
+    .locator('.quick-input-title', { hasText: title })
+    .waitFor({ state: 'visible', timeout: 60_000 })
+    .catch(async () => {
+      const shown = (await widget.isVisible()) ? `the quick input shows "${(await widget.locator('.quick-input-title').textContent()) ?? ''}"` : 'no quick input is open';
+      assert.fail(`quick pick ${title} did not appear within 60 s: ${shown}; notifications: ${JSON.stringify(await vs.notifications())}`);
+    });
   if (opts.filter) await widget.locator('input').fill(item);
   const focused = widget.locator('.quick-input-list .monaco-list-row.focused .label-name');
   await vs.page
