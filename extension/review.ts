@@ -24,6 +24,8 @@ export class ReviewFlow implements vscode.Disposable {
   /** Fires with the progress whenever the status bar is updated (the panel shows it too). */
   readonly onDidChangeProgress = this.progressEmitter.event;
   private readonly subs: vscode.Disposable[] = [];
+  /** The training files last sent as the `datasetDebugger.trainFiles` context key, joined. */
+  private contextFiles?: string;
 
   constructor(
     private readonly store: ResultsStore,
@@ -39,7 +41,6 @@ export class ReviewFlow implements vscode.Disposable {
       store.onDidChange(() => this.update()),
       fixer.onDidChange(() => this.update()),
       reviewed.onDidChange(() => this.update()),
-      vscode.window.onDidChangeActiveTextEditor(() => this.update()),
     );
     this.update();
   }
@@ -62,8 +63,15 @@ export class ReviewFlow implements vscode.Disposable {
   private update(): void {
     const r = this.store.current;
     const rows = this.listed();
-    const inFile = !!r && vscode.window.activeTextEditor?.document.uri.fsPath === r.params.file;
-    void vscode.commands.executeCommand('setContext', 'datasetDebugger.inTrainFile', inFile);
+    // The review keys' `when` clause tests the editor's own resource against this list: set when the
+    // results change, not on every editor switch, so a key pressed right after opening the file works
+    // (a context key set from onDidChangeActiveTextEditor arrives after the switch, and a key pressed
+    // before it is lost).
+    const files = r ? [r.params.file] : [];
+    if (files.join('\0') !== this.contextFiles) {
+      this.contextFiles = files.join('\0');
+      void vscode.commands.executeCommand('setContext', 'datasetDebugger.trainFiles', files);
+    }
     if (!r || rows.length === 0) {
       this.progressEmitter.fire({ done: 0, total: 0 });
       this.status.hide();
