@@ -123,26 +123,10 @@ export async function resolveScanParams(
       unsupervised: true,
     },
   ];
-  const labelPick = await new Promise<LabelItem | undefined>((resolve) => {
-    const qp = vscode.window.createQuickPick<LabelItem>();
-    qp.title = `Dataset Debugger (1/2): label column of ${path.basename(train.fsPath)} (${info.rows} rows)`;
-    qp.placeholder = 'The column holding the class of each row';
-    qp.items = labelItems;
-    qp.activeItems = labelItems.filter((i) => i.label === suggested);
-    qp.matchOnDetail = false;
-    // Open while the user looks at the file to find the label column (a click into the editor or a
-    // panel that takes focus must not drop the question and with it the scan); Escape cancels.
-    qp.ignoreFocusOut = true;
-    let chosen: LabelItem | undefined;
-    qp.onDidAccept(() => {
-      chosen = qp.selectedItems[0] ?? qp.activeItems[0];
-      qp.hide();
-    });
-    qp.onDidHide(() => {
-      qp.dispose();
-      resolve(chosen);
-    });
-    qp.show();
+  const labelPick = await pickOne(labelItems, {
+    title: `Dataset Debugger (1/2): label column of ${path.basename(train.fsPath)} (${info.rows} rows)`,
+    placeholder: 'The column holding the class of each row',
+    active: labelItems.find((i) => i.label === suggested),
   });
   if (!labelPick) return undefined;
   const config = vscode.workspace.getConfiguration(SECTION, folder?.uri);
@@ -174,23 +158,10 @@ export async function resolveScanParams(
     testItems.find((i) => i.uri && configuredTest && path.resolve(i.uri.fsPath) === path.resolve(configuredTest)) ??
     testItems.find((i) => i.uri && sameDir(i.uri) && looksLikeTest(i.uri) && formatOfPath(i.uri.fsPath) === formatOfPath(train.fsPath)) ??
     testItems[0];
-  const testPick = await new Promise<TestItem | undefined>((resolve) => {
-    const qp = vscode.window.createQuickPick<TestItem>();
-    qp.title = 'Dataset Debugger (2/2): test file (optional, same columns)';
-    qp.placeholder = 'Held-out rows whose predictions you want explained';
-    qp.items = testItems;
-    qp.activeItems = [preferred];
-    qp.ignoreFocusOut = true;
-    let chosen: TestItem | undefined;
-    qp.onDidAccept(() => {
-      chosen = qp.selectedItems[0] ?? qp.activeItems[0];
-      qp.hide();
-    });
-    qp.onDidHide(() => {
-      qp.dispose();
-      resolve(chosen);
-    });
-    qp.show();
+  const testPick = await pickOne(testItems, {
+    title: 'Dataset Debugger (2/2): test file (optional, same columns)',
+    placeholder: 'Held-out rows whose predictions you want explained',
+    active: preferred,
   });
   if (!testPick) return undefined;
 
@@ -203,4 +174,31 @@ export async function resolveScanParams(
   if (settings.unsupervised) await config.update('unsupervised', undefined, target);
   await config.update('testFile', testPick.uri ? settingPath(folder, testPick.uri.fsPath) : undefined, target);
   return scanParamsFrom(readSettings(folder), folder);
+}
+
+/**
+ * One question of the first-scan flow: a quick pick with `active` focused, resolved with the accepted
+ * item or undefined on Escape. It stays open while the user looks at the file (a click into the
+ * editor, or a panel that takes focus, must not drop the question and with it the scan).
+ */
+function pickOne<T extends vscode.QuickPickItem>(items: T[], opts: { title: string; placeholder: string; active?: T }): Promise<T | undefined> {
+  return new Promise<T | undefined>((resolve) => {
+    const qp = vscode.window.createQuickPick<T>();
+    qp.title = opts.title;
+    qp.placeholder = opts.placeholder;
+    qp.items = items;
+    if (opts.active) qp.activeItems = [opts.active];
+    qp.matchOnDetail = false;
+    qp.ignoreFocusOut = true;
+    let chosen: T | undefined;
+    qp.onDidAccept(() => {
+      chosen = qp.selectedItems[0] ?? qp.activeItems[0];
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      qp.dispose();
+      resolve(chosen);
+    });
+    qp.show();
+  });
 }

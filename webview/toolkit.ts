@@ -155,6 +155,7 @@ export interface Checkbox {
   onChange(fn: (checked: boolean) => void): void;
 }
 
+// The same shape as select(): a typed face over one toolkit element (its own property and event).
 export function checkbox(label: string, checked = false): Checkbox {
   const el = hx('vscode-checkbox', { text: label, attrs: { checked } }) as HTMLElement & { checked: boolean };
   return {

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VSCodeSession } from './harness';
 import { REPO_ROOT } from './paths';
@@ -16,6 +17,19 @@ export function packagedVsix(dir: string): string {
   const out = join(dir, 'dataset-debugger.vsix');
   execFileSync('bash', [join(REPO_ROOT, 'scripts', 'package-vsix.sh'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
   return out;
+}
+
+/**
+ * Runs a product test in a new scratch folder (removed afterwards, also on failure) with the
+ * extension package to install: DD_E2E_VSIX when given, else one packaged into the folder.
+ */
+export async function inScratchFolder(prefix: string, fn: (ctx: { tmp: string; vsix: string }) => Promise<void>): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await fn({ tmp, vsix: packagedVsix(tmp) });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** The built CLI's standard output (its error output goes into the thrown error when it fails). */

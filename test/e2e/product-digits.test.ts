@@ -9,12 +9,11 @@
  * DD_DOC_IMAGES=dir also saves the three pictures of docs/extension.md (sidebar, panel, explanation).
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
-import { cli, clickSidebarRow, goToLine, openFile, packagedVsix, waitForSidebarRows } from './helpers';
+import { cli, clickSidebarRow, goToLine, openFile, inScratchFolder, waitForSidebarRows } from './helpers';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'digits');
 const SETTINGS = JSON.parse(
@@ -45,9 +44,7 @@ async function docImage(vs: VSCodeSession, name: string, clip: { x: number; y: n
 }
 
 test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row, jump from an example', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'dd-product-digits-'));
-  try {
-    const vsix = packagedVsix(tmp);
+  await inScratchFolder('dd-product-digits-', async ({ tmp, vsix }) => {
     const folder = join(tmp, 'digits');
     cpSync(SAMPLE, folder, { recursive: true });
     const train = join(folder, 'train.csv');
@@ -179,7 +176,5 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         }
       },
     );
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });

@@ -5,21 +5,18 @@
  * explains the row under the cursor.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
-import { goToLine, openFile, packagedVsix, workerPids } from './helpers';
+import { goToLine, openFile, inScratchFolder, workerPids } from './helpers';
 
 async function sidebarRowCount(vs: VSCodeSession): Promise<number> {
   return vs.page.locator('.part.sidebar .monaco-list-row .label-name', { hasText: /^row \d+$/ }).count();
 }
 
 test('errors: a data error opens the file at its line and column; a dead worker is replaced by the next command', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'dd-product-errors-'));
-  try {
-    const vsix = packagedVsix(tmp);
+  await inScratchFolder('dd-product-errors-', async ({ tmp, vsix }) => {
     const folder = join(tmp, 'errors');
     mkdirSync(join(folder, '.vscode'), { recursive: true });
     const lines = readFileSync(join(REPO_ROOT, 'samples', 'digits', 'train.csv'), 'utf8').trim().split(/\r?\n/);
@@ -91,7 +88,5 @@ test('errors: a data error opens the file at its line and column; a dead worker 
       assert.notEqual(now[0], pids[0], 'a new worker process');
       await vs.screenshot('explained-after-restart');
     });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });

@@ -20,12 +20,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, RESULTS_DIR, e2eSkipReason, poll, withVSCode, type VSCodeSession } from './harness';
-import { acceptQuickPick, cli, cliText, goToLine, openFile, packagedVsix, sidebarMessage, sidebarRows } from './helpers';
+import { acceptQuickPick, cli, cliText, goToLine, openFile, inScratchFolder, sidebarMessage, sidebarRows } from './helpers';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -76,9 +75,7 @@ function withLabel(text: string, line: number, oldLabel: string, newLabel: strin
 }
 
 test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data sets', { skip: e2eSkipReason(), timeout: 2 * E2E_TEST_TIMEOUT_MS }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'dd-product-fix-'));
-  try {
-    const vsix = packagedVsix(tmp);
+  await inScratchFolder('dd-product-fix-', async ({ tmp, vsix }) => {
     const folder = join(tmp, 'two-sets');
     mkdirSync(join(folder, '.vscode'), { recursive: true });
     const settingsText = JSON.stringify({ 'datasetDebugger.trainFile': 'cancer.csv', 'datasetDebugger.labelColumn': 'diagnosis' }, null, 2);
@@ -300,7 +297,5 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         assert.ok(contrast(colours.other, colours.page) >= 3, `other class bars ${colours.other} on ${colours.page}`);
       },
     );
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });

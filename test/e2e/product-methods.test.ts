@@ -14,12 +14,11 @@
  * DD_DOC_IMAGES=dir also saves the pictures of docs/extension.md (trust-check, cluster-explanation).
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
-import { cli, goToLine, openFile, packagedVsix, sidebarMessage, waitForSidebarRows } from './helpers';
+import { cli, goToLine, openFile, inScratchFolder, sidebarMessage, waitForSidebarRows } from './helpers';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'digits');
 
@@ -53,9 +52,7 @@ interface CliAgreement {
 }
 
 test('digits: ranked by the label-issue detector, trust check, Newton step, then turn-over dropout', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'dd-product-methods-'));
-  try {
-    const vsix = packagedVsix(tmp);
+  await inScratchFolder('dd-product-methods-', async ({ tmp, vsix }) => {
     const folder = join(tmp, 'digits');
     cpSync(SAMPLE, folder, { recursive: true });
     const train = join(folder, 'train.csv');
@@ -157,15 +154,11 @@ test('digits: ranked by the label-issue detector, trust check, Newton step, then
         await vs.screenshot('turn-over-dropout');
       },
     );
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test('unlabelled CSV: No label: find clusters, then Explain Cluster Membership', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'dd-product-clusters-'));
-  try {
-    const vsix = packagedVsix(tmp);
+  await inScratchFolder('dd-product-clusters-', async ({ tmp, vsix }) => {
     const folder = join(tmp, 'cells');
     mkdirSync(folder, { recursive: true });
     // 300 rows of breast_cancer.csv without its label column (diagnosis).
@@ -229,7 +222,5 @@ test('unlabelled CSV: No label: find clusters, then Explain Cluster Membership',
         await vs.screenshot('jump-from-cluster-row');
       },
     );
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });

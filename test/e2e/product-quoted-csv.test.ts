@@ -11,12 +11,11 @@
  * lines come from how this test wrote the files.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode } from './harness';
-import { acceptQuickPick, cli, clickSidebarRow, goToLine, openFile, packagedVsix, waitForSidebarRows } from './helpers';
+import { acceptQuickPick, cli, clickSidebarRow, goToLine, openFile, inScratchFolder, waitForSidebarRows } from './helpers';
 
 const SCRIPT_CELL = '<img src=x onerror=alert(1)>';
 
@@ -53,9 +52,7 @@ function note(i: number, isTest: boolean): string {
 }
 
 test('quoted multi-line CSV: first-scan quick picks, sidebar, jump, explain from a continuation line, markup as text', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'dd-product-quoted-'));
-  try {
-    const vsix = packagedVsix(tmp);
+  await inScratchFolder('dd-product-quoted-', async ({ tmp, vsix }) => {
     const folder = join(tmp, 'patients');
     mkdirSync(join(folder, '.vscode'), { recursive: true });
     // Only the id column is configured (as not a feature); the quick picks set the rest.
@@ -155,7 +152,5 @@ test('quoted multi-line CSV: first-scan quick picks, sidebar, jump, explain from
         assert.deepEqual(dialogs, [], 'no alert ran');
       },
     );
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });

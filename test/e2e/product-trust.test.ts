@@ -3,17 +3,14 @@
  * command does nothing, and no worker process starts; once the folder is trusted, the scan runs.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode } from './harness';
-import { packagedVsix, workerPids } from './helpers';
+import { inScratchFolder, workerPids } from './helpers';
 
 test('trust: in restricted mode nothing is scanned and no worker starts; trusting the folder enables the scan', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'dd-product-trust-'));
-  try {
-    const vsix = packagedVsix(tmp);
+  await inScratchFolder('dd-product-trust-', async ({ tmp, vsix }) => {
     const folder = join(tmp, 'digits');
     cpSync(join(REPO_ROOT, 'samples', 'digits'), folder, { recursive: true });
 
@@ -48,7 +45,5 @@ test('trust: in restricted mode nothing is scanned and no worker starts; trustin
       assert.equal(workerPids(vs.extensionsDir).length, 1);
       await vs.screenshot('trusted-scanned');
     });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });

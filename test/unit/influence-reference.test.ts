@@ -9,6 +9,7 @@ import { Cholesky } from '../../src/linalg/cholesky';
 import { CancelledError, Checkpoint } from '../../src/util/cancel';
 import { NotPositiveDefiniteError } from '../../src/util/errors';
 import { REFERENCE_DIR, prepare, readNumericCsv, subsetRows, type Prepared, type RawTable } from '../fixtures/reference/numericCsv';
+import { maxRelErr } from '../fixtures/compare';
 
 interface ReferenceExplain {
   row: number;
@@ -55,17 +56,6 @@ async function loadOnce(name: string, file: string, label: string): Promise<Load
   return { ref, prep, raw, inf };
 }
 
-/** max_i |a_i - b_i| / max_i |b_i|: the error relative to the size of the quantity. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let num = 0, den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
-
 const cases = [
   ['breast_cancer', 'breast_cancer.csv', 'diagnosis'],
   ['digits300', 'digits.csv', 'label'],
@@ -74,32 +64,32 @@ const cases = [
 for (const [name, file, label] of cases) {
   test(`${name}: self-influence, losses, influence and both RelatIF normalisations match the numpy reference`, async () => {
     const { ref, prep, raw, inf } = await load(name, file, label);
-    assert.ok(relErr(inf.selfInfluence, ref.selfInfluence) < 1e-6, `self-influence ${relErr(inf.selfInfluence, ref.selfInfluence)}`);
-    assert.ok(relErr(inf.loss, ref.loss) < 1e-6, `loss ${relErr(inf.loss, ref.loss)}`);
+    assert.ok(maxRelErr(inf.selfInfluence, ref.selfInfluence) < 1e-6, `self-influence ${maxRelErr(inf.selfInfluence, ref.selfInfluence)}`);
+    assert.ok(maxRelErr(inf.loss, ref.loss) < 1e-6, `loss ${maxRelErr(inf.loss, ref.loss)}`);
     for (let i = 0; i < inf.N; i++) assert.ok(inf.selfInfluence[i] > 0);
     for (const e of ref.explain) {
       const x = prep.standardizer.apply(raw.features, e.row * raw.d);
       const ex = inf.explain(x, e.target);
       assert.ok(Math.abs(ex.testLoss - e.testLoss) < 1e-6 * Math.max(1, e.testLoss), `test loss of row ${e.row}`);
-      assert.ok(relErr(ex.probabilities, e.probabilities) < 1e-6);
-      assert.ok(relErr(ex.influence, e.influence) < 1e-6, `influence on row ${e.row}: ${relErr(ex.influence, e.influence)}`);
-      assert.ok(relErr(ex.relatifTheta, e.thetaRelatif) < 1e-6, `theta-RelatIF on row ${e.row}`);
-      assert.ok(relErr(ex.relatifL, e.lRelatif) < 1e-6, `l-RelatIF on row ${e.row}`);
+      assert.ok(maxRelErr(ex.probabilities, e.probabilities) < 1e-6);
+      assert.ok(maxRelErr(ex.influence, e.influence) < 1e-6, `influence on row ${e.row}: ${maxRelErr(ex.influence, e.influence)}`);
+      assert.ok(maxRelErr(ex.relatifTheta, e.thetaRelatif) < 1e-6, `theta-RelatIF on row ${e.row}`);
+      assert.ok(maxRelErr(ex.relatifL, e.lRelatif) < 1e-6, `l-RelatIF on row ${e.row}`);
     }
-    assert.ok(relErr(approxLooLoss(inf), ref.approxLooLoss) < 1e-6, 'approximate leave-one-out loss');
+    assert.ok(maxRelErr(approxLooLoss(inf), ref.approxLooLoss) < 1e-6, 'approximate leave-one-out loss');
   });
 
   test(`${name}: both self-influence routes (triangular solves, H^-1 with packed Kronecker quadratic forms) match the reference and each other`, async () => {
     const { ref, inf } = await load(name, file, label);
     const routes = await Promise.all((['solve', 'kron'] as const).map((route) => ExactInfluence.build(inf.data, inf.W, { l2: ref.lam, route, relatif: true })));
     for (const r of routes) {
-      assert.ok(relErr(r.selfInfluence, ref.selfInfluence) < 1e-6, `self-influence ${relErr(r.selfInfluence, ref.selfInfluence)}`);
-      assert.ok(relErr(r.thetaNorms(), inf.thetaNorms()) < 1e-10, 'RelatIF norms');
+      assert.ok(maxRelErr(r.selfInfluence, ref.selfInfluence) < 1e-6, `self-influence ${maxRelErr(r.selfInfluence, ref.selfInfluence)}`);
+      assert.ok(maxRelErr(r.thetaNorms(), inf.thetaNorms()) < 1e-10, 'RelatIF norms');
     }
-    assert.ok(relErr(routes[1].selfInfluence, routes[0].selfInfluence) < 1e-10, `routes differ by ${relErr(routes[1].selfInfluence, routes[0].selfInfluence)}`);
+    assert.ok(maxRelErr(routes[1].selfInfluence, routes[0].selfInfluence) < 1e-10, `routes differ by ${maxRelErr(routes[1].selfInfluence, routes[0].selfInfluence)}`);
     // After the kron route's inverse (which borrows the factor's L^T space), solves are still exact.
     const g = new Float64Array(inf.P).map((_, p) => Math.sin(p + 1));
-    assert.ok(relErr(routes[1].solve(g), inf.solve(g)) < 1e-10);
+    assert.ok(maxRelErr(routes[1].solve(g), inf.solve(g)) < 1e-10);
   });
 }
 
@@ -151,7 +141,7 @@ test('the Woodbury Newton step for removing a row equals a Newton step with the 
     for (let k = 0; k < K; k++) for (let a = 0; a < D; a++) g[k * D + a] = (inf.residuals[row * K + k] * data.X[row * D + a]) / N;
     const expected = Cholesky.factor(Hm, P).solve(g);
     const got = newtonParameterShift(inf, row);
-    assert.ok(relErr(got, expected) < 1e-9, `row ${row}: ${relErr(got, expected)}`);
+    assert.ok(maxRelErr(got, expected) < 1e-9, `row ${row}: ${maxRelErr(got, expected)}`);
   }
 });
 
@@ -180,7 +170,7 @@ test('damping is used only when asked, and a singular Hessian asks for it', asyn
   await assert.rejects(ExactInfluence.build(prep.data, W0, { l2: 0 }), (e: unknown) => e instanceof NotPositiveDefiniteError && /damping/.test(e.message));
   const damped = await ExactInfluence.build(prep.data, W0, { l2: 0, damping: 1e-3 });
   const regularised = await ExactInfluence.build(prep.data, W0, { l2: 1e-3 });
-  assert.ok(relErr(damped.selfInfluence, regularised.selfInfluence) < 1e-12);
+  assert.ok(maxRelErr(damped.selfInfluence, regularised.selfInfluence) < 1e-12);
 });
 
 test('RelatIF norms computed during build equal the ones computed lazily', async () => {
@@ -190,8 +180,8 @@ test('RelatIF norms computed during build equal the ones computed lazily', async
   const lazy = await ExactInfluence.build(prep.data, fit.W, { l2: 1e-3 });
   const eager = await ExactInfluence.build(prep.data, fit.W, { l2: 1e-3, relatif: true });
   assert.deepEqual(eager.selfInfluence, lazy.selfInfluence);
-  assert.ok(relErr(eager.thetaNorms(), lazy.thetaNorms()) < 1e-13);
+  assert.ok(maxRelErr(eager.thetaNorms(), lazy.thetaNorms()) < 1e-13);
   await lazy.prepareRelatif();
   const x = prep.data.X.subarray(0, prep.data.D);
-  assert.ok(relErr(eager.explain(x, 3).relatifTheta, lazy.explain(x, 3).relatifTheta) < 1e-12);
+  assert.ok(maxRelErr(eager.explain(x, 3).relatifTheta, lazy.explain(x, 3).relatifTheta) < 1e-12);
 });

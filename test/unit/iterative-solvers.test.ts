@@ -8,6 +8,7 @@ import { Cholesky } from '../../src/linalg/cholesky';
 import { conjugateGradient, largestEigenvalue, lissa } from '../../src/influence/iterative';
 import { fitLogistic, hessian, hessianVectorProduct, predictProba, type LogisticData } from '../../src/model/logistic';
 import { loadNumeric, subset } from '../fixtures/nn/data';
+import { normRelErr } from '../fixtures/compare';
 
 let data: LogisticData;
 let probs: Float64Array;
@@ -16,15 +17,6 @@ let g: Float64Array; // a real per-example gradient (row 7), the right-hand side
 let exact: Float64Array;
 const l2 = 1e-2;
 const P = () => data.K * data.D;
-
-function relErr(a: Float64Array, b: Float64Array): number {
-  let d = 0, n = 0;
-  for (let k = 0; k < a.length; k++) {
-    d += (a[k] - b[k]) ** 2;
-    n += b[k] ** 2;
-  }
-  return Math.sqrt(d / n);
-}
 
 before(async () => {
   const all = await loadNumeric('digits.csv', 'label');
@@ -46,7 +38,7 @@ const full = (v: Float64Array) => hessianVectorProduct(data, probs, l2, v);
 
 test('CG solves H x = g to the exact solution (digits, P = 650)', async () => {
   const { x, report } = await conjugateGradient(full, g, { tol: 1e-10 });
-  const err = relErr(x, exact);
+  const err = normRelErr(x, exact);
   console.log(`CG: ${report.iterations} iterations, relative residual ${report.relativeResidual.toExponential(2)}, relative error vs Cholesky ${err.toExponential(2)}`);
   assert.equal(report.stopReason, 'tolerance');
   assert.ok(report.relativeResidual < 1e-9, `residual ${report.relativeResidual}`);
@@ -58,7 +50,7 @@ test('CG with damping solves (H + d I) x = g, and a loose tolerance stops early 
   const d = 0.05;
   const { x, report } = await conjugateGradient(full, g, { damping: d, tol: 1e-10 });
   const exactD = Cholesky.factor(hessian(data, probs, l2), P(), { damping: d }).solve(g);
-  assert.ok(relErr(x, exactD) < 1e-6);
+  assert.ok(normRelErr(x, exactD) < 1e-6);
   const loose = await conjugateGradient(full, g, { tol: 1e-2 });
   assert.ok(loose.report.iterations < report.iterations);
   assert.ok(loose.report.relativeResidual < 1.5e-2 && loose.report.relativeResidual > 1e-4, `${loose.report.relativeResidual}`);
@@ -77,7 +69,7 @@ test('LiSSA on minibatch HVPs approaches the exact solution', async () => {
   const batchHvp = (v: Float64Array, rows: Int32Array) => minibatchHvp(rows, v);
   const lam = await largestEigenvalue(full, P());
   const { x, report } = await lissa(batchHvp, full, g, { rows: data.N, batchSize: 100, repeats: 3, depth: 1000, scale: 1.5 * lam.value, seed: 3 });
-  const err = relErr(x, exact);
+  const err = normRelErr(x, exact);
   console.log(
     `LiSSA: lambda_max ~ ${lam.value.toFixed(3)}, scale ${report.scale?.toFixed(3)}, ${report.iterations} steps, ${report.hvps} HVPs, ` +
       `relative residual ${report.relativeResidual.toExponential(2)}, relative error vs Cholesky ${err.toExponential(2)}, stop ${report.stopReason}`,

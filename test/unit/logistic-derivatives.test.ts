@@ -14,6 +14,7 @@ import { Cholesky } from '../../src/linalg/cholesky';
 import { setWasmKernelsEnabled } from '../../src/linalg/kernels';
 import { SeededRandom } from '../../src/util/random';
 import { prepare, readNumericCsv, subsetRows } from '../fixtures/reference/numericCsv';
+import { maxRelErr } from '../fixtures/compare';
 
 function load(file: string, label: string, rows: number[]): LogisticData {
   return prepare(subsetRows(readNumericCsv(file, label), rows)).data;
@@ -31,15 +32,6 @@ const sets: [string, LogisticData][] = [
 function somePoint(P: number, seed: number): Float64Array {
   const rng = new SeededRandom(seed);
   return Float64Array.from({ length: P }, () => 0.6 * (rng.nextFloat() + rng.nextFloat() + rng.nextFloat() - 1.5));
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
 }
 
 for (const [name, data] of sets) {
@@ -64,7 +56,7 @@ for (const [name, data] of sets) {
         Wp[p] = W[p];
         fd[p] = (fp - fm) / (2 * h);
       }
-      const e = relErr(g, fd);
+      const e = maxRelErr(g, fd);
       assert.ok(e < 1e-6, `gradient vs finite differences: relative error ${e}`);
     }
   });
@@ -103,7 +95,7 @@ for (const [name, data] of sets) {
       const Hv = new Float64Array(P);
       for (let p = 0; p < P; p++) for (let q = 0; q < P; q++) Hv[p] += H[p * P + q] * v[q];
       const hvp = hessianVectorProduct(data, probs, l2, v, w);
-      assert.ok(relErr(hvp, Hv) < 1e-12, `HVP vs H v: ${relErr(hvp, Hv)}`);
+      assert.ok(maxRelErr(hvp, Hv) < 1e-12, `HVP vs H v: ${maxRelErr(hvp, Hv)}`);
       const h = 1e-6;
       const Wp = Float64Array.from(W, (x, p) => x + h * v[p]);
       const Wm = Float64Array.from(W, (x, p) => x - h * v[p]);
@@ -111,7 +103,7 @@ for (const [name, data] of sets) {
       objective(data, Wp, l2, w, gp);
       objective(data, Wm, l2, w, gm);
       const fd = Float64Array.from(gp, (x, p) => (x - gm[p]) / (2 * h));
-      assert.ok(relErr(hvp, fd) < 1e-6, `HVP vs finite differences: ${relErr(hvp, fd)}`);
+      assert.ok(maxRelErr(hvp, fd) < 1e-6, `HVP vs finite differences: ${maxRelErr(hvp, fd)}`);
     }
   });
 
@@ -163,7 +155,7 @@ test('objective, gradient, Hessian-vector product and Hessian agree between the 
   }
   const auto = run();
   assert.ok(Math.abs(auto.f - js.f) < 1e-14 * js.f);
-  assert.ok(relErr(auto.g, js.g) < 1e-12);
-  assert.ok(relErr(auto.hv, js.hv) < 1e-12);
-  assert.ok(relErr(auto.H, js.H) < 1e-12);
+  assert.ok(maxRelErr(auto.g, js.g) < 1e-12);
+  assert.ok(maxRelErr(auto.hv, js.hv) < 1e-12);
+  assert.ok(maxRelErr(auto.H, js.H) < 1e-12);
 });

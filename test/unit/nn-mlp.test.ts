@@ -13,17 +13,10 @@ import { initBackend, tf } from '../../src/nn/backend';
 import { fileSystemSaver, loadLayersModelFromFile } from '../../src/nn/io';
 import { architecture, initTheta, lastLayerFeatures, MlpObjective, mlpFromLayersModel, mlpToLayersModel, predictProba, trainMlp, type Mlp } from '../../src/nn/mlp';
 import { loadNumeric, subset } from '../fixtures/nn/data';
+import { normRelErr } from '../fixtures/compare';
+
 
 let data: LogisticData;
-const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0, n = 0;
-  for (let k = 0; k < a.length; k++) {
-    d += (a[k] - b[k]) ** 2;
-    n += b[k] ** 2;
-  }
-  return Math.sqrt(d / n);
-};
-
 before(async () => {
   const all = await loadNumeric('breast_cancer.csv', 'diagnosis');
   data = subset(all, Array.from({ length: 150 }, (_, i) => i));
@@ -58,7 +51,7 @@ test('double-backprop HVP of a hidden-less MLP equals the float64 logistic Hessi
   const ref = hessianVectorProduct(data, logisticProba(fit.W, data.X, data.N, D, K), l2, vl);
   const mine = new Float64Array(K * D);
   for (let k = 0; k < K; k++) for (let a = 0; a < D; a++) mine[k * D + a] = hv[a * K + k];
-  const e = rel(mine, ref);
+  const e = normRelErr(mine, ref);
   console.log(`MLP HVP vs float64 logistic Hessian: relative error ${e.toExponential(2)}`);
   assert.ok(e < 1e-5, `${e}`);
   obj.dispose();
@@ -75,7 +68,7 @@ test('HVP of a tanh MLP matches central differences of its gradient', async () =
   const a = await obj.valueAndGrad(th.map((x, i) => x + eps * v[i]));
   const b = await obj.valueAndGrad(th.map((x, i) => x - eps * v[i]));
   const fd = a.g.map((x, i) => (x - b.g[i]) / (2 * eps));
-  const e = rel(hv, fd);
+  const e = normRelErr(hv, fd);
   console.log(`tanh MLP HVP vs finite differences: relative error ${e.toExponential(2)}`);
   assert.ok(e < 2e-3, `${e}`);
   obj.dispose();
@@ -108,7 +101,7 @@ test('cpu and wasm agree within float32 tolerance: probabilities, gradient, HVP'
   };
   const c = await run('cpu');
   const w = await run('wasm');
-  const ep = rel(w.p, c.p), eh = rel(w.hv, c.hv);
+  const ep = normRelErr(w.p, c.p), eh = normRelErr(w.hv, c.hv);
   // The gradient is ~1e-4 at the optimum, a sum of terms ~1: compare absolutely against that scale.
   const eg = Math.sqrt(w.g.reduce((s, x, i) => s + (x - c.g[i]) ** 2, 0));
   console.log(`cpu vs wasm: probabilities ${ep.toExponential(2)}, HVP ${eh.toExponential(2)} (relative); gradient ${eg.toExponential(2)} (absolute)`);
@@ -129,7 +122,7 @@ test('LayersModel: save with a fs save handler, load without tfjs-node, identica
   assert.ok(typeof back !== 'string');
   assert.deepEqual(back.theta, trained.theta);
   const mine = await predictProba(back, data.X, data.N);
-  assert.ok(rel(mine, Float64Array.from(a)) < 1e-6);
+  assert.ok(normRelErr(mine, Float64Array.from(a)) < 1e-6);
 });
 
 test('the committed tiny LayersModel fixture loads and predicts as recorded; its last layer is a logistic model', async () => {
