@@ -32,6 +32,7 @@ interface WasmKernels {
   gemmNT: WasmGemm;
   potrf(at: number, ld: number, w: number, diag: number, damping: number): number;
   trtri(at: number, ld: number, w: number, inv: number, ldi: number): void;
+  cholBlocked(L: number, n: number, nb: number, c0: number, c1: number, dinv: number, T: number, rc: number, diag: number, damping: number): number;
   transpose(src: number, lds: number, dst: number, ldd: number, m: number, n: number): void;
   symOuter(x: number, ldx: number, m: number, d: number, q: number, ldq: number): void;
 }
@@ -160,6 +161,38 @@ export class KernelSpace {
         f[inv + i * ldi + c] = s / f[li + i];
       }
     }
+  }
+
+  /**
+   * Block columns [c0, c1) (c0 a multiple of nb, earlier columns factored) of the blocked
+   * left-looking Cholesky factorisation of the n x n matrix at offset L (row stride n), in place on
+   * its lower triangle. Per block column C = [c, c + w): A[>=c, C] -= L[>=c, <c] L[C, <c]^T (one
+   * gemmNT), potrf on the diagonal block (pivot test against the original diagonal at `diag`), its
+   * inverse by trtri into block c / nb of dinv (nb x nb each, row stride nb), the panel below
+   * L[>=c+w, C] = A[>=c+w, C] L_CC^-T by products with that inverse, rc rows at a time through the
+   * scratch T (rc x nb), and zeros right of the diagonal in the block's rows. Returns -1, or the
+   * first failing row i with its pivot d left in L[i, i]. With WebAssembly the whole range is one
+   * call into kernels.wat's cholBlocked (no JavaScript loop to run cold on a first factorisation);
+   * this is its fallback twin.
+   */
+  cholBlocked(L: number, n: number, nb: number, c0: number, c1: number, dinv: number, T: number, rc: number, diag: number, damping: number): number {
+    if (this.kernels) return this.kernels.cholBlocked(L * 8, n, nb, c0, c1, dinv * 8, T * 8, rc, diag * 8, damping);
+    const f = this.f64;
+    for (let c = c0; c < c1; c += nb) {
+      const w = Math.min(nb, n - c), cc = L + c * n + c;
+      if (c > 0) this.gemmNT(L + c * n, n, L + c * n, n, cc, n, n - c, w, c, -1, 1);
+      const bad = this.potrf(cc, n, w, diag + c, damping);
+      if (bad >= 0) return c + bad;
+      const inv = dinv + (c / nb) * nb * nb;
+      this.trtri(cc, n, w, inv, nb);
+      for (let r0 = c + w; r0 < n; r0 += rc) {
+        const h = Math.min(rc, n - r0);
+        this.gemmNT(L + r0 * n + c, n, inv, nb, T, nb, h, w, w);
+        for (let r = 0; r < h; r++) f.copyWithin(L + (r0 + r) * n + c, T + r * nb, T + r * nb + w);
+      }
+      for (let r = c; r < c + w; r++) f.fill(0, L + r * n + r + 1, L + r * n + n);
+    }
+    return -1;
   }
 
   /** dst[j, i] = src[i, j] for i < m, j < n (row strides lds, ldd; the two must not overlap). */
