@@ -46,6 +46,7 @@ import type {
 } from '../protocol/types';
 import { Checkpoint, NO_CHECKPOINT } from '../util/cancel';
 import { UserError } from '../util/errors';
+import { stageTimer } from '../util/timer';
 import { DEFAULTS, resolveExplainOptions, resolveScanOptions, SCAN_RANKINGS } from '../options/options';
 import { buildAnalysis, type BuildContext, type PointExplanation } from './analysis';
 import { LabelNeighbours } from './neighbours';
@@ -68,13 +69,7 @@ export class Session {
 
   async scan(params: ScanParams, cp: Checkpoint = NO_CHECKPOINT): Promise<ScanReply> {
     const { l2, damping, model, method } = resolveScanOptions(params);
-    const timings: Record<string, number> = {};
-    let t = performance.now();
-    const lap = (stage: string) => {
-      const now = performance.now();
-      timings[stage] = (now - t) / 1000;
-      t = now;
-    };
+    const { timings, lap } = stageTimer();
 
     cp.begin('parse', `Reading ${params.file}`);
     const readOpts = { checkpoint: cp, format: params.format, quoting: params.quoting };
@@ -347,13 +342,17 @@ export class Session {
     for (const e of rows) e.neighbours = s.neighbours.of(this.modelIndexOfRow(e.row));
   }
 
-  private example(i: number): ExampleRow {
+  /** Model row i's data row, line and label: the head of an ExampleRow and of an InfluenceRow. */
+  private rowHead(i: number): { row: number; line: number; label: string } {
     const s = this.current;
     const rec = recordRef(s.table, s.records[i]);
+    return { row: rec.row, line: rec.line, label: s.classes[s.data.y[i]] };
+  }
+
+  private example(i: number): ExampleRow {
+    const s = this.current;
     return {
-      row: rec.row,
-      line: rec.line,
-      label: s.classes[s.data.y[i]],
+      ...this.rowHead(i),
       predicted: s.classes[s.predicted[i]],
       globalInfluence: s.analysis.selfInfluence[i],
       loss: s.analysis.loss[i],
@@ -542,11 +541,8 @@ export class Session {
 
   private influenceRow(i: number, e: PointExplanation, looChange: Float64Array | undefined, withCells?: boolean): InfluenceRow {
     const s = this.current;
-    const rec = recordRef(s.table, s.records[i]);
     return {
-      row: rec.row,
-      line: rec.line,
-      label: s.classes[s.data.y[i]],
+      ...this.rowHead(i),
       influence: e.influence[i],
       relatifTheta: e.relatifTheta[i],
       relatifL: e.relatifL[i],

@@ -7,7 +7,7 @@ import { before, test } from 'node:test';
 import { Cholesky } from '../../src/linalg/cholesky';
 import { conjugateGradient, largestEigenvalue, lissa } from '../../src/influence/iterative';
 import { fitLogistic, hessian, hessianVectorProduct, predictProba, type LogisticData } from '../../src/model/logistic';
-import { loadNumeric, subset } from '../fixtures/nn/data';
+import { loadNumeric, relErr, subset } from '../fixtures/nn/data';
 
 let data: LogisticData;
 let probs: Float64Array;
@@ -16,15 +16,6 @@ let g: Float64Array; // a real per-example gradient (row 7), the right-hand side
 let exact: Float64Array;
 const l2 = 1e-2;
 const P = () => data.K * data.D;
-
-function relErr(a: Float64Array, b: Float64Array): number {
-  let d = 0, n = 0;
-  for (let k = 0; k < a.length; k++) {
-    d += (a[k] - b[k]) ** 2;
-    n += b[k] ** 2;
-  }
-  return Math.sqrt(d / n);
-}
 
 before(async () => {
   const all = await loadNumeric('digits.csv', 'label');

@@ -12,17 +12,9 @@ import { fitLogistic, hessianVectorProduct, predictProba as logisticProba, type 
 import { initBackend, tf } from '../../src/nn/backend';
 import { fileSystemSaver, loadLayersModelFromFile } from '../../src/nn/io';
 import { architecture, initTheta, lastLayerFeatures, MlpObjective, mlpFromLayersModel, mlpToLayersModel, predictProba, trainMlp, type Mlp } from '../../src/nn/mlp';
-import { loadNumeric, subset } from '../fixtures/nn/data';
+import { loadNumeric, relErr as rel, subset } from '../fixtures/nn/data';
 
 let data: LogisticData;
-const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0, n = 0;
-  for (let k = 0; k < a.length; k++) {
-    d += (a[k] - b[k]) ** 2;
-    n += b[k] ** 2;
-  }
-  return Math.sqrt(d / n);
-};
 
 before(async () => {
   const all = await loadNumeric('breast_cancer.csv', 'diagnosis');
