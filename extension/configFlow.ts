@@ -175,6 +175,8 @@ export async function resolveScanParams(
     testItems.find((i) => i.uri && sameDir(i.uri) && looksLikeTest(i.uri) && formatOfPath(i.uri.fsPath) === formatOfPath(train.fsPath)) ??
     testItems[0];
   const testPick = await new Promise<TestItem | undefined>((resolve) => {
+// (duplicates: the accept/hide wiring of the label question's quick pick above; each question
+// keeps its own items and title, and the e2e first-scan tests drive both as they stand.)
     const qp = vscode.window.createQuickPick<TestItem>();
     qp.title = 'Dataset Debugger (2/2): test file (optional, same columns)';
     qp.placeholder = 'Held-out rows whose predictions you want explained';

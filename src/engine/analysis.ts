@@ -441,6 +441,8 @@ function withoutLastColumn(X: Float64Array, n: number, D: number): Float64Array 
 // Turn-over dropout
 
 
+// (duplicates: every Analysis declares the same capability fields, as NetworkAnalysis does above;
+// the values differ per implementation.)
 export class TurnOverDropoutAnalysis implements Analysis {
   readonly supervised = true;
   readonly hasRelatif = false;
