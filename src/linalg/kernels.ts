@@ -5,6 +5,9 @@
  * ./kernels.wat (f64x2 lanes, 4 x 2 register tiles; scripts/build-kernels.mjs assembles it into
  * ./kernelsWasm.ts); bench/kernels.ts measures it in GFLOP/s. Elsewhere, or with DD_NO_WASM=1, the
  * same kernel runs in JavaScript on a Float64Array, so results never depend on it beyond rounding.
+ * Beside it: the small factorisation kernels (potrf, trtri) and cholBlocked, the whole blocked
+ * Cholesky factorisation in one call, transpose and symOuter. The module is compiled optimised at
+ * once (compileOptimised).
  *
  * A KernelSpace is a fixed-size float64 memory (sized once at creation, never grown, so views into
  * it stay valid) with a bump allocator; callers place their operands in it and pass offsets.
