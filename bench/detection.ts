@@ -9,6 +9,7 @@ import { confidentLearning } from '../src/eval/confidentLearning';
 import { auroc, rankDescending, recallAtFraction, topCount } from '../src/eval/metrics';
 import { flipLabels } from '../src/eval/noise';
 import { SeededRandom } from '../src/util/random';
+import { argmaxRow } from '../src/engine/ranking';
 import { ExactInfluence } from '../src/influence/exact';
 import { labelSuspicion } from '../src/influence/labelSuspicion';
 import { fitLogistic, logits, type LogisticData } from '../src/model/logistic';
@@ -110,17 +111,6 @@ export interface SplitScorer {
   score(ctx: SplitContext): SplitScore | Promise<SplitScore>;
 }
 
-/** Most probable class per row of an N x K probability (or logit) matrix. */
-function argmaxRows(P: Float64Array, N: number, K: number): Int32Array {
-  const out = new Int32Array(N);
-  for (let i = 0; i < N; i++) {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (P[i * K + k] > P[i * K + best]) best = k;
-    out[i] = best;
-  }
-  return out;
-}
-
 /**
  * The scores compared for label errors: label suspicion (the engine's, docs/label-suspicion.md),
  * self-influence, training loss, confident learning's self-confidence (5-fold, seeded) and random.
@@ -133,7 +123,7 @@ export const LABEL_SCORERS: SplitScorer[] = [
     name: 'label suspicion',
     score: async ({ inf }) => {
       const ls = await labelSuspicion(inf);
-      return { score: ls.suspicion, relabelTo: argmaxRows(ls.reweightedProbabilities, inf.N, inf.K), timings: ls.timings };
+      return { score: ls.suspicion, relabelTo: argmaxRow(ls.reweightedProbabilities, inf.N, inf.K), timings: ls.timings };
     },
   },
   { name: 'self-influence', score: ({ inf }) => ({ score: inf.selfInfluence }) },
@@ -142,7 +132,7 @@ export const LABEL_SCORERS: SplitScorer[] = [
     name: 'confident learning (5-fold)',
     score: async ({ data, seed, l2 }) => {
       const cl = await confidentLearning(data, { l2, seed });
-      return { score: cl.score, relabelTo: argmaxRows(cl.outOfFold, data.N, data.K) };
+      return { score: cl.score, relabelTo: argmaxRow(cl.outOfFold, data.N, data.K) };
     },
   },
   {
@@ -188,7 +178,7 @@ export async function loadSplit(file: string, label: string, seed: number, testF
 
 function accuracy(W: Float64Array, d: LogisticData): number {
   const P = logits(W, d.X, d.N, d.D, d.K);
-  const pred = argmaxRows(P, d.N, d.K);
+  const pred = argmaxRow(P, d.N, d.K);
   let ok = 0;
   for (let i = 0; i < d.N; i++) if (pred[i] === d.y[i]) ok++;
   return ok / d.N;
@@ -260,7 +250,7 @@ export async function splitDetectionTable(
       base.influenceSeconds.push(influenceSeconds);
       const flipped = new Set(flips.flipped);
       const trueLabel = new Map(flips.flipped.map((r, k) => [r, flips.original[k]]));
-      const predicted = argmaxRows(inf.probabilities, data.N, data.K);
+      const predicted = argmaxRow(inf.probabilities, data.N, data.K);
       for (let s = 0; s < scorers.length; s++) {
         t = performance.now();
         const sc = await scorers[s].score({ inf, data, seed, l2 });

@@ -220,6 +220,7 @@ const ROWS: Record<string, () => Promise<NnBenchRow>> = {
     };
   },
 
+  // (duplicates: reviews-mlp's steps above on satellite; each case spells out its own data and sizes.)
   async 'satellite-mlp'() {
     const be = await initBackend();
     const t = timer();

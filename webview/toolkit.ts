@@ -155,7 +155,8 @@ export interface Checkbox {
   onChange(fn: (checked: boolean) => void): void;
 }
 
-// The same shape as select(): a typed face over one toolkit element (its own property and event).
+// (duplicates: the shape of select() above: each toolkit wrapper exposes its element's own
+// property, value or checked, with its own type.)
 export function checkbox(label: string, checked = false): Checkbox {
   const el = hx('vscode-checkbox', { text: label, attrs: { checked } }) as HTMLElement & { checked: boolean };
   return {

@@ -108,6 +108,7 @@ const COMMON = {
   'max-classes': { value: true },
 };
 
+// (duplicates: the option tables of the commands below share their shape with COMMON above.)
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {

@@ -26,6 +26,7 @@ import { ColumnStore } from './columns';
 import { tableOf } from './tableStore';
 import type { Cell, DataFormat, Quoting, ReadInfo, Table } from './types';
 
+// (duplicates: a list of constants, alike only in shape to other lists of declarations.)
 const QUOTE = 34;
 const LF = 10;
 const CR = 13;
@@ -176,6 +177,8 @@ export class DelimitedTokenizer {
         i++;
         continue;
       }
+// (duplicates: the field end of the unquoted state above, for a closed quoted field; inline in
+// the tokenizer's hot loop on purpose.)
       if (c === d || c === LF || c === CR) {
         this.fields.push(this.acc);
         this.acc = '';

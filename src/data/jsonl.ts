@@ -237,6 +237,7 @@ export function locateJsonlCell(file: string, line: number, key: string, read?: 
     }
     throw stop;
   });
+  // (duplicates: csv.ts's locate loop ends the same way: feed the text, stop at the target.)
   try {
     splitter.push(text);
     splitter.end();
@@ -353,6 +354,7 @@ export function scanJson(s: string): JsonScan {
         fail(`expected ',' or '}' after a property value, found ${found()}`);
       }
     }
+// (duplicates: the object branch above, for arrays: the JSON grammar's two containers.)
     if (c === '[') {
       i++;
       ws();

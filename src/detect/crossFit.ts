@@ -132,6 +132,21 @@ export function standardise(data: LogisticData): { Z: Float64Array; d: number } 
 }
 
 /** Largest row count for which kNN searches all pairs (N^2 / 2 distances; 50,000 rows: 1.25e9). */
+/**
+ * The squared distance between the d-vectors at Z[io..] and Z[jo..], summed in order and given up
+ * once it reaches `bound` (then the partial sum, >= bound, is returned: the caller rejects the pair
+ * either way). The one distance loop of the kNN searches here and of the panel's label neighbours.
+ */
+export function squaredDistanceBelow(Z: Float64Array, io: number, jo: number, d: number, bound: number): number {
+  let dist = 0;
+  for (let a = 0; a < d; a++) {
+    const t = Z[io + a] - Z[jo + a];
+    dist += t * t;
+    if (dist >= bound) break;
+  }
+  return dist;
+}
+
 export const KNN_EXACT_MAX_ROWS = 50_000;
 /** Reference rows (a seeded random sample) among which kNN searches neighbours above KNN_EXACT_MAX_ROWS. */
 export const KNN_REFERENCE_ROWS = 10_000;
@@ -177,12 +192,7 @@ export async function knnOutOfFold(
         if (folds[j] === fi) continue;
         const jo = j * d;
         const wi = nd[oi + kmax - 1];
-        let dist = 0;
-        for (let a = 0; a < d; a++) {
-          const t = Z[io + a] - Z[jo + a];
-          dist += t * t;
-          if (dist >= wi) break;
-        }
+        const dist = squaredDistanceBelow(Z, io, jo, d, wi);
         if (dist < wi) insert(oi, j, dist);
       }
       if ((i & 255) === 0) await cp?.tick(i / N);
@@ -202,13 +212,7 @@ export async function knnOutOfFold(
         const jo = j * d;
         const wi = nd[oi + kmax - 1];
         const wj = nd[j * kmax + kmax - 1];
-        const bound = wi > wj ? wi : wj;
-        let dist = 0;
-        for (let a = 0; a < d; a++) {
-          const t = Z[io + a] - Z[jo + a];
-          dist += t * t;
-          if (dist >= bound) break;
-        }
+        const dist = squaredDistanceBelow(Z, io, jo, d, wi > wj ? wi : wj);
         if (dist < wi) insert(oi, j, dist);
         if (dist < wj) insert(j * kmax, i, dist);
       }

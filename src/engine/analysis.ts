@@ -66,6 +66,14 @@ export interface Analysis {
   readonly objectives: readonly TestObjective['kind'][];
   /** The exact logistic influence, when the analysis has one (label suspicion, Newton-step explain, trust, relabel). */
   readonly exact?: ExactInfluence;
+  /**
+   * The optimum a re-score after label fixes starts its fit from (logistic regression: W; the
+   * objective is strictly convex, so the optimum is the same as from zero). Analyses without one
+   * are never re-scored warm.
+   */
+  readonly warmStart?: Float64Array;
+  /** Whether data.y holds labels (false: cluster assignments, which have no label neighbours). */
+  readonly supervised: boolean;
   /** Unsupervised analyses: why row `t` sits in its cluster (cross-loss influence); others have none. */
   explainRow?(t: number, cp: Checkpoint): Promise<ClusterExplanation>;
   /** n x K class probabilities of n rows in the engine's feature space (bias column last). */
@@ -103,6 +111,7 @@ function requestedSolver(params: ScanParams): NonNullable<ScanParams['solver']> 
 // Logistic regression
 
 export class LogisticAnalysis implements Analysis {
+  readonly supervised = true;
   readonly hasRelatif = true;
   readonly synchronous = true;
   readonly objectives = ['loss', 'probability', 'margin'] as const;
@@ -123,6 +132,10 @@ export class LogisticAnalysis implements Analysis {
   }
 
   get W(): Float64Array {
+    return this.fit.W;
+  }
+
+  get warmStart(): Float64Array {
     return this.fit.W;
   }
 
@@ -261,6 +274,7 @@ export class LogisticAnalysis implements Analysis {
 
 
 export class NetworkAnalysis implements Analysis {
+  readonly supervised = true;
   readonly hasRelatif = true;
   readonly synchronous = false;
   readonly objectives = ['loss'] as const;
@@ -427,7 +441,10 @@ function withoutLastColumn(X: Float64Array, n: number, D: number): Float64Array 
 // Turn-over dropout
 
 
+// (duplicates: every Analysis declares the same capability fields, as NetworkAnalysis does above;
+// the values differ per implementation.)
 export class TurnOverDropoutAnalysis implements Analysis {
+  readonly supervised = true;
   readonly hasRelatif = false;
   readonly synchronous = true;
   readonly objectives = ['loss'] as const;
@@ -503,6 +520,7 @@ export class TurnOverDropoutAnalysis implements Analysis {
 
 
 export class UnsupervisedAnalysis implements Analysis {
+  readonly supervised = false;
   readonly hasRelatif = false;
   readonly synchronous = false;
   readonly objectives = [] as const;
@@ -579,4 +597,34 @@ export class UnsupervisedAnalysis implements Analysis {
   dispose(): void {
     this.explainer.dispose();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The choice
+
+/**
+ * The analysis a scan asks for, built: unsupervised (no labels: the autoencoder and k-means, whose
+ * clusters become the classes and y), turn-over dropout, logistic regression, or a network. Returns
+ * the analysis with the classes and per-row classes it explains.
+ */
+export async function buildAnalysis(
+  X: Float64Array,
+  N: number,
+  D: number,
+  labels: { y: Int32Array; classes: string[] } | undefined,
+  choice: { model: string; method: string },
+  ctx: BuildContext,
+): Promise<{ analysis: Analysis; y: Int32Array; classes: string[] }> {
+  if (!labels) {
+    const u = await UnsupervisedAnalysis.build(X, N, D, ctx);
+    return { analysis: u, y: u.assignment, classes: Array.from({ length: u.info.model.clusters ?? 0 }, (_, k) => `cluster ${k}`) };
+  }
+  const data: LogisticData = { X, N, D, K: labels.classes.length, y: labels.y };
+  const analysis =
+    choice.method === 'turnOverDropout'
+      ? await TurnOverDropoutAnalysis.build(data, ctx)
+      : choice.model === 'logistic'
+        ? await LogisticAnalysis.build(data, ctx)
+        : await NetworkAnalysis.build(data, ctx);
+  return { analysis, y: labels.y, classes: labels.classes };
 }

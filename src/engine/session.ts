@@ -6,14 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { encodeLabels, FeatureEncoder } from '../data/features';
-import { inferSchema, type Schema } from '../data/schema';
+import { inferSchema } from '../data/schema';
 import { readTable } from '../data/table';
 import type { Table } from '../data/types';
 import type { TestObjective } from '../influence/crossLoss';
-import type { ExactInfluence } from '../influence/exact';
 import { labelSuspicion } from '../influence/labelSuspicion';
 import { detectLabelErrors } from '../detect/detector';
-import { standardise } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
 import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';
 import { trustCheck } from '../influence/trust';
@@ -48,50 +46,15 @@ import type {
 } from '../protocol/types';
 import { Checkpoint, NO_CHECKPOINT } from '../util/cancel';
 import { UserError } from '../util/errors';
+import { stageTimer } from '../util/timer';
 import { DEFAULTS, resolveExplainOptions, resolveScanOptions, SCAN_RANKINGS } from '../options/options';
-import { LogisticAnalysis, NetworkAnalysis, TurnOverDropoutAnalysis, UnsupervisedAnalysis, type Analysis, type BuildContext, type PointExplanation } from './analysis';
+import { buildAnalysis, type BuildContext, type PointExplanation } from './analysis';
+import { LabelNeighbours } from './neighbours';
+import { warmMismatch } from './rescore';
+import type { ScanState } from './state';
 import { argmaxRow, histogram, sortedOrder } from './ranking';
 import { cellsOf, recordMatches, recordRef } from './records';
 import { allRows, columnNotes, encodeTestSet, hashFile, unlabelledSchema, type TestSet } from './scanInputs';
-
-interface ScanState {
-  params: ScanParams;
-  summary: ScanSummary;
-  table: Table;
-  schema: Schema;
-  /** Training record index (= data row, into table.store) per model row. */
-  records: number[];
-  /** Class names; in an unsupervised scan "cluster 0" .. "cluster k-1" (data.y holds the clusters). */
-  classes: string[];
-  data: LogisticData;
-  analysis: Analysis;
-  /** The exact logistic influence, when the scan has one (label suspicion, Newton-step explain, trust). */
-  influence?: ExactInfluence;
-  /** N x K probabilities of the training rows (and of the test rows), computed once at scan time. */
-  trainProba: Float64Array;
-  testProba?: Float64Array;
-  /** Label suspicion per row, its suggested class, and the M_i blocks it computed (reused by the Newton-step explain). */
-  suspicion?: { score: Float64Array; suggested: Int32Array; blocks: Float64Array };
-  /** Out-of-sample label-error detection (src/detect): calibrated score, suggestion (-1: none) and its probability. */
-  detection?: { score: Float64Array; suggested: Int32Array; probability: Float64Array };
-  predicted: Int32Array;
-  orders: Partial<Record<RankBy, Int32Array>>;
-  test?: TestSet;
-  /** What a warm re-score reuses: the fitted encoder, the test file's hash, label suspicion's refit optimum. */
-  encoder?: FeatureEncoder;
-  testHash?: string;
-  refitW?: Float64Array;
-  /** The detector's N x K out-of-fold probabilities (ExampleRow.labelProbability). */
-  detectionProba?: Float64Array;
-  /** Standardised features and cached neighbour counts per model row (ExampleRow.neighbours), computed on demand. */
-  neighbourSpace?: { Z: Float64Array; d: number };
-  neighbourCache?: Map<number, NonNullable<ExampleRow['neighbours']>>;
-}
-
-/** Neighbours counted for ExampleRow.neighbours (the sentence "8 of its 10 nearest neighbours ..."). */
-export const NEIGHBOURS = 10;
-/** Rows x standardised features up to which neighbours are counted per listed row (one pass each). */
-export const NEIGHBOUR_BUDGET = 4e6;
 
 export class Session {
   private state?: ScanState;
@@ -106,13 +69,7 @@ export class Session {
 
   async scan(params: ScanParams, cp: Checkpoint = NO_CHECKPOINT): Promise<ScanReply> {
     const { l2, damping, model, method } = resolveScanOptions(params);
-    const timings: Record<string, number> = {};
-    let t = performance.now();
-    const lap = (stage: string) => {
-      const now = performance.now();
-      timings[stage] = (now - t) / 1000;
-      t = now;
-    };
+    const { timings, lap } = stageTimer();
 
     cp.begin('parse', `Reading ${params.file}`);
     const readOpts = { checkpoint: cp, format: params.format, quoting: params.quoting };
@@ -150,24 +107,8 @@ export class Session {
     }
     lap('parse');
 
-    const ctx: BuildContext = { params, l2, damping, cp, lap, init: warm?.analysis instanceof LogisticAnalysis ? warm.analysis.W : undefined };
-    let analysis: Analysis;
-    let classes = labels.classes;
-    let y = labels.y;
-    if (unsupervised) {
-      const u = await UnsupervisedAnalysis.build(X, N, D, ctx);
-      analysis = u;
-      y = u.assignment;
-      classes = Array.from({ length: u.info.model.clusters ?? 0 }, (_, k) => `cluster ${k}`);
-    } else {
-      const data: LogisticData = { X, N, D, K: classes.length, y };
-      analysis =
-        method === 'turnOverDropout'
-          ? await TurnOverDropoutAnalysis.build(data, ctx)
-          : model === 'logistic'
-            ? await LogisticAnalysis.build(data, ctx)
-            : await NetworkAnalysis.build(data, ctx);
-    }
+    const ctx: BuildContext = { params, l2, damping, cp, lap, init: warm?.analysis.warmStart };
+    const { analysis, y, classes } = await buildAnalysis(X, N, D, unsupervised ? undefined : labels, { model, method }, ctx);
     const K = classes.length;
     const data: LogisticData = { X, N, D, K, y };
     const exact = analysis.exact;
@@ -395,59 +336,23 @@ export class Session {
    */
   private attachNeighbours(rows: ExampleRow[]): void {
     const s = this.current;
-    if (rows.length > 500 || s.analysis instanceof UnsupervisedAnalysis || s.data.N < 2) return;
-    if (!s.neighbourSpace) {
-      if (s.data.N * s.data.D > NEIGHBOUR_BUDGET) return;
-      s.neighbourSpace = standardise(s.data);
-      s.neighbourCache = new Map();
-    }
-    const { Z, d } = s.neighbourSpace;
-    const N = s.data.N;
-    const k = Math.min(NEIGHBOURS, N - 1);
-    const cache = s.neighbourCache!;
-    for (const e of rows) {
-      const i = this.modelIndexOfRow(e.row);
-      let v = cache.get(i);
-      if (!v) {
-        // The k nearest by (distance, row): ties keep the earlier row.
-        const nd = new Float64Array(k).fill(Infinity);
-        const ni = new Int32Array(k).fill(-1);
-        for (let j = 0; j < N; j++) {
-          if (j === i) continue;
-          let dist = 0;
-          for (let a = 0; a < d; a++) {
-            const t = Z[i * d + a] - Z[j * d + a];
-            dist += t * t;
-          }
-          if (dist >= nd[k - 1]) continue;
-          let p = k - 1;
-          while (p > 0 && nd[p - 1] > dist) {
-            nd[p] = nd[p - 1];
-            ni[p] = ni[p - 1];
-            p--;
-          }
-          nd[p] = dist;
-          ni[p] = j;
-        }
-        const counts = new Map<number, number>();
-        for (const j of ni) counts.set(s.data.y[j], (counts.get(s.data.y[j]) ?? 0) + 1);
-        const own = s.data.y[i];
-        let other = -1;
-        for (const [c, n] of counts) if (c !== own && (other < 0 || n > counts.get(other)! || (n === counts.get(other)! && c < other))) other = c;
-        v = { k, sameLabel: counts.get(own) ?? 0, otherLabel: other >= 0 ? s.classes[other] : undefined, otherCount: other >= 0 ? counts.get(other)! : 0 };
-        cache.set(i, v);
-      }
-      e.neighbours = v;
-    }
+    if (rows.length > 500 || !s.analysis.supervised) return;
+    if (s.neighbours === undefined) s.neighbours = LabelNeighbours.create(s.data, s.classes) ?? null;
+    if (!s.neighbours) return;
+    for (const e of rows) e.neighbours = s.neighbours.of(this.modelIndexOfRow(e.row));
+  }
+
+  /** Model row i's data row, line and label: the head of an ExampleRow and of an InfluenceRow. */
+  private rowHead(i: number): { row: number; line: number; label: string } {
+    const s = this.current;
+    const rec = recordRef(s.table, s.records[i]);
+    return { row: rec.row, line: rec.line, label: s.classes[s.data.y[i]] };
   }
 
   private example(i: number): ExampleRow {
     const s = this.current;
-    const rec = recordRef(s.table, s.records[i]);
     return {
-      row: rec.row,
-      line: rec.line,
-      label: s.classes[s.data.y[i]],
+      ...this.rowHead(i),
       predicted: s.classes[s.predicted[i]],
       globalInfluence: s.analysis.selfInfluence[i],
       loss: s.analysis.loss[i],
@@ -636,11 +541,8 @@ export class Session {
 
   private influenceRow(i: number, e: PointExplanation, looChange: Float64Array | undefined, withCells?: boolean): InfluenceRow {
     const s = this.current;
-    const rec = recordRef(s.table, s.records[i]);
     return {
-      row: rec.row,
-      line: rec.line,
-      label: s.classes[s.data.y[i]],
+      ...this.rowHead(i),
       influence: e.influence[i],
       relatifTheta: e.relatifTheta[i],
       relatifL: e.relatifL[i],
@@ -833,39 +735,3 @@ export class Session {
     };
   }
 }
-
-/**
- * Why a re-score cannot reuse the previous scan `prev` (a sentence), or the number of changed labels
- * when it can: the same parameters, exact logistic regression, the same columns and rows, the same
- * classes and labelled rows, every cell outside the label column unchanged, the same test file.
- */
-function warmMismatch(
-  prev: ScanState,
-  params: ScanParams,
-  table: Table,
-  schema: Schema,
-  labels: { y: Int32Array; classes: string[]; records: number[] },
-  testHash: string,
-): string | { changed: number } {
-  const strip = (p: ScanParams) => JSON.stringify({ ...p, firstPage: undefined, rankBy: undefined, warmStart: undefined });
-  if (strip(prev.params) !== strip(params)) return 'the scan parameters changed';
-  if (!(prev.analysis instanceof LogisticAnalysis) || !prev.influence) return 'only logistic regression with the exact solver is re-scored warm';
-  if (params.unsupervised || params.label === undefined) return 'an unsupervised scan has no labels to re-score';
-  if ((params.test ? testHash : '') !== (prev.testHash ?? '')) return 'the test file changed';
-  if (table.columns.length !== prev.table.columns.length || table.columns.some((c, j) => c !== prev.table.columns[j])) return 'the columns changed';
-  const rows = table.store.rows;
-  if (rows !== prev.table.store.rows) return `the number of rows changed (${prev.table.store.rows} -> ${rows})`;
-  if (labels.classes.length !== prev.classes.length || labels.classes.some((c, k) => c !== prev.classes[k])) return 'the set of classes changed';
-  if (labels.records.length !== prev.records.length || labels.records.some((r, i) => r !== prev.records[i])) return 'rows gained or lost their label';
-  const j0 = schema.label.index;
-  for (let j = 0; j < table.columns.length; j++) {
-    if (j === j0) continue;
-    for (let r = 0; r < rows; r++) {
-      if (table.store.cell(r, j) !== prev.table.store.cell(r, j)) return `a cell other than a label changed (row ${r}, column "${table.columns[j]}")`;
-    }
-  }
-  let changed = 0;
-  for (let i = 0; i < labels.y.length; i++) if (labels.y[i] !== prev.data.y[i]) changed++;
-  return { changed };
-}
-

@@ -32,6 +32,7 @@ import type { Explanation } from './exact';
 import { dot } from '../linalg/dense';
 import { jacobiEigen } from '../linalg/eigen';
 import type { GemmProvider } from '../linalg/gemm';
+import { stageTimer } from '../util/timer';
 
 export interface IterativeInfluenceOptions {
   gemm?: GemmProvider;
@@ -109,7 +110,7 @@ export class IterativeInfluence {
     return this.data.N;
   }
 
-  /** (duplicates: its argument checks and stage timer match ExactInfluence.build's, on purpose.) */
+  /** (duplicates: its argument checks match ExactInfluence.build's, on purpose.) */
   static async build(data: LogisticData, W: Float64Array, opts: IterativeInfluenceOptions): Promise<IterativeInfluence> {
     const { X, N, D, K, y } = data;
     const P = K * D;
@@ -117,13 +118,7 @@ export class IterativeInfluence {
     if (N === 0) throw new UserError('Influence needs at least one training row.');
     const cp = opts.checkpoint;
     const damping = opts.damping ?? 0;
-    const timings: Record<string, number> = {};
-    let t = performance.now();
-    const lap = (name: string) => {
-      const now = performance.now();
-      timings[name] = (now - t) / 1000;
-      t = now;
-    };
+    const { timings, lap } = stageTimer();
 
     // Probabilities, residuals, losses.
     const probabilities = logits(W, X, N, D, K);

@@ -155,6 +155,7 @@ function chordRefit(inf: ExactInfluence, objective: LogisticObjective, row: numb
           Y.push(y);
           rho.push(1 / sy);
         }
+        // (duplicates: accepting a trial point, as in model/logistic.ts's Newton polish.)
         W.set(wTry);
         g.set(gTry);
         f = fTry;

@@ -77,6 +77,16 @@ function pivot(a: number, s: number, i: number, opts: CholeskyOptions): number {
   );
 }
 
+/** Where a factorisation in progress lives in its kernel space (Cholesky.layout). */
+interface FactorSpace {
+  ks: KernelSpace;
+  offL: number;
+  offDinv: number;
+  offT: number;
+  offD: number;
+  diag: Float64Array;
+}
+
 /** Block size of the blocked factorisation and solves (a multiple of 2 for the kernel's tiles). */
 const NB = 32;
 /** Right-hand sides per pass of the blocked solves. */
@@ -111,7 +121,7 @@ export class Cholesky {
   /** Factors a copy of A (lower triangle read). */
   static factor(A: Float64Array, n: number, opts: CholeskyOptions = {}): Cholesky {
     const p = Cholesky.prepare(A, n);
-    for (let c = 0; c < n; c += NB) choleskyBlockColumn(p.ks, p.offL, p.offDinv, p.offT, n, c, Math.min(n, c + NB), p.diag, p.offD, opts);
+    factorColumns(p, n, 0, n, opts);
     return Cholesky.finish(p, n);
   }
 
@@ -135,17 +145,21 @@ export class Cholesky {
   }
 
   private static async factorBlocked(p: ReturnType<typeof Cholesky.prepare>, n: number, opts: CholeskyOptions, tick?: (fraction: number) => Promise<void>): Promise<Cholesky> {
-    // Block column c costs ~ (n - c) c NB multiply-adds (n^3 / 6 in all), so tick every ~2M.
-    let work = 0, done = 0;
-    for (let c = 0; c < n; c += NB) {
-      choleskyBlockColumn(p.ks, p.offL, p.offDinv, p.offT, n, c, Math.min(n, c + NB), p.diag, p.offD, opts);
-      const w = (n - c) * (c + NB) * NB;
-      work += w;
-      done += w;
-      if (tick && work > 2e6) {
-        work = 0;
-        await tick(Math.min(1, done / (n ** 3 / 6)));
+    // Block column c costs ~ (n - c) c NB multiply-adds (n^3 / 6 in all): one kernel call per ~2M
+    // of them (a single call up to n ~ 230), a tick between calls.
+    const total = n ** 3 / 6;
+    let done = 0;
+    for (let c0 = 0; c0 < n; ) {
+      let c1 = c0, work = 0;
+      while (c1 < n && work <= 2e6) {
+        work += (n - c1) * (c1 + NB) * NB;
+        c1 += NB;
       }
+      c1 = Math.min(n, c1);
+      factorColumns(p, n, c0, c1, opts);
+      done += work;
+      c0 = c1;
+      if (tick && c0 < n) await tick(Math.min(1, done / total));
     }
     return Cholesky.finish(p, n);
   }
@@ -204,8 +218,7 @@ export class Cholesky {
   }
 
   private static finish(p: ReturnType<typeof Cholesky.prepare>, n: number): Cholesky {
-    const f = p.ks.f64;
-    for (let r = 0; r < n; r++) f.fill(0, p.offL + r * n + r + 1, p.offL + r * n + n);
+    // (The kernel's cholBlocked has zeroed the upper triangle.)
     const ch = new Cholesky(p.ks.view(p.offL, n * n), n);
     ch.ks = p.ks;
     ch.offL = p.offL;
@@ -387,33 +400,17 @@ export class Cholesky {
 }
 
 /**
- * Block column [c0, c1) of the blocked (left-looking, by block columns) factorisation in the kernel
- * space at offset L (n x n; columns before c0 already hold L; Dinv holds the inverses of their
- * diagonal blocks, NB x NB each; T is scratch of at least RHS_CHUNK x NB). One kernel call updates
- * the whole column below and beside the diagonal, A[>=c0, C] -= L[>=c0, <c0] L[C, <c0]^T (its strict
- * upper part in the diagonal block is computed and ignored: finish zeroes it); then the diagonal
- * block is factored (potrf) and inverted (trtri), and the panel below is L[>=c1, C] = A[>=c1, C]
- * L_CC^-T, on the kernel in chunks of RHS_CHUNK rows through T. Few and large kernel calls: the
- * block-row order needed one call per earlier block per block row. `diag` holds the original
- * diagonal (for the pivot test).
+ * Block columns [c0, c1) of the blocked (left-looking, by block columns) factorisation of the matrix
+ * in p's kernel space, by the kernel's cholBlocked (KernelSpace.cholBlocked: per block column one
+ * product updates the whole column, the diagonal block is factored and inverted into p's Dinv, and
+ * the panel below is a product with that inverse; WebAssembly where available, one call for the
+ * whole range). On a failing pivot, throws NotPositiveDefiniteError with the original diagonal
+ * (p.diag) for the message.
  */
-function choleskyBlockColumn(ks: KernelSpace, L: number, Dinv: number, T: number, n: number, c0: number, c1: number, diag: Float64Array, diagOff: number, opts: CholeskyOptions): void {
-  const f = ks.f64;
-  const w = c1 - c0;
+function factorColumns(p: FactorSpace, n: number, c0: number, c1: number, opts: CholeskyOptions): void {
   const damping = opts.damping ?? 0;
-  if (c0 > 0) ks.gemmNT(L + c0 * n, n, L + c0 * n, n, L + c0 * n + c0, n, n - c0, w, c0, -1, 1);
-  const bad = ks.potrf(L + c0 * n + c0, n, w, diagOff + c0, damping);
-  if (bad >= 0) {
-    const i = c0 + bad;
-    pivot(diag[i] + damping, diag[i] + damping - f[L + i * n + i], i, opts); // throws
-  }
-  const inv = Dinv + (c0 / NB) * NB * NB;
-  ks.trtri(L + c0 * n + c0, n, w, inv, NB);
-  for (let r0 = c1; r0 < n; r0 += RHS_CHUNK) {
-    const h = Math.min(RHS_CHUNK, n - r0);
-    ks.gemmNT(L + r0 * n + c0, n, inv, NB, T, NB, h, w, w);
-    for (let r = 0; r < h; r++) f.copyWithin(L + (r0 + r) * n + c0, T + r * NB, T + r * NB + w);
-  }
+  const bad = p.ks.cholBlocked(p.offL, n, NB, c0, c1, p.offDinv, p.offT, RHS_CHUNK, p.offD, damping);
+  if (bad >= 0) pivot(p.diag[bad] + damping, p.diag[bad] + damping - p.ks.f64[p.offL + bad * n + bad], bad, opts); // throws
 }
 
 /**

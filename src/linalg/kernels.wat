@@ -19,7 +19,7 @@
   ;; 4-15 GFLOP/s; and this 4 x 2 loop ran 1.3x slower when the function had no second loop after it
   ;; (register allocation; the odd-k step keeps it fast). Fused multiply-adds need relaxed SIMD,
   ;; behind a flag on Node 20.
-  (func (export "gemmNT")
+  (func $gemmNT (export "gemmNT")
     (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
     (param $m i32) (param $n i32) (param $kk i32) (param $alpha f64) (param $beta f64)
     (local $i i32) (local $j i32) (local $k i32) (local $kb i32) (local $kb2 i32) (local $m4 i32)
@@ -204,7 +204,7 @@
   ;; sum_{k<i} L[i, k]^2). A pivot d is accepted when d > 1e-14 |a| with a = diag[i] + damping (the
   ;; matrix's original diagonal entry, at `diag`, f64 per row); otherwise d is left in A[i, i] and i
   ;; returned (the caller reports it).
-  (func (export "potrf") (param $at i32) (param $ld i32) (param $w i32) (param $diag i32) (param $damping f64) (result i32)
+  (func $potrf (export "potrf") (param $at i32) (param $ld i32) (param $w i32) (param $diag i32) (param $damping f64) (result i32)
     (local $i i32) (local $c i32) (local $k i32) (local $ri i32) (local $rc i32) (local $s f64) (local $a f64)
     (local.set $ld (i32.shl (local.get $ld) (i32.const 3)))
     (local.set $i (i32.const 0))
@@ -249,10 +249,123 @@
       (br $iloop)))
     (i32.const -1))
 
+  ;; $gemmAny(a, lda, b, ldb, c, ldc, m, n, kk, alpha): C[i, j] += alpha sum_{k < kk} A[i, k] B[j, k]
+  ;; for any m, n (beta 1): the even part by $gemmNT, an odd last column and row by scalar dots.
+  (func $gemmAny
+    (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
+    (param $m i32) (param $n i32) (param $kk i32) (param $alpha f64)
+    (local $m2 i32) (local $n2 i32) (local $i i32)
+    (local.set $m2 (i32.and (local.get $m) (i32.const -2)))
+    (local.set $n2 (i32.and (local.get $n) (i32.const -2)))
+    (if (i32.and (i32.gt_s (local.get $m2) (i32.const 0)) (i32.gt_s (local.get $n2) (i32.const 0)))
+      (then (call $gemmNT (local.get $a) (local.get $lda) (local.get $b) (local.get $ldb) (local.get $c) (local.get $ldc)
+        (local.get $m2) (local.get $n2) (local.get $kk) (local.get $alpha) (f64.const 1))))
+    (if (i32.lt_s (local.get $n2) (local.get $n)) (then
+      (local.set $i (i32.const 0))
+      (block $iend (loop $iloop
+        (br_if $iend (i32.ge_s (local.get $i) (local.get $m)))
+        (call $edge (local.get $a) (local.get $lda) (local.get $b) (local.get $ldb) (local.get $c) (local.get $ldc)
+          (local.get $i) (local.get $n2) (local.get $kk) (local.get $alpha))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $iloop)))))
+    (if (i32.lt_s (local.get $m2) (local.get $m)) (then
+      (local.set $i (i32.const 0))
+      (block $jend (loop $jloop
+        (br_if $jend (i32.ge_s (local.get $i) (local.get $n2)))
+        (call $edge (local.get $a) (local.get $lda) (local.get $b) (local.get $ldb) (local.get $c) (local.get $ldc)
+          (local.get $m2) (local.get $i) (local.get $kk) (local.get $alpha))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $jloop))))))
+
+  ;; $edge: the one entry C[i, j] += alpha sum_{k < kk} A[i, k] B[j, k] of $gemmAny (strides in elements).
+  (func $edge
+    (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
+    (param $i i32) (param $j i32) (param $kk i32) (param $alpha f64)
+    (local $k i32) (local $s f64) (local $p i32) (local $q i32)
+    (local.set $p (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $lda)) (i32.const 3))))
+    (local.set $q (i32.add (local.get $b) (i32.shl (i32.mul (local.get $j) (local.get $ldb)) (i32.const 3))))
+    (local.set $k (i32.const 0))
+    (block $kend (loop $kloop
+      (br_if $kend (i32.ge_s (local.get $k) (local.get $kk)))
+      (local.set $s (f64.add (local.get $s)
+        (f64.mul (f64.load (i32.add (local.get $p) (i32.shl (local.get $k) (i32.const 3))))
+                 (f64.load (i32.add (local.get $q) (i32.shl (local.get $k) (i32.const 3)))))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $kloop)))
+    (local.set $p (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ldc)) (local.get $j)) (i32.const 3))))
+    (f64.store (local.get $p) (f64.add (f64.load (local.get $p)) (f64.mul (local.get $alpha) (local.get $s)))))
+
+  ;; cholBlocked(L, n, nb, c0, c1, dinv, T, rc, diag, damping) -> -1 or a failing row: block columns
+  ;; [c0, c1) (c0 a multiple of nb; columns before c0 already factored) of the blocked left-looking
+  ;; Cholesky factorisation of the n x n matrix at L (row stride n), in place on its lower triangle.
+  ;; Per block column C = [c, c + w): one $gemmNT call updates the whole column on and below the
+  ;; diagonal block, A[>=c, C] -= L[>=c, <c] L[C, <c]^T; $potrf factors the diagonal block (pivot
+  ;; test against diag, the original diagonal); $trtri inverts it into dinv (block c / nb, nb x nb,
+  ;; row stride nb); the panel below becomes L[>=c+w, C] = A[>=c+w, C] L_CC^-T by products with that
+  ;; inverse, rc rows at a time through the scratch T (rc x nb); and the rows of the block get zeros
+  ;; right of their diagonal. The whole factorisation is one call from JavaScript: no JavaScript loop
+  ;; runs (cold, interpreted) per block or per row. A failing pivot returns its row i (its pivot d
+  ;; left in L[i, i], as $potrf does).
+  (func (export "cholBlocked") (param $L i32) (param $n i32) (param $nb i32) (param $c0 i32) (param $c1 i32)
+    (param $dinv i32) (param $T i32) (param $rc i32) (param $diag i32) (param $damping f64) (result i32)
+    (local $c i32) (local $w i32) (local $cc i32) (local $bad i32) (local $inv i32) (local $r0 i32) (local $h i32) (local $r i32)
+    (local.set $c (local.get $c0))
+    (block $cend (loop $cloop
+      (br_if $cend (i32.ge_s (local.get $c) (local.get $c1)))
+      (local.set $w (i32.sub (local.get $n) (local.get $c)))
+      (if (i32.gt_s (local.get $w) (local.get $nb)) (then (local.set $w (local.get $nb))))
+      (local.set $cc (i32.add (local.get $L) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $n)) (local.get $c)) (i32.const 3))))
+      (if (i32.gt_s (local.get $c) (i32.const 0)) (then
+        (call $gemmAny
+          (i32.add (local.get $L) (i32.shl (i32.mul (local.get $c) (local.get $n)) (i32.const 3))) (local.get $n)
+          (i32.add (local.get $L) (i32.shl (i32.mul (local.get $c) (local.get $n)) (i32.const 3))) (local.get $n)
+          (local.get $cc) (local.get $n)
+          (i32.sub (local.get $n) (local.get $c)) (local.get $w) (local.get $c) (f64.const -1))))
+      (local.set $bad (call $potrf (local.get $cc) (local.get $n) (local.get $w)
+        (i32.add (local.get $diag) (i32.shl (local.get $c) (i32.const 3))) (local.get $damping)))
+      (if (i32.ge_s (local.get $bad) (i32.const 0)) (then (return (i32.add (local.get $c) (local.get $bad)))))
+      (local.set $inv (i32.add (local.get $dinv)
+        (i32.shl (i32.mul (i32.div_u (local.get $c) (local.get $nb)) (i32.mul (local.get $nb) (local.get $nb))) (i32.const 3))))
+      (call $trtri (local.get $cc) (local.get $n) (local.get $w) (local.get $inv) (local.get $nb))
+      (local.set $r0 (i32.add (local.get $c) (local.get $w)))
+      (block $pend (loop $ploop
+        (br_if $pend (i32.ge_s (local.get $r0) (local.get $n)))
+        (local.set $h (i32.sub (local.get $n) (local.get $r0)))
+        (if (i32.gt_s (local.get $h) (local.get $rc)) (then (local.set $h (local.get $rc))))
+        (memory.fill (local.get $T) (i32.const 0) (i32.shl (i32.mul (local.get $h) (local.get $nb)) (i32.const 3)))
+        (call $gemmAny
+          (i32.add (local.get $L) (i32.shl (i32.add (i32.mul (local.get $r0) (local.get $n)) (local.get $c)) (i32.const 3))) (local.get $n)
+          (local.get $inv) (local.get $nb) (local.get $T) (local.get $nb)
+          (local.get $h) (local.get $w) (local.get $w) (f64.const 1))
+        (local.set $r (i32.const 0))
+        (block $rend (loop $rloop
+          (br_if $rend (i32.ge_s (local.get $r) (local.get $h)))
+          (memory.copy
+            (i32.add (local.get $L) (i32.shl (i32.add (i32.mul (i32.add (local.get $r0) (local.get $r)) (local.get $n)) (local.get $c)) (i32.const 3)))
+            (i32.add (local.get $T) (i32.shl (i32.mul (local.get $r) (local.get $nb)) (i32.const 3)))
+            (i32.shl (local.get $w) (i32.const 3)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $rloop)))
+        (local.set $r0 (i32.add (local.get $r0) (local.get $h)))
+        (br $ploop)))
+      ;; zeros right of the diagonal in the block's rows (only the lower triangle is read after this)
+      (local.set $r (local.get $c))
+      (block $zend (loop $zloop
+        (br_if $zend (i32.ge_s (local.get $r) (i32.add (local.get $c) (local.get $w))))
+        (memory.fill
+          (i32.add (local.get $L) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (i32.add (local.get $r) (i32.const 1))) (i32.const 3)))
+          (i32.const 0)
+          (i32.shl (i32.sub (i32.sub (local.get $n) (local.get $r)) (i32.const 1)) (i32.const 3)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $zloop)))
+      (local.set $c (i32.add (local.get $c) (local.get $w)))
+      (br $cloop)))
+    (i32.const -1))
+
   ;; trtri(at, ld, w, inv, ldi): the inverse of the w x w lower-triangular block at `at` (row stride
   ;; ld) into `inv` (row stride ldi, zero above the diagonal): column c by forward substitution on
   ;; e_c, inv[c, c] = 1 / L[c, c], inv[i, c] = -(sum_{c<=k<i} L[i, k] inv[k, c]) / L[i, i].
-  (func (export "trtri") (param $at i32) (param $ld i32) (param $w i32) (param $inv i32) (param $ldi i32)
+  (func $trtri (export "trtri") (param $at i32) (param $ld i32) (param $w i32) (param $inv i32) (param $ldi i32)
     (local $i i32) (local $c i32) (local $k i32) (local $li i32) (local $s f64)
     (local.set $ld (i32.shl (local.get $ld) (i32.const 3)))
     (local.set $ldi (i32.shl (local.get $ldi) (i32.const 3)))

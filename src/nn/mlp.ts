@@ -15,6 +15,10 @@
  * can be nested: Hessian-vector products are the gradient of (grad J . v).
  */
 import * as tf from '@tensorflow/tfjs';
+import { norm2 } from '../linalg/dense';
+import { Adam } from '../optim/adam';
+import { lbfgs, type AsyncOracle } from '../optim/lbfgs';
+import { armijoBacktracking } from '../optim/lineSearch';
 import type { Checkpoint } from '../util/cancel';
 import { ConvergenceError, UserError } from '../util/errors';
 import { seededRandom } from '../util/random';
@@ -271,12 +275,12 @@ export async function trainMlp(X: Float64Array | Float32Array, y: Int32Array, N:
   for (let i = 0; i < N; i++) if (!(y[i] >= 0 && y[i] < K)) throw new RangeError(`trainMlp: row ${i} has class ${y[i]}, K = ${K}`);
   const obj = new MlpObjective(layers, X, y, N, l2);
   const t0 = performance.now();
-  const thetaVar = tf.variable(tf.tensor1d(opts.init ?? initTheta(layers, seed)));
-  // tfjs's Adam, not optim/adam: here the parameters live in one tf.variable and the minibatch
-  // gradient comes from tf.variableGrads, so the update stays on the backend (optim/adam is for
-  // models whose gradients are read back to float64 anyway: turn-over dropout, the autoencoder).
-  // Switching would also change every trained MLP (and the CLI's pinned outputs) beyond 1e-9.
-  const optimizer = tf.train.adam(opts.learningRate ?? 1e-2);
+  // The engine's one Adam (src/optim/adam) on a float64 iterate, with tfjs's default epsilon 1e-7:
+  // per minibatch one tfjs gradient (the L2 term is in the objective), read back, and the update in
+  // JavaScript. (tf.train.adam did the same update as ~10 backend ops on a float32 variable.)
+  const theta64 = Float64Array.from(opts.init ?? initTheta(layers, seed));
+  const adam = new Adam(theta64, 0.9, 0.999, 1e-7);
+  const lr = opts.learningRate ?? 1e-2;
   const rand = seededRandom(seed + 7);
   const perm = Int32Array.from({ length: N }, (_, i) => i);
   for (let ep = 0; ep < epochs; ep++) {
@@ -288,23 +292,33 @@ export async function trainMlp(X: Float64Array | Float32Array, y: Int32Array, N:
     }
     const idx = tf.tensor1d(perm, 'int32');
     for (let s = 0; s < N; s += bs) {
-      tf.tidy(() => {
+      const grad = tf.tidy(() => {
         const rows = tf.slice(idx, s, Math.min(bs, N - s));
-        const xb = tf.gather(obj.X, rows);
-        const yb = tf.gather(obj.Y, rows);
-        optimizer.minimize(() => objectiveOf(layers, thetaVar as tf.Variable<tf.Rank.R1> as unknown as tf.Tensor1D, xb, yb, l2));
+        const xb = tf.gather(obj.X, rows) as tf.Tensor2D;
+        const yb = tf.gather(obj.Y, rows) as tf.Tensor2D;
+        return tf.grad((t: tf.Tensor) => objectiveOf(layers, t as tf.Tensor1D, xb, yb, l2))(tf.tensor1d(Float32Array.from(theta64)));
       });
+      adam.step(grad.dataSync() as Float32Array, lr);
+      grad.dispose();
     }
     idx.dispose();
     await cp?.tick(0.5 * (ep + 1) / Math.max(1, epochs));
   }
-  optimizer.dispose();
   const tAdam = performance.now();
-  const theta64 = await toF64(thetaVar);
-  thetaVar.dispose();
-  const lb = await lbfgsMinimise((th) => obj.valueAndGrad(th), theta64, opts.fullBatchSteps ?? 200, gradTol, cp);
+  // Full-batch steps by the shared L-BFGS (src/optim/lbfgs) on the float64 iterate: memory 10 and
+  // Armijo backtracking, since the tfjs objective is float32-noisy (see armijoBacktracking).
+  const fg: AsyncOracle = async (w, g) => {
+    const r = await obj.valueAndGrad(w);
+    g.set(r.g);
+    return r.f;
+  };
+  const grad = new Float64Array(theta64.length);
+  const f0 = await fg(theta64, grad);
+  const gradNorm0 = norm2(grad);
+  const lb = await lbfgs(theta64, grad, f0, fg, gradTol, opts.fullBatchSteps ?? 200, { cp, lineSearch: armijoBacktracking, memory: 10 });
+  const gradNorm = norm2(grad);
   const tEnd = performance.now();
-  const mlp: Mlp = { inputDim: d, classes: K, layers, theta: Float32Array.from(lb.x) };
+  const mlp: Mlp = { inputDim: d, classes: K, layers, theta: Float32Array.from(theta64) };
   const proba = await predictProba(mlp, X, N);
   let correct = 0;
   for (let i = 0; i < N; i++) {
@@ -319,117 +333,16 @@ export async function trainMlp(X: Float64Array | Float32Array, y: Int32Array, N:
     adamEpochs: epochs,
     lbfgsIterations: lb.iterations,
     objective: lb.f,
-    gradNorm: lb.gradNorm,
-    gradNormAfterAdam: lb.gradNorm0,
-    converged: lb.gradNorm <= gradTol,
+    gradNorm,
+    gradNormAfterAdam: gradNorm0,
+    converged: gradNorm <= gradTol,
     trainAccuracy: correct / N,
     seconds: { adam: (tAdam - t0) / 1000, lbfgs: (tEnd - tAdam) / 1000 },
   };
-  if (opts.requireConvergence && lb.gradNorm > 100 * gradTol) {
-    throw new ConvergenceError(`The MLP did not reach a stationary point: ||grad J|| = ${lb.gradNorm.toExponential(2)} after ${lb.iterations} full-batch steps. Raise the L2 regularisation or the number of steps.`);
+  if (opts.requireConvergence && gradNorm > 100 * gradTol) {
+    throw new ConvergenceError(`The MLP did not reach a stationary point: ||grad J|| = ${gradNorm.toExponential(2)} after ${lb.iterations} full-batch steps. Raise the L2 regularisation or the number of steps.`);
   }
   return { mlp, report };
-}
-
-/**
- * L-BFGS (memory 10) with Armijo backtracking on a float64 iterate; the oracle may be noisy at the
- * float32 level, so it stops when a step cannot lower f, at maxIter, or at ||g|| <= tol.
- * Not optim/lbfgs (yet): that one takes a synchronous float64 oracle and a strong Wolfe search; this
- * oracle is asynchronous (tfjs reads back the gradient) and float32-noisy, where Wolfe's curvature
- * test fails on noise. Moving it onto optim/lbfgs needs an async oracle there and this search as a
- * pluggable line search, and changes every trained MLP's parameters (float32 trajectories) beyond
- * the 1e-9 the refactor keeps the CLI's outputs to (issue 12).
- */
-export async function lbfgsMinimise(
-  fg: (x: Float64Array) => Promise<{ f: number; g: Float64Array }>,
-  x0: Float64Array,
-  maxIter: number,
-  tol: number,
-  cp?: Checkpoint,
-): Promise<{ x: Float64Array; f: number; gradNorm: number; gradNorm0: number; iterations: number }> {
-  const n = x0.length;
-  let x: Float64Array = Float64Array.from(x0);
-  let { f, g } = await fg(x);
-  const norm = (v: Float64Array) => Math.sqrt(v.reduce((a, b) => a + b * b, 0));
-  const gradNorm0 = norm(g);
-  const S: Float64Array[] = [], Yv: Float64Array[] = [], rho: number[] = [];
-  let it = 0;
-  for (; it < maxIter && norm(g) > tol; it++) {
-    const q = Float64Array.from(g);
-    const alpha: number[] = [];
-    for (let j = S.length - 1; j >= 0; j--) {
-      let a = 0;
-      for (let k = 0; k < n; k++) a += S[j][k] * q[k];
-      a *= rho[j];
-      alpha[j] = a;
-      for (let k = 0; k < n; k++) q[k] -= a * Yv[j][k];
-    }
-    if (S.length) {
-      const m = S.length - 1;
-      let sy = 0, yy = 0;
-      for (let k = 0; k < n; k++) {
-        sy += S[m][k] * Yv[m][k];
-        yy += Yv[m][k] * Yv[m][k];
-      }
-      for (let k = 0; k < n; k++) q[k] *= sy / yy;
-    } else {
-      const s = 1 / Math.max(1, norm(g));
-      for (let k = 0; k < n; k++) q[k] *= s;
-    }
-    for (let j = 0; j < S.length; j++) {
-      let b = 0;
-      for (let k = 0; k < n; k++) b += Yv[j][k] * q[k];
-      b *= rho[j];
-      for (let k = 0; k < n; k++) q[k] += (alpha[j] - b) * S[j][k];
-    }
-    let dg = 0;
-    for (let k = 0; k < n; k++) dg -= q[k] * g[k];
-    if (!(dg < 0)) {
-      S.length = Yv.length = rho.length = 0;
-      continue;
-    }
-    let t = 1;
-    let accepted: { x: Float64Array; f: number; g: Float64Array } | undefined = undefined;
-    // At most 12 halvings: with a float32 objective, a step that fails at t ~ 2^-12 is lost in noise.
-    for (let h = 0; h < 12; h++, t *= 0.5) {
-      const xn = new Float64Array(n);
-      for (let k = 0; k < n; k++) xn[k] = x[k] - t * q[k];
-      const r = await fg(xn);
-      if (Number.isFinite(r.f) && r.f <= f + 1e-4 * t * dg) {
-        accepted = { x: xn, ...r };
-        break;
-      }
-    }
-    if (!accepted) {
-      if (S.length) {
-        S.length = Yv.length = rho.length = 0;
-        continue;
-      }
-      break;
-    }
-    const s = new Float64Array(n), yv = new Float64Array(n);
-    let sy = 0;
-    for (let k = 0; k < n; k++) {
-      s[k] = accepted.x[k] - x[k];
-      yv[k] = accepted.g[k] - g[k];
-      sy += s[k] * yv[k];
-    }
-    x = accepted.x;
-    f = accepted.f;
-    g = accepted.g;
-    if (sy > 1e-12) {
-      if (S.length === 10) {
-        S.shift();
-        Yv.shift();
-        rho.shift();
-      }
-      S.push(s);
-      Yv.push(yv);
-      rho.push(1 / sy);
-    }
-    await cp?.tick();
-  }
-  return { x, f, gradNorm: norm(g), gradNorm0, iterations: it };
 }
 
 /**

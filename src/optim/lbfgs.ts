@@ -1,39 +1,61 @@
 import type { Checkpoint } from '../util/cancel';
 import { dot, norm2 } from '../linalg/dense';
-import { wolfeLineSearch } from './lineSearch';
+import { wolfeLineSearch, type LineSearchResult } from './lineSearch';
 
 export interface LbfgsResult {
   f: number;
   iterations: number;
 }
 
-/** A line search along d from w with the signature of wolfeLineSearch (its default). */
-export type LineSearch = typeof wolfeLineSearch;
+/** f(w), writing grad f(w) into g: synchronous (the logistic fit) or asynchronous (tfjs read-backs). */
+export type Oracle = (w: Float64Array, g: Float64Array) => number;
+export type AsyncOracle = (w: Float64Array, g: Float64Array) => Promise<number>;
 
-export interface LbfgsOptions {
+/**
+ * A line search along d from w (f0 = f(w), dg0 = g0 . d < 0) that leaves the accepted point in wNew,
+ * gNew: wolfeLineSearch (the default, for exact float64 oracles) or armijoBacktracking (for an
+ * asynchronous or float32-noisy oracle, e.g. the MLP's).
+ */
+export type LineSearch<O extends Oracle | AsyncOracle = Oracle> = (
+  w: Float64Array,
+  f0: number,
+  g0: Float64Array,
+  d: Float64Array,
+  dg0: number,
+  evalFG: O,
+  wNew: Float64Array,
+  gNew: Float64Array,
+) => LineSearchResult | Promise<LineSearchResult>;
+
+export interface LbfgsOptions<O extends Oracle | AsyncOracle = Oracle> {
   /** Progress in [0, 1] from the gradient norm, reported to the checkpoint at every iteration. */
   progress?: (gnorm: number) => number;
   cp?: Checkpoint;
-  /** Default: the strong Wolfe line search. */
-  lineSearch?: LineSearch;
+  /** Default: the strong Wolfe line search (needs a synchronous oracle). */
+  lineSearch?: LineSearch<O>;
   /** Pairs (s, y) kept (default 20). */
   memory?: number;
 }
 
 /**
- * Limited-memory BFGS on f, updating w and g in place. Stops when ||g|| < tol, after maxIter
- * iterations, or when neither the line search nor a restart along -g can lower f.
+ * Limited-memory BFGS on f, updating w and g in place (f and g given at the start). Stops when
+ * ||g|| < tol, after maxIter iterations, or when neither the line search nor a restart along -g can
+ * lower f. The one L-BFGS of the engine: the logistic fit (synchronous oracle, strong Wolfe search)
+ * and the MLP's full-batch steps (asynchronous tfjs oracle, Armijo backtracking) both run it.
  */
+export async function lbfgs(w: Float64Array, g: Float64Array, f: number, evalFG: Oracle, tol: number, maxIter: number, opts?: LbfgsOptions<Oracle>): Promise<LbfgsResult>;
+export async function lbfgs(w: Float64Array, g: Float64Array, f: number, evalFG: AsyncOracle, tol: number, maxIter: number, opts: LbfgsOptions<AsyncOracle> & { lineSearch: LineSearch<AsyncOracle> }): Promise<LbfgsResult>;
 export async function lbfgs(
   w: Float64Array,
   g: Float64Array,
   f: number,
-  evalFG: (w: Float64Array, g: Float64Array) => number,
+  evalFG: Oracle | AsyncOracle,
   tol: number,
   maxIter: number,
-  opts: LbfgsOptions = {},
+  opts: LbfgsOptions<Oracle> | LbfgsOptions<AsyncOracle> = {},
 ): Promise<LbfgsResult> {
-  const { cp, lineSearch = wolfeLineSearch } = opts;
+  const { cp } = opts;
+  const lineSearch = (opts.lineSearch ?? wolfeLineSearch) as LineSearch<Oracle | AsyncOracle>;
   const P = w.length;
   const M = opts.memory ?? 20;
   const S: Float64Array[] = [];
@@ -72,7 +94,7 @@ export async function lbfgs(
       for (let p = 0; p < P; p++) d[p] = -g[p] / Math.max(gnorm, 1);
       dg = dot(d, 0, g, 0, P);
     }
-    const ls = lineSearch(w, f, g, d, dg, evalFG, wNew, gNew);
+    const ls = await lineSearch(w, f, g, d, dg, evalFG, wNew, gNew);
     if (!ls.ok) {
       if (S.length > 0) {
         S.length = Y.length = rho.length = 0; // retry once from steepest descent

@@ -98,3 +98,29 @@ function cubicMin(a: number, fa: number, da: number, b: number, fb: number, db: 
   const d2 = Math.sign(b - a) * Math.sqrt(disc);
   return b - (b - a) * (db + d2 - d1) / (db - da + 2 * d2);
 }
+
+/**
+ * Backtracking along d from w for the sufficient decrease f <= f0 + 1e-4 t dg0 alone (t = 1, 1/2,
+ * .., at most 12 halvings), for an asynchronous oracle whose values are float32-noisy (the MLP's
+ * tfjs objective): there the strong Wolfe curvature test fails on noise, and a step that still fails
+ * at t ~ 2^-12 is lost in it. On success wNew, gNew hold the accepted point.
+ */
+export async function armijoBacktracking(
+  w: Float64Array,
+  f0: number,
+  _g0: Float64Array, // part of the LineSearch signature
+  d: Float64Array,
+  dg0: number,
+  evalFG: (w: Float64Array, g: Float64Array) => number | Promise<number>,
+  wNew: Float64Array,
+  gNew: Float64Array,
+): Promise<LineSearchResult> {
+  const P = w.length;
+  let t = 1;
+  for (let h = 0; h < 12; h++, t *= 0.5) {
+    for (let p = 0; p < P; p++) wNew[p] = w[p] + t * d[p];
+    const f = await evalFG(wNew, gNew);
+    if (Number.isFinite(f) && f <= f0 + 1e-4 * t * dg0) return { ok: true, f, evals: h + 1 };
+  }
+  return { ok: false, f: f0, evals: 12 };
+}

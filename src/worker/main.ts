@@ -48,6 +48,7 @@ function createHandlers(session: Session) {
       ctx.log('info', `explainCluster row ${params.row}: cluster ${r.cluster}, ${r.solve.iterations} CG iterations, ${(performance.now() - t0).toFixed(0)} ms`);
       return r;
     },
+    // (duplicates: every handler times its request and logs one line; the lines differ.)
     trust: async (params: Parameters<Session['trust']>[0], ctx: import('./server').RequestContext) => {
       const t0 = performance.now();
       const r = await session.trust(params, ctx.checkpoint);

@@ -51,6 +51,8 @@ interface CliAgreement {
   slope: number;
 }
 
+// (duplicates: the digits sample's set-up of product-digits.test.ts; each test copies it into
+// its own temporary folder, so that the two can run in either order.)
 test('digits: ranked by the label-issue detector, trust check, Newton step, then turn-over dropout', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
   await inScratchFolder('dd-product-methods-', async ({ tmp, vsix }) => {
     const folder = join(tmp, 'digits');

@@ -51,6 +51,8 @@ function note(i: number, isTest: boolean): string {
   return `note ${i}`;
 }
 
+// (duplicates: the set-up of product-errors.test.ts (temporary folder, packaged extension,
+// .vscode settings); each test writes its own data.)
 test('quoted multi-line CSV: first-scan quick picks, sidebar, jump, explain from a continuation line, markup as text', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
   await inScratchFolder('dd-product-quoted-', async ({ tmp, vsix }) => {
     const folder = join(tmp, 'patients');

@@ -8,19 +8,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fixtureHead } from '../fixtures/head';
 import { pearson, spearman } from '../../src/eval/metrics';
 
 const root = path.resolve(__dirname, '../..');
 const fixtures = path.join(root, 'test/fixtures/data');
 const dir = mkdtempSync(path.join(tmpdir(), 'dd-cli-models-'));
 
-/** The header and the first `rows` data lines of a fixture (no quoted newlines in these files). */
-function head(file: string, rows: number, name: string): string {
-  const lines = readFileSync(path.join(fixtures, file), 'utf8').split('\n');
-  const out = path.join(dir, name);
-  writeFileSync(out, lines.slice(0, rows + 1).join('\n') + '\n');
-  return out;
-}
+const head = (file: string, rows: number, name: string): string => fixtureHead(file, rows, dir, name);
 
 const cancer = head('breast_cancer.csv', 200, 'cancer200.csv');
 const digits = head('digits.csv', 500, 'digits500.csv');

@@ -48,6 +48,7 @@ test('encodeLabels: one class, and a test label outside the training classes, ar
   assert.deepEqual(ok.skipped, [{ row: 2, line: 3 }]);
 });
 
+// (duplicates: data-columns.test.ts reads a file and checks its schema the same way, on other data.)
 test('FeatureEncoder: z-scores with training mean and population std, one-hot with a missing level, bias last', async () => {
   const t = await readTable(join(P, 'missing.csv'));
   const s = inferSchema(t, { label: 'label' });

@@ -19,6 +19,7 @@ async function failsAt(file: string, line: number, column: number, message: RegE
   });
 }
 
+// (duplicates: data-csv.test.ts's checks of rows and lines, on JSONL input.)
 test('JSONL: union of keys in order of first appearance; cell conversion; exact lines with blank lines and CRLF', async () => {
   const t = await readTable(join(P, 'mixed.jsonl'));
   assert.equal(t.format, 'jsonl');

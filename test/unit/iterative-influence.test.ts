@@ -70,6 +70,7 @@ test('EK-FAC vs exact on digits (first 1000 rows)', async () => {
   assert.ok(r.minRel > 0.95, `${r.minRel}`);
 });
 
+// (duplicates: the digits test above, on satellite: the same comparison, other floors.)
 test('EK-FAC vs exact on satellite (first 2000 rows)', async () => {
   const all = await loadNumeric('satellite.csv', 'class');
   const data = subset(all, Array.from({ length: 2000 }, (_, i) => i));

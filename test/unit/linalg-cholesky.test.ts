@@ -277,3 +277,34 @@ test('kronQuadFormsOfGradients equals g_i^T S g_i written out, reading only the 
     setWasmKernelsEnabled(was);
   }
 });
+
+test('the kernel factorisation on an odd order over many blocks, in several kernel calls, equals the row-oriented one; a bad pivot far down is named', async () => {
+  // kron(C, digits Gram) for a 6 x 6 SPD C (Toeplitz, diagonally dominant), cut to its leading 301 x 301 block (still SPD): odd
+  // order (odd edges in every update), ten block columns, more than one cholBlocked call.
+  const { A: G, n: d } = digits;
+  const C = [4, 1, 0.5, 0.2, 0.1, 0.05];
+  const big = C.length * d, n = 301;
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    const bi = Math.floor(i / d), bj = Math.floor(j / d);
+    A[i * n + j] = C[Math.abs(bi - bj)] * G[(i % d) * d + (j % d)];
+  }
+  assert.ok(big >= n);
+  const ref = Float64Array.from(A);
+  choleskyInPlace(ref, n);
+  const was = setWasmKernelsEnabled(true);
+  try {
+    for (const on of [true, false]) {
+      setWasmKernelsEnabled(on);
+      const ticks: number[] = [];
+      const ch = await Cholesky.factorAsync(A, n, {}, async (f) => void ticks.push(f));
+      assert.ok(ticks.length >= 1 && ticks.every((f) => f > 0 && f <= 1), `ticks ${ticks}`);
+      for (let k = 0; k < n * n; k++) assert.ok(Math.abs(ch.L[k] - ref[k]) <= 1e-12 * (1 + Math.abs(ref[k])), `L[${k}] (wasm ${on})`);
+      const S = Float64Array.from(A);
+      S[200 * n + 200] = -1;
+      await assert.rejects(Cholesky.factorAsync(S, n, { what: 'Hessian' }), (e: unknown) => e instanceof NotPositiveDefiniteError && /pivot 200 /.test(e.message));
+    }
+  } finally {
+    setWasmKernelsEnabled(was);
+  }
+});

@@ -11,7 +11,9 @@ import { before, test } from 'node:test';
 import { pearson, spearman } from '../../src/eval/metrics';
 import { initBackend } from '../../src/nn/backend';
 import { NnInfluence, rowLosses } from '../../src/nn/influence';
-import { lbfgsMinimise, trainMlp, type Mlp } from '../../src/nn/mlp';
+import { norm2 } from '../../src/linalg/dense';
+import { trainMlp, type Mlp } from '../../src/nn/mlp';
+import { lbfgs } from '../../src/optim/lbfgs';
 import type { LogisticData } from '../../src/model/logistic';
 import { loadNumeric, subset } from '../fixtures/nn/data';
 
@@ -74,13 +76,27 @@ function jsObjective(theta: Float64Array, data: LogisticData, lam: number, denom
 }
 const mlp0 = { hidden: 4 };
 
+/** The engine's L-BFGS (strong Wolfe search) on the float64 objective fg from x0 (not changed). */
+async function minimise(fg: (theta: Float64Array) => { f: number; g: Float64Array }, x0: Float64Array, maxIter: number, tol: number) {
+  const x = Float64Array.from(x0);
+  const start = fg(x);
+  const g = Float64Array.from(start.g);
+  const gradNorm0 = norm2(g);
+  const r = await lbfgs(x, g, start.f, (w, gw) => {
+    const o = fg(w);
+    gw.set(o.g);
+    return o.f;
+  }, tol, maxIter);
+  return { x, gradNorm0, gradNorm: norm2(g), iterations: r.iterations };
+}
+
 before(async () => {
   await initBackend({ prefer: ['wasm', 'cpu'] });
   const all = await loadNumeric('breast_cancer.csv', 'diagnosis');
   train = subset(all, Array.from({ length: 150 }, (_, i) => i));
   // A held-out row the model finds hard (largest loss among rows 150..299), so that its loss moves.
   const { mlp: m } = await trainMlp(train.X, train.y, train.N, train.D, train.K, { hidden: [mlp0.hidden], l2, epochs: 40, seed: 11, gradTol: 1e-5, fullBatchSteps: 100 });
-  const polished = await lbfgsMinimise(async (th) => jsObjective(th, train, l2, train.N), Float64Array.from(m.theta), 2000, 1e-10);
+  const polished = await minimise((th) => jsObjective(th, train, l2, train.N), Float64Array.from(m.theta), 2000, 1e-10);
   theta64 = polished.x;
   mlp = { ...m, theta: Float32Array.from(theta64) };
   console.log(`float64 polish: ||grad|| ${polished.gradNorm0.toExponential(2)} -> ${polished.gradNorm.toExponential(2)} in ${polished.iterations} iterations`);
@@ -105,7 +121,7 @@ async function looChange(i: number): Promise<number> {
   const keep = Array.from({ length: train.N }, (_, j) => j).filter((j) => j !== i);
   const d = subset(train, keep);
   const t0 = performance.now();
-  const r = await lbfgsMinimise(async (th) => jsObjective(th, d, l2, train.N), theta64, 2000, 1e-8);
+  const r = await minimise((th) => jsObjective(th, d, l2, train.N), theta64, 2000, 1e-8);
   if (process.env.LOO_DEBUG) console.log('loo', i, r.iterations, r.gradNorm, performance.now() - t0);
   return jsTestLoss(r.x) - jsTestLoss(theta64);
 }

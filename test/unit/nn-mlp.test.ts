@@ -15,7 +15,6 @@ import { architecture, initTheta, lastLayerFeatures, MlpObjective, mlpFromLayers
 import { loadNumeric, subset } from '../fixtures/nn/data';
 import { normRelErr } from '../fixtures/compare';
 
-
 let data: LogisticData;
 before(async () => {
   const all = await loadNumeric('breast_cancer.csv', 'diagnosis');

@@ -4,9 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fixtureHead } from '../fixtures/head';
 import { Session } from '../../src/engine/session';
 import { WorkerClient } from '../../src/worker/client';
 
@@ -14,12 +15,7 @@ const root = path.resolve(__dirname, '../..');
 const fixtures = path.join(root, 'test/fixtures/data');
 const dir = mkdtempSync(path.join(tmpdir(), 'dd-session-models-'));
 
-function head(file: string, rows: number, name: string): string {
-  const lines = readFileSync(path.join(fixtures, file), 'utf8').split('\n');
-  const out = path.join(dir, name);
-  writeFileSync(out, lines.slice(0, rows + 1).join('\n') + '\n');
-  return out;
-}
+const head = (file: string, rows: number, name: string): string => fixtureHead(file, rows, dir, name);
 
 test('worker process: an unsupervised scan, a page of it, and explainCluster, with progress stages', async () => {
   const cancer = head('breast_cancer.csv', 150, 'cancer150.csv');

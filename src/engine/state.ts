@@ -1,0 +1,48 @@
+/**
+ * What a Session keeps of its last scan (src/engine/session.ts): the table and schema, the model's
+ * rows and the Analysis, the scores and orders the rankings page through, and what a warm re-score
+ * reuses (src/engine/rescore.ts).
+ */
+import type { Schema } from '../data/schema';
+import type { FeatureEncoder } from '../data/features';
+import type { Table } from '../data/types';
+import type { ExactInfluence } from '../influence/exact';
+import type { LogisticData } from '../model/logistic';
+import type { RankBy, ScanSummary } from '../protocol/types';
+import type { ScanParams } from '../protocol/worker';
+import type { Analysis } from './analysis';
+import type { LabelNeighbours } from './neighbours';
+import type { TestSet } from './scanInputs';
+
+export interface ScanState {
+  params: ScanParams;
+  summary: ScanSummary;
+  table: Table;
+  schema: Schema;
+  /** Training record index (= data row, into table.store) per model row. */
+  records: number[];
+  /** Class names; in an unsupervised scan "cluster 0" .. "cluster k-1" (data.y holds the clusters). */
+  classes: string[];
+  data: LogisticData;
+  analysis: Analysis;
+  /** The exact logistic influence, when the scan has one (label suspicion, Newton-step explain, trust). */
+  influence?: ExactInfluence;
+  /** N x K probabilities of the training rows (and of the test rows), computed once at scan time. */
+  trainProba: Float64Array;
+  testProba?: Float64Array;
+  /** Label suspicion per row, its suggested class, and the M_i blocks it computed (reused by the Newton-step explain). */
+  suspicion?: { score: Float64Array; suggested: Int32Array; blocks: Float64Array };
+  /** Out-of-sample label-error detection (src/detect): calibrated score, suggestion (-1: none) and its probability. */
+  detection?: { score: Float64Array; suggested: Int32Array; probability: Float64Array };
+  predicted: Int32Array;
+  orders: Partial<Record<RankBy, Int32Array>>;
+  test?: TestSet;
+  /** What a warm re-score reuses: the fitted encoder, the test file's hash, label suspicion's refit optimum. */
+  encoder?: FeatureEncoder;
+  testHash?: string;
+  refitW?: Float64Array;
+  /** The detector's N x K out-of-fold probabilities (ExampleRow.labelProbability). */
+  detectionProba?: Float64Array;
+  /** ExampleRow.neighbours per model row, built on demand (null: too large, or under two rows). */
+  neighbours?: LabelNeighbours | null;
+}
