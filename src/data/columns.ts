@@ -41,10 +41,10 @@ let decMantissa = 0;
 let decPlaces = 0;
 
 /**
- * Whether `s` is `-?digits(.digits)?` with at most 9 digits in all and no `-0` (whose value is
- * negative zero): then parseNumber(s) === decMantissa / 10^decPlaces exactly (both are the double
- * nearest to the same rational: division of two exact doubles and Number() both round correctly),
- * and so is (decMantissa * 10^e) / 10^(decPlaces + e).
+ * Whether `s` is `-?digits(.digits)?` with at most 9 digits in all: then parseNumber(s) ===
+ * decMantissa / 10^decPlaces exactly (both are the double nearest to the same rational: division of
+ * two exact doubles and Number() both round correctly), and so is (decMantissa * 10^e) / 10^(decPlaces + e).
+ * A negative zero (`-0.000`) gives decMantissa = -0.
  */
 function decimalText(s: string): boolean {
   const n = s.length;
@@ -67,7 +67,6 @@ function decimalText(s: string): boolean {
     else return false;
   }
   if (digits === 0 || digits > 9 || places === 0) return false;
-  if (neg && m === 0) return false;
   decMantissa = neg ? -m : m;
   decPlaces = places < 0 ? 0 : places;
   return true;
@@ -142,6 +141,8 @@ export class ColumnData {
   /** DECIMALS: the mantissas; `scale` decimal places. */
   private mants: Growable<Int32Array> | null = null;
   private scale = 0;
+  /** DECIMALS, DERIVED: the rows whose value is -0 (mantissa 0), ascending. */
+  private negZero: number[] = [];
   /** DERIVED: the value of row i read back from elsewhere (ColumnData.derive). */
   private derived: ((i: number) => number) | null = null;
   private strs: Cell[] | null = null;
@@ -178,6 +179,7 @@ export class ColumnData {
       if (decimalText(v) && decPlaces <= this.scale) {
         const m = decMantissa * POW10[this.scale - decPlaces];
         if (Math.abs(m) < 2 ** 31) {
+          if (Object.is(m, -0)) this.negZero.push(this.length - 1);
           (this.mants as Growable<Int32Array>).push(m);
           return;
         }
@@ -272,7 +274,10 @@ export class ColumnData {
     }
     const mants = new Growable(i32, 4, this.reserveRows);
     mants.grow(codes.length);
-    for (let r = 0; r < codes.length; r++) mants.arr[r] = codes[r] < 0 ? NO_MANTISSA : mant[codes[r]];
+    for (let r = 0; r < codes.length; r++) {
+      mants.arr[r] = codes[r] < 0 ? NO_MANTISSA : mant[codes[r]];
+      if (codes[r] >= 0 && Object.is(mant[codes[r]], -0)) this.negZero.push(r);
+    }
     mants.length = codes.length;
     this.mants = mants;
     this.scale = scale;
@@ -287,6 +292,8 @@ export class ColumnData {
     nums.grow(mants.length);
     const p = POW10[this.scale];
     for (let r = 0; r < mants.length; r++) nums.arr[r] = mants[r] === NO_MANTISSA ? NaN : mants[r] / p;
+    for (const r of this.negZero) nums.arr[r] = -0;
+    this.negZero = [];
     nums.length = mants.length;
     this.nums = nums;
     this.mants = null;
@@ -310,8 +317,23 @@ export class ColumnData {
     return true;
   }
 
+  /** The mantissa of row i (NO_MANTISSA when missing; -0 for a negative zero). */
   private mantissa(i: number): number {
-    return this.mode === DECIMALS ? (this.mants as Growable<Int32Array>).arr[i] : Math.round((this.derived as (i: number) => number)(i) * POW10[this.scale]);
+    const m = this.mode === DECIMALS ? (this.mants as Growable<Int32Array>).arr[i] : Math.round((this.derived as (i: number) => number)(i) * POW10[this.scale]);
+    return m === 0 && this.negZero.length > 0 && this.isNegZero(i) ? -0 : m;
+  }
+
+  private isNegZero(i: number): boolean {
+    const z = this.negZero;
+    let lo = 0;
+    let hi = z.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (z[mid] === i) return true;
+      if (z[mid] < i) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
   }
 
   private toTexts(): void {

@@ -135,7 +135,8 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   const src1: RowBlockSource = opts.blocks
     ? { chunk: 1024, fill: () => undefined }
     : await looBlockSource(inf, new RangeCheckpoint(cp, 0, 0.05));
-  const Z = logits(inf.W, X, N, D, K);
+  // Stage 1's logits: dropped before the refit, which needs two N x K buffers of its own.
+  let Z1: Float64Array | undefined = logits(inf.W, X, N, D, K);
   const looProbabilities = keepStageOne ? new Float64Array(N * K) : undefined;
   const looLoss = new Float64Array(N);
   const weights = new Float64Array(N);
@@ -146,8 +147,9 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     inf.probabilities,
     (i0, m) => inf.residuals.subarray(i0 * K, (i0 + m) * K),
     1 / N,
-    Z,
+    Z1,
     (i) => {
+      const Z = Z1 as Float64Array;
       looLoss[i] = negLogProb(Z, i * K, K, y[i]);
       const v = looProbabilities ? (softmaxInto(Z, i * K, K, looProbabilities, i * K), looProbabilities[i * K + y[i]]) : (softmaxInto(Z, i * K, K, pk, 0), pk[y[i]]);
       weights[i] = v;
@@ -157,6 +159,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     0.05,
     0.35,
   );
+  Z1 = undefined;
   // v_i >= 0 and the largest is at least 1/K for some row unless every row is a sure error.
   if (!(vsum > 0)) throw new RangeError('labelSuspicion: every row has leave-one-out probability 0 for its label');
   for (let i = 0; i < N; i++) weights[i] /= vsum;
@@ -201,7 +204,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
 
   // Reweighted leave-one-out logits and the scores; p'_i is written over row i's probabilities at W'
   // once its chunk is done with them.
-  logits(W2, X, N, D, K, Z);
+  const Z = logits(W2, X, N, D, K);
   const suspicion = new Float64Array(N);
   const suggested = new Int32Array(N);
   const logOdds = new Float64Array(N);

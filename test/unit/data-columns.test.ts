@@ -60,7 +60,8 @@ test('ColumnStore: decimal columns (Int32 mantissas) read back exactly the numbe
     return (Math.round((rand() - 0.5) * 2 * 10 ** (2 + places)) / 10 ** places).toFixed(places);
   };
   // Column 0 stays decimal; 1 meets more places than it started with, 2 a 10-digit number, 3 an
-  // exponent, 4 negative zero (each becomes float64 numbers), 5 a word (texts); 6 has missing cells.
+  // exponent (each becomes float64 numbers), 4 negative zero (stays decimal), 5 a word (texts); 6
+  // has missing cells.
   const late = ['0.1234567', '1234567890', '1e-3', '-0.00', 'word'];
   const store = new ColumnStore(7);
   const texts: Cell[][] = [];
@@ -84,8 +85,12 @@ test('ColumnStore: decimal columns (Int32 mantissas) read back exactly the numbe
     }
   }
   const bytes = store.columns.map((c) => c.bytes / n);
-  assert.deepEqual(bytes, [4, 8, 8, 8, 8, 8, 4]);
+  assert.deepEqual(bytes, [4, 8, 8, 8, 4, 8, 4]);
   assert.ok(Object.is(store.columns[4].number(n - 100), -0));
+  const z4 = Float64Array.from({ length: n }, (_, i) => store.columns[4].number(i));
+  assert.equal(store.columns[4].derive((i) => z4[i]), true);
+  assert.ok(Object.is(store.columns[4].number(n - 100), -0), 'negative zero survives derive');
+  assert.ok(Object.is(store.columns[4].number(n - 101), z4[n - 101]));
   // derive: the mantissas are freed when every row reads back through the given function.
   const col = store.columns[0];
   const values = Float64Array.from({ length: n }, (_, i) => col.number(i));
