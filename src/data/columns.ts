@@ -4,7 +4,10 @@
  *
  * - dictionary (the start): one Int32 code per row (-1 = missing) into the column's distinct texts,
  *   each parsed once as a number; labels, categoricals and small-integer numeric columns stay here;
- * - numbers: once a column has more than DICT_MAX distinct texts and all of them are numbers, one
+ * - decimals: once a column has more than DICT_MAX distinct texts and all of them are decimals of
+ *   at most 9 digits (decimalText), one Int32 mantissa per row at the column's most decimal places
+ *   (the same doubles as parseNumber); freed by derive() once the features hold the values;
+ * - numbers: other numbers past DICT_MAX distinct texts (or decimals that stop fitting), one
  *   float64 per row (NaN = missing); the texts are not kept (a cell reads back as String(value), the
  *   same number);
  * - texts: a column with more than DICT_MAX distinct texts that are not all numbers keeps its texts.
