@@ -4,7 +4,10 @@
  *
  * - dictionary (the start): one Int32 code per row (-1 = missing) into the column's distinct texts,
  *   each parsed once as a number; labels, categoricals and small-integer numeric columns stay here;
- * - numbers: once a column has more than DICT_MAX distinct texts and all of them are numbers, one
+ * - decimals: once a column has more than DICT_MAX distinct texts and all of them are decimals of
+ *   at most 9 digits (decimalText), one Int32 mantissa per row at the column's most decimal places
+ *   (the same doubles as parseNumber); freed by derive() once the features hold the values;
+ * - numbers: other numbers past DICT_MAX distinct texts (or decimals that stop fitting), one
  *   float64 per row (NaN = missing); the texts are not kept (a cell reads back as String(value), the
  *   same number);
  * - texts: a column with more than DICT_MAX distinct texts that are not all numbers keeps its texts.
@@ -25,6 +28,52 @@ export const DICT_MAX = 4096;
 const DICT = 0;
 const NUMBERS = 1;
 const TEXTS = 2;
+/** Numbers that are all decimals `-?d+(.d+)?` of at most 9 digits: an Int32 mantissa m per row, value m / 10^scale. */
+const DECIMALS = 3;
+/** DECIMALS whose mantissas are read back from the features (see ColumnData.derive): nothing per row here. */
+const DERIVED = 4;
+
+/** Most decimal places of a DECIMALS column (10^scale stays exact). */
+const MAX_SCALE = 9;
+/** The missing cell of a DECIMALS column (mantissas stay within +-(2^31 - 1)). */
+const NO_MANTISSA = -(2 ** 31);
+const POW10 = Array.from({ length: MAX_SCALE + 1 }, (_, k) => 10 ** k);
+
+/** Set by decimalText: the mantissa and the decimal places of the last text it accepted. */
+let decMantissa = 0;
+let decPlaces = 0;
+
+/**
+ * Whether `s` is `-?digits(.digits)?` with at most 9 digits in all: then parseNumber(s) ===
+ * decMantissa / 10^decPlaces exactly (both are the double nearest to the same rational: division of
+ * two exact doubles and Number() both round correctly), and so is (decMantissa * 10^e) / 10^(decPlaces + e).
+ * A negative zero (`-0.000`) gives decMantissa = -0.
+ */
+function decimalText(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  let neg = false;
+  if (n > 0 && s.charCodeAt(0) === 45) {
+    neg = true;
+    i = 1;
+  }
+  let m = 0;
+  let digits = 0;
+  let places = -1;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (places >= 0) places++;
+    } else if (c === 46 && places < 0) places = 0;
+    else return false;
+  }
+  if (digits === 0 || digits > 9 || places === 0) return false;
+  decMantissa = neg ? -m : m;
+  decPlaces = places < 0 ? 0 : places;
+  return true;
+}
 
 /** Largest resizable ArrayBuffer reservation tried (V8 refuses more than 4 GiB on 64-bit Node 20). */
 const MAX_RESERVE = 2 ** 32;
@@ -92,6 +141,13 @@ export class ColumnData {
   private valueNumbers: number[] = [];
   private index: Map<string, number> | null = new Map();
   private nums: Growable<Float64Array> | null = null;
+  /** DECIMALS: the mantissas; `scale` decimal places. */
+  private mants: Growable<Int32Array> | null = null;
+  private scale = 0;
+  /** DECIMALS, DERIVED: the rows whose value is -0 (mantissa 0), ascending. */
+  private negZero: number[] = [];
+  /** DERIVED: the value of row i read back from elsewhere (ColumnData.derive). */
+  private derived: ((i: number) => number) | null = null;
   private strs: Cell[] | null = null;
   /** Cells pushed. */
   length = 0;
@@ -117,9 +173,21 @@ export class ColumnData {
     if (v === null) {
       this.missing++;
       if (this.mode === DICT) (this.codes as Growable<Int32Array>).push(-1);
+      else if (this.mode === DECIMALS) (this.mants as Growable<Int32Array>).push(NO_MANTISSA);
       else if (this.mode === NUMBERS) (this.nums as Growable<Float64Array>).push(NaN);
       else (this.strs as Cell[]).push(null);
       return;
+    }
+    if (this.mode === DECIMALS) {
+      if (decimalText(v) && decPlaces <= this.scale) {
+        const m = decMantissa * POW10[this.scale - decPlaces];
+        if (Math.abs(m) < 2 ** 31) {
+          if (Object.is(m, -0)) this.negZero.push(this.length - 1);
+          (this.mants as Growable<Int32Array>).push(m);
+          return;
+        }
+      }
+      this.toNumbers();
     }
     if (this.mode === NUMBERS) {
       const x = parseNumber(v);
@@ -166,7 +234,9 @@ export class ColumnData {
 
   private leaveDictionary(): void {
     const codes = (this.codes as Growable<Int32Array>).view();
-    if (this.numeric && !this.keepTexts) {
+    if (this.numeric && !this.keepTexts && this.toDecimals(codes)) {
+      // DECIMALS (set up by toDecimals)
+    } else if (this.numeric && !this.keepTexts) {
       const nums = new Growable(f64, 8, this.reserveRows);
       nums.grow(codes.length);
       const vn = this.valueNumbers;
@@ -184,6 +254,89 @@ export class ColumnData {
     this.index = null;
     this.values = [];
     this.valueNumbers = [];
+  }
+
+  /**
+   * DECIMALS from the dictionary when every text is a decimal (decimalText) and every mantissa at
+   * the largest number of places fits; false (nothing changed) otherwise.
+   */
+  private toDecimals(codes: Int32Array): boolean {
+    const vs = this.values;
+    const mant = new Float64Array(vs.length);
+    const places = new Int32Array(vs.length);
+    let scale = 0;
+    for (let c = 0; c < vs.length; c++) {
+      if (!decimalText(vs[c])) return false;
+      mant[c] = decMantissa;
+      places[c] = decPlaces;
+      if (decPlaces > scale) scale = decPlaces;
+    }
+    for (let c = 0; c < vs.length; c++) {
+      mant[c] *= POW10[scale - places[c]];
+      if (!(Math.abs(mant[c]) < 2 ** 31)) return false;
+    }
+    const mants = new Growable(i32, 4, this.reserveRows);
+    mants.grow(codes.length);
+    for (let r = 0; r < codes.length; r++) {
+      mants.arr[r] = codes[r] < 0 ? NO_MANTISSA : mant[codes[r]];
+      if (codes[r] >= 0 && Object.is(mant[codes[r]], -0)) this.negZero.push(r);
+    }
+    mants.length = codes.length;
+    this.mants = mants;
+    this.scale = scale;
+    this.mode = DECIMALS;
+    return true;
+  }
+
+  /** DECIMALS -> NUMBERS (a text that is not a decimal of this column's places): the same values as float64. */
+  private toNumbers(): void {
+    const mants = (this.mants as Growable<Int32Array>).view();
+    const nums = new Growable(f64, 8, this.reserveRows);
+    nums.grow(mants.length);
+    const p = POW10[this.scale];
+    for (let r = 0; r < mants.length; r++) nums.arr[r] = mants[r] === NO_MANTISSA ? NaN : mants[r] / p;
+    for (const r of this.negZero) nums.arr[r] = -0;
+    this.negZero = [];
+    nums.length = mants.length;
+    this.nums = nums;
+    this.mants = null;
+    this.mode = NUMBERS;
+  }
+
+  /**
+   * Frees a DECIMALS column's mantissas when `value(i)` (e.g. a standardised feature mapped back,
+   * z * std + mean) gives every row's value to within far less than half a unit of the last decimal
+   * place: the mantissa is then Math.round(value(i) * 10^scale), checked here for every row. Only
+   * for a column without missing cells. Returns whether the column now reads through `value`.
+   */
+  derive(value: (i: number) => number): boolean {
+    if (this.mode !== DECIMALS || this.missing > 0) return false;
+    const mants = (this.mants as Growable<Int32Array>).view();
+    const p = POW10[this.scale];
+    for (let r = 0; r < mants.length; r++) if (Math.round(value(r) * p) !== mants[r]) return false;
+    this.derived = value;
+    this.mants = null;
+    this.mode = DERIVED;
+    return true;
+  }
+
+  /** The mantissa of row i (NO_MANTISSA when missing; -0 for a negative zero). */
+  private mantissa(i: number): number {
+    const m = this.mode === DECIMALS ? (this.mants as Growable<Int32Array>).arr[i] : Math.round((this.derived as (i: number) => number)(i) * POW10[this.scale]);
+    return m === 0 && this.negZero.length > 0 && this.isNegZero(i) ? -0 : m;
+  }
+
+  private isNegZero(i: number): boolean {
+    const z = this.negZero;
+    let lo = 0;
+    let hi = z.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (z[mid] === i) return true;
+      if (z[mid] < i) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
   }
 
   private toTexts(): void {
@@ -205,6 +358,10 @@ export class ColumnData {
       const x = (this.nums as Growable<Float64Array>).arr[i];
       return x === x ? String(x) : null;
     }
+    if (this.mode === DECIMALS || this.mode === DERIVED) {
+      const m = this.mantissa(i);
+      return m === NO_MANTISSA ? null : String(m / POW10[this.scale]);
+    }
     return (this.strs as Cell[])[i] ?? null;
   }
 
@@ -215,6 +372,10 @@ export class ColumnData {
       return c < 0 ? NaN : this.valueNumbers[c];
     }
     if (this.mode === NUMBERS) return (this.nums as Growable<Float64Array>).arr[i];
+    if (this.mode === DECIMALS || this.mode === DERIVED) {
+      const m = this.mantissa(i);
+      return m === NO_MANTISSA ? NaN : m / POW10[this.scale];
+    }
     const s = (this.strs as Cell[])[i];
     return s == null ? NaN : parseNumber(s);
   }
@@ -233,6 +394,8 @@ export class ColumnData {
   get bytes(): number {
     if (this.mode === DICT) return this.length * 4;
     if (this.mode === NUMBERS) return this.length * 8;
+    if (this.mode === DECIMALS) return this.length * 4;
+    if (this.mode === DERIVED) return 0;
     return this.length * 8;
   }
 }

@@ -313,6 +313,26 @@ export class FeatureEncoder {
     return this.plan.flatMap((p) => (p.kind === 'numeric' ? [{ name: p.name, mean: p.mean * (p.scale ?? 1), std: p.std * (p.scale ?? 1) }] : []));
   }
 
+  /**
+   * Frees the table's decimal numeric columns that X (this encoder's transform of every row of
+   * `table`, in order) holds exactly: such a cell then reads back as its standardised feature mapped
+   * back, z * std + mean, rounded to the column's decimal places (ColumnData.derive checks every
+   * row). X must not change afterwards. Returns the number of columns freed.
+   */
+  releaseNumericColumns(table: Table, records: readonly number[], X: Float64Array): number {
+    const store = table.store;
+    if (records.length !== store.rows) return 0;
+    const D = this.dim;
+    let freed = 0;
+    for (const p of this.plan) {
+      if (p.kind !== 'numeric' || p.scale !== undefined) continue;
+      const j = table.columns.indexOf(p.name);
+      const { offset, mean, std } = p;
+      if (j >= 0 && store.columns[j].derive((i) => X[i * D + offset] * std + mean)) freed++;
+    }
+    return freed;
+  }
+
   /** rows x D, row-major, bias last; test tables are matched by column name. */
   transform(table: Table, records: number[]): Float64Array {
     const D = this.dim;

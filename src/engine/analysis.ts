@@ -218,6 +218,9 @@ export class LogisticAnalysis implements Analysis {
   }
 
   async predict(X: Float64Array, n: number): Promise<Float64Array> {
+    // The training rows' probabilities at W are the exact influence's (the same logits and softmax):
+    // shared, not a second N x K array.
+    if (this.exact && X === this.data.X && n === this.data.N && this.exact.W === this.fit.W) return this.exact.probabilities;
     return logisticProba(this.fit.W, X, n, this.data.D, this.data.K);
   }
 

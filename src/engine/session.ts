@@ -96,6 +96,8 @@ export class Session {
     }
     const encoder = warm?.encoder ?? FeatureEncoder.fit(table, schema, labels.records, { textDimensions: params.textDimensions });
     const X = warm ? warm.data.X : encoder.transform(table, labels.records);
+    // The decimal numeric columns' cells now read back from X (exactly): their mantissas are freed.
+    encoder.releaseNumericColumns(table, labels.records, X);
     const N = labels.records.length;
     const D = encoder.dim;
     let test: TestSet | undefined = warm?.test;
@@ -120,7 +122,7 @@ export class Session {
     if (params.labelSuspicion !== false && exact) {
       cp.begin('labelSuspicion', `Label suspicion of ${N} rows: leave-one-out, reweighted refit, leave-one-out again`);
       const ls = await labelSuspicion(exact, { checkpoint: cp, refitInit: warm?.refitW });
-      suspicion = { score: ls.suspicion, suggested: ls.suggested, blocks: ls.blocks };
+      suspicion = { score: ls.suspicion, suggested: ls.suggested };
       refitW = ls.refit.W;
       looProbabilities = ls.reweightedProbabilities;
       suspicionInfo = { method: 'reweighted-loo', refitIterations: ls.refit.iterations, refitNewtonSteps: ls.refit.newtonSteps };
@@ -513,7 +515,7 @@ export class Session {
   private explainResult(params: ExplainParams, q: ReturnType<Session['explainQuery']>, e: PointExplanation): ExplainResult {
     const s = this.current;
     const { mode, pt } = q;
-    const looChange = mode === 'newton' ? newtonLooChange(q.exact!, pt.x, pt.target, s.suspicion?.blocks) : undefined;
+    const looChange = mode === 'newton' ? newtonLooChange(q.exact!, pt.x, pt.target) : undefined;
     const rankBy = params.rankBy === 'influence' || !s.analysis.hasRelatif ? 'influence' : 'relatif';
     const order = sortedOrder(rankBy === 'relatif' ? e.relatifL : e.influence, true);
     const top = params.top === 'all' ? order.length : Math.max(0, Math.min(order.length, params.top ?? 20));
@@ -635,7 +637,7 @@ export class Session {
     const rows = params.rows ?? 30;
     const subsets = params.subsets ?? 20;
     cp.begin('trust', `Trust check: ${Math.min(rows, s.data.N)} leave-one-out refits and ${subsets} refits on half the rows`);
-    const tc = await trustCheck(exact, pt.x, pt.target, { rows, subsets, seed, blocks: s.suspicion?.blocks, checkpoint: cp });
+    const tc = await trustCheck(exact, pt.x, pt.target, { rows, subsets, seed, checkpoint: cp });
     return {
       test: this.explainedPoint(params.source, pt, pt.probabilities, tc.testLoss),
       leaveOneOut: {

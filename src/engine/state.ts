@@ -30,8 +30,8 @@ export interface ScanState {
   /** N x K probabilities of the training rows (and of the test rows), computed once at scan time. */
   trainProba: Float64Array;
   testProba?: Float64Array;
-  /** Label suspicion per row, its suggested class, and the M_i blocks it computed (reused by the Newton-step explain). */
-  suspicion?: { score: Float64Array; suggested: Int32Array; blocks: Float64Array };
+  /** Label suspicion per row and its suggested class. */
+  suspicion?: { score: Float64Array; suggested: Int32Array };
   /** Out-of-sample label-error detection (src/detect): calibrated score, suggestion (-1: none) and its probability. */
   detection?: { score: Float64Array; suggested: Int32Array; probability: Float64Array };
   predicted: Int32Array;

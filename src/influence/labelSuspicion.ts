@@ -25,7 +25,7 @@ import { fitLogistic, HessianAccumulator, logits, predictProba } from '../model/
 import { softmaxInto } from '../linalg/softmax';
 import { Cholesky, choleskyRows } from '../linalg/cholesky';
 import type { ExactInfluence } from './exact';
-import { binaryRowBlocks, inverseRowBlocks, looLogitsInPlace, newtonResiduals, woodburyResiduals } from './loo';
+import { binaryBlockSource, inverseFromFactor, kronBlockSource, looBlockSource, looLogitsInPlace, woodburyResiduals, type RowBlockSource } from './loo';
 
 export interface LabelSuspicionOptions {
   checkpoint?: Checkpoint;
@@ -41,6 +41,11 @@ export interface LabelSuspicionOptions {
    * previous scan's W' (closer to the new W'); the optimum is the same (strictly convex objective).
    */
   refitInit?: Float64Array;
+  /**
+   * Also return stage 1's blocks M_i (N x K x K) and probabilities p~_i (N x K), for tests and
+   * research. Off by default: the stages then run a chunk of rows at a time and hold no N x K x K array.
+   */
+  keepStageOne?: boolean;
 }
 
 export interface LabelSuspicion {
@@ -54,12 +59,15 @@ export interface LabelSuspicion {
   reweightedProbabilities: Float64Array;
   /** Stage 1: -log p~_i[y_i], the (unweighted) approximate leave-one-out loss. */
   looLoss: Float64Array;
-  /** Stage 1: N x K leave-one-out probabilities p~_i. */
-  looProbabilities: Float64Array;
+  /** Stage 1: N x K leave-one-out probabilities p~_i (with keepStageOne). */
+  looProbabilities?: Float64Array;
   /** The row weights c'_i of the refit (sum 1). */
   weights: Float64Array;
-  /** Stage 1 blocks M_i of inf's Hessian (N x K x K): reusable for the Newton-step leave-one-out. */
-  blocks: Float64Array;
+  /**
+   * Stage 1 blocks M_i of inf's Hessian (N x K x K; with keepStageOne or when given in opts.blocks).
+   * Without them, loo.ts newtonResiduals(inf) makes the same q_i a chunk at a time.
+   */
+  blocks?: Float64Array;
   /** The weighted refit. */
   refit: { W: Float64Array; iterations: number; newtonSteps: number; gradNorm: number; converged: boolean };
   /** Seconds per part (wall clock, checkpoint yields included; reweightedHessian is 0 for two classes). */
@@ -69,10 +77,14 @@ export interface LabelSuspicion {
 /**
  * Label suspicion of every training row of `inf` (its data, fit, factor and l2; its damping, if
  * any, is applied to the reweighted Hessian too). Ticks opts.checkpoint with fractions 0..1.
+ * Each stage passes over the rows a chunk at a time (the chunk's K x K blocks, Woodbury residuals
+ * and leave-one-out logits), so its memory is a few N x K arrays; every row's numbers are the
+ * same as from whole-array blocks.
  */
 export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOptions = {}): Promise<LabelSuspicion> {
   const { data, N, D, K, P } = inf;
   const { X, y } = data;
+  const KK = K * K;
   const cp = opts.checkpoint ?? new Checkpoint();
   const t0 = performance.now();
   let last = t0;
@@ -82,28 +94,72 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     last = now;
     return s;
   };
-
-  // Stage 1: leave-one-out logits under the fitted model.
   const binary = K === 2;
   const ridge = inf.l2 + inf.damping;
-  const blocks =
-    opts.blocks ??
-    (binary
-      ? await binaryRowBlocks(data, inf.probabilities, 1 / N, ridge, new RangeCheckpoint(cp, 0, 0.35))
-      : (await inverseRowBlocks(inf.factor, X, N, D, K, new RangeCheckpoint(cp, 0, 0.35))).blocks);
-  const Q = newtonResiduals(inf, blocks);
-  const Zloo = looLogitsInPlace(logits(inf.W, X, N, D, K), blocks, Q, N, K, 1 / N);
-  const looProbabilities = new Float64Array(N * K);
+
+  /**
+   * One pass over the rows for a weighted objective (weights c, one number = the same for all):
+   * Z (N x K, the logits on entry) gets each chunk's leave-one-out logits z_i + c_i M_i q_i, then
+   * row(i, Z) runs for the chunk's rows. Ticks cp from `from` to `to`.
+   */
+  const pass = async (
+    src: RowBlockSource,
+    probs: Float64Array,
+    residualOf: (i0: number, m: number, out: Float64Array) => Float64Array,
+    c: Float64Array | number,
+    Z: Float64Array,
+    row: (i: number) => void,
+    keep: Float64Array | undefined,
+    from: number,
+    to: number,
+  ): Promise<void> => {
+    const chunk = src.chunk;
+    const buf = keep ? undefined : new Float64Array(chunk * KK);
+    const r = new Float64Array(chunk * K);
+    const q = new Float64Array(chunk * K);
+    for (let i0 = 0; i0 < N; i0 += chunk) {
+      const m = Math.min(chunk, N - i0);
+      const M = keep ? keep.subarray(i0 * KK, (i0 + m) * KK) : (buf as Float64Array);
+      if (!opts.blocks || !keep) src.fill(i0, m, M);
+      const cw = typeof c === 'number' ? c : c.subarray(i0, i0 + m);
+      const Qc = woodburyResiduals(M, probs.subarray(i0 * K, (i0 + m) * K), residualOf(i0, m, r), m, K, cw, q);
+      looLogitsInPlace(Z.subarray(i0 * K, (i0 + m) * K), M, Qc, m, K, cw);
+      for (let i = i0; i < i0 + m; i++) row(i);
+      await cp.tick(from + ((to - from) * (i0 + m)) / N);
+    }
+  };
+
+  // Stage 1: leave-one-out logits under the fitted model.
+  const keepStageOne = opts.keepStageOne === true || opts.blocks !== undefined;
+  const blocks = opts.blocks ?? (keepStageOne ? new Float64Array(N * KK) : undefined);
+  const src1: RowBlockSource = opts.blocks
+    ? { chunk: 1024, fill: () => undefined }
+    : await looBlockSource(inf, new RangeCheckpoint(cp, 0, 0.05));
+  // Stage 1's logits: dropped before the refit, which needs two N x K buffers of its own.
+  let Z1: Float64Array | undefined = logits(inf.W, X, N, D, K);
+  const looProbabilities = keepStageOne ? new Float64Array(N * K) : undefined;
   const looLoss = new Float64Array(N);
   const weights = new Float64Array(N);
+  const pk = new Float64Array(K);
   let vsum = 0;
-  for (let i = 0; i < N; i++) {
-    looLoss[i] = negLogProb(Zloo, i * K, K, y[i]);
-    softmaxInto(Zloo, i * K, K, looProbabilities, i * K);
-    const v = looProbabilities[i * K + y[i]];
-    weights[i] = v;
-    vsum += v;
-  }
+  await pass(
+    src1,
+    inf.probabilities,
+    (i0, m) => inf.residuals.subarray(i0 * K, (i0 + m) * K),
+    1 / N,
+    Z1,
+    (i) => {
+      const Z = Z1 as Float64Array;
+      looLoss[i] = negLogProb(Z, i * K, K, y[i]);
+      const v = looProbabilities ? (softmaxInto(Z, i * K, K, looProbabilities, i * K), looProbabilities[i * K + y[i]]) : (softmaxInto(Z, i * K, K, pk, 0), pk[y[i]]);
+      weights[i] = v;
+      vsum += v;
+    },
+    blocks,
+    0.05,
+    0.35,
+  );
+  Z1 = undefined;
   // v_i >= 0 and the largest is at least 1/K for some row unless every row is a sure error.
   if (!(vsum > 0)) throw new RangeError('labelSuspicion: every row has leave-one-out probability 0 for its label');
   for (let i = 0; i < N; i++) weights[i] /= vsum;
@@ -122,12 +178,12 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   const W2 = fit.W;
   const refit = lap();
 
-  // Its Hessian (weighted), Cholesky factor, inverse and blocks.
+  // Its Hessian (weighted), Cholesky factor and inverse, or the two-class closed form.
   const probs = predictProba(W2, X, N, D, K);
-  let blocks2: Float64Array;
+  let src2: RowBlockSource;
   let reweightedHessian = 0;
   if (binary) {
-    blocks2 = await binaryRowBlocks(data, probs, weights, ridge, new RangeCheckpoint(cp, 0.5, 1));
+    src2 = await binaryBlockSource(data, probs, weights, ridge, new RangeCheckpoint(cp, 0.5, 0.75));
   } else {
     const acc = new HessianAccumulator(data, probs, weights);
     for (let r = 0; r < N; r += HessianAccumulator.CHUNK) {
@@ -143,27 +199,39 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     }
     const factor = Cholesky.fromFactor(H, P);
     reweightedHessian = lap();
-    blocks2 = (await inverseRowBlocks(factor, X, N, D, K, new RangeCheckpoint(cp, 0.65, 1))).blocks;
+    src2 = kronBlockSource(await inverseFromFactor(factor, new RangeCheckpoint(cp, 0.65, 0.75)), X, D, K);
   }
 
-  // Reweighted leave-one-out logits and the scores.
-  const residuals = Float64Array.from(probs);
-  for (let i = 0; i < N; i++) residuals[i * K + y[i]] -= 1;
-  const Q2 = woodburyResiduals(blocks2, probs, residuals, N, K, weights);
-  const Z = looLogitsInPlace(logits(W2, X, N, D, K), blocks2, Q2, N, K, weights);
+  // Reweighted leave-one-out logits and the scores; p'_i is written over row i's probabilities at W'
+  // once its chunk is done with them.
+  const Z = logits(W2, X, N, D, K);
   const suspicion = new Float64Array(N);
   const suggested = new Int32Array(N);
   const logOdds = new Float64Array(N);
-  const reweightedProbabilities = new Float64Array(N * K);
-  for (let i = 0; i < N; i++) {
-    const z0 = i * K;
-    suspicion[i] = negLogProb(Z, z0, K, y[i]);
-    softmaxInto(Z, z0, K, reweightedProbabilities, z0);
-    let best = -1;
-    for (let k = 0; k < K; k++) if (k !== y[i] && (best < 0 || Z[z0 + k] > Z[z0 + best])) best = k;
-    suggested[i] = best;
-    logOdds[i] = Z[z0 + y[i]] - Z[z0 + best];
-  }
+  const reweightedProbabilities = probs;
+  await pass(
+    src2,
+    probs,
+    (i0, m, out) => {
+      out.set(probs.subarray(i0 * K, (i0 + m) * K));
+      for (let r = 0; r < m; r++) out[r * K + y[i0 + r]] -= 1;
+      return out.subarray(0, m * K);
+    },
+    weights,
+    Z,
+    (i) => {
+      const z0 = i * K;
+      suspicion[i] = negLogProb(Z, z0, K, y[i]);
+      softmaxInto(Z, z0, K, reweightedProbabilities, z0);
+      let best = -1;
+      for (let k = 0; k < K; k++) if (k !== y[i] && (best < 0 || Z[z0 + k] > Z[z0 + best])) best = k;
+      suggested[i] = best;
+      logOdds[i] = Z[z0 + y[i]] - Z[z0 + best];
+    },
+    undefined,
+    0.75,
+    1,
+  );
   const reweightedBlocks = lap();
   await cp.tick(1);
   return {

@@ -213,6 +213,17 @@ function woodburySolver(inf: ExactInfluence, row: number): { H0: (v: Float64Arra
 }
 
 /**
+ * K x K blocks M_i of the rows of X, made a chunk of rows at a time: fill(i0, m, out) writes the m
+ * blocks of rows i0 .. i0+m into out (m K K), for i0 a multiple of `chunk` and m = min(chunk, N - i0),
+ * so that a pass over the rows needs no N x K x K array. The same numbers as the whole-array functions
+ * below (inverseRowBlocks, binaryRowBlocks), which fill in the same chunks.
+ */
+export interface RowBlockSource {
+  chunk: number;
+  fill(i0: number, m: number, out: Float64Array): void;
+}
+
+/**
  * The blocks M_i of a two-class model in closed form, without the P x P inverse. For K = 2 every
  * A_i = p_i0 p_i1 [[1, -1], [-1, 1]], so H = (u u^T) kron 2A + ridge I with u = (1, -1)/sqrt 2,
  * A = sum_i c_i p_i0 p_i1 x_i x_i^T and ridge = l2 (+ damping). With v = (1, 1)/sqrt 2,
@@ -229,6 +240,30 @@ export async function binaryRowBlocks(
   ridge: number,
   cp?: Checkpoint,
 ): Promise<Float64Array> {
+  const src = await binaryBlockSource(data, probabilities, weights, ridge, cp);
+  const N = data.N;
+  const out = new Float64Array(N * 4);
+  for (let i0 = 0; i0 < N; i0 += src.chunk) {
+    const m = Math.min(src.chunk, N - i0);
+    src.fill(i0, m, out.subarray(i0 * 4, (i0 + m) * 4));
+    await cp?.tick(0.5 + (0.5 * i0) / N);
+  }
+  return out;
+}
+
+/** binaryRowBlocks as a RowBlockSource: the Gram matrix and its factor now (ticks cp 0..0.5), the blocks on demand. */
+export function binaryBlockSource(
+  data: LogisticData,
+  probabilities: Float64Array,
+  weights: Float64Array | number,
+  ridge: number,
+  cp?: Checkpoint,
+): Promise<RowBlockSource> {
+  return runAsync(binarySetup(data, probabilities, weights, ridge), cp);
+}
+
+/** binaryBlockSource's work, yielding its progress (0..0.5) between chunks. */
+function* binarySetup(data: LogisticData, probabilities: Float64Array, weights: Float64Array | number, ridge: number): Generator<number, RowBlockSource> {
   const { X, N, D, K } = data;
   if (K !== 2) throw new RangeError(`binaryRowBlocks: needs K = 2, got ${K}`);
   if (!(ridge > 0)) throw new RangeError(`binaryRowBlocks: ridge must be > 0, got ${ridge}`);
@@ -243,33 +278,92 @@ export async function binaryRowBlocks(
   const rows = Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (D * N)));
   for (let a = 0; a < D; a += rows) {
     rowGramUpperRows(Xt, D, N, false, G, a, Math.min(D, a + rows));
-    await cp?.tick((0.4 * a) / D);
+    yield (0.4 * a) / D;
   }
   mirrorUpper(G, D);
   for (let a = 0; a < D; a++) G[a * D + a] += ridge;
   const cholRows = Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (D * D)));
   for (let a = 0; a < D; a += cholRows) {
     choleskyRows(G, D, a, Math.min(D, a + cholRows), { what: 'Hessian of the two-class training objective' });
-    await cp?.tick(0.4 + (0.1 * a) / D);
+    yield 0.4 + (0.1 * a) / D;
   }
   const factor = Cholesky.fromFactor(G, D);
-  const out = new Float64Array(N * 4);
   const chunk = Math.max(4, 4 * Math.floor(INVERSE_TICK_FLOPS / (2 * D * D)));
   const B = new Float64Array(chunk * D);
-  for (let i0 = 0; i0 < N; i0 += chunk) {
-    const m = Math.min(chunk, N - i0);
-    B.set(X.subarray(i0 * D, (i0 + m) * D));
-    factor.forwardRows(B, m);
-    for (let r = 0; r < m; r++) {
-      const i = i0 + r;
-      const q = dot(B, r * D, B, r * D, D);
-      const s = dot(X, i * D, X, i * D, D) / ridge;
-      out[i * 4] = out[i * 4 + 3] = (q + s) / 2;
-      out[i * 4 + 1] = out[i * 4 + 2] = (s - q) / 2;
-    }
-    await cp?.tick(0.5 + (0.5 * i0) / N);
+  return {
+    chunk,
+    fill(i0: number, m: number, out: Float64Array): void {
+      B.set(X.subarray(i0 * D, (i0 + m) * D));
+      factor.forwardRows(B, m);
+      for (let r = 0; r < m; r++) {
+        const i = i0 + r;
+        const q = dot(B, r * D, B, r * D, D);
+        const s = dot(X, i * D, X, i * D, D) / ridge;
+        out[r * 4] = out[r * 4 + 3] = (q + s) / 2;
+        out[r * 4 + 1] = out[r * 4 + 2] = (s - q) / 2;
+      }
+    },
+  };
+}
+
+/** Runs a generator of work that yields its progress, ticking cp with it (fractions from..to). */
+async function runAsync<T>(g: Generator<number, T>, cp?: Checkpoint, from = 0, to = 1): Promise<T> {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    await cp?.tick(from + (to - from) * r.value);
   }
-  return out;
+}
+
+/** Runs a generator of work to its end without yielding to the event loop. */
+function runSync<T>(g: Generator<number, T>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The blocks M_i = (I kron x_i)^T S (I kron x_i) from a P x P matrix S (H^-1 from inverseFromFactor)
+ * as a RowBlockSource; chunks of an even number of rows (kronQuadForms pairs rows from the start).
+ */
+export function kronBlockSource(S: Float64Array, X: Float64Array, D: number, K: number): RowBlockSource {
+  return {
+    chunk: Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (((K * (K + 1)) / 2) * D * D * 2))),
+    fill: (i0, m, out) => void kronQuadForms(S, K, D, X.subarray(i0 * D, (i0 + m) * D), m, out),
+  };
+}
+
+/**
+ * The blocks behind the Newton-step leave-one-out of inf's fit (weights 1/N), as label suspicion's
+ * first stage makes them: the closed form for two classes, else from H^-1 by inverseFromFactor
+ * (ticks cp 0..1 while it prepares).
+ */
+export function looBlockSource(inf: ExactInfluence, cp?: Checkpoint): Promise<RowBlockSource> {
+  return runAsync(looSetup(inf), cp);
+}
+
+function* looSetup(inf: ExactInfluence): Generator<number, RowBlockSource> {
+  const { data, N, D, K } = inf;
+  if (K === 2) return yield* binarySetup(data, inf.probabilities, 1 / N, inf.l2 + inf.damping);
+  return kronBlockSource(yield* inverseSteps(inf.factor), data.X, D, K);
+}
+
+/**
+ * q_i of newtonResiduals from the blocks of looBlockSource, a chunk at a time (no N x K x K array):
+ * the same numbers as from label suspicion's stage-1 blocks.
+ */
+function chunkedNewtonResiduals(inf: ExactInfluence): Float64Array {
+  const { N, K } = inf;
+  const src = runSync(looSetup(inf));
+  const Q = new Float64Array(N * K);
+  const buf = new Float64Array(src.chunk * K * K);
+  for (let i0 = 0; i0 < N; i0 += src.chunk) {
+    const m = Math.min(src.chunk, N - i0);
+    src.fill(i0, m, buf);
+    woodburyResiduals(buf, inf.probabilities.subarray(i0 * K), inf.residuals.subarray(i0 * K), m, K, 1 / N, Q.subarray(i0 * K, (i0 + m) * K));
+  }
+  return Q;
 }
 
 /** CE of test point x (D features) at `target` under parameters W. */
@@ -292,12 +386,13 @@ export function firstOrderLooChange(inf: ExactInfluence, x: Float64Array, target
 /**
  * q_i = (I - A_i M_i / N)^-1 r_i for every row (N x K): the Woodbury-corrected residual whose
  * image H^-1 U_i q_i / N is row i's Newton-step parameter shift. `blocks` are the M_i of
- * inf.rowBlocks() when the caller already has them (e.g. from inverseRowBlocks).
+ * inf.rowBlocks() when the caller already has them (e.g. from inverseRowBlocks); without them the
+ * blocks are made a chunk of rows at a time as label suspicion's first stage makes them.
  */
 export function newtonResiduals(inf: ExactInfluence, blocks?: Float64Array): Float64Array {
   const cached = qCache.get(inf);
   if (cached) return cached;
-  const Q = woodburyResiduals(blocks ?? inf.rowBlocks(), inf.probabilities, inf.residuals, inf.N, inf.K, 1 / inf.N);
+  const Q = blocks ? woodburyResiduals(blocks, inf.probabilities, inf.residuals, inf.N, inf.K, 1 / inf.N) : chunkedNewtonResiduals(inf);
   qCache.set(inf, Q);
   return Q;
 }
@@ -320,8 +415,8 @@ export function woodburyResiduals(
   N: number,
   K: number,
   weights: Float64Array | number,
+  Q: Float64Array = new Float64Array(N * K),
 ): Float64Array {
-  const Q = new Float64Array(N * K);
   const B = new Float64Array(K * K);
   const b = new Float64Array(K);
   for (let i = 0; i < N; i++) {
@@ -385,29 +480,39 @@ export async function inverseRowBlocks(
   K: number,
   cp?: Checkpoint,
 ): Promise<{ inverse: Float64Array; blocks: Float64Array }> {
-  const P = K * D;
-  if (factor.n !== P) throw new RangeError(`inverseRowBlocks: factor is ${factor.n} x ${factor.n}, K*D = ${P}`);
+  if (factor.n !== K * D) throw new RangeError(`inverseRowBlocks: factor is ${factor.n} x ${factor.n}, K*D = ${K * D}`);
+  const inverse = await inverseFromFactor(factor, cp, 0.4);
+  const src = kronBlockSource(inverse, X, D, K);
+  const KK = K * K;
+  const blocks = new Float64Array(N * KK);
+  for (let i0 = 0; i0 < N; i0 += src.chunk) {
+    const m = Math.min(src.chunk, N - i0);
+    src.fill(i0, m, blocks.subarray(i0 * KK, (i0 + m) * KK));
+    await cp?.tick(0.4 + (0.6 * i0) / N);
+  }
+  return { inverse, blocks };
+}
+
+/** H^-1 (P x P) from its Cholesky factor, in chunks of rows with checkpoint ticks (fractions 0 .. `upTo`). */
+export function inverseFromFactor(factor: Cholesky, cp?: Checkpoint, upTo = 1): Promise<Float64Array> {
+  return runAsync(inverseSteps(factor), cp, 0, upTo);
+}
+
+function* inverseSteps(factor: Cholesky): Generator<number, Float64Array> {
+  const P = factor.n;
   const U = new Float64Array(P * P);
   const rows = Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (P * P)));
   for (let j = 0; j < P; j += rows) {
     invertLowerTransposedRows(factor.L, P, U, j, Math.min(P, j + rows));
-    await cp?.tick((0.1 * j) / P);
+    yield (0.25 * j) / P;
   }
   const inverse = new Float64Array(P * P);
   for (let i = 0; i < P; i += rows) {
     rowGramUpperRows(U, P, P, true, inverse, i, Math.min(P, i + rows));
-    await cp?.tick(0.1 + (0.3 * i) / P);
+    yield 0.25 + (0.75 * i) / P;
   }
   mirrorUpper(inverse, P);
-  const KK = K * K;
-  const blocks = new Float64Array(N * KK);
-  const chunk = Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (((K * (K + 1)) / 2) * D * D * 2)));
-  for (let i0 = 0; i0 < N; i0 += chunk) {
-    const m = Math.min(chunk, N - i0);
-    kronQuadForms(inverse, K, D, X.subarray(i0 * D, (i0 + m) * D), m, blocks.subarray(i0 * KK, (i0 + m) * KK));
-    await cp?.tick(0.4 + (0.6 * i0) / N);
-  }
-  return { inverse, blocks };
+  return inverse;
 }
 
 /** Gaussian elimination with partial pivoting on a small K x K system, in place (B destroyed, b -> x). */

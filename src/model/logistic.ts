@@ -311,6 +311,18 @@ export class LogisticObjective {
     return f + 0.5 * l2 * ww;
   }
 
+  /**
+   * predictProba(w, X) for the objective's rows; without the kernel space, computed in the objective's
+   * logits buffer (no N x K array more; the next value() or hessianVector() overwrites it).
+   */
+  probabilitiesAt(w: Float64Array): Float64Array {
+    const { X, N, D, K } = this.data;
+    if (this.ks) return predictProba(w, X, N, D, K);
+    const Z = logits(w, X, N, D, K, this.Z);
+    for (let i = 0; i < N; i++) softmaxInto(Z, i * K, K, Z, i * K);
+    return Z;
+  }
+
   /** H v at the n x K probabilities `probs` (see hessianVectorProduct). */
   hessianVector(probs: Float64Array, v: Float64Array, out: Float64Array = new Float64Array(this.P)): Float64Array {
     const { N, K } = this.data;
@@ -486,11 +498,11 @@ function fitProgress(g0: number, tol: number): (g: number) => number {
 /** H^-1 g at w: exact (Cholesky) for small P, else conjugate gradients on Hessian-vector products. */
 function newtonDirection(obj: LogisticObjective, w: Float64Array, g: Float64Array): Float64Array {
   const { data, l2, weights, P } = obj;
-  const probs = predictProba(w, data.X, data.N, data.D, data.K);
   if (P <= EXACT_NEWTON_MAX_PARAMS) {
-    const H = hessian(data, probs, l2, weights);
+    const H = hessian(data, obj.probabilitiesAt(w), l2, weights);
     return Cholesky.factorInPlace(H, P, { what: 'Hessian of the training objective' }).solve(g);
   }
+  const probs = predictProba(w, data.X, data.N, data.D, data.K);
   return conjugateGradient((v, out) => obj.hessianVector(probs, v, out), g, 1e-10, 500);
 }
 

@@ -10,6 +10,8 @@ import { readTable } from '../../src/data/table';
 import { DataFileError } from '../../src/util/errors';
 import type { Cell } from '../../src/data/types';
 import { Session } from '../../src/engine/session';
+import { parseNumber } from '../../src/data/number';
+import { seededRandom } from '../../src/util/random';
 
 const FIXTURES = join(__dirname, '../fixtures/data');
 
@@ -45,8 +47,63 @@ test('ColumnStore: cells, lines and missing values round-trip in all three stora
   assert.equal(small.distinct, 17);
   assert.equal(small.number(20), 3);
   assert.deepEqual(store.inexactColumns, []);
-  // Per row: 4 bytes (dictionary) or 8 (numbers, text pointers) per cell and 8 for the line, no row objects.
-  assert.equal(store.bytes, n * (4 + 8 + 8 + 4) + n * 8);
+  // Per row: 4 bytes (dictionary, decimal mantissas) or 8 (text pointers) per cell and 8 for the line, no row objects.
+  assert.equal(store.bytes, n * (4 + 4 + 8 + 4) + n * 8);
+});
+
+test('ColumnStore: decimal columns (Int32 mantissas) read back exactly the numbers parseNumber reads, through every change of layout', () => {
+  const rand = seededRandom(7);
+  const n = DICT_MAX + 3000;
+  // At most 5 places and |x| < 1000, so that every mantissa at 5 places fits (and -0 never appears).
+  const decimal = () => {
+    const places = Math.floor(rand() * 6);
+    return (Math.round((rand() - 0.5) * 2 * 10 ** (2 + places)) / 10 ** places).toFixed(places);
+  };
+  // Column 0 stays decimal; 1 meets more places than it started with, 2 a 10-digit number, 3 an
+  // exponent (each becomes float64 numbers), 4 negative zero (stays decimal), 5 a word (texts); 6
+  // has missing cells.
+  const late = ['0.1234567', '1234567890', '1e-3', '-0.00', 'word'];
+  const store = new ColumnStore(7);
+  const texts: Cell[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row: Cell[] = [decimal()];
+    for (let c = 0; c < late.length; c++) row.push(i === n - 100 ? late[c] : decimal());
+    row.push(i % 13 === 0 ? null : decimal());
+    texts.push(row);
+    store.addRow(row, i + 2);
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < 7; j++) {
+      const t = texts[i][j];
+      const x = t === null ? NaN : parseNumber(t);
+      if (j === 5 && i < n - 100) assert.equal(store.cell(i, j), String(x), `row ${i}: the earlier texts of a column turned texts are String(value)`);
+      else if (j === 5) assert.equal(store.cell(i, j), t);
+      else {
+        assert.ok(Object.is(store.columns[j].number(i), x), `row ${i} column ${j}: ${t} -> ${store.columns[j].number(i)}`);
+        assert.equal(store.cell(i, j), t === null ? null : String(x));
+      }
+    }
+  }
+  const bytes = store.columns.map((c) => c.bytes / n);
+  assert.deepEqual(bytes, [4, 8, 8, 8, 4, 8, 4]);
+  assert.ok(Object.is(store.columns[4].number(n - 100), -0));
+  const z4 = Float64Array.from({ length: n }, (_, i) => store.columns[4].number(i));
+  assert.equal(store.columns[4].derive((i) => z4[i]), true);
+  assert.ok(Object.is(store.columns[4].number(n - 100), -0), 'negative zero survives derive');
+  assert.ok(Object.is(store.columns[4].number(n - 101), z4[n - 101]));
+  // derive: the mantissas are freed when every row reads back through the given function.
+  const col = store.columns[0];
+  const values = Float64Array.from({ length: n }, (_, i) => col.number(i));
+  const mean = 0.3, std = 7.1;
+  const z = values.map((v) => (v - mean) / std);
+  assert.equal(col.derive((i) => (i === 5 ? z[i] + 1 : z[i] * std + mean)), false, 'a row that does not read back keeps the mantissas');
+  assert.equal(col.derive((i) => z[i] * std + mean), true);
+  assert.equal(col.bytes, 0);
+  for (let i = 0; i < n; i++) {
+    assert.ok(Object.is(col.number(i), values[i]), `derived row ${i}`);
+    assert.equal(store.cell(i, 0), String(values[i]));
+  }
+  assert.equal(store.columns[6].derive((i) => values[i]), false, 'a column with missing cells is not derived');
 });
 
 test('ColumnStore: a numbers column that meets a text is re-read with its exact texts', async () => {

@@ -10,7 +10,7 @@ import { Cholesky } from '../../src/linalg/cholesky';
 import { kronQuadForms } from '../../src/linalg/kron';
 import { ExactInfluence } from '../../src/influence/exact';
 import { labelSuspicion, type LabelSuspicion } from '../../src/influence/labelSuspicion';
-import { approxLooLoss, binaryRowBlocks } from '../../src/influence/loo';
+import { approxLooLoss, binaryRowBlocks, newtonLooChange } from '../../src/influence/loo';
 import { auroc, rankDescending, recallAtFraction } from '../../src/eval/metrics';
 import { Checkpoint, CancelledError } from '../../src/util/cancel';
 import { prepare, readNumericCsv, type Prepared } from '../fixtures/reference/numericCsv';
@@ -43,7 +43,7 @@ async function runOnce(file: string, label: string, flip?: number[]): Promise<Ru
   const fit = await fitLogistic(prep.data, { l2: L2, tol: 1e-12 });
   assert.ok(fit.converged);
   const inf = await ExactInfluence.build(prep.data, fit.W, { l2: L2 });
-  const ls = await labelSuspicion(inf, { tol: 1e-12 });
+  const ls = await labelSuspicion(inf, { tol: 1e-12, keepStageOne: true });
   assert.ok(ls.refit.converged);
   return { prep, inf, ls };
 }
@@ -135,6 +135,20 @@ test('digits (K = 10) as published: suspicion, log-odds and suggested classes of
   [5.16263788187, 4.93205780885, 3.96829665894, 3.71382163588, 3.49367033553].forEach((v, r) =>
     close(ls.suspicion[order[r]], v, `top ${r} suspicion`, 1e-5),
   );
+});
+
+test('label suspicion in chunks of rows (no N x K x K array) gives the same numbers as with its stage-1 blocks kept, and so does the Newton-step leave-one-out', async () => {
+  for (const [file, label] of [['digits.csv', 'label'], ['breast_cancer.csv', 'diagnosis']]) {
+    const { prep, inf, ls } = await run(file, label);
+    const lean = await labelSuspicion(inf, { tol: 1e-12 });
+    assert.equal(lean.blocks, undefined);
+    assert.equal(lean.looProbabilities, undefined);
+    for (const k of ['suspicion', 'suggested', 'logOdds', 'reweightedProbabilities', 'looLoss', 'weights'] as const) assert.deepEqual(lean[k], ls[k], `${file} ${k}`);
+    // newtonResiduals without blocks (chunked) equals the residuals from the kept blocks.
+    const fresh = await ExactInfluence.build(prep.data, inf.W, { l2: L2 });
+    const x = prep.data.X.subarray(0, prep.data.D);
+    assert.deepEqual(newtonLooChange(fresh, x, 0), newtonLooChange(inf, x, 0, ls.blocks), file);
+  }
 });
 
 test('label suspicion reports progress within 0..1 and stops when cancelled', async () => {
