@@ -21,11 +21,11 @@
  * for both stages instead: no P x P inverse, no reweighted P x P Hessian.
  */
 import { Checkpoint, RangeCheckpoint } from '../util/cancel';
-import { fitLogistic, HessianAccumulator, logits, predictProba } from '../model/logistic';
+import { fitLogistic, HessianAccumulator, logits, predictProba, type LogisticData } from '../model/logistic';
 import { softmaxInto } from '../linalg/softmax';
 import { Cholesky, choleskyRows } from '../linalg/cholesky';
 import type { ExactInfluence } from './exact';
-import { binaryRowBlocks, inverseRowBlocks, looLogitsInPlace, newtonResiduals, woodburyResiduals } from './loo';
+import { binaryRowBlocks, inverseRowBlocks, leaveOneOutBlocks, looLogitsInPlace, newtonResiduals, woodburyResiduals } from './loo';
 
 export interface LabelSuspicionOptions {
   checkpoint?: Checkpoint;
@@ -41,6 +41,23 @@ export interface LabelSuspicionOptions {
    * previous scan's W' (closer to the new W'); the optimum is the same (strictly convex objective).
    */
   refitInit?: Float64Array;
+  /**
+   * Curvature of an earlier scan of the same rows (a quick re-score after label fixes): its
+   * leave-one-out blocks of both stages (`curvature` of that scan's result), used instead of
+   * computing H^-1, the reweighted Hessian and their blocks. The fits, probabilities, residuals,
+   * weights and leave-one-out steps are this call's own; only the curvature of the other rows
+   * (H without row i, at the earlier fits) is the earlier scan's. Approximate: that curvature moved
+   * with the fits that the label changes moved (docs/label-suspicion.md, "Quick re-score").
+   */
+  reuse?: SuspicionCurvature;
+  /** Return `curvature` (2 N K^2 numbers; N K^3 work per stage) for a later quick re-score. */
+  keepCurvature?: boolean;
+}
+
+/** The leave-one-out blocks L_i (loo.ts leaveOneOutBlocks) of stage 1 and of stage 2 (N x K x K each). */
+export interface SuspicionCurvature {
+  loo: Float64Array;
+  reweightedLoo: Float64Array;
 }
 
 export interface LabelSuspicion {
@@ -58,8 +75,10 @@ export interface LabelSuspicion {
   looProbabilities: Float64Array;
   /** The row weights c'_i of the refit (sum 1). */
   weights: Float64Array;
-  /** Stage 1 blocks M_i of inf's Hessian (N x K x K): reusable for the Newton-step leave-one-out. */
-  blocks: Float64Array;
+  /** Stage 1 blocks M_i of inf's Hessian (N x K x K): reusable for the Newton-step leave-one-out. None with opts.reuse. */
+  blocks?: Float64Array;
+  /** The leave-one-out blocks of both stages, with opts.keepCurvature: what a quick re-score reuses (opts.reuse when given). */
+  curvature?: SuspicionCurvature;
   /** The weighted refit. */
   refit: { W: Float64Array; iterations: number; newtonSteps: number; gradNorm: number; converged: boolean };
   /** Seconds per part (wall clock, checkpoint yields included; reweightedHessian is 0 for two classes). */
@@ -86,6 +105,8 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   // Stage 1: leave-one-out logits under the fitted model.
   const binary = K === 2;
   const ridge = inf.l2 + inf.damping;
+  const reuse = opts.reuse && opts.reuse.loo.length === N * K * K && opts.reuse.reweightedLoo.length === N * K * K ? opts.reuse : undefined;
+  if (reuse) return quickSuspicion(inf, reuse, opts, cp);
   const blocks =
     opts.blocks ??
     (binary
@@ -151,6 +172,23 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   for (let i = 0; i < N; i++) residuals[i * K + y[i]] -= 1;
   const Q2 = woodburyResiduals(blocks2, probs, residuals, N, K, weights);
   const Z = looLogitsInPlace(logits(W2, X, N, D, K), blocks2, Q2, N, K, weights);
+  const scores = scoresOf(Z, y, N, K);
+  const reweightedBlocks = lap();
+  await cp.tick(1);
+  return {
+    ...scores,
+    looLoss,
+    looProbabilities,
+    weights,
+    blocks,
+    curvature: opts.keepCurvature ? { loo: leaveOneOutBlocks(blocks, inf.probabilities, N, K, 1 / N), reweightedLoo: leaveOneOutBlocks(blocks2, probs, N, K, weights) } : undefined,
+    refit: { W: W2, iterations: fit.iterations, newtonSteps: fit.newtonSteps, gradNorm: fit.gradNorm, converged: fit.converged },
+    timings: { looBlocks, refit, reweightedHessian, reweightedBlocks, total: (performance.now() - t0) / 1000 },
+  };
+}
+
+/** Suspicion, suggestion, log-odds and probabilities from the N x K leave-one-out logits Z. */
+function scoresOf(Z: Float64Array, y: Int32Array, N: number, K: number): Pick<LabelSuspicion, 'suspicion' | 'suggested' | 'logOdds' | 'reweightedProbabilities'> {
   const suspicion = new Float64Array(N);
   const suggested = new Int32Array(N);
   const logOdds = new Float64Array(N);
@@ -164,19 +202,75 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     suggested[i] = best;
     logOdds[i] = Z[z0 + y[i]] - Z[z0 + best];
   }
-  const reweightedBlocks = lap();
+  return { suspicion, suggested, logOdds, reweightedProbabilities };
+}
+
+/** Stage 1 for weights c_i (one number: 1/N): leave-one-out logits W x_i + c_i L_i r_i with the given leave-one-out blocks. */
+function looLogitsFrom(L: Float64Array, W: Float64Array, probs: Float64Array, data: LogisticData, weights: Float64Array | number): Float64Array {
+  const { X, N, D, K, y } = data;
+  const Z = logits(W, X, N, D, K);
+  const r = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    const c = typeof weights === 'number' ? weights : weights[i];
+    if (c === 0) continue;
+    const z0 = i * K, m0 = i * K * K;
+    for (let k = 0; k < K; k++) r[k] = probs[z0 + k] - (k === y[i] ? 1 : 0);
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (let l = 0; l < K; l++) s += L[m0 + k * K + l] * r[l];
+      Z[z0 + k] += c * s;
+    }
+  }
+  return Z;
+}
+
+/**
+ * Label suspicion with an earlier scan's leave-one-out blocks (opts.reuse): the same two stages and
+ * the same weighted refit, but no H^-1, no reweighted Hessian and no new blocks (N K^2 work per
+ * stage besides the refit). See LabelSuspicionOptions.reuse for what is approximate.
+ */
+async function quickSuspicion(inf: ExactInfluence, reuse: SuspicionCurvature, opts: LabelSuspicionOptions, cp: Checkpoint): Promise<LabelSuspicion> {
+  const { data, N, D, K } = inf;
+  const { X, y } = data;
+  const t0 = performance.now();
+  const Zloo = looLogitsFrom(reuse.loo, inf.W, inf.probabilities, data, 1 / N);
+  const looProbabilities = new Float64Array(N * K);
+  const looLoss = new Float64Array(N);
+  const weights = new Float64Array(N);
+  let vsum = 0;
+  for (let i = 0; i < N; i++) {
+    looLoss[i] = negLogProb(Zloo, i * K, K, y[i]);
+    softmaxInto(Zloo, i * K, K, looProbabilities, i * K);
+    weights[i] = looProbabilities[i * K + y[i]];
+    vsum += weights[i];
+  }
+  if (!(vsum > 0)) throw new RangeError('labelSuspicion: every row has leave-one-out probability 0 for its label');
+  for (let i = 0; i < N; i++) weights[i] /= vsum;
+  const t1 = performance.now();
+  await cp.tick(0.2);
+  const fit = await fitLogistic(data, {
+    l2: inf.l2,
+    weights,
+    init: opts.refitInit && opts.refitInit.length === inf.W.length ? opts.refitInit : inf.W,
+    tol: opts.tol,
+    checkpoint: new RangeCheckpoint(cp, 0.2, 0.9),
+    requireConvergence: true,
+    // The unweighted Hessian of this fit preconditions the reweighted one (most weights are near 1/N).
+    preconditioner: (g) => inf.solve(g),
+  });
+  const t2 = performance.now();
+  const probs = predictProba(fit.W, X, N, D, K);
+  const scores = scoresOf(looLogitsFrom(reuse.reweightedLoo, fit.W, probs, data, weights), y, N, K);
   await cp.tick(1);
+  const t3 = performance.now();
   return {
-    suspicion,
-    suggested,
-    logOdds,
-    reweightedProbabilities,
+    ...scores,
     looLoss,
     looProbabilities,
     weights,
-    blocks,
-    refit: { W: W2, iterations: fit.iterations, newtonSteps: fit.newtonSteps, gradNorm: fit.gradNorm, converged: fit.converged },
-    timings: { looBlocks, refit, reweightedHessian, reweightedBlocks, total: (performance.now() - t0) / 1000 },
+    curvature: reuse,
+    refit: { W: fit.W, iterations: fit.iterations, newtonSteps: fit.newtonSteps, gradNorm: fit.gradNorm, converged: fit.converged },
+    timings: { looBlocks: (t1 - t0) / 1000, refit: (t2 - t1) / 1000, reweightedHessian: 0, reweightedBlocks: (t3 - t2) / 1000, total: (t3 - t0) / 1000 },
   };
 }
 
