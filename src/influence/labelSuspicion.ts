@@ -113,33 +113,12 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
       ? await binaryRowBlocks(data, inf.probabilities, 1 / N, ridge, new RangeCheckpoint(cp, 0, 0.35))
       : (await inverseRowBlocks(inf.factor, X, N, D, K, new RangeCheckpoint(cp, 0, 0.35))).blocks);
   const Q = newtonResiduals(inf, blocks);
-  const Zloo = looLogitsInPlace(logits(inf.W, X, N, D, K), blocks, Q, N, K, 1 / N);
-  const looProbabilities = new Float64Array(N * K);
-  const looLoss = new Float64Array(N);
-  const weights = new Float64Array(N);
-  let vsum = 0;
-  for (let i = 0; i < N; i++) {
-    looLoss[i] = negLogProb(Zloo, i * K, K, y[i]);
-    softmaxInto(Zloo, i * K, K, looProbabilities, i * K);
-    const v = looProbabilities[i * K + y[i]];
-    weights[i] = v;
-    vsum += v;
-  }
-  // v_i >= 0 and the largest is at least 1/K for some row unless every row is a sure error.
-  if (!(vsum > 0)) throw new RangeError('labelSuspicion: every row has leave-one-out probability 0 for its label');
-  for (let i = 0; i < N; i++) weights[i] /= vsum;
+  const { looProbabilities, looLoss, weights } = stageOne(looLogitsInPlace(logits(inf.W, X, N, D, K), blocks, Q, N, K, 1 / N), y, N, K);
   const looBlocks = lap();
 
   // Stage 2: refit with the weights, warm-started at W.
   await cp.tick(0.35);
-  const fit = await fitLogistic(data, {
-    l2: inf.l2,
-    weights,
-    init: opts.refitInit && opts.refitInit.length === inf.W.length ? opts.refitInit : inf.W,
-    tol: opts.tol,
-    checkpoint: new RangeCheckpoint(cp, 0.35, 0.5),
-    requireConvergence: true,
-  });
+  const fit = await reweightedRefit(inf, weights, opts, new RangeCheckpoint(cp, 0.35, 0.5));
   const W2 = fit.W;
   const refit = lap();
 
@@ -185,6 +164,37 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     refit: { W: W2, iterations: fit.iterations, newtonSteps: fit.newtonSteps, gradNorm: fit.gradNorm, converged: fit.converged },
     timings: { looBlocks, refit, reweightedHessian, reweightedBlocks, total: (performance.now() - t0) / 1000 },
   };
+}
+
+/** Stage 2's refit: argmin J_c' from opts.refitInit (else inf.W), to fitLogistic's tolerance for those weights. */
+function reweightedRefit(inf: ExactInfluence, weights: Float64Array, opts: LabelSuspicionOptions, cp: Checkpoint, preconditioner?: (g: Float64Array) => Float64Array) {
+  return fitLogistic(inf.data, {
+    l2: inf.l2,
+    weights,
+    init: opts.refitInit && opts.refitInit.length === inf.W.length ? opts.refitInit : inf.W,
+    tol: opts.tol,
+    checkpoint: cp,
+    requireConvergence: true,
+    preconditioner,
+  });
+}
+
+/** Stage 1's leave-one-out loss and probabilities from the N x K logits Z, and the weights c'_i = v_i / sum_j v_j. */
+function stageOne(Z: Float64Array, y: Int32Array, N: number, K: number): { looProbabilities: Float64Array; looLoss: Float64Array; weights: Float64Array } {
+  const looProbabilities = new Float64Array(N * K);
+  const looLoss = new Float64Array(N);
+  const weights = new Float64Array(N);
+  let vsum = 0;
+  for (let i = 0; i < N; i++) {
+    looLoss[i] = negLogProb(Z, i * K, K, y[i]);
+    softmaxInto(Z, i * K, K, looProbabilities, i * K);
+    weights[i] = looProbabilities[i * K + y[i]];
+    vsum += weights[i];
+  }
+  // v_i >= 0 and the largest is at least 1/K for some row unless every row is a sure error.
+  if (!(vsum > 0)) throw new RangeError('labelSuspicion: every row has leave-one-out probability 0 for its label');
+  for (let i = 0; i < N; i++) weights[i] /= vsum;
+  return { looProbabilities, looLoss, weights };
 }
 
 /** Suspicion, suggestion, log-odds and probabilities from the N x K leave-one-out logits Z. */
@@ -233,31 +243,11 @@ async function quickSuspicion(inf: ExactInfluence, reuse: SuspicionCurvature, op
   const { data, N, D, K } = inf;
   const { X, y } = data;
   const t0 = performance.now();
-  const Zloo = looLogitsFrom(reuse.loo, inf.W, inf.probabilities, data, 1 / N);
-  const looProbabilities = new Float64Array(N * K);
-  const looLoss = new Float64Array(N);
-  const weights = new Float64Array(N);
-  let vsum = 0;
-  for (let i = 0; i < N; i++) {
-    looLoss[i] = negLogProb(Zloo, i * K, K, y[i]);
-    softmaxInto(Zloo, i * K, K, looProbabilities, i * K);
-    weights[i] = looProbabilities[i * K + y[i]];
-    vsum += weights[i];
-  }
-  if (!(vsum > 0)) throw new RangeError('labelSuspicion: every row has leave-one-out probability 0 for its label');
-  for (let i = 0; i < N; i++) weights[i] /= vsum;
+  const { looProbabilities, looLoss, weights } = stageOne(looLogitsFrom(reuse.loo, inf.W, inf.probabilities, data, 1 / N), y, N, K);
   const t1 = performance.now();
   await cp.tick(0.2);
-  const fit = await fitLogistic(data, {
-    l2: inf.l2,
-    weights,
-    init: opts.refitInit && opts.refitInit.length === inf.W.length ? opts.refitInit : inf.W,
-    tol: opts.tol,
-    checkpoint: new RangeCheckpoint(cp, 0.2, 0.9),
-    requireConvergence: true,
-    // The unweighted Hessian of this fit preconditions the reweighted one (most weights are near 1/N).
-    preconditioner: (g) => inf.solve(g),
-  });
+  // The unweighted Hessian of this fit preconditions the reweighted one (most weights are near 1/N).
+  const fit = await reweightedRefit(inf, weights, opts, new RangeCheckpoint(cp, 0.2, 0.9), (g) => inf.solve(g));
   const t2 = performance.now();
   const probs = predictProba(fit.W, X, N, D, K);
   const scores = scoresOf(looLogitsFrom(reuse.reweightedLoo, fit.W, probs, data, weights), y, N, K);
