@@ -4,7 +4,8 @@
  * and report the test accuracy before the fix, after it, and with the true labels; and the time of the
  * warm-started refit against the full scan's fit + influence + label suspicion.
  * Then the re-score (Session.scan with warmStart, what "Re-score After Fixes" runs) against a full scan
- * of the same fixed file, through the Session as the extension's worker runs it (detector auto).
+ * of the same fixed file, through the Session as the extension's worker runs it (detector auto): wall
+ * and CPU seconds (median of three rounds), and how close the quick re-score's label rankings are.
  *   node --import tsx bench/fix-top.ts            (writes only temporary files; prints Markdown tables)
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -90,8 +91,11 @@ async function main(): Promise<void> {
  */
 async function rescoreTable(): Promise<void> {
   console.log('');
-  console.log('| data set | rows | fixed | full scan s | re-score s | re-score / full | warm fit s (cold) | label suspicion s (cold) | detect s (cold) | rankings (label issue, suspicion, influence) |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(
+    '| data set | rows | fixed | re-score | full scan s (CPU s) | re-score s (CPU s) | re-score / full, wall (CPU) | fit s (cold) | label suspicion s (cold) | detect s (cold) | ' +
+      'top-10% overlap: label issue, suspicion | label issue overlap, cold scan with fold seed 1 | max abs diff: suspicion nats, label probability | rankings equal (label issue, suspicion, influence, loss) |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const tmp = mkdtempSync(join(tmpdir(), 'dd-bench-rescore-'));
   for (const set of SETS) {
     const src = readFileSync(join(DATA, set.file), 'utf8');
@@ -107,6 +111,12 @@ async function rescoreTable(): Promise<void> {
     // Three rounds (median time): full scan of the noisy file, fix, warm re-score, cold scan of the fixed file.
     const warmTimes: number[] = [];
     const coldTimes: number[] = [];
+    const warmCpu: number[] = [];
+    const coldCpu: number[] = [];
+    const cpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    };
     let s = new Session();
     let c = new Session();
     let warm!: ScanReply;
@@ -119,29 +129,50 @@ async function rescoreTable(): Promise<void> {
       top = s.allExamples('labelIssue').slice(0, Math.round(0.1 * records.length)).filter((e) => e.suggestedLabel !== undefined);
       writeFileSync(file, applyCellEdits(noisyText, labelCellEdits(noisyText, opts, top.map((e) => ({ row: e.row, newLabel: e.suggestedLabel! })))));
       let t = performance.now();
+      let u = cpu();
       warm = await s.scan({ ...params, warmStart: true });
       warmTimes.push((performance.now() - t) / 1000);
+      warmCpu.push(cpu() - u);
       c = new Session();
       t = performance.now();
+      u = cpu();
       cold = await c.scan(params);
       coldTimes.push((performance.now() - t) / 1000);
+      coldCpu.push(cpu() - u);
     }
     const median = (v: number[]) => [...v].sort((x, y) => x - y)[1];
     const warmS = median(warmTimes);
     const coldS = median(coldTimes);
-    const same = (rankBy: 'labelIssue' | 'labelSuspicion' | 'globalInfluence') => {
+    const warmC = median(warmCpu);
+    const coldC = median(coldCpu);
+    const same = (rankBy: 'labelIssue' | 'labelSuspicion' | 'globalInfluence' | 'loss') => {
       const a = s.allExamples(rankBy);
       const b = c.allExamples(rankBy);
       let diff = 0;
       for (let r = 0; r < a.length; r++) if (a[r].row !== b[r].row) diff++;
-      return diff === 0 ? 'equal' : `${diff} ranks differ`;
+      return diff === 0 ? 'equal' : `${diff} differ`;
+    };
+    const n10 = Math.round(0.1 * records.length);
+    const overlap = (rankBy: 'labelIssue' | 'labelSuspicion', a: Session = s) => {
+      const b = new Set(c.allExamples(rankBy).slice(0, n10).map((e) => e.row));
+      return a.allExamples(rankBy).slice(0, n10).filter((e) => b.has(e.row)).length / n10;
+    };
+    // How far two cold scans are apart when only the detector's fold deal differs (seed 1).
+    const other = new Session();
+    await other.scan({ ...params, seed: 1 });
+    const maxDiff = (score: (e: ReturnType<Session['allExamples']>[number]) => number | undefined) => {
+      const b = new Map(c.allExamples('loss').map((e) => [e.row, score(e) ?? 0]));
+      return Math.max(...s.allExamples('loss').map((e) => Math.abs((score(e) ?? 0) - b.get(e.row)!)));
     };
     const st = (r: ScanReply, k: string) => (r.summary.timings[k] ?? 0).toFixed(2);
     if (!warm.summary.rescore?.warm) console.log(`| ${set.name} | not warm: ${warm.summary.rescore?.reason} |`);
+    const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
     console.log(
-      `| ${set.name} | ${records.length} | ${top.length} | ${coldS.toFixed(2)} | ${warmS.toFixed(2)} | ${((100 * warmS) / coldS).toFixed(0)}% | ` +
+      `| ${set.name} | ${records.length} | ${top.length} | ${warm.summary.rescore?.approximate ? 'quick' : 'exact'} | ${coldS.toFixed(2)} (${coldC.toFixed(2)}) | ${warmS.toFixed(2)} (${warmC.toFixed(2)}) | ` +
+        `${pct(warmS / coldS)} (${pct(warmC / coldC)}) | ` +
         `${st(warm, 'fit')} (${st(cold, 'fit')}) | ${st(warm, 'labelSuspicion')} (${st(cold, 'labelSuspicion')}) | ${st(warm, 'detect')} (${st(cold, 'detect')}) | ` +
-        `${same('labelIssue')}, ${same('labelSuspicion')}, ${same('globalInfluence')} |`,
+        `${pct(overlap('labelIssue'))}, ${pct(overlap('labelSuspicion'))} | ${pct(overlap('labelIssue', other))} | ${maxDiff((e) => e.labelSuspicion).toFixed(2)}, ${maxDiff((e) => e.labelProbability).toFixed(2)} | ` +
+        `${same('labelIssue')}, ${same('labelSuspicion')}, ${same('globalInfluence')}, ${same('loss')} |`,
     );
   }
 }

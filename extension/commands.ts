@@ -244,7 +244,13 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const re = results.summary.rescore;
       vscode.window.setStatusBarMessage(
         `Dataset Debugger: re-scored ${results.summary.dataset.rows} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s` +
-          (re?.warm ? ` (warm: ${re.changedLabels ?? '?'} label${re.changedLabels === 1 ? '' : 's'} changed; features and schema reused)` : re ? ` (full scan: ${re.reason})` : ' (full scan)'),
+          (re?.warm
+            ? re.approximate
+              ? ` (quick: ${re.changedLabels ?? '?'} label${re.changedLabels === 1 ? '' : 's'} changed; label suspicion and label issue approximate, Scan for exact; Verify is exact)`
+              : ` (warm: ${re.changedLabels ?? '?'} label${re.changedLabels === 1 ? '' : 's'} changed; features and schema reused)`
+            : re
+              ? ` (full scan: ${re.reason})`
+              : ' (full scan)'),
         15_000,
       );
     }),

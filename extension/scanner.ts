@@ -158,6 +158,9 @@ export class Scanner implements vscode.Disposable {
           ? `scan: re-score reused the previous scan (${re.reused.join(', ')}); ${re.changedLabels ?? '?'} label${re.changedLabels === 1 ? '' : 's'} changed`
           : `scan: re-score ran a full scan: ${re.reason}`,
       );
+      if (re.approximate) {
+        this.log.info(`scan: quick re-score, ${re.changedSinceFull ?? '?'} labels changed since the last full scan; approximate (a full Scan is exact): ${re.approximate.join('; ')}`);
+      }
     }
     if (reply.summary.analysis) {
       this.log.info(`scan: ${describeAnalysis(reply.summary)}; ranked by ${first.rankBy}`);

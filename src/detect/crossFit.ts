@@ -163,8 +163,31 @@ export async function knnOutOfFold(
   k: number,
   cp?: Checkpoint,
   candidates: number[] = KNN_CANDIDATES,
-): Promise<OutOfFold & { k: number; logLossByK: Record<number, number> }> {
-  const { N, K, y } = data;
+): Promise<KnnOutOfFold> {
+  return knnProbabilities(await knnNeighbours(data, folds, k, cp, candidates), data.y, data.K, candidates);
+}
+
+/**
+ * What kNN's out-of-fold probabilities depend on besides the labels: the folds and each row's kmax
+ * nearest rows of the other folds. A quick re-score after label fixes (the features unchanged)
+ * keeps them and recomputes only the probabilities (knnProbabilities) with the new labels.
+ */
+export interface KnnNeighbours {
+  folds: Int32Array;
+  k: number;
+  kmax: number;
+  /** N x kmax row indices, nearest first (-1: none). */
+  index: Int32Array;
+  /** Standardised features the distances used. */
+  d: number;
+  sampled: boolean;
+}
+
+export type KnnOutOfFold = OutOfFold & { k: number; logLossByK: Record<number, number>; neighbours: KnnNeighbours };
+
+/** The neighbour search of knnOutOfFold (see there). */
+export async function knnNeighbours(data: LogisticData, folds: Int32Array, k: number, cp?: Checkpoint, candidates: number[] = KNN_CANDIDATES): Promise<KnnNeighbours> {
+  const { N } = data;
   const { Z, d } = standardise(data);
   const kmax = Math.min(Math.max(...candidates), Math.max(1, Math.floor((N * (k - 1)) / k) - 1));
   const nd = new Float64Array(N * kmax).fill(Infinity);
@@ -220,6 +243,13 @@ export async function knnOutOfFold(
       if ((i & 15) === 0) await cp?.tick(done / total);
     }
   }
+  return { folds, k, kmax, index: ni, d, sampled: N > KNN_EXACT_MAX_ROWS };
+}
+
+/** kNN's out-of-fold probabilities from found neighbours and the labels y; k chosen among `candidates` by log loss. */
+export function knnProbabilities(nb: KnnNeighbours, y: Int32Array, K: number, candidates: number[] = KNN_CANDIDATES): KnnOutOfFold {
+  const { folds, k, kmax, index: ni, d } = nb;
+  const N = y.length;
   // Class shares of each fold's training rows (the prior pseudo-neighbour).
   const counts = new Float64Array(k * K);
   const sizes = new Float64Array(k);
@@ -267,8 +297,8 @@ export async function knnOutOfFold(
     bestP = probaFor(kmax);
     logLossByK[kmax] = logLoss(bestP, y, N, K);
   }
-  const sample = N > KNN_EXACT_MAX_ROWS ? `, neighbours among a seeded sample of ${Math.min(KNN_REFERENCE_ROWS, N)} reference rows (more than ${KNN_EXACT_MAX_ROWS} rows)` : '';
-  return { proba: bestP, k: best, logLossByK, detail: `k = ${best} (of ${Object.keys(logLossByK).join(', ')} by out-of-fold log loss), ${d} standardised features${sample}` };
+  const sample = nb.sampled ? `, neighbours among a seeded sample of ${Math.min(KNN_REFERENCE_ROWS, N)} reference rows (more than ${KNN_EXACT_MAX_ROWS} rows)` : '';
+  return { proba: bestP, k: best, logLossByK, neighbours: nb, detail: `k = ${best} (of ${Object.keys(logLossByK).join(', ')} by out-of-fold log loss), ${d} standardised features${sample}` };
 }
 
 /** Mean -log p_i[y_i] (probabilities floored at 1e-15). */

@@ -38,7 +38,7 @@ import { Checkpoint } from '../util/cancel';
 import type { LogisticData } from '../model/logistic';
 import { UserError } from '../util/errors';
 import { averageRanks } from '../eval/metrics';
-import { accuracyOf, KNN_EXACT_MAX_ROWS, knnOutOfFold, logisticOutOfFold, logLoss, stratifiedFolds, type OutOfFold } from './crossFit';
+import { accuracyOf, KNN_EXACT_MAX_ROWS, knnOutOfFold, knnProbabilities, logisticOutOfFold, logLoss, stratifiedFolds, type KnnNeighbours, type OutOfFold } from './crossFit';
 import { mlpOutOfFold } from './mlpFold';
 
 export type DetectorModel = 'logistic' | 'knn' | 'mlp';
@@ -60,6 +60,12 @@ export interface DetectorOptions {
   logistic?: { proba: Float64Array; detail: string };
   /** Out-of-fold kNN probabilities computed elsewhere with the same folds (the benchmark's cache). */
   knn?: { proba: Float64Array; detail: string };
+  /**
+   * kNN's folds and neighbours from an earlier scan of the same features (a quick re-score after
+   * label fixes): only its probabilities are recomputed, with the current labels. The folds are then
+   * the earlier labels' stratified folds, not the current labels' (a cold scan deals new ones).
+   */
+  knnNeighbours?: KnnNeighbours;
 }
 
 export interface ModelReport {
@@ -101,6 +107,8 @@ export interface DetectionResult {
   estimateMethod: string;
   /** K x K calibrated confident joint (row = given label, column = estimated true class). */
   confidentJoint: Float64Array;
+  /** kNN's folds and neighbours, when kNN ran (what a quick re-score reuses). */
+  knnNeighbours?: KnnNeighbours;
 }
 
 /**
@@ -281,14 +289,23 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const models: DetectorModel[] = choice === 'auto' ? autoModels(data) : choice === 'ensemble' ? ['logistic', 'knn', 'mlp'] : [choice];
   // No folds when no model needs them (logistic regression alone, from the scan's leave-one-out
   // probabilities): dealing a million rows into folds costs seconds.
-  const folds = models.some((m) => m !== 'logistic' || !opts.logistic) ? stratifiedFolds(y, K, k, opts.seed ?? 0) : new Int32Array(0);
+  const reuseKnn = opts.knnNeighbours && opts.knnNeighbours.k === k && opts.knnNeighbours.folds.length === N ? opts.knnNeighbours : undefined;
+  const needFolds = models.some((m) => (m === 'logistic' ? !opts.logistic : m === 'knn' ? !opts.knn && !reuseKnn : true));
+  const folds = needFolds ? stratifiedFolds(y, K, k, opts.seed ?? 0) : new Int32Array(0);
+  let knnNeighbours: KnnNeighbours | undefined;
+  const knn = async (): Promise<OutOfFold> => {
+    if (opts.knn) return opts.knn;
+    const r = reuseKnn ? knnProbabilities(reuseKnn, y, K) : await knnOutOfFold(data, folds, k, cp);
+    knnNeighbours = r.neighbours;
+    return reuseKnn ? { proba: r.proba, detail: `${r.detail}; folds and neighbours of the previous scan, the current labels` } : r;
+  };
 
   const oof: OutOfFold[] = [];
   const reports: ModelReport[] = [];
   for (const m of models) {
     const t0 = performance.now();
     cp.begin(`detect:${m}`, `Out-of-fold probabilities (${k} folds): ${m === 'knn' ? 'k nearest neighbours' : m === 'mlp' ? 'MLP' : 'logistic regression'}`);
-    const r = m === 'logistic' ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp)) : m === 'knn' ? opts.knn ?? (await knnOutOfFold(data, folds, k, cp)) : await mlpOutOfFold(data, folds, k, cp);
+    const r = m === 'logistic' ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp)) : m === 'knn' ? await knn() : await mlpOutOfFold(data, folds, k, cp);
     oof.push(r);
     reports.push({ model: m, accuracy: accuracyOf(r.proba, y, N, K), logLoss: logLoss(r.proba, y, N, K), weight: 0, seconds: (performance.now() - t0) / 1000, detail: r.detail });
   }
@@ -353,5 +370,6 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
       `smaller of the calibrated confident joint of the out-of-fold probabilities (Northcutt et al. 2021; rows where another class is more probable), ${cj.errors.toFixed(0)}, ` +
       `and the anchor-row estimate (label changes among each class's most confident tenth), ${anchors.errors.toFixed(0)}`,
     confidentJoint: cj.joint,
+    knnNeighbours,
   };
 }

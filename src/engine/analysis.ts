@@ -94,6 +94,14 @@ export interface BuildContext {
    * optimum; the objective is strictly convex, so the optimum is the same as from zero).
    */
   init?: Float64Array;
+  /** Logistic regression, exact solver: compute the RelatIF norms now (default) or at the first explain. */
+  relatif?: boolean;
+  /**
+   * Logistic regression: an earlier fit's H^-1 (its Cholesky solve) that preconditions Newton-CG
+   * steps from `init` (fitLogistic's preconditioner); the optimum is the same.
+   */
+  preconditioner?: (g: Float64Array) => Float64Array;
+
 }
 
 function minusOverN(influence: Float64Array): Float64Array {
@@ -146,7 +154,8 @@ export class LogisticAnalysis implements Analysis {
     const requested = requestedSolver(ctx.params);
     if (requested === 'lissa') throw new UserError("Solver 'lissa' is for networks with influenceScope 'full'; logistic regression uses exact, ekfac or cg.");
     cp.begin('fit', `Fitting logistic regression: ${N} rows, ${K} classes, ${P} parameters`);
-    const fit = await fitLogistic(data, { l2, checkpoint: cp, init: ctx.init && ctx.init.length === P ? ctx.init : undefined });
+    const warm = ctx.init && ctx.init.length === P;
+    const fit = await fitLogistic(data, { l2, checkpoint: cp, init: warm ? ctx.init : undefined, preconditioner: warm ? ctx.preconditioner : undefined });
     if (!fit.converged) {
       throw new ConvergenceError(
         `The model fit did not converge (gradient norm ${fit.gradNorm.toExponential(2)} after ${fit.iterations} iterations), ` +
@@ -173,12 +182,15 @@ export class LogisticAnalysis implements Analysis {
     if (solver === 'exact') {
       cp.begin('influence', `Hessian (${P} x ${P}), Cholesky and self-influence of ${N} rows`);
       // relatif: the RelatIF norms ||H^-1 g_i|| share the self-influence's forward substitution.
-      const exact = await ExactInfluence.build(data, fit.W, { l2, damping, relatif: true, checkpoint: cp });
+      const relatif = ctx.relatif !== false;
+      const exact = await ExactInfluence.build(data, fit.W, { l2, damping, relatif, checkpoint: cp });
       ctx.lap('influence');
-      // RelatIF's theta-relative norms ||H^-1 g_i|| once, so that every explain is a cheap query.
-      cp.begin('relatif', `RelatIF norms of ${N} rows`);
-      await exact.prepareRelatif(cp);
-      ctx.lap('relatif');
+      if (relatif) {
+        // RelatIF's theta-relative norms ||H^-1 g_i|| once, so that every explain is a cheap query.
+        cp.begin('relatif', `RelatIF norms of ${N} rows`);
+        await exact.prepareRelatif(cp);
+        ctx.lap('relatif');
+      }
       return new LogisticAnalysis(data, fit, exact, undefined, {
         model,
         influence: { method: 'exact-cholesky', damping },

@@ -10,8 +10,9 @@ import { inferSchema } from '../data/schema';
 import { readTable } from '../data/table';
 import type { Table } from '../data/types';
 import type { TestObjective } from '../influence/crossLoss';
-import { labelSuspicion } from '../influence/labelSuspicion';
+import { labelSuspicion, type SuspicionCurvature } from '../influence/labelSuspicion';
 import { detectLabelErrors } from '../detect/detector';
+import type { KnnNeighbours } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
 import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';
 import { trustCheck } from '../influence/trust';
@@ -50,7 +51,7 @@ import { stageTimer } from '../util/timer';
 import { DEFAULTS, resolveExplainOptions, resolveScanOptions, SCAN_RANKINGS } from '../options/options';
 import { buildAnalysis, type BuildContext, type PointExplanation } from './analysis';
 import { LabelNeighbours } from './neighbours';
-import { warmMismatch } from './rescore';
+import { QUICK_RESCORE_MAX_NUMBERS, QUICK_RESCORE_MIN_FLOPS, suspicionBlockFlops, warmMismatch } from './rescore';
 import type { ScanState } from './state';
 import { argmaxRow, histogram, sortedOrder } from './ranking';
 import { cellsOf, recordMatches, recordRef } from './records';
@@ -109,7 +110,32 @@ export class Session {
     }
     lap('parse');
 
-    const ctx: BuildContext = { params, l2, damping, cp, lap, init: warm?.analysis.warmStart };
+    // A quick re-score (more than two classes: label suspicion's blocks come from P x P inverses, most
+    // of a scan) keeps the last full scan's curvature and folds; two classes have closed-form blocks
+    // (a D x D system, about the influence's own cost) and are re-scored exactly.
+    const reference = warm && labels.classes.length > 2 && params.labelSuspicion !== false ? warm.reference : undefined;
+    if (rescore && reference) {
+      let since = 0;
+      for (let i = 0; i < N; i++) if (labels.y[i] !== reference.y[i]) since++;
+      rescore.reused.push("label suspicion's leave-one-out curvature of the last full scan", ...(reference.knn ? ["the detector's folds and kNN neighbours"] : []));
+      rescore.changedSinceFull = since;
+      rescore.approximate = [
+        'label suspicion: its fits are exact, the curvature of the other rows (H without the row, both stages) is that of the last full scan',
+        ...(reference.knn ? ["label issue: kNN's folds are the last full scan's (a full scan deals new folds for the new labels)"] : []),
+        "label issue: its logistic regression probabilities are label suspicion's",
+      ];
+    }
+    const ctx: BuildContext = {
+      params,
+      l2,
+      damping,
+      cp,
+      lap,
+      init: warm?.analysis.warmStart,
+      preconditioner: warm?.influence && ((g: Float64Array) => warm!.influence!.solve(g)),
+      // RelatIF's norms are computed at the first explain instead (ExactInfluence.thetaNorms).
+      relatif: !reference,
+    };
     const { analysis, y, classes } = await buildAnalysis(X, N, D, unsupervised ? undefined : labels, { model, method }, ctx);
     const K = classes.length;
     const data: LogisticData = { X, N, D, K, y };
@@ -119,10 +145,13 @@ export class Session {
     let suspicionInfo: ScanSummary['labelSuspicion'];
     let looProbabilities: Float64Array | undefined;
     let refitW: Float64Array | undefined;
+    let curvature: SuspicionCurvature | undefined;
     if (params.labelSuspicion !== false && exact) {
       cp.begin('labelSuspicion', `Label suspicion of ${N} rows: leave-one-out, reweighted refit, leave-one-out again`);
-      const ls = await labelSuspicion(exact, { checkpoint: cp, refitInit: warm?.refitW });
+      const keepCurvature = !reference && K > 2 && 2 * N * K * K <= QUICK_RESCORE_MAX_NUMBERS && suspicionBlockFlops(N, K, D) >= QUICK_RESCORE_MIN_FLOPS;
+      const ls = await labelSuspicion(exact, { checkpoint: cp, refitInit: warm?.refitW, reuse: reference?.curvature, keepCurvature });
       suspicion = { score: ls.suspicion, suggested: ls.suggested };
+      curvature = ls.curvature;
       refitW = ls.refit.W;
       looProbabilities = ls.reweightedProbabilities;
       suspicionInfo = { method: 'reweighted-loo', refitIterations: ls.refit.iterations, refitNewtonSteps: ls.refit.newtonSteps };
@@ -133,6 +162,7 @@ export class Session {
     let detectionInfo: ScanSummary['detection'];
     let detectionOrder: Int32Array | undefined;
     let detectionProba: Float64Array | undefined;
+    let knnNeighbours: KnnNeighbours | undefined;
     const detector = params.detector ?? 'auto';
     const detectorFolds = params.folds ?? 5;
     const tooSmall = !unsupervised && detector !== 'off' && N < 2 * detectorFolds;
@@ -149,8 +179,9 @@ export class Session {
       // The detector's own logistic regression takes the given l2, else logistic regression's default
       // (not turn-over dropout's lighter one: the detector's models do not depend on the scan's method).
       const detectorL2 = params.l2 ?? DEFAULTS.l2;
-      const d = await detectLabelErrors(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic });
+      const d = await detectLabelErrors(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic, knnNeighbours: reference?.knn });
       detection = { score: d.score, suggested: d.suggested, probability: d.suggestedProbability };
+      knnNeighbours = d.knnNeighbours;
       detectionProba = d.proba;
       detectionOrder = sortedOrder(d.rankKey);
       let suggestions = 0;
@@ -279,6 +310,9 @@ export class Session {
       testHash,
       refitW,
       detectionProba,
+      // A full scan's curvature and folds are the reference of the next quick re-scores; a quick
+      // re-score keeps its own reference (its blocks are that reference's).
+      reference: reference ?? (curvature && { curvature, knn: knnNeighbours, y: Int32Array.from(y) }),
     };
     const first = this.page({ rankBy: params.rankBy ?? 'globalInfluence', offset: 0, limit: params.firstPage ?? 200 });
     return { summary, first };

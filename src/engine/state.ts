@@ -7,6 +7,8 @@ import type { Schema } from '../data/schema';
 import type { FeatureEncoder } from '../data/features';
 import type { Table } from '../data/types';
 import type { ExactInfluence } from '../influence/exact';
+import type { SuspicionCurvature } from '../influence/labelSuspicion';
+import type { KnnNeighbours } from '../detect/crossFit';
 import type { LogisticData } from '../model/logistic';
 import type { RankBy, ScanSummary } from '../protocol/types';
 import type { ScanParams } from '../protocol/worker';
@@ -32,6 +34,11 @@ export interface ScanState {
   testProba?: Float64Array;
   /** Label suspicion per row and its suggested class. */
   suspicion?: { score: Float64Array; suggested: Int32Array };
+  /**
+   * What a quick re-score keeps from the last full scan (more than two classes): label suspicion's
+   * leave-one-out blocks, kNN's folds and neighbours, and the labels they were computed with.
+   */
+  reference?: { curvature: SuspicionCurvature; knn?: KnnNeighbours; y: Int32Array };
   /** Out-of-sample label-error detection (src/detect): calibrated score, suggestion (-1: none) and its probability. */
   detection?: { score: Float64Array; suggested: Int32Array; probability: Float64Array };
   predicted: Int32Array;

@@ -25,7 +25,8 @@ import { fitLogistic, HessianAccumulator, logits, predictProba } from '../model/
 import { softmaxInto } from '../linalg/softmax';
 import { Cholesky, choleskyRows } from '../linalg/cholesky';
 import type { ExactInfluence } from './exact';
-import { binaryBlockSource, inverseFromFactor, kronBlockSource, looBlockSource, looLogitsInPlace, woodburyResiduals, type RowBlockSource } from './loo';
+import { binaryBlockSource, inverseFromFactor, kronBlockSource, leaveOneOutBlocks, looBlockSource, looLogitsInPlace, woodburyResiduals, type RowBlockSource } from './loo';
+import type { LogisticData } from '../model/logistic';
 
 export interface LabelSuspicionOptions {
   checkpoint?: Checkpoint;
@@ -46,6 +47,23 @@ export interface LabelSuspicionOptions {
    * research. Off by default: the stages then run a chunk of rows at a time and hold no N x K x K array.
    */
   keepStageOne?: boolean;
+  /**
+   * Curvature of an earlier scan of the same rows (a quick re-score after label fixes): its
+   * leave-one-out blocks of both stages (`curvature` of that scan's result), used instead of
+   * computing H^-1, the reweighted Hessian and their blocks. The fits, probabilities, residuals,
+   * weights and leave-one-out steps are this call's own; only the curvature of the other rows
+   * (H without row i, at the earlier fits) is the earlier scan's. Approximate: that curvature moved
+   * with the fits that the label changes moved (docs/label-suspicion.md, "Quick re-score").
+   */
+  reuse?: SuspicionCurvature;
+  /** Return `curvature` (2 N K^2 numbers, made a chunk of rows at a time) for a later quick re-score. */
+  keepCurvature?: boolean;
+}
+
+/** The leave-one-out blocks L_i (loo.ts leaveOneOutBlocks) of stage 1 and of stage 2 (N x K x K each). */
+export interface SuspicionCurvature {
+  loo: Float64Array;
+  reweightedLoo: Float64Array;
 }
 
 export interface LabelSuspicion {
@@ -68,6 +86,8 @@ export interface LabelSuspicion {
    * Without them, loo.ts newtonResiduals(inf) makes the same q_i a chunk at a time.
    */
   blocks?: Float64Array;
+  /** The leave-one-out blocks of both stages, with opts.keepCurvature: what a quick re-score reuses (opts.reuse when given). */
+  curvature?: SuspicionCurvature;
   /** The weighted refit. */
   refit: { W: Float64Array; iterations: number; newtonSteps: number; gradNorm: number; converged: boolean };
   /** Seconds per part (wall clock, checkpoint yields included; reweightedHessian is 0 for two classes). */
@@ -110,6 +130,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     Z: Float64Array,
     row: (i: number) => void,
     keep: Float64Array | undefined,
+    curv: Float64Array | undefined,
     from: number,
     to: number,
   ): Promise<void> => {
@@ -124,10 +145,16 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
       const cw = typeof c === 'number' ? c : c.subarray(i0, i0 + m);
       const Qc = woodburyResiduals(M, probs.subarray(i0 * K, (i0 + m) * K), residualOf(i0, m, r), m, K, cw, q);
       looLogitsInPlace(Z.subarray(i0 * K, (i0 + m) * K), M, Qc, m, K, cw);
+      // Before row(): the second pass writes p'_i over probs.
+      if (curv) curv.set(leaveOneOutBlocks(M, probs.subarray(i0 * K, (i0 + m) * K), m, K, cw), i0 * KK);
       for (let i = i0; i < i0 + m; i++) row(i);
       await cp.tick(from + ((to - from) * (i0 + m)) / N);
     }
   };
+
+  const reuse = opts.reuse && opts.reuse.loo.length === N * KK && opts.reuse.reweightedLoo.length === N * KK ? opts.reuse : undefined;
+  if (reuse) return quickSuspicion(inf, reuse, opts, cp);
+  const curvature: SuspicionCurvature | undefined = opts.keepCurvature ? { loo: new Float64Array(N * KK), reweightedLoo: new Float64Array(N * KK) } : undefined;
 
   // Stage 1: leave-one-out logits under the fitted model.
   const keepStageOne = opts.keepStageOne === true || opts.blocks !== undefined;
@@ -156,6 +183,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
       vsum += v;
     },
     blocks,
+    curvature?.loo,
     0.05,
     0.35,
   );
@@ -167,14 +195,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
 
   // Stage 2: refit with the weights, warm-started at W.
   await cp.tick(0.35);
-  const fit = await fitLogistic(data, {
-    l2: inf.l2,
-    weights,
-    init: opts.refitInit && opts.refitInit.length === inf.W.length ? opts.refitInit : inf.W,
-    tol: opts.tol,
-    checkpoint: new RangeCheckpoint(cp, 0.35, 0.5),
-    requireConvergence: true,
-  });
+  const fit = await reweightedRefit(inf, weights, opts, new RangeCheckpoint(cp, 0.35, 0.5));
   const W2 = fit.W;
   const refit = lap();
 
@@ -229,6 +250,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
       logOdds[i] = Z[z0 + y[i]] - Z[z0 + best];
     },
     undefined,
+    curvature?.reweightedLoo,
     0.75,
     1,
   );
@@ -243,8 +265,107 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     looProbabilities,
     weights,
     blocks,
+    curvature,
     refit: { W: W2, iterations: fit.iterations, newtonSteps: fit.newtonSteps, gradNorm: fit.gradNorm, converged: fit.converged },
     timings: { looBlocks, refit, reweightedHessian, reweightedBlocks, total: (performance.now() - t0) / 1000 },
+  };
+}
+
+/** Stage 2's refit: argmin J_c' from opts.refitInit (else inf.W), to fitLogistic's tolerance for those weights. */
+function reweightedRefit(inf: ExactInfluence, weights: Float64Array, opts: LabelSuspicionOptions, cp: Checkpoint, preconditioner?: (g: Float64Array) => Float64Array) {
+  return fitLogistic(inf.data, {
+    l2: inf.l2,
+    weights,
+    init: opts.refitInit && opts.refitInit.length === inf.W.length ? opts.refitInit : inf.W,
+    tol: opts.tol,
+    checkpoint: cp,
+    requireConvergence: true,
+    preconditioner,
+  });
+}
+
+/** Stage 1's leave-one-out loss and probabilities from the N x K logits Z, and the weights c'_i = v_i / sum_j v_j. */
+function stageOne(Z: Float64Array, y: Int32Array, N: number, K: number): { looProbabilities: Float64Array; looLoss: Float64Array; weights: Float64Array } {
+  const looProbabilities = new Float64Array(N * K);
+  const looLoss = new Float64Array(N);
+  const weights = new Float64Array(N);
+  let vsum = 0;
+  for (let i = 0; i < N; i++) {
+    looLoss[i] = negLogProb(Z, i * K, K, y[i]);
+    softmaxInto(Z, i * K, K, looProbabilities, i * K);
+    weights[i] = looProbabilities[i * K + y[i]];
+    vsum += weights[i];
+  }
+  // v_i >= 0 and the largest is at least 1/K for some row unless every row is a sure error.
+  if (!(vsum > 0)) throw new RangeError('labelSuspicion: every row has leave-one-out probability 0 for its label');
+  for (let i = 0; i < N; i++) weights[i] /= vsum;
+  return { looProbabilities, looLoss, weights };
+}
+
+/** Suspicion, suggestion, log-odds and probabilities from the N x K leave-one-out logits Z. */
+function scoresOf(Z: Float64Array, y: Int32Array, N: number, K: number): Pick<LabelSuspicion, 'suspicion' | 'suggested' | 'logOdds' | 'reweightedProbabilities'> {
+  const suspicion = new Float64Array(N);
+  const suggested = new Int32Array(N);
+  const logOdds = new Float64Array(N);
+  const reweightedProbabilities = new Float64Array(N * K);
+  for (let i = 0; i < N; i++) {
+    const z0 = i * K;
+    suspicion[i] = negLogProb(Z, z0, K, y[i]);
+    softmaxInto(Z, z0, K, reweightedProbabilities, z0);
+    let best = -1;
+    for (let k = 0; k < K; k++) if (k !== y[i] && (best < 0 || Z[z0 + k] > Z[z0 + best])) best = k;
+    suggested[i] = best;
+    logOdds[i] = Z[z0 + y[i]] - Z[z0 + best];
+  }
+  return { suspicion, suggested, logOdds, reweightedProbabilities };
+}
+
+/** Stage 1 for weights c_i (one number: 1/N): leave-one-out logits W x_i + c_i L_i r_i with the given leave-one-out blocks. */
+function looLogitsFrom(L: Float64Array, W: Float64Array, probs: Float64Array, data: LogisticData, weights: Float64Array | number): Float64Array {
+  const { X, N, D, K, y } = data;
+  const Z = logits(W, X, N, D, K);
+  const r = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    const c = typeof weights === 'number' ? weights : weights[i];
+    if (c === 0) continue;
+    const z0 = i * K, m0 = i * K * K;
+    for (let k = 0; k < K; k++) r[k] = probs[z0 + k] - (k === y[i] ? 1 : 0);
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (let l = 0; l < K; l++) s += L[m0 + k * K + l] * r[l];
+      Z[z0 + k] += c * s;
+    }
+  }
+  return Z;
+}
+
+/**
+ * Label suspicion with an earlier scan's leave-one-out blocks (opts.reuse): the same two stages and
+ * the same weighted refit, but no H^-1, no reweighted Hessian and no new blocks (N K^2 work per
+ * stage besides the refit). See LabelSuspicionOptions.reuse for what is approximate.
+ */
+async function quickSuspicion(inf: ExactInfluence, reuse: SuspicionCurvature, opts: LabelSuspicionOptions, cp: Checkpoint): Promise<LabelSuspicion> {
+  const { data, N, D, K } = inf;
+  const { X, y } = data;
+  const t0 = performance.now();
+  const { looProbabilities, looLoss, weights } = stageOne(looLogitsFrom(reuse.loo, inf.W, inf.probabilities, data, 1 / N), y, N, K);
+  const t1 = performance.now();
+  await cp.tick(0.2);
+  // The unweighted Hessian of this fit preconditions the reweighted one (most weights are near 1/N).
+  const fit = await reweightedRefit(inf, weights, opts, new RangeCheckpoint(cp, 0.2, 0.9), (g) => inf.solve(g));
+  const t2 = performance.now();
+  const probs = predictProba(fit.W, X, N, D, K);
+  const scores = scoresOf(looLogitsFrom(reuse.reweightedLoo, fit.W, probs, data, weights), y, N, K);
+  await cp.tick(1);
+  const t3 = performance.now();
+  return {
+    ...scores,
+    looLoss,
+    looProbabilities,
+    weights,
+    curvature: reuse,
+    refit: { W: fit.W, iterations: fit.iterations, newtonSteps: fit.newtonSteps, gradNorm: fit.gradNorm, converged: fit.converged },
+    timings: { looBlocks: (t1 - t0) / 1000, refit: (t2 - t1) / 1000, reweightedHessian: 0, reweightedBlocks: (t3 - t2) / 1000, total: (t3 - t0) / 1000 },
   };
 }
 

@@ -515,6 +515,40 @@ function* inverseSteps(factor: Cholesky): Generator<number, Float64Array> {
   return inverse;
 }
 
+/**
+ * The leave-one-out blocks L_i = M_i (I - c_i A_i M_i)^-1 = (I kron x_i)^T (H_c - c_i A_i kron x_i x_i^T)^-1
+ * (I kron x_i) for every row (N x K x K): the blocks of the Hessian without row i's own term, so that
+ * one exact Newton step without row i moves its logits by c_i L_i r_i. A quick re-score keeps them
+ * from an earlier fit: only the other rows' curvature is then the earlier fit's, never row i's own
+ * (which a changed label moves most), and L_i is a positive semi-definite block of a positive
+ * definite inverse whatever the new probabilities are.
+ */
+export function leaveOneOutBlocks(blocks: Float64Array, probabilities: Float64Array, N: number, K: number, weights: Float64Array | number): Float64Array {
+  const KK = K * K;
+  const out = new Float64Array(N * KK);
+  const B = new Float64Array(KK);
+  const e = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    const c = typeof weights === 'number' ? weights : weights[i];
+    const m0 = i * KK;
+    for (let l = 0; l < K; l++) {
+      // Column l: M_i (I - c A_i M_i)^-1 e_l.
+      e.fill(0);
+      e[l] = 1;
+      if (c !== 0) {
+        woodburyMatrix(B, blocks, m0, probabilities, i * K, c, K);
+        solveSmall(B, e, K);
+      }
+      for (let k = 0; k < K; k++) {
+        let s = 0;
+        for (let j = 0; j < K; j++) s += blocks[m0 + k * K + j] * e[j];
+        out[m0 + k * K + l] = s;
+      }
+    }
+  }
+  return out;
+}
+
 /** Gaussian elimination with partial pivoting on a small K x K system, in place (B destroyed, b -> x). */
 function solveSmall(B: Float64Array, b: Float64Array, K: number): void {
   for (let c = 0; c < K; c++) {

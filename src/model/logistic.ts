@@ -40,6 +40,17 @@ export interface FitOptions {
   checkpoint?: Checkpoint;
   /** Throw ConvergenceError instead of returning converged = false. */
   requireConvergence?: boolean;
+  /**
+   * An approximation of H^-1 near the optimum (label suspicion's reweighted refit in a quick
+   * re-score passes the unweighted fit's Cholesky solve): the fit first takes damped Newton steps
+   * from `init` whose systems are solved by conjugate gradients preconditioned with it
+   * (Hessian-vector products, no Hessian), then goes on as usual (L-BFGS, Newton polish) only if that
+   * did not reach tol, or as soon as a Newton step fails to halve the gradient norm (a start
+   * outside Newton's fast region: after 10% of digits' labels changed, Newton steps from the old
+   * optimum are damped for a dozen steps, 0.4 s against 0.1 s for L-BFGS; on vowel they converge in
+   * 6 steps, 0.02 s against 0.04-0.07 s). Counted in newtonSteps.
+   */
+  preconditioner?: (g: Float64Array) => Float64Array;
 }
 
 export interface FitReport {
@@ -434,24 +445,11 @@ export async function fitLogistic(data: LogisticData, opts: FitOptions): Promise
   let gnorm = norm2(g);
   const g0 = Float64Array.from(g);
 
-  const lb = await lbfgs(w, g, f, evalFG, tol, maxIter, { cp, progress: fitProgress(gnorm, tol) });
-  f = lb.f;
-  gnorm = norm2(g);
-
   let newtonSteps = 0;
   const wTry = new Float64Array(P);
   const gTry = new Float64Array(P);
-  const progress = fitProgress(norm2(g0), tol);
-  while (gnorm >= tol && newtonSteps < 20 && Number.isFinite(gnorm)) {
-    await cp?.tick(progress(gnorm));
-    let step: Float64Array;
-    try {
-      step = newtonDirection(obj, w, g);
-    } catch (e) {
-      if (e instanceof NotPositiveDefiniteError) break; // l2 = 0 leaves a flat direction: report as is
-      throw e;
-    }
-    let accepted = false;
+  /** One damped step w - t s with t = 1, 1/2, ... that lowers ||grad J||: its t, or 0 if none does. */
+  const stepDown = (step: Float64Array): number => {
     for (let t = 1, h = 0; h < 40; h++, t *= 0.5) {
       for (let p = 0; p < P; p++) wTry[p] = w[p] - t * step[p];
       const fTry = evalFG(wTry, gTry);
@@ -461,12 +459,42 @@ export async function fitLogistic(data: LogisticData, opts: FitOptions): Promise
         g.set(gTry);
         f = fTry;
         gnorm = gTryNorm;
-        accepted = true;
-        break;
+        return t;
       }
     }
+    return 0;
+  };
+  if (opts.preconditioner) {
+    const M = opts.preconditioner;
+    for (let it = 0; it < 20 && gnorm >= tol && Number.isFinite(gnorm); it++) {
+      await cp?.tick(0);
+      const probs = predictProba(w, data.X, N, D, K);
+      // Inexact Newton: the inner tolerance tightens as the gradient falls (superlinear convergence).
+      const step = conjugateGradient((v, out) => obj.hessianVector(probs, v, out), g, Math.min(0.1, Math.sqrt(gnorm / norm2(g0))), 20, M);
+      newtonSteps++;
+      // A step that did not halve the gradient norm: the start is outside Newton's fast region; L-BFGS goes on.
+      const before = gnorm;
+      if (stepDown(step) === 0 || gnorm > 0.5 * before) break;
+    }
+  }
+
+  const lb = await lbfgs(w, g, f, evalFG, tol, maxIter, { cp, progress: fitProgress(gnorm, tol) });
+  f = lb.f;
+  gnorm = norm2(g);
+
+  const progress = fitProgress(norm2(g0), tol);
+  const polishFrom = newtonSteps;
+  while (gnorm >= tol && newtonSteps - polishFrom < 20 && Number.isFinite(gnorm)) {
+    await cp?.tick(progress(gnorm));
+    let step: Float64Array;
+    try {
+      step = newtonDirection(obj, w, g);
+    } catch (e) {
+      if (e instanceof NotPositiveDefiniteError) break; // l2 = 0 leaves a flat direction: report as is
+      throw e;
+    }
     newtonSteps++;
-    if (!accepted) break; // the gradient norm cannot be reduced further in float64
+    if (stepDown(step) === 0) break; // the gradient norm cannot be reduced further in float64
   }
 
   const report: FitReport = {

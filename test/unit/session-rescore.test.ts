@@ -1,8 +1,11 @@
 /**
- * Re-score after label fixes (ScanParams.warmStart): the warm re-score must give the same rankings
- * as a cold scan of the fixed file, on real data (digits: ten classes, the P x P path; breast_cancer:
- * two classes, the closed-form blocks; reviews.jsonl: hashed text), and fall back to a full scan
- * (saying why) when more than labels changed.
+ * Re-score after label fixes (ScanParams.warmStart), on real data. Two classes (breast_cancer, the
+ * closed-form blocks; reviews.jsonl, hashed text): the warm re-score gives the same rankings as a cold
+ * scan of the fixed file. More than two classes (digits): the quick re-score keeps the last full
+ * scan's curvature and folds; its fit, loss, self-influence, accuracies and explanations equal a
+ * cold scan's, its label-suspicion and label-issue rankings agree with the cold scan's within stated
+ * overlaps and score differences, and the changed rows carry their new labels. A re-score falls back
+ * to a full scan (saying why) when more than labels changed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +13,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from '../../src/engine/session';
-import { editFormatOf, labelCellEdits, applyCellEdits } from '../../src/edit/labelCell';
+import { editFormatOf, labelCellEdits, applyCellEdits, readLabelRecords } from '../../src/edit/labelCell';
+import { flipLabels } from '../../src/eval/noise';
 import type { RankBy } from '../../src/protocol/types';
 import type { ScanParams } from '../../src/protocol/worker';
 
@@ -30,7 +34,13 @@ const TOL = 1e-4;
  * which are not ranks, keeps TOL).
  */
 const RANK_STEPS = 3;
-function assertSameRanking(a: Session, b: Session, rankBy: RankBy, score: (e: ReturnType<Session['allExamples']>[number]) => number | undefined): number {
+function assertSameRanking(
+  a: Session,
+  b: Session,
+  rankBy: RankBy,
+  score: (e: ReturnType<Session['allExamples']>[number]) => number | undefined,
+  sameSuggestions = true,
+): number {
   const x = a.allExamples(rankBy);
   const y = b.allExamples(rankBy);
   assert.equal(x.length, y.length);
@@ -42,7 +52,7 @@ function assertSameRanking(a: Session, b: Session, rankBy: RankBy, score: (e: Re
   for (let r = 0; r < x.length; r++) {
     const c = coldByRow.get(x[r].row)!;
     assert.ok(close(score(x[r]), score(c)), `${rankBy}: row ${x[r].row} score ${score(x[r])} warm, ${score(c)} cold`);
-    assert.equal(x[r].suggestedLabel, c.suggestedLabel, `${rankBy}: suggestion of row ${x[r].row}`);
+    if (sameSuggestions) assert.equal(x[r].suggestedLabel, c.suggestedLabel, `${rankBy}: suggestion of row ${x[r].row}`);
     if (x[r].row !== y[r].row) {
       swapped++;
       assert.ok(close(score(x[r]), score(y[r])), `${rankBy}: rank ${r} holds row ${x[r].row} warm (${score(x[r])}) and row ${y[r].row} cold (${score(y[r])})`);
@@ -85,13 +95,103 @@ async function fixAndCompare(file: string, label: string, fixes: number, test?: 
   return { warmS, coldS };
 }
 
-test('re-score after fixing 10 labels of digits (10 classes, with a test file) equals a cold scan', async () => {
+/** Share of the top `n` rows of ranking `rankBy` that the two sessions have in common. */
+function topOverlap(a: Session, b: Session, rankBy: RankBy, n: number): number {
+  const cold = new Set(b.allExamples(rankBy).slice(0, n).map((e) => e.row));
+  return a.allExamples(rankBy).slice(0, n).filter((e) => cold.has(e.row)).length / n;
+}
+
+/** Largest and mean |warm - cold| of a per-row score over all rows. */
+function diffs(a: Session, b: Session, score: (e: ReturnType<Session['allExamples']>[number]) => number | undefined): { max: number; mean: number } {
+  const cold = new Map(b.allExamples('loss').map((e) => [e.row, score(e)!]));
+  let max = 0;
+  let sum = 0;
+  const rows = a.allExamples('loss');
+  for (const e of rows) {
+    const d = Math.abs(score(e)! - cold.get(e.row)!);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  return { max, mean: sum / rows.length };
+}
+
+test('quick re-score of digits (10 classes, test file) after fixing the top 10%: exact fit and influence, label rankings close to a cold scan', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
   const lines = readFileSync(join(root, 'test/fixtures/data/digits.csv'), 'utf8').trim().split('\n');
-  writeFileSync(join(tmp, 'train.csv'), [lines[0], ...lines.slice(1, 1401)].join('\n') + '\n');
-  writeFileSync(join(tmp, 'test.csv'), [lines[0], ...lines.slice(1401)].join('\n') + '\n');
-  const t = await fixAndCompare(join(tmp, 'train.csv'), 'label', 10, join(tmp, 'test.csv'));
-  console.log(`digits: warm re-score ${t.warmS.toFixed(2)} s, cold scan ${t.coldS.toFixed(2)} s`);
+  const file = join(tmp, 'train.csv');
+  const testFile = join(tmp, 'test.csv');
+  const n = 1400;
+  const opts = { format: 'csv' as const, labelColumn: 'label' };
+  // 10% of the training labels flipped (seeded), in the file's label cells.
+  const clean = [lines[0], ...lines.slice(1, n + 1)].join('\n') + '\n';
+  const records = readLabelRecords(clean, opts);
+  const classes = [...new Set(records.map((r) => r.label ?? ''))].sort();
+  const flips = flipLabels(Int32Array.from(records, (r) => classes.indexOf(r.label ?? '')), classes.length, 0.1, 0);
+  writeFileSync(file, applyCellEdits(clean, labelCellEdits(clean, opts, flips.flipped.map((row) => ({ row, newLabel: classes[flips.noisy[row]] })))));
+  writeFileSync(testFile, [lines[0], ...lines.slice(n + 1)].join('\n') + '\n');
+  const params: ScanParams = { file, label: 'label', test: testFile };
+  const warm = new Session();
+  await warm.scan(params);
+  // The rows of the top 10% by label issue that have a suggestion get it (label cells only).
+  const top = warm.allExamples('labelIssue').slice(0, n / 10).filter((e) => e.suggestedLabel !== undefined);
+  assert.ok(top.length >= n / 20, `${top.length} suggestions in the top 10%`);
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, applyCellEdits(text, labelCellEdits(text, opts, top.map((e) => ({ row: e.row, newLabel: e.suggestedLabel! })))));
+  const re = await warm.scan({ ...params, warmStart: true });
+  const info = re.summary.rescore!;
+  assert.equal(info.warm, true, JSON.stringify(info));
+  assert.equal(info.changedLabels, top.length);
+  assert.equal(info.changedSinceFull, top.length);
+  assert.ok(info.approximate && info.approximate.some((a) => /label suspicion/.test(a)) && info.approximate.some((a) => /folds/.test(a)), JSON.stringify(info));
+  assert.equal(re.summary.timings.relatif, undefined, 'RelatIF norms are left to the first explain');
+  const cold = new Session();
+  const c = await cold.scan(params);
+  assert.equal(re.summary.key, c.summary.key);
+  // Exact: the fit, its accuracies, the loss and self-influence rankings.
+  assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
+  assert.equal(re.summary.model.testAccuracy, c.summary.model.testAccuracy);
+  // (Suggestions are the detector's, approximate: compared below through the label-issue ranking.)
+  assertSameRanking(warm, cold, 'loss', (e) => e.loss, false);
+  assertSameRanking(warm, cold, 'globalInfluence', (e) => e.globalInfluence, false);
+  // Approximate, within what docs/label-suspicion.md states: top-10% overlap and score differences.
+  const overlapSuspicion = topOverlap(warm, cold, 'labelSuspicion', n / 10);
+  const overlapIssue = topOverlap(warm, cold, 'labelIssue', n / 10);
+  const dSuspicion = diffs(warm, cold, (e) => e.labelSuspicion);
+  // (The label-issue key is a percentile rank: among the many clean rows with near-equal scores a tiny
+  // change moves it far; its input, the detector's probability of the given label, is compared.)
+  const dIssue = diffs(warm, cold, (e) => e.labelProbability);
+  console.log(`digits quick re-score: top-10% overlap label suspicion ${overlapSuspicion.toFixed(3)}, label issue ${overlapIssue.toFixed(3)}; |diff| max / mean: suspicion ${dSuspicion.max.toFixed(3)} / ${dSuspicion.mean.toFixed(4)} nats, detector's label probability ${dIssue.max.toFixed(3)} / ${dIssue.mean.toFixed(4)}`);
+  assert.ok(overlapSuspicion >= 0.9, `label suspicion top-10% overlap ${overlapSuspicion}`);
+  assert.ok(overlapIssue >= 0.85, `label issue top-10% overlap ${overlapIssue}`);
+  assert.ok(dSuspicion.max <= 2 && dSuspicion.mean <= 0.05, `label suspicion difference ${JSON.stringify(dSuspicion)} nats`);
+  // kNN with the last full scan's folds: a row's neighbour set changes with the folds, each neighbour
+  // moving its probability by 1/(k + 1) (a cold scan's own fold deal moves it as much).
+  assert.ok(dIssue.max <= 0.5 && dIssue.mean <= 0.03, `detector's label probability difference ${JSON.stringify(dIssue)}`);
+  // The fixed rows carry their new labels, and none is suggested its own label.
+  const byRow = new Map(warm.allExamples('labelIssue').map((e) => [e.row, e]));
+  for (const e of top) {
+    const now = byRow.get(e.row)!;
+    assert.equal(now.label, e.suggestedLabel, `row ${e.row}`);
+    assert.notEqual(now.suggestedLabel, now.label, `row ${e.row}`);
+  }
+  // Explanations use the exact Hessian of the new fit: equal to the cold scan's.
+  const ew = warm.explain({ source: 'test', row: 3, top: 'all', mode: 'newton' });
+  const ec = cold.explain({ source: 'test', row: 3, top: 'all', mode: 'newton' });
+  const cw = new Map(ec.influence.map((r) => [r.row, r]));
+  for (const r of ew.influence) {
+    const o = cw.get(r.row)!;
+    assert.ok(Math.abs(r.influence - o.influence) <= 1e-4 * Math.max(1, Math.abs(o.influence)), `influence of row ${r.row}`);
+    assert.ok(Math.abs(r.relatifL - o.relatifL) <= 1e-4 * Math.max(1, Math.abs(o.relatifL)), `RelatIF of row ${r.row}`);
+    assert.ok(Math.abs(r.looChange! - o.looChange!) <= 1e-4 * Math.max(1, Math.abs(o.looChange!)), `Newton-step change of row ${r.row}`);
+  }
+  // A second round of fixes: still quick, counted from the full scan.
+  const more = warm.allExamples('labelIssue').filter((e) => e.suggestedLabel !== undefined && !top.some((t) => t.row === e.row)).slice(0, 5);
+  const text2 = readFileSync(file, 'utf8');
+  writeFileSync(file, applyCellEdits(text2, labelCellEdits(text2, opts, more.map((e) => ({ row: e.row, newLabel: e.suggestedLabel! })))));
+  const again = await warm.scan({ ...params, warmStart: true });
+  assert.equal(again.summary.rescore?.changedLabels, 5);
+  assert.equal(again.summary.rescore?.changedSinceFull, top.length + 5);
+  assert.ok(again.summary.rescore?.approximate);
 });
 
 test('re-score after fixing 8 labels of breast_cancer (two classes) equals a cold scan', async () => {
