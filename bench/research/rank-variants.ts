@@ -18,7 +18,8 @@ const readF64 = (f: string) => {
 };
 
 type Variant = (d: Awaited<ReturnType<typeof det.detectLabelErrors>>, y: Int32Array, N: number, K: number) => ArrayLike<number>;
-type Estimate = (d: Awaited<ReturnType<typeof det.detectLabelErrors>>, y: Int32Array, N: number, K: number) => number;
+/** `models`: the two candidates' own out-of-sample probabilities (logistic, kNN). */
+type Estimate = (d: Awaited<ReturnType<typeof det.detectLabelErrors>>, y: Int32Array, N: number, K: number, models: Float64Array[]) => number;
 
 async function main(dir: string, variants: Record<string, Variant>, estimates: Record<string, Estimate>) {
   const rows: { key: string; noise: string; v: Record<string, TaskResult>; est: Record<string, number>; flips: number }[] = [];
@@ -30,11 +31,13 @@ async function main(dir: string, variants: Record<string, Variant>, estimates: R
         if (!existsSync(f + '.knn.f64')) continue;
         const fl = makeNoise(clean, nz, seed);
         const data = { ...clean, y: fl.noisy };
-        const d = await det.detectLabelErrors(data, { logistic: { proba: readF64(f + '.lr.f64'), detail: '' }, knn: { proba: readF64(f + '.knn.f64'), detail: '' } });
+        const lr = readF64(f + '.lr.f64');
+        const knn = readF64(f + '.knn.f64');
+        const d = await det.detectLabelErrors(data, { logistic: { proba: lr, detail: '' }, knn: { proba: knn, detail: '' } });
         const v: Record<string, TaskResult> = {};
         for (const [name, fn] of Object.entries(variants)) v[name] = { ...rankingMetrics(fn(d, fl.noisy, data.N, data.K), fl.flipped, fl.original, data.N), flips: fl.flipped.length } as TaskResult;
         const est: Record<string, number> = {};
-        for (const [name, fn] of Object.entries(estimates)) est[name] = fn(d, fl.noisy, data.N, data.K) / fl.flipped.length;
+        for (const [name, fn] of Object.entries(estimates)) est[name] = fn(d, fl.noisy, data.N, data.K, [lr, knn]) / fl.flipped.length;
         rows.push({ key: `${s.name}/${nz.name}/${seed}`, noise: nz.name, v, est, flips: fl.flipped.length });
       }
     }
@@ -132,5 +135,11 @@ void main(process.argv[2], {
   'anchor rows': (d, y, N, K) => det.anchorEstimate(d.proba, y, N, K).errors,
   'sum of 1 - p_given': (d, y, N, K) => { let s = 0; for (let i = 0; i < N; i++) s += 1 - d.proba[i * K + y[i]]; return s; },
   'sum of 1 - q_given (per-class calibrated)': (d) => d.calibratedWrong.reduce((a, b) => a + b, 0),
+  'consensus filter (Brodley & Friedl 1999): rows every candidate model misclassifies': (d, y, N, K, models) => {
+    const argmax = (P: Float64Array, i: number) => { let b = 0; for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + b]) b = c; return b; };
+    let n = 0;
+    for (let i = 0; i < N; i++) if (models.every((P) => argmax(P, i) !== y[i])) n++;
+    return n;
+  },
   'rows with a suggested label': (d) => d.suggested.reduce((a, b) => a + (b >= 0 ? 1 : 0), 0),
 });
