@@ -117,7 +117,22 @@ const qMargin = (d: D, y: Int32Array, N: number, K: number) => {
   return m;
 };
 
+/** t_j over the rows labelled j whose most probable class is j (the received errors left out of the mean). */
+const robustT = (d: D, y: Int32Array, N: number, K: number) => {
+  const t = new Float64Array(K), n = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    let b = 0;
+    for (let c = 1; c < K; c++) if (d.proba[i * K + c] > d.proba[i * K + b]) b = c;
+    if (b === y[i]) { t[b] += d.proba[i * K + b]; n[b]++; }
+  }
+  const all = d.thresholds;
+  return Float64Array.from(t, (v, c) => (n[c] > 0 ? v / n[c] : all[c]));
+};
+const calScRobust = (d: D, y: Int32Array, N: number, K: number) => det.calibratedScores(d.proba, y, robustT(d, y, N, K), N, K).rankKey;
+
 void main(process.argv[2], {
+  'calibrated self-confidence with t_j over rows predicted j, alone': calScRobust,
+  'that + normalised margin': (d, y, N, K) => det.combinedRankKey([calScRobust(d, y, N, K), margin(d, y, N, K)], N),
   'default (calibrated self-confidence + margin)': (d) => d.rankKey,
   'calibrated self-confidence alone': calSc,
   'normalised margin alone': margin,
@@ -135,7 +150,7 @@ void main(process.argv[2], {
   'anchor rows': (d, y, N, K) => det.anchorEstimate(d.proba, y, N, K).errors,
   'sum of 1 - p_given': (d, y, N, K) => { let s = 0; for (let i = 0; i < N; i++) s += 1 - d.proba[i * K + y[i]]; return s; },
   'sum of 1 - q_given (per-class calibrated)': (d) => d.calibratedWrong.reduce((a, b) => a + b, 0),
-  'consensus filter (Brodley & Friedl 1999): rows every candidate model misclassifies': (d, y, N, K, models) => {
+  'consensus filter (Brodley & Friedl 1999): rows every candidate model misclassifies': (_d, y, N, K, models) => {
     const argmax = (P: Float64Array, i: number) => { let b = 0; for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + b]) b = c; return b; };
     let n = 0;
     for (let i = 0; i < N; i++) if (models.every((P) => argmax(P, i) !== y[i])) n++;
