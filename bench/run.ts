@@ -127,7 +127,14 @@ async function labelErrorsOnly(): Promise<void> {
     if (r.status !== 0) console.error('bench: the Python baselines failed or are not installed (apt-get install -y python3-sklearn); using the cached results');
   }
   const cost = path.join(root, 'bench/research/detect-cost.json');
-  const lines = ['# Label errors: the out-of-sample detector against off-the-shelf detectors', '', ...labelErrorReport()];
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout?.trim() || 'unknown';
+  const lines = [
+    '# Label errors: the out-of-sample detector against off-the-shelf detectors',
+    '',
+    `Report written ${new Date().toISOString().slice(0, 10)} at commit ${commit} (load average ${os.loadavg()[0].toFixed(1)}) from the cached per-task results in bench/research/ (recall and counts do not depend on the load).`,
+    '',
+    ...labelErrorReport(),
+  ];
   if (existsSync(cost)) lines.push('', '## Cost on 20,000 rows x 16 features x 26 classes', '', '```json', readFileSync(cost, 'utf8').trim(), '```');
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);
