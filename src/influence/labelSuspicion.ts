@@ -226,10 +226,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   // Reweighted leave-one-out logits and the scores; p'_i is written over row i's probabilities at W'
   // once its chunk is done with them.
   const Z = logits(W2, X, N, D, K);
-  const suspicion = new Float64Array(N);
-  const suggested = new Int32Array(N);
-  const logOdds = new Float64Array(N);
-  const reweightedProbabilities = probs;
+  const scores = { suspicion: new Float64Array(N), suggested: new Int32Array(N), logOdds: new Float64Array(N), reweightedProbabilities: probs };
   await pass(
     src2,
     probs,
@@ -240,15 +237,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     },
     weights,
     Z,
-    (i) => {
-      const z0 = i * K;
-      suspicion[i] = negLogProb(Z, z0, K, y[i]);
-      softmaxInto(Z, z0, K, reweightedProbabilities, z0);
-      let best = -1;
-      for (let k = 0; k < K; k++) if (k !== y[i] && (best < 0 || Z[z0 + k] > Z[z0 + best])) best = k;
-      suggested[i] = best;
-      logOdds[i] = Z[z0 + y[i]] - Z[z0 + best];
-    },
+    (i) => scoreRow(Z, i, K, y[i], scores),
     undefined,
     curvature?.reweightedLoo,
     0.75,
@@ -257,10 +246,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   const reweightedBlocks = lap();
   await cp.tick(1);
   return {
-    suspicion,
-    suggested,
-    logOdds,
-    reweightedProbabilities,
+    ...scores,
     looLoss,
     looProbabilities,
     weights,
@@ -308,16 +294,20 @@ function scoresOf(Z: Float64Array, y: Int32Array, N: number, K: number): Pick<La
   const suggested = new Int32Array(N);
   const logOdds = new Float64Array(N);
   const reweightedProbabilities = new Float64Array(N * K);
-  for (let i = 0; i < N; i++) {
-    const z0 = i * K;
-    suspicion[i] = negLogProb(Z, z0, K, y[i]);
-    softmaxInto(Z, z0, K, reweightedProbabilities, z0);
-    let best = -1;
-    for (let k = 0; k < K; k++) if (k !== y[i] && (best < 0 || Z[z0 + k] > Z[z0 + best])) best = k;
-    suggested[i] = best;
-    logOdds[i] = Z[z0 + y[i]] - Z[z0 + best];
-  }
-  return { suspicion, suggested, logOdds, reweightedProbabilities };
+  const scores = { suspicion, suggested, logOdds, reweightedProbabilities };
+  for (let i = 0; i < N; i++) scoreRow(Z, i, K, y[i], scores);
+  return scores;
+}
+
+/** Row i's suspicion, suggestion, log-odds and probabilities (written into `out`) from its leave-one-out logits in Z. */
+function scoreRow(Z: Float64Array, i: number, K: number, yi: number, out: Pick<LabelSuspicion, 'suspicion' | 'suggested' | 'logOdds' | 'reweightedProbabilities'>): void {
+  const z0 = i * K;
+  out.suspicion[i] = negLogProb(Z, z0, K, yi);
+  softmaxInto(Z, z0, K, out.reweightedProbabilities, z0);
+  let best = -1;
+  for (let k = 0; k < K; k++) if (k !== yi && (best < 0 || Z[z0 + k] > Z[z0 + best])) best = k;
+  out.suggested[i] = best;
+  out.logOdds[i] = Z[z0 + yi] - Z[z0 + best];
 }
 
 /** Stage 1 for weights c_i (one number: 1/N): leave-one-out logits W x_i + c_i L_i r_i with the given leave-one-out blocks. */
