@@ -89,24 +89,49 @@ export async function sidebarMessage(vs: VSCodeSession): Promise<string> {
 
 /** Puts the cursor of the active editor on a 1-based line with Quick Open's ':line'. */
 export async function goToLine(vs: VSCodeSession, line: number): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(`:${line}`);
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForCursorLine(line);
+  await retryQuickInput(vs, `go to line ${line}`, async (input) => {
+    await input.fill(`:${line}`);
+    // Enter only once the line picker has read the typed line (on a busy machine an early Enter
+    // found the picker's previous state and left the box open).
+    await vs.page.locator('.quick-input-widget').getByText(new RegExp(`to line ${line}\\b`)).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await vs.page.keyboard.press('Enter');
+    await vs.waitForCursorLine(line, { timeoutMs: 10_000 });
+  });
 }
 
 /** Opens a workspace file by name with Quick Open (Enter only once the list has caught up with the typed name). */
 export async function openFile(vs: VSCodeSession, name: string): Promise<void> {
-  const input = await vs.openQuickInput('');
-  await input.fill(name);
-  await vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
-  await vs.page.waitForFunction(
-    (n) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row .label-name')?.textContent?.trim() === n,
-    name,
-    { timeout: 15_000 },
-  );
-  await vs.page.keyboard.press('Enter');
-  await vs.waitForActiveEditor(name);
+  await retryQuickInput(vs, `open ${name}`, async (input) => {
+    await input.fill(name);
+    await vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+    await vs.page.waitForFunction(
+      (n) => document.querySelector('.quick-input-widget .quick-input-list .monaco-list-row .label-name')?.textContent?.trim() === n,
+      name,
+      { timeout: 15_000 },
+    );
+    await vs.page.keyboard.press('Enter');
+    await vs.waitForActiveEditor(name);
+  });
+}
+
+/**
+ * Runs `step` on a newly opened Quick Open box, up to three times: the box closes when focus moves
+ * (a panel updated by a finished scan, a notification), and a step that finds it gone or whose
+ * effect does not follow starts again from Escape. The last attempt's error is thrown.
+ */
+async function retryQuickInput(vs: VSCodeSession, what: string, step: (input: Awaited<ReturnType<VSCodeSession['openQuickInput']>>) => Promise<void>): Promise<void> {
+  let last: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await step(await vs.openQuickInput(''));
+      return;
+    } catch (e) {
+      last = e;
+      console.log(`[e2e] ${what}: attempt ${attempt} failed (${String(e instanceof Error ? e.message : e).split('\n')[0]})`);
+      await vs.page.keyboard.press('Escape').catch(() => undefined);
+    }
+  }
+  throw last;
 }
 
 /**
