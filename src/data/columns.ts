@@ -25,6 +25,8 @@ export type Cell = string | null;
 /** Distinct texts a column keeps as a dictionary before it becomes numbers or texts. */
 export const DICT_MAX = 4096;
 
+// Column kinds. (duplicates: same shape as the offset fields of linalg/cholesky.ts, a run of numeric
+// declarations; nothing is shared.)
 const DICT = 0;
 const NUMBERS = 1;
 const TEXTS = 2;

@@ -529,7 +529,8 @@ export function backSolveRows(L: Float64Array, n: number, B: Float64Array, m: nu
  * (duplicates: the mirror image of forwardSolveRows, rows n-1..0 of U = L^T instead of 0..n-1 of L.)
  * Back substitution U x = b with U = L^T given explicitly (upper, row-major), for m right-hand sides
  * stored as the rows of B (m x n), in place: x_i = (b_i - U[i, i+1:] . x[i+1:]) / U_ii. Four
- * right-hand sides against two rows of U (i and i - 1) per pass.
+ * right-hand sides against two rows of U (i and i - 1) per pass. (duplicates: the unrolled shape of
+ * forwardSolveRows, run backwards over the other triangle; one generic loop would cost the hot path.)
  */
 export function backSolveRowsUpper(U: Float64Array, n: number, B: Float64Array, m: number): void {
   let r = 0;
