@@ -407,6 +407,63 @@ export class Session {
     };
   }
 
+  /**
+   * The JSON text of page({ rankBy, offset, limit })'s rows without an object per row (the CLI's
+   * scan --json writes a million-row ranking): each row as exampleJson in src/cli/main.ts writes it
+   * (JSON.stringify(example, null, 1) indented by two spaces, undefined fields left out, non-finite
+   * numbers null), rows joined by ',\n  '. Undefined when the page would not be plain: fewer than 501
+   * rows (page() may attach neighbours to those) or a field that is not a number or a string; the
+   * caller then takes page().
+   */
+  examplesJson(rankBy: RankBy, offset: number, limit: number): { bytes: Buffer; rows: number; total: number } | undefined {
+    const s = this.current;
+    const order = s.orders[rankBy];
+    if (!order) return undefined;
+    const from = Math.max(0, Math.floor(offset));
+    const to = Math.min(order.length, from + Math.max(0, Math.floor(limit)));
+    if (to - from <= 500) return undefined;
+    const { classes, records, predicted, suspicion, detection, detectionProba } = s;
+    const { y, K } = s.data;
+    const { selfInfluence, loss } = s.analysis;
+    const store = s.table.store;
+    const clusters = !!s.summary.capabilities?.clusters;
+    const out = new ByteText(((to - from) * 320) | 0);
+    let fields = 0;
+    const put = (key: Uint8Array, v: unknown): boolean => {
+      if (v === undefined) return true;
+      out.bytes(fields++ > 0 ? NEXT_FIELD : FIRST_FIELD);
+      out.bytes(key);
+      if (typeof v === 'number') out.ascii(Number.isFinite(v) ? '' + v : 'null');
+      else if (typeof v === 'string') out.string(v);
+      else return false;
+      return true;
+    };
+    for (let rank = from; rank < to; rank++) {
+      const i = order[rank];
+      const rec = records[i];
+      const sug = detection ? detection.suggested[i] : -1;
+      if (rank > from) out.bytes(NEXT_ROW);
+      out.bytes(OPEN);
+      fields = 0;
+      const plain =
+        put(KEY.row, rec) &&
+        put(KEY.line, store.line(rec)) &&
+        put(KEY.label, classes[y[i]]) &&
+        put(KEY.predicted, classes[predicted[i]]) &&
+        put(KEY.globalInfluence, selfInfluence[i]) &&
+        put(KEY.loss, loss[i]) &&
+        put(KEY.labelSuspicion, suspicion?.score[i]) &&
+        put(KEY.labelIssueScore, detection?.score[i]) &&
+        put(KEY.suggestedLabel, detection ? (sug >= 0 ? classes[sug] : undefined) : suspicion ? classes[suspicion.suggested[i]] : undefined) &&
+        put(KEY.suggestedProbability, detection && sug >= 0 ? detection.probability[i] : undefined) &&
+        put(KEY.labelProbability, detectionProba ? detectionProba[i * K + y[i]] : undefined) &&
+        put(KEY.cluster, clusters ? y[i] : undefined);
+      if (!plain) return undefined;
+      out.bytes(fields > 0 ? CLOSE : EMPTY_CLOSE);
+    }
+    return { bytes: out.done(), rows: to - from, total: order.length };
+  }
+
   /** Model row index of a training data row (rows with a missing label are not in the model). */
   private modelIndexOfRow(row: number): number {
     const s = this.current;
@@ -769,5 +826,78 @@ export class Session {
         return { row, line: table.store.line(row), cells: cellsOf(table, row) };
       }),
     };
+  }
+}
+
+/** examplesJson's pieces of text as bytes. */
+const utf8 = (t: string) => new Uint8Array(Buffer.from(t, 'utf8'));
+const FIRST_FIELD = utf8('\n   ');
+const NEXT_FIELD = utf8(',\n   ');
+const NEXT_ROW = utf8(',\n  ');
+const OPEN = utf8('{');
+const CLOSE = utf8('\n  }');
+const EMPTY_CLOSE = utf8('}');
+const KEY = Object.fromEntries(
+  (
+    [
+      'row',
+      'line',
+      'label',
+      'predicted',
+      'globalInfluence',
+      'loss',
+      'labelSuspicion',
+      'labelIssueScore',
+      'suggestedLabel',
+      'suggestedProbability',
+      'labelProbability',
+      'cluster',
+    ] as const satisfies readonly (keyof ExampleRow)[]
+  ).map((k) => [k, utf8(`${JSON.stringify(k)}: `)]),
+) as Record<keyof ExampleRow, Uint8Array>;
+
+/**
+ * A growing byte buffer for text written piece by piece: no string concatenation (ropes to flatten,
+ * garbage) for the megabytes of scan --json's rows; JSON strings are encoded once per distinct value.
+ */
+class ByteText {
+  private buf: Buffer;
+  private n = 0;
+  private readonly strings = new Map<string, Uint8Array>();
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(1024, capacity));
+  }
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const b = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.n + k));
+    this.buf.copy(b, 0, 0, this.n);
+    this.buf = b;
+  }
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    const buf = this.buf;
+    let n = this.n;
+    for (let j = 0; j < b.length; j++) buf[n++] = b[j];
+    this.n = n;
+  }
+  /** Text of ASCII characters only (a number's). */
+  ascii(t: string): void {
+    this.room(t.length);
+    const buf = this.buf;
+    let n = this.n;
+    for (let j = 0; j < t.length; j++) buf[n++] = t.charCodeAt(j);
+    this.n = n;
+  }
+  /** A JSON string (quoted and escaped as JSON.stringify does). */
+  string(v: string): void {
+    let b = this.strings.get(v);
+    if (b === undefined) {
+      b = utf8(JSON.stringify(v));
+      if (this.strings.size < 10_000) this.strings.set(v, b);
+    }
+    this.bytes(b);
+  }
+  done(): Buffer {
+    return this.buf.subarray(0, this.n);
   }
 }

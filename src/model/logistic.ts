@@ -244,9 +244,18 @@ export class LogisticObjective {
       o.Rt = ks.alloc(K * Np);
       o.G = ks.alloc(K * Dp);
       const f = ks.f64;
+      // Plain loops (no subarray per row), and X^T in blocks of 64 rows so that its strided writes
+      // stay in cache: for a million rows this copy cost as much as the fit.
       for (let i = 0; i < N; i++) {
-        f.set(X.subarray(i * D, i * D + D), o.X + i * Dp);
-        for (let a = 0; a < D; a++) f[o.Xt + a * Np + i] = X[i * D + a];
+        const src = i * D, dst = o.X + i * Dp;
+        for (let a = 0; a < D; a++) f[dst + a] = X[src + a];
+      }
+      for (let i0 = 0; i0 < N; i0 += 64) {
+        const i1 = Math.min(N, i0 + 64);
+        for (let a = 0; a < D; a++) {
+          const dst = o.Xt + a * Np;
+          for (let i = i0; i < i1; i++) f[dst + i] = X[i * D + a];
+        }
       }
       this.Xt = ks.view(o.Xt, Dp * Np);
       this.Z = ks.view(o.Z, Np * K);
