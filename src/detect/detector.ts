@@ -220,9 +220,48 @@ export function combinedRankKey(scores: Float64Array[], N: number): Float64Array
 /**
  * Anchor-row estimate of the number of wrong labels: for each class j, the rows whose most probable
  * class is j, the top tenth by p_j (at least `minAnchors`, or all of them) taken as truly j; rate_j =
- * share of them labelled otherwise; estimate sum_j rate_j x (rows labelled j).
+ * share of them labelled otherwise; estimate sum_j rate_j x (rows labelled j). Ties at the cut are
+ * taken in row order. No array of row indices: per class, a sorted Float64Array of its p_j gives the
+ * cut value T; the anchors are the rows above T and the first ones (by row) at T.
  */
 export function anchorEstimate(P: Float64Array, y: Int32Array, N: number, K: number, minAnchors = 10): { errors: number; rates: Float64Array } {
+  for (let j = 0; j < N * K; j++) if (Number.isNaN(P[j])) return anchorEstimateBySort(P, y, N, K, minAnchors);
+  const top = (i: number): number => {
+    let b = 0;
+    for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + b]) b = c;
+    return b;
+  };
+  const labelled = new Float64Array(K);
+  const count = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    labelled[y[i]]++;
+    count[top(i)]++;
+  }
+  const rates = new Float64Array(K);
+  let errors = 0;
+  for (let j = 0; j < K; j++) {
+    const n = count[j];
+    const m = Math.min(n, Math.max(minAnchors, Math.ceil(n / 10)));
+    if (m === 0) continue;
+    const keys = new Float64Array(n);
+    for (let i = 0, u = 0; i < N; i++) if (top(i) === j) keys[u++] = P[i * K + j];
+    const cut = keys.sort()[n - m];
+    let above = 0;
+    for (let u = 0; u < n; u++) if (keys[u] > cut) above++;
+    let atCut = m - above, other = 0;
+    for (let i = 0; i < N; i++) {
+      if (top(i) !== j) continue;
+      const p = P[i * K + j];
+      if (p > cut || (p === cut && atCut-- > 0)) if (y[i] !== j) other++;
+    }
+    rates[j] = other / m;
+    errors += rates[j] * labelled[j];
+  }
+  return { errors, rates };
+}
+
+/** anchorEstimate by sorting each class's row indices: used when a probability is NaN, as before. */
+export function anchorEstimateBySort(P: Float64Array, y: Int32Array, N: number, K: number, minAnchors = 10): { errors: number; rates: Float64Array } {
   const byClass: number[][] = Array.from({ length: K }, () => []);
   const labelled = new Float64Array(K);
   for (let i = 0; i < N; i++) {

@@ -27,8 +27,42 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return pearson(averageRanks(a), averageRanks(b));
 }
 
-/** 1-based ranks, ascending, ties sharing their average rank. */
+/**
+ * 1-based ranks, ascending, ties (===) sharing their average rank. Without an index array: a sorted
+ * Float64Array copy of the values, and each value's rank from its first and last place in it (binary
+ * search), so N values cost 2 x 8 N bytes (the copy and the ranks) however large N is.
+ */
 export function averageRanks(v: ArrayLike<number>): Float64Array {
+  const n = v.length;
+  const sorted = Float64Array.from(v);
+  for (let i = 0; i < n; i++) if (Number.isNaN(sorted[i])) return averageRanksBySort(v);
+  sorted.sort();
+  const ranks = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    let lo = 0, hi = n;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (sorted[m] < x) lo = m + 1;
+      else hi = m;
+    }
+    const s = lo;
+    hi = n;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (sorted[m] <= x) lo = m + 1;
+      else hi = m;
+    }
+    ranks[i] = (s + 1 + lo) / 2;
+  }
+  return ranks;
+}
+
+/**
+ * averageRanks by sorting row indices (a JS array of N numbers and the sort's own buffers): used when a
+ * value is NaN, whose place the comparator leaves to the sort, so such input keeps its former ranks.
+ */
+export function averageRanksBySort(v: ArrayLike<number>): Float64Array {
   const n = v.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => v[i] - v[j]);
   const ranks = new Float64Array(n);

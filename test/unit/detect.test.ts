@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadLabelled } from '../../bench/detection';
 import { crossFit, knnOutOfFold, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
-import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, detectLabelErrors, mixtureWeights, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
+import { anchorEstimate, anchorEstimateBySort, calibratedScores, combinedRankKey, confidentJoint, detectLabelErrors, mixtureWeights, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
 import { recallAtFraction } from '../../src/eval/metrics';
 import { flipLabels } from '../../src/eval/noise';
 import { SeededRandom } from '../../src/util/random';
@@ -161,6 +161,30 @@ test('anchor-row estimate: the share of other labels among each class\'s most co
   // predicted 1 the top 10 (not 3).
   const small = anchorEstimate(P.subarray(0, 2 * 230), y.subarray(0, 230), 230, 2);
   assert.ok(Math.abs(small.rates[1] - 3 / 10) < 1e-12, String(small.rates));
+});
+
+test('anchor estimate without index arrays equals the one that sorts row indices, ties at the cut included', () => {
+  // Probabilities on a coarse grid (many ties at each class's cut), three classes, noisy labels.
+  let s = 12345;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (const N of [5, 37, 400, 3001]) {
+    const K = 3;
+    const P = new Float64Array(N * K);
+    const y = new Int32Array(N);
+    for (let i = 0; i < N; i++) {
+      const a = Math.floor(rand() * 6), b = Math.floor(rand() * 6), c = Math.floor(rand() * 6) + 1;
+      const t = a + b + c;
+      P[i * K] = a / t;
+      P[i * K + 1] = b / t;
+      P[i * K + 2] = c / t;
+      y[i] = Math.floor(rand() * K);
+    }
+    for (const minAnchors of [1, 10]) {
+      const fast = anchorEstimate(P, y, N, K, minAnchors), slow = anchorEstimateBySort(P, y, N, K, minAnchors);
+      assert.equal(fast.errors, slow.errors, `N ${N}`);
+      assert.deepEqual([...fast.rates], [...slow.rates]);
+    }
+  }
 });
 
 test('normalised margin and the combined rank key', () => {

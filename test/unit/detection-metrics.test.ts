@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auroc, averageRanks, pearson, rankDescending, recallAtFraction, spearman, topCount } from '../../src/eval/metrics';
+import { auroc, averageRanks, averageRanksBySort, pearson, rankDescending, recallAtFraction, spearman, topCount } from '../../src/eval/metrics';
 import { flipLabels, roundHalfEven } from '../../src/eval/noise';
 import { SeededRandom } from '../../src/util/random';
 import { prepare, readNumericCsv } from '../fixtures/reference/numericCsv';
@@ -25,6 +25,24 @@ test('pearson and spearman on real columns agree with their definitions', () => 
   // Spearman is invariant under monotone transforms.
   assert.ok(Math.abs(spearman(radius, texture) - spearman(radius.map(Math.exp), texture.map(Math.log))) < 1e-12);
   assert.deepEqual([...averageRanks([3, 1, 3, 2])], [3.5, 1, 3.5, 2]);
+});
+
+test('average ranks from a sorted copy equal the ranks from sorting indices (ties, -0 and 0, infinities, NaN)', () => {
+  let s = 7;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (const n of [0, 1, 2, 50, 2000]) {
+    const v = Array.from({ length: n }, () => Math.round(rand() * 20) / 4 - 2);
+    if (n > 10) {
+      v[3] = -0;
+      v[4] = 0;
+      v[5] = Infinity;
+      v[6] = -Infinity;
+    }
+    assert.deepEqual([...averageRanks(v)], [...averageRanksBySort(v)], `n ${n}`);
+    assert.deepEqual([...averageRanks(Float64Array.from(v))], [...averageRanksBySort(v)]);
+  }
+  const withNaN = [2, NaN, 1, 2];
+  assert.deepEqual([...averageRanks(withNaN)], [...averageRanksBySort(withNaN)]);
 });
 
 test('recall at a fraction counts positives in the top of a descending ranking', () => {
