@@ -56,13 +56,23 @@ async function waitForSidebar(vs: VSCodeSession, want: string[], timeoutMs: numb
 
 async function save(vs: VSCodeSession, file: string, before: string): Promise<Buffer> {
   await vs.page.keyboard.press('Control+S');
+  // The save is not atomic: the file can be read empty or half-written while it is being written
+  // (seen once: an empty read). Return the new content once two reads 200 ms apart agree.
+  let last: string | undefined;
   return poll(
     async () => {
       const b = readFileSync(file);
-      return sha(b) !== before ? b : undefined;
+      const h = sha(b);
+      if (h === before || b.length === 0) return undefined;
+      if (h !== last) {
+        last = h;
+        await new Promise((r) => setTimeout(r, 200));
+        return undefined;
+      }
+      return b;
     },
     15_000,
-    () => `${file} did not change on disk after Ctrl+S`,
+    () => `${file} did not change on disk (or did not settle) after Ctrl+S`,
   );
 }
 
