@@ -24,8 +24,8 @@ export class ReviewFlow implements vscode.Disposable {
   /** Fires with the progress whenever the status bar is updated (the panel shows it too). */
   readonly onDidChangeProgress = this.progressEmitter.event;
   private readonly subs: vscode.Disposable[] = [];
-  /** The training files last sent as the `datasetDebugger.trainFiles` context key, joined. */
-  private contextFiles?: string;
+  /** The training file last sent as the `datasetDebugger.trainFiles` context key ('' = none). */
+  private contextFile?: string;
 
   constructor(
     private readonly store: ResultsStore,
@@ -67,10 +67,10 @@ export class ReviewFlow implements vscode.Disposable {
     // results change, not on every editor switch, so a key pressed right after opening the file works
     // (a context key set from onDidChangeActiveTextEditor arrives after the switch, and a key pressed
     // before it is lost).
-    const files = r ? [r.params.file] : [];
-    if (files.join('\0') !== this.contextFiles) {
-      this.contextFiles = files.join('\0');
-      void vscode.commands.executeCommand('setContext', 'datasetDebugger.trainFiles', files);
+    const file = r?.params.file ?? '';
+    if (file !== this.contextFile) {
+      this.contextFile = file;
+      void vscode.commands.executeCommand('setContext', 'datasetDebugger.trainFiles', file ? [file] : []);
     }
     if (!r || rows.length === 0) {
       this.progressEmitter.fire({ done: 0, total: 0 });
