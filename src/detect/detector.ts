@@ -222,13 +222,14 @@ export function combinedRankKey(scores: Float64Array[], N: number): Float64Array
  * class is j, the top tenth by p_j (at least `minAnchors`, or all of them) taken as truly j; rate_j =
  * share of them labelled otherwise; estimate sum_j rate_j x (rows labelled j). Ties at the cut are
  * taken in row order. No array of row indices: per class, a sorted Float64Array of its p_j gives the
- * cut value T; the anchors are the rows above T and the first ones (by row) at T.
+ * cut value T; the anchors are the rows above T and the first ones (by row) at T. A NaN probability
+ * never wins a row's most probable class and never makes it an anchor (it sorts below every number).
  */
 export function anchorEstimate(P: Float64Array, y: Int32Array, N: number, K: number, minAnchors = 10): { errors: number; rates: Float64Array } {
-  for (let j = 0; j < N * K; j++) if (Number.isNaN(P[j])) return anchorEstimateBySort(P, y, N, K, minAnchors);
+  const prob = (i: number, c: number): number => (Number.isNaN(P[i * K + c]) ? -Infinity : P[i * K + c]);
   const top = (i: number): number => {
     let b = 0;
-    for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + b]) b = c;
+    for (let c = 1; c < K; c++) if (prob(i, c) > prob(i, b)) b = c;
     return b;
   };
   const labelled = new Float64Array(K);
@@ -244,40 +245,16 @@ export function anchorEstimate(P: Float64Array, y: Int32Array, N: number, K: num
     const m = Math.min(n, Math.max(minAnchors, Math.ceil(n / 10)));
     if (m === 0) continue;
     const keys = new Float64Array(n);
-    for (let i = 0, u = 0; i < N; i++) if (top(i) === j) keys[u++] = P[i * K + j];
+    for (let i = 0, u = 0; i < N; i++) if (top(i) === j) keys[u++] = prob(i, j);
     const cut = keys.sort()[n - m];
     let above = 0;
     for (let u = 0; u < n; u++) if (keys[u] > cut) above++;
     let atCut = m - above, other = 0;
     for (let i = 0; i < N; i++) {
       if (top(i) !== j) continue;
-      const p = P[i * K + j];
+      const p = prob(i, j);
       if (p > cut || (p === cut && atCut-- > 0)) if (y[i] !== j) other++;
     }
-    rates[j] = other / m;
-    errors += rates[j] * labelled[j];
-  }
-  return { errors, rates };
-}
-
-/** anchorEstimate by sorting each class's row indices: used when a probability is NaN, as before. */
-export function anchorEstimateBySort(P: Float64Array, y: Int32Array, N: number, K: number, minAnchors = 10): { errors: number; rates: Float64Array } {
-  const byClass: number[][] = Array.from({ length: K }, () => []);
-  const labelled = new Float64Array(K);
-  for (let i = 0; i < N; i++) {
-    labelled[y[i]]++;
-    let b = 0;
-    for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + b]) b = c;
-    byClass[b].push(i);
-  }
-  const rates = new Float64Array(K);
-  let errors = 0;
-  for (let j = 0; j < K; j++) {
-    const rows = byClass[j].sort((a, b) => P[b * K + j] - P[a * K + j] || a - b);
-    const m = Math.min(rows.length, Math.max(minAnchors, Math.ceil(rows.length / 10)));
-    if (m === 0) continue;
-    let other = 0;
-    for (let u = 0; u < m; u++) if (y[rows[u]] !== j) other++;
     rates[j] = other / m;
     errors += rates[j] * labelled[j];
   }

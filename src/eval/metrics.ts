@@ -28,50 +28,37 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
- * 1-based ranks, ascending, ties (===) sharing their average rank. Without an index array: a sorted
- * Float64Array copy of the values, and each value's rank from its first and last place in it (binary
+ * 1-based ranks, ascending, ties (===) sharing their average rank; NaN values rank after every number,
+ * tied among themselves. Without an index array: a sorted Float64Array copy of the values (a typed
+ * array sorts NaN to the end), and each value's rank from its first and last place in it (binary
  * search), so N values cost 2 x 8 N bytes (the copy and the ranks) however large N is.
  */
 export function averageRanks(v: ArrayLike<number>): Float64Array {
   const n = v.length;
-  const sorted = Float64Array.from(v);
-  for (let i = 0; i < n; i++) if (Number.isNaN(sorted[i])) return averageRanksBySort(v);
-  sorted.sort();
+  const sorted = Float64Array.from(v).sort();
+  let m = n;
+  while (m > 0 && Number.isNaN(sorted[m - 1])) m--;
   const ranks = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const x = v[i];
-    let lo = 0, hi = n;
+    if (Number.isNaN(x)) {
+      ranks[i] = (m + 1 + n) / 2;
+      continue;
+    }
+    let lo = 0, hi = m;
     while (lo < hi) {
-      const m = (lo + hi) >>> 1;
-      if (sorted[m] < x) lo = m + 1;
-      else hi = m;
+      const k = (lo + hi) >>> 1;
+      if (sorted[k] < x) lo = k + 1;
+      else hi = k;
     }
     const s = lo;
-    hi = n;
+    hi = m;
     while (lo < hi) {
-      const m = (lo + hi) >>> 1;
-      if (sorted[m] <= x) lo = m + 1;
-      else hi = m;
+      const k = (lo + hi) >>> 1;
+      if (sorted[k] <= x) lo = k + 1;
+      else hi = k;
     }
     ranks[i] = (s + 1 + lo) / 2;
-  }
-  return ranks;
-}
-
-/**
- * averageRanks by sorting row indices (a JS array of N numbers and the sort's own buffers): used when a
- * value is NaN, whose place the comparator leaves to the sort, so such input keeps its former ranks.
- */
-export function averageRanksBySort(v: ArrayLike<number>): Float64Array {
-  const n = v.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => v[i] - v[j]);
-  const ranks = new Float64Array(n);
-  for (let s = 0; s < n; ) {
-    let e = s + 1;
-    while (e < n && v[order[e]] === v[order[s]]) e++;
-    const r = (s + 1 + e) / 2;
-    for (let k = s; k < e; k++) ranks[order[k]] = r;
-    s = e;
   }
   return ranks;
 }
