@@ -41,8 +41,8 @@ export interface FitOptions {
   /** Throw ConvergenceError instead of returning converged = false. */
   requireConvergence?: boolean;
   /**
-   * An approximation of H^-1 near the optimum (label suspicion's reweighted refit in a quick
-   * re-score passes the unweighted fit's Cholesky solve): the fit first takes damped Newton steps
+   * An approximation of H^-1 near the optimum (a re-score's main fit passes the last scan's
+   * Cholesky solve): the fit first takes damped Newton steps
    * from `init` whose systems are solved by conjugate gradients preconditioned with it
    * (Hessian-vector products, no Hessian), then goes on as usual (L-BFGS, Newton polish) only if that
    * did not reach tol, or as soon as a Newton step fails to halve the gradient norm (a start
