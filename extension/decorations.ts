@@ -124,8 +124,10 @@ export class DecorationController implements vscode.Disposable {
         this.editing = false;
       }
     }
-    // Not for the product's own label fixes, and once per shown results (rescanOffer.ts).
-    const offeredFor = this.rescan.edit(this.fixer?.applyingEdit === true);
+    // Not for the product's own label fixes nor an undo / redo (Ctrl+Z of a fix is part of fixing; the
+    // notification cannot be closed and stayed beside the re-score's status), and once per shown
+    // results (rescanOffer.ts).
+    const offeredFor = this.rescan.edit(this.fixer?.applyingEdit === true || e.reason !== undefined);
     if (offeredFor) {
       void vscode.window
         .showInformationMessage(

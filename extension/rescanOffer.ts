@@ -6,6 +6,8 @@
  *   offers nothing: the changed row leaves the lists at once and Re-score After Fixes ranks again
  *   (the fix's status bar message says so). Before, the first fix raised the notification and it
  *   stayed beside the fresh re-score's status, since an extension cannot close a notification.
+ *   An undo or redo (decorations.ts passes them as the product's: undoing a fix is part of fixing)
+ *   offers nothing either.
  * - Any other edit offers it once per shown results; new results (a scan or a re-score of the file's
  *   current content) let the next edit offer again.
  * - An offer's Re-scan scans only while the results it was made for are still the shown ones: once a
