@@ -10,9 +10,10 @@ import * as vscode from 'vscode';
 import type { ExampleRow } from '../src/protocol/types';
 import { readSettings } from './config';
 import { applyEdits } from './markTracker';
-import type { ResultsStore } from './resultsStore';
+import type { Results, ResultsStore } from './resultsStore';
 import type { LabelFixer } from './fixes';
 import type { ReviewedStore } from './reviewedStore';
+import { RescanOffer } from './rescanOffer';
 
 export interface Mark {
   example: ExampleRow;
@@ -32,7 +33,7 @@ export class DecorationController implements vscode.Disposable {
   private byLine = new Map<number, Mark>();
   private fileUri?: string;
   private readonly subs: vscode.Disposable[] = [];
-  private offeredRescan = false;
+  private readonly rescan = new RescanOffer<Results>();
   private editing = false;
 
   constructor(
@@ -83,7 +84,7 @@ export class DecorationController implements vscode.Disposable {
     const r = this.store.current;
     this.marks = new Map();
     this.fileUri = r ? vscode.Uri.file(r.params.file).toString() : undefined;
-    this.offeredRescan = false;
+    this.rescan.resultsShown(r);
     if (r && !this.store.stale) {
       const max = readSettings().maxMarkedRows;
       r.first.rows.slice(0, max).forEach((example, i) => {
@@ -123,14 +124,21 @@ export class DecorationController implements vscode.Disposable {
         this.editing = false;
       }
     }
-    if (!this.offeredRescan) {
-      this.offeredRescan = true;
+    // Not for the product's own label fixes nor an undo / redo (Ctrl+Z of a fix is part of fixing; the
+    // notification cannot be closed and stayed beside the re-score's status), and once per shown
+    // results (rescanOffer.ts).
+    const offeredFor = this.rescan.edit(this.fixer?.applyingEdit === true || e.reason !== undefined);
+    if (offeredFor) {
       void vscode.window
         .showInformationMessage(
           `${path.basename(e.document.uri.fsPath)} changed since the last scan: the suspicious rows may be out of date.`,
           'Re-scan',
         )
-        .then((pick) => pick && vscode.commands.executeCommand('datasetDebugger.scan'));
+        .then((pick) => {
+          if (!pick) return;
+          if (this.rescan.current(offeredFor)) return vscode.commands.executeCommand('datasetDebugger.scan');
+          vscode.window.setStatusBarMessage('Dataset Debugger: already scanned again since that edit', 5000);
+        });
     }
   }
 

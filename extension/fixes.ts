@@ -107,6 +107,7 @@ export class LabelFixer implements vscode.Disposable {
   private timer?: ReturnType<typeof setTimeout>;
   private parsed?: { file: string; version: number; text: string; records: LabelRecord[] };
   private content = new Map<number, { text?: string; cells: string }>();
+  private applying = 0;
 
   constructor(
     private readonly store: ResultsStore,
@@ -122,6 +123,11 @@ export class LabelFixer implements vscode.Disposable {
       }),
     );
     this.schedule(0);
+  }
+
+  /** Whether a label change of this fixer is being applied to the document now (its change event is the product's own). */
+  get applyingEdit(): boolean {
+    return this.applying > 0;
   }
 
   /** Rows hidden from the sidebar and the marks. */
@@ -254,7 +260,16 @@ export class LabelFixer implements vscode.Disposable {
       label: `Change the label of row ${row} to ${newLabel}`,
       needsConfirmation: false,
     });
-    if (!(await vscode.workspace.applyEdit(we))) throw new UserFacingError(`Could not change the label of row ${row}: the editor refused the edit.`);
+    // The document's change event arrives while applyEdit runs (before its reply): decorations.ts
+    // reads applyingEdit there, so that the product's own fix does not offer a re-scan.
+    this.applying++;
+    let applied: boolean;
+    try {
+      applied = await vscode.workspace.applyEdit(we);
+    } finally {
+      this.applying--;
+    }
+    if (!applied) throw new UserFacingError(`Could not change the label of row ${row}: the editor refused the edit.`);
     await this.decisions.update(r.params.file, (d) => {
       d.changes.push({ row, line: rec.line, oldLabel: rec.label ?? '', newLabel, ...scoreOf(r, e), time: new Date().toISOString() });
     });
@@ -265,7 +280,7 @@ export class LabelFixer implements vscode.Disposable {
       `Dataset Debugger: row ${row}: label '${rec.label ?? ''}' → '${newLabel}' ` +
         (autoSave !== 'off'
           ? `(autosave is on (${autoSave}): the file is saved with the change; Ctrl+Z undoes it and autosave saves the original again)`
-          : '(Ctrl+Z undoes it; save to keep it)'),
+          : '(Ctrl+Z undoes it; save to keep it; Re-score After Fixes ranks the file again)'),
       autoSave !== 'off' ? 15_000 : 8000,
     );
     return true;

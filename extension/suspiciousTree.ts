@@ -103,8 +103,9 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     const m = r.summary.model;
     const acc = `train accuracy ${(m.trainAccuracy * 100).toFixed(1)}%` + (m.testAccuracy !== undefined ? `, test ${(m.testAccuracy * 100).toFixed(1)}%` : '');
     const filter = classes.length > 0 ? ` in class ${classes.join(', ')}` : '';
-    const stale = this.store.stale ? `Out of date: ${this.store.stale}. Re-scan to update. ` : '';
     const nHidden = this.fixer?.hidden.size ?? 0;
+    // After label fixes (rows left the list) the way to update is the re-score, which reuses the scan.
+    const stale = this.store.stale ? `Out of date: ${this.store.stale}. ${nHidden > 0 ? 'Re-score After Fixes' : 'Re-scan'} to update. ` : '';
     const hiddenNote = nHidden > 0 ? ` ${nHidden} row${nHidden === 1 ? '' : 's'} fixed or marked correct not listed.` : '';
     const by = rankingName(r.first.rankBy ?? 'globalInfluence', r.summary);
     this.view.message = `${path.basename(r.params.file)}: ` + (r.params.unsupervised

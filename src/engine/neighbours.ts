@@ -22,6 +22,8 @@ export class LabelNeighbours {
     private readonly classes: readonly string[],
     private readonly Z: Float64Array,
     private readonly d: number,
+    /** Each searched row's nearest rows (model rows, nearest first): they depend on the features only. */
+    private readonly nearest: Map<number, Int32Array> = new Map(),
   ) {}
 
   /** The index over a scan's training rows, or undefined when it has under two rows or exceeds NEIGHBOUR_BUDGET. */
@@ -31,9 +33,35 @@ export class LabelNeighbours {
     return new LabelNeighbours(data, classes, Z, d);
   }
 
+  /**
+   * The same index for a re-score whose features are these (the same X) and whose labels may differ:
+   * the standardised features and the neighbour searches done so far are kept, the label counts are
+   * made anew from `data.y`.
+   */
+  relabelled(data: LogisticData, classes: readonly string[]): LabelNeighbours {
+    if (data.X !== this.data.X || data.N !== this.data.N) throw new RangeError('LabelNeighbours.relabelled: the features differ');
+    return new LabelNeighbours(data, classes, this.Z, this.d, this.nearest);
+  }
+
   /** The neighbours of model row i: the k nearest by (distance, row); ties keep the earlier row. */
   of(i: number): Neighbours {
     const hit = this.cache.get(i);
+    if (hit) return hit;
+    const data = this.data;
+    const ni = this.nearestOf(i);
+    const counts = new Map<number, number>();
+    for (const j of ni) counts.set(data.y[j], (counts.get(data.y[j]) ?? 0) + 1);
+    const own = data.y[i];
+    let other = -1;
+    for (const [c, n] of counts) if (c !== own && (other < 0 || n > counts.get(other)! || (n === counts.get(other)! && c < other))) other = c;
+    const v = { k: ni.length, sameLabel: counts.get(own) ?? 0, otherLabel: other >= 0 ? this.classes[other] : undefined, otherCount: other >= 0 ? counts.get(other)! : 0 };
+    this.cache.set(i, v);
+    return v;
+  }
+
+  /** Row i's nearest other rows (one pass over the data, then kept). */
+  private nearestOf(i: number): Int32Array {
+    const hit = this.nearest.get(i);
     if (hit) return hit;
     const { Z, d, data } = this;
     const N = data.N;
@@ -53,13 +81,7 @@ export class LabelNeighbours {
       nd[p] = dist;
       ni[p] = j;
     }
-    const counts = new Map<number, number>();
-    for (const j of ni) counts.set(data.y[j], (counts.get(data.y[j]) ?? 0) + 1);
-    const own = data.y[i];
-    let other = -1;
-    for (const [c, n] of counts) if (c !== own && (other < 0 || n > counts.get(other)! || (n === counts.get(other)! && c < other))) other = c;
-    const v = { k, sameLabel: counts.get(own) ?? 0, otherLabel: other >= 0 ? this.classes[other] : undefined, otherCount: other >= 0 ? counts.get(other)! : 0 };
-    this.cache.set(i, v);
-    return v;
+    this.nearest.set(i, ni);
+    return ni;
   }
 }

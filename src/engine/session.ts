@@ -313,6 +313,9 @@ export class Session {
       // A full scan's curvature and folds are the reference of the next quick re-scores; a quick
       // re-score keeps its own reference (its blocks are that reference's).
       reference: reference ?? (curvature && { curvature, knn: knnNeighbours, y: Int32Array.from(y) }),
+      // The panel's label neighbours depend on the features, which a warm re-score keeps: the rows
+      // searched so far keep their neighbours, whose labels are counted anew.
+      neighbours: warm && warm.neighbours !== undefined ? warm.neighbours && warm.neighbours.relabelled(data, classes) : undefined,
     };
     const first = this.page({ rankBy: params.rankBy ?? 'globalInfluence', offset: 0, limit: params.firstPage ?? 200 });
     return { summary, first };

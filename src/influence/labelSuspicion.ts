@@ -258,15 +258,18 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
 }
 
 /** Stage 2's refit: argmin J_c' from opts.refitInit (else inf.W), to fitLogistic's tolerance for those weights. */
-function reweightedRefit(inf: ExactInfluence, weights: Float64Array, opts: LabelSuspicionOptions, cp: Checkpoint, preconditioner?: (g: Float64Array) => Float64Array) {
+function reweightedRefit(inf: ExactInfluence, weights: Float64Array, opts: LabelSuspicionOptions, cp: Checkpoint) {
+  const warm = opts.refitInit && opts.refitInit.length === inf.W.length;
   return fitLogistic(inf.data, {
     l2: inf.l2,
     weights,
-    init: opts.refitInit && opts.refitInit.length === inf.W.length ? opts.refitInit : inf.W,
+    init: warm ? opts.refitInit : inf.W,
     tol: opts.tol,
     checkpoint: cp,
     requireConvergence: true,
-    preconditioner,
+    // A re-score (warm): the unweighted Hessian of this fit shapes L-BFGS's steps (most weights are
+    // near 1/N). A full scan keeps the plain scaling, so its numbers do not move.
+    initialInverseHessian: warm ? (g) => inf.solve(g) : undefined,
   });
 }
 
@@ -341,8 +344,7 @@ async function quickSuspicion(inf: ExactInfluence, reuse: SuspicionCurvature, op
   const { looProbabilities, looLoss, weights } = stageOne(looLogitsFrom(reuse.loo, inf.W, inf.probabilities, data, 1 / N), y, N, K);
   const t1 = performance.now();
   await cp.tick(0.2);
-  // The unweighted Hessian of this fit preconditions the reweighted one (most weights are near 1/N).
-  const fit = await reweightedRefit(inf, weights, opts, new RangeCheckpoint(cp, 0.2, 0.9), (g) => inf.solve(g));
+  const fit = await reweightedRefit(inf, weights, opts, new RangeCheckpoint(cp, 0.2, 0.9));
   const t2 = performance.now();
   const probs = predictProba(fit.W, X, N, D, K);
   const scores = scoresOf(looLogitsFrom(reuse.reweightedLoo, fit.W, probs, data, weights), y, N, K);

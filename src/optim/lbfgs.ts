@@ -35,6 +35,13 @@ export interface LbfgsOptions<O extends Oracle | AsyncOracle = Oracle> {
   lineSearch?: LineSearch<O>;
   /** Pairs (s, y) kept (default 20). */
   memory?: number;
+  /**
+   * The initial inverse Hessian H0 of the two-loop recursion, q -> H0 q (a new array): a symmetric
+   * positive definite approximation of the inverse Hessian, e.g. the Cholesky solve of a nearby
+   * objective's Hessian. Default: the scalar s^T y / y^T y of the last pair. Only the search
+   * directions change; the line search and the stopping test are the same.
+   */
+  initialInverseHessian?: (q: Float64Array) => Float64Array;
 }
 
 /**
@@ -77,10 +84,11 @@ export async function lbfgs(
       const yj = Y[j];
       for (let p = 0; p < P; p++) d[p] -= alpha[j] * yj[p];
     }
-    let gamma = 1;
-    if (m > 0) gamma = dot(S[m - 1], 0, Y[m - 1], 0, P) / dot(Y[m - 1], 0, Y[m - 1], 0, P);
-    else gamma = 1 / Math.max(gnorm, 1);
-    for (let p = 0; p < P; p++) d[p] *= gamma;
+    if (opts.initialInverseHessian) d.set(opts.initialInverseHessian(d));
+    else {
+      const gamma = m > 0 ? dot(S[m - 1], 0, Y[m - 1], 0, P) / dot(Y[m - 1], 0, Y[m - 1], 0, P) : 1 / Math.max(gnorm, 1);
+      for (let p = 0; p < P; p++) d[p] *= gamma;
+    }
     for (let j = 0; j < m; j++) {
       const beta = rho[j] * dot(Y[j], 0, d, 0, P);
       const sj = S[j];

@@ -6,6 +6,8 @@ import { defaultTolerance, fitLogistic, objective, type LogisticData } from '../
 import { CancelledError, Checkpoint } from '../../src/util/cancel';
 import { ConvergenceError } from '../../src/util/errors';
 import { norm2 } from '../../src/linalg/dense';
+import { ExactInfluence } from '../../src/influence/exact';
+import { lbfgs } from '../../src/optim/lbfgs';
 import { REFERENCE_DIR, prepare, readNumericCsv, subsetRows } from '../fixtures/reference/numericCsv';
 
 interface Reference {
@@ -110,4 +112,65 @@ test('requireConvergence turns a fit that cannot converge into a ConvergenceErro
     fitLogistic(data, { l2: 0, maxIterations: 30, requireConvergence: true }),
     (e: unknown) => e instanceof ConvergenceError && /did not converge/.test(e.message),
   );
+});
+
+test('L-BFGS with the exact inverse Hessian as its initial one solves a quadratic in one step; the scalar scaling needs many', async () => {
+  // f(w) = 1/2 w^T A w - b^T w with A = diag(1, 10, ..., 1e4) rotated by a Householder reflection.
+  const n = 5;
+  const v = Float64Array.from([1, 2, -1, 0.5, 3]);
+  const vv = v.reduce((s, x) => s + x * x, 0);
+  const Q = (i: number, j: number) => (i === j ? 1 : 0) - (2 * v[i] * v[j]) / vv;
+  const lam = [1, 10, 100, 1000, 10000];
+  const A = new Float64Array(n * n);
+  const Ainv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      for (let k = 0; k < n; k++) {
+        A[i * n + j] += Q(i, k) * lam[k] * Q(j, k);
+        Ainv[i * n + j] += (Q(i, k) * Q(j, k)) / lam[k];
+      }
+    }
+  }
+  const b = Float64Array.from([1, -2, 3, -4, 5]);
+  const mul = (M: Float64Array, x: Float64Array) => Float64Array.from({ length: n }, (_, i) => x.reduce((s, xj, j) => s + M[i * n + j] * xj, 0));
+  const fg = (w: Float64Array, g: Float64Array) => {
+    const Aw = mul(A, w);
+    for (let i = 0; i < n; i++) g[i] = Aw[i] - b[i];
+    return 0.5 * w.reduce((s, wi, i) => s + wi * Aw[i], 0) - b.reduce((s, bi, i) => s + bi * w[i], 0);
+  };
+  const run = async (H0?: (q: Float64Array) => Float64Array) => {
+    const w = new Float64Array(n);
+    const g = new Float64Array(n);
+    const f = fg(w, g);
+    const r = await lbfgs(w, g, f, fg, 1e-10, 1000, { initialInverseHessian: H0 });
+    return { w, g, iterations: r.iterations };
+  };
+  const pre = await run((q) => mul(Ainv, q));
+  const plain = await run();
+  const exact = mul(Ainv, b);
+  for (const r of [pre, plain]) {
+    assert.ok(norm2(r.g) < 1e-10);
+    for (let i = 0; i < n; i++) assert.ok(Math.abs(r.w[i] - exact[i]) < 1e-9, `w[${i}]`);
+  }
+  assert.equal(pre.iterations, 1);
+  assert.ok(plain.iterations > 3, `plain L-BFGS: ${plain.iterations} iterations`);
+});
+
+test('a reweighted fit with the unweighted Cholesky solve as initial inverse Hessian reaches the same optimum in fewer iterations', async () => {
+  const { ref, data } = loadReference('digits300', 'digits.csv', 'label');
+  const fit = await fitLogistic(data, { l2: ref.lam });
+  const inf = await ExactInfluence.build(data, fit.W, { l2: ref.lam });
+  // Weights as label suspicion's refit makes them: every fifth row down-weighted.
+  const weights = Float64Array.from({ length: data.N }, (_, i) => (i % 5 === 0 ? 0.1 : 1));
+  const total = weights.reduce((s, w) => s + w, 0);
+  for (let i = 0; i < data.N; i++) weights[i] /= total;
+  const plain = await fitLogistic(data, { l2: ref.lam, weights, init: fit.W });
+  const shaped = await fitLogistic(data, { l2: ref.lam, weights, init: fit.W, initialInverseHessian: (g) => inf.solve(g) });
+  assert.ok(plain.converged && shaped.converged);
+  const g = new Float64Array(fit.W.length);
+  objective(data, shaped.W, ref.lam, weights, g);
+  assert.ok(norm2(g) < (shaped.tol ?? 0), `||grad J|| = ${norm2(g)}`);
+  // Both within tol / l2 of the optimum.
+  for (let p = 0; p < fit.W.length; p++) assert.ok(Math.abs(plain.W[p] - shaped.W[p]) < (2 * (shaped.tol ?? 0)) / ref.lam, `W[${p}]`);
+  assert.ok(shaped.iterations < plain.iterations, `${shaped.iterations} iterations with the factor, ${plain.iterations} without`);
 });

@@ -62,7 +62,7 @@ function assertSameRanking(
   return swapped;
 }
 
-async function fixAndCompare(file: string, label: string, fixes: number, test?: string, extra: Partial<ScanParams> = {}): Promise<{ warmS: number; coldS: number }> {
+async function fixAndCompare(file: string, label: string, fixes: number, test?: string, extra: Partial<ScanParams> = {}): Promise<{ warmS: number; coldS: number; recounted: number }> {
   const params: ScanParams = { file, label, test, ...extra };
   const warm = new Session();
   const first = await warm.scan(params);
@@ -83,6 +83,19 @@ async function fixAndCompare(file: string, label: string, fixes: number, test?: 
   const c = await cold.scan(params);
   const coldS = (performance.now() - t) / 1000;
   assert.equal(re.summary.key, c.summary.key, 'the same content and parameters give the same key');
+  // The first page's label neighbours: the re-score keeps the searched rows' neighbours and counts
+  // the new labels, so every row it shares with the cold scan's first page has the cold scan's counts.
+  const coldNeighbours = new Map(c.first.rows.map((e) => [e.row, e.neighbours]));
+  const before = new Map(first.first.rows.map((e) => [e.row, e.neighbours]));
+  let shared = 0;
+  let recounted = 0;
+  for (const e of re.first.rows) {
+    if (!coldNeighbours.has(e.row)) continue;
+    assert.deepEqual(e.neighbours, coldNeighbours.get(e.row), `neighbours of row ${e.row}`);
+    shared++;
+    if (before.has(e.row) && JSON.stringify(before.get(e.row)) !== JSON.stringify(e.neighbours)) recounted++;
+  }
+  assert.ok(shared >= re.first.rows.length / 2, `${shared} rows shared by the first pages`);
   assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
   assert.equal(re.summary.model.testAccuracy, c.summary.model.testAccuracy);
   const swaps = [
@@ -92,7 +105,7 @@ async function fixAndCompare(file: string, label: string, fixes: number, test?: 
     assertSameRanking(warm, cold, 'loss', (e) => e.loss),
   ];
   console.log(`${file}: ranks holding tied rows in another order (labelIssue, labelSuspicion, globalInfluence, loss): ${swaps.join(', ')}`);
-  return { warmS, coldS };
+  return { warmS, coldS, recounted };
 }
 
 /** Share of the top `n` rows of ranking `rankBy` that the two sessions have in common. */
@@ -197,7 +210,8 @@ test('quick re-score of digits (10 classes, test file) after fixing the top 10%:
 test('re-score after fixing 8 labels of breast_cancer (two classes) equals a cold scan', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
   writeFileSync(join(tmp, 'bc.csv'), readFileSync(join(root, 'test/fixtures/data/breast_cancer.csv')));
-  await fixAndCompare(join(tmp, 'bc.csv'), 'diagnosis', 8);
+  const { recounted } = await fixAndCompare(join(tmp, 'bc.csv'), 'diagnosis', 8);
+  assert.ok(recounted > 0, 'some rows of both first pages count a changed label among their kept neighbours');
 });
 
 test('re-score of a JSONL text file (hashed TF-IDF features reused) equals a cold scan', async () => {
