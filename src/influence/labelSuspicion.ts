@@ -212,7 +212,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     }
     const factor = Cholesky.fromFactor(H, P);
     reweightedHessian = lap();
-    src2 = kronBlockSource(await inverseFromFactor(factor, new RangeCheckpoint(cp, 0.65, 0.75)), X, D, K);
+    src2 = kronBlockSource(await inverseFromFactor(factor, new RangeCheckpoint(cp, 0.65, 0.75)), X, D, K, true);
   }
 
   // Reweighted leave-one-out logits and the scores; p'_i is written over row i's probabilities at W'
