@@ -168,29 +168,21 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   const looLoss = new Float64Array(N);
   const weights = new Float64Array(N);
   const pk = new Float64Array(K);
-  let vsum = 0;
   await pass(
     src1,
     inf.probabilities,
     (i0, m) => inf.residuals.subarray(i0 * K, (i0 + m) * K),
     1 / N,
     Z1,
-    (i) => {
-      const Z = Z1 as Float64Array;
-      looLoss[i] = negLogProb(Z, i * K, K, y[i]);
-      const v = looProbabilities ? (softmaxInto(Z, i * K, K, looProbabilities, i * K), looProbabilities[i * K + y[i]]) : (softmaxInto(Z, i * K, K, pk, 0), pk[y[i]]);
-      weights[i] = v;
-      vsum += v;
-    },
+    // p~_i is kept with keepStageOne, else only v_i is (pk: one row's probabilities).
+    (i) => (weights[i] = stageOneRow(Z1 as Float64Array, i, K, y[i], looLoss, looProbabilities ?? pk, looProbabilities ? i * K : 0)),
     blocks,
     curvature?.loo,
     0.05,
     0.35,
   );
   Z1 = undefined;
-  // v_i >= 0 and the largest is at least 1/K for some row unless every row is a sure error.
-  if (!(vsum > 0)) throw new RangeError('labelSuspicion: every row has leave-one-out probability 0 for its label');
-  for (let i = 0; i < N; i++) weights[i] /= vsum;
+  normaliseWeights(weights);
   const looBlocks = lap();
 
   // Stage 2: refit with the weights, warm-started at W.
@@ -220,7 +212,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     }
     const factor = Cholesky.fromFactor(H, P);
     reweightedHessian = lap();
-    src2 = kronBlockSource(await inverseFromFactor(factor, new RangeCheckpoint(cp, 0.65, 0.75)), X, D, K);
+    src2 = kronBlockSource(await inverseFromFactor(factor, new RangeCheckpoint(cp, 0.65, 0.75)), X, D, K, true);
   }
 
   // Reweighted leave-one-out logits and the scores; p'_i is written over row i's probabilities at W'
@@ -278,17 +270,28 @@ function stageOne(Z: Float64Array, y: Int32Array, N: number, K: number): { looPr
   const looProbabilities = new Float64Array(N * K);
   const looLoss = new Float64Array(N);
   const weights = new Float64Array(N);
+  for (let i = 0; i < N; i++) weights[i] = stageOneRow(Z, i, K, y[i], looLoss, looProbabilities, i * K);
+  normaliseWeights(weights);
+  return { looProbabilities, looLoss, weights };
+}
+
+/**
+ * Stage 1 of row i from its leave-one-out logits at Z[i K ..]: looLoss[i] = -log p~_i[y_i], p~_i
+ * into probs[p0 ..], and the unnormalised weight v_i = p~_i[y_i] returned.
+ */
+function stageOneRow(Z: Float64Array, i: number, K: number, yi: number, looLoss: Float64Array, probs: Float64Array, p0: number): number {
+  looLoss[i] = negLogProb(Z, i * K, K, yi);
+  softmaxInto(Z, i * K, K, probs, p0);
+  return probs[p0 + yi];
+}
+
+/** The weights c'_i = v_i / sum_j v_j in place (the sum in row order). */
+function normaliseWeights(v: Float64Array): void {
   let vsum = 0;
-  for (let i = 0; i < N; i++) {
-    looLoss[i] = negLogProb(Z, i * K, K, y[i]);
-    softmaxInto(Z, i * K, K, looProbabilities, i * K);
-    weights[i] = looProbabilities[i * K + y[i]];
-    vsum += weights[i];
-  }
+  for (let i = 0; i < v.length; i++) vsum += v[i];
   // v_i >= 0 and the largest is at least 1/K for some row unless every row is a sure error.
   if (!(vsum > 0)) throw new RangeError('labelSuspicion: every row has leave-one-out probability 0 for its label');
-  for (let i = 0; i < N; i++) weights[i] /= vsum;
-  return { looProbabilities, looLoss, weights };
+  for (let i = 0; i < v.length; i++) v[i] /= vsum;
 }
 
 /** Suspicion, suggestion, log-odds and probabilities from the N x K leave-one-out logits Z. */

@@ -17,7 +17,7 @@ import type { Checkpoint } from '../util/cancel';
 import { fitLogistic, logits, logSumExp, LogisticObjective, type LogisticData } from '../model/logistic';
 import { Cholesky, choleskyRows, invertLowerTransposedRows } from '../linalg/cholesky';
 import { dot, dotAll, mirrorUpper, norm2, rowGramUpperRows } from '../linalg/dense';
-import { kronQuadForms } from '../linalg/kron';
+import { KronQuadForms, kronQuadForms } from '../linalg/kron';
 import type { ExactInfluence } from './exact';
 
 export interface RetrainOptions {
@@ -326,11 +326,14 @@ function runSync<T>(g: Generator<number, T>): T {
 /**
  * The blocks M_i = (I kron x_i)^T S (I kron x_i) from a P x P matrix S (H^-1 from inverseFromFactor)
  * as a RowBlockSource; chunks of an even number of rows (kronQuadForms pairs rows from the start).
+ * `packed`: the packed symmetric forms on the SIMD kernel (kron.ts KronQuadForms; faster, equal to
+ * rounding), for label suspicion's reweighted stage, whose blocks feed no later fit.
  */
-export function kronBlockSource(S: Float64Array, X: Float64Array, D: number, K: number): RowBlockSource {
+export function kronBlockSource(S: Float64Array, X: Float64Array, D: number, K: number, packed = false): RowBlockSource {
+  const forms = packed ? new KronQuadForms(S, K, D) : undefined;
   return {
     chunk: Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (((K * (K + 1)) / 2) * D * D * 2))),
-    fill: (i0, m, out) => void kronQuadForms(S, K, D, X.subarray(i0 * D, (i0 + m) * D), m, out),
+    fill: (i0, m, out) => void (forms ? forms.fill(X.subarray(i0 * D, (i0 + m) * D), m, out) : kronQuadForms(S, K, D, X.subarray(i0 * D, (i0 + m) * D), m, out)),
   };
 }
 

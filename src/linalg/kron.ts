@@ -80,6 +80,81 @@ export function kronQuadForms(
 
 
 /**
+ * kronQuadForms in packed symmetric form on the gemmNT kernel, for one S and many calls (the
+ * reweighted stage of label suspicion, a chunk of rows at a time; S packed once). Only the upper
+ * entries S[p, q], p <= q, are read. With symmetry, x^T S_kl x = sum_{a <= b} x_a x_b c_kl,ab
+ * (c_kl,ab = S_kl[a, b] + S_kl[b, a], halved for a = b): one product of the rows' packed outer
+ * products (n x D(D+1)/2) with the packed blocks (K(K+1)/2 x D(D+1)/2), n K(K+1)/2 D(D+1)/2
+ * multiply-adds with SIMD, against kronQuadForms' n K(K+1)/2 D^2 in JavaScript. The sums run in
+ * another order: the two agree to rounding (measured: relative 4e-15 on digits' and satellite's
+ * blocks). Label suspicion's first stage keeps kronQuadForms: its blocks set the refit's weights,
+ * and the refit's stopping point (tolerance ~1e-9 of the gradient's scale) moved by a rounding
+ * change of its objective moves the scores by up to ~1e-6 relative (bench/RESULTS.md, scale).
+ */
+export class KronQuadForms {
+  private readonly ks: KernelSpace;
+  private readonly Kp: number;
+  private readonly Dq: number;
+  private readonly off: { C: number; Q: number; M: number; X: number };
+
+  constructor(
+    S: Float64Array,
+    readonly K: number,
+    readonly D: number,
+  ) {
+    const Kq = (K * (K + 1)) / 2;
+    this.Kp = Kq + (Kq & 1); // pairs k <= l, padded to even with a zero row
+    this.Dq = (D * (D + 1)) / 2;
+    const { Kp, Dq } = this, CH = KRON_CHUNK;
+    this.ks = KernelSpace.create(Kp * Dq + CH * Dq + CH * Kp + CH * D + 16);
+    this.off = { C: this.ks.alloc(Kp * Dq), Q: this.ks.alloc(CH * Dq), M: this.ks.alloc(CH * Kp), X: this.ks.alloc(CH * D) };
+    packKronBlocks(S, K, D, 1, this.ks.f64, this.off.C);
+  }
+
+  /** M_i of the n rows of X (n x D) into out (n x K x K). */
+  fill(X: Float64Array, n: number, out: Float64Array = new Float64Array(n * this.K * this.K)): Float64Array {
+    const { ks, K, D, Kp, Dq, off } = this, f = ks.f64, KK = K * K, CH = KRON_CHUNK;
+    for (let i0 = 0; i0 < n; i0 += CH) {
+      const h = Math.min(CH, n - i0);
+      f.set(X.subarray(i0 * D, (i0 + h) * D), off.X);
+      ks.symOuter(off.X, D, h, D, off.Q, Dq);
+      ks.gemmNT(off.Q, Dq, off.C, Dq, off.M, Kp, h, Kp, Dq);
+      for (let r = 0; r < h; r++) {
+        const o = (i0 + r) * KK, m = off.M + r * Kp;
+        let p = 0;
+        for (let k = 0; k < K; k++) for (let l = k; l < K; l++, p++) out[o + k * K + l] = out[o + l * K + k] = f[m + p];
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * The packed blocks c_kl of a symmetric S (upper entries read) into f at offset o, row q = pair
+ * k <= l (in that order), entry t = pair a <= b: c_kl,ab = S_kl[a, b] + S_kl[b, a] for a < b and
+ * S_kl[a, a] on the diagonal, times `offDiagonalScale` when k < l.
+ */
+function packKronBlocks(S: Float64Array, K: number, D: number, offDiagonalScale: number, f: Float64Array, o: number): void {
+  const P = K * D, Dq = (D * (D + 1)) / 2;
+  let q = 0;
+  for (let k = 0; k < K; k++) {
+    for (let l = k; l < K; l++, q++) {
+      const row = o + q * Dq;
+      const scale = k < l ? offDiagonalScale : 1;
+      let t = 0;
+      for (let a = 0; a < D; a++) {
+        const ra = (k * D + a) * P + l * D;
+        for (let b = a; b < D; b++, t++) {
+          // S_kl[b, a] = S[kD + b, lD + a] is an upper entry for k < l; for k = l use S_kk[a, b].
+          const ba = k < l ? S[(k * D + b) * P + l * D + a] : S[ra + b];
+          f[row + t] = a === b ? scale * S[ra + b] : scale * (S[ra + b] + ba);
+        }
+      }
+    }
+  }
+}
+
+/**
  * g_i^T S g_i for g_i = r_i kron x_i and every row i (X: n x D, R: n x K, row-major), given the upper
  * entries S[p, q], p <= q, of a symmetric P x P matrix (P = K D, row stride P; entries below the
  * diagonal are not read). With symmetry on both sides, g_i^T S g_i = sum_{k <= l} r_ik r_il
@@ -89,7 +164,6 @@ export function kronQuadForms(
  * of the n P^2 of g_i^T S g_i written out and under the n P^2 / 2 of a triangular solve per row.
  */
 export function kronQuadFormsOfGradients(S: Float64Array, K: number, D: number, X: Float64Array, R: Float64Array, n: number, out: Float64Array = new Float64Array(n)): Float64Array {
-  const P = K * D;
   const Kq = (K * (K + 1)) / 2, Kp = Kq + (Kq & 1); // pairs k <= l, padded to even with a zero row
   const Dq = (D * (D + 1)) / 2;
   const CH = KRON_CHUNK;
@@ -97,22 +171,7 @@ export function kronQuadFormsOfGradients(S: Float64Array, K: number, D: number, 
   const offC = ks.alloc(Kp * Dq), offQ = ks.alloc(CH * Dq), offM = ks.alloc(CH * Kp), offX = ks.alloc(CH * D);
   const f = ks.f64;
   // The packed blocks c_kl (row q = pair k <= l; the padding row stays zero).
-  let q = 0;
-  for (let k = 0; k < K; k++) {
-    for (let l = k; l < K; l++, q++) {
-      const o = offC + q * Dq;
-      const scale = k < l ? 2 : 1;
-      let t = 0;
-      for (let a = 0; a < D; a++) {
-        const ra = (k * D + a) * P + l * D;
-        for (let b = a; b < D; b++, t++) {
-          // S_kl[b, a] = S[kD + b, lD + a] is an upper entry for k < l; for k = l use S_kk[a, b].
-          const ba = k < l ? S[(k * D + b) * P + l * D + a] : S[ra + b];
-          f[o + t] = a === b ? scale * S[ra + b] : scale * (S[ra + b] + ba);
-        }
-      }
-    }
-  }
+  packKronBlocks(S, K, D, 2, f, offC);
   for (let i0 = 0; i0 < n; i0 += CH) {
     const h = Math.min(CH, n - i0);
     f.set(X.subarray(i0 * D, (i0 + h) * D), offX);
@@ -131,5 +190,5 @@ export function kronQuadFormsOfGradients(S: Float64Array, K: number, D: number, 
   return out;
 }
 
-/** Rows per pass of kronQuadFormsOfGradients. */
+/** Rows per pass of kronQuadForms and kronQuadFormsOfGradients. */
 const KRON_CHUNK = 64;

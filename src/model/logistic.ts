@@ -185,8 +185,13 @@ function residualTimesX(Rt: Float64Array, Xt: Float64Array, N: number, D: number
   if (k < K) for (let b = 0; b < D; b++) G[k * D + b] = dot(Rt, k * N, Xt, b * N, N);
 }
 
-/** Largest N * D whose copies (X and X^T) go into a kernel space (beyond it: JavaScript on X itself). */
+/**
+ * Largest N * D whose copies (X and X^T) go into a kernel space; beyond it the kernel runs on blocks
+ * of BLOCK_ROWS rows copied from X at each evaluation (X itself is held once).
+ */
 const KERNEL_SPACE_MAX_ND = 8_000_000;
+/** Rows per block of the kernel's blocked products (a block and its transpose: 2 x 1024 x D float64, in cache). */
+const BLOCK_ROWS = 1024;
 /**
  * Largest N * D for which the JavaScript path keeps a transposed copy of X (faster column sums);
  * beyond it R^T X runs row by row on X itself, so a large data set is held once (its features are
@@ -220,8 +225,11 @@ export function residualTimesXRows(Rt: Float64Array, X: Float64Array, N: number,
  * The objective of one data set and weighting, with the buffers its evaluations reuse (features
  * and their transpose, logits, residuals), so an optimiser's many evaluations allocate nothing.
  * The two products of every evaluation, Z = X W^T and grad = R^T X, run on the gemmNT kernel of
- * src/linalg/kernels.ts when it is WebAssembly (X and X^T are then copied into its memory once);
- * otherwise on the tiled JavaScript loops above.
+ * src/linalg/kernels.ts when it is WebAssembly: for N * D up to KERNEL_SPACE_MAX_ND on copies of X
+ * and X^T in its memory (made once), above it a block of BLOCK_ROWS rows at a time (each block
+ * copied from X and transposed at each evaluation, so a large X is held once; the block's logits,
+ * residuals and its share of R^T X are done before the next block). Without WebAssembly, on the
+ * tiled JavaScript loops above.
  */
 export class LogisticObjective {
   readonly P: number;
@@ -234,15 +242,35 @@ export class LogisticObjective {
   /** In the kernel space N and D are padded to even Np, Dp with zeros (the kernel's tiles are 2 x 2 x 2). */
   private readonly Np: number = 0;
   private readonly Dp: number = 0;
+  /** Blocked kernel products (N * D > wholeMaxND): the space holds one block (rows of D, Dp = D); K padded to even Kp. */
+  private readonly blocked: boolean = false;
+  private readonly Kp: number = 0;
 
+  /** wholeMaxND: largest N * D copied whole into the kernel space (default KERNEL_SPACE_MAX_ND; tests lower it). */
   constructor(
     readonly data: LogisticData,
     readonly l2: number,
     readonly weights?: Float64Array,
+    wholeMaxND = KERNEL_SPACE_MAX_ND,
   ) {
     const { X, N, D, K } = data;
     this.P = K * D;
-    if (wasmKernelsAvailable() && N * D <= KERNEL_SPACE_MAX_ND) {
+    if (wasmKernelsAvailable() && N * D > wholeMaxND) {
+      this.blocked = true;
+      // Rows unpadded (Dp = D), so that a block is one copy of X's memory; K padded to even.
+      const B = BLOCK_ROWS, Dp = (this.Dp = D), Kp = (this.Kp = K + (K & 1));
+      const ks = (this.ks = KernelSpace.create(2 * B * Dp + 2 * B * Kp + 2 * Kp * Dp + 16));
+      const o = this.off;
+      o.X = ks.alloc(B * Dp);
+      o.Xt = ks.alloc(Dp * B);
+      o.W = ks.alloc(Kp * Dp);
+      o.Z = ks.alloc(B * Kp);
+      o.Rt = ks.alloc(Kp * B);
+      o.G = ks.alloc(Kp * Dp);
+      this.Xt = null;
+      this.Z = ks.view(o.Z, B * Kp);
+      this.Rt = ks.view(o.Rt, Kp * B);
+    } else if (wasmKernelsAvailable()) {
       const Np = (this.Np = N + (N & 1)), Dp = (this.Dp = D + (D & 1));
       const ks = (this.ks = KernelSpace.create(2 * Np * Dp + 2 * Np * K + 2 * K * Dp + 16));
       const o = this.off;
@@ -308,36 +336,71 @@ export class LogisticObjective {
     }
   }
 
+  /**
+   * The blocked products: for each block of rows, its logits X_b V^T into Z (row stride Kp), then
+   * rows(i0, h) (which writes the block's residual-like rows into Rt, row stride BLOCK_ROWS, and may
+   * accumulate), then out += Rt_b X_b (out: K x D, zeroed first).
+   */
+  private blockedProducts(V: Float64Array, rows: (i0: number, h: number) => void, out: Float64Array): void {
+    const { X, N, D, K } = this.data;
+    const ks = this.ks as KernelSpace;
+    const { Dp, Kp } = this, f = ks.f64, o = this.off, B = BLOCK_ROWS;
+    for (let k = 0; k < K; k++) f.set(V.subarray(k * D, k * D + D), o.W + k * Dp);
+    for (let i0 = 0; i0 < N; i0 += B) {
+      const h = Math.min(B, N - i0);
+      f.set(X.subarray(i0 * D, (i0 + h) * D), o.X);
+      ks.gemmNT(o.X, Dp, o.W, Dp, o.Z, Kp, h, Kp, Dp);
+      rows(i0, h);
+      ks.transpose(o.X, Dp, o.Xt, B, h, Dp);
+      ks.gemmNT(o.Rt, B, o.Xt, B, o.G, Dp, Kp, Dp, h, 1, i0 === 0 ? 0 : 1);
+    }
+    for (let k = 0; k < K; k++) out.set(f.subarray(o.G + k * Dp, o.G + k * Dp + D), k * D);
+  }
+
   /** J(W); writes grad J into `grad` when given. */
   value(W: Float64Array, grad?: Float64Array): number {
-    const { N, K, y } = this.data;
-    const { Z, Rt, weights, l2, P } = this;
-    const S = this.rtStride;
-    this.logitsOf(W);
-    const c0 = 1 / N;
+    const { N, K } = this.data;
+    const { Z, Rt, l2, P } = this;
     let f = 0;
-    for (let i = 0; i < N; i++) {
+    if (this.blocked) {
+      const g = grad ?? new Float64Array(P);
+      this.blockedProducts(W, (i0, h) => (f = this.lossRows(Z, this.Kp, Rt, BLOCK_ROWS, i0, h, f, true)), g);
+    } else {
+      this.logitsOf(W);
+      f = this.lossRows(Z, K, Rt, this.rtStride, 0, N, 0, grad !== undefined);
+      if (grad) this.residualProduct(grad);
+    }
+    let ww = 0;
+    for (let p = 0; p < P; p++) ww += W[p] * W[p];
+    if (grad && l2 !== 0) for (let p = 0; p < P; p++) grad[p] += l2 * W[p];
+    return f + 0.5 * l2 * ww;
+  }
+
+  /**
+   * Rows i0 .. i0 + n of the loss, added to f (returned): Z holds their logits (row r = i - i0 at
+   * r * zs, overwritten by exp(z - max)); with `residuals`, c_i (p_i - e_{y_i}) into Rt[k * S + r].
+   */
+  private lossRows(Z: Float64Array, zs: number, Rt: Float64Array, S: number, i0: number, n: number, f: number, residuals: boolean): number {
+    const { N, K, y } = this.data;
+    const weights = this.weights;
+    const c0 = 1 / N;
+    for (let r = 0; r < n; r++) {
+      const i = i0 + r;
       const c = weights ? weights[i] : c0;
-      const zi = i * K;
+      const zi = r * zs;
       let m = -Infinity;
       for (let k = 0; k < K; k++) if (Z[zi + k] > m) m = Z[zi + k];
       const zy = Z[zi + y[i]];
       let s = 0;
       for (let k = 0; k < K; k++) s += Z[zi + k] = Math.exp(Z[zi + k] - m);
       f += c * (m + Math.log(s) - zy);
-      if (grad) {
+      if (residuals) {
         const cs = c / s;
-        for (let k = 0; k < K; k++) Rt[k * S + i] = cs * Z[zi + k];
-        Rt[y[i] * S + i] -= c;
+        for (let k = 0; k < K; k++) Rt[k * S + r] = cs * Z[zi + k];
+        Rt[y[i] * S + r] -= c;
       }
     }
-    let ww = 0;
-    for (let p = 0; p < P; p++) ww += W[p] * W[p];
-    if (grad) {
-      this.residualProduct(grad);
-      if (l2 !== 0) for (let p = 0; p < P; p++) grad[p] += l2 * W[p];
-    }
-    return f + 0.5 * l2 * ww;
+    return f;
   }
 
   /**
@@ -355,20 +418,31 @@ export class LogisticObjective {
   /** H v at the n x K probabilities `probs` (see hessianVectorProduct). */
   hessianVector(probs: Float64Array, v: Float64Array, out: Float64Array = new Float64Array(this.P)): Float64Array {
     const { N, K } = this.data;
-    const { Z, Rt, weights, l2, P } = this;
-    const S = this.rtStride;
-    this.logitsOf(v);
-    const c0 = 1 / N;
-    for (let i = 0; i < N; i++) {
-      const c = weights ? weights[i] : c0;
-      const zi = i * K;
-      let pt = 0;
-      for (let k = 0; k < K; k++) pt += probs[zi + k] * Z[zi + k];
-      for (let k = 0; k < K; k++) Rt[k * S + i] = c * probs[zi + k] * (Z[zi + k] - pt);
+    const { Z, Rt, l2, P } = this;
+    if (this.blocked) {
+      this.blockedProducts(v, (i0, h) => this.curvatureRows(probs, Z, this.Kp, Rt, BLOCK_ROWS, i0, h), out);
+    } else {
+      this.logitsOf(v);
+      this.curvatureRows(probs, Z, K, Rt, this.rtStride, 0, N);
+      this.residualProduct(out);
     }
-    this.residualProduct(out);
     for (let p = 0; p < P; p++) out[p] += l2 * v[p];
     return out;
+  }
+
+  /** Rows i0 .. i0 + n of H v: c_i p_i (z_i - p_i . z_i) into Rt[k * S + r] from the logits z_i of v in Z (row r at r * zs). */
+  private curvatureRows(probs: Float64Array, Z: Float64Array, zs: number, Rt: Float64Array, S: number, i0: number, n: number): void {
+    const { N, K } = this.data;
+    const weights = this.weights;
+    const c0 = 1 / N;
+    for (let r = 0; r < n; r++) {
+      const i = i0 + r;
+      const c = weights ? weights[i] : c0;
+      const zi = r * zs, pi = i * K;
+      let pt = 0;
+      for (let k = 0; k < K; k++) pt += probs[pi + k] * Z[zi + k];
+      for (let k = 0; k < K; k++) Rt[k * S + r] = c * probs[pi + k] * (Z[zi + k] - pt);
+    }
   }
 }
 

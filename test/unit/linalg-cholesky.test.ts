@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cholesky, backSolveRows, choleskyInPlace, choleskyRows, forwardSolveRows } from '../../src/linalg/cholesky';
 import { matMul, rowGram, transpose } from '../../src/linalg/dense';
-import { kronQuadForms, kronQuadFormsOfGradients } from '../../src/linalg/kron';
+import { KronQuadForms, kronQuadForms, kronQuadFormsOfGradients } from '../../src/linalg/kron';
 import { KernelSpace, setWasmKernelsEnabled, wasmKernelsAvailable } from '../../src/linalg/kernels';
 import { NotPositiveDefiniteError } from '../../src/util/errors';
 import { prepare, readNumericCsv, subsetRows } from '../fixtures/reference/numericCsv';
@@ -135,12 +135,28 @@ test('Kronecker quadratic forms equal (I kron x)^T S (I kron x) computed directl
   const G = new Float64Array(P * P);
   for (let p = 0; p < P; p++) for (let q = 0; q < P; q++) G[p * P + q] = Math.cos(p * 0.3 + q * 0.7) + Math.cos(q * 0.3 + p * 0.7);
   const M = kronQuadForms(G, K, D, X, N);
-  for (let i = 0; i < N; i++) {
-    for (let k = 0; k < K; k++) {
-      for (let l = 0; l < K; l++) {
-        let s = 0;
-        for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) s += X[i * D + a] * G[(k * D + a) * P + l * D + b] * X[i * D + b];
-        assert.ok(Math.abs(M[i * K * K + k * K + l] - s) < 1e-9 * (1 + Math.abs(s)), `row ${i} block ${k},${l}`);
+  // The packed form on the kernel, in calls of 4 and 5 rows (S packed once), WebAssembly and JavaScript.
+  for (const js of [false, true]) {
+    const was = setWasmKernelsEnabled(!js);
+    const forms = new KronQuadForms(G, K, D);
+    setWasmKernelsEnabled(was);
+    const packed = new Float64Array(N * K * K);
+    forms.fill(X, 4, packed.subarray(0, 4 * K * K));
+    forms.fill(X.subarray(4 * D), N - 4, packed.subarray(4 * K * K));
+    for (let i = 0; i < N; i++) {
+      for (let k = 0; k < K; k++) {
+        for (let l = 0; l < K; l++) {
+          let s = 0, size = 0;
+          for (let a = 0; a < D; a++) {
+            for (let b = 0; b < D; b++) {
+              const t = X[i * D + a] * G[(k * D + a) * P + l * D + b] * X[i * D + b];
+              s += t;
+              size += Math.abs(t);
+            }
+          }
+          assert.ok(Math.abs(M[i * K * K + k * K + l] - s) < 1e-9 * (1 + Math.abs(s)), `row ${i} block ${k},${l}`);
+          assert.ok(Math.abs(packed[i * K * K + k * K + l] - s) <= 1e-13 * size, `packed${js ? ' (JavaScript)' : ''}: row ${i} block ${k},${l}`);
+        }
       }
     }
   }
