@@ -259,27 +259,15 @@ export class LogisticObjective {
       this.blocked = true;
       // Rows unpadded (Dp = D), so that a block is one copy of X's memory; K padded to even.
       const B = BLOCK_ROWS, Dp = (this.Dp = D), Kp = (this.Kp = K + (K & 1));
-      const ks = (this.ks = KernelSpace.create(2 * B * Dp + 2 * B * Kp + 2 * Kp * Dp + 16));
+      const ks = (this.ks = this.productSpace(B, Dp, Kp));
       const o = this.off;
-      o.X = ks.alloc(B * Dp);
-      o.Xt = ks.alloc(Dp * B);
-      o.W = ks.alloc(Kp * Dp);
-      o.Z = ks.alloc(B * Kp);
-      o.Rt = ks.alloc(Kp * B);
-      o.G = ks.alloc(Kp * Dp);
       this.Xt = null;
       this.Z = ks.view(o.Z, B * Kp);
       this.Rt = ks.view(o.Rt, Kp * B);
     } else if (wasmKernelsAvailable()) {
       const Np = (this.Np = N + (N & 1)), Dp = (this.Dp = D + (D & 1));
-      const ks = (this.ks = KernelSpace.create(2 * Np * Dp + 2 * Np * K + 2 * K * Dp + 16));
+      const ks = (this.ks = this.productSpace(Np, Dp, K));
       const o = this.off;
-      o.X = ks.alloc(Np * Dp);
-      o.Xt = ks.alloc(Dp * Np);
-      o.W = ks.alloc(K * Dp);
-      o.Z = ks.alloc(Np * K);
-      o.Rt = ks.alloc(K * Np);
-      o.G = ks.alloc(K * Dp);
       const f = ks.f64;
       // Plain loops (no subarray per row), and X^T in blocks of 64 rows so that its strided writes
       // stay in cache: for a million rows this copy cost as much as the fit.
@@ -334,6 +322,23 @@ export class LogisticObjective {
       if (this.Xt) residualTimesX(this.Rt, this.Xt, N, D, K, out);
       else residualTimesXRows(this.Rt, this.data.X, N, D, K, out);
     }
+  }
+
+  /**
+   * A kernel space for the two products of an evaluation over n rows of Dp features and Kk classes,
+   * its buffers' offsets in this.off: X (n x Dp), X^T (Dp x n), W (Kk x Dp), Z (n x Kk), R^T (Kk x n),
+   * G (Kk x Dp). The whole data set (n = N padded) or one block of rows (n = BLOCK_ROWS).
+   */
+  private productSpace(n: number, Dp: number, Kk: number): KernelSpace {
+    const ks = KernelSpace.create(2 * n * Dp + 2 * n * Kk + 2 * Kk * Dp + 16);
+    const o = this.off;
+    o.X = ks.alloc(n * Dp);
+    o.Xt = ks.alloc(Dp * n);
+    o.W = ks.alloc(Kk * Dp);
+    o.Z = ks.alloc(n * Kk);
+    o.Rt = ks.alloc(Kk * n);
+    o.G = ks.alloc(Kk * Dp);
+    return ks;
   }
 
   /**
