@@ -285,6 +285,13 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
           { timeout: 10_000 },
         );
         await vs.page.keyboard.press('Enter');
+        // The picker previews a theme while an entry is focused; only once it has closed and the workbench
+        // itself is dark is the theme applied (a preview that reverts would leave a light screenshot).
+        await vs.page.waitForFunction(
+          () => !document.querySelector('.quick-input-widget:not([style*="display: none"])') && !!document.querySelector('.monaco-workbench.vs-dark'),
+          undefined,
+          { timeout: 30_000 },
+        );
         const bars = await vs.findInWebviews('.probs');
         await poll(
           async () => ((await bars.frame.evaluate(`document.body.classList.contains('vscode-dark')`)) ? true : undefined),
@@ -295,8 +302,9 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         await vs.screenshot('dark-modern-panel');
         const colours = (await bars.frame.evaluate(`(() => {
           const rgb = (el, prop) => getComputedStyle(el)[prop];
-          return { bar: rgb(document.querySelector('.prob.top .prob-bar'), 'backgroundColor'), other: rgb(document.querySelector('.prob:not(.top) .prob-bar') ?? document.querySelector('.prob-bar'), 'backgroundColor'), page: rgb(document.body, 'backgroundColor') };
-        })()`)) as { bar: string; other: string; page: string };
+          return { dark: document.body.classList.contains('vscode-dark'), bar: rgb(document.querySelector('.prob.top .prob-bar'), 'backgroundColor'), other: rgb(document.querySelector('.prob:not(.top) .prob-bar') ?? document.querySelector('.prob-bar'), 'backgroundColor'), page: rgb(document.body, 'backgroundColor') };
+        })()`)) as { dark: boolean; bar: string; other: string; page: string };
+        assert.ok(colours.dark && (await vs.page.locator('.monaco-workbench.vs-dark').count()) === 1, 'the theme stayed dark while the colours were read');
         const lum = (c: string) => {
           const [r, g, b] = (c.match(/[\d.]+/g) ?? []).slice(0, 3).map((v) => Number(v) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
           return 0.2126 * r + 0.7152 * g + 0.0722 * b;
