@@ -7,7 +7,7 @@
  *    maximise the out-of-fold likelihood of the given labels (EM on the mixture weights; M - 1 free
  *    numbers, no threshold). A model that does not help gets a weight near 0. `detector` other than
  *    'auto'/'ensemble' uses that one model alone.
- * 3. Ranking: two label-quality scores of the out-of-fold probabilities, combined by their ranks.
+ * 3. Ranking: three label-quality scores of the out-of-fold probabilities, combined by their ranks.
  *    a. Per-class calibrated self-confidence, as in confident learning: t_j = mean out-of-fold p_j over
  *       rows labelled j; q_ij = (p_ij / t_j) / sum_c (p_ic / t_c); -log q_i[y_i]. Dividing by t_j
  *       removes each class's own confidence level, so a minority class is not flagged wholesale and a
@@ -18,8 +18,14 @@
  *       errors it received, which hides them from (a); the margin does not depend on t. It is not
  *       calibrated per class, so the combination trades some of (a)'s balance between classes on
  *       strongly imbalanced data for recall under class-conditional noise (docs/detection.md).
- *    The ranking key is the mean of the row's two percentile ranks (ties share their mean rank), in
- *    (0, 1]; 1 = the most suspected row by both scores. `score` is that key.
+ *    c. Noise posterior: the posterior probability that the given label is wrong, p(true j | given y, x)
+ *       proportional to p_j x T[j -> y], with the noise transition matrix T estimated from the
+ *       calibrated confident joint (+1 per count, so no transition is impossible). Where a class
+ *       receives many flips, T[j -> y] is large and its doubtful rows rise; where no class's labels
+ *       turn into y, a row labelled y that merely resembles another class sinks. It is the one key
+ *       that uses the estimated direction of the noise.
+ *    The ranking key is the mean of the row's three percentile ranks (ties share their mean rank), in
+ *    (0, 1]; 1 = the most suspected row by all three scores. `score` is that key.
  * 4. Suggested label: the most probable other class under the out-of-fold probabilities, only where it
  *    is more probable than the given label; with its probability.
  * 5. Estimated number of wrong labels: the smaller of two estimates that both count the model's own
@@ -93,7 +99,7 @@ export interface DetectionResult {
   proba: Float64Array;
   /** Per-class thresholds t_j. */
   thresholds: Float64Array;
-  /** The ranking key in (0, 1]: mean percentile rank of the calibrated self-confidence and the normalised margin. */
+  /** The ranking key in (0, 1]: mean percentile rank of the calibrated self-confidence, the normalised margin and the noise posterior. */
   score: Float64Array;
   /** The ranking key (equal to score; kept as the field that orders rows). */
   rankKey: Float64Array;
