@@ -76,6 +76,70 @@ export function perClassGapFloor(r: Row, draws = 200): number {
   return sum / draws;
 }
 
+/** The flipped rows of several tasks pooled per true class: [found in the top 10%, flipped] summed over the tasks. */
+function poolPerClass(rows: Row[]): Record<number, [number, number]> {
+  const pooled: Record<number, [number, number]> = {};
+  for (const r of rows)
+    for (const [c, [f, n]] of Object.entries(r.perClass)) {
+      pooled[Number(c)] ??= [0, 0];
+      pooled[Number(c)][0] += f;
+      pooled[Number(c)][1] += n;
+    }
+  return pooled;
+}
+
+/**
+ * The worst per-class gap of one (data set, noise) cell with the seeds pooled: the flipped rows of all
+ * its tasks are pooled per true class before recall within each class and overall are computed (classes
+ * with >= 5 pooled flipped rows). Pooling 5 seeds gives every class about 5x the flipped rows of one
+ * task, so sampling noise shrinks and what is left is closer to a real difference between classes.
+ */
+export function pooledPerClassGap(rows: Row[]): number {
+  return perClassGap({ ...rows[0], perClass: poolPerClass(rows) });
+}
+
+/**
+ * The chance level of pooledPerClassGap: the same pooled computation when each task's found flipped
+ * rows are a uniformly random subset, of the same size, of that task's flipped rows (a ranking that
+ * finds every flipped row with the same chance whatever its class, at the task's own recall); mean over
+ * `draws` seeded draws.
+ */
+export function pooledPerClassGapFloor(rows: Row[], draws = 200): number {
+  const rand = seededRandom(12345);
+  const tasks = rows.map((r) => {
+    const pool = Object.entries(r.perClass).flatMap(([c, [, n]]) => Array<number>(n).fill(Number(c)));
+    return { pool, found: Object.values(r.perClass).reduce((a, [f]) => a + f, 0), classes: Object.entries(r.perClass).map(([c, [, n]]) => [Number(c), n] as const) };
+  });
+  let sum = 0;
+  for (let d = 0; d < draws; d++) {
+    const pooled: Record<number, [number, number]> = {};
+    for (const { pool, found, classes } of tasks) {
+      for (const [c, n] of classes) {
+        pooled[c] ??= [0, 0];
+        pooled[c][1] += n;
+      }
+      for (let i = 0; i < found; i++) {
+        const j = i + Math.floor(rand() * (pool.length - i));
+        [pool[i], pool[j]] = [pool[j], pool[i]];
+        pooled[pool[i]][0]++;
+      }
+    }
+    sum += perClassGap({ ...rows[0], perClass: pooled });
+  }
+  return sum / draws;
+}
+
+/** Rows grouped by (data set, noise): the cells that pooledPerClassGap pools over the seeds. */
+function cellsOf(rows: Row[]): Row[][] {
+  const by = new Map<string, Row[]>();
+  for (const r of rows) {
+    const k = `${r.set}/${r.noise}`;
+    if (!by.has(k)) by.set(k, []);
+    by.get(k)!.push(r);
+  }
+  return [...by.values()];
+}
+
 export function labelErrorReport(): string[] {
   if (!existsSync(ENGINE_JSON)) return ['(no engine results: run `node --import tsx bench/label-errors.ts`)'];
   // Every bench/research/engine-label-errors*.json and baselines*.json (runs split by noise are merged).
@@ -116,10 +180,11 @@ export function labelErrorReport(): string[] {
   const metric = (rows: Row[], f: (r: Row) => number) => f3(mean(rows.map(f)));
   const line = (name: string, rows: Row[]) =>
     `| ${name} | ${rows.length} | ${metric(rows, (r) => r.r5)} | ${metric(rows, (r) => r.r10)} | ${metric(rows, (r) => r.r20)} | ${metric(rows, (r) => r.auc)} | ${metric(rows, perClassGap)} | ${metric(rows, (r) => perClassGapFloor(r))} | ` +
+    `${f3(mean(cellsOf(rows).map(pooledPerClassGap)))} | ${f3(mean(cellsOf(rows).map((c) => pooledPerClassGapFloor(c))))} | ` +
     `${rows.some((r) => r.estimate !== undefined) ? metric(rows.filter((r) => r.estimate !== undefined), (r) => r.estimate! / r.flips) : '—'} | ` +
     `${rows.some((r) => r.estimate !== undefined) ? metric(rows.filter((r) => r.estimate !== undefined), (r) => Math.abs(r.estimate! / r.flips - 1)) : '—'} | ` +
     `${rows.some((r) => typeof r.suggestAcc === 'number') ? metric(rows.filter((r) => typeof r.suggestAcc === 'number'), (r) => r.suggestAcc!) : '—'} |`;
-  const header = ['| ranking | tasks | recall@5% | recall@10% | recall@20% | AUROC | worst per-class gap | class-blind gap | estimate / true | abs(estimate / true - 1) | suggestion accuracy |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const header = ['| ranking | tasks | recall@5% | recall@10% | recall@20% | AUROC | worst per-class gap | class-blind gap | pooled gap | pooled class-blind gap | estimate / true | abs(estimate / true - 1) | suggestion accuracy |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
 
   // Per-cell table against the given baselines over the tasks where all of them ran.
   const cellTable = (title: string, py: [string, string][]) => {
@@ -171,10 +236,10 @@ export function labelErrorReport(): string[] {
   out.push(
     '## Summary by noise setting (the table in README and docs/detection.md)',
     '',
-    'Mean recall@10% of the default against each baseline on the same tasks (HGB and MLP columns, and the default in parentheses, over the tasks where HGB and the MLP ran); the default\'s worst per-class gap, its class-blind gap and its estimate / true count over all its tasks:',
+    'Mean recall@10% of the default against each baseline on the same tasks (HGB and MLP columns, and the default in parentheses, over the tasks where HGB and the MLP ran); the default\'s worst per-class gap, its class-blind gap, its pooled gap (seeds pooled per cell) with its chance level and its estimate / true count over all its tasks:',
     '',
-    '| noise | tasks (with HGB and MLP) | default | CL logreg | CL kNN | CL HGB | CL MLP | default, worst per-class gap | class-blind gap | default, estimate / true | default, abs(estimate / true - 1) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| noise | tasks (with HGB and MLP) | default | CL logreg | CL kNN | CL HGB | CL MLP | default, worst per-class gap | class-blind gap | default, pooled gap | pooled class-blind gap | default, estimate / true | default, abs(estimate / true - 1) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const n of noiseOrder) {
     const ks = engTasks.filter((k) => k.split('/')[1] === n);
@@ -186,7 +251,7 @@ export function labelErrorReport(): string[] {
     out.push(
       `| ${n} | ${ks.length} (${withAll.length}) | ${f3(mean(d.map((r) => r.r10)))} (${f3(mean(withAll.map((k) => engBy.get(k)!.get(DEFAULT)!.r10)))}) | ` +
         `${f3(py('logreg', ks))} | ${f3(py('knn', ks))} | (${f3(py('hgb', withAll))}) | (${f3(py('mlp', withAll))}) | ` +
-        `${f3(mean(d.map(perClassGap)))} | ${f3(mean(d.map((r) => perClassGapFloor(r))))} | ${mean(ratios).toFixed(2)} | ${mean(ratios.map((v) => Math.abs(v - 1))).toFixed(2)} |`,
+        `${f3(mean(d.map(perClassGap)))} | ${f3(mean(d.map((r) => perClassGapFloor(r))))} | ${f3(mean(cellsOf(d).map(pooledPerClassGap)))} | ${f3(mean(cellsOf(d).map((c) => pooledPerClassGapFloor(c))))} | ${mean(ratios).toFixed(2)} | ${mean(ratios.map((v) => Math.abs(v - 1))).toFixed(2)} |`,
     );
   }
   out.push('');
@@ -200,6 +265,8 @@ export function labelErrorReport(): string[] {
   out.push(
     '',
     'Worst per-class gap = the largest |recall@10% within one true class - overall recall@10%| over the classes with at least 5 flipped rows, averaged over tasks. ' +
+      'Class-blind gap = the same for a ranking that finds each flipped row with the same chance whatever its class, at the task\'s own recall (the gap sampling alone gives). ' +
+      'Pooled gap = the worst per-class gap of each (data set, noise) cell with the flipped rows of its seeds pooled per true class (about 5x the flipped rows per class, so less sampling noise), averaged over the cells; pooled class-blind gap = its chance level, the same pooled computation on class-blind draws of each task\'s found rows (mean of 200 draws). A gap well above its class-blind level is a real difference between classes. ' +
       "Estimate / true = the method's estimated number of wrong labels over the number flipped (baselines: cleanlab's confident-joint count). " +
       'Suggestion accuracy = share of the flipped rows with a suggested label whose suggestion is their true class. At 20% flips recall@10% is at most 0.5.',
   );

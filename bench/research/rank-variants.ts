@@ -133,7 +133,9 @@ const calScRobust = (d: D, y: Int32Array, N: number, K: number) => det.calibrate
 void main(process.argv[2], {
   'calibrated self-confidence with t_j over rows predicted j, alone': calScRobust,
   'that + normalised margin': (d, y, N, K) => det.combinedRankKey([calScRobust(d, y, N, K), margin(d, y, N, K)], N),
-  'default (calibrated self-confidence + margin)': (d) => d.rankKey,
+  'default (calibrated self-confidence + margin + noise posterior)': (d) => d.rankKey,
+  'before the noise posterior: calibrated self-confidence + margin': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K)], N),
+  'noise posterior alone': (d) => d.noisePosterior,
   'calibrated self-confidence alone': calSc,
   'normalised margin alone': margin,
   'calibrated margin (p_c / t_c)': calMargin,
@@ -157,4 +159,5 @@ void main(process.argv[2], {
     return n;
   },
   'rows with a suggested label': (d) => d.suggested.reduce((a, b) => a + (b >= 0 ? 1 : 0), 0),
+  'sum of the noise posterior (T from the calibrated joint, +1 per count)': (d) => d.noisePosterior.reduce((a, b) => a + b, 0),
 });

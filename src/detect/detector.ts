@@ -7,7 +7,7 @@
  *    maximise the out-of-fold likelihood of the given labels (EM on the mixture weights; M - 1 free
  *    numbers, no threshold). A model that does not help gets a weight near 0. `detector` other than
  *    'auto'/'ensemble' uses that one model alone.
- * 3. Ranking: two label-quality scores of the out-of-fold probabilities, combined by their ranks.
+ * 3. Ranking: three label-quality scores of the out-of-fold probabilities, combined by their ranks.
  *    a. Per-class calibrated self-confidence, as in confident learning: t_j = mean out-of-fold p_j over
  *       rows labelled j; q_ij = (p_ij / t_j) / sum_c (p_ic / t_c); -log q_i[y_i]. Dividing by t_j
  *       removes each class's own confidence level, so a minority class is not flagged wholesale and a
@@ -18,8 +18,14 @@
  *       errors it received, which hides them from (a); the margin does not depend on t. It is not
  *       calibrated per class, so the combination trades some of (a)'s balance between classes on
  *       strongly imbalanced data for recall under class-conditional noise (docs/detection.md).
- *    The ranking key is the mean of the row's two percentile ranks (ties share their mean rank), in
- *    (0, 1]; 1 = the most suspected row by both scores. `score` is that key.
+ *    c. Noise posterior: the posterior probability that the given label is wrong, p(true j | given y, x)
+ *       proportional to p_j x T[j -> y], with the noise transition matrix T estimated from the
+ *       calibrated confident joint (+1 per count, so no transition is impossible). Where a class
+ *       receives many flips, T[j -> y] is large and its doubtful rows rise; where no class's labels
+ *       turn into y, a row labelled y that merely resembles another class sinks. It is the one key
+ *       that uses the estimated direction of the noise.
+ *    The ranking key is the mean of the row's three percentile ranks (ties share their mean rank), in
+ *    (0, 1]; 1 = the most suspected row by all three scores. `score` is that key.
  * 4. Suggested label: the most probable other class under the out-of-fold probabilities, only where it
  *    is more probable than the given label; with its probability.
  * 5. Estimated number of wrong labels: the smaller of two estimates that both count the model's own
@@ -93,12 +99,16 @@ export interface DetectionResult {
   proba: Float64Array;
   /** Per-class thresholds t_j. */
   thresholds: Float64Array;
-  /** The ranking key in (0, 1]: mean percentile rank of the calibrated self-confidence and the normalised margin. */
+  /** The ranking key in (0, 1]: mean percentile rank of the calibrated self-confidence, the normalised margin and the noise posterior. */
   score: Float64Array;
   /** The ranking key (equal to score; kept as the field that orders rows). */
   rankKey: Float64Array;
   /** 1 - q_i[y_i]: per-class calibrated probability that the label is wrong. */
   calibratedWrong: Float64Array;
+  /** Posterior probability that the given label is wrong under the estimated noise transitions (noisePosterior). */
+  noisePosterior: Float64Array;
+  /** K x K noise transition matrix, T[j * K + i] = P(given label i | true class j) (noiseTransition). */
+  noiseTransition: Float64Array;
   /** Suggested class per row, -1 where the given label is the most probable. */
   suggested: Int32Array;
   /** Out-of-fold probability of the suggested class (NaN where none). */
@@ -262,12 +272,11 @@ export function anchorEstimate(P: Float64Array, y: Int32Array, N: number, K: num
 }
 
 /**
- * Calibrated confident joint and the estimated number of wrong labels (its off-diagonal sum). Rows
- * with no class above its threshold are not counted before the rescaling. With `onlyWhereMoreProbable`
- * a row counts off the diagonal only where its class above threshold is also its most probable class
- * (else it counts for its label).
+ * The confident joint's raw counts (row = given label, column = the class above its threshold with
+ * the highest probability; rows with no class above threshold are not counted) and the number of
+ * rows per given label.
  */
-export function confidentJoint(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number, onlyWhereMoreProbable = false): { joint: Float64Array; errors: number } {
+function confidentCounts(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number, onlyWhereMoreProbable: boolean): { C: Float64Array; labelled: Float64Array } {
   const C = new Float64Array(K * K);
   const labelled = new Float64Array(K);
   for (let i = 0; i < N; i++) {
@@ -281,6 +290,58 @@ export function confidentJoint(P: Float64Array, y: Int32Array, t: Float64Array, 
     }
     if (best >= 0) C[y[i] * K + best]++;
   }
+  return { C, labelled };
+}
+
+/**
+ * Noise transition matrix T[j * K + i] = P(given label i | true class j), from the standard calibrated
+ * confident joint (Northcutt, Jiang & Chuang 2021: thresholds t, every row above a threshold counted,
+ * each row of counts rescaled to the number of rows with that given label) with `pseudo` added to
+ * every raw count first (Laplace), so no transition is estimated as impossible. Column j of the joint
+ * (the rows estimated truly j), normalised, is the distribution of the labels class j was given.
+ */
+export function noiseTransition(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number, pseudo = 1): Float64Array {
+  const { C, labelled } = confidentCounts(P, y, t, N, K, false);
+  const Q = new Float64Array(K * K);
+  for (let a = 0; a < K; a++) {
+    let s = 0;
+    for (let b = 0; b < K; b++) s += C[a * K + b] + pseudo;
+    for (let b = 0; b < K; b++) Q[a * K + b] = s > 0 ? ((C[a * K + b] + pseudo) / s) * labelled[a] : 0;
+  }
+  const T = new Float64Array(K * K);
+  for (let j = 0; j < K; j++) {
+    let col = 0;
+    for (let a = 0; a < K; a++) col += Q[a * K + j];
+    for (let a = 0; a < K; a++) T[j * K + a] = col > 0 ? Q[a * K + j] / col : a === j ? 1 : 0;
+  }
+  return T;
+}
+
+/**
+ * Posterior probability that each row's given label is wrong: the true class j of a row labelled y with
+ * model probabilities p has posterior proportional to p_j x T[j -> y] (the model's probabilities as the
+ * prior, T from noiseTransition); returns 1 - posterior(y) = sum_{j != y} p_j T[j->y] / sum_j p_j T[j->y].
+ */
+export function noisePosterior(P: Float64Array, y: Int32Array, T: Float64Array, N: number, K: number): Float64Array {
+  const out = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const g = y[i];
+    const own = P[i * K + g] * T[g * K + g];
+    let others = 0;
+    for (let j = 0; j < K; j++) if (j !== g) others += P[i * K + j] * T[j * K + g];
+    out[i] = own + others > 0 ? others / (own + others) : 0;
+  }
+  return out;
+}
+
+/**
+ * Calibrated confident joint and the estimated number of wrong labels (its off-diagonal sum). Rows
+ * with no class above its threshold are not counted before the rescaling. With `onlyWhereMoreProbable`
+ * a row counts off the diagonal only where its class above threshold is also its most probable class
+ * (else it counts for its label).
+ */
+export function confidentJoint(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number, onlyWhereMoreProbable = false): { joint: Float64Array; errors: number } {
+  const { C, labelled } = confidentCounts(P, y, t, N, K, onlyWhereMoreProbable);
   let errors = 0;
   for (let a = 0; a < K; a++) {
     let s = 0;
@@ -352,7 +413,9 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   }
   const thresholds = perClassThresholds(proba, y, N, K);
   const calibrated = calibratedScores(proba, y, thresholds, N, K);
-  const rankKey = combinedRankKey([calibrated.rankKey, normalisedMargin(proba, y, N, K)], N);
+  const transition = noiseTransition(proba, y, thresholds, N, K);
+  const posterior = noisePosterior(proba, y, transition, N, K);
+  const rankKey = combinedRankKey([calibrated.rankKey, normalisedMargin(proba, y, N, K), posterior], N);
   const suggested = new Int32Array(N).fill(-1);
   const suggestedProbability = new Float64Array(N).fill(NaN);
   for (let i = 0; i < N; i++) {
@@ -379,6 +442,8 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     score: rankKey,
     rankKey,
     calibratedWrong: calibrated.score,
+    noisePosterior: posterior,
+    noiseTransition: transition,
     suggested,
     suggestedProbability,
     estimatedErrors,

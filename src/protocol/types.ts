@@ -30,8 +30,9 @@ export interface ExampleRow {
   labelSuspicion?: number;
   /**
    * Out-of-sample label-error detection (docs/detection.md): the mean of the row's percentile ranks by
-   * two scores of the detector's out-of-fold probabilities (per-class calibrated self-confidence and
-   * normalised margin); in (0, 1], large = the label is probably wrong.
+   * three scores of the detector's out-of-fold probabilities (per-class calibrated self-confidence,
+   * normalised margin, and the posterior probability that the label is wrong under the estimated noise
+   * transitions); in (0, 1], large = the label is probably wrong.
    * Absent when the scan ran no detector.
    */
   labelIssueScore?: number;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadLabelled } from '../../bench/detection';
 import { crossFit, knnOutOfFold, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
-import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, detectLabelErrors, mixtureWeights, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
+import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, detectLabelErrors, mixtureWeights, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
 import { recallAtFraction } from '../../src/eval/metrics';
 import { flipLabels } from '../../src/eval/noise';
 import { SeededRandom } from '../../src/util/random';
@@ -263,9 +263,10 @@ test('per-class calibration finds errors of both directions on imbalanced data w
   const ranked = foundBy(r.rankKey);
   // Uncalibrated self-confidence finds almost none of the true-minority rows labelled majority (measured
   // 1 of 30); the per-class calibrated score alone finds 11 while also finding more flips overall (88 vs
-  // 85 of 120); the default ranking, which averages its rank with the (uncalibrated) normalised margin,
-  // keeps part of that: 8 of 30, 91 of 120 overall. (These minority rows overlap the majority class, so
-  // they stay harder to find than the others.)
+  // 85 of 120); the default ranking, which averages its rank with the (uncalibrated) normalised margin
+  // and the noise posterior, keeps part of that: 9 of 30, 92 of 120 overall (8 and 91 before the noise
+  // posterior joined it). (These minority rows overlap the majority class, so they stay harder to find
+  // than the others.)
   assert.ok(raw.found[1] <= 3, `raw: ${raw.found} of ${total}`);
   assert.ok(calibrated.found[1] >= raw.found[1] + 8 && calibrated.overall >= raw.overall, `calibrated: ${calibrated.found} vs raw ${raw.found} of ${total}`);
   assert.ok(ranked.found[1] >= raw.found[1] + 5 && ranked.overall >= raw.overall, `ranked: ${ranked.found} vs raw ${raw.found} of ${total}`);
@@ -382,4 +383,86 @@ test('kNN above 50,000 rows searches a seeded sample of 10,000 reference rows of
   const b = await knnOutOfFold({ ...data, y: y2 }, folds, 5, undefined, [10]);
   assert.equal(b.proba[17 * K], a.proba[17 * K]);
   assert.equal(b.proba[17 * K + 1], a.proba[17 * K + 1]);
+});
+
+/**
+ * Three classes of 400 rows, class-conditional noise: 80 of class 0's rows (20%) labelled 1, no other
+ * flips. The model is equally sure of every row: p_true = 0.875 (exact in binary, so each class's mean
+ * is exactly it and every row reaches its true class's threshold, the case where confident learning's
+ * count is exact), the rest split at random between the two other classes. (With confidences spread
+ * over [0.6, 0.95] the count misses the flipped rows below their true class's threshold while the
+ * receiving class's threshold, lowered by them, lets all its clean rows count: T(0 -> 1) came out 0.14.)
+ * Then two rows with the same margin: A labelled 1 with p = (0.45, 0.55,
+ * 0) (the direction the noise goes: probably a class-0 row given label 1) and B labelled 1 with p = (0,
+ * 0.55, 0.45) (class 2 never turns into 1).
+ */
+function classConditional(): { P: Float64Array; y: Int32Array; trueY: Int32Array; N: number } {
+  const rng = new SeededRandom(11);
+  const K = 3;
+  const N = 1202;
+  const P = new Float64Array(N * K);
+  const y = new Int32Array(N);
+  const trueY = new Int32Array(N);
+  for (let i = 0; i < 1200; i++) {
+    const c = Math.floor(i / 400);
+    trueY[i] = c;
+    y[i] = c === 0 && i % 5 === 0 ? 1 : c;
+    const own = 0.875;
+    const split = rng.nextFloat();
+    P[i * K + c] = own;
+    P[i * K + ((c + 1) % K)] = (1 - own) * split;
+    P[i * K + ((c + 2) % K)] = (1 - own) * (1 - split);
+  }
+  P.set([0.45, 0.55, 0], 1200 * K);
+  P.set([0, 0.55, 0.45], 1201 * K);
+  y[1200] = 1;
+  y[1201] = 1;
+  trueY[1200] = 0;
+  trueY[1201] = 1;
+  return { P, y, trueY, N };
+}
+
+test('noise transitions from the calibrated confident joint recover class-conditional flip rates', () => {
+  const { P, y, N } = classConditional();
+  const K = 3;
+  const T = noiseTransition(P, y, perClassThresholds(P, y, N, K), N, K);
+  // True rates: class 0 given label 1 at 0.2, every other class keeps its label. The Laplace pseudo-count
+  // (1 per raw count) keeps every entry above 0 and moves the estimates by less than 0.01 here.
+  const truth = [0.8, 0.2, 0, 0, 1, 0, 0, 0, 1];
+  for (let j = 0; j < K; j++) {
+    let s = 0;
+    for (let i = 0; i < K; i++) {
+      s += T[j * K + i];
+      assert.ok(T[j * K + i] > 0, `T[${j}->${i}] = 0`);
+      assert.ok(Math.abs(T[j * K + i] - truth[j * K + i]) < 0.03, `T[${j}->${i}] = ${T[j * K + i]}, truth ${truth[j * K + i]}`);
+    }
+    assert.ok(Math.abs(s - 1) < 1e-12);
+  }
+  // Without the pseudo-count the never-seen transitions are exactly 0.
+  assert.equal(noiseTransition(P, y, perClassThresholds(P, y, N, K), N, K, 0)[2 * K + 1], 0);
+});
+
+test('noise posterior: p_j x T[j -> given] normalised; it lifts a flipped row of the direction the noise goes', () => {
+  // By hand: two classes, T(0 -> 1) = 0.3, T(1 -> 0) = 0.1; a row labelled 1 with p = (0.4, 0.6).
+  const T2 = Float64Array.from([0.7, 0.3, 0.1, 0.9]);
+  const post = noisePosterior(Float64Array.from([0.4, 0.6]), Int32Array.from([1]), T2, 1, 2);
+  assert.ok(Math.abs(post[0] - (0.4 * 0.3) / (0.4 * 0.3 + 0.6 * 0.9)) < 1e-15, String(post[0]));
+
+  const { P, y, N } = classConditional();
+  const K = 3;
+  const t = perClassThresholds(P, y, N, K);
+  const posterior = noisePosterior(P, y, noiseTransition(P, y, t, N, K), N, K);
+  const A = 1200;
+  const B = 1201;
+  // Same margin, and the posterior tells them apart: A is probably a flipped class-0 row, B is not.
+  const margin = normalisedMargin(P, y, N, K);
+  assert.equal(margin[A], margin[B]);
+  assert.ok(posterior[A] > 0.1 && posterior[B] < 0.02, `${posterior[A]} ${posterior[B]}`);
+  const two = [calibratedScores(P, y, t, N, K).rankKey, margin];
+  const key2 = combinedRankKey(two, N);
+  const key3 = combinedRankKey([...two, posterior], N);
+  // The two keys tie them (classes 0 and 2 have the same threshold); the posterior puts the flipped row
+  // A well above B (measured: 0.933 and 0.827 of 1), A no lower than before.
+  assert.equal(key2[A], key2[B]);
+  assert.ok(key3[A] >= key2[A] && key3[B] < key2[B] && key3[A] > key3[B] + 0.05, `A ${key2[A]} -> ${key3[A]}, B ${key2[B]} -> ${key3[B]}`);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { perClassGap, perClassGapFloor } from '../../bench/label-errors-report';
+import { perClassGap, perClassGapFloor, pooledPerClassGap, pooledPerClassGapFloor } from '../../bench/label-errors-report';
 import type { TaskResult } from '../../bench/label-errors';
 
 const task = (perClass: Record<number, [number, number]>): TaskResult => ({ set: 's', noise: 'u10', seed: 0, model: 'm', r5: 0, r10: 0, r20: 0, auc: 0, perClass, flips: 0 });
@@ -22,4 +22,30 @@ test('class-blind gap: the worst gap of a uniformly random found subset of the s
   assert.ok(Math.abs(floor - 0.08593) < 0.006, String(floor));
   // It does not depend on which class the ranking actually found: only on the sizes.
   assert.equal(perClassGapFloor(task({ 0: [10, 10], 1: [0, 10] })), perClassGapFloor(task({ 0: [5, 10], 1: [5, 10] })));
+});
+
+test('pooled gap: the seeds of a cell pooled per true class before the worst gap is taken', () => {
+  // Seed 0 finds class 0 better, seed 1 class 1: each task alone has a gap of 0.25, pooled they balance.
+  const a = task({ 0: [8, 8], 1: [4, 8] });
+  const b = task({ 0: [4, 8], 1: [8, 8] });
+  assert.equal(perClassGap(a), 0.25);
+  assert.equal(perClassGap(b), 0.25);
+  assert.equal(pooledPerClassGap([a, b]), 0);
+  // A class below 5 flipped rows in every task counts once pooled: 3 + 3 flipped rows of class 2, none found.
+  const c = task({ 0: [6, 6], 2: [0, 3] });
+  const pooled = pooledPerClassGap([c, c]);
+  assert.ok(Math.abs(pooled - 12 / 18) < 1e-12, String(pooled));
+  assert.equal(perClassGap(c), 1 - 6 / 9);
+});
+
+test('pooled class-blind gap: the chance level shrinks as seeds are pooled, and is 0 when nothing or everything is found', () => {
+  assert.equal(pooledPerClassGapFloor([task({ 0: [0, 10], 1: [0, 7] }), task({ 0: [0, 9], 1: [0, 6] })]), 0);
+  assert.equal(pooledPerClassGapFloor([task({ 0: [10, 10], 1: [7, 7] }), task({ 0: [9, 9], 1: [6, 6] })]), 0);
+  // One task of two classes of 10 flips with 10 found is the per-task floor (0.0859, above); five such
+  // tasks pooled are hypergeometric sums with 5x the rows, so the expected deviation falls by about sqrt(5).
+  const t = task({ 0: [10, 10], 1: [0, 10] });
+  const one = pooledPerClassGapFloor([t], 4000);
+  assert.ok(Math.abs(one - 0.08593) < 0.006, String(one));
+  const five = pooledPerClassGapFloor([t, t, t, t, t], 4000);
+  assert.ok(five < one / 1.8 && five > one / 2.8, `${five} vs ${one}`);
 });

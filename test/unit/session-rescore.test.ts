@@ -28,7 +28,7 @@ const root = join(__dirname, '..', '..');
  */
 const TOL = 1e-4;
 /**
- * The label-issue score is a mean of two percentile ranks over all rows, so rows whose out-of-fold
+ * The label-issue score is a mean of three percentile ranks over all rows, so rows whose out-of-fold
  * numbers differ by less than the fits' tolerance can trade places and move a row's score by a few
  * steps of 1/N: its scores are compared to RANK_STEPS/N absolute (the ranking of the other scores,
  * which are not ranks, keeps TOL).
