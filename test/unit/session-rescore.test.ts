@@ -280,3 +280,48 @@ test('ranking pages carry the detector\'s probability of the given label and the
     assert.deepEqual(e.neighbours, { k: 10, sameLabel: same, otherLabel: same === 10 ? undefined : e.label === 'benign' ? 'malignant' : 'benign', otherCount: 10 - same });
   }
 });
+
+test('re-score check on a file whose columns are stored as mantissas, numbers and a dictionary: a changed feature cell, added or removed rows and a changed test file each fall back to a full scan, saying which', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
+  const file = join(tmp, 'g.csv');
+  const testFile = join(tmp, 'test.csv');
+  const rand = (await import('../../src/util/random')).seededRandom(11);
+  // dec: 5-decimal numbers (Int32 mantissas, read back from the features after a scan); num: full
+  // precision (float64); cat: a dictionary; label: two classes from a noisy linear rule.
+  const row = () => {
+    const a = rand() * 4 - 2;
+    const b = rand() * 4 - 2;
+    const c = ['u', 'v', 'w'][Math.floor(rand() * 3)];
+    return [a.toFixed(5), String(b), c, a + b + (c === 'u' ? 0.5 : 0) + rand() - 0.5 > 0 ? 'yes' : 'no'];
+  };
+  const rows = Array.from({ length: 4500 }, row); // past DICT_MAX distinct numbers: dec and num leave the dictionary
+  const csv = (rs: string[][]) => ['dec,num,cat,label', ...rs.map((r) => r.join(','))].join('\n') + '\n';
+  writeFileSync(file, csv(rows));
+  writeFileSync(testFile, csv(Array.from({ length: 200 }, row)));
+  const params: ScanParams = { file, label: 'label', test: testFile, detector: 'off' };
+  const s = new Session();
+  await s.scan(params);
+  const rescore = async (rs: string[][]) => {
+    writeFileSync(file, csv(rs));
+    return (await s.scan({ ...params, warmStart: true })).summary.rescore!;
+  };
+  // Labels only: warm, the changed labels counted.
+  const relabelled = rows.map((r, i) => (i % 1000 === 7 ? [...r.slice(0, 3), r[3] === 'yes' ? 'no' : 'yes'] : r));
+  assert.deepEqual(await rescore(relabelled), { warm: true, reused: ['schema', 'encoded features', 'test set', 'warm start of the fit and of the reweighted refit'], changedLabels: 5 });
+  // One feature cell in each column, each edit on top of the last (which the last scan read).
+  let cells = relabelled;
+  const edit = (i: number, j: number, v: string) => (cells = cells.map((r, k) => (k === i ? r.map((c, m) => (m === j ? v : c)) : r)));
+  assert.equal((await rescore(edit(4321, 0, (Number(cells[4321][0]) + 0.00001).toFixed(5)))).reason, 'a cell other than a label changed (row 4321, column "dec")');
+  assert.equal((await rescore(edit(17, 1, String(Number(cells[17][1]) * (1 + 1e-12))))).reason, 'a cell other than a label changed (row 17, column "num")');
+  assert.equal((await rescore(edit(4499, 2, cells[4499][2] === 'u' ? 'v' : 'u'))).reason, 'a cell other than a label changed (row 4499, column "cat")');
+  // The same number spelled otherwise is the same cell: warm.
+  assert.equal((await rescore(edit(3, 0, cells[3][0] + '0'))).warm, true);
+  // Rows added or removed.
+  assert.equal((await rescore((cells = [...cells, row()]))).reason, 'the number of rows changed (4500 -> 4501)');
+  assert.equal((await rescore((cells = cells.slice(2)))).reason, 'the number of rows changed (4501 -> 4499)');
+  // The test file changed (the training file did not).
+  writeFileSync(testFile, csv(Array.from({ length: 200 }, row)));
+  assert.equal((await rescore(cells)).reason, 'the test file changed');
+  // And a warm re-score once nothing but labels changed since the last scan.
+  assert.equal((await rescore(cells.map((r, i) => (i === 0 ? [...r.slice(0, 3), r[3] === 'yes' ? 'no' : 'yes'] : r)))).changedLabels, 1);
+});
