@@ -325,3 +325,48 @@ test('re-score check on a file whose columns are stored as mantissas, numbers an
   // And a warm re-score once nothing but labels changed since the last scan.
   assert.equal((await rescore(cells.map((r, i) => (i === 0 ? [...r.slice(0, 3), r[3] === 'yes' ? 'no' : 'yes'] : r)))).changedLabels, 1);
 });
+
+test('two classes, kNN search above QUICK_KNN_MIN_TERMS: the re-score reuses the folds and neighbours; label suspicion, loss and self-influence stay equal to a cold scan, the label-issue ranking close to it', async () => {
+  const { writeScaleCsv } = await import('../../bench/scaleData');
+  const { QUICK_KNN_MIN_TERMS } = await import('../../src/engine/rescore');
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
+  const file = join(tmp, 'two.csv');
+  const n = 3500; // 20 standardised features: n^2 20 / 2 = 1.2e8 distance terms
+  assert.ok((n * n * 20) / 2 >= QUICK_KNN_MIN_TERMS);
+  await writeScaleCsv(file, n, 1, 2);
+  const opts = { format: 'csv' as const, labelColumn: 'label' };
+  const clean = readFileSync(file, 'utf8');
+  const records = readLabelRecords(clean, opts);
+  const classes = [...new Set(records.map((r) => r.label ?? ''))].sort();
+  assert.equal(classes.length, 2);
+  const flips = flipLabels(Int32Array.from(records, (r) => classes.indexOf(r.label ?? '')), 2, 0.1, 0);
+  writeFileSync(file, applyCellEdits(clean, labelCellEdits(clean, opts, flips.flipped.map((row) => ({ row, newLabel: classes[flips.noisy[row]] })))));
+  const params: ScanParams = { file, label: 'label' };
+  const warm = new Session();
+  await warm.scan(params);
+  const top = warm.allExamples('labelIssue').slice(0, n / 10).filter((e) => e.suggestedLabel !== undefined);
+  assert.ok(top.length >= n / 20, `${top.length} suggestions`);
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, applyCellEdits(text, labelCellEdits(text, opts, top.map((e) => ({ row: e.row, newLabel: e.suggestedLabel! })))));
+  const re = await warm.scan({ ...params, warmStart: true });
+  const info = re.summary.rescore!;
+  assert.equal(info.warm, true, JSON.stringify(info));
+  assert.ok(info.reused.includes("the detector's folds and kNN neighbours"), JSON.stringify(info));
+  assert.ok(!info.reused.some((r) => /curvature/.test(r)), 'two classes: label suspicion stays exact');
+  assert.deepEqual(info.approximate, ["label issue: kNN's folds are the last full scan's (a full scan deals new folds for the new labels)"]);
+  assert.equal(info.changedSinceFull, top.length);
+  const cold = new Session();
+  const c = await cold.scan(params);
+  assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
+  assert.ok(re.summary.detection?.models.some((m) => m.model === 'knn'), JSON.stringify(re.summary.detection?.models));
+  // Exact: everything but the detector's kNN.
+  assertSameRanking(warm, cold, 'labelSuspicion', (e) => e.labelSuspicion);
+  assertSameRanking(warm, cold, 'loss', (e) => e.loss);
+  assertSameRanking(warm, cold, 'globalInfluence', (e) => e.globalInfluence);
+  // The label-issue ranking with the old fold deal, against the cold scan's new deal.
+  const overlap = topOverlap(warm, cold, 'labelIssue', n / 10);
+  const d = diffs(warm, cold, (e) => e.labelProbability);
+  console.log(`two-class quick kNN re-score: label issue top-10% overlap ${overlap.toFixed(3)}, detector's label probability |diff| max ${d.max.toFixed(3)}, mean ${d.mean.toFixed(4)}`);
+  assert.ok(overlap >= 0.85, `label issue top-10% overlap ${overlap}`);
+  assert.ok(d.max <= 0.5 && d.mean <= 0.03, JSON.stringify(d));
+});
