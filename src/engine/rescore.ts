@@ -9,7 +9,7 @@ import type { ScanState } from './state';
 
 /**
  * Why a re-score cannot reuse the previous scan `prev` (a sentence), or the number of changed labels
- * when it can: the same parameters, exact logistic regression, the same columns and rows, the same
+ * when it can: the same parameters, logistic regression, the same columns and rows, the same
  * classes and labelled rows, every cell outside the label column unchanged, the same test file.
  */
 export function warmMismatch(
@@ -22,7 +22,8 @@ export function warmMismatch(
 ): string | { changed: number } {
   const strip = (p: ScanParams) => JSON.stringify({ ...p, firstPage: undefined, rankBy: undefined, warmStart: undefined });
   if (strip(prev.params) !== strip(params)) return 'the scan parameters changed';
-  if (!prev.analysis.warmStart || !prev.influence) return 'only logistic regression with the exact solver is re-scored warm';
+  // Logistic regression, exact or EK-FAC (whose factors are built anew from the new fit).
+  if (!prev.analysis.warmStart) return 'only logistic regression is re-scored warm';
   if (params.unsupervised || params.label === undefined) return 'an unsupervised scan has no labels to re-score';
   if ((params.test ? testHash : '') !== (prev.testHash ?? '')) return 'the test file changed';
   if (table.columns.length !== prev.table.columns.length || table.columns.some((c, j) => c !== prev.table.columns[j])) return 'the columns changed';

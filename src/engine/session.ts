@@ -97,7 +97,7 @@ export class Session {
       if (typeof why === 'string') rescore = { warm: false, reused: [], reason: why };
       else {
         warm = prev;
-        rescore = { warm: true, reused: ['schema', 'encoded features', ...(prev!.test ? ['test set'] : []), 'warm start of the fit and of the reweighted refit'], changedLabels: why.changed };
+        rescore = { warm: true, reused: ['schema', 'encoded features', ...(prev!.test ? ['test set'] : []), prev!.refitW ? 'warm start of the fit and of the reweighted refit' : 'warm start of the fit'], changedLabels: why.changed };
       }
     }
     const encoder = warm?.encoder ?? FeatureEncoder.fit(table, schema, labels.records, { textDimensions: params.textDimensions });

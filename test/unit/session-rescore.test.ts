@@ -370,3 +370,34 @@ test('two classes, kNN search above QUICK_KNN_MIN_TERMS: the re-score reuses the
   assert.ok(overlap >= 0.85, `label issue top-10% overlap ${overlap}`);
   assert.ok(d.max <= 0.5 && d.mean <= 0.03, JSON.stringify(d));
 });
+
+test('re-score of a text file on the EK-FAC solver: warm (features, fit start and kNN search reused), its loss and self-influence rankings equal to a cold scan', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
+  const file = join(tmp, 'r.jsonl');
+  writeFileSync(file, readFileSync(join(root, 'test/fixtures/data/reviews.jsonl'), 'utf8').trim().split('\n').slice(0, 800).join('\n') + '\n');
+  const params: ScanParams = { file, label: 'label', solver: 'ekfac' };
+  const warm = new Session();
+  const first = await warm.scan(params);
+  assert.equal(first.summary.analysis.solver, 'ekfac');
+  const top = warm.allExamples('labelIssue').filter((e) => e.suggestedLabel !== undefined).slice(0, 20);
+  const text = readFileSync(file, 'utf8');
+  const opts = { format: editFormatOf(file)!, labelColumn: 'label' };
+  writeFileSync(file, applyCellEdits(text, labelCellEdits(text, opts, top.map((e) => ({ row: e.row, newLabel: e.suggestedLabel! })))));
+  const re = await warm.scan({ ...params, warmStart: true });
+  const info = re.summary.rescore!;
+  assert.equal(info.warm, true, JSON.stringify(info));
+  assert.equal(info.changedLabels, 20);
+  assert.ok(info.reused.includes('warm start of the fit') && !info.reused.some((r) => /refit/.test(r)), JSON.stringify(info.reused));
+  const cold = new Session();
+  const c = await cold.scan(params);
+  assert.equal(re.summary.key, c.summary.key);
+  assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
+  assert.deepEqual(re.summary.capabilities, c.summary.capabilities);
+  assertSameRanking(warm, cold, 'loss', (e) => e.loss);
+  assertSameRanking(warm, cold, 'globalInfluence', (e) => e.globalInfluence);
+  if (info.reused.includes("the detector's folds and kNN neighbours")) {
+    const overlap = topOverlap(warm, cold, 'labelIssue', 80);
+    console.log(`EK-FAC re-score, kNN reused: label issue top-10% overlap ${overlap.toFixed(3)}`);
+    assert.ok(overlap >= 0.7, `label issue top-10% overlap ${overlap}`);
+  } else assertSameRanking(warm, cold, 'labelIssue', (e) => e.labelIssueScore);
+});
