@@ -7,12 +7,16 @@
  * of the same fixed file, through the Session as the extension's worker runs it (detector auto): wall
  * and CPU seconds (median of ROUNDS = 5 rounds), and how close the quick re-score's label rankings are.
  *   node --import tsx bench/fix-top.ts            (writes only temporary files; prints Markdown tables)
+ * Environment: FIX_SETS=name,name (default: the first five; also satellite, pima, reviews and
+ * two_class_10k and two_class_100k, 10,000 and 100,000 generated rows of 20 numbers and two classes,
+ * bench/scaleData.ts),
+ * FIX_ROUNDS (default 5), FIX_TABLES=rescore (only the re-score table).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from '../src/engine/session';
-import { applyCellEdits, labelCellEdits, readLabelRecords } from '../src/edit/labelCell';
+import { applyCellEdits, editFormatOf, labelCellEdits, readLabelRecords } from '../src/edit/labelCell';
 import type { ScanReply } from '../src/protocol/worker';
 import { flipLabels } from '../src/eval/noise';
 import { SeededRandom } from '../src/util/random';
@@ -21,18 +25,30 @@ import { labelSuspicion } from '../src/influence/labelSuspicion';
 import { evaluate, verifyRelabel } from '../src/influence/relabel';
 import { fitLogistic, type LogisticData } from '../src/model/logistic';
 import { loadLabelled } from './detection';
+import { writeScaleCsv } from './scaleData';
 
 const L2 = 1e-3;
 /** Rounds of the re-score table (median reported); the first rounds of a process include compiling the code. */
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.FIX_ROUNDS ?? 5);
 const DATA = join(__dirname, '..', '..', 'shared', 'data');
-const SETS = [
-  { name: 'breast_cancer', file: 'breast_cancer.csv', label: 'diagnosis' },
-  { name: 'wine', file: 'wine.csv', label: 'class' },
-  { name: 'glass', file: 'glass.csv', label: 'Type' },
-  { name: 'vowel', file: 'vowel.csv', label: 'Class' },
-  { name: 'digits', file: 'digits.csv', label: 'label' },
+/** `generate`: written into a temporary directory (not in ../shared/data); `refit`: in the first table. */
+const ALL_SETS: { name: string; file: string; label: string; generate?: (file: string) => Promise<unknown>; refit?: boolean }[] = [
+  { name: 'breast_cancer', file: 'breast_cancer.csv', label: 'diagnosis', refit: true },
+  { name: 'wine', file: 'wine.csv', label: 'class', refit: true },
+  { name: 'glass', file: 'glass.csv', label: 'Type', refit: true },
+  { name: 'vowel', file: 'vowel.csv', label: 'Class', refit: true },
+  { name: 'digits', file: 'digits.csv', label: 'label', refit: true },
+  { name: 'satellite', file: 'satellite.csv', label: 'class' },
+  { name: 'pima', file: 'pima.csv', label: 'diabetes' },
+  { name: 'reviews', file: 'reviews.jsonl', label: 'label' },
+  { name: 'two_class_10k', file: 'two_class_10k.csv', label: 'label', generate: (f) => writeScaleCsv(f, 10_000, 1, 2) },
+  { name: 'two_class_100k', file: 'two_class_100k.csv', label: 'label', generate: (f) => writeScaleCsv(f, 100_000, 1, 2) },
 ];
+const SETS = process.env.FIX_SETS ? process.env.FIX_SETS.split(',').map((n) => {
+  const s = ALL_SETS.find((x) => x.name === n);
+  if (!s) throw new Error(`FIX_SETS: no set ${n} (${ALL_SETS.map((x) => x.name).join(', ')})`);
+  return s;
+}) : ALL_SETS.filter((s) => s.refit);
 
 function split(d: LogisticData, seed: number): { train: LogisticData; test: { X: Float64Array; y: Int32Array; n: number } } {
   const rng = new SeededRandom(seed);
@@ -52,9 +68,10 @@ function split(d: LogisticData, seed: number): { train: LogisticData; test: { X:
 }
 
 async function main(): Promise<void> {
+  if (process.env.FIX_TABLES === 'rescore') return;
   console.log('| data set | train rows | flipped | fixed (top 10%) | of them flipped | test acc. noisy | after fix | true labels | full scan s | warm refit s |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const set of SETS) {
+  for (const set of SETS.filter((x) => x.refit)) {
     let all: LogisticData;
     try {
       all = await loadLabelled(join(DATA, set.file), set.label);
@@ -100,8 +117,9 @@ async function rescoreTable(): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const tmp = mkdtempSync(join(tmpdir(), 'dd-bench-rescore-'));
   for (const set of SETS) {
-    const src = readFileSync(join(DATA, set.file), 'utf8');
-    const opts = { format: 'csv' as const, labelColumn: set.label };
+    if (set.generate) await set.generate(join(tmp, 'source-' + set.file));
+    const src = readFileSync(set.generate ? join(tmp, 'source-' + set.file) : join(DATA, set.file), 'utf8');
+    const opts = { format: editFormatOf(set.file)!, labelColumn: set.label };
     const records = readLabelRecords(src, opts);
     const classes = [...new Set(records.map((r) => r.label ?? ''))].sort();
     const y = Int32Array.from(records, (r) => classes.indexOf(r.label ?? ''));
@@ -147,7 +165,10 @@ async function rescoreTable(): Promise<void> {
     const coldS = median(coldTimes);
     const warmC = median(warmCpu);
     const coldC = median(coldCpu);
+    // (A scan without label suspicion, e.g. EK-FAC's, has no such ranking: n/a.)
+    const has = (rankBy: 'labelIssue' | 'labelSuspicion' | 'globalInfluence' | 'loss') => c.summary?.capabilities?.rankings.includes(rankBy) ?? false;
     const same = (rankBy: 'labelIssue' | 'labelSuspicion' | 'globalInfluence' | 'loss') => {
+      if (!has(rankBy)) return 'n/a';
       const a = s.allExamples(rankBy);
       const b = c.allExamples(rankBy);
       let diff = 0;
@@ -156,6 +177,7 @@ async function rescoreTable(): Promise<void> {
     };
     const n10 = Math.round(0.1 * records.length);
     const overlap = (rankBy: 'labelIssue' | 'labelSuspicion', a: Session = s) => {
+      if (!has(rankBy)) return NaN;
       const b = new Set(c.allExamples(rankBy).slice(0, n10).map((e) => e.row));
       return a.allExamples(rankBy).slice(0, n10).filter((e) => b.has(e.row)).length / n10;
     };
@@ -167,10 +189,11 @@ async function rescoreTable(): Promise<void> {
       return Math.max(...s.allExamples('loss').map((e) => Math.abs((score(e) ?? 0) - b.get(e.row)!)));
     };
     const st = (r: ScanReply, k: string) => (r.summary.timings[k] ?? 0).toFixed(3);
+    // quick: some part reused from the last full scan (rescore.approximate says which).
     if (!warm.summary.rescore?.warm) console.log(`| ${set.name} | not warm: ${warm.summary.rescore?.reason} |`);
     const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
     console.log(
-      `| ${set.name} | ${records.length} | ${top.length} | ${warm.summary.rescore?.approximate ? 'quick' : 'exact'} | ${coldS.toFixed(2)} (${coldC.toFixed(2)}) | ${warmS.toFixed(2)} (${warmC.toFixed(2)}) | ` +
+      `| ${set.name} | ${records.length} | ${top.length} | ${!warm.summary.rescore?.warm ? 'cold' : warm.summary.rescore.approximate ? (warm.summary.rescore.reused.some((r) => /curvature/.test(r)) ? 'quick' : 'quick kNN') : 'exact'} | ${coldS.toFixed(2)} (${coldC.toFixed(2)}) | ${warmS.toFixed(2)} (${warmC.toFixed(2)}) | ` +
         `${pct(warmS / coldS)} (${pct(warmC / coldC)}) | ` +
         `${st(warm, 'parse')} (${st(cold, 'parse')}) | ${st(warm, 'fit')} (${st(cold, 'fit')}) | ${st(warm, 'influence')} (${st(cold, 'influence')}) | ` +
         `${st(warm, 'labelSuspicion')} (${st(cold, 'labelSuspicion')}) | ${st(warm, 'detect')} (${st(cold, 'detect')}) | ` +

@@ -16,7 +16,8 @@ export const SCALE_BYTES_PER_ROW = 172;
 /** mulberry32 (src/util/random.ts), seeded, so every run writes the same bytes. */
 const rng = seededRandom;
 
-export async function writeScaleCsv(file: string, rows: number, seed = 1): Promise<number> {
+/** `classes` labels c0.. (the scale files have SCALE_CLASSES; bench/fix-top.ts writes a two-class file). */
+export async function writeScaleCsv(file: string, rows: number, seed = 1, classes = SCALE_CLASSES): Promise<number> {
   const rand = rng(seed);
   const gauss = () => {
     const u = 1 - rand();
@@ -24,7 +25,7 @@ export async function writeScaleCsv(file: string, rows: number, seed = 1): Promi
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   };
   const W: number[][] = [];
-  for (let k = 0; k < SCALE_CLASSES; k++) W.push(Array.from({ length: SCALE_COLUMNS }, () => gauss() * 0.6));
+  for (let k = 0; k < classes; k++) W.push(Array.from({ length: SCALE_COLUMNS }, () => gauss() * 0.6));
   const out = createWriteStream(file);
   const header = [...Array.from({ length: SCALE_COLUMNS }, (_, j) => `x${j}`), 'label'].join(',') + '\n';
   let bytes = header.length;
@@ -40,7 +41,7 @@ export async function writeScaleCsv(file: string, rows: number, seed = 1): Promi
         x[j] = gauss();
         cells.push(x[j].toFixed(5));
       }
-      for (let k = 0; k < SCALE_CLASSES; k++) {
+      for (let k = 0; k < classes; k++) {
         let s = -Math.log(-Math.log(1 - rand())); // Gumbel noise: a softmax draw
         for (let j = 0; j < SCALE_COLUMNS; j++) s += W[k][j] * x[j];
         if (s > bestScore) {

@@ -246,7 +246,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         `Dataset Debugger: re-scored ${results.summary.dataset.rows} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s` +
           (re?.warm
             ? re.approximate
-              ? ` (quick: ${re.changedLabels ?? '?'} label${re.changedLabels === 1 ? '' : 's'} changed; label suspicion and label issue approximate, Scan for exact; Verify is exact)`
+              ? ` (quick: ${re.changedLabels ?? '?'} label${re.changedLabels === 1 ? '' : 's'} changed; ${re.approximate.some((a) => a.startsWith('label suspicion')) ? 'label suspicion and label issue' : 'label issue'} approximate, Scan for exact; Verify is exact)`
               : ` (warm: ${re.changedLabels ?? '?'} label${re.changedLabels === 1 ? '' : 's'} changed; features and schema reused)`
             : re
               ? ` (full scan: ${re.reason})`

@@ -382,6 +382,52 @@ export class ColumnData {
     return s == null ? NaN : parseNumber(s);
   }
 
+  /**
+   * The first row (below `rows`) whose cell differs from `other`'s, as get() reads them (texts, numbers
+   * as String(value), so 1.50 and 1.5 are the same cell), or -1 when none does. Compares the stored
+   * codes, numbers or mantissas where both columns are stored alike (no text made per cell: the warm
+   * re-score's check that only labels changed, src/engine/rescore.ts), and the texts otherwise.
+   */
+  firstDifference(other: ColumnData, rows: number): number {
+    if (this.mode === DICT && other.mode === DICT) {
+      const a = (this.codes as Growable<Int32Array>).arr;
+      const b = (other.codes as Growable<Int32Array>).arr;
+      // other's code -> this column's code of the same text (-2: a text this column does not have).
+      const index = this.index as Map<string, number>;
+      const map = Int32Array.from(other.values, (v) => index.get(v) ?? -2);
+      for (let i = 0; i < rows; i++) {
+        const c = b[i];
+        if (a[i] !== (c < 0 ? -1 : map[c])) return i;
+      }
+      return -1;
+    }
+    if (this.mode === NUMBERS && other.mode === NUMBERS) {
+      // String(x) === String(y) exactly when x === y (-0 and 0 both read "0") or both are missing (NaN).
+      const a = (this.nums as Growable<Float64Array>).arr;
+      const b = (other.nums as Growable<Float64Array>).arr;
+      for (let i = 0; i < rows; i++) {
+        const x = a[i];
+        const y = b[i];
+        if (x !== y && (x === x || y === y)) return i;
+      }
+      return -1;
+    }
+    if ((this.mode === DECIMALS || this.mode === DERIVED) && (other.mode === DECIMALS || other.mode === DERIVED) && this.scale === other.scale) {
+      // At one scale the texts String(m / 10^scale) are equal exactly when the mantissas are (a
+      // negative zero reads "0" like 0, and -0 === 0); NO_MANTISSA is the missing cell in both.
+      if (this.mode === DECIMALS && other.mode === DECIMALS) {
+        const a = (this.mants as Growable<Int32Array>).arr;
+        const b = (other.mants as Growable<Int32Array>).arr;
+        for (let i = 0; i < rows; i++) if (a[i] !== b[i]) return i;
+        return -1;
+      }
+      for (let i = 0; i < rows; i++) if (this.mantissa(i) !== other.mantissa(i)) return i;
+      return -1;
+    }
+    for (let i = 0; i < rows; i++) if (this.get(i) !== other.get(i)) return i;
+    return -1;
+  }
+
   /** Distinct non-missing texts, or Infinity when the column has more than DICT_MAX of them. */
   get distinct(): number {
     return this.mode === DICT ? this.values.length : Infinity;

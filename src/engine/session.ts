@@ -12,7 +12,7 @@ import type { Table } from '../data/types';
 import type { TestObjective } from '../influence/crossLoss';
 import { labelSuspicion, type SuspicionCurvature } from '../influence/labelSuspicion';
 import { detectLabelErrors } from '../detect/detector';
-import type { KnnNeighbours } from '../detect/crossFit';
+import { KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS, type KnnNeighbours } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
 import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';
 import { trustCheck } from '../influence/trust';
@@ -51,11 +51,16 @@ import { stageTimer } from '../util/timer';
 import { DEFAULTS, resolveExplainOptions, resolveScanOptions, SCAN_RANKINGS } from '../options/options';
 import { buildAnalysis, type BuildContext, type PointExplanation } from './analysis';
 import { LabelNeighbours } from './neighbours';
-import { QUICK_RESCORE_MAX_NUMBERS, QUICK_RESCORE_MIN_FLOPS, suspicionBlockFlops, warmMismatch } from './rescore';
+import { knnSearchTerms, QUICK_KNN_MIN_TERMS, QUICK_RESCORE_MAX_NUMBERS, QUICK_RESCORE_MIN_FLOPS, suspicionBlockFlops, warmMismatch } from './rescore';
 import type { ScanState } from './state';
 import { argmaxRow, histogram, sortedOrder } from './ranking';
 import { cellsOf, recordMatches, recordRef } from './records';
 import { allRows, columnNotes, encodeTestSet, hashFile, unlabelledSchema, type TestSet } from './scanInputs';
+
+/** Whether a full scan keeps kNN's folds and neighbours for quick re-scores: its search cost QUICK_KNN_MIN_TERMS or more. */
+function keepKnn(nb: KnnNeighbours | undefined, N: number): boolean {
+  return nb !== undefined && knnSearchTerms(N, nb.d, KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS) >= QUICK_KNN_MIN_TERMS;
+}
 
 export class Session {
   private state?: ScanState;
@@ -92,7 +97,7 @@ export class Session {
       if (typeof why === 'string') rescore = { warm: false, reused: [], reason: why };
       else {
         warm = prev;
-        rescore = { warm: true, reused: ['schema', 'encoded features', ...(prev!.test ? ['test set'] : []), 'warm start of the fit and of the reweighted refit'], changedLabels: why.changed };
+        rescore = { warm: true, reused: ['schema', 'encoded features', ...(prev!.test ? ['test set'] : []), prev!.refitW ? 'warm start of the fit and of the reweighted refit' : 'warm start of the fit'], changedLabels: why.changed };
       }
     }
     const encoder = warm?.encoder ?? FeatureEncoder.fit(table, schema, labels.records, { textDimensions: params.textDimensions });
@@ -113,16 +118,21 @@ export class Session {
     // A quick re-score (more than two classes: label suspicion's blocks come from P x P inverses, most
     // of a scan) keeps the last full scan's curvature and folds; two classes have closed-form blocks
     // (a D x D system, about the influence's own cost) and are re-scored exactly.
-    const reference = warm && labels.classes.length > 2 && params.labelSuspicion !== false ? warm.reference : undefined;
+    // kNN's search (all pairs of rows) is kept by a full scan only where it costs more than
+    // QUICK_KNN_MIN_TERMS distance terms (rescore.ts); then a re-score of any number of classes reuses
+    // its folds and neighbours.
+    const curvatureRef = warm && labels.classes.length > 2 && params.labelSuspicion !== false ? warm.reference?.curvature : undefined;
+    const knnRef = warm ? warm.reference?.knn : undefined;
+    const reference = curvatureRef || knnRef ? warm!.reference : undefined;
     if (rescore && reference) {
       let since = 0;
       for (let i = 0; i < N; i++) if (labels.y[i] !== reference.y[i]) since++;
-      rescore.reused.push("label suspicion's leave-one-out curvature of the last full scan", ...(reference.knn ? ["the detector's folds and kNN neighbours"] : []));
+      rescore.reused.push(...(curvatureRef ? ["label suspicion's leave-one-out curvature of the last full scan"] : []), ...(knnRef ? ["the detector's folds and kNN neighbours"] : []));
       rescore.changedSinceFull = since;
       rescore.approximate = [
-        'label suspicion: its fits are exact, the curvature of the other rows (H without the row, both stages) is that of the last full scan',
-        ...(reference.knn ? ["label issue: kNN's folds are the last full scan's (a full scan deals new folds for the new labels)"] : []),
-        "label issue: its logistic regression probabilities are label suspicion's",
+        ...(curvatureRef ? ['label suspicion: its fits are exact, the curvature of the other rows (H without the row, both stages) is that of the last full scan'] : []),
+        ...(knnRef ? ["label issue: kNN's folds are the last full scan's (a full scan deals new folds for the new labels)"] : []),
+        ...(curvatureRef ? ["label issue: its logistic regression probabilities are label suspicion's"] : []),
       ];
     }
     const ctx: BuildContext = {
@@ -149,7 +159,7 @@ export class Session {
     if (params.labelSuspicion !== false && exact) {
       cp.begin('labelSuspicion', `Label suspicion of ${N} rows: leave-one-out, reweighted refit, leave-one-out again`);
       const keepCurvature = !reference && K > 2 && 2 * N * K * K <= QUICK_RESCORE_MAX_NUMBERS && suspicionBlockFlops(N, K, D) >= QUICK_RESCORE_MIN_FLOPS;
-      const ls = await labelSuspicion(exact, { checkpoint: cp, refitInit: warm?.refitW, reuse: reference?.curvature, keepCurvature });
+      const ls = await labelSuspicion(exact, { checkpoint: cp, refitInit: warm?.refitW, reuse: curvatureRef, keepCurvature });
       suspicion = { score: ls.suspicion, suggested: ls.suggested };
       curvature = ls.curvature;
       refitW = ls.refit.W;
@@ -179,7 +189,7 @@ export class Session {
       // The detector's own logistic regression takes the given l2, else logistic regression's default
       // (not turn-over dropout's lighter one: the detector's models do not depend on the scan's method).
       const detectorL2 = params.l2 ?? DEFAULTS.l2;
-      const d = await detectLabelErrors(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic, knnNeighbours: reference?.knn });
+      const d = await detectLabelErrors(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic, knnNeighbours: knnRef });
       detection = { score: d.score, suggested: d.suggested, probability: d.suggestedProbability };
       knnNeighbours = d.knnNeighbours;
       detectionProba = d.proba;
@@ -312,7 +322,7 @@ export class Session {
       detectionProba,
       // A full scan's curvature and folds are the reference of the next quick re-scores; a quick
       // re-score keeps its own reference (its blocks are that reference's).
-      reference: reference ?? (curvature && { curvature, knn: knnNeighbours, y: Int32Array.from(y) }),
+      reference: reference ?? (curvature || keepKnn(knnNeighbours, N) ? { curvature, knn: knnNeighbours, y: Int32Array.from(y) } : undefined),
       // The panel's label neighbours depend on the features, which a warm re-score keeps: the rows
       // searched so far keep their neighbours, whose labels are counted anew.
       neighbours: warm && warm.neighbours !== undefined ? warm.neighbours && warm.neighbours.relabelled(data, classes) : undefined,

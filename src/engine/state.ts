@@ -35,10 +35,11 @@ export interface ScanState {
   /** Label suspicion per row and its suggested class. */
   suspicion?: { score: Float64Array; suggested: Int32Array };
   /**
-   * What a quick re-score keeps from the last full scan (more than two classes): label suspicion's
-   * leave-one-out blocks, kNN's folds and neighbours, and the labels they were computed with.
+   * What a quick re-score keeps from the last full scan: label suspicion's leave-one-out blocks (more
+   * than two classes, when their exact cost is worth it), kNN's folds and neighbours (when its search
+   * is worth it, src/engine/rescore.ts), and the labels they were computed with.
    */
-  reference?: { curvature: SuspicionCurvature; knn?: KnnNeighbours; y: Int32Array };
+  reference?: { curvature?: SuspicionCurvature; knn?: KnnNeighbours; y: Int32Array };
   /** Out-of-sample label-error detection (src/detect): calibrated score, suggestion (-1: none) and its probability. */
   detection?: { score: Float64Array; suggested: Int32Array; probability: Float64Array };
   predicted: Int32Array;

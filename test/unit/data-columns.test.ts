@@ -203,3 +203,55 @@ test('ColumnStore: label trimming edits the store, and Table.records made before
   assert.deepEqual(labels.classes, ['a', 'b']);
   assert.equal(labels.records.length, 50);
 });
+
+test('ColumnData.firstDifference finds the first row whose text differs, in every pair of storage modes (the warm re-score\'s check)', () => {
+  const n = DICT_MAX + 700;
+  const rand = seededRandom(3);
+  // Base columns: a small dictionary, decimals (Int32 mantissas), full-precision numbers, texts.
+  const kinds: ((i: number) => Cell)[] = [
+    (i) => (i % 13 === 0 ? null : String(i % 17)),
+    (i) => ((i * 37) % 9001 / 100 - 40).toFixed(2),
+    (i) => (i === 5 ? null : String(Math.sin(i) * 1e3)),
+    (i) => `text ${i}`,
+  ];
+  // Edits of one cell: missing, another value of the kind, a text, the same number spelled otherwise
+  // (no difference: 2.50 reads 2.5), a number with more decimals than the column keeps.
+  const edits: ((v: Cell) => Cell)[] = [
+    () => null,
+    (v) => (v === null ? '1' : v + '1'),
+    () => 'not a number',
+    (v) => (v !== null && /^-?\d+\.\d+$/.test(v) ? v + '0' : v),
+    (v) => (v === null ? '0.1234567891' : v === '0' ? '-0' : String(Number(v) + 1e-7)),
+  ];
+  const build = (cells: Cell[]) => {
+    const s = new ColumnStore(1);
+    cells.forEach((c, i) => s.addRow([c], i + 2));
+    return s.columns[0];
+  };
+  let found = 0;
+  for (const kind of kinds) {
+    const base = Array.from({ length: n }, (_, i) => kind(i));
+    for (const edit of edits) {
+      for (const at of [0, Math.floor(rand() * n), n - 1]) {
+        const cells = base.slice();
+        cells[at] = edit(cells[at]);
+        const a = build(base);
+        const b = build(cells);
+        // What it must equal: the first row whose texts (get) differ.
+        let expected = -1;
+        for (let i = 0; i < n && expected < 0; i++) if (a.get(i) !== b.get(i)) expected = i;
+        assert.equal(b.firstDifference(a, n), expected, `kind ${kinds.indexOf(kind)}, edit ${edits.indexOf(edit)} at ${at}`);
+        assert.equal(a.firstDifference(b, n), expected);
+        // (A column that changes its storage can read earlier cells otherwise: 1.50 as a text, 1.5 as a number.)
+        if (expected >= 0) {
+          assert.ok(expected <= at);
+          found++;
+        }
+        // A decimals column read back through derive() (as after a scan) compares as before.
+        const values = Float64Array.from({ length: n }, (_, i) => a.number(i));
+        if (a.derive((i) => values[i])) assert.equal(b.firstDifference(a, n), expected, `derived, kind ${kinds.indexOf(kind)}, edit ${edits.indexOf(edit)}`);
+      }
+    }
+  }
+  assert.ok(found >= 40, `${found} changed cells found`);
+});

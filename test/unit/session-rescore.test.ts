@@ -219,8 +219,10 @@ test('re-score of a JSONL text file (hashed TF-IDF features reused) equals a col
   const lines = readFileSync(join(root, 'test/fixtures/data/reviews.jsonl'), 'utf8').trim().split('\n').slice(0, 800);
   writeFileSync(join(tmp, 'r.jsonl'), lines.join('\n') + '\n');
   // The exact solver asked for: with label suspicion's inverses the default rule sends this many
-  // hashed-text parameters to an iterative solver, which the warm re-score does not cover.
-  await fixAndCompare(join(tmp, 'r.jsonl'), 'label', 5, undefined, { solver: 'exact' });
+  // hashed-text parameters to EK-FAC (whose re-score is tested below). The detector without kNN: its
+  // search over the hashed features (800^2 d / 2 terms) is above QUICK_KNN_MIN_TERMS, so a re-score
+  // would keep its folds (tested below) and the label-issue ranking would be approximate.
+  await fixAndCompare(join(tmp, 'r.jsonl'), 'label', 5, undefined, { solver: 'exact', detector: 'logistic' });
 });
 
 test('re-score falls back to a full scan, saying why, when a feature cell, the parameters or the row count changed', async () => {
@@ -279,4 +281,125 @@ test('ranking pages carry the detector\'s probability of the given label and the
     const same = near.filter((l) => l === e.label).length;
     assert.deepEqual(e.neighbours, { k: 10, sameLabel: same, otherLabel: same === 10 ? undefined : e.label === 'benign' ? 'malignant' : 'benign', otherCount: 10 - same });
   }
+});
+
+test('re-score check on a file whose columns are stored as mantissas, numbers and a dictionary: a changed feature cell, added or removed rows and a changed test file each fall back to a full scan, saying which', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
+  const file = join(tmp, 'g.csv');
+  const testFile = join(tmp, 'test.csv');
+  const rand = (await import('../../src/util/random')).seededRandom(11);
+  // dec: 5-decimal numbers (Int32 mantissas, read back from the features after a scan); num: full
+  // precision (float64); cat: a dictionary; label: two classes from a noisy linear rule.
+  const row = () => {
+    const a = rand() * 4 - 2;
+    const b = rand() * 4 - 2;
+    const c = ['u', 'v', 'w'][Math.floor(rand() * 3)];
+    return [a.toFixed(5), String(b), c, a + b + (c === 'u' ? 0.5 : 0) + rand() - 0.5 > 0 ? 'yes' : 'no'];
+  };
+  const rows = Array.from({ length: 4500 }, row); // past DICT_MAX distinct numbers: dec and num leave the dictionary
+  const csv = (rs: string[][]) => ['dec,num,cat,label', ...rs.map((r) => r.join(','))].join('\n') + '\n';
+  writeFileSync(file, csv(rows));
+  writeFileSync(testFile, csv(Array.from({ length: 200 }, row)));
+  const params: ScanParams = { file, label: 'label', test: testFile, detector: 'off' };
+  const s = new Session();
+  await s.scan(params);
+  const rescore = async (rs: string[][]) => {
+    writeFileSync(file, csv(rs));
+    return (await s.scan({ ...params, warmStart: true })).summary.rescore!;
+  };
+  // Labels only: warm, the changed labels counted.
+  const relabelled = rows.map((r, i) => (i % 1000 === 7 ? [...r.slice(0, 3), r[3] === 'yes' ? 'no' : 'yes'] : r));
+  assert.deepEqual(await rescore(relabelled), { warm: true, reused: ['schema', 'encoded features', 'test set', 'warm start of the fit and of the reweighted refit'], changedLabels: 5 });
+  // One feature cell in each column, each edit on top of the last (which the last scan read).
+  let cells = relabelled;
+  const edit = (i: number, j: number, v: string) => (cells = cells.map((r, k) => (k === i ? r.map((c, m) => (m === j ? v : c)) : r)));
+  assert.equal((await rescore(edit(4321, 0, (Number(cells[4321][0]) + 0.00001).toFixed(5)))).reason, 'a cell other than a label changed (row 4321, column "dec")');
+  assert.equal((await rescore(edit(17, 1, String(Number(cells[17][1]) * (1 + 1e-12))))).reason, 'a cell other than a label changed (row 17, column "num")');
+  assert.equal((await rescore(edit(4499, 2, cells[4499][2] === 'u' ? 'v' : 'u'))).reason, 'a cell other than a label changed (row 4499, column "cat")');
+  // The same number spelled otherwise is the same cell: warm.
+  assert.equal((await rescore(edit(3, 0, cells[3][0] + '0'))).warm, true);
+  // Rows added or removed.
+  assert.equal((await rescore((cells = [...cells, row()]))).reason, 'the number of rows changed (4500 -> 4501)');
+  assert.equal((await rescore((cells = cells.slice(2)))).reason, 'the number of rows changed (4501 -> 4499)');
+  // The test file changed (the training file did not).
+  writeFileSync(testFile, csv(Array.from({ length: 200 }, row)));
+  assert.equal((await rescore(cells)).reason, 'the test file changed');
+  // And a warm re-score once nothing but labels changed since the last scan.
+  assert.equal((await rescore(cells.map((r, i) => (i === 0 ? [...r.slice(0, 3), r[3] === 'yes' ? 'no' : 'yes'] : r)))).changedLabels, 1);
+});
+
+test('two classes, kNN search above QUICK_KNN_MIN_TERMS: the re-score reuses the folds and neighbours; label suspicion, loss and self-influence stay equal to a cold scan, the label-issue ranking close to it', async () => {
+  const { writeScaleCsv } = await import('../../bench/scaleData');
+  const { QUICK_KNN_MIN_TERMS } = await import('../../src/engine/rescore');
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
+  const file = join(tmp, 'two.csv');
+  const n = 3500; // 20 standardised features: n^2 20 / 2 = 1.2e8 distance terms
+  assert.ok((n * n * 20) / 2 >= QUICK_KNN_MIN_TERMS);
+  await writeScaleCsv(file, n, 1, 2);
+  const opts = { format: 'csv' as const, labelColumn: 'label' };
+  const clean = readFileSync(file, 'utf8');
+  const records = readLabelRecords(clean, opts);
+  const classes = [...new Set(records.map((r) => r.label ?? ''))].sort();
+  assert.equal(classes.length, 2);
+  const flips = flipLabels(Int32Array.from(records, (r) => classes.indexOf(r.label ?? '')), 2, 0.1, 0);
+  writeFileSync(file, applyCellEdits(clean, labelCellEdits(clean, opts, flips.flipped.map((row) => ({ row, newLabel: classes[flips.noisy[row]] })))));
+  const params: ScanParams = { file, label: 'label' };
+  const warm = new Session();
+  await warm.scan(params);
+  const top = warm.allExamples('labelIssue').slice(0, n / 10).filter((e) => e.suggestedLabel !== undefined);
+  assert.ok(top.length >= n / 20, `${top.length} suggestions`);
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, applyCellEdits(text, labelCellEdits(text, opts, top.map((e) => ({ row: e.row, newLabel: e.suggestedLabel! })))));
+  const re = await warm.scan({ ...params, warmStart: true });
+  const info = re.summary.rescore!;
+  assert.equal(info.warm, true, JSON.stringify(info));
+  assert.ok(info.reused.includes("the detector's folds and kNN neighbours"), JSON.stringify(info));
+  assert.ok(!info.reused.some((r) => /curvature/.test(r)), 'two classes: label suspicion stays exact');
+  assert.deepEqual(info.approximate, ["label issue: kNN's folds are the last full scan's (a full scan deals new folds for the new labels)"]);
+  assert.equal(info.changedSinceFull, top.length);
+  const cold = new Session();
+  const c = await cold.scan(params);
+  assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
+  assert.ok(re.summary.detection?.models.some((m) => m.model === 'knn'), JSON.stringify(re.summary.detection?.models));
+  // Exact: everything but the detector's kNN.
+  assertSameRanking(warm, cold, 'labelSuspicion', (e) => e.labelSuspicion);
+  assertSameRanking(warm, cold, 'loss', (e) => e.loss);
+  assertSameRanking(warm, cold, 'globalInfluence', (e) => e.globalInfluence);
+  // The label-issue ranking with the old fold deal, against the cold scan's new deal.
+  const overlap = topOverlap(warm, cold, 'labelIssue', n / 10);
+  const d = diffs(warm, cold, (e) => e.labelProbability);
+  console.log(`two-class quick kNN re-score: label issue top-10% overlap ${overlap.toFixed(3)}, detector's label probability |diff| max ${d.max.toFixed(3)}, mean ${d.mean.toFixed(4)}`);
+  assert.ok(overlap >= 0.85, `label issue top-10% overlap ${overlap}`);
+  assert.ok(d.max <= 0.5 && d.mean <= 0.03, JSON.stringify(d));
+});
+
+test('re-score of a text file on the EK-FAC solver: warm (features, fit start and kNN search reused), its loss and self-influence rankings equal to a cold scan', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
+  const file = join(tmp, 'r.jsonl');
+  writeFileSync(file, readFileSync(join(root, 'test/fixtures/data/reviews.jsonl'), 'utf8').trim().split('\n').slice(0, 800).join('\n') + '\n');
+  const params: ScanParams = { file, label: 'label', solver: 'ekfac' };
+  const warm = new Session();
+  const first = await warm.scan(params);
+  assert.equal(first.summary.analysis.solver, 'ekfac');
+  const top = warm.allExamples('labelIssue').filter((e) => e.suggestedLabel !== undefined).slice(0, 20);
+  const text = readFileSync(file, 'utf8');
+  const opts = { format: editFormatOf(file)!, labelColumn: 'label' };
+  writeFileSync(file, applyCellEdits(text, labelCellEdits(text, opts, top.map((e) => ({ row: e.row, newLabel: e.suggestedLabel! })))));
+  const re = await warm.scan({ ...params, warmStart: true });
+  const info = re.summary.rescore!;
+  assert.equal(info.warm, true, JSON.stringify(info));
+  assert.equal(info.changedLabels, 20);
+  assert.ok(info.reused.includes('warm start of the fit') && !info.reused.some((r) => /refit/.test(r)), JSON.stringify(info.reused));
+  const cold = new Session();
+  const c = await cold.scan(params);
+  assert.equal(re.summary.key, c.summary.key);
+  assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
+  assert.deepEqual(re.summary.capabilities, c.summary.capabilities);
+  assertSameRanking(warm, cold, 'loss', (e) => e.loss);
+  assertSameRanking(warm, cold, 'globalInfluence', (e) => e.globalInfluence);
+  if (info.reused.includes("the detector's folds and kNN neighbours")) {
+    const overlap = topOverlap(warm, cold, 'labelIssue', 80);
+    console.log(`EK-FAC re-score, kNN reused: label issue top-10% overlap ${overlap.toFixed(3)}`);
+    assert.ok(overlap >= 0.7, `label issue top-10% overlap ${overlap}`);
+  } else assertSameRanking(warm, cold, 'labelIssue', (e) => e.labelIssueScore);
 });
