@@ -414,9 +414,8 @@ export class Session {
    * The JSON text of page({ rankBy, offset, limit })'s rows without an object per row (the CLI's
    * scan --json writes a million-row ranking): each row as exampleJson in src/cli/main.ts writes it
    * (JSON.stringify(example, null, 1) indented by two spaces, undefined fields left out, non-finite
-   * numbers null), rows joined by ',\n  '. Undefined when the page would not be plain: fewer than 501
-   * rows (page() may attach neighbours to those) or a field that is not a number or a string; the
-   * caller then takes page().
+   * numbers null), rows joined by ',\n  '. Undefined for fewer than 501 rows (page() may attach
+   * neighbours to those): the caller then takes page().
    */
   examplesJson(rankBy: RankBy, offset: number, limit: number): { bytes: Buffer; rows: number; total: number } | undefined {
     const s = this.current;
@@ -431,38 +430,87 @@ export class Session {
     const store = s.table.store;
     const clusters = !!s.summary.capabilities?.clusters;
     const out = new ByteText(((to - from) * 320) | 0);
+    // The numbers of a block of rows go through one JSON.stringify of a plain array (V8 writes a number
+    // there as String(v) does, a non-finite one as null) instead of a string per number: per row, in
+    // field order, row, line, globalInfluence, loss and those of the optional numeric fields the scan
+    // has (a row without a suggestion holds a 0 in suggestedProbability's place, not written).
+    const hasSuspicion = suspicion !== undefined;
+    const nums: number[] = [];
+    const numText = new NumberText();
     let fields = 0;
-    const put = (key: Uint8Array, v: unknown): boolean => {
-      if (v === undefined) return true;
+    const field = (key: Uint8Array): void => {
       out.bytes(fields++ > 0 ? NEXT_FIELD : FIRST_FIELD);
       out.bytes(key);
-      if (typeof v === 'number') out.ascii(Number.isFinite(v) ? '' + v : 'null');
-      else if (typeof v === 'string') out.string(v);
-      else return false;
-      return true;
     };
-    for (let rank = from; rank < to; rank++) {
-      const i = order[rank];
-      const rec = records[i];
-      const sug = detection ? detection.suggested[i] : -1;
-      if (rank > from) out.bytes(NEXT_ROW);
-      out.bytes(OPEN);
-      fields = 0;
-      const plain =
-        put(KEY.row, rec) &&
-        put(KEY.line, store.line(rec)) &&
-        put(KEY.label, classes[y[i]]) &&
-        put(KEY.predicted, classes[predicted[i]]) &&
-        put(KEY.globalInfluence, selfInfluence[i]) &&
-        put(KEY.loss, loss[i]) &&
-        put(KEY.labelSuspicion, suspicion?.score[i]) &&
-        put(KEY.labelIssueScore, detection?.score[i]) &&
-        put(KEY.suggestedLabel, detection ? (sug >= 0 ? classes[sug] : undefined) : suspicion ? classes[suspicion.suggested[i]] : undefined) &&
-        put(KEY.suggestedProbability, detection && sug >= 0 ? detection.probability[i] : undefined) &&
-        put(KEY.labelProbability, detectionProba ? detectionProba[i * K + y[i]] : undefined) &&
-        put(KEY.cluster, clusters ? y[i] : undefined);
-      if (!plain) return undefined;
-      out.bytes(fields > 0 ? CLOSE : EMPTY_CLOSE);
+    for (let block = from; block < to; block += JSON_BLOCK_ROWS) {
+      const end = Math.min(to, block + JSON_BLOCK_ROWS);
+      nums.length = 0;
+      for (let rank = block; rank < end; rank++) {
+        const i = order[rank];
+        const rec = records[i];
+        nums.push(rec, store.line(rec), selfInfluence[i], loss[i]);
+        if (hasSuspicion) nums.push(suspicion.score[i]);
+        if (detection) {
+          const sug = detection.suggested[i];
+          nums.push(detection.score[i], sug >= 0 ? detection.probability[i] : 0);
+        }
+        if (detectionProba) nums.push(detectionProba[i * K + y[i]]);
+        if (clusters) nums.push(y[i]);
+      }
+      numText.set(JSON.stringify(nums));
+      for (let rank = block; rank < end; rank++) {
+        const i = order[rank];
+        const sug = detection ? detection.suggested[i] : -1;
+        if (rank > from) out.bytes(NEXT_ROW);
+        out.bytes(OPEN);
+        fields = 0;
+        field(KEY.row);
+        numText.next(out);
+        field(KEY.line);
+        numText.next(out);
+        const label = classes[y[i]];
+        if (label !== undefined) {
+          field(KEY.label);
+          out.string(label);
+        }
+        const pred = classes[predicted[i]];
+        if (pred !== undefined) {
+          field(KEY.predicted);
+          out.string(pred);
+        }
+        field(KEY.globalInfluence);
+        numText.next(out);
+        field(KEY.loss);
+        numText.next(out);
+        if (hasSuspicion) {
+          field(KEY.labelSuspicion);
+          numText.next(out);
+        }
+        if (detection) {
+          field(KEY.labelIssueScore);
+          numText.next(out);
+        }
+        const suggested = detection ? (sug >= 0 ? classes[sug] : undefined) : suspicion ? classes[suspicion.suggested[i]] : undefined;
+        if (suggested !== undefined) {
+          field(KEY.suggestedLabel);
+          out.string(suggested);
+        }
+        if (detection) {
+          if (sug >= 0) {
+            field(KEY.suggestedProbability);
+            numText.next(out);
+          } else numText.skip();
+        }
+        if (detectionProba) {
+          field(KEY.labelProbability);
+          numText.next(out);
+        }
+        if (clusters) {
+          field(KEY.cluster);
+          numText.next(out);
+        }
+        out.bytes(fields > 0 ? CLOSE : EMPTY_CLOSE);
+      }
     }
     return { bytes: out.done(), rows: to - from, total: order.length };
   }
@@ -832,6 +880,40 @@ export class Session {
   }
 }
 
+/** examplesJson stringifies the numbers of this many rows at a time. */
+const JSON_BLOCK_ROWS = 1024;
+
+/**
+ * The numbers of a JSON array's text (JSON.stringify of an array of numbers: no strings, so every
+ * comma separates two numbers) taken one at a time as bytes.
+ */
+class NumberText {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private n = 0;
+  private at = 0;
+  set(json: string): void {
+    if (json.length > this.buf.length) this.buf = Buffer.allocUnsafe(2 * json.length);
+    this.n = this.buf.write(json, 0, 'latin1') - 1; // without the closing ]
+    this.at = 1; // after the opening [
+  }
+  /** Writes the next number's text to out. */
+  next(out: ByteText): void {
+    const buf = this.buf;
+    let e = this.at;
+    while (e < this.n && buf[e] !== COMMA) e++;
+    out.slice(buf, this.at, e);
+    this.at = e + 1;
+  }
+  /** Passes over the next number. */
+  skip(): void {
+    const buf = this.buf;
+    let e = this.at;
+    while (e < this.n && buf[e] !== COMMA) e++;
+    this.at = e + 1;
+  }
+}
+const COMMA = 0x2c;
+
 /** examplesJson's pieces of text as bytes. */
 const utf8 = (t: string) => new Uint8Array(Buffer.from(t, 'utf8'));
 const FIRST_FIELD = utf8('\n   ');
@@ -883,12 +965,12 @@ class ByteText {
     for (let j = 0; j < b.length; j++) buf[n++] = b[j];
     this.n = n;
   }
-  /** Text of ASCII characters only (a number's). */
-  ascii(t: string): void {
-    this.room(t.length);
+  /** Bytes [s, e) of b. */
+  slice(b: Uint8Array, s: number, e: number): void {
+    this.room(e - s);
     const buf = this.buf;
     let n = this.n;
-    for (let j = 0; j < t.length; j++) buf[n++] = t.charCodeAt(j);
+    for (let j = s; j < e; j++) buf[n++] = b[j];
     this.n = n;
   }
   /** A JSON string (quoted and escaped as JSON.stringify does). */
