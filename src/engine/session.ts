@@ -437,79 +437,82 @@ export class Session {
     const hasSuspicion = suspicion !== undefined;
     const nums: number[] = [];
     const numText = new NumberText();
-    let fields = 0;
-    const field = (key: Uint8Array): void => {
-      out.bytes(fields++ > 0 ? NEXT_FIELD : FIRST_FIELD);
-      out.bytes(key);
-    };
+    // The class names' JSON text by class, and each block row's label, prediction and suggestion
+    // (-1: none) gathered with its numbers, so that the writing loop reads nothing by row index.
+    const classText = classes.map((c) => utf8(JSON.stringify(c)));
+    const blockLabel = new Int32Array(JSON_BLOCK_ROWS);
+    const blockPred = new Int32Array(JSON_BLOCK_ROWS);
+    const blockSug = new Int32Array(JSON_BLOCK_ROWS);
+    const classBytes = (k: number): Uint8Array | undefined => (k >= 0 ? classText[k] : undefined);
     for (let block = from; block < to; block += JSON_BLOCK_ROWS) {
       const end = Math.min(to, block + JSON_BLOCK_ROWS);
       nums.length = 0;
       for (let rank = block; rank < end; rank++) {
         const i = order[rank];
         const rec = records[i];
+        const b = rank - block;
+        blockLabel[b] = y[i];
+        blockPred[b] = predicted[i];
         nums.push(rec, store.line(rec), selfInfluence[i], loss[i]);
         if (hasSuspicion) nums.push(suspicion.score[i]);
         if (detection) {
           const sug = detection.suggested[i];
+          blockSug[b] = sug;
           nums.push(detection.score[i], sug >= 0 ? detection.probability[i] : 0);
-        }
+        } else blockSug[b] = hasSuspicion ? suspicion.suggested[i] : -1;
         if (detectionProba) nums.push(detectionProba[i * K + y[i]]);
         if (clusters) nums.push(y[i]);
       }
       numText.set(JSON.stringify(nums));
       for (let rank = block; rank < end; rank++) {
-        const i = order[rank];
-        const sug = detection ? detection.suggested[i] : -1;
-        if (rank > from) out.bytes(NEXT_ROW);
-        out.bytes(OPEN);
-        fields = 0;
-        field(KEY.row);
+        const b = rank - block;
+        // Each piece of fixed text is the field separator and the key together.
+        out.bytes(rank > from ? NEXT_ROW_KEY : FIRST_ROW_KEY);
         numText.next(out);
-        field(KEY.line);
+        out.bytes(FIELD.line);
         numText.next(out);
-        const label = classes[y[i]];
+        const label = classBytes(blockLabel[b]);
         if (label !== undefined) {
-          field(KEY.label);
-          out.string(label);
+          out.bytes(FIELD.label);
+          out.bytes(label);
         }
-        const pred = classes[predicted[i]];
+        const pred = classBytes(blockPred[b]);
         if (pred !== undefined) {
-          field(KEY.predicted);
-          out.string(pred);
+          out.bytes(FIELD.predicted);
+          out.bytes(pred);
         }
-        field(KEY.globalInfluence);
+        out.bytes(FIELD.globalInfluence);
         numText.next(out);
-        field(KEY.loss);
+        out.bytes(FIELD.loss);
         numText.next(out);
         if (hasSuspicion) {
-          field(KEY.labelSuspicion);
+          out.bytes(FIELD.labelSuspicion);
           numText.next(out);
         }
         if (detection) {
-          field(KEY.labelIssueScore);
+          out.bytes(FIELD.labelIssueScore);
           numText.next(out);
         }
-        const suggested = detection ? (sug >= 0 ? classes[sug] : undefined) : suspicion ? classes[suspicion.suggested[i]] : undefined;
+        const suggested = classBytes(blockSug[b]);
         if (suggested !== undefined) {
-          field(KEY.suggestedLabel);
-          out.string(suggested);
+          out.bytes(FIELD.suggestedLabel);
+          out.bytes(suggested);
         }
         if (detection) {
-          if (sug >= 0) {
-            field(KEY.suggestedProbability);
+          if (blockSug[b] >= 0) {
+            out.bytes(FIELD.suggestedProbability);
             numText.next(out);
           } else numText.skip();
         }
         if (detectionProba) {
-          field(KEY.labelProbability);
+          out.bytes(FIELD.labelProbability);
           numText.next(out);
         }
         if (clusters) {
-          field(KEY.cluster);
+          out.bytes(FIELD.cluster);
           numText.next(out);
         }
-        out.bytes(fields > 0 ? CLOSE : EMPTY_CLOSE);
+        out.bytes(CLOSE);
       }
     }
     return { bytes: out.done(), rows: to - from, total: order.length };
@@ -884,45 +887,38 @@ export class Session {
 const JSON_BLOCK_ROWS = 1024;
 
 /**
- * The numbers of a JSON array's text (JSON.stringify of an array of numbers: no strings, so every
- * comma separates two numbers) taken one at a time as bytes.
+ * The numbers of a JSON array's text (JSON.stringify of an array of numbers: no strings, so a comma
+ * or the closing bracket ends each number) copied out one at a time as bytes.
  */
 class NumberText {
-  private buf = Buffer.allocUnsafe(1 << 16);
-  private n = 0;
+  private text = '';
   private at = 0;
   set(json: string): void {
-    if (json.length > this.buf.length) this.buf = Buffer.allocUnsafe(2 * json.length);
-    this.n = this.buf.write(json, 0, 'latin1') - 1; // without the closing ]
+    this.text = json;
     this.at = 1; // after the opening [
   }
   /** Writes the next number's text to out. */
   next(out: ByteText): void {
-    const buf = this.buf;
-    let e = this.at;
-    while (e < this.n && buf[e] !== COMMA) e++;
-    out.slice(buf, this.at, e);
-    this.at = e + 1;
+    this.at = out.number(this.text, this.at);
   }
   /** Passes over the next number. */
   skip(): void {
-    const buf = this.buf;
-    let e = this.at;
-    while (e < this.n && buf[e] !== COMMA) e++;
-    this.at = e + 1;
+    const t = this.text;
+    let j = this.at;
+    for (let c = t.charCodeAt(j); c !== COMMA && c !== CLOSE_BRACKET; c = t.charCodeAt(++j));
+    this.at = j + 1;
   }
 }
 const COMMA = 0x2c;
+/** Longest text of a number (String(-1.2345678901234567e-300) has 24 characters). */
+const NUMBER_TEXT_MAX = 32;
+const CLOSE_BRACKET = 0x5d;
 
 /** examplesJson's pieces of text as bytes. */
 const utf8 = (t: string) => new Uint8Array(Buffer.from(t, 'utf8'));
-const FIRST_FIELD = utf8('\n   ');
-const NEXT_FIELD = utf8(',\n   ');
-const NEXT_ROW = utf8(',\n  ');
-const OPEN = utf8('{');
 const CLOSE = utf8('\n  }');
-const EMPTY_CLOSE = utf8('}');
-const KEY = Object.fromEntries(
+/** Each key of a row after the first, with the separator before it. */
+const FIELD = Object.fromEntries(
   (
     [
       'row',
@@ -938,17 +934,19 @@ const KEY = Object.fromEntries(
       'labelProbability',
       'cluster',
     ] as const satisfies readonly (keyof ExampleRow)[]
-  ).map((k) => [k, utf8(`${JSON.stringify(k)}: `)]),
+  ).map((k) => [k, utf8(`,\n   ${JSON.stringify(k)}: `)]),
 ) as Record<keyof ExampleRow, Uint8Array>;
+/** The start of the first row up to its row number, and of every later row (after the previous one). */
+const FIRST_ROW_KEY = utf8('{\n   "row": ');
+const NEXT_ROW_KEY = utf8(',\n  {\n   "row": ');
 
 /**
  * A growing byte buffer for text written piece by piece: no string concatenation (ropes to flatten,
- * garbage) for the megabytes of scan --json's rows; JSON strings are encoded once per distinct value.
+ * garbage) for the megabytes of scan --json's rows.
  */
 class ByteText {
   private buf: Buffer;
   private n = 0;
-  private readonly strings = new Map<string, Uint8Array>();
   constructor(capacity: number) {
     this.buf = Buffer.allocUnsafe(Math.max(1024, capacity));
   }
@@ -965,22 +963,18 @@ class ByteText {
     for (let j = 0; j < b.length; j++) buf[n++] = b[j];
     this.n = n;
   }
-  /** Bytes [s, e) of b. */
-  slice(b: Uint8Array, s: number, e: number): void {
-    this.room(e - s);
+  /**
+   * The characters of `text` (ASCII: a JSON array of numbers) from `at` up to the next comma or closing
+   * bracket; returns the place after that delimiter.
+   */
+  number(text: string, at: number): number {
+    this.room(NUMBER_TEXT_MAX);
     const buf = this.buf;
     let n = this.n;
-    for (let j = s; j < e; j++) buf[n++] = b[j];
+    let j = at;
+    for (let c = text.charCodeAt(j); c !== COMMA && c !== CLOSE_BRACKET; c = text.charCodeAt(++j)) buf[n++] = c;
     this.n = n;
-  }
-  /** A JSON string (quoted and escaped as JSON.stringify does). */
-  string(v: string): void {
-    let b = this.strings.get(v);
-    if (b === undefined) {
-      b = utf8(JSON.stringify(v));
-      if (this.strings.size < 10_000) this.strings.set(v, b);
-    }
-    this.bytes(b);
+    return j + 1;
   }
   done(): Buffer {
     return this.buf.subarray(0, this.n);
