@@ -324,13 +324,20 @@ export class FeatureEncoder {
     const store = table.store;
     if (records.length !== store.rows) return 0;
     const D = this.dim;
-    let freed = 0;
+    const candidates: { column: ColumnData; value: (i: number) => number; ok: boolean }[] = [];
     for (const p of this.plan) {
       if (p.kind !== 'numeric' || p.scale !== undefined) continue;
       const j = table.columns.indexOf(p.name);
       const { offset, mean, std } = p;
-      if (j >= 0 && store.columns[j].derive((i) => X[i * D + offset] * std + mean)) freed++;
+      if (j >= 0) candidates.push({ column: store.columns[j], value: (i) => X[i * D + offset] * std + mean, ok: true });
     }
+    // Checked a block of rows at a time across the columns (X is row-major: see numericBlocks).
+    for (let r0 = 0; r0 < store.rows; r0 += TRANSFORM_BLOCK_ROWS) {
+      const r1 = Math.min(store.rows, r0 + TRANSFORM_BLOCK_ROWS);
+      for (const c of candidates) if (c.ok && !c.column.derivable(c.value, r0, r1)) c.ok = false;
+    }
+    let freed = 0;
+    for (const c of candidates) if (c.ok && c.column.derive(c.value, true)) freed++;
     return freed;
   }
 

@@ -186,3 +186,40 @@ test('FeatureEncoder.transform over several blocks of rows: each row as encoded 
   const lb = encodeLabels(tb, s, l.classes);
   assert.throws(() => enc.transform(tb, lb.records), locatedError(4502, 1, /"a" is numeric but "y" is not a number/, g));
 });
+
+test('FeatureEncoder.releaseNumericColumns frees the decimal columns that X holds exactly, every block of rows checked', async () => {
+  const n = 5000;
+  const a = (i: number) => ((i * 7919) % 10007) / 100;
+  const b = (i: number) => ((i * 104729) % 100003) / 1000;
+  const lines = ['a,b,m,label'];
+  for (let i = 0; i < n; i++) lines.push(`${a(i)},${b(i)},${i % 17 === 0 ? '' : ((i * 7) % 9973) / 10},${i % 3}`);
+  const f = join(tmp, 'release.csv');
+  writeFileSync(f, lines.join('\n') + '\n');
+  const read = async () => {
+    const t = await readTable(f);
+    const s = inferSchema(t, { label: 'label' });
+    const l = encodeLabels(t, s);
+    const enc = FeatureEncoder.fit(t, s, l.records);
+    return { t, l, enc, X: enc.transform(t, l.records) };
+  };
+  const { t, l, enc, X } = await read();
+  assert.deepEqual(enc.featureNames, ['a', 'b', 'm', 'bias']);
+  const cols = t.store.columns;
+  assert.ok(cols[0].bytes > 0 && cols[1].bytes > 0 && cols[2].bytes > 0);
+  // b's feature off in one row of the third block of rows: b keeps its mantissas; m has missing cells.
+  const D = enc.dim;
+  const X2 = X.slice();
+  X2[4500 * D + 1] += 1e-3;
+  assert.equal(enc.releaseNumericColumns(t, l.records, X2), 1);
+  assert.deepEqual([cols[0].bytes, cols[1].bytes > 0, cols[2].bytes > 0], [0, true, true]);
+  for (const r of [0, 2047, 2048, 4500, 4999]) {
+    assert.equal(cols[0].number(r), a(r), `a, row ${r}`);
+    assert.equal(cols[0].get(r), String(a(r)));
+    assert.equal(cols[1].number(r), b(r), `b, row ${r}`);
+  }
+  // With X as transform made it, b is freed too.
+  const again = await read();
+  assert.equal(again.enc.releaseNumericColumns(again.t, again.l.records, again.X), 2);
+  assert.equal(again.t.store.columns[1].bytes, 0);
+  assert.equal(again.t.store.columns[1].number(4500), b(4500));
+});
