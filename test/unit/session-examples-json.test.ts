@@ -25,7 +25,7 @@ async function check(params: ScanParams): Promise<number> {
       continue;
     }
     // Each page written into the buffer of the one before (a small one first, so it must grow).
-    let scratch = Buffer.alloc(100);
+    let scratch: Buffer = Buffer.alloc(100);
     for (const [offset, limit] of [[0, 600], [total - 700, 10_000], [3, 1000]] as const) {
       const fast = s.examplesJson(rankBy, offset, limit, scratch);
       assert.ok(fast, `${rankBy} ${offset}+${limit}`);
