@@ -294,14 +294,26 @@ async function writeScanJson(session: Session, summary: ScanSummary, rankBy: Ran
       out.on('error', done);
     });
   };
+  /**
+   * Writes bytes that are reused afterwards: resolves once the stream is done with them (its write
+   * callback; at once when the reader has gone).
+   */
+  const writeThrough = (bytes: Uint8Array) =>
+    new Promise<void>((resolve) => {
+      if (gone()) resolve();
+      else out.write(bytes, () => resolve());
+    });
   const headText = JSON.stringify(head, null, 1);
   await write(headText.slice(0, -2) + ',\n "examples": [');
   let first = true;
+  // One buffer for every page's bytes (examplesJson's scratch): written through before it is reused.
+  let scratch: Buffer | undefined;
   for (let offset = 0; ; offset += JSON_PAGE) {
-    const fast = session.examplesJson(rankBy, offset, JSON_PAGE);
+    const fast = session.examplesJson(rankBy, offset, JSON_PAGE, scratch);
     if (fast) {
       await write(first ? '\n  ' : ',\n  ');
-      await write(fast.bytes);
+      await writeThrough(fast.bytes);
+      scratch = fast.scratch;
       first = false;
       if (gone()) return;
       if (offset + JSON_PAGE >= fast.total) break;

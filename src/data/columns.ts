@@ -308,17 +308,29 @@ export class ColumnData {
   /**
    * Frees a DECIMALS column's mantissas when `value(i)` (e.g. a standardised feature mapped back,
    * z * std + mean) gives every row's value to within far less than half a unit of the last decimal
-   * place: the mantissa is then Math.round(value(i) * 10^scale), checked here for every row. Only
-   * for a column without missing cells. Returns whether the column now reads through `value`.
+   * place: the mantissa is then Math.round(value(i) * 10^scale), checked here for every row (by
+   * derivable; with `checked`, the caller did that). Only for a column without missing cells. Returns
+   * whether the column now reads through `value`.
    */
-  derive(value: (i: number) => number): boolean {
-    if (this.mode !== DECIMALS || this.missing > 0) return false;
-    const mants = (this.mants as Growable<Int32Array>).view();
-    const p = POW10[this.scale];
-    for (let r = 0; r < mants.length; r++) if (Math.round(value(r) * p) !== mants[r]) return false;
+  derive(value: (i: number) => number, checked = false): boolean {
+    if (!(checked ? this.derivable(value, 0, 0) : this.derivable(value, 0, this.length))) return false;
     this.derived = value;
     this.mants = null;
     this.mode = DERIVED;
+    return true;
+  }
+
+  /**
+   * Whether rows [from, to) allow derive(value): a DECIMALS column without missing cells whose
+   * mantissa of every such row is Math.round(value(i) * 10^scale). derive(value, true) trusts that the
+   * caller checked every row so.
+   */
+  derivable(value: (i: number) => number, from: number, to: number): boolean {
+    if (this.mode !== DECIMALS || this.missing > 0) return false;
+    const mants = (this.mants as Growable<Int32Array>).arr;
+    const p = POW10[this.scale];
+    const end = Math.min(to, this.length);
+    for (let r = from; r < end; r++) if (Math.round(value(r) * p) !== mants[r]) return false;
     return true;
   }
 

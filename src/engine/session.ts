@@ -424,11 +424,14 @@ export class Session {
    * The JSON text of page({ rankBy, offset, limit })'s rows without an object per row (the CLI's
    * scan --json writes a million-row ranking): each row as exampleJson in src/cli/main.ts writes it
    * (JSON.stringify(example, null, 1) indented by two spaces, undefined fields left out, non-finite
-   * numbers null), rows joined by ',\n  '. Undefined when the page would not be plain: fewer than 501
-   * rows (page() may attach neighbours to those) or a field that is not a number or a string; the
-   * caller then takes page().
+   * numbers null), rows joined by ',\n  '. Undefined for fewer than 501 rows (page() may attach
+   * neighbours to those): the caller then takes page().
+   * `scratch`, when given, is written into (bytes is then a view of it, or of a larger buffer when it
+   * was too small; `scratch` in the result is the buffer to pass next time, once the caller is done
+   * with bytes): a fresh buffer of megabytes per page costs its page faults (~1 s of CPU for the
+   * 200 MB scan's 117 pages on this project's test machine).
    */
-  examplesJson(rankBy: RankBy, offset: number, limit: number): { bytes: Buffer; rows: number; total: number } | undefined {
+  examplesJson(rankBy: RankBy, offset: number, limit: number, scratch?: Buffer): { bytes: Buffer; rows: number; total: number; scratch: Buffer } | undefined {
     const s = this.current;
     const order = s.orders[rankBy];
     if (!order) return undefined;
@@ -440,41 +443,93 @@ export class Session {
     const { selfInfluence, loss } = s.analysis;
     const store = s.table.store;
     const clusters = !!s.summary.capabilities?.clusters;
-    const out = new ByteText(((to - from) * 320) | 0);
-    let fields = 0;
-    const put = (key: Uint8Array, v: unknown): boolean => {
-      if (v === undefined) return true;
-      out.bytes(fields++ > 0 ? NEXT_FIELD : FIRST_FIELD);
-      out.bytes(key);
-      if (typeof v === 'number') out.ascii(Number.isFinite(v) ? '' + v : 'null');
-      else if (typeof v === 'string') out.string(v);
-      else return false;
-      return true;
-    };
-    for (let rank = from; rank < to; rank++) {
-      const i = order[rank];
-      const rec = records[i];
-      const sug = detection ? detection.suggested[i] : -1;
-      if (rank > from) out.bytes(NEXT_ROW);
-      out.bytes(OPEN);
-      fields = 0;
-      const plain =
-        put(KEY.row, rec) &&
-        put(KEY.line, store.line(rec)) &&
-        put(KEY.label, classes[y[i]]) &&
-        put(KEY.predicted, classes[predicted[i]]) &&
-        put(KEY.globalInfluence, selfInfluence[i]) &&
-        put(KEY.loss, loss[i]) &&
-        put(KEY.labelSuspicion, suspicion?.score[i]) &&
-        put(KEY.labelIssueScore, detection?.score[i]) &&
-        put(KEY.suggestedLabel, detection ? (sug >= 0 ? classes[sug] : undefined) : suspicion ? classes[suspicion.suggested[i]] : undefined) &&
-        put(KEY.suggestedProbability, detection && sug >= 0 ? detection.probability[i] : undefined) &&
-        put(KEY.labelProbability, detectionProba ? detectionProba[i * K + y[i]] : undefined) &&
-        put(KEY.cluster, clusters ? y[i] : undefined);
-      if (!plain) return undefined;
-      out.bytes(fields > 0 ? CLOSE : EMPTY_CLOSE);
+    const out = new ByteText(((to - from) * 320) | 0, scratch);
+    // The numbers of a block of rows go through one JSON.stringify of a plain array (V8 writes a number
+    // there as String(v) does, a non-finite one as null) instead of a string per number: per row, in
+    // field order, row, line, globalInfluence, loss and those of the optional numeric fields the scan
+    // has (a row without a suggestion holds a 0 in suggestedProbability's place, not written).
+    const hasSuspicion = suspicion !== undefined;
+    const nums: number[] = [];
+    const numText = new NumberText();
+    // The class names' JSON text by class, and each block row's label, prediction and suggestion
+    // (-1: none) gathered with its numbers, so that the writing loop reads nothing by row index.
+    const classText = classes.map((c) => utf8(JSON.stringify(c)));
+    const blockLabel = new Int32Array(JSON_BLOCK_ROWS);
+    const blockPred = new Int32Array(JSON_BLOCK_ROWS);
+    const blockSug = new Int32Array(JSON_BLOCK_ROWS);
+    const classBytes = (k: number): Uint8Array | undefined => (k >= 0 ? classText[k] : undefined);
+    for (let block = from; block < to; block += JSON_BLOCK_ROWS) {
+      const end = Math.min(to, block + JSON_BLOCK_ROWS);
+      nums.length = 0;
+      for (let rank = block; rank < end; rank++) {
+        const i = order[rank];
+        const rec = records[i];
+        const b = rank - block;
+        blockLabel[b] = y[i];
+        blockPred[b] = predicted[i];
+        nums.push(rec, store.line(rec), selfInfluence[i], loss[i]);
+        if (hasSuspicion) nums.push(suspicion.score[i]);
+        if (detection) {
+          const sug = detection.suggested[i];
+          blockSug[b] = sug;
+          nums.push(detection.score[i], sug >= 0 ? detection.probability[i] : 0);
+        } else blockSug[b] = hasSuspicion ? suspicion.suggested[i] : -1;
+        if (detectionProba) nums.push(detectionProba[i * K + y[i]]);
+        if (clusters) nums.push(y[i]);
+      }
+      numText.set(JSON.stringify(nums));
+      for (let rank = block; rank < end; rank++) {
+        const b = rank - block;
+        // Each piece of fixed text is the field separator and the key together.
+        out.bytes(rank > from ? NEXT_ROW_KEY : FIRST_ROW_KEY);
+        numText.next(out);
+        out.bytes(FIELD.line);
+        numText.next(out);
+        const label = classBytes(blockLabel[b]);
+        if (label !== undefined) {
+          out.bytes(FIELD.label);
+          out.bytes(label);
+        }
+        const pred = classBytes(blockPred[b]);
+        if (pred !== undefined) {
+          out.bytes(FIELD.predicted);
+          out.bytes(pred);
+        }
+        out.bytes(FIELD.globalInfluence);
+        numText.next(out);
+        out.bytes(FIELD.loss);
+        numText.next(out);
+        if (hasSuspicion) {
+          out.bytes(FIELD.labelSuspicion);
+          numText.next(out);
+        }
+        if (detection) {
+          out.bytes(FIELD.labelIssueScore);
+          numText.next(out);
+        }
+        const suggested = classBytes(blockSug[b]);
+        if (suggested !== undefined) {
+          out.bytes(FIELD.suggestedLabel);
+          out.bytes(suggested);
+        }
+        if (detection) {
+          if (blockSug[b] >= 0) {
+            out.bytes(FIELD.suggestedProbability);
+            numText.next(out);
+          } else numText.skip();
+        }
+        if (detectionProba) {
+          out.bytes(FIELD.labelProbability);
+          numText.next(out);
+        }
+        if (clusters) {
+          out.bytes(FIELD.cluster);
+          numText.next(out);
+        }
+        out.bytes(CLOSE);
+      }
     }
-    return { bytes: out.done(), rows: to - from, total: order.length };
+    return { bytes: out.done(), rows: to - from, total: order.length, scratch: out.buffer };
   }
 
   /** Model row index of a training data row (rows with a missing label are not in the model). */
@@ -842,15 +897,42 @@ export class Session {
   }
 }
 
+/** examplesJson stringifies the numbers of this many rows at a time. */
+const JSON_BLOCK_ROWS = 1024;
+
+/**
+ * The numbers of a JSON array's text (JSON.stringify of an array of numbers: no strings, so a comma
+ * or the closing bracket ends each number) copied out one at a time as bytes.
+ */
+class NumberText {
+  private text = '';
+  private at = 0;
+  set(json: string): void {
+    this.text = json;
+    this.at = 1; // after the opening [
+  }
+  /** Writes the next number's text to out. */
+  next(out: ByteText): void {
+    this.at = out.number(this.text, this.at);
+  }
+  /** Passes over the next number. */
+  skip(): void {
+    const t = this.text;
+    let j = this.at;
+    for (let c = t.charCodeAt(j); c !== COMMA && c !== CLOSE_BRACKET; c = t.charCodeAt(++j));
+    this.at = j + 1;
+  }
+}
+const COMMA = 0x2c;
+/** Longest text of a number (String(-1.2345678901234567e-300) has 24 characters). */
+const NUMBER_TEXT_MAX = 32;
+const CLOSE_BRACKET = 0x5d;
+
 /** examplesJson's pieces of text as bytes. */
 const utf8 = (t: string) => new Uint8Array(Buffer.from(t, 'utf8'));
-const FIRST_FIELD = utf8('\n   ');
-const NEXT_FIELD = utf8(',\n   ');
-const NEXT_ROW = utf8(',\n  ');
-const OPEN = utf8('{');
 const CLOSE = utf8('\n  }');
-const EMPTY_CLOSE = utf8('}');
-const KEY = Object.fromEntries(
+/** Each key of a row after the first, with the separator before it. */
+const FIELD = Object.fromEntries(
   (
     [
       'row',
@@ -866,19 +948,26 @@ const KEY = Object.fromEntries(
       'labelProbability',
       'cluster',
     ] as const satisfies readonly (keyof ExampleRow)[]
-  ).map((k) => [k, utf8(`${JSON.stringify(k)}: `)]),
+  ).map((k) => [k, utf8(`,\n   ${JSON.stringify(k)}: `)]),
 ) as Record<keyof ExampleRow, Uint8Array>;
+/** The start of the first row up to its row number, and of every later row (after the previous one). */
+const FIRST_ROW_KEY = utf8('{\n   "row": ');
+const NEXT_ROW_KEY = utf8(',\n  {\n   "row": ');
 
 /**
  * A growing byte buffer for text written piece by piece: no string concatenation (ropes to flatten,
- * garbage) for the megabytes of scan --json's rows; JSON strings are encoded once per distinct value.
+ * garbage) for the megabytes of scan --json's rows.
  */
 class ByteText {
   private buf: Buffer;
   private n = 0;
-  private readonly strings = new Map<string, Uint8Array>();
-  constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(1024, capacity));
+  /** Writes into `reuse` when it is given (growing into a new buffer when it is too small). */
+  constructor(capacity: number, reuse?: Buffer) {
+    this.buf = reuse ?? Buffer.allocUnsafe(Math.max(1024, capacity));
+  }
+  /** The buffer written into (done() is a view of it). */
+  get buffer(): Buffer {
+    return this.buf;
   }
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
@@ -893,22 +982,18 @@ class ByteText {
     for (let j = 0; j < b.length; j++) buf[n++] = b[j];
     this.n = n;
   }
-  /** Text of ASCII characters only (a number's). */
-  ascii(t: string): void {
-    this.room(t.length);
+  /**
+   * The characters of `text` (ASCII: a JSON array of numbers) from `at` up to the next comma or closing
+   * bracket; returns the place after that delimiter.
+   */
+  number(text: string, at: number): number {
+    this.room(NUMBER_TEXT_MAX);
     const buf = this.buf;
     let n = this.n;
-    for (let j = 0; j < t.length; j++) buf[n++] = t.charCodeAt(j);
+    let j = at;
+    for (let c = text.charCodeAt(j); c !== COMMA && c !== CLOSE_BRACKET; c = text.charCodeAt(++j)) buf[n++] = c;
     this.n = n;
-  }
-  /** A JSON string (quoted and escaped as JSON.stringify does). */
-  string(v: string): void {
-    let b = this.strings.get(v);
-    if (b === undefined) {
-      b = utf8(JSON.stringify(v));
-      if (this.strings.size < 10_000) this.strings.set(v, b);
-    }
-    this.bytes(b);
+    return j + 1;
   }
   done(): Buffer {
     return this.buf.subarray(0, this.n);

@@ -149,3 +149,77 @@ test('pairwiseSum follows numpy: plain loop below 8, 8 partial sums up to 128, h
   assert.equal(pairwiseSum(a, 0, 300), block(0, 72) + block(72, 72) + (block(144, 72) + block(216, 84)));
   assert.notEqual(pairwiseSum(a, 0, 300), seq(0, 300)); // the test would not notice a plain loop otherwise
 });
+
+test('FeatureEncoder.transform over several blocks of rows: each row as encoded alone, missing counted; the first bad cell column by column is the error', async () => {
+  // 5,000 rows (more than two of transform's row blocks): a with 5000 distinct decimals, b a small dictionary
+  // with missing cells, a category between them.
+  const n = 5000;
+  const lines = ['a,color,b,label'];
+  for (let i = 0; i < n; i++) lines.push(`${((i * 7919) % 10007) / 100},${['red', 'blue'][i % 2]},${i % 13 === 0 ? '' : i % 9},${i % 3}`);
+  const f = join(tmp, 'blocks.csv');
+  writeFileSync(f, lines.join('\n') + '\n');
+  const t = await readTable(f);
+  const s = inferSchema(t, { label: 'label' });
+  const l = encodeLabels(t, s);
+  const enc = FeatureEncoder.fit(t, s, l.records);
+  assert.deepEqual(enc.featureNames, ['a', 'color=blue', 'color=red', 'b', 'bias']);
+  const X = enc.transform(t, l.records);
+  assert.deepEqual(enc.lastMissing, { b: Math.ceil(n / 13) });
+  const D = enc.dim;
+  for (const r of [0, 1, 2047, 2048, 2049, 4095, 4096, 4999, 13 * 200]) {
+    assert.deepEqual([...X.subarray(r * D, (r + 1) * D)], [...enc.transform(t, [r])], `row ${r}`);
+  }
+  // a's z-scores by their definition (population std), to rounding.
+  const a = Array.from({ length: n }, (_, i) => ((i * 7919) % 10007) / 100);
+  const mean = a.reduce((x, y) => x + y, 0) / n;
+  const std = Math.sqrt(a.reduce((x, y) => x + (y - mean) ** 2, 0) / n);
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(X[i * D] - (a[i] - mean) / std) < 1e-12, `row ${i}`);
+
+  // Two bad cells: b's in the first block (row 100), a's in the third (row 4500). Columns are checked
+  // one after the other, so a's cell (line 4502, column 1) is the error, not the earlier row's.
+  const bad = lines.slice();
+  bad[101] = bad[101].replace(/,[^,]*,[^,]*$/, ',x,1');
+  bad[4501] = 'y' + bad[4501].slice(bad[4501].indexOf(','));
+  const g = join(tmp, 'blocks-bad.csv');
+  writeFileSync(g, bad.join('\n') + '\n');
+  const tb = await readTable(g);
+  const lb = encodeLabels(tb, s, l.classes);
+  assert.throws(() => enc.transform(tb, lb.records), locatedError(4502, 1, /"a" is numeric but "y" is not a number/, g));
+});
+
+test('FeatureEncoder.releaseNumericColumns frees the decimal columns that X holds exactly, every block of rows checked', async () => {
+  const n = 5000;
+  const a = (i: number) => ((i * 7919) % 10007) / 100;
+  const b = (i: number) => ((i * 104729) % 100003) / 1000;
+  const lines = ['a,b,m,label'];
+  for (let i = 0; i < n; i++) lines.push(`${a(i)},${b(i)},${i % 17 === 0 ? '' : ((i * 7) % 9973) / 10},${i % 3}`);
+  const f = join(tmp, 'release.csv');
+  writeFileSync(f, lines.join('\n') + '\n');
+  const read = async () => {
+    const t = await readTable(f);
+    const s = inferSchema(t, { label: 'label' });
+    const l = encodeLabels(t, s);
+    const enc = FeatureEncoder.fit(t, s, l.records);
+    return { t, l, enc, X: enc.transform(t, l.records) };
+  };
+  const { t, l, enc, X } = await read();
+  assert.deepEqual(enc.featureNames, ['a', 'b', 'm', 'bias']);
+  const cols = t.store.columns;
+  assert.ok(cols[0].bytes > 0 && cols[1].bytes > 0 && cols[2].bytes > 0);
+  // b's feature off in one row of the third block of rows: b keeps its mantissas; m has missing cells.
+  const D = enc.dim;
+  const X2 = X.slice();
+  X2[4500 * D + 1] += 1e-3;
+  assert.equal(enc.releaseNumericColumns(t, l.records, X2), 1);
+  assert.deepEqual([cols[0].bytes, cols[1].bytes > 0, cols[2].bytes > 0], [0, true, true]);
+  for (const r of [0, 2047, 2048, 4500, 4999]) {
+    assert.equal(cols[0].number(r), a(r), `a, row ${r}`);
+    assert.equal(cols[0].get(r), String(a(r)));
+    assert.equal(cols[1].number(r), b(r), `b, row ${r}`);
+  }
+  // With X as transform made it, b is freed too.
+  const again = await read();
+  assert.equal(again.enc.releaseNumericColumns(again.t, again.l.records, again.X), 2);
+  assert.equal(again.t.store.columns[1].bytes, 0);
+  assert.equal(again.t.store.columns[1].number(4500), b(4500));
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auroc, averageRanks, pearson, rankDescending, recallAtFraction, spearman, topCount } from '../../src/eval/metrics';
+import { auroc, averageRanks, pearson, RANK_RADIX_MIN, rankDescending, recallAtFraction, searchAverageRanks, spearman, topCount } from '../../src/eval/metrics';
 import { flipLabels, roundHalfEven } from '../../src/eval/noise';
 import { SeededRandom } from '../../src/util/random';
 import { prepare, readNumericCsv } from '../fixtures/reference/numericCsv';
@@ -62,6 +62,33 @@ test('average ranks from a sorted copy equal the ranks by definition (ties, -0 a
   }
   // NaN ranks after every number, Infinity included, tied with the other NaN.
   assert.deepEqual([...averageRanks([2, NaN, 1, 2, Infinity, NaN])], [2.5, 5.5, 1, 2.5, 4, 5.5]);
+});
+
+test('average ranks by radix (from RANK_RADIX_MIN values) equal the sorted-copy ranks: ties, negatives, -0 and 0, tiny and huge magnitudes, NaN of both signs', () => {
+  let s = 11;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const negNaN = new Float64Array(new Uint32Array([1, 0xfff80000]).buffer)[0]; // a NaN with the sign bit set
+  const kinds: Array<() => number> = [
+    () => Math.round(rand() * 40) / 8 - 2.5, // few distinct values: long runs of ties, 0 included
+    () => (rand() - 0.5) * 10 ** Math.round(rand() * 40 - 20), // spread over 40 orders of magnitude, both signs
+    () => [0, -0, 5e-324, -5e-324, Infinity, -Infinity, NaN, negNaN, 1, -1][Math.floor(rand() * 10)],
+    () => Math.log1p(rand() * 10) * (rand() < 0.3 ? -1 : 1), // like the detector's rank keys
+  ];
+  for (const [n, kind] of [[RANK_RADIX_MIN, 0], [RANK_RADIX_MIN + 1, 2], [5000, 1], [20_000, 2], [300_000, 3], [300_000, 0]]) {
+    const v = Float64Array.from({ length: n }, kinds[kind]);
+    for (let i = 0; i < n; i += 97) v[i] = v[(i * 31) % n]; // repeats of values from anywhere
+    if (n < 6000) {
+      assert.deepEqual([...averageRanks(v)], ranksByDefinition([...v]), `n ${n} kind ${kind}: by definition`);
+    }
+    const a = averageRanks(v), b = searchAverageRanks(v);
+    assert.equal(a.length, n);
+    for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) assert.fail(`n ${n} kind ${kind}: row ${i} (${v[i]}) ranked ${a[i]} by radix, ${b[i]} by search`);
+    // A plain array takes the same path as its Float64Array.
+    if (n < 6000) assert.deepEqual([...averageRanks([...v])], [...a]);
+  }
+  // A subarray view (non-zero byteOffset) reads its own values.
+  const big = Float64Array.from({ length: RANK_RADIX_MIN + 10 }, kinds[3]);
+  assert.deepEqual([...averageRanks(big.subarray(10))], [...searchAverageRanks(big.subarray(10))]);
 });
 
 test('recall at a fraction counts positives in the top of a descending ranking', () => {

@@ -24,14 +24,19 @@ async function check(params: ScanParams): Promise<number> {
       assert.equal(s.examplesJson(rankBy, 0, 1000), undefined);
       continue;
     }
+    // Each page written into the buffer of the one before (a small one first, so it must grow).
+    let scratch: Buffer = Buffer.alloc(100);
     for (const [offset, limit] of [[0, 600], [total - 700, 10_000], [3, 1000]] as const) {
-      const fast = s.examplesJson(rankBy, offset, limit);
+      const fast = s.examplesJson(rankBy, offset, limit, scratch);
       assert.ok(fast, `${rankBy} ${offset}+${limit}`);
       const rows = s.page({ rankBy, offset, limit }).rows;
       const expected = rows.map(({ rank: _rank, ...e }) => JSON.stringify(e, null, 1).replace(/\n/g, '\n  ')).join(',\n  ');
       assert.equal(fast.rows, rows.length);
       assert.equal(fast.total, total);
       assert.equal(fast.bytes.toString('utf8'), expected, `${rankBy} ${offset}+${limit}`);
+      assert.equal(fast.bytes.buffer, fast.scratch.buffer);
+      scratch = fast.scratch;
+      assert.equal(s.examplesJson(rankBy, offset, limit)?.bytes.toString('utf8'), expected, 'without a scratch buffer');
       checked++;
     }
     // A page the UI could show (at most 500 rows, neighbours attached) is left to page().
