@@ -171,7 +171,7 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   await pass(
     src1,
     inf.probabilities,
-    (i0, m) => inf.residuals.subarray(i0 * K, (i0 + m) * K),
+    inf.residualRows,
     1 / N,
     Z1,
     // p~_i is kept with keepStageOne, else only v_i is (pk: one row's probabilities).
