@@ -14,7 +14,7 @@ const report = (next) => {
 };
 const write = process.stderr.write.bind(process.stderr);
 process.stderr.write = (chunk, ...rest) => {
-  const m = /^\[[\d.]+s\] ([\w:]+)/m.exec(String(chunk));
+  const m = /^\[[\d.]+s\] (\w+(?::\w+)*)/m.exec(String(chunk));
   if (m) report(m[1]);
   return write(chunk, ...rest);
 };

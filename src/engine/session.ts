@@ -300,7 +300,10 @@ export class Session {
       // searched so far keep their neighbours, whose labels are counted anew.
       neighbours: warm && warm.neighbours !== undefined ? warm.neighbours && warm.neighbours.relabelled(data, classes) : undefined,
     };
-    const first = this.page({ rankBy: params.rankBy ?? 'globalInfluence', offset: 0, limit: params.firstPage ?? 200 });
+    // An empty first page (the CLI's: it reads the ranking it writes afterwards) sorts nothing.
+    const rankBy = params.rankBy ?? 'globalInfluence';
+    const first: RankingPage =
+      params.firstPage === 0 && rankBy in orders ? { rankBy, total: N, offset: 0, rows: [] } : this.page({ rankBy, offset: 0, limit: params.firstPage ?? 200 });
     return { summary, first };
   }
 
@@ -817,6 +820,7 @@ export class Session {
 
 /** examplesJson's pieces of text as bytes. */
 const utf8 = (t: string) => new Uint8Array(Buffer.from(t, 'utf8'));
+
 const FIRST_FIELD = utf8('\n   ');
 const NEXT_FIELD = utf8(',\n   ');
 const NEXT_ROW = utf8(',\n  ');
