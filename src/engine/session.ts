@@ -135,7 +135,7 @@ export class Session {
       init: warm?.analysis.warmStart,
       preconditioner: warm?.influence && ((g: Float64Array) => warm!.influence!.solve(g)),
       // RelatIF's norms are computed at the first explain instead (ExactInfluence.thetaNorms).
-      relatif: !reference,
+      relatif: !reference && params.relatifAtScan !== false,
     };
     const { analysis, y, classes } = await buildAnalysis(X, N, D, unsupervised ? undefined : labels, { model, method }, ctx);
     const K = classes.length;
@@ -226,7 +226,7 @@ export class Session {
     lap('rank');
 
     const key = createHash('sha256')
-      .update(JSON.stringify({ contentHash, testHash, params: { ...params, firstPage: undefined, rankBy: undefined, warmStart: undefined }, l2, damping }))
+      .update(JSON.stringify({ contentHash, testHash, params: { ...params, firstPage: undefined, rankBy: undefined, warmStart: undefined, relatifAtScan: undefined }, l2, damping }))
       .digest('hex')
       .slice(0, 16);
     const info = analysis.info;
