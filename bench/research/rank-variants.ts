@@ -135,7 +135,7 @@ void main(process.argv[2], {
   'that + normalised margin': (d, y, N, K) => det.combinedRankKey([calScRobust(d, y, N, K), margin(d, y, N, K)], N),
   'default (calibrated self-confidence + margin + noise posterior)': (d) => d.rankKey,
   'before the noise posterior: calibrated self-confidence + margin': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K)], N),
-  'noise posterior alone': (d) => d.noisePosterior,
+  'noise posterior alone': (d, y, N, K) => det.noisePosterior(d.proba, y, d.noiseTransition, N, K),
   'calibrated self-confidence alone': calSc,
   'normalised margin alone': margin,
   'calibrated margin (p_c / t_c)': calMargin,
@@ -159,5 +159,5 @@ void main(process.argv[2], {
     return n;
   },
   'rows with a suggested label': (d) => d.suggested.reduce((a, b) => a + (b >= 0 ? 1 : 0), 0),
-  'sum of the noise posterior (T from the calibrated joint, +1 per count)': (d) => d.noisePosterior.reduce((a, b) => a + b, 0),
+  'sum of the noise posterior (T from the calibrated joint, +1 per count)': (d, y, N, K) => det.noisePosterior(d.proba, y, d.noiseTransition, N, K).reduce((a, b) => a + b, 0),
 });

@@ -195,6 +195,8 @@ function scanParams(args: ParsedArgs): ScanParams {
     quoting: oneOf(args, 'quote', opt.QUOTINGS),
     maxClasses,
     firstPage: 0,
+    // One explain at most per process: its RelatIF norms are computed then, not by every scan.
+    relatifAtScan: false,
     model,
     modelPath,
     hidden,

@@ -105,8 +105,6 @@ export interface DetectionResult {
   rankKey: Float64Array;
   /** 1 - q_i[y_i]: per-class calibrated probability that the label is wrong. */
   calibratedWrong: Float64Array;
-  /** Posterior probability that the given label is wrong under the estimated noise transitions (noisePosterior). */
-  noisePosterior: Float64Array;
   /** K x K noise transition matrix, T[j * K + i] = P(given label i | true class j) (noiseTransition). */
   noiseTransition: Float64Array;
   /** Suggested class per row, -1 where the given label is the most probable. */
@@ -174,14 +172,19 @@ export function perClassThresholds(P: Float64Array, y: Int32Array, N: number, K:
 export function calibratedScores(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number): { rankKey: Float64Array; score: Float64Array } {
   const rankKey = new Float64Array(N);
   const score = new Float64Array(N);
+  calibratedInto(P, y, t, N, K, rankKey, score);
+  return { rankKey, score };
+}
+
+/** calibratedScores into the given arrays (either may be left out: detectLabelErrors makes them at different times). */
+function calibratedInto(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number, rankKey?: Float64Array, score?: Float64Array): void {
   for (let i = 0; i < N; i++) {
     const own = Math.max(1e-300, P[i * K + y[i]]) / t[y[i]];
     let others = 0;
     for (let c = 0; c < K; c++) if (c !== y[i]) others += P[i * K + c] / t[c];
-    rankKey[i] = Math.log1p(others / own);
-    score[i] = others / (own + others);
+    if (rankKey) rankKey[i] = Math.log1p(others / own);
+    if (score) score[i] = others / (own + others);
   }
-  return { rankKey, score };
 }
 
 /**
@@ -217,14 +220,23 @@ export function normalisedMargin(P: Float64Array, y: Int32Array, N: number, K: n
   return m;
 }
 
-/** Mean of the percentile ranks (rank / N, ties averaged) of several scores, larger = more suspected: in (0, 1]. */
-export function combinedRankKey(scores: Float64Array[], N: number): Float64Array {
-  const out = new Float64Array(N);
-  for (const s of scores) {
-    const r = averageRanks(s);
-    for (let i = 0; i < N; i++) out[i] += r[i] / N / scores.length;
+/**
+ * Mean of the percentile ranks (rank / N, ties averaged) of several scores, larger = more suspected: in (0, 1].
+ * A score may be given as a function that makes it, called when its turn comes: then only one score
+ * and its ranks exist at a time (the first score's ranks become the result), 2 N numbers less at the
+ * peak than scores made up front (detectLabelErrors at millions of rows). The sums run in the same
+ * order either way (0 + the first term is that term exactly).
+ */
+export function combinedRankKey(scores: (Float64Array | (() => Float64Array))[], N: number): Float64Array {
+  let out: Float64Array | undefined;
+  for (const score of scores) {
+    const r = averageRanks(typeof score === 'function' ? score() : score);
+    if (!out) {
+      for (let i = 0; i < N; i++) r[i] = r[i] / N / scores.length;
+      out = r;
+    } else for (let i = 0; i < N; i++) out[i] += r[i] / N / scores.length;
   }
-  return out;
+  return out ?? new Float64Array(N);
 }
 
 /**
@@ -412,10 +424,15 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
       `best single model by out-of-fold log loss: ${best.model} (${best.logLoss.toFixed(3)})`;
   }
   const thresholds = perClassThresholds(proba, y, N, K);
-  const calibrated = calibratedScores(proba, y, thresholds, N, K);
+  // Each score is made when its ranks are taken (combinedRankKey), the calibrated "wrong" probability
+  // at the end: at millions of rows, at most four N arrays besides proba at any time.
+  const calibratedKey = (): Float64Array => {
+    const key = new Float64Array(N);
+    calibratedInto(proba, y, thresholds, N, K, key);
+    return key;
+  };
   const transition = noiseTransition(proba, y, thresholds, N, K);
-  const posterior = noisePosterior(proba, y, transition, N, K);
-  const rankKey = combinedRankKey([calibrated.rankKey, normalisedMargin(proba, y, N, K), posterior], N);
+  const rankKey = combinedRankKey([calibratedKey, () => normalisedMargin(proba, y, N, K), () => noisePosterior(proba, y, transition, N, K)], N);
   const suggested = new Int32Array(N).fill(-1);
   const suggestedProbability = new Float64Array(N).fill(NaN);
   for (let i = 0; i < N; i++) {
@@ -429,6 +446,8 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const cj = confidentJoint(proba, y, thresholds, N, K, true);
   const anchors = anchorEstimate(proba, y, N, K);
   const estimatedErrors = Math.min(cj.errors, anchors.errors);
+  const calibratedWrong = new Float64Array(N);
+  calibratedInto(proba, y, thresholds, N, K, undefined, calibratedWrong);
   await cp.tick(1);
   return {
     models: reports,
@@ -441,8 +460,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     thresholds,
     score: rankKey,
     rankKey,
-    calibratedWrong: calibrated.score,
-    noisePosterior: posterior,
+    calibratedWrong,
     noiseTransition: transition,
     suggested,
     suggestedProbability,

@@ -10,8 +10,9 @@ import { inferSchema } from '../data/schema';
 import { readTable } from '../data/table';
 import type { Table } from '../data/types';
 import type { TestObjective } from '../influence/crossLoss';
-import { labelSuspicion, type SuspicionCurvature } from '../influence/labelSuspicion';
-import { detectLabelErrors } from '../detect/detector';
+import type { ExactInfluence } from '../influence/exact';
+import { labelSuspicion, type LabelSuspicionOptions, type SuspicionCurvature } from '../influence/labelSuspicion';
+import { detectLabelErrors, type DetectorOptions } from '../detect/detector';
 import { KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS, type KnnNeighbours } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
 import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';
@@ -52,7 +53,7 @@ import { DEFAULTS, resolveExplainOptions, resolveScanOptions, SCAN_RANKINGS } fr
 import { buildAnalysis, type BuildContext, type PointExplanation } from './analysis';
 import { LabelNeighbours } from './neighbours';
 import { knnSearchTerms, QUICK_KNN_MIN_TERMS, QUICK_RESCORE_MAX_NUMBERS, QUICK_RESCORE_MIN_FLOPS, suspicionBlockFlops, warmMismatch } from './rescore';
-import type { ScanState } from './state';
+import { lazyOrders, type ScanState } from './state';
 import { argmaxRow, histogram, sortedOrder } from './ranking';
 import { cellsOf, recordMatches, recordRef } from './records';
 import { allRows, columnNotes, encodeTestSet, hashFile, unlabelledSchema, type TestSet } from './scanInputs';
@@ -144,7 +145,7 @@ export class Session {
       init: warm?.analysis.warmStart,
       preconditioner: warm?.influence && ((g: Float64Array) => warm!.influence!.solve(g)),
       // RelatIF's norms are computed at the first explain instead (ExactInfluence.thetaNorms).
-      relatif: !reference,
+      relatif: !reference && params.relatifAtScan !== false,
     };
     const { analysis, y, classes } = await buildAnalysis(X, N, D, unsupervised ? undefined : labels, { model, method }, ctx);
     const K = classes.length;
@@ -159,18 +160,12 @@ export class Session {
     if (params.labelSuspicion !== false && exact) {
       cp.begin('labelSuspicion', `Label suspicion of ${N} rows: leave-one-out, reweighted refit, leave-one-out again`);
       const keepCurvature = !reference && K > 2 && 2 * N * K * K <= QUICK_RESCORE_MAX_NUMBERS && suspicionBlockFlops(N, K, D) >= QUICK_RESCORE_MIN_FLOPS;
-      const ls = await labelSuspicion(exact, { checkpoint: cp, refitInit: warm?.refitW, reuse: curvatureRef, keepCurvature });
-      suspicion = { score: ls.suspicion, suggested: ls.suggested };
-      curvature = ls.curvature;
-      refitW = ls.refit.W;
-      looProbabilities = ls.reweightedProbabilities;
-      suspicionInfo = { method: 'reweighted-loo', refitIterations: ls.refit.iterations, refitNewtonSteps: ls.refit.newtonSteps };
+      ({ suspicion, curvature, refitW, looProbabilities, suspicionInfo } = await keptSuspicion(exact, { checkpoint: cp, refitInit: warm?.refitW, reuse: curvatureRef, keepCurvature }));
       lap('labelSuspicion');
     }
     // Out-of-sample label-error detection (docs/detection.md): cross-fitted candidate models.
     let detection: ScanState['detection'];
     let detectionInfo: ScanSummary['detection'];
-    let detectionOrder: Int32Array | undefined;
     let detectionProba: Float64Array | undefined;
     let knnNeighbours: KnnNeighbours | undefined;
     const detector = params.detector ?? 'auto';
@@ -189,23 +184,15 @@ export class Session {
       // The detector's own logistic regression takes the given l2, else logistic regression's default
       // (not turn-over dropout's lighter one: the detector's models do not depend on the scan's method).
       const detectorL2 = params.l2 ?? DEFAULTS.l2;
-      const d = await detectLabelErrors(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic, knnNeighbours: knnRef });
-      detection = { score: d.score, suggested: d.suggested, probability: d.suggestedProbability };
+      const d = await keptDetection(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic, knnNeighbours: knnRef });
+      detection = d.detection;
       knnNeighbours = d.knnNeighbours;
       detectionProba = d.proba;
-      detectionOrder = sortedOrder(d.rankKey);
       let suggestions = 0;
-      for (let i = 0; i < N; i++) if (d.suggested[i] >= 0) suggestions++;
+      for (let i = 0; i < N; i++) if (d.detection.suggested[i] >= 0) suggestions++;
       const m = analysis.info.model;
       detectionInfo = {
-        models: d.models,
-        choice: d.choice,
-        reason: d.reason,
-        folds: d.folds,
-        accuracy: d.accuracy,
-        logLoss: d.logLoss,
-        estimatedErrors: d.estimatedErrors,
-        estimateMethod: d.estimateMethod,
+        ...d.info,
         suggestions,
         explainedBy:
           m.kind === 'logistic-regression'
@@ -244,16 +231,12 @@ export class Session {
       }
       testAccuracy = labelled > 0 ? ok / labelled : undefined;
     }
-    const orders: ScanState['orders'] = {
-      globalInfluence: sortedOrder(analysis.selfInfluence),
-      loss: sortedOrder(analysis.loss),
-      labelSuspicion: suspicion && sortedOrder(suspicion.score),
-      labelIssue: detectionOrder,
-    };
+    // Sorted when first read (the first page below sorts its ranking).
+    const orders = lazyOrders({ globalInfluence: analysis.selfInfluence, loss: analysis.loss, labelSuspicion: suspicion?.score, labelIssue: detection?.score });
     lap('rank');
 
     const key = createHash('sha256')
-      .update(JSON.stringify({ contentHash, testHash, params: { ...params, firstPage: undefined, rankBy: undefined, warmStart: undefined }, l2, damping }))
+      .update(JSON.stringify({ contentHash, testHash, params: { ...params, firstPage: undefined, rankBy: undefined, warmStart: undefined, relatifAtScan: undefined }, l2, damping }))
       .digest('hex')
       .slice(0, 16);
     const info = analysis.info;
@@ -285,7 +268,7 @@ export class Session {
       capabilities: {
         objectives: [...analysis.objectives],
         modes: exact ? ['influence', 'newton'] : ['influence'],
-        rankings: SCAN_RANKINGS.filter((r) => orders[r] !== undefined),
+        rankings: SCAN_RANKINGS.filter((r) => r in orders),
         trust: exact !== undefined,
         relabel: exact !== undefined,
         clusters: unsupervised,
@@ -327,7 +310,10 @@ export class Session {
       // searched so far keep their neighbours, whose labels are counted anew.
       neighbours: warm && warm.neighbours !== undefined ? warm.neighbours && warm.neighbours.relabelled(data, classes) : undefined,
     };
-    const first = this.page({ rankBy: params.rankBy ?? 'globalInfluence', offset: 0, limit: params.firstPage ?? 200 });
+    // An empty first page (the CLI's: it reads the ranking it writes afterwards) sorts nothing.
+    const rankBy = params.rankBy ?? 'globalInfluence';
+    const first: RankingPage =
+      params.firstPage === 0 && rankBy in orders ? { rankBy, total: N, offset: 0, rows: [] } : this.page({ rankBy, offset: 0, limit: params.firstPage ?? 200 });
     return { summary, first };
   }
 
@@ -414,7 +400,7 @@ export class Session {
         : s.suspicion
           ? s.classes[s.suspicion.suggested[i]]
           : undefined,
-      suggestedProbability: s.detection && s.detection.suggested[i] >= 0 ? s.detection.probability[i] : undefined,
+      suggestedProbability: s.detection && s.detection.suggested[i] >= 0 ? s.detectionProba![i * s.data.K + s.detection.suggested[i]] : undefined,
       labelProbability: s.detectionProba ? s.detectionProba[i * s.data.K + s.data.y[i]] : undefined,
       cluster: s.summary.capabilities?.clusters ? s.data.y[i] : undefined,
     };
@@ -472,7 +458,7 @@ export class Session {
         if (detection) {
           const sug = detection.suggested[i];
           blockSug[b] = sug;
-          nums.push(detection.score[i], sug >= 0 ? detection.probability[i] : 0);
+          nums.push(detection.score[i], sug >= 0 ? detectionProba![i * K + sug] : 0);
         } else blockSug[b] = hasSuspicion ? suspicion.suggested[i] : -1;
         if (detectionProba) nums.push(detectionProba[i * K + y[i]]);
         if (clusters) nums.push(y[i]);
@@ -998,4 +984,34 @@ class ByteText {
   done(): Buffer {
     return this.buf.subarray(0, this.n);
   }
+}
+
+/**
+ * Label suspicion of a scan, as much of it as the scan keeps: the rest of its result (stage 1's
+ * losses, the weights and the log-odds, 3 N numbers: 140 MB at 5.8 M rows) is garbage once this
+ * returns, instead of living in the scan's frame through the detector and the JSON rows.
+ */
+async function keptSuspicion(exact: ExactInfluence, opts: LabelSuspicionOptions) {
+  const ls = await labelSuspicion(exact, opts);
+  return {
+    suspicion: { score: ls.suspicion, suggested: ls.suggested } as NonNullable<ScanState['suspicion']>,
+    curvature: ls.curvature,
+    refitW: ls.refit.W,
+    looProbabilities: ls.reweightedProbabilities,
+    suspicionInfo: { method: 'reweighted-loo', refitIterations: ls.refit.iterations, refitNewtonSteps: ls.refit.newtonSteps } as ScanSummary['labelSuspicion'],
+  };
+}
+
+/**
+ * The detector's result as far as a scan keeps it (see keptSuspicion): its score (= its ranking key),
+ * suggestions, probabilities, kNN's neighbours and the summary's numbers.
+ */
+async function keptDetection(data: LogisticData, opts: DetectorOptions) {
+  const d = await detectLabelErrors(data, opts);
+  return {
+    detection: { score: d.score, suggested: d.suggested } as NonNullable<ScanState['detection']>,
+    knnNeighbours: d.knnNeighbours,
+    proba: d.proba,
+    info: { models: d.models, choice: d.choice, reason: d.reason, folds: d.folds, accuracy: d.accuracy, logLoss: d.logLoss, estimatedErrors: d.estimatedErrors, estimateMethod: d.estimateMethod },
+  };
 }

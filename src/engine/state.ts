@@ -15,6 +15,7 @@ import type { ScanParams } from '../protocol/worker';
 import type { Analysis } from './analysis';
 import type { LabelNeighbours } from './neighbours';
 import type { TestSet } from './scanInputs';
+import { sortedOrder } from './ranking';
 
 export interface ScanState {
   params: ScanParams;
@@ -40,9 +41,13 @@ export interface ScanState {
    * is worth it, src/engine/rescore.ts), and the labels they were computed with.
    */
   reference?: { curvature?: SuspicionCurvature; knn?: KnnNeighbours; y: Int32Array };
-  /** Out-of-sample label-error detection (src/detect): calibrated score, suggestion (-1: none) and its probability. */
-  detection?: { score: Float64Array; suggested: Int32Array; probability: Float64Array };
+  /**
+   * Out-of-sample label-error detection (src/detect): calibrated score and suggestion (-1: none). The
+   * suggestion's probability is detectionProba's entry of the suggested class (no N array of its own).
+   */
+  detection?: { score: Float64Array; suggested: Int32Array };
   predicted: Int32Array;
+  /** The rankings' orders (lazyOrders: each sorted when first read). */
   orders: Partial<Record<RankBy, Int32Array>>;
   test?: TestSet;
   /** What a warm re-score reuses: the fitted encoder, the test file's hash, label suspicion's refit optimum. */
@@ -53,4 +58,21 @@ export interface ScanState {
   detectionProba?: Float64Array;
   /** ExampleRow.neighbours per model row, built on demand (null: too large, or under two rows). */
   neighbours?: LabelNeighbours | null;
+}
+
+/**
+ * The rankings' orders from their rank keys (largest first, sortedOrder), each sorted when it is first
+ * read and then kept: a scan (the CLI's scan --json, the panel) reads one or two of the four, and
+ * each order of a 5.8 M-row scan is 23 MB plus 93 MB of sort buffers while it is made. The keys are
+ * the scan's own arrays (kept anyway for the rows' fields), never changed after the scan. A ranking
+ * without a key is absent (`rankBy in orders` is false).
+ */
+export function lazyOrders(keys: Partial<Record<RankBy, Float64Array>>): Partial<Record<RankBy, Int32Array>> {
+  const orders: Partial<Record<RankBy, Int32Array>> = {};
+  for (const [rankBy, key] of Object.entries(keys) as [RankBy, Float64Array | undefined][]) {
+    if (!key) continue;
+    let order: Int32Array | undefined;
+    Object.defineProperty(orders, rankBy, { enumerable: true, get: () => (order ??= sortedOrder(key)) });
+  }
+  return orders;
 }

@@ -91,8 +91,6 @@ export class ExactInfluence {
   readonly loss!: Float64Array;
   /** N x K probabilities p_i at W. */
   readonly probabilities!: Float64Array;
-  /** N x K residuals r_i = p_i - onehot(y_i); g_i = r_i kron x_i. */
-  readonly residuals!: Float64Array;
   /** The Cholesky factor of H (damping included). */
   readonly factor!: Cholesky;
   readonly data!: LogisticData;
@@ -139,16 +137,14 @@ export class ExactInfluence {
     const cp = opts.checkpoint;
     const damping = opts.damping ?? 0;
 
-    // Probabilities, residuals, training losses.
+    // Probabilities and training losses (the residuals r_i = p_i - onehot(y_i) are made from them a
+    // chunk of rows at a time where needed, residualRows: an N x K array less).
     const probabilities = logits(W, X, N, D, K);
-    const residuals = new Float64Array(N * K);
     const loss = new Float64Array(N);
     for (let i = 0; i < N; i++) {
       const zy = probabilities[i * K + y[i]];
       const lse = softmaxInto(probabilities, i * K, K, probabilities, i * K);
       loss[i] = lse - zy;
-      for (let k = 0; k < K; k++) residuals[i * K + k] = probabilities[i * K + k];
-      residuals[i * K + y[i]] -= 1;
     }
 
     // Hessian: 40% of the progress, Cholesky 20%, self-influence 40% (roughly their costs).
@@ -172,13 +168,13 @@ export class ExactInfluence {
     const factor = await acc.factorAsync(cholOpts, async (f) => cp?.tick(Math.min(0.6, 0.4 + 0.2 * f)));
     const factorSeconds = lap();
 
-    const inf = new ExactInfluence({ data, W, l2: opts.l2, damping, probabilities, residuals, loss, factor });
+    const inf = new ExactInfluence({ data, W, l2: opts.l2, damping, probabilities, loss, factor });
     // s_i = g_i^T H^-1 g_i by whichever route needs fewer multiply-adds (see selfInfluenceRoute).
     let selfInfluence: Float64Array;
     let theta: Float64Array | undefined;
     let thetaSeconds = 0, selfSeconds: number;
     if ((opts.route ?? selfInfluenceRoute(N, K, D)) === 'kron') {
-      selfInfluence = kronQuadFormsOfGradients(factor.inverseUpperBlocks(), K, D, X, residuals, N);
+      selfInfluence = kronQuadFormsOfGradients(factor.inverseUpperBlocks(), K, D, X, inf.residualRows, N);
       selfSeconds = lap();
       await cp?.tick(0.8);
       if (opts.relatif) await inf.prepareRelatif(cp ? new RangeCheckpoint(cp, 0.8, 1) : undefined);
@@ -209,15 +205,33 @@ export class ExactInfluence {
     return inf;
   }
 
+  /**
+   * Rows [i0, i0 + m) of the residuals r_i = p_i - onehot(y_i) into out (m x K, from its start;
+   * returned). No N x K residual array is kept: g_i = r_i kron x_i is made from these rows where needed.
+   */
+  readonly residualRows = (i0: number, m: number, out: Float64Array = new Float64Array(m * this.K)): Float64Array => {
+    const { K, y } = this.data;
+    const p = this.probabilities;
+    out.set(p.subarray(i0 * K, (i0 + m) * K));
+    for (let r = 0; r < m; r++) out[r * K + y[i0 + r]] -= 1;
+    return out;
+  };
+
+  /** Row i's residual r_i[k] = p_i[k] - [k = y_i]. */
+  residual(i: number, k: number): number {
+    const p = this.probabilities[i * this.K + k];
+    return k === this.data.y[i] ? p - 1 : p;
+  }
+
   /** Rows [i0, i0 + m) of the per-example gradients g_i = r_i kron x_i into G (m x P). */
   fillGradients(i0: number, m: number, G: Float64Array): void {
-    const { X, D, K } = this.data;
+    const { X, D, K, y } = this.data;
     const P = K * D;
-    const R = this.residuals;
+    const prob = this.probabilities;
     for (let r = 0; r < m; r++) {
       const i = i0 + r;
       for (let k = 0; k < K; k++) {
-        const rk = R[i * K + k];
+        const rk = k === y[i] ? prob[i * K + k] - 1 : prob[i * K + k];
         const o = r * P + k * D;
         for (let a = 0; a < D; a++) G[o + a] = rk * X[i * D + a];
       }
@@ -250,13 +264,13 @@ export class ExactInfluence {
    * structure, sum_k r_ik (v_k . x_i), one pass of N K D multiply-adds.
    */
   dotGradients(v: Float64Array): Float64Array {
-    const { X, N, D, K } = this.data;
+    const { X, N, D, K, y } = this.data;
     const Z = logits(v, X, N, D, K);
-    const R = this.residuals;
+    const prob = this.probabilities;
     const out = new Float64Array(N);
     for (let i = 0; i < N; i++) {
       let s = 0;
-      for (let k = 0; k < K; k++) s += R[i * K + k] * Z[i * K + k];
+      for (let k = 0; k < K; k++) s += (k === y[i] ? prob[i * K + k] - 1 : prob[i * K + k]) * Z[i * K + k];
       out[i] = s;
     }
     return out;

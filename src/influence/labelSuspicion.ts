@@ -118,17 +118,18 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   const ridge = inf.l2 + inf.damping;
 
   /**
-   * One pass over the rows for a weighted objective (weights c, one number = the same for all):
-   * Z (N x K, the logits on entry) gets each chunk's leave-one-out logits z_i + c_i M_i q_i, then
-   * row(i, Z) runs for the chunk's rows. Ticks cp from `from` to `to`.
+   * One pass over the rows for a weighted objective (weights c, one number = the same for all) with
+   * parameters W: each chunk's logits W x_i (chunkLogits: the numbers of the whole N x K array, which
+   * is never made) get the chunk's leave-one-out steps z_i + c_i M_i q_i, then row(i, Z, z0) runs for
+   * the chunk's rows with row i's leave-one-out logits at Z[z0 ..]. Ticks cp from `from` to `to`.
    */
   const pass = async (
     src: RowBlockSource,
     probs: Float64Array,
     residualOf: (i0: number, m: number, out: Float64Array) => Float64Array,
     c: Float64Array | number,
-    Z: Float64Array,
-    row: (i: number) => void,
+    W: Float64Array,
+    row: (i: number, Z: Float64Array, z0: number) => void,
     keep: Float64Array | undefined,
     curv: Float64Array | undefined,
     from: number,
@@ -138,16 +139,18 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
     const buf = keep ? undefined : new Float64Array(chunk * KK);
     const r = new Float64Array(chunk * K);
     const q = new Float64Array(chunk * K);
+    const zbuf = new Float64Array((chunk + 8) * K);
     for (let i0 = 0; i0 < N; i0 += chunk) {
       const m = Math.min(chunk, N - i0);
       const M = keep ? keep.subarray(i0 * KK, (i0 + m) * KK) : (buf as Float64Array);
       if (!opts.blocks || !keep) src.fill(i0, m, M);
       const cw = typeof c === 'number' ? c : c.subarray(i0, i0 + m);
       const Qc = woodburyResiduals(M, probs.subarray(i0 * K, (i0 + m) * K), residualOf(i0, m, r), m, K, cw, q);
-      looLogitsInPlace(Z.subarray(i0 * K, (i0 + m) * K), M, Qc, m, K, cw);
+      const z0 = chunkLogits(W, X, N, D, K, i0, m, zbuf);
+      looLogitsInPlace(zbuf.subarray(z0, z0 + m * K), M, Qc, m, K, cw);
       // Before row(): the second pass writes p'_i over probs.
       if (curv) curv.set(leaveOneOutBlocks(M, probs.subarray(i0 * K, (i0 + m) * K), m, K, cw), i0 * KK);
-      for (let i = i0; i < i0 + m; i++) row(i);
+      for (let i = i0; i < i0 + m; i++) row(i, zbuf, z0 + (i - i0) * K);
       await cp.tick(from + ((to - from) * (i0 + m)) / N);
     }
   };
@@ -162,8 +165,6 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   const src1: RowBlockSource = opts.blocks
     ? { chunk: 1024, fill: () => undefined }
     : await looBlockSource(inf, new RangeCheckpoint(cp, 0, 0.05));
-  // Stage 1's logits: dropped before the refit, which needs two N x K buffers of its own.
-  let Z1: Float64Array | undefined = logits(inf.W, X, N, D, K);
   const looProbabilities = keepStageOne ? new Float64Array(N * K) : undefined;
   const looLoss = new Float64Array(N);
   const weights = new Float64Array(N);
@@ -171,17 +172,16 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
   await pass(
     src1,
     inf.probabilities,
-    (i0, m) => inf.residuals.subarray(i0 * K, (i0 + m) * K),
+    inf.residualRows,
     1 / N,
-    Z1,
+    inf.W,
     // p~_i is kept with keepStageOne, else only v_i is (pk: one row's probabilities).
-    (i) => (weights[i] = stageOneRow(Z1 as Float64Array, i, K, y[i], looLoss, looProbabilities ?? pk, looProbabilities ? i * K : 0)),
+    (i, Z, z0) => (weights[i] = stageOneRow(Z, z0, i, K, y[i], looLoss, looProbabilities ?? pk, looProbabilities ? i * K : 0)),
     blocks,
     curvature?.loo,
     0.05,
     0.35,
   );
-  Z1 = undefined;
   normaliseWeights(weights);
   const looBlocks = lap();
 
@@ -217,7 +217,6 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
 
   // Reweighted leave-one-out logits and the scores; p'_i is written over row i's probabilities at W'
   // once its chunk is done with them.
-  const Z = logits(W2, X, N, D, K);
   const scores = { suspicion: new Float64Array(N), suggested: new Int32Array(N), logOdds: new Float64Array(N), reweightedProbabilities: probs };
   await pass(
     src2,
@@ -228,8 +227,8 @@ export async function labelSuspicion(inf: ExactInfluence, opts: LabelSuspicionOp
       return out.subarray(0, m * K);
     },
     weights,
-    Z,
-    (i) => scoreRow(Z, i, K, y[i], scores),
+    W2,
+    (i, Z, z0) => scoreRow(Z, z0, i, K, y[i], scores),
     undefined,
     curvature?.reweightedLoo,
     0.75,
@@ -270,19 +269,33 @@ function stageOne(Z: Float64Array, y: Int32Array, N: number, K: number): { looPr
   const looProbabilities = new Float64Array(N * K);
   const looLoss = new Float64Array(N);
   const weights = new Float64Array(N);
-  for (let i = 0; i < N; i++) weights[i] = stageOneRow(Z, i, K, y[i], looLoss, looProbabilities, i * K);
+  for (let i = 0; i < N; i++) weights[i] = stageOneRow(Z, i * K, i, K, y[i], looLoss, looProbabilities, i * K);
   normaliseWeights(weights);
   return { looProbabilities, looLoss, weights };
 }
 
 /**
- * Stage 1 of row i from its leave-one-out logits at Z[i K ..]: looLoss[i] = -log p~_i[y_i], p~_i
+ * Stage 1 of row i from its leave-one-out logits at Z[z0 ..]: looLoss[i] = -log p~_i[y_i], p~_i
  * into probs[p0 ..], and the unnormalised weight v_i = p~_i[y_i] returned.
  */
-function stageOneRow(Z: Float64Array, i: number, K: number, yi: number, looLoss: Float64Array, probs: Float64Array, p0: number): number {
-  looLoss[i] = negLogProb(Z, i * K, K, yi);
-  softmaxInto(Z, i * K, K, probs, p0);
+function stageOneRow(Z: Float64Array, z0: number, i: number, K: number, yi: number, looLoss: Float64Array, probs: Float64Array, p0: number): number {
+  looLoss[i] = negLogProb(Z, z0, K, yi);
+  softmaxInto(Z, z0, K, probs, p0);
   return probs[p0 + yi];
+}
+
+/**
+ * Rows [i0, i0 + m) of logits(W, X, N, D, K) into buf, returning the offset of row i0's logits there:
+ * the same numbers as the whole N x K array, without it. logits() works in tiles of four rows from
+ * row 0 (the last N mod 4 rows by another loop, which sums in another order), so the chunk is
+ * computed over the rows from i0 rounded down to a multiple of 4 to i0 + m rounded up (at most N):
+ * the same tiles, the same rows outside them. buf holds (m + 6) K numbers.
+ */
+function chunkLogits(W: Float64Array, X: Float64Array, N: number, D: number, K: number, i0: number, m: number, buf: Float64Array): number {
+  const a = i0 - (i0 & 3);
+  const b = Math.min(N, (i0 + m + 3) & ~3);
+  logits(W, X.subarray(a * D, b * D), b - a, D, K, buf);
+  return (i0 - a) * K;
 }
 
 /** The weights c'_i = v_i / sum_j v_j in place (the sum in row order). */
@@ -301,15 +314,14 @@ function scoresOf(Z: Float64Array, y: Int32Array, N: number, K: number): Pick<La
   const logOdds = new Float64Array(N);
   const reweightedProbabilities = new Float64Array(N * K);
   const scores = { suspicion, suggested, logOdds, reweightedProbabilities };
-  for (let i = 0; i < N; i++) scoreRow(Z, i, K, y[i], scores);
+  for (let i = 0; i < N; i++) scoreRow(Z, i * K, i, K, y[i], scores);
   return scores;
 }
 
-/** Row i's suspicion, suggestion, log-odds and probabilities (written into `out`) from its leave-one-out logits in Z. */
-function scoreRow(Z: Float64Array, i: number, K: number, yi: number, out: Pick<LabelSuspicion, 'suspicion' | 'suggested' | 'logOdds' | 'reweightedProbabilities'>): void {
-  const z0 = i * K;
+/** Row i's suspicion, suggestion, log-odds and probabilities (written into `out`) from its leave-one-out logits at Z[z0 ..]. */
+function scoreRow(Z: Float64Array, z0: number, i: number, K: number, yi: number, out: Pick<LabelSuspicion, 'suspicion' | 'suggested' | 'logOdds' | 'reweightedProbabilities'>): void {
   out.suspicion[i] = negLogProb(Z, z0, K, yi);
-  softmaxInto(Z, z0, K, out.reweightedProbabilities, z0);
+  softmaxInto(Z, z0, K, out.reweightedProbabilities, i * K);
   let best = -1;
   for (let k = 0; k < K; k++) if (k !== yi && (best < 0 || Z[z0 + k] > Z[z0 + best])) best = k;
   out.suggested[i] = best;

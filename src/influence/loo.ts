@@ -361,10 +361,11 @@ function chunkedNewtonResiduals(inf: ExactInfluence): Float64Array {
   const src = runSync(looSetup(inf));
   const Q = new Float64Array(N * K);
   const buf = new Float64Array(src.chunk * K * K);
+  const r = new Float64Array(src.chunk * K);
   for (let i0 = 0; i0 < N; i0 += src.chunk) {
     const m = Math.min(src.chunk, N - i0);
     src.fill(i0, m, buf);
-    woodburyResiduals(buf, inf.probabilities.subarray(i0 * K), inf.residuals.subarray(i0 * K), m, K, 1 / N, Q.subarray(i0 * K, (i0 + m) * K));
+    woodburyResiduals(buf, inf.probabilities.subarray(i0 * K), inf.residualRows(i0, m, r), m, K, 1 / N, Q.subarray(i0 * K, (i0 + m) * K));
   }
   return Q;
 }
@@ -395,7 +396,7 @@ export function firstOrderLooChange(inf: ExactInfluence, x: Float64Array, target
 export function newtonResiduals(inf: ExactInfluence, blocks?: Float64Array): Float64Array {
   const cached = qCache.get(inf);
   if (cached) return cached;
-  const Q = blocks ? woodburyResiduals(blocks, inf.probabilities, inf.residuals, inf.N, inf.K, 1 / inf.N) : chunkedNewtonResiduals(inf);
+  const Q = blocks ? woodburyResiduals(blocks, inf.probabilities, inf.residualRows(0, inf.N), inf.N, inf.K, 1 / inf.N) : chunkedNewtonResiduals(inf);
   qCache.set(inf, Q);
   return Q;
 }

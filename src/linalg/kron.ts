@@ -162,8 +162,10 @@ function packKronBlocks(S: Float64Array, K: number, D: number, offDiagonalScale:
  * for k < l): one product of the rows' packed outer products (n x D(D+1)/2) with the packed blocks
  * (K(K+1)/2 x D(D+1)/2) on the gemmNT kernel, n K(K+1)/2 D(D+1)/2 multiply-adds, about a quarter
  * of the n P^2 of g_i^T S g_i written out and under the n P^2 / 2 of a triangular solve per row.
+ * R is the n x K matrix, or a RowSource that makes its rows a chunk at a time (the exact influence
+ * keeps no residual array: ExactInfluence.residualRows).
  */
-export function kronQuadFormsOfGradients(S: Float64Array, K: number, D: number, X: Float64Array, R: Float64Array, n: number, out: Float64Array = new Float64Array(n)): Float64Array {
+export function kronQuadFormsOfGradients(S: Float64Array, K: number, D: number, X: Float64Array, R: Float64Array | RowSource, n: number, out: Float64Array = new Float64Array(n)): Float64Array {
   const Kq = (K * (K + 1)) / 2, Kp = Kq + (Kq & 1); // pairs k <= l, padded to even with a zero row
   const Dq = (D * (D + 1)) / 2;
   const CH = KRON_CHUNK;
@@ -172,23 +174,32 @@ export function kronQuadFormsOfGradients(S: Float64Array, K: number, D: number, 
   const f = ks.f64;
   // The packed blocks c_kl (row q = pair k <= l; the padding row stays zero).
   packKronBlocks(S, K, D, 2, f, offC);
+  const rows = typeof R === 'function' ? new Float64Array(CH * K) : undefined;
   for (let i0 = 0; i0 < n; i0 += CH) {
     const h = Math.min(CH, n - i0);
     f.set(X.subarray(i0 * D, (i0 + h) * D), offX);
     ks.symOuter(offX, D, h, D, offQ, Dq);
     ks.gemmNT(offQ, Dq, offC, Dq, offM, Kp, h, Kp, Dq);
+    // The chunk's residual rows, from their first entry.
+    const Rc = typeof R === 'function' ? R(i0, h, rows as Float64Array) : R.subarray(i0 * K, (i0 + h) * K);
     for (let r = 0; r < h; r++) {
-      const i = i0 + r, m = offM + r * Kp;
+      const m = offM + r * Kp;
       let s = 0, p = 0;
       for (let k = 0; k < K; k++) {
-        const rk = R[i * K + k];
-        for (let l = k; l < K; l++, p++) s += rk * R[i * K + l] * f[m + p];
+        const rk = Rc[r * K + k];
+        for (let l = k; l < K; l++, p++) s += rk * Rc[r * K + l] * f[m + p];
       }
-      out[i] = s;
+      out[i0 + r] = s;
     }
   }
   return out;
 }
+
+/**
+ * Rows [i0, i0 + m) of an n x K matrix written into out (m x K, from its start) or given as a view;
+ * returns the rows.
+ */
+export type RowSource = (i0: number, m: number, out: Float64Array) => Float64Array;
 
 /** Rows per pass of kronQuadForms and kronQuadFormsOfGradients. */
 const KRON_CHUNK = 64;

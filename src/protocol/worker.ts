@@ -37,6 +37,12 @@ export interface ScanParams {
   damping?: number;
   /** Rows in the first page of the ranking returned with the summary. */
   firstPage?: number;
+  /**
+   * Compute the RelatIF norms ||H^-1 g_i|| of every row during the scan (default true), so that the
+   * panel's first explain is a cheap query. false: at the first explain instead, the same numbers (the
+   * CLI, which explains at most once per process: N doubles and a back substitution per row fewer).
+   */
+  relatifAtScan?: boolean;
   rankBy?: RankBy;
   /**
    * Compute label suspicion during the scan (default true; its own progress stage, about half of a

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadLabelled } from '../../bench/detection';
 import { crossFit, knnOutOfFold, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
+import { averageRanks } from '../../src/eval/metrics';
 import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, detectLabelErrors, mixtureWeights, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
 import { recallAtFraction } from '../../src/eval/metrics';
 import { flipLabels } from '../../src/eval/noise';
@@ -215,6 +216,14 @@ test('normalised margin and the combined rank key', () => {
   assert.deepEqual(Array.from(key).map((v) => +v.toFixed(12)), [0.5, 0.5, 1]);
   const tie = combinedRankKey([Float64Array.from([1, 1, 3])], 3);
   assert.deepEqual(Array.from(tie), [0.5, 0.5, 1]);
+  // Scores made when their turn comes (one at a time) give the same numbers as scores given up front.
+  const a = Float64Array.from({ length: 50 }, (_, i) => Math.sin(i * 1.3));
+  const b = Float64Array.from({ length: 50 }, (_, i) => Math.round(Math.cos(i * 0.7) * 4));
+  const made: string[] = [];
+  const lazy = combinedRankKey([() => (made.push('a'), a), () => (made.push('b'), b)], 50);
+  assert.deepEqual(made, ['a', 'b']);
+  assert.deepEqual(lazy, combinedRankKey([a, b], 50));
+  assert.deepEqual(combinedRankKey([a, b], 50), Float64Array.from({ length: 50 }, (_, i) => 0 + averageRanks(a)[i] / 50 / 2 + averageRanks(b)[i] / 50 / 2));
 });
 
 test('mixture weights: EM puts the weight on the model that predicts the labels', () => {

@@ -108,7 +108,7 @@ test('influence of a training row on itself is minus its self-influence, and the
   const theta = inf.thetaNorms();
   for (const i of [3, 250, 568]) {
     const g = new Float64Array(P);
-    for (let k = 0; k < K; k++) for (let a = 0; a < D; a++) g[k * D + a] = inf.residuals[i * K + k] * X[i * D + a];
+    for (let k = 0; k < K; k++) for (let a = 0; a < D; a++) g[k * D + a] = inf.residual(i, k) * X[i * D + a];
     const u = ch.solve(g);
     let s = 0, n2 = 0;
     for (let p = 0; p < P; p++) {
@@ -118,11 +118,14 @@ test('influence of a training row on itself is minus its self-influence, and the
     assert.ok(Math.abs(s - inf.selfInfluence[i]) < 1e-10 * s);
     assert.ok(Math.abs(Math.sqrt(n2) - theta[i]) < 1e-10 * theta[i]);
   }
+  // Residual rows (made on demand, no N x K array): p_i - onehot(y_i), for any row range.
+  const rows = inf.residualRows(248, 5);
+  for (let r = 0; r < 5; r++) for (let k = 0; k < K; k++) assert.equal(rows[r * K + k], inf.probabilities[(248 + r) * K + k] - (k === y[248 + r] ? 1 : 0));
   // M_i blocks: s_i = r_i^T M_i r_i.
   const M = inf.rowBlocks();
   for (const i of [5, 400]) {
     let s = 0;
-    for (let k = 0; k < K; k++) for (let l = 0; l < K; l++) s += inf.residuals[i * K + k] * M[i * K * K + k * K + l] * inf.residuals[i * K + l];
+    for (let k = 0; k < K; k++) for (let l = 0; l < K; l++) s += inf.residual(i, k) * M[i * K * K + k * K + l] * inf.residual(i, l);
     assert.ok(Math.abs(s - inf.selfInfluence[i]) < 1e-9 * inf.selfInfluence[i]);
   }
 });
@@ -138,7 +141,7 @@ test('the Woodbury Newton step for removing a row equals a Newton step with the 
     w[row] = 0;
     const Hm = hessian(data, inf.probabilities, 1e-3, w);
     const g = new Float64Array(P);
-    for (let k = 0; k < K; k++) for (let a = 0; a < D; a++) g[k * D + a] = (inf.residuals[row * K + k] * data.X[row * D + a]) / N;
+    for (let k = 0; k < K; k++) for (let a = 0; a < D; a++) g[k * D + a] = (inf.residual(row, k) * data.X[row * D + a]) / N;
     const expected = Cholesky.factor(Hm, P).solve(g);
     const got = newtonParameterShift(inf, row);
     assert.ok(maxRelErr(got, expected) < 1e-9, `row ${row}: ${maxRelErr(got, expected)}`);

@@ -288,6 +288,11 @@ test('kronQuadFormsOfGradients equals g_i^T S g_i written out, reading only the 
         for (let p = 0; p < P; p++) for (let q = 0; q < P; q++) s += g[p] * S[p * P + q] * g[q];
         assert.ok(Math.abs(got[i] - s) <= 1e-10 * (1 + Math.abs(s)), `row ${i}: ${got[i]} vs ${s} (wasm ${on})`);
       }
+      // The rows of R made a chunk at a time by a row source (written into its buffer) give the same numbers.
+      const chunks: number[][] = [];
+      const bySource = kronQuadFormsOfGradients(upper, K, D, X, (i0, m, out) => (chunks.push([i0, m]), out.set(R.subarray(i0 * K, (i0 + m) * K)), out), N);
+      assert.deepEqual(bySource, got);
+      assert.ok(chunks.length > 1 && chunks.reduce((s, [, m]) => s + m, 0) === N, `chunks ${JSON.stringify(chunks)}`);
     }
   } finally {
     setWasmKernelsEnabled(was);

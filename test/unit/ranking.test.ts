@@ -40,5 +40,9 @@ test('sortedOrder above 50,000 rows (radix path) gives the comparison sort\'s or
     assert.deepEqual(sortedOrder(v), expected);
     const abs = Float64Array.from(v, Math.abs);
     assert.deepEqual(sortedOrder(v, true), Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => abs[b] - abs[a] || a - b));
+    // The keys' bits are read in place: a view that starts inside its buffer sorts the same.
+    const padded = new Float64Array(n + 3);
+    padded.set(v, 2);
+    assert.deepEqual(sortedOrder(padded.subarray(2, n + 2)), expected);
   }
 });
