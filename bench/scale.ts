@@ -120,7 +120,7 @@ function writeResults(runs: Run[]): void {
     ...runs.map(
       (r) =>
         `| ${(r.bytes / 1e6).toFixed(0)} MB | ${r.rows.toLocaleString('en')} | ${r.wallSeconds.toFixed(1)} s | ${r.cpuSeconds.toFixed(1)} s | ` +
-        `${r.peakRssMB.toFixed(0)} MB | ${(r.peakRssMB / (r.bytes / 2 ** 20)).toFixed(2)}x | ${r.loadBefore[0].toFixed(1)} / ${r.loadAfter[0].toFixed(1)} | ${r.exit === 0 ? r.stages : `failed (exit ${r.exit})`} |`,
+        `${r.peakRssMB.toFixed(0)} MiB | ${(r.peakRssMB / (r.bytes / 2 ** 20)).toFixed(2)}x | ${r.loadBefore[0].toFixed(1)} / ${r.loadAfter[0].toFixed(1)} | ${r.exit === 0 ? r.stages : `failed (exit ${r.exit})`} |`,
     ),
     '',
     'Targets (issue 13): the 200 MB file in under 25 s; the 1 GB file in under 2 GB of memory.',
