@@ -1,10 +1,12 @@
 /** Small helpers for ordering and summarising per-row scores. */
 
+import { LITTLE_ENDIAN, radixOrder } from '../util/radixOrder';
+
 /** Indices sorted by value, largest first (by absolute value when `byAbs`); ties by index. */
 export function sortedOrder(values: Float64Array, byAbs = false): Int32Array {
   const n = values.length;
   const key = byAbs ? Float64Array.from(values, Math.abs) : values;
-  if (n > RADIX_MIN_ROWS && LITTLE_ENDIAN && !key.some((v) => v !== v)) return radixOrderDescending(key);
+  if (n > RADIX_MIN_ROWS && LITTLE_ENDIAN && !key.some((v) => v !== v)) return radixOrder(key, true);
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   idx.sort((a, b) => key[b] - key[a] || a - b);
@@ -13,55 +15,6 @@ export function sortedOrder(values: Float64Array, byAbs = false): Int32Array {
 
 /** Above this many rows sortedOrder sorts by radix (the same order as the comparison sort, several times faster). */
 const RADIX_MIN_ROWS = 50_000;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * Indices by descending key, ties by ascending index (the order of sortedOrder's comparison sort),
- * for NaN-free keys: each float64 is read as an unsigned 64-bit number of the opposite order (-0 as
- * 0), then a stable LSD radix sort in four 16-bit passes carries the indices. The keys' bits are read
- * in place (a Uint32Array view, mapped digit by digit), so the sort holds only the indices and their
- * scratch copy, 8 bytes per row (with mapped copies of the keys it was 16: 93 MB more at 5.8 M rows).
- */
-function radixOrderDescending(key: Float64Array): Int32Array {
-  const n = key.length;
-  const u = new Uint32Array(key.buffer, key.byteOffset, 2 * n);
-  /**
-   * Word w (0: low 32 bits, 1: high) of value i's descending key. Ascending as unsigned, negative
-   * numbers flip every bit and the others flip the sign bit; descending is the complement of that:
-   * a negative number's own bits, a non-negative one's with every bit but the sign flipped.
-   */
-  const word = (i: number, w: number): number => {
-    let h = u[2 * i + 1];
-    const l = u[2 * i];
-    if (h === 0x80000000 && l === 0) h = 0; // -0 as +0
-    if (h & 0x80000000) return w ? h : l;
-    return w ? (h ^ 0x7fffffff) >>> 0 : ~l >>> 0;
-  };
-  let idx = new Int32Array(n);
-  let tmp = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  const count = new Int32Array(65536);
-  for (let pass = 0; pass < 4; pass++) {
-    const w = pass < 2 ? 0 : 1;
-    const shift = (pass & 1) * 16;
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(word(i, w) >>> shift) & 0xffff]++;
-    let sum = 0;
-    for (let d = 0; d < 65536; d++) {
-      const c = count[d];
-      count[d] = sum;
-      sum += c;
-    }
-    for (let r = 0; r < n; r++) {
-      const i = idx[r];
-      tmp[count[(word(i, w) >>> shift) & 0xffff]++] = i;
-    }
-    const t = idx;
-    idx = tmp;
-    tmp = t;
-  }
-  return idx;
-}
 
 /** Argmax of every row of an n x K row-major matrix. */
 export function argmaxRow(P: Float64Array, n: number, K: number): Int32Array {

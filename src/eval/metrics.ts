@@ -1,5 +1,7 @@
 /** Small pure metrics for evaluating rankings and predictions (tests and benchmarks). */
 
+import { LITTLE_ENDIAN, radixOrder } from '../util/radixOrder';
+
 /** Pearson correlation of two equally long series (NaN when either is constant). */
 export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
@@ -42,7 +44,6 @@ export function averageRanks(v: ArrayLike<number>): Float64Array {
 
 /** From this many values on averageRanks sorts by radix. */
 export const RANK_RADIX_MIN = 4096;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** averageRanks by a sorted copy and binary search (any length; the reference for the radix form). */
 export function searchAverageRanks(v: ArrayLike<number>): Float64Array {
@@ -76,57 +77,14 @@ export function searchAverageRanks(v: ArrayLike<number>): Float64Array {
 }
 
 /**
- * averageRanks by an LSD radix sort of the row indices, four 16-bit digits of each value's float64
- * bits read in place (a Uint32Array view of v, no key copy) and mapped to an unsigned key of the same
- * order: negative numbers flip every bit, the others flip the sign bit; -0 is read as +0 and every NaN
- * as the largest key, so keys are equal exactly where the values are === or both NaN. A digit that is
- * the same in every key skips its pass. Then each run of equal keys in sorted order [a, b) gets the
- * rank (a + 1 + b) / 2, the same number searchAverageRanks computes from the run's first and last place.
- * Memory: the indices and their scratch copy (2 x 4 N bytes) and the ranks.
+ * averageRanks from radixOrder's ascending order of the values (src/util/radixOrder.ts: -0 as +0, NaN
+ * last): each run of equal values in sorted order [a, b) gets the rank (a + 1 + b) / 2, the same number
+ * searchAverageRanks computes from the run's first and last place. Memory: the indices and their
+ * scratch copy (2 x 4 N bytes) and the ranks.
  */
 function radixAverageRanks(v: Float64Array): Float64Array {
   const n = v.length;
-  const u = new Uint32Array(v.buffer, v.byteOffset, 2 * n);
-  /** Digit d (0 = lowest 16 bits) of value i's key. */
-  const digit = (i: number, d: number): number => {
-    let h = u[2 * i + 1];
-    let l = u[2 * i];
-    if ((h & 0x7ff00000) === 0x7ff00000 && ((h & 0xfffff) | l) !== 0) return 0xffff; // NaN: every digit 0xffff
-    if (h === 0x80000000 && l === 0) h = 0; // -0 as +0
-    if (h & 0x80000000) {
-      h = ~h;
-      l = ~l;
-    } else h ^= 0x80000000;
-    const w = d < 2 ? l : h;
-    return (w >>> ((d & 1) << 4)) & 0xffff;
-  };
-  // One pass counts all four digits.
-  const count = new Int32Array(4 * 65536);
-  for (let i = 0; i < n; i++) {
-    for (let d = 0; d < 4; d++) count[(d << 16) | digit(i, d)]++;
-  }
-  let idx = new Int32Array(n);
-  let tmp = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  for (let d = 0; d < 4; d++) {
-    const base = d << 16;
-    let trivial = false;
-    let sum = 0;
-    for (let k = 0; k < 65536; k++) {
-      const c = count[base + k];
-      if (c === n) trivial = true;
-      count[base + k] = sum;
-      sum += c;
-    }
-    if (trivial) continue;
-    for (let r = 0; r < n; r++) {
-      const i = idx[r];
-      tmp[count[base + digit(i, d)]++] = i;
-    }
-    const t = idx;
-    idx = tmp;
-    tmp = t;
-  }
+  const idx = radixOrder(v);
   const ranks = new Float64Array(n);
   let a = 0;
   while (a < n) {
