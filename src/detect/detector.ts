@@ -28,8 +28,17 @@
  *    (0, 1]; 1 = the most suspected row by all three scores. `score` is that key.
  * 4. Suggested label: the most probable other class under the out-of-fold probabilities, only where it
  *    is more probable than the given label; with its probability.
- * 5. Estimated number of wrong labels: the smaller of two estimates that both count the model's own
- *    confusions as label errors where the model is weak, so that the smaller is the less inflated:
+ * 5. Estimated number of wrong labels: with two or more candidate models, the mean of an upper and a
+ *    lower estimate (docs/detection.md, "Estimates of the number of wrong labels"):
+ *    upper: the smaller of (a) and (b) below, which both count the model's own confident confusions
+ *    (hard rows it gets wrong) as label errors where the model is weak, so that the smaller is the less
+ *    inflated;
+ *    lower: the consensus joint (consensusJoint): a row counts as an error only where every candidate
+ *    model, each with its own thresholds, confidently puts it in the same other class. A confusion of
+ *    one model (a linear model on curved classes, kNN on sparse text) is not counted, but neither is a
+ *    wrong label that one model misses, so it errs low where one candidate is weak.
+ *    With one model (logistic regression alone above KNN_EXACT_MAX_ROWS rows) there is no consensus:
+ *    the estimate is the upper one.
  *    a. the calibrated confident joint (Northcutt, Jiang & Chuang 2021, eqs. 1-2), counting a row as
  *       an error only where the model also believes another class more than the given label: row i
  *       labelled y counts for class j = argmax_{c: p_ic >= t_c} p_ic if j is also its most probable
@@ -306,6 +315,61 @@ function confidentCounts(P: Float64Array, y: Int32Array, t: Float64Array, N: num
 }
 
 /**
+ * The class a row is confidently put in by one model, as in the restricted confident joint: the class
+ * above its threshold with the highest probability, replaced by the given label where that label is
+ * still the most probable class; -1 where no class reaches its threshold.
+ */
+function confidentClass(P: Float64Array, i: number, g: number, t: Float64Array, K: number): number {
+  let best = -1;
+  let top = 0;
+  for (let c = 0; c < K; c++) {
+    const p = P[i * K + c];
+    if (p >= t[c] && (best < 0 || p > P[i * K + best])) best = c;
+    if (p > P[i * K + top]) top = c;
+  }
+  return best >= 0 && best !== g && top === g ? g : best;
+}
+
+/**
+ * Consensus joint (the consensus filter of Brodley & Friedl 1999 on confident-learning counts): each
+ * model's out-of-sample probabilities with its own per-class thresholds (perClassThresholds) put a row
+ * in a class as the restricted confident joint does (confidentClass). A row labelled y counts for class
+ * j != y only where every model puts it in j; otherwise for y where at least one model puts it in some
+ * class; rows no model is confident about are not counted. Each row of the count matrix is rescaled to
+ * the number of rows labelled y, as in confidentJoint; `errors` is the off-diagonal sum. A confident
+ * confusion of one model is not counted (the other model does not share it); a wrong label only one
+ * model sees is not counted either, so this is a lower estimate where one model is weak.
+ */
+export function consensusJoint(models: Float64Array[], y: Int32Array, N: number, K: number): { joint: Float64Array; errors: number } {
+  const t = models.map((P) => perClassThresholds(P, y, N, K));
+  const C = new Float64Array(K * K);
+  const labelled = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    const g = y[i];
+    labelled[g]++;
+    let agreed = -2; // -2: no model yet; -1: the models differ or one is not confident elsewhere
+    let any = false;
+    for (let m = 0; m < models.length; m++) {
+      const c = confidentClass(models[m], i, g, t[m], K);
+      if (c >= 0) any = true;
+      agreed = agreed === -2 || agreed === c ? c : -1;
+    }
+    if (agreed >= 0 && agreed !== g) C[g * K + agreed]++;
+    else if (any) C[g * K + g]++;
+  }
+  let errors = 0;
+  for (let a = 0; a < K; a++) {
+    let s = 0;
+    for (let b = 0; b < K; b++) s += C[a * K + b];
+    for (let b = 0; b < K; b++) {
+      C[a * K + b] = s > 0 ? (C[a * K + b] / s) * labelled[a] : a === b ? labelled[a] : 0;
+      if (a !== b) errors += C[a * K + b];
+    }
+  }
+  return { joint: C, errors };
+}
+
+/**
  * Noise transition matrix T[j * K + i] = P(given label i | true class j), from the standard calibrated
  * confident joint (Northcutt, Jiang & Chuang 2021: thresholds t, every row above a threshold counted,
  * each row of counts rescaled to the number of rows with that given label) with `pseudo` added to
@@ -445,7 +509,12 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   }
   const cj = confidentJoint(proba, y, thresholds, N, K, true);
   const anchors = anchorEstimate(proba, y, N, K);
-  const estimatedErrors = Math.min(cj.errors, anchors.errors);
+  const upper = Math.min(cj.errors, anchors.errors);
+  const consensus = oof.length > 1 ? consensusJoint(oof.map((r) => r.proba), y, N, K).errors : undefined;
+  const estimatedErrors = consensus === undefined ? upper : (upper + consensus) / 2;
+  const upperMethod =
+    `the smaller of the calibrated confident joint of the out-of-fold probabilities (Northcutt et al. 2021; rows where another class is more probable), ${cj.errors.toFixed(0)}, ` +
+    `and the anchor-row estimate (label changes among each class's most confident tenth), ${anchors.errors.toFixed(0)}`;
   const calibratedWrong = new Float64Array(N);
   calibratedInto(proba, y, thresholds, N, K, undefined, calibratedWrong);
   await cp.tick(1);
@@ -466,8 +535,10 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     suggestedProbability,
     estimatedErrors,
     estimateMethod:
-      `smaller of the calibrated confident joint of the out-of-fold probabilities (Northcutt et al. 2021; rows where another class is more probable), ${cj.errors.toFixed(0)}, ` +
-      `and the anchor-row estimate (label changes among each class's most confident tenth), ${anchors.errors.toFixed(0)}`,
+      consensus === undefined
+        ? upperMethod
+        : `mean of an upper estimate that counts the model's own confident confusions (${upperMethod}, ${upper.toFixed(0)}) ` +
+          `and a lower one that misses errors a single model does not see (the consensus joint: rows that ${models.join(' and ')} each confidently put in the same other class, ${consensus.toFixed(0)})`,
     confidentJoint: cj.joint,
     knnNeighbours,
   };
