@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadLabelled } from '../../bench/detection';
 import { crossFit, knnOutOfFold, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
 import { averageRanks } from '../../src/eval/metrics';
-import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, detectLabelErrors, mixtureWeights, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
+import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, consensusJoint, detectLabelErrors, mixtureWeights, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
 import { recallAtFraction } from '../../src/eval/metrics';
 import { flipLabels } from '../../src/eval/noise';
 import { SeededRandom } from '../../src/util/random';
@@ -133,6 +133,72 @@ test('confident joint counting only rows where another class is more probable th
   assert.ok(Math.abs(loose.joint[1] - 15) < 1e-12 && Math.abs(loose.joint[0] - 50) < 1e-12, String(loose.joint));
   assert.ok(Math.abs(strict.joint[1] - 5) < 1e-12 && Math.abs(strict.joint[0] - 60) < 1e-12, String(strict.joint));
   assert.ok(Math.abs(strict.errors - 5) < 1e-12);
+});
+
+/** Two-class probabilities from [label, p_0 of model A, p_0 of model B] rows. */
+function twoModels(rows: [number, number, number][]): { y: Int32Array; A: Float64Array; B: Float64Array; N: number } {
+  return {
+    y: Int32Array.from(rows.map((r) => r[0])),
+    A: Float64Array.from(rows.flatMap((r) => [r[1], 1 - r[1]])),
+    B: Float64Array.from(rows.flatMap((r) => [r[2], 1 - r[2]])),
+    N: rows.length,
+  };
+}
+const repeat = (n: number, row: [number, number, number]): [number, number, number][] => Array.from({ length: n }, () => row);
+
+/** 20 wrong labels, 10 of which (labelled 0) model B does not see. */
+const MISSED: [number, number, number][] = [...repeat(90, [0, 0.9, 0.9]), ...repeat(10, [0, 0.1, 0.3]), ...repeat(90, [1, 0.15, 0.15]), ...repeat(10, [1, 0.95, 0.95])];
+
+test('consensus joint: a known number of wrong labels that both models see; errors one model misses are not counted', () => {
+  // 100 rows labelled 0: 90 look like 0, 10 (wrong labels) like 1; 100 labelled 1: 90 like 1, 10 like 0.
+  // t_0 = (90 x 0.9 + 10 x 0.1) / 100 = 0.82, t_1 = (90 x 0.85 + 10 x 0.15) / 100 = 0.78: every row is
+  // above the threshold of the class it looks like, so the joint is exact: 20 wrong labels.
+  const rows = [...repeat(90, [0, 0.9, 0.9]), ...repeat(10, [0, 0.1, 0.1]), ...repeat(90, [1, 0.15, 0.15]), ...repeat(10, [1, 0.85, 0.85])];
+  const { y, A, B, N } = twoModels(rows);
+  const both = consensusJoint([A, B], y, N, 2);
+  assert.deepEqual(Array.from(both.joint), [90, 10, 10, 90]);
+  assert.equal(both.errors, 20);
+  // One model alone is the restricted confident joint.
+  assert.deepEqual(Array.from(consensusJoint([A], y, N, 2).joint), Array.from(confidentJoint(A, y, perClassThresholds(A, y, N, 2), N, 2, true).joint));
+  // Model B unsure (p_1 0.7, below its t_1 = (90 x 0.85 + 10 x 0.05) / 100 = 0.77; p_0 0.3, below its
+  // t_0 = 0.84) about the 10 wrong labels among the rows labelled 0: it puts them in no class,
+  // so they count for their label (A is confident about them) and only the other 10 are found.
+  const missed = twoModels(MISSED);
+  const low = consensusJoint([missed.A, missed.B], missed.y, missed.N, 2);
+  assert.deepEqual(Array.from(low.joint), [100, 0, 10, 90]);
+  assert.equal(low.errors, 10);
+});
+
+test('consensus joint leaves out one model\'s own confident confusions, which the confident joint counts', () => {
+  // 10 wrong labels in each class that both models see, and 30 correctly labelled 0 rows that model A
+  // confidently puts in class 1 (a confusion of its own) while B believes their label.
+  const rows = [...repeat(80, [0, 0.9, 0.9]), ...repeat(30, [0, 0.1, 0.9]), ...repeat(10, [0, 0.1, 0.1]), ...repeat(100, [1, 0.15, 0.15]), ...repeat(10, [1, 0.85, 0.85])];
+  const { y, A, B, N } = twoModels(rows);
+  const ownA = confidentJoint(A, y, perClassThresholds(A, y, N, 2), N, 2, true);
+  assert.equal(ownA.errors, 50); // A's 30 confusions counted as wrong labels with the 20
+  const both = consensusJoint([A, B], y, N, 2);
+  assert.equal(both.errors, 20);
+  assert.deepEqual(Array.from(both.joint), [110, 10, 10, 100]);
+});
+
+test('detectLabelErrors: the error count is the mean of the upper estimate and the consensus joint, both stated', async () => {
+  // 20 wrong labels (10 per class) that both candidates see; logistic (A) is sharp (0.99) but
+  // confidently wrong about 30 correctly labelled 0 rows (0.01), which kNN (B, 0.7 elsewhere) gets right
+  // at 0.6. Given as the two candidates' out-of-sample probabilities (no features needed).
+  const { y, A, B, N } = twoModels([...repeat(80, [0, 0.99, 0.7]), ...repeat(30, [0, 0.01, 0.6]), ...repeat(10, [0, 0.01, 0.3]), ...repeat(100, [1, 0.01, 0.3]), ...repeat(10, [1, 0.99, 0.7])]);
+  const data: LogisticData = { X: new Float64Array(N), N, D: 1, K: 2, y };
+  const r = await detectLabelErrors(data, { logistic: { proba: A, detail: 'given' }, knn: { proba: B, detail: 'given' } });
+  assert.equal(consensusJoint([A, B], y, N, 2).errors, 20);
+  const upper = Math.min(confidentJoint(r.proba, y, r.thresholds, N, 2, true).errors, anchorEstimate(r.proba, y, N, 2).errors);
+  assert.ok(Math.abs(r.estimatedErrors - (upper + 20) / 2) < 1e-9, `${r.estimatedErrors} vs upper ${upper}`);
+  // The mixture (weight 0.28 on A) is still confident about some of A's confusions, so the upper
+  // estimate counts them; the consensus half brings the estimate closer to the 20 wrong labels.
+  assert.ok(upper > 22 && Math.abs(r.estimatedErrors - 20) < Math.abs(upper - 20) - 1, `${r.estimatedErrors} vs upper ${upper}`);
+  assert.match(r.estimateMethod, /^mean of an upper estimate .* and a lower one .*consensus joint: rows that logistic and knn each confidently put in the same other class, 20\)$/);
+  // One candidate: no consensus, the upper estimate alone.
+  const one = await detectLabelErrors(data, { detector: 'logistic', logistic: { proba: A, detail: 'given' } });
+  const upperA = Math.min(confidentJoint(A, y, one.thresholds, N, 2, true).errors, anchorEstimate(A, y, N, 2).errors);
+  assert.ok(Math.abs(one.estimatedErrors - upperA) < 1e-9 && /^the smaller of the calibrated confident joint/.test(one.estimateMethod), one.estimateMethod);
 });
 
 test('anchor-row estimate: the share of other labels among each class\'s most confident rows, times the class size', () => {
