@@ -51,11 +51,18 @@ async function main(dir: string, variants: Record<string, Variant>, estimates: R
     const setsG = [...new Set(rows.map((r) => r.key.split('/')[0]))];
     if (process.env.BYSET) console.log('   gap by set (u10/c10/c20): ' + setsG.map((s) => `${s} ` + ['u10', 'c10', 'c20'].map((n) => mean(rows.filter((r) => r.key.startsWith(`${s}/${n}/`)).map((r) => perClassGap(r.v[name]))).toFixed(2)).join('/')).join(', '));
   }
+  const sets = [...new Set(rows.map((r) => r.key.split('/')[0]))];
+  const err = (name: string, keep: (r: (typeof rows)[number]) => boolean) => mean(rows.filter(keep).map((r) => Math.abs(r.est[name] - 1)));
   for (const name of Object.keys(estimates)) {
     const by = (n?: string) => rows.filter((r) => !n || r.noise === n);
     console.log(`estimate ${name}: ` + ['u05', 'u10', 'u20', 'c10', 'c20', undefined].map((n) => `${n ?? 'all'} ${mean(by(n).map((r) => r.est[name])).toFixed(2)}/${mean(by(n).map((r) => Math.abs(r.est[name] - 1))).toFixed(2)}`).join('; '));
-    const sets = [...new Set(rows.map((r) => r.key.split('/')[0]))];
-    console.log('   by set: ' + sets.map((s) => `${s} ${mean(rows.filter((r) => r.key.startsWith(s + '/')).map((r) => r.est[name])).toFixed(2)}`).join(', '));
+    console.log('   by set (mean estimate / true, mean |estimate / true - 1|): ' + sets.map((s) => `${s} ${mean(rows.filter((r) => r.key.startsWith(s + '/')).map((r) => r.est[name])).toFixed(2)}/${err(name, (r) => r.key.startsWith(s + '/')).toFixed(2)}`).join(', '));
+  }
+  // Leave one set out: which estimate has the smallest mean |estimate / true - 1| on the other eight sets.
+  for (const s of sets) {
+    const rest = (r: (typeof rows)[number]) => !r.key.startsWith(s + '/');
+    const best = Object.keys(estimates).reduce((a, b) => (err(b, rest) < err(a, rest) ? b : a));
+    console.log(`without ${s}: best ${best} (${err(best, rest).toFixed(3)} on the rest, ${err(best, (r) => !rest(r)).toFixed(3)} on ${s})`);
   }
 }
 
@@ -130,6 +137,71 @@ const robustT = (d: D, y: Int32Array, N: number, K: number) => {
 };
 const calScRobust = (d: D, y: Int32Array, N: number, K: number) => det.calibratedScores(d.proba, y, robustT(d, y, N, K), N, K).rankKey;
 
+
+/** One model's restricted confident-joint flags: 1 where a class above its threshold, other than the label, is also the most probable. */
+function confidentFlags(P: Float64Array, y: Int32Array, N: number, K: number): Uint8Array {
+  const t = det.perClassThresholds(P, y, N, K);
+  const off = new Uint8Array(N);
+  for (let i = 0; i < N; i++) {
+    let best = -1, top = 0;
+    for (let c = 0; c < K; c++) {
+      if (P[i * K + c] >= t[c] && (best < 0 || P[i * K + c] > P[i * K + best])) best = c;
+      if (P[i * K + c] > P[i * K + top]) top = c;
+    }
+    off[i] = best >= 0 && best !== y[i] && top === best ? 1 : 0;
+  }
+  return off;
+}
+/** 2 x 2 table of two flag vectors: [only a, only b, both, neither]. */
+function table2(a: Uint8Array, b: Uint8Array): [number, number, number, number] {
+  const r: [number, number, number, number] = [0, 0, 0, 0];
+  for (let i = 0; i < a.length; i++) r[a[i] && b[i] ? 2 : a[i] ? 0 : b[i] ? 1 : 3]++;
+  return r;
+}
+const argmaxFlags = (P: Float64Array, y: Int32Array, N: number, K: number) => Uint8Array.from({ length: N }, (_, i) => {
+  let b = 0;
+  for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + b]) b = c;
+  return b !== y[i] ? 1 : 0;
+});
+/**
+ * Anchor rows with the region chosen per class as in BBE (Garg et al. 2021): rows sorted by p_j
+ * descending; the top m with the smallest upper bound share(m) + sqrt(ln(1/delta) / 2m) (Hoeffding,
+ * delta = 0.1); the share labelled otherwise there times the rows labelled j.
+ */
+function bbeAnchors(P: Float64Array, y: Int32Array, N: number, K: number, delta = 0.1): number {
+  let errors = 0;
+  const labelled = new Float64Array(K);
+  for (let i = 0; i < N; i++) labelled[y[i]]++;
+  for (let j = 0; j < K; j++) {
+    const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => P[b * K + j] - P[a * K + j] || a - b);
+    let other = 0, bestCrit = Infinity, bestShare = 0;
+    order.forEach((i, r) => {
+      if (y[i] !== j) other++;
+      const m = r + 1, crit = other / m + Math.sqrt(Math.log(1 / delta) / (2 * m));
+      if (crit < bestCrit) { bestCrit = crit; bestShare = other / m; }
+    });
+    errors += bestShare * labelled[j];
+  }
+  return errors;
+}
+/** Anchor rows where both models' most probable class is j, the tenth (>= 10) with the highest min(p_j of each model). */
+function agreedAnchors(A: Float64Array, B: Float64Array, y: Int32Array, N: number, K: number): number {
+  const top = (P: Float64Array, i: number) => { let b = 0; for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + b]) b = c; return b; };
+  const labelled = new Float64Array(K);
+  for (let i = 0; i < N; i++) labelled[y[i]]++;
+  let errors = 0;
+  for (let j = 0; j < K; j++) {
+    const rows = [];
+    for (let i = 0; i < N; i++) if (top(A, i) === j && top(B, i) === j) rows.push(i);
+    const m = Math.min(rows.length, Math.max(10, Math.ceil(rows.length / 10)));
+    if (m === 0) continue;
+    const key = (i: number) => Math.min(A[i * K + j], B[i * K + j]);
+    const chosen = rows.sort((a, b) => key(b) - key(a) || a - b).slice(0, m);
+    errors += (chosen.filter((i) => y[i] !== j).length / m) * labelled[j];
+  }
+  return errors;
+}
+
 void main(process.argv[2], {
   'calibrated self-confidence with t_j over rows predicted j, alone': calScRobust,
   'that + normalised margin': (d, y, N, K) => det.combinedRankKey([calScRobust(d, y, N, K), margin(d, y, N, K)], N),
@@ -146,7 +218,40 @@ void main(process.argv[2], {
   'default + budget per suspected true class (3 ranks)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), budgetTrue(d, y, N, K, d.confidentJoint, d.rankKey)], N),
   'default + prune by noise rate (3 ranks)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), pbnr(d, y, N, K, d.confidentJoint)], N),
 }, {
-  'default (smaller of restricted joint and anchors)': (d) => d.estimatedErrors,
+  'default: mean of the upper estimate (smaller of restricted joint and anchors) and the consensus joint': (d) => d.estimatedErrors,
+  'upper: smaller of restricted joint and anchors (the default before)': (d, y, N, K) => Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, det.anchorEstimate(d.proba, y, N, K).errors),
+  'consensus joint (logistic, kNN)': (_d, y, N, K, models) => det.consensusJoint(models, y, N, K).errors,
+  'geometric mean of the upper estimate and the consensus joint': (d, y, N, K, models) => Math.sqrt(Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, det.anchorEstimate(d.proba, y, N, K).errors) * det.consensusJoint(models, y, N, K).errors),
+  'mean of the restricted joint and the consensus joint': (d, y, N, K, models) => (det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors + det.consensusJoint(models, y, N, K).errors) / 2,
+  'consensus of confident flags, not rescaled: rows both models\' restricted joints put off the diagonal': (_d, y, N, K, models) => table2(confidentFlags(models[0], y, N, K), confidentFlags(models[1], y, N, K))[2],
+  'consensus of confident flags minus chance coincidences, both - onlyA x onlyB / neither': (_d, y, N, K, models) => {
+    const [a, b, both, neither] = table2(confidentFlags(models[0], y, N, K), confidentFlags(models[1], y, N, K));
+    return both - (a * b) / Math.max(1, neither);
+  },
+  'the same with misclassification flags (argmax != label)': (_d, y, N, K, models) => {
+    const [a, b, both, neither] = table2(argmaxFlags(models[0], y, N, K), argmaxFlags(models[1], y, N, K));
+    return both - (a * b) / Math.max(1, neither);
+  },
+  'capture-recapture (Lincoln-Petersen) on the two models\' confident flags': (_d, y, N, K, models) => {
+    const [a, b, both] = table2(confidentFlags(models[0], y, N, K), confidentFlags(models[1], y, N, K));
+    return ((a + both) * (b + both)) / Math.max(1, both);
+  },
+  'consensus joint / its catch rate on the anchor rows labelled otherwise': (d, y, N, K, models) => {
+    const cons = det.consensusJoint(models, y, N, K).errors;
+    const fa = confidentFlags(models[0], y, N, K), fb = confidentFlags(models[1], y, N, K);
+    // anchor rows (as anchorEstimate) whose label differs from their anchor class
+    let caught = 0, total = 0;
+    for (let j = 0; j < K; j++) {
+      const rows = [];
+      for (let i = 0; i < N; i++) { let b = 0; for (let c = 1; c < K; c++) if (d.proba[i * K + c] > d.proba[i * K + b]) b = c; if (b === j) rows.push(i); }
+      const m = Math.min(rows.length, Math.max(10, Math.ceil(rows.length / 10)));
+      for (const i of rows.sort((a, b) => d.proba[b * K + j] - d.proba[a * K + j] || a - b).slice(0, m)) if (y[i] !== j) { total++; if (fa[i] && fb[i]) caught++; }
+    }
+    return total && caught ? cons / (caught / total) : cons;
+  },
+  'anchor rows, region per class by the smallest Hoeffding upper bound (BBE-style, delta 0.1)': (d, y, N, K) => bbeAnchors(d.proba, y, N, K),
+  'anchor rows where both models agree (top tenth by the smaller of their p_j)': (_d, y, N, K, models) => agreedAnchors(models[0], models[1], y, N, K),
+  'smallest of the restricted joint, the anchors and the agreed anchors': (d, y, N, K, models) => Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, det.anchorEstimate(d.proba, y, N, K).errors, agreedAnchors(models[0], models[1], y, N, K)),
   'confident joint, rows where another class is more probable': (d, y, N, K) => det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors,
   'calibrated confident joint (Northcutt et al.)': (d, y, N, K) => det.confidentJoint(d.proba, y, d.thresholds, N, K, false).errors,
   'anchor rows': (d, y, N, K) => det.anchorEstimate(d.proba, y, N, K).errors,
