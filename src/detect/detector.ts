@@ -37,12 +37,8 @@
  *    model, each with its own thresholds, confidently puts it in the same other class. A confusion of
  *    one model (a linear model on curved classes, kNN on sparse text) is not counted, but neither is a
  *    wrong label that one model misses, so it errs low where one candidate is weak.
- *    The consensus is among the models that rank: with one model (logistic regression alone above
- *    KNN_EXACT_MAX_ROWS rows), or where the mixture leaves one model alone (weight above 0.99, the
- *    same rule that names the choice), there is none and the estimate is the upper one. A model the
- *    likelihood rejects misses most errors, so its vote would halve the count (a 26-class file where
- *    logistic regression has 65% out-of-fold accuracy and weight 0.003: 1039 in the consensus for
- *    2000 flipped labels; docs/detection.md).
+ *    With one model (logistic regression alone above KNN_EXACT_MAX_ROWS rows) there is no consensus:
+ *    the estimate is the upper one.
  *    a. the calibrated confident joint (Northcutt, Jiang & Chuang 2021, eqs. 1-2), counting a row as
  *       an error only where the model also believes another class more than the given label: row i
  *       labelled y counts for class j = argmax_{c: p_ic >= t_c} p_ic if j is also its most probable
@@ -514,10 +510,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const cj = confidentJoint(proba, y, thresholds, N, K, true);
   const anchors = anchorEstimate(proba, y, N, K);
   const upper = Math.min(cj.errors, anchors.errors);
-  // The consensus is taken among the models that rank: where the mixture leaves one model alone (weight
-  // above 0.99, `chosen` is that model), the others, rejected by the likelihood, have no vote.
-  const consensus = chosen === 'ensemble' ? consensusJoint(oof.map((r) => r.proba), y, N, K).errors : undefined;
-  const alone = consensus === undefined && models.length > 1 ? `; no consensus: ${chosen} ranks alone (mixture weight above 0.99)` : '';
+  const consensus = oof.length > 1 ? consensusJoint(oof.map((r) => r.proba), y, N, K).errors : undefined;
   const estimatedErrors = consensus === undefined ? upper : (upper + consensus) / 2;
   const upperMethod =
     `the smaller of the calibrated confident joint of the out-of-fold probabilities (Northcutt et al. 2021; rows where another class is more probable), ${cj.errors.toFixed(0)}, ` +
@@ -543,7 +536,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     estimatedErrors,
     estimateMethod:
       consensus === undefined
-        ? upperMethod + alone
+        ? upperMethod
         : `mean of an upper estimate that counts the model's own confident confusions (${upperMethod}, ${upper.toFixed(0)}) ` +
           `and a lower one that misses errors a single model does not see (the consensus joint: rows that ${models.join(' and ')} each confidently put in the same other class, ${consensus.toFixed(0)})`,
     confidentJoint: cj.joint,

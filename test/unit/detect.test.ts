@@ -195,14 +195,6 @@ test('detectLabelErrors: the error count is the mean of the upper estimate and t
   // estimate counts them; the consensus half brings the estimate closer to the 20 wrong labels.
   assert.ok(upper > 22 && Math.abs(r.estimatedErrors - 20) < Math.abs(upper - 20) - 1, `${r.estimatedErrors} vs upper ${upper}`);
   assert.match(r.estimateMethod, /^mean of an upper estimate .* and a lower one .*consensus joint: rows that logistic and knn each confidently put in the same other class, 20\)$/);
-  // A candidate the mixture rejects has no vote: A's 30 confusions at 0.1 where B says 0.9 leave B
-  // alone (weight above 0.99), and the estimate is the upper one of the ranking probabilities.
-  const conf = twoModels([...repeat(80, [0, 0.9, 0.9]), ...repeat(30, [0, 0.1, 0.9]), ...repeat(10, [0, 0.1, 0.1]), ...repeat(100, [1, 0.15, 0.15]), ...repeat(10, [1, 0.95, 0.95])]);
-  const rej = await detectLabelErrors({ X: new Float64Array(conf.N), N: conf.N, D: 1, K: 2, y: conf.y }, { logistic: { proba: conf.A, detail: 'given' }, knn: { proba: conf.B, detail: 'given' } });
-  assert.equal(rej.choice, 'knn');
-  const upperB = Math.min(confidentJoint(rej.proba, conf.y, rej.thresholds, conf.N, 2, true).errors, anchorEstimate(rej.proba, conf.y, conf.N, 2).errors);
-  assert.ok(Math.abs(rej.estimatedErrors - upperB) < 1e-9, `${rej.estimatedErrors} vs ${upperB}`);
-  assert.match(rej.estimateMethod, /^the smaller of .*; no consensus: knn ranks alone \(mixture weight above 0\.99\)$/);
   // One candidate: no consensus, the upper estimate alone.
   const one = await detectLabelErrors(data, { detector: 'logistic', logistic: { proba: A, detail: 'given' } });
   const upperA = Math.min(confidentJoint(A, y, one.thresholds, N, 2, true).errors, anchorEstimate(A, y, N, 2).errors);
