@@ -219,6 +219,10 @@ void main(process.argv[2], {
   'default + prune by noise rate (3 ranks)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), pbnr(d, y, N, K, d.confidentJoint)], N),
 }, {
   'default: mean of the upper estimate (smaller of restricted joint and anchors) and the consensus joint': (d) => d.estimatedErrors,
+  'the same, but the upper alone where one model has mixture weight > 0.99 (no vote for a rejected model)': (d, y, N, K, models) => {
+    const upper = Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, det.anchorEstimate(d.proba, y, N, K).errors);
+    return d.choice !== 'ensemble' ? upper : (upper + det.consensusJoint(models, y, N, K).errors) / 2;
+  },
   'upper: smaller of restricted joint and anchors (the default before)': (d, y, N, K) => Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, det.anchorEstimate(d.proba, y, N, K).errors),
   'consensus joint (logistic, kNN)': (_d, y, N, K, models) => det.consensusJoint(models, y, N, K).errors,
   'geometric mean of the upper estimate and the consensus joint': (d, y, N, K, models) => Math.sqrt(Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, det.anchorEstimate(d.proba, y, N, K).errors) * det.consensusJoint(models, y, N, K).errors),
