@@ -17,6 +17,8 @@ const readF64 = (f: string) => {
   return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
 
+/** The current task's candidate probabilities (logistic, kNN), for variants that need them. */
+let MODELS: Float64Array[] = [];
 type Variant = (d: Awaited<ReturnType<typeof det.detectLabelErrors>>, y: Int32Array, N: number, K: number) => ArrayLike<number>;
 /** `models`: the two candidates' own out-of-sample probabilities (logistic, kNN). */
 type Estimate = (d: Awaited<ReturnType<typeof det.detectLabelErrors>>, y: Int32Array, N: number, K: number, models: Float64Array[]) => number;
@@ -34,6 +36,7 @@ async function main(dir: string, variants: Record<string, Variant>, estimates: R
         const lr = readF64(f + '.lr.f64');
         const knn = readF64(f + '.knn.f64');
         const d = await det.detectLabelErrors(data, { logistic: { proba: lr, detail: '' }, knn: { proba: knn, detail: '' } });
+        MODELS = [lr, knn];
         const v: Record<string, TaskResult> = {};
         for (const [name, fn] of Object.entries(variants)) v[name] = { ...rankingMetrics(fn(d, fl.noisy, data.N, data.K), fl.flipped, fl.original, data.N), flips: fl.flipped.length } as TaskResult;
         const est: Record<string, number> = {};
@@ -208,6 +211,16 @@ void main(process.argv[2], {
   'default (calibrated self-confidence + margin + noise posterior)': (d) => d.rankKey,
   'before the noise posterior: calibrated self-confidence + margin': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K)], N),
   'noise posterior alone': (d, y, N, K) => det.noisePosterior(d.proba, y, d.noiseTransition, N, K),
+  'default with T of the noise posterior from the consensus joint (+1 per entry)': (d, y, N, K) => {
+    const Q = det.consensusJoint(MODELS, y, N, K).joint;
+    const T = new Float64Array(K * K);
+    for (let j = 0; j < K; j++) {
+      let col = 0;
+      for (let a = 0; a < K; a++) col += Q[a * K + j] + 1;
+      for (let a = 0; a < K; a++) T[j * K + a] = (Q[a * K + j] + 1) / col;
+    }
+    return det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, T, N, K)], N);
+  },
   'calibrated self-confidence alone': calSc,
   'normalised margin alone': margin,
   'calibrated margin (p_c / t_c)': calMargin,
