@@ -205,6 +205,34 @@ function agreedAnchors(A: Float64Array, B: Float64Array, y: Int32Array, N: numbe
   return errors;
 }
 
+/**
+ * Anchor rows that the model believes more than all other classes together (p_j > 1/2) among the
+ * tenth (>= 10) of the rows predicted j; a class with none gets the pooled rate of the others.
+ */
+function anchorsAboveHalf(P: Float64Array, y: Int32Array, N: number, K: number): number {
+  const labelled = new Float64Array(K), rates = new Float64Array(K).fill(NaN);
+  for (let i = 0; i < N; i++) labelled[y[i]]++;
+  let other = 0, total = 0;
+  for (let j = 0; j < K; j++) {
+    const rows: number[] = [];
+    for (let i = 0; i < N; i++) {
+      let b = 0;
+      for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + b]) b = c;
+      if (b === j && P[i * K + j] > 0.5) rows.push(i);
+    }
+    const m = Math.min(rows.length, Math.max(10, Math.ceil(rows.length / 10)));
+    if (m === 0) continue;
+    const chosen = rows.sort((a, b) => P[b * K + j] - P[a * K + j] || a - b).slice(0, m);
+    const o = chosen.filter((i) => y[i] !== j).length;
+    rates[j] = o / m;
+    other += o;
+    total += m;
+  }
+  let errors = 0;
+  for (let j = 0; j < K; j++) errors += (Number.isNaN(rates[j]) ? other / Math.max(1, total) : rates[j]) * labelled[j];
+  return errors;
+}
+
 void main(process.argv[2], {
   'calibrated self-confidence with t_j over rows predicted j, alone': calScRobust,
   'that + normalised margin': (d, y, N, K) => det.combinedRankKey([calScRobust(d, y, N, K), margin(d, y, N, K)], N),
@@ -268,6 +296,7 @@ void main(process.argv[2], {
   },
   'anchor rows, region per class by the smallest Hoeffding upper bound (BBE-style, delta 0.1)': (d, y, N, K) => bbeAnchors(d.proba, y, N, K),
   'anchor rows where both models agree (top tenth by the smaller of their p_j)': (_d, y, N, K, models) => agreedAnchors(models[0], models[1], y, N, K),
+  'mean of the consensus joint and the smaller of the restricted joint and anchors above 1/2': (d, y, N, K, models) => (Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, anchorsAboveHalf(d.proba, y, N, K)) + det.consensusJoint(models, y, N, K).errors) / 2,
   'smallest of the restricted joint, the anchors and the agreed anchors': (d, y, N, K, models) => Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, det.anchorEstimate(d.proba, y, N, K).errors, agreedAnchors(models[0], models[1], y, N, K)),
   'confident joint, rows where another class is more probable': (d, y, N, K) => det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors,
   'calibrated confident joint (Northcutt et al.)': (d, y, N, K) => det.confidentJoint(d.proba, y, d.thresholds, N, K, false).errors,
