@@ -347,7 +347,7 @@ export function consensusJoint(models: Float64Array[], y: Int32Array, N: number,
   for (let i = 0; i < N; i++) {
     const g = y[i];
     labelled[g]++;
-    let agreed = -2; // -2: no model yet; -1: the models differ or one is not confident elsewhere
+    let agreed = -2; // -2: no model yet; -1: the models differ, or one is confident about no class
     let any = false;
     for (let m = 0; m < models.length; m++) {
       const c = confidentClass(models[m], i, g, t[m], K);
@@ -537,8 +537,8 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     estimateMethod:
       consensus === undefined
         ? upperMethod
-        : `mean of an upper estimate that counts the model's own confident confusions (${upperMethod}, ${upper.toFixed(0)}) ` +
-          `and a lower one that misses errors a single model does not see (the consensus joint: rows that ${models.join(' and ')} each confidently put in the same other class, ${consensus.toFixed(0)})`,
+        : `mean of an upper estimate, ${upper.toFixed(0)}, that counts the model's own confident confusions (${upperMethod}), ` +
+          `and a lower one, ${consensus.toFixed(0)}, that misses errors a single model does not see (the consensus joint: rows that ${models.join(' and ')} each confidently put in the same other class)`,
     confidentJoint: cj.joint,
     knnNeighbours,
   };
