@@ -154,10 +154,12 @@ export class Session {
       lap,
       init: warm?.analysis.warmStart,
       preconditioner: warm?.influence && ((g: Float64Array) => warm!.influence!.solve(g)),
+      ekfacBasis: warm?.analysis.ekfacBasis,
       // RelatIF's norms are computed at the first explain instead (ExactInfluence.thetaNorms).
       relatif: !reference && params.relatifAtScan !== false,
     };
     const { analysis, y, classes } = await buildAnalysis(X, N, D, unsupervised ? undefined : labels, { model, method }, ctx);
+    if (rescore && ctx.ekfacBasis && analysis.ekfacBasis?.Z === ctx.ekfacBasis.Z) rescore.reused.push("EK-FAC's feature factor, its eigenbasis and the projected features (they depend on the features only)");
     const K = classes.length;
     const data: LogisticData = { X, N, D, K, y };
     const exact = analysis.exact;

@@ -413,3 +413,39 @@ test('re-score of a text file on the EK-FAC solver: warm (features, fit start an
     assert.ok(overlap >= 0.7, `label issue top-10% overlap ${overlap}`);
   } else assertSameRanking(warm, cold, 'labelIssue', (e) => e.labelIssueScore);
 });
+
+test('re-score of digits on the EK-FAC solver (full feature eigenbasis): the feature factor, its eigenbasis and projection are reused, loss and self-influence equal to a cold scan', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
+  const file = join(tmp, 'digits.csv');
+  const lines = readFileSync(join(root, 'test/fixtures/data/digits.csv'), 'utf8').trim().split('\n');
+  writeFileSync(file, lines.slice(0, 901).join('\n') + '\n');
+  const params: ScanParams = { file, label: 'label', solver: 'ekfac', detector: 'logistic' };
+  const warm = new Session();
+  const first = await warm.scan(params);
+  assert.equal(first.summary.analysis.solver, 'ekfac');
+  assert.doesNotMatch(first.summary.analysis.description, /diagonal/, 'D <= maxEigenDim: a full feature eigenbasis');
+  const top = warm.allExamples('labelIssue').filter((e) => e.suggestedLabel !== undefined).slice(0, 30);
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, applyCellEdits(text, labelCellEdits(text, { format: 'csv', labelColumn: 'label' }, top.map((e) => ({ row: e.row, newLabel: e.suggestedLabel! })))));
+  const re = await warm.scan({ ...params, warmStart: true });
+  const info = re.summary.rescore!;
+  assert.equal(info.warm, true, JSON.stringify(info));
+  assert.equal(info.changedLabels, 30);
+  assert.ok(info.reused.some((r) => /EK-FAC's feature factor/.test(r)), JSON.stringify(info.reused));
+  const cold = new Session();
+  const c = await cold.scan(params);
+  assert.equal(re.summary.key, c.summary.key);
+  assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
+  assertSameRanking(warm, cold, 'loss', (e) => e.loss);
+  assertSameRanking(warm, cold, 'globalInfluence', (e) => e.globalInfluence);
+  assertSameRanking(warm, cold, 'labelIssue', (e) => e.labelIssueScore);
+  // A changed feature cell: a full scan (named), which builds its own feature side.
+  const now = readFileSync(file, 'utf8').split('\n');
+  const cells = now[5].split(',');
+  cells[10] = String(Number(cells[10]) + 1);
+  now[5] = cells.join(',');
+  writeFileSync(file, now.join('\n'));
+  const full = await warm.scan({ ...params, warmStart: true });
+  assert.equal(full.summary.rescore?.warm, false);
+  assert.match(full.summary.rescore!.reason!, /a cell other than a label changed \(row 4, column "/);
+});
