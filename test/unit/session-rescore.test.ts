@@ -449,3 +449,30 @@ test('re-score of digits on the EK-FAC solver (full feature eigenbasis): the fea
   assert.equal(full.summary.rescore?.warm, false);
   assert.match(full.summary.rescore!.reason!, /a cell other than a label changed \(row 4, column "/);
 });
+
+test('a label fixed to a new class: the label cells are read alone (the other columns shared with the last scan, whose decimals read back from its features), the re-score is a full scan and equals one in a new session', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
+  const file = join(tmp, 'bc.csv');
+  const text = readFileSync(join(root, 'test/fixtures/data/breast_cancer.csv'), 'utf8');
+  writeFileSync(file, text);
+  const params: ScanParams = { file, label: 'diagnosis' };
+  const s = new Session();
+  await s.scan(params);
+  const opts = { format: 'csv' as const, labelColumn: 'diagnosis' };
+  writeFileSync(file, applyCellEdits(text, labelCellEdits(text, opts, [{ row: 3, newLabel: 'unsure' }, { row: 9, newLabel: 'unsure' }])));
+  const re = await s.scan({ ...params, warmStart: true });
+  assert.equal(re.summary.rescore?.warm, false);
+  assert.equal(re.summary.rescore?.reason, 'the set of classes changed');
+  const cs = new Session();
+  const c = await cs.scan(params);
+  assert.deepEqual(re.summary.dataset.classes, ['benign', 'malignant', 'unsure']);
+  assert.equal(re.summary.key, c.summary.key);
+  assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
+  const a = s.allExamples('loss');
+  const b = new Map(cs.allExamples('loss').map((e) => [e.row, e]));
+  for (const e of a) {
+    const o = b.get(e.row)!;
+    assert.equal(e.label, o.label);
+    assert.ok(Math.abs(e.loss! - o.loss!) <= 1e-6 * Math.max(1, Math.abs(o.loss!)), `loss of row ${e.row}`);
+  }
+});
