@@ -10,7 +10,8 @@
  * Environment: FIX_SETS=name,name (default: the first five; also satellite, pima, reviews and
  * two_class_10k and two_class_100k, 10,000 and 100,000 generated rows of 20 numbers and two classes,
  * bench/scaleData.ts),
- * FIX_ROUNDS (default 5), FIX_TABLES=rescore (only the re-score table).
+ * FIX_ROUNDS (default 5), FIX_TABLES=rescore (only the re-score table), FIX_FRACTION (share of the rows
+ * fixed before the re-score, top by label issue; default 0.1, e.g. 0.001 for a review of 100 rows of 100,000).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ import { writeScaleCsv } from './scaleData';
 const L2 = 1e-3;
 /** Rounds of the re-score table (median reported); the first rounds of a process include compiling the code. */
 const ROUNDS = Number(process.env.FIX_ROUNDS ?? 5);
+/** Share of the rows fixed before the re-score (the re-score table). */
+const FIX_FRACTION = Number(process.env.FIX_FRACTION ?? 0.1);
 const DATA = join(__dirname, '..', '..', 'shared', 'data');
 /** `generate`: written into a temporary directory (not in ../shared/data); `refit`: in the first table. */
 const ALL_SETS: { name: string; file: string; label: string; generate?: (file: string) => Promise<unknown>; refit?: boolean }[] = [
@@ -146,7 +149,7 @@ async function rescoreTable(): Promise<void> {
       writeFileSync(file, noisyText);
       s = new Session();
       await s.scan(params);
-      top = s.allExamples('labelIssue').slice(0, Math.round(0.1 * records.length)).filter((e) => e.suggestedLabel !== undefined);
+      top = s.allExamples('labelIssue').slice(0, Math.max(1, Math.round(FIX_FRACTION * records.length))).filter((e) => e.suggestedLabel !== undefined);
       writeFileSync(file, applyCellEdits(noisyText, labelCellEdits(noisyText, opts, top.map((e) => ({ row: e.row, newLabel: e.suggestedLabel! })))));
       let t = performance.now();
       let u = cpu();

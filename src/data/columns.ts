@@ -522,6 +522,20 @@ export class ColumnStore {
   /** Counts the changes made by mapColumn. */
   version = 0;
 
+  /**
+   * A store sharing this one's record lines and columns except column j, made anew by fill (one push
+   * per row, given the old column): a re-score's table when only label cells changed
+   * (src/engine/labelReread.ts). This store is not changed.
+   */
+  withColumn(j: number, fill: (old: ColumnData, push: (v: Cell) => void) => void): ColumnStore {
+    const next = new ColumnData(this.reserve, this.opts.texts?.has(j) ?? false);
+    fill(this.columns[j], (v) => next.push(v));
+    if (next.length !== this.rows) throw new Error(`withColumn: ${next.length} cells for ${this.rows} rows`);
+    const s = Object.assign(Object.create(ColumnStore.prototype) as ColumnStore, this, { columns: [...this.columns], version: 0 });
+    s.columns[j] = next;
+    return s;
+  }
+
   /** Appends one record: its start line and one cell per column (missing for columns past cells.length). */
   addRow(cells: readonly Cell[], line: number): void {
     const cols = this.columns;

@@ -11,7 +11,7 @@
  *
  * Every build takes a Checkpoint and reports its stages ('fit', 'influence', ...) through it.
  */
-import { IterativeInfluence } from '../influence/ekfac';
+import { IterativeInfluence, type EkfacFeatureBasis } from '../influence/ekfac';
 import { chooseSolver } from '../influence/solverChoice';
 import { ExactInfluence } from '../influence/exact';
 import { crossLossExplain, evaluateObjective, objectiveGradient, type TestObjective } from '../influence/crossLoss';
@@ -72,6 +72,8 @@ export interface Analysis {
    * are never re-scored warm.
    */
   readonly warmStart?: Float64Array;
+  /** EK-FAC: the feature side of its factors (Q_S, Z = X Q_S), which depends on the features only (a re-score reuses it). */
+  readonly ekfacBasis?: EkfacFeatureBasis;
   /** Whether data.y holds labels (false: cluster assignments, which have no label neighbours). */
   readonly supervised: boolean;
   /** Unsupervised analyses: why row `t` sits in its cluster (cross-loss influence); others have none. */
@@ -101,7 +103,8 @@ export interface BuildContext {
    * steps from `init` (fitLogistic's preconditioner); the optimum is the same.
    */
   preconditioner?: (g: Float64Array) => Float64Array;
-
+  /** Logistic regression on EK-FAC: an earlier build's feature side on the same X (IterativeInfluenceOptions.featureBasis). */
+  ekfacBasis?: EkfacFeatureBasis;
 }
 
 function minusOverN(influence: Float64Array): Float64Array {
@@ -145,6 +148,10 @@ export class LogisticAnalysis implements Analysis {
 
   get warmStart(): Float64Array {
     return this.fit.W;
+  }
+
+  get ekfacBasis(): EkfacFeatureBasis | undefined {
+    return this.iterative?.featureBasis;
   }
 
   static async build(data: LogisticData, ctx: BuildContext): Promise<LogisticAnalysis> {
@@ -207,7 +214,7 @@ export class LogisticAnalysis implements Analysis {
       });
     }
     cp.begin('influence', `EK-FAC factors and self-influence of ${N} rows (${P} parameters)`);
-    const it = await IterativeInfluence.build(data, fit.W, { l2, damping, checkpoint: cp, refineIterations: requested === 'cg' ? 50 : undefined });
+    const it = await IterativeInfluence.build(data, fit.W, { l2, damping, checkpoint: cp, refineIterations: requested === 'cg' ? 50 : undefined, featureBasis: ctx.ekfacBasis });
     ctx.lap('influence');
     return new LogisticAnalysis(data, fit, undefined, it, {
       model,

@@ -7,6 +7,12 @@ import type { Table } from '../data/types';
 import type { ScanParams } from '../protocol/worker';
 import type { ScanState } from './state';
 
+/** Whether two scans have the same parameters, apart from what only the reply depends on. */
+export function sameScanParams(a: ScanParams, b: ScanParams): boolean {
+  const strip = (p: ScanParams) => JSON.stringify({ ...p, firstPage: undefined, rankBy: undefined, warmStart: undefined });
+  return strip(a) === strip(b);
+}
+
 /**
  * Why a re-score cannot reuse the previous scan `prev` (a sentence), or the number of changed labels
  * when it can: the same parameters, logistic regression, the same columns and rows, the same
@@ -20,8 +26,7 @@ export function warmMismatch(
   labels: { y: Int32Array; classes: string[]; records: number[] },
   testHash: string,
 ): string | { changed: number } {
-  const strip = (p: ScanParams) => JSON.stringify({ ...p, firstPage: undefined, rankBy: undefined, warmStart: undefined });
-  if (strip(prev.params) !== strip(params)) return 'the scan parameters changed';
+  if (!sameScanParams(prev.params, params)) return 'the scan parameters changed';
   // Logistic regression, exact or EK-FAC (whose factors are built anew from the new fit).
   if (!prev.analysis.warmStart) return 'only logistic regression is re-scored warm';
   if (params.unsupervised || params.label === undefined) return 'an unsupervised scan has no labels to re-score';
@@ -35,7 +40,8 @@ export function warmMismatch(
   // Column by column on the stored codes, numbers or mantissas (ColumnData.firstDifference): the same
   // test as comparing every cell's text, without making a text per cell.
   for (let j = 0; j < table.columns.length; j++) {
-    if (j === j0) continue;
+    // A column shared with the last scan's table (a label-only re-read, labelReread.ts) is unchanged.
+    if (j === j0 || table.store.columns[j] === prev.table.store.columns[j]) continue;
     const r = table.store.columns[j].firstDifference(prev.table.store.columns[j], rows);
     if (r >= 0) return `a cell other than a label changed (row ${r}, column "${table.columns[j]}")`;
   }

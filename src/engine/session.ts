@@ -52,7 +52,8 @@ import { stageTimer } from '../util/timer';
 import { DEFAULTS, resolveExplainOptions, resolveScanOptions, SCAN_RANKINGS } from '../options/options';
 import { buildAnalysis, type BuildContext, type PointExplanation } from './analysis';
 import { LabelNeighbours } from './neighbours';
-import { knnSearchTerms, QUICK_KNN_MIN_TERMS, QUICK_RESCORE_MAX_NUMBERS, QUICK_RESCORE_MIN_FLOPS, suspicionBlockFlops, warmMismatch } from './rescore';
+import { readScanFile } from './labelReread';
+import { knnSearchTerms, QUICK_KNN_MIN_TERMS, QUICK_RESCORE_MAX_NUMBERS, QUICK_RESCORE_MIN_FLOPS, sameScanParams, suspicionBlockFlops, warmMismatch } from './rescore';
 import { lazyOrders, type ScanState } from './state';
 import { argmaxRow, histogram, sortedOrder } from './ranking';
 import { cellsOf, recordMatches, recordRef } from './records';
@@ -80,7 +81,16 @@ export class Session {
 
     cp.begin('parse', `Reading ${params.file}`);
     const readOpts = { checkpoint: cp, format: params.format, quoting: params.quoting };
-    const [table, contentHash] = await Promise.all([readTable(params.file, readOpts), hashFile(params.file)]);
+    // A re-score with the same parameters compares the file's bytes with the last scan's, and reads
+    // only the changed label cells when nothing else changed (labelReread.ts).
+    const last = params.warmStart && this.state?.source && this.state.schema.label.index >= 0 && sameScanParams(this.state.params, params) ? this.state : undefined;
+    const read = await readScanFile(
+      params.file,
+      () => readTable(params.file, readOpts),
+      () => hashFile(params.file),
+      last && { table: last.table, source: last.source, label: last.schema.label.index },
+    );
+    const { table, hash: contentHash } = read;
     const unsupervised = params.unsupervised === true || params.label === undefined;
     if (unsupervised && params.method === 'turnOverDropout') throw new UserError('Turn-over dropout needs a label column; the unsupervised mode explains cluster membership.');
     const schema = unsupervised
@@ -98,7 +108,7 @@ export class Session {
       if (typeof why === 'string') rescore = { warm: false, reused: [], reason: why };
       else {
         warm = prev;
-        rescore = { warm: true, reused: ['schema', 'encoded features', ...(prev!.test ? ['test set'] : []), prev!.refitW ? 'warm start of the fit and of the reweighted refit' : 'warm start of the fit'], changedLabels: why.changed };
+        rescore = { warm: true, reused: [...(read.labelCells !== undefined ? [`the file's cells outside the label column (bytes compared; ${read.labelCells} label cells read again)`] : []), 'schema', 'encoded features', ...(prev!.test ? ['test set'] : []), prev!.refitW ? 'warm start of the fit and of the reweighted refit' : 'warm start of the fit'], changedLabels: why.changed };
       }
     }
     const encoder = warm?.encoder ?? FeatureEncoder.fit(table, schema, labels.records, { textDimensions: params.textDimensions });
@@ -144,10 +154,12 @@ export class Session {
       lap,
       init: warm?.analysis.warmStart,
       preconditioner: warm?.influence && ((g: Float64Array) => warm!.influence!.solve(g)),
+      ekfacBasis: warm?.analysis.ekfacBasis,
       // RelatIF's norms are computed at the first explain instead (ExactInfluence.thetaNorms).
       relatif: !reference && params.relatifAtScan !== false,
     };
     const { analysis, y, classes } = await buildAnalysis(X, N, D, unsupervised ? undefined : labels, { model, method }, ctx);
+    if (rescore && ctx.ekfacBasis && analysis.ekfacBasis?.Z === ctx.ekfacBasis.Z) rescore.reused.push("EK-FAC's feature factor, its eigenbasis and the projected features (they depend on the features only)");
     const K = classes.length;
     const data: LogisticData = { X, N, D, K, y };
     const exact = analysis.exact;
@@ -303,6 +315,7 @@ export class Session {
       testHash,
       refitW,
       detectionProba,
+      source: read.source,
       // A full scan's curvature and folds are the reference of the next quick re-scores; a quick
       // re-score keeps its own reference (its blocks are that reference's).
       reference: reference ?? (curvature || keepKnn(knnNeighbours, N) ? { curvature, knn: knnNeighbours, y: Int32Array.from(y) } : undefined),

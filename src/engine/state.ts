@@ -16,6 +16,7 @@ import type { Analysis } from './analysis';
 import type { LabelNeighbours } from './neighbours';
 import type { TestSet } from './scanInputs';
 import { sortedOrder } from './ranking';
+import type { SourceBytes } from './labelReread';
 
 export interface ScanState {
   params: ScanParams;
@@ -56,6 +57,8 @@ export interface ScanState {
   refitW?: Float64Array;
   /** The detector's N x K out-of-fold probabilities (ExampleRow.labelProbability). */
   detectionProba?: Float64Array;
+  /** The training file's bytes (UTF-8 CSV/TSV up to KEEP_SOURCE_MAX_BYTES) for the next re-score's comparison (labelReread.ts). */
+  source?: SourceBytes;
   /** ExampleRow.neighbours per model row, built on demand (null: too large, or under two rows). */
   neighbours?: LabelNeighbours | null;
 }

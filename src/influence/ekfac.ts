@@ -54,6 +54,20 @@ export interface IterativeInfluenceOptions {
    * which suits sparse, nearly orthogonal features such as hashed tf-idf. Default 600.
    */
   maxEigenDim?: number;
+  /**
+   * The feature side of an earlier build on the same X (the same array): S = X^T X / N, its eigenbasis
+   * Q_S and Z = X Q_S depend on the features only, not on the labels or W, so a re-score after label
+   * fixes reuses them (the same numbers); the class factor A, Q_A, the refitted eigenvalues and
+   * everything per row are made from this W. Ignored for another X, the diagonal basis or with gemm.
+   */
+  featureBasis?: EkfacFeatureBasis;
+}
+
+/** What IterativeInfluence.featureBasis keeps: X (to check identity), Q_S (D x D) and Z = X Q_S (N x D). */
+export interface EkfacFeatureBasis {
+  X: Float64Array;
+  QS: Float64Array;
+  Z: Float64Array;
 }
 
 /**
@@ -110,6 +124,11 @@ export class IterativeInfluence {
     return this.data.N;
   }
 
+  /** The feature side (Q_S, Z) for a later build on the same X (IterativeInfluenceOptions.featureBasis); none for the diagonal basis or GEMM. */
+  get featureBasis(): EkfacFeatureBasis | undefined {
+    return this.diagonalBasis || this.boundZ ? undefined : { X: this.data.X, QS: this.QS, Z: this.Z };
+  }
+
   /** (duplicates: its argument checks match ExactInfluence.build's, on purpose.) */
   static async build(data: LogisticData, W: Float64Array, opts: IterativeInfluenceOptions): Promise<IterativeInfluence> {
     const { X, N, D, K, y } = data;
@@ -138,10 +157,12 @@ export class IterativeInfluence {
     const A = new Float64Array(K * K);
     const diagonalBasis = D > (opts.maxEigenDim ?? 600);
     const gemm = opts.gemm;
+    const fb = opts.featureBasis;
+    const reuse = fb && !diagonalBasis && !gemm && fb.X === X && fb.QS.length === D * D && fb.Z.length === N * D ? fb : undefined;
     if (gemm && !diagonalBasis) S.set(gemm.gram(X, N, D));
     for (let i = 0; i < N; i++) {
       const xi = i * D;
-      for (let a = 0; a < D && !diagonalBasis && !gemm; a++) {
+      for (let a = 0; a < D && !diagonalBasis && !gemm && !reuse; a++) {
         const xa = X[xi + a];
         if (xa === 0) continue;
         const ra = a * D;
@@ -155,7 +176,7 @@ export class IterativeInfluence {
       }
       if (i % 1024 === 1023) await cp?.tick(0.05 + 0.25 * (i / N));
     }
-    for (let a = 0; a < D; a++) {
+    for (let a = 0; a < D && !reuse; a++) {
       for (let b = a; b < D; b++) {
         S[a * D + b] /= N;
         S[b * D + a] = S[a * D + b];
@@ -168,21 +189,22 @@ export class IterativeInfluence {
     const sweeps = opts.sweeps ?? 6;
     let QS: Float64Array;
     if (diagonalBasis) QS = new Float64Array(0); // identity, never materialised
-    else QS = jacobiEigen(S, D, sweeps).V;
+    else QS = reuse ? reuse.QS : jacobiEigen(S, D, sweeps).V;
     const QA = jacobiEigen(A, K, 30).V;
     await cp?.tick(0.4);
     lap('eigenbases');
 
     // Z = X Q_S (N x D), rho = R Q_A (N x K), and the refitted eigenvalues.
-    const QSt = new Float64Array(diagonalBasis ? 0 : D * D); // row a = eigenvector a
-    if (!diagonalBasis) for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) QSt[a * D + b] = QS[b * D + a];
-    const Z = diagonalBasis ? X : gemm ? gemm.matmul(X, N, D, QS, D) : new Float64Array(N * D);
+    const project = !diagonalBasis && !gemm && !reuse;
+    const QSt = new Float64Array(project ? D * D : 0); // row a = eigenvector a
+    if (project) for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) QSt[a * D + b] = QS[b * D + a];
+    const Z = diagonalBasis ? X : reuse ? reuse.Z : gemm ? gemm.matmul(X, N, D, QS, D) : new Float64Array(N * D);
     const rho = new Float64Array(N * K);
     const lambda = new Float64Array(K * D);
     const qa = new Float64Array(K); // q_k^T A_i q_k for the current row
     for (let i = 0; i < N; i++) {
       const xi = i * D;
-      if (!diagonalBasis && !gemm) for (let a = 0; a < D; a++) Z[xi + a] = dot(QSt, a * D, X, xi, D);
+      if (project) for (let a = 0; a < D; a++) Z[xi + a] = dot(QSt, a * D, X, xi, D);
       const pi = i * K;
       for (let k = 0; k < K; k++) {
         let r = 0, pq = 0, pq2 = 0;

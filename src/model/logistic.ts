@@ -292,6 +292,11 @@ export class LogisticObjective {
     }
   }
 
+  /** Hands the kernel space back for the next objective (KernelSpace.reuse); this objective is not used afterwards. */
+  release(): void {
+    this.ks?.release();
+  }
+
   /** Z = X V^T (N x K) for a parameter-shaped V. */
   private logitsOf(V: Float64Array): void {
     const { X, N, D, K } = this.data;
@@ -330,7 +335,7 @@ export class LogisticObjective {
    * G (Kk x Dp). The whole data set (n = N padded) or one block of rows (n = BLOCK_ROWS).
    */
   private productSpace(n: number, Dp: number, Kk: number): KernelSpace {
-    const ks = KernelSpace.create(2 * n * Dp + 2 * n * Kk + 2 * Kk * Dp + 16);
+    const ks = KernelSpace.reuse(2 * n * Dp + 2 * n * Kk + 2 * Kk * Dp + 16);
     const o = this.off;
     o.X = ks.alloc(n * Dp);
     o.Xt = ks.alloc(Dp * n);
@@ -530,88 +535,93 @@ export async function fitLogistic(data: LogisticData, opts: FitOptions): Promise
 
   let evaluations = 0;
   const obj = new LogisticObjective(data, l2, weights);
-  const evalFG = (w: Float64Array, g: Float64Array): number => {
-    evaluations++;
-    return obj.value(w, g);
-  };
+  // The objective's kernel space goes back for the next fit (KernelSpace.reuse) however this one ends.
+  try {
+    const evalFG = (w: Float64Array, g: Float64Array): number => {
+      evaluations++;
+      return obj.value(w, g);
+    };
 
-  const w = opts.init ? Float64Array.from(opts.init) : new Float64Array(P);
-  if (w.length !== P) throw new RangeError(`fitLogistic: init has ${w.length} entries, K*D = ${P}`);
-  const g = new Float64Array(P);
-  let f = evalFG(w, g);
-  let gnorm = norm2(g);
-  const g0 = Float64Array.from(g);
+    const w = opts.init ? Float64Array.from(opts.init) : new Float64Array(P);
+    if (w.length !== P) throw new RangeError(`fitLogistic: init has ${w.length} entries, K*D = ${P}`);
+    const g = new Float64Array(P);
+    let f = evalFG(w, g);
+    let gnorm = norm2(g);
+    const g0 = Float64Array.from(g);
 
-  let newtonSteps = 0;
-  const wTry = new Float64Array(P);
-  const gTry = new Float64Array(P);
-  /** One damped step w - t s with t = 1, 1/2, ... that lowers ||grad J||: its t, or 0 if none does. */
-  const stepDown = (step: Float64Array): number => {
-    for (let t = 1, h = 0; h < 40; h++, t *= 0.5) {
-      for (let p = 0; p < P; p++) wTry[p] = w[p] - t * step[p];
-      const fTry = evalFG(wTry, gTry);
-      const gTryNorm = norm2(gTry);
-      if (gTryNorm < gnorm) {
-        w.set(wTry);
-        g.set(gTry);
-        f = fTry;
-        gnorm = gTryNorm;
-        return t;
+    let newtonSteps = 0;
+    const wTry = new Float64Array(P);
+    const gTry = new Float64Array(P);
+    /** One damped step w - t s with t = 1, 1/2, ... that lowers ||grad J||: its t, or 0 if none does. */
+    const stepDown = (step: Float64Array): number => {
+      for (let t = 1, h = 0; h < 40; h++, t *= 0.5) {
+        for (let p = 0; p < P; p++) wTry[p] = w[p] - t * step[p];
+        const fTry = evalFG(wTry, gTry);
+        const gTryNorm = norm2(gTry);
+        if (gTryNorm < gnorm) {
+          w.set(wTry);
+          g.set(gTry);
+          f = fTry;
+          gnorm = gTryNorm;
+          return t;
+        }
+      }
+      return 0;
+    };
+    if (opts.preconditioner) {
+      const M = opts.preconditioner;
+      for (let it = 0; it < 20 && gnorm >= tol && Number.isFinite(gnorm); it++) {
+        await cp?.tick(0);
+        const probs = predictProba(w, data.X, N, D, K);
+        // Inexact Newton: the inner tolerance tightens as the gradient falls (superlinear convergence).
+        const step = conjugateGradient((v, out) => obj.hessianVector(probs, v, out), g, Math.min(0.1, Math.sqrt(gnorm / norm2(g0))), 20, M);
+        newtonSteps++;
+        // A step that did not halve the gradient norm: the start is outside Newton's fast region; L-BFGS goes on.
+        const before = gnorm;
+        if (stepDown(step) === 0 || gnorm > 0.5 * before) break;
       }
     }
-    return 0;
-  };
-  if (opts.preconditioner) {
-    const M = opts.preconditioner;
-    for (let it = 0; it < 20 && gnorm >= tol && Number.isFinite(gnorm); it++) {
-      await cp?.tick(0);
-      const probs = predictProba(w, data.X, N, D, K);
-      // Inexact Newton: the inner tolerance tightens as the gradient falls (superlinear convergence).
-      const step = conjugateGradient((v, out) => obj.hessianVector(probs, v, out), g, Math.min(0.1, Math.sqrt(gnorm / norm2(g0))), 20, M);
+
+    const lb = await lbfgs(w, g, f, evalFG, tol, maxIter, { cp, progress: fitProgress(gnorm, tol), initialInverseHessian: opts.initialInverseHessian });
+    f = lb.f;
+    gnorm = norm2(g);
+
+    const progress = fitProgress(norm2(g0), tol);
+    const polishFrom = newtonSteps;
+    while (gnorm >= tol && newtonSteps - polishFrom < 20 && Number.isFinite(gnorm)) {
+      await cp?.tick(progress(gnorm));
+      let step: Float64Array;
+      try {
+        step = newtonDirection(obj, w, g);
+      } catch (e) {
+        if (e instanceof NotPositiveDefiniteError) break; // l2 = 0 leaves a flat direction: report as is
+        throw e;
+      }
       newtonSteps++;
-      // A step that did not halve the gradient norm: the start is outside Newton's fast region; L-BFGS goes on.
-      const before = gnorm;
-      if (stepDown(step) === 0 || gnorm > 0.5 * before) break;
+      if (stepDown(step) === 0) break; // the gradient norm cannot be reduced further in float64
     }
-  }
 
-  const lb = await lbfgs(w, g, f, evalFG, tol, maxIter, { cp, progress: fitProgress(gnorm, tol), initialInverseHessian: opts.initialInverseHessian });
-  f = lb.f;
-  gnorm = norm2(g);
-
-  const progress = fitProgress(norm2(g0), tol);
-  const polishFrom = newtonSteps;
-  while (gnorm >= tol && newtonSteps - polishFrom < 20 && Number.isFinite(gnorm)) {
-    await cp?.tick(progress(gnorm));
-    let step: Float64Array;
-    try {
-      step = newtonDirection(obj, w, g);
-    } catch (e) {
-      if (e instanceof NotPositiveDefiniteError) break; // l2 = 0 leaves a flat direction: report as is
-      throw e;
+    const report: FitReport = {
+      W: w,
+      objective: f,
+      gradNorm: gnorm,
+      iterations: lb.iterations,
+      newtonSteps,
+      converged: gnorm < tol,
+      tol,
+      evaluations,
+    };
+    if (!report.converged && opts.requireConvergence) {
+      throw new ConvergenceError(
+        `The logistic regression fit did not converge: ||grad J|| = ${gnorm.toExponential(3)} >= ${tol.toExponential(3)} ` +
+          `after ${lb.iterations} L-BFGS iterations and ${newtonSteps} Newton steps. ` +
+          'Raise the L2 regularisation or check the features for extreme values.',
+      );
     }
-    newtonSteps++;
-    if (stepDown(step) === 0) break; // the gradient norm cannot be reduced further in float64
+    return report;
+  } finally {
+    obj.release();
   }
-
-  const report: FitReport = {
-    W: w,
-    objective: f,
-    gradNorm: gnorm,
-    iterations: lb.iterations,
-    newtonSteps,
-    converged: gnorm < tol,
-    tol,
-    evaluations,
-  };
-  if (!report.converged && opts.requireConvergence) {
-    throw new ConvergenceError(
-      `The logistic regression fit did not converge: ||grad J|| = ${gnorm.toExponential(3)} >= ${tol.toExponential(3)} ` +
-        `after ${lb.iterations} L-BFGS iterations and ${newtonSteps} Newton steps. ` +
-        'Raise the L2 regularisation or check the features for extreme values.',
-    );
-  }
-  return report;
 }
 
 /** Progress of a fit as the fraction of the way from the first gradient norm down to tol, on a log scale. */

@@ -77,6 +77,8 @@ async function fixAndCompare(file: string, label: string, fixes: number, test?: 
   const warmS = (performance.now() - t) / 1000;
   assert.deepEqual(re.summary.rescore?.warm, true, JSON.stringify(re.summary.rescore));
   assert.equal(re.summary.rescore?.changedLabels, fixes);
+  // CSV/TSV: only the changed label cells were read again (labelReread.ts); JSONL is parsed in full.
+  if (editFormatOf(file) !== 'jsonl') assert.ok(re.summary.rescore?.reused.includes(`the file's cells outside the label column (bytes compared; ${fixes} label cells read again)`), JSON.stringify(re.summary.rescore));
   assert.notEqual(first.summary.key, undefined);
   const cold = new Session();
   t = performance.now();
@@ -248,7 +250,11 @@ test('re-score falls back to a full scan, saying why, when a feature cell, the p
   const n = await s.scan({ file, label: 'diagnosis', l2: 0.01, warmStart: true });
   assert.match(n.summary.rescore!.reason!, /the number of rows changed \(569 -> 299\)/);
   const same = await s.scan({ file, label: 'diagnosis', l2: 0.01, warmStart: true });
-  assert.deepEqual(same.summary.rescore, { warm: true, reused: ['schema', 'encoded features', 'warm start of the fit and of the reweighted refit'], changedLabels: 0 });
+  assert.deepEqual(same.summary.rescore, {
+    warm: true,
+    reused: ["the file's cells outside the label column (bytes compared; 0 label cells read again)", 'schema', 'encoded features', 'warm start of the fit and of the reweighted refit'],
+    changedLabels: 0,
+  });
 });
 
 test('ranking pages carry the detector\'s probability of the given label and the labels of the 10 nearest neighbours (checked by brute force)', async () => {
@@ -309,7 +315,11 @@ test('re-score check on a file whose columns are stored as mantissas, numbers an
   };
   // Labels only: warm, the changed labels counted.
   const relabelled = rows.map((r, i) => (i % 1000 === 7 ? [...r.slice(0, 3), r[3] === 'yes' ? 'no' : 'yes'] : r));
-  assert.deepEqual(await rescore(relabelled), { warm: true, reused: ['schema', 'encoded features', 'test set', 'warm start of the fit and of the reweighted refit'], changedLabels: 5 });
+  assert.deepEqual(await rescore(relabelled), {
+    warm: true,
+    reused: ["the file's cells outside the label column (bytes compared; 5 label cells read again)", 'schema', 'encoded features', 'test set', 'warm start of the fit and of the reweighted refit'],
+    changedLabels: 5,
+  });
   // One feature cell in each column, each edit on top of the last (which the last scan read).
   let cells = relabelled;
   const edit = (i: number, j: number, v: string) => (cells = cells.map((r, k) => (k === i ? r.map((c, m) => (m === j ? v : c)) : r)));
@@ -402,4 +412,67 @@ test('re-score of a text file on the EK-FAC solver: warm (features, fit start an
     console.log(`EK-FAC re-score, kNN reused: label issue top-10% overlap ${overlap.toFixed(3)}`);
     assert.ok(overlap >= 0.7, `label issue top-10% overlap ${overlap}`);
   } else assertSameRanking(warm, cold, 'labelIssue', (e) => e.labelIssueScore);
+});
+
+test('re-score of digits on the EK-FAC solver (full feature eigenbasis): the feature factor, its eigenbasis and projection are reused, loss and self-influence equal to a cold scan', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
+  const file = join(tmp, 'digits.csv');
+  const lines = readFileSync(join(root, 'test/fixtures/data/digits.csv'), 'utf8').trim().split('\n');
+  writeFileSync(file, lines.slice(0, 901).join('\n') + '\n');
+  const params: ScanParams = { file, label: 'label', solver: 'ekfac', detector: 'logistic' };
+  const warm = new Session();
+  const first = await warm.scan(params);
+  assert.equal(first.summary.analysis.solver, 'ekfac');
+  assert.doesNotMatch(first.summary.analysis.description, /diagonal/, 'D <= maxEigenDim: a full feature eigenbasis');
+  const top = warm.allExamples('labelIssue').filter((e) => e.suggestedLabel !== undefined).slice(0, 30);
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, applyCellEdits(text, labelCellEdits(text, { format: 'csv', labelColumn: 'label' }, top.map((e) => ({ row: e.row, newLabel: e.suggestedLabel! })))));
+  const re = await warm.scan({ ...params, warmStart: true });
+  const info = re.summary.rescore!;
+  assert.equal(info.warm, true, JSON.stringify(info));
+  assert.equal(info.changedLabels, 30);
+  assert.ok(info.reused.some((r) => /EK-FAC's feature factor/.test(r)), JSON.stringify(info.reused));
+  const cold = new Session();
+  const c = await cold.scan(params);
+  assert.equal(re.summary.key, c.summary.key);
+  assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
+  assertSameRanking(warm, cold, 'loss', (e) => e.loss);
+  assertSameRanking(warm, cold, 'globalInfluence', (e) => e.globalInfluence);
+  assertSameRanking(warm, cold, 'labelIssue', (e) => e.labelIssueScore);
+  // A changed feature cell: a full scan (named), which builds its own feature side.
+  const now = readFileSync(file, 'utf8').split('\n');
+  const cells = now[5].split(',');
+  cells[10] = String(Number(cells[10]) + 1);
+  now[5] = cells.join(',');
+  writeFileSync(file, now.join('\n'));
+  const full = await warm.scan({ ...params, warmStart: true });
+  assert.equal(full.summary.rescore?.warm, false);
+  assert.match(full.summary.rescore!.reason!, /a cell other than a label changed \(row 4, column "/);
+});
+
+test('a label fixed to a new class: the label cells are read alone (the other columns shared with the last scan, whose decimals read back from its features), the re-score is a full scan and equals one in a new session', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dd-rescore-'));
+  const file = join(tmp, 'bc.csv');
+  const text = readFileSync(join(root, 'test/fixtures/data/breast_cancer.csv'), 'utf8');
+  writeFileSync(file, text);
+  const params: ScanParams = { file, label: 'diagnosis' };
+  const s = new Session();
+  await s.scan(params);
+  const opts = { format: 'csv' as const, labelColumn: 'diagnosis' };
+  writeFileSync(file, applyCellEdits(text, labelCellEdits(text, opts, [{ row: 3, newLabel: 'unsure' }, { row: 9, newLabel: 'unsure' }])));
+  const re = await s.scan({ ...params, warmStart: true });
+  assert.equal(re.summary.rescore?.warm, false);
+  assert.equal(re.summary.rescore?.reason, 'the set of classes changed');
+  const cs = new Session();
+  const c = await cs.scan(params);
+  assert.deepEqual(re.summary.dataset.classes, ['benign', 'malignant', 'unsure']);
+  assert.equal(re.summary.key, c.summary.key);
+  assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
+  const a = s.allExamples('loss');
+  const b = new Map(cs.allExamples('loss').map((e) => [e.row, e]));
+  for (const e of a) {
+    const o = b.get(e.row)!;
+    assert.equal(e.label, o.label);
+    assert.ok(Math.abs(e.loss! - o.loss!) <= 1e-6 * Math.max(1, Math.abs(o.loss!)), `loss of row ${e.row}`);
+  }
 });
