@@ -52,17 +52,24 @@ let decPlaces = 0;
  * A negative zero (`-0.000`) gives decMantissa = -0.
  */
 function decimalText(s: string): boolean {
-  const n = s.length;
-  let i = 0;
+  return decimalRange(s, 0, s.length);
+}
+
+/**
+ * decimalText of s.slice(a, b), read in place (the CSV reader's fields, no string per cell). Such a
+ * text is never a missing field (isMissingField: it has a digit and no whitespace).
+ */
+export function decimalRange(s: string, a: number, b: number): boolean {
+  let i = a;
   let neg = false;
-  if (n > 0 && s.charCodeAt(0) === 45) {
+  if (b > a && s.charCodeAt(a) === 45) {
     neg = true;
-    i = 1;
+    i = a + 1;
   }
   let m = 0;
   let digits = 0;
   let places = -1;
-  for (; i < n; i++) {
+  for (; i < b; i++) {
     const c = s.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       m = m * 10 + (c - 48);
@@ -75,6 +82,11 @@ function decimalText(s: string): boolean {
   decMantissa = neg ? -m : m;
   decPlaces = places < 0 ? 0 : places;
   return true;
+}
+
+/** The mantissa and places set by the last decimalRange that returned true (for tests). */
+export function lastDecimal(): { mantissa: number; places: number } {
+  return { mantissa: decMantissa, places: decPlaces };
 }
 
 /** Largest resizable ArrayBuffer reservation tried (V8 refuses more than 4 GiB on 64-bit Node 20). */
@@ -227,6 +239,24 @@ export class ColumnData {
     }
     if (v.length > this.maxLength) this.maxLength = v.length;
     (this.strs as Cell[]).push(v);
+  }
+
+  /**
+   * push() of the field s.slice(a, b) (missing when isMissingField), reading a DECIMALS column's
+   * decimal in place: the CSV reader's rows, without a string per number. Exactly push()'s cell.
+   */
+  pushRange(s: string, a: number, b: number, isMissing: (v: string) => boolean): void {
+    if (this.mode === DECIMALS && decimalRange(s, a, b) && decPlaces <= this.scale) {
+      const m = decMantissa * POW10[this.scale - decPlaces];
+      if (Math.abs(m) < 2 ** 31) {
+        this.length++;
+        if (Object.is(m, -0)) this.negZero.push(this.length - 1);
+        (this.mants as Growable<Int32Array>).push(m);
+        return;
+      }
+    }
+    const v = s.slice(a, b);
+    this.push(isMissing(v) ? null : v);
   }
 
   /** Pads with missing cells up to `n` rows (JSON Lines columns that appear late). */
@@ -526,6 +556,24 @@ export class ColumnStore {
   addRow(cells: readonly Cell[], line: number): void {
     const cols = this.columns;
     for (let j = 0; j < cols.length; j++) cols[j].push(j < cells.length ? cells[j] : null);
+    this.lineArr.push(line);
+    this.rows++;
+  }
+
+  /**
+   * addRow of a CSV record given as ranges: field j is chunk.slice(starts[j], ends[j]) when
+   * starts[j] >= 0, else fields[j] (missing per isMissing in both cases); one field per column.
+   */
+  addRowRanges(fields: readonly string[], starts: readonly number[], ends: readonly number[], chunk: string, line: number, isMissing: (v: string) => boolean): void {
+    const cols = this.columns;
+    for (let j = 0; j < cols.length; j++) {
+      const a = starts[j];
+      if (a >= 0) cols[j].pushRange(chunk, a, ends[j], isMissing);
+      else {
+        const v = fields[j];
+        cols[j].push(isMissing(v) ? null : v);
+      }
+    }
     this.lineArr.push(line);
     this.rows++;
   }
