@@ -466,4 +466,86 @@
         (br $aloop)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $iloop))))
+
+  ;; kronQuad(S, P, K, D, xi, np, out): label suspicion's first-stage blocks M_i[k, l] = x_i^T S_kl x_i
+  ;; (S: P x P, P = K D, row stride P; S_kl its D x D block at row k D, column l D) for np pairs of rows
+  ;; whose entries are interleaved at xi: pair p, entry b is the f64x2 (x_2p[b], x_2p+1[b]) at
+  ;; xi + (p D + b) 16. Writes rows 2p and 2p + 1 of out (K x K each, row-major, both triangles).
+  ;; The arithmetic of every lane is that of kron.ts's kronQuadForms for one row of a pair, in its
+  ;; order (sums over b from 0, a in pairs (a, a + 1), an odd last a alone; no fused multiply-add),
+  ;; so the blocks are equal to the bit: the pairs only share the loads of S.
+  (func (export "kronQuad") (param $S i32) (param $P i32) (param $K i32) (param $D i32) (param $xi i32) (param $np i32) (param $out i32)
+    (local $p i32) (local $k i32) (local $l i32) (local $a i32) (local $b i32) (local $xp i32) (local $base i32)
+    (local $s0 i32) (local $s1 i32) (local $o0 i32) (local $o1 i32) (local $KK8 i32) (local $Pb i32) (local $xb i32)
+    (local $e0 i32) (local $e1 i32)
+    (local $v v128) (local $T0 v128) (local $T1 v128) (local $M v128)
+    (local.set $Pb (i32.shl (local.get $P) (i32.const 3)))
+    (local.set $KK8 (i32.shl (i32.mul (local.get $K) (local.get $K)) (i32.const 3)))
+    (local.set $p (i32.const 0))
+    (block $pend (loop $ploop
+      (br_if $pend (i32.ge_s (local.get $p) (local.get $np)))
+      (local.set $xp (i32.add (local.get $xi) (i32.shl (i32.mul (local.get $p) (local.get $D)) (i32.const 4))))
+      (local.set $o0 (i32.add (local.get $out) (i32.mul (i32.shl (local.get $p) (i32.const 1)) (local.get $KK8))))
+      (local.set $o1 (i32.add (local.get $o0) (local.get $KK8)))
+      (local.set $k (i32.const 0))
+      (block $kend (loop $kloop
+        (br_if $kend (i32.ge_s (local.get $k) (local.get $K)))
+        (local.set $l (local.get $k))
+        (block $lend (loop $lloop
+          (br_if $lend (i32.ge_s (local.get $l) (local.get $K)))
+          (local.set $base (i32.add (local.get $S)
+            (i32.shl (i32.add (i32.mul (i32.mul (local.get $k) (local.get $D)) (local.get $P)) (i32.mul (local.get $l) (local.get $D))) (i32.const 3))))
+          (local.set $M (v128.const i64x2 0 0))
+          (local.set $a (i32.const 0))
+          (block $aend (loop $aloop
+            (br_if $aend (i32.ge_s (i32.add (local.get $a) (i32.const 1)) (local.get $D)))
+            (local.set $s0 (i32.add (local.get $base) (i32.mul (local.get $a) (local.get $Pb))))
+            (local.set $s1 (i32.add (local.get $s0) (local.get $Pb)))
+            (local.set $T0 (v128.const i64x2 0 0))
+            (local.set $T1 (v128.const i64x2 0 0))
+            (local.set $xb (local.get $xp))
+            (local.set $b (i32.const 0))
+            (block $bend (loop $bloop
+              (br_if $bend (i32.ge_s (local.get $b) (local.get $D)))
+              (local.set $v (v128.load (local.get $xb)))
+              (local.set $T0 (f64x2.add (local.get $T0) (f64x2.mul (v128.load64_splat (local.get $s0)) (local.get $v))))
+              (local.set $T1 (f64x2.add (local.get $T1) (f64x2.mul (v128.load64_splat (local.get $s1)) (local.get $v))))
+              (local.set $s0 (i32.add (local.get $s0) (i32.const 8)))
+              (local.set $s1 (i32.add (local.get $s1) (i32.const 8)))
+              (local.set $xb (i32.add (local.get $xb) (i32.const 16)))
+              (local.set $b (i32.add (local.get $b) (i32.const 1)))
+              (br $bloop)))
+            (local.set $xb (i32.add (local.get $xp) (i32.shl (local.get $a) (i32.const 4))))
+            (local.set $M (f64x2.add (local.get $M)
+              (f64x2.add (f64x2.mul (v128.load (local.get $xb)) (local.get $T0))
+                         (f64x2.mul (v128.load offset=16 (local.get $xb)) (local.get $T1)))))
+            (local.set $a (i32.add (local.get $a) (i32.const 2)))
+            (br $aloop)))
+          (if (i32.lt_s (local.get $a) (local.get $D)) (then
+            (local.set $s0 (i32.add (local.get $base) (i32.mul (local.get $a) (local.get $Pb))))
+            (local.set $T0 (v128.const i64x2 0 0))
+            (local.set $xb (local.get $xp))
+            (local.set $b (i32.const 0))
+            (block $b2end (loop $b2loop
+              (br_if $b2end (i32.ge_s (local.get $b) (local.get $D)))
+              (local.set $T0 (f64x2.add (local.get $T0) (f64x2.mul (v128.load64_splat (local.get $s0)) (v128.load (local.get $xb)))))
+              (local.set $s0 (i32.add (local.get $s0) (i32.const 8)))
+              (local.set $xb (i32.add (local.get $xb) (i32.const 16)))
+              (local.set $b (i32.add (local.get $b) (i32.const 1)))
+              (br $b2loop)))
+            (local.set $M (f64x2.add (local.get $M)
+              (f64x2.mul (v128.load (i32.add (local.get $xp) (i32.shl (local.get $a) (i32.const 4)))) (local.get $T0))))))
+          ;; M_i[k, l] = M_i[l, k] for both rows of the pair
+          (local.set $e0 (i32.shl (i32.add (i32.mul (local.get $k) (local.get $K)) (local.get $l)) (i32.const 3)))
+          (local.set $e1 (i32.shl (i32.add (i32.mul (local.get $l) (local.get $K)) (local.get $k)) (i32.const 3)))
+          (f64.store (i32.add (local.get $o0) (local.get $e0)) (f64x2.extract_lane 0 (local.get $M)))
+          (f64.store (i32.add (local.get $o0) (local.get $e1)) (f64x2.extract_lane 0 (local.get $M)))
+          (f64.store (i32.add (local.get $o1) (local.get $e0)) (f64x2.extract_lane 1 (local.get $M)))
+          (f64.store (i32.add (local.get $o1) (local.get $e1)) (f64x2.extract_lane 1 (local.get $M)))
+          (local.set $l (i32.add (local.get $l) (i32.const 1)))
+          (br $lloop)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $kloop)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $ploop))))
 )
