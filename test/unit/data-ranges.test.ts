@@ -106,6 +106,16 @@ test('ColumnStore.addRowRanges stores the cells and doubles of addRow, through e
     for (let i = 0; i < n; i++) sameCell(a, b, i, j, 'ranges');
   }
   assert.ok(a.columns[4].bytes === 4 * n || a.columns[4].bytes === 8 * n, 'column 4 left the dictionary');
+  // numbersAt (the features' block read) gives number()'s doubles in every mode, in any row order.
+  const rows = Array.from({ length: n }, (_, i) => (i * 7919) % n);
+  const got = new Float64Array(500);
+  for (let j = 0; j < C; j++) {
+    for (let k0 = 0; k0 < n; k0 += 500) {
+      const k1 = Math.min(n, k0 + 500);
+      b.columns[j].numbersAt(rows, k0, k1, got);
+      for (let k = k0; k < k1; k++) assert.ok(Object.is(got[k - k0], a.columns[j].number(rows[k])), `numbersAt: column ${j} row ${rows[k]}`);
+    }
+  }
 });
 
 test('readTable: a CSV of many decimals and tricky cells reads the same doubles at every chunk size', async () => {
