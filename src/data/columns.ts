@@ -35,6 +35,8 @@ const DECIMALS = 3;
 /** DECIMALS whose mantissas are read back from the features (see ColumnData.derive): nothing per row here. */
 const DERIVED = 4;
 
+/** Dictionaries up to this many texts are searched in place by pushRange (no string per cell). */
+const SMALL_DICT = 16;
 /** Most decimal places of a DECIMALS column (10^scale stays exact). */
 const MAX_SCALE = 9;
 /** The missing cell of a DECIMALS column (mantissas stay within +-(2^31 - 1)). */
@@ -253,6 +255,22 @@ export class ColumnData {
         if (Object.is(m, -0)) this.negZero.push(this.length - 1);
         (this.mants as Growable<Int32Array>).push(m);
         return;
+      }
+    }
+    if (this.mode === DICT && this.values.length <= SMALL_DICT) {
+      // A label or category already seen: its code without a string (a dictionary's texts are never missing).
+      const vs = this.values;
+      const len = b - a;
+      for (let c = 0; c < vs.length; c++) {
+        const t = vs[c];
+        if (t.length !== len) continue;
+        let i = 0;
+        while (i < len && t.charCodeAt(i) === s.charCodeAt(a + i)) i++;
+        if (i === len) {
+          this.length++;
+          (this.codes as Growable<Int32Array>).push(c);
+          return;
+        }
       }
     }
     const v = s.slice(a, b);
