@@ -35,6 +35,8 @@ const DECIMALS = 3;
 /** DECIMALS whose mantissas are read back from the features (see ColumnData.derive): nothing per row here. */
 const DERIVED = 4;
 
+/** Dictionaries up to this many texts are searched in place by pushRange (no string per cell). */
+const SMALL_DICT = 16;
 /** Most decimal places of a DECIMALS column (10^scale stays exact). */
 const MAX_SCALE = 9;
 /** The missing cell of a DECIMALS column (mantissas stay within +-(2^31 - 1)). */
@@ -52,17 +54,24 @@ let decPlaces = 0;
  * A negative zero (`-0.000`) gives decMantissa = -0.
  */
 function decimalText(s: string): boolean {
-  const n = s.length;
-  let i = 0;
+  return decimalRange(s, 0, s.length);
+}
+
+/**
+ * decimalText of s.slice(a, b), read in place (the CSV reader's fields, no string per cell). Such a
+ * text is never a missing field (isMissingField: it has a digit and no whitespace).
+ */
+export function decimalRange(s: string, a: number, b: number): boolean {
+  let i = a;
   let neg = false;
-  if (n > 0 && s.charCodeAt(0) === 45) {
+  if (b > a && s.charCodeAt(a) === 45) {
     neg = true;
-    i = 1;
+    i = a + 1;
   }
   let m = 0;
   let digits = 0;
   let places = -1;
-  for (; i < n; i++) {
+  for (; i < b; i++) {
     const c = s.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       m = m * 10 + (c - 48);
@@ -75,6 +84,11 @@ function decimalText(s: string): boolean {
   decMantissa = neg ? -m : m;
   decPlaces = places < 0 ? 0 : places;
   return true;
+}
+
+/** The mantissa and places set by the last decimalRange that returned true (for tests). */
+export function lastDecimal(): { mantissa: number; places: number } {
+  return { mantissa: decMantissa, places: decPlaces };
 }
 
 /** Largest resizable ArrayBuffer reservation tried (V8 refuses more than 4 GiB on 64-bit Node 20). */
@@ -227,6 +241,40 @@ export class ColumnData {
     }
     if (v.length > this.maxLength) this.maxLength = v.length;
     (this.strs as Cell[]).push(v);
+  }
+
+  /**
+   * push() of the field s.slice(a, b) (missing when isMissingField), reading a DECIMALS column's
+   * decimal in place: the CSV reader's rows, without a string per number. Exactly push()'s cell.
+   */
+  pushRange(s: string, a: number, b: number, isMissing: (v: string) => boolean): void {
+    if (this.mode === DECIMALS && decimalRange(s, a, b) && decPlaces <= this.scale) {
+      const m = decMantissa * POW10[this.scale - decPlaces];
+      if (Math.abs(m) < 2 ** 31) {
+        this.length++;
+        if (Object.is(m, -0)) this.negZero.push(this.length - 1);
+        (this.mants as Growable<Int32Array>).push(m);
+        return;
+      }
+    }
+    if (this.mode === DICT && this.values.length <= SMALL_DICT) {
+      // A label or category already seen: its code without a string (a dictionary's texts are never missing).
+      const vs = this.values;
+      const len = b - a;
+      for (let c = 0; c < vs.length; c++) {
+        const t = vs[c];
+        if (t.length !== len) continue;
+        let i = 0;
+        while (i < len && t.charCodeAt(i) === s.charCodeAt(a + i)) i++;
+        if (i === len) {
+          this.length++;
+          (this.codes as Growable<Int32Array>).push(c);
+          return;
+        }
+      }
+    }
+    const v = s.slice(a, b);
+    this.push(isMissing(v) ? null : v);
   }
 
   /** Pads with missing cells up to `n` rows (JSON Lines columns that appear late). */
@@ -395,6 +443,23 @@ export class ColumnData {
   }
 
   /**
+   * number(rows[k]) for k in [k0, k1) into out[k - k0]: the same doubles, a DECIMALS column without
+   * a negative zero read straight from its mantissas (the features' transform, a block of rows at a time).
+   */
+  numbersAt(rows: readonly number[], k0: number, k1: number, out: Float64Array): void {
+    if (this.mode === DECIMALS && this.negZero.length === 0) {
+      const mants = (this.mants as Growable<Int32Array>).arr;
+      const p = POW10[this.scale];
+      for (let k = k0; k < k1; k++) {
+        const m = mants[rows[k]];
+        out[k - k0] = m === NO_MANTISSA ? NaN : m / p;
+      }
+      return;
+    }
+    for (let k = k0; k < k1; k++) out[k - k0] = this.number(rows[k]);
+  }
+
+  /**
    * The first row (below `rows`) whose cell differs from `other`'s, as get() reads them (texts, numbers
    * as String(value), so 1.50 and 1.5 are the same cell), or -1 when none does. Compares the stored
    * codes, numbers or mantissas where both columns are stored alike (no text made per cell: the warm
@@ -540,6 +605,24 @@ export class ColumnStore {
   addRow(cells: readonly Cell[], line: number): void {
     const cols = this.columns;
     for (let j = 0; j < cols.length; j++) cols[j].push(j < cells.length ? cells[j] : null);
+    this.lineArr.push(line);
+    this.rows++;
+  }
+
+  /**
+   * addRow of a CSV record given as ranges: field j is chunk.slice(starts[j], ends[j]) when
+   * starts[j] >= 0, else fields[j] (missing per isMissing in both cases); one field per column.
+   */
+  addRowRanges(fields: readonly string[], starts: readonly number[], ends: readonly number[], chunk: string, line: number, isMissing: (v: string) => boolean): void {
+    const cols = this.columns;
+    for (let j = 0; j < cols.length; j++) {
+      const a = starts[j];
+      if (a >= 0) cols[j].pushRange(chunk, a, ends[j], isMissing);
+      else {
+        const v = fields[j];
+        cols[j].push(isMissing(v) ? null : v);
+      }
+    }
     this.lineArr.push(line);
     this.rows++;
   }

@@ -24,7 +24,7 @@ import { DataFileError } from '../util/errors';
 import { readWholeText, streamText } from './textStream';
 import { ColumnStore } from './columns';
 import { tableOf } from './tableStore';
-import type { Cell, DataFormat, Quoting, ReadInfo, Table } from './types';
+import type { DataFormat, Quoting, ReadInfo, Table } from './types';
 
 // (duplicates: a list of constants, alike only in shape to other lists of declarations.)
 const QUOTE = 34;
@@ -45,6 +45,13 @@ const QUOTE_SEEN = 3; // a quote inside a quoted field: closes it, or starts a "
  */
 export type RecordHandler = (fields: string[], line: number, fieldLines: number[], fieldCols: number[]) => void;
 
+/**
+ * Called once per record instead of the RecordHandler while DelimitedTokenizer.onRanges is set:
+ * field k is chunk.slice(starts[k], ends[k]) when starts[k] >= 0 (an unquoted field that lies in the
+ * current chunk, not sliced), else fields[k]. The arrays are reused after the callback returns.
+ */
+export type RangeHandler = (fields: string[], starts: number[], ends: number[], chunk: string, line: number) => void;
+
 /** Longest record, in characters (a larger one is an error, not an out-of-memory crash). */
 export const MAX_RECORD_CHARS = 64 * 1024 * 1024;
 /** Most fields of one record (the header's). */
@@ -64,6 +71,11 @@ export class DelimitedTokenizer {
   sawQuote = false;
   /** Longest record in characters. */
   maxRecordChars = MAX_RECORD_CHARS;
+  /**
+   * When set, records go here as ranges of the current chunk (RangeHandler) instead of to the
+   * RecordHandler: no string per unquoted field (the CSV reader's rows after the header).
+   */
+  onRanges: RangeHandler | null = null;
 
   private state = FIELD_START;
   private line = 1;
@@ -78,6 +90,10 @@ export class DelimitedTokenizer {
   private readonly fields: string[] = [];
   private readonly fieldLines: number[] = [];
   private readonly fieldCols: number[] = [];
+  /** With onRanges: where field k lies in `chunk` (starts[k] = -1: fields[k] holds its text). */
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private chunk = '';
   private recLine = 0;
   private firstQuoted = false;
   private quoteLine = 0;
@@ -95,6 +111,8 @@ export class DelimitedTokenizer {
   push(s: string): void {
     const n = s.length;
     const d = this.delim;
+    const ranges = this.onRanges !== null;
+    this.chunk = s;
     let state = this.state;
     let seg = 0; // start in `s` of the not yet collected part of the current field
     let i = 0;
@@ -105,7 +123,7 @@ export class DelimitedTokenizer {
           if (this.fields.length > 0) {
             // A delimiter right before the line break: an empty last field.
             this.startField(this.base + i);
-            this.fields.push('');
+            this.pushField('');
             this.endRecord(this.base + i);
           }
           this.newline(c, this.base + i);
@@ -146,8 +164,14 @@ export class DelimitedTokenizer {
             `a quote inside an unquoted field: RFC 4180 needs the whole field quoted and the quote doubled ("4""5"), ${QUOTE_HINT}`,
           );
         }
-        this.fields.push(this.acc === '' ? s.slice(seg, i) : this.acc + s.slice(seg, i));
-        this.acc = '';
+        if (ranges && this.acc === '') {
+          this.fields.push('');
+          this.starts.push(seg);
+          this.ends.push(i);
+        } else {
+          this.pushField(this.acc === '' ? s.slice(seg, i) : this.acc + s.slice(seg, i));
+          this.acc = '';
+        }
         state = FIELD_START;
         if (c !== d) {
           this.endRecord(this.base + i);
@@ -180,7 +204,7 @@ export class DelimitedTokenizer {
 // (duplicates: the field end of the unquoted state above, for a closed quoted field; inline in
 // the tokenizer's hot loop on purpose.)
       if (c === d || c === LF || c === CR) {
-        this.fields.push(this.acc);
+        this.pushField(this.acc);
         this.acc = '';
         state = FIELD_START;
         if (c !== d) {
@@ -197,6 +221,16 @@ export class DelimitedTokenizer {
       );
     }
     if (state === UNQUOTED || state === QUOTED) this.acc += s.slice(seg);
+    // Fields of a record that continues in the next chunk: their text, as this chunk goes.
+    if (ranges) {
+      const st = this.starts;
+      for (let k = 0; k < st.length; k++) {
+        if (st[k] >= 0) {
+          this.fields[k] = s.slice(st[k], this.ends[k]);
+          st[k] = -1;
+        }
+      }
+    }
     if ((state !== FIELD_START || this.fields.length > 0) && this.base + n - this.recStart > this.maxRecordChars) {
       throw this.error(
         this.recLine,
@@ -222,14 +256,14 @@ export class DelimitedTokenizer {
         );
       case UNQUOTED:
       case QUOTE_SEEN:
-        this.fields.push(this.acc);
+        this.pushField(this.acc);
         this.acc = '';
         this.endRecord(at);
         break;
       default:
         if (this.fields.length > 0) {
           this.startField(at);
-          this.fields.push('');
+          this.pushField('');
           this.endRecord(at);
         }
     }
@@ -268,8 +302,22 @@ export class DelimitedTokenizer {
     }
   }
 
+  /** A field given by its text. */
+  private pushField(v: string): void {
+    this.fields.push(v);
+    if (this.onRanges !== null) {
+      this.starts.push(-1);
+      this.ends.push(-1);
+    }
+  }
+
   private endRecord(abs: number): void {
     const f = this.fields;
+    const ranges = this.onRanges;
+    if (ranges !== null && f.length === 1 && this.starts[0] >= 0) {
+      f[0] = this.chunk.slice(this.starts[0], this.ends[0]);
+      this.starts[0] = -1;
+    }
     const blank = f.length === 1 && !this.firstQuoted && isSpaces(f[0]);
     if (!blank) {
       if (this.expected >= 0 && f.length < this.expected) {
@@ -279,9 +327,12 @@ export class DelimitedTokenizer {
           `too few fields: the header has ${this.expected} columns, this record has ${f.length}`,
         );
       }
-      this.onRecord(f, this.recLine, this.fieldLines, this.fieldCols);
+      if (ranges !== null) ranges(f, this.starts, this.ends, this.chunk, this.recLine);
+      else this.onRecord(f, this.recLine, this.fieldLines, this.fieldCols);
     }
     f.length = 0;
+    this.starts.length = 0;
+    this.ends.length = 0;
     this.fieldLines.length = 0;
     this.fieldCols.length = 0;
     this.firstQuoted = false;
@@ -417,24 +468,18 @@ async function readDelimitedOnce(
   let columns: string[] | null = null;
   let headerLine = 1;
   const size = fileSize(file);
-  let cells: Cell[] = [];
   const tok = new DelimitedTokenizer(file, delimiter.charCodeAt(0), (fields, line, fl, fc) => {
     if (columns === null) {
       columns = headerNames(file, fields, fl, fc);
       headerLine = line;
       tok.expected = columns.length;
       tok.positions = false;
+      tok.onRanges = (fs, starts, ends, chunk, ln) => (store as ColumnStore).addRowRanges(fs, starts, ends, chunk, ln, isMissingField);
       // A record of C fields takes at least C bytes: an upper bound on the rows to reserve room for.
       store = new ColumnStore(columns.length, { reserveRows: Math.floor(size / columns.length) + 2, texts });
-      cells = new Array<Cell>(columns.length);
       return;
     }
-    const n = fields.length;
-    for (let k = 0; k < n; k++) {
-      const v = fields[k];
-      cells[k] = isMissingField(v) ? null : v;
-    }
-    (store as ColumnStore).addRow(cells, line);
+    throw new Error('unreachable: rows after the header go to onRanges');
   });
   tok.quoting = quoted;
   if (opts.maxRecordChars) tok.maxRecordChars = opts.maxRecordChars;

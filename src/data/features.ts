@@ -444,6 +444,7 @@ const TRANSFORM_BLOCK_ROWS = 2048;
 function numericBlocks(plan: readonly Plan[], cols: readonly ColumnData[], records: number[], D: number, out: Float64Array, missing: Float64Array): boolean {
   const numeric = plan.flatMap((p, c) => (p.kind === 'numeric' ? [c] : []));
   const n = records.length;
+  const values = new Float64Array(TRANSFORM_BLOCK_ROWS);
   for (let k0 = 0; k0 < n; k0 += TRANSFORM_BLOCK_ROWS) {
     const k1 = Math.min(n, k0 + TRANSFORM_BLOCK_ROWS);
     for (const c of numeric) {
@@ -451,8 +452,9 @@ function numericBlocks(plan: readonly Plan[], cols: readonly ColumnData[], recor
       const data = cols[c];
       const o = p.offset;
       const { mean, std, scale } = p;
+      data.numbersAt(records, k0, k1, values);
       for (let k = k0; k < k1; k++) {
-        const x = data.number(records[k]);
+        const x = values[k - k0];
         if (x !== x) {
           if (data.get(records[k]) != null) {
             for (const m of numeric) missing[m] = 0;

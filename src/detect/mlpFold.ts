@@ -5,8 +5,6 @@
  */
 import type { Checkpoint } from '../util/cancel';
 import type { LogisticData } from '../model/logistic';
-import { initBackend } from '../nn/backend';
-import { predictProba, trainMlp } from '../nn/mlp';
 import { RangeCheckpoint } from '../util/cancel';
 import { crossFit, subsetRows, type OutOfFold } from './crossFit';
 
@@ -14,6 +12,8 @@ export const DETECT_MLP_HIDDEN = [64];
 export const DETECT_MLP_EPOCHS = 30;
 
 export async function mlpOutOfFold(data: LogisticData, folds: Int32Array, k: number, cp?: Checkpoint): Promise<OutOfFold> {
+  // Imported here, not at the top: TensorFlow.js loads only when the MLP detector runs.
+  const [{ initBackend }, { predictProba, trainMlp }] = await Promise.all([import('../nn/backend'), import('../nn/mlp')]);
   const backend = await initBackend();
   const { D, K } = data;
   const proba = await crossFit(

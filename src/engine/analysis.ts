@@ -16,19 +16,17 @@ import { chooseSolver } from '../influence/solverChoice';
 import { ExactInfluence } from '../influence/exact';
 import { crossLossExplain, evaluateObjective, objectiveGradient, type TestObjective } from '../influence/crossLoss';
 import { fitLogistic, logits, predictProba as logisticProba, type FitReport, type LogisticData } from '../model/logistic';
-import { initBackend } from '../nn/backend';
-import { NnInfluence } from '../nn/influence';
-import { loadLayersModelFromFile } from '../nn/io';
-import { mlpFromLayersModel, predictProba as mlpProba, trainMlp, type Mlp } from '../nn/mlp';
-import { TurnOverDropoutModel } from '../tod/turnOverDropout';
-import { reconstructionRows } from '../unsupervised/autoencoder';
-import { UnsupervisedExplainer, type ClusterExplanation } from '../unsupervised/explainer';
+// The network models and TensorFlow.js are imported where a network analysis is built (await
+// import()): a logistic scan never loads them (~0.25 s of CPU at every start of the CLI otherwise).
+import type { NnInfluence } from '../nn/influence';
+import type { Mlp } from '../nn/mlp';
+import type { TurnOverDropoutModel } from '../tod/turnOverDropout';
+import type { UnsupervisedExplainer, ClusterExplanation } from '../unsupervised/explainer';
 import type { AnalysisSummary, ModelSummary, SolveInfo, SolverName } from '../protocol/types';
 import type { ScanParams } from '../protocol/worker';
 import { choices, DEFAULTS, isOneOf, SOLVERS } from '../options/options';
 import { Checkpoint } from '../util/cancel';
 import { ConvergenceError, UserError } from '../util/errors';
-import * as tf from '@tensorflow/tfjs';
 
 /** One explained point's numbers for every training row. */
 export interface PointExplanation {
@@ -325,6 +323,12 @@ export class NetworkAnalysis implements Analysis {
       throw new UserError(`Solver '${requested}' applies to influenceScope 'full'; the last layer is solved exactly or by EK-FAC.`);
     }
     cp.begin('fit', params.model === 'layers' ? `Loading ${params.modelPath}` : `Training an MLP: ${N} rows, hidden ${(params.hidden ?? DEFAULTS.mlpHidden).join('-')}`);
+    const [{ initBackend }, { loadLayersModelFromFile }, { mlpFromLayersModel, predictProba: mlpProba, trainMlp }, { NnInfluence }] = await Promise.all([
+      import('../nn/backend'),
+      import('../nn/io'),
+      import('../nn/mlp'),
+      import('../nn/influence'),
+    ]);
     const backend = await initBackend();
     let mlp: Mlp;
     let dropBias = false;
@@ -430,8 +434,9 @@ export class NetworkAnalysis implements Analysis {
     return this.dropBias ? withoutLastColumn(X, n, this.D) : X;
   }
 
-  predict(X: Float64Array, n: number): Promise<Float64Array> {
-    return mlpProba(this.mlp, this.input(X, n), n);
+  async predict(X: Float64Array, n: number): Promise<Float64Array> {
+    const { predictProba } = await import('../nn/mlp');
+    return predictProba(this.mlp, this.input(X, n), n);
   }
 
   async explain(x: Float64Array, o: TestObjective): Promise<PointExplanation> {
@@ -487,6 +492,7 @@ export class TurnOverDropoutAnalysis implements Analysis {
     if (params.solver && params.solver !== 'auto') throw new UserError('Turn-over dropout needs no solver: its influence comes from forward passes.');
     const hidden = params.hidden ?? [...DEFAULTS.turnOverDropoutHidden];
     cp.begin('fit', `Training an MLP with turn-over dropout: ${data.N} rows, hidden ${hidden.join('-')}`);
+    const { TurnOverDropoutModel } = await import('../tod/turnOverDropout');
     const model = await TurnOverDropoutModel.train(data, { hidden, seed: params.seed ?? 0, epochs: params.epochs, l2: ctx.l2, checkpoint: cp });
     ctx.lap('fit');
     cp.begin('influence', `Turn-over dropout self-influence of ${data.N} rows`);
@@ -552,12 +558,11 @@ export class UnsupervisedAnalysis implements Analysis {
   private constructor(
     readonly explainer: UnsupervisedExplainer,
     readonly info: AnalysisInfo,
+    /** Every row's reconstruction error (made by build, where TensorFlow.js is loaded). */
+    loss: Float64Array,
   ) {
     this.selfInfluence = explainer.distances();
-    const ae = explainer.autoencoder;
-    const r = tf.tidy(() => reconstructionRows(ae.params.vars, ae.X));
-    this.loss = Float64Array.from(r.dataSync());
-    r.dispose();
+    this.loss = loss;
   }
 
   /** k-means cluster of every training row. */
@@ -571,10 +576,18 @@ export class UnsupervisedAnalysis implements Analysis {
     if (!(Number.isInteger(k) && k >= 1)) throw new UserError(`clusters must be a whole number >= 1 (got ${params.clusters}).`);
     if (params.model && params.model !== 'logistic') throw new UserError('The unsupervised mode trains its own autoencoder: --model does not apply.');
     cp.begin('fit', `Training an autoencoder on ${N} rows and clustering the embeddings (k = ${k})`);
+    const [tf, { reconstructionRows }, { UnsupervisedExplainer }] = await Promise.all([
+      import('@tensorflow/tfjs'),
+      import('../unsupervised/autoencoder'),
+      import('../unsupervised/explainer'),
+    ]);
     const explainer = await UnsupervisedExplainer.fit({ X, N, D }, { clusters: k, seed: params.seed ?? 0, steps: params.epochs, l2: ctx.l2, checkpoint: cp });
     ctx.lap('fit');
     const ae = explainer.autoencoder;
     const r = ae.report;
+    const rec = tf.tidy(() => reconstructionRows(ae.params.vars, ae.X));
+    const loss = Float64Array.from(rec.dataSync());
+    rec.dispose();
     return new UnsupervisedAnalysis(explainer, {
       model: {
         kind: 'autoencoder',
@@ -601,7 +614,7 @@ export class UnsupervisedAnalysis implements Analysis {
         lossScore: 'reconstruction error (mean squared, standardised features)',
         notes: ['Theory approximate for non-convex models: the autoencoder is damped where its Hessian has negative curvature.'],
       },
-    });
+    }, loss);
   }
 
   async predict(): Promise<Float64Array> {

@@ -3,7 +3,7 @@ import { UserError } from '../util/errors';
 import { logits, HessianAccumulator, softmaxInto, type LogisticData } from '../model/logistic';
 import { Cholesky } from '../linalg/cholesky';
 import { dot } from '../linalg/dense';
-import { kronQuadForms, kronQuadFormsOfGradients } from '../linalg/kron';
+import { ExactKronQuadForms, kronQuadFormsOfGradients } from '../linalg/kron';
 
 /**
  * Exact influence functions (Koh & Liang 2017) and RelatIF (Barshan et al. 2020) for L2-regularised
@@ -339,7 +339,7 @@ export class ExactInfluence {
    * K x K blocks behind s_i = r_i^T M_i r_i and the Newton-step leave-one-out.
    */
   rowBlocks(): Float64Array {
-    if (!this.blockCache) this.blockCache = kronQuadForms(this.inverseHessian(), this.K, this.D, this.data.X, this.N);
+    if (!this.blockCache) this.blockCache = new ExactKronQuadForms(this.inverseHessian(), this.K, this.D).fill(this.data.X, this.N);
     return this.blockCache;
   }
 }

@@ -17,7 +17,7 @@ import type { Checkpoint } from '../util/cancel';
 import { fitLogistic, logits, logSumExp, LogisticObjective, type LogisticData } from '../model/logistic';
 import { Cholesky, choleskyRows, invertLowerTransposedRows } from '../linalg/cholesky';
 import { dot, dotAll, mirrorUpper, norm2, rowGramUpperRows } from '../linalg/dense';
-import { KronQuadForms, kronQuadForms } from '../linalg/kron';
+import { ExactKronQuadForms, KronQuadForms } from '../linalg/kron';
 import type { ExactInfluence } from './exact';
 
 export interface RetrainOptions {
@@ -330,10 +330,10 @@ function runSync<T>(g: Generator<number, T>): T {
  * rounding), for label suspicion's reweighted stage, whose blocks feed no later fit.
  */
 export function kronBlockSource(S: Float64Array, X: Float64Array, D: number, K: number, packed = false): RowBlockSource {
-  const forms = packed ? new KronQuadForms(S, K, D) : undefined;
+  const forms = packed ? new KronQuadForms(S, K, D) : new ExactKronQuadForms(S, K, D);
   return {
     chunk: Math.max(2, 2 * Math.floor(INVERSE_TICK_FLOPS / (((K * (K + 1)) / 2) * D * D * 2))),
-    fill: (i0, m, out) => void (forms ? forms.fill(X.subarray(i0 * D, (i0 + m) * D), m, out) : kronQuadForms(S, K, D, X.subarray(i0 * D, (i0 + m) * D), m, out)),
+    fill: (i0, m, out) => void forms.fill(X.subarray(i0 * D, (i0 + m) * D), m, out),
   };
 }
 

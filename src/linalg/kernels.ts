@@ -61,6 +61,7 @@ interface WasmKernels {
   cholBlocked(L: number, n: number, nb: number, c0: number, c1: number, dinv: number, T: number, rc: number, diag: number, damping: number): number;
   transpose(src: number, lds: number, dst: number, ldd: number, m: number, n: number): void;
   symOuter(x: number, ldx: number, m: number, d: number, q: number, ldq: number): void;
+  kronQuad(S: number, P: number, K: number, D: number, xi: number, np: number, out: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -277,6 +278,43 @@ export class KernelSpace {
       for (let a = 0; a < d; a++) {
         const xa = f[xr + a];
         for (let b = a; b < d; b++) f[t++] = xa * f[xr + b];
+      }
+    }
+  }
+
+  /**
+   * Label suspicion's first-stage blocks M_i[k, l] = x_i^T S_kl x_i (S: P x P at offset S, P = K D)
+   * for np pairs of rows interleaved at xi (pair p, entry b: x_2p[b] at xi + 2 (p D + b), x_2p+1[b]
+   * beside it) into rows 2p, 2p + 1 of out (K x K each, both triangles). Every row's arithmetic is
+   * kron.ts's kronQuadForms' for a row of a pair, in its order, so the two agree to the bit (see
+   * kernels.wat); this is the fallback twin of the WebAssembly function.
+   */
+  kronQuad(S: number, P: number, K: number, D: number, xi: number, np: number, out: number): void {
+    if (this.kernels) return this.kernels.kronQuad(S * 8, P, K, D, xi * 8, np, out * 8);
+    const f = this.f64, KK = K * K;
+    for (let p = 0; p < 2 * np; p++) {
+      const x = xi + 2 * (p >> 1) * D + (p & 1), o = out + p * KK;
+      for (let k = 0; k < K; k++) {
+        for (let l = k; l < K; l++) {
+          const base = S + k * D * P + l * D;
+          let m = 0, a = 0;
+          for (; a + 1 < D; a += 2) {
+            const s0 = base + a * P, s1 = s0 + P;
+            let t0 = 0, t1 = 0;
+            for (let b = 0; b < D; b++) {
+              t0 += f[s0 + b] * f[x + 2 * b];
+              t1 += f[s1 + b] * f[x + 2 * b];
+            }
+            m += f[x + 2 * a] * t0 + f[x + 2 * a + 2] * t1;
+          }
+          if (a < D) {
+            const s0 = base + a * P;
+            let t0 = 0;
+            for (let b = 0; b < D; b++) t0 += f[s0 + b] * f[x + 2 * b];
+            m += f[x + 2 * a] * t0;
+          }
+          f[o + k * K + l] = f[o + l * K + k] = m;
+        }
       }
     }
   }

@@ -80,6 +80,50 @@ export function kronQuadForms(
 
 
 /**
+ * kronQuadForms for one S and many calls on the WebAssembly kernel (KernelSpace.kronQuad): two rows
+ * per f64x2, each with kronQuadForms' own arithmetic in its order, so the blocks are equal to the
+ * bit (label suspicion's first stage, whose blocks set the refit's weights; see KronQuadForms for
+ * why a faster form that rounds differently is not used there). Rows are paired from the start of
+ * each call as kronQuadForms pairs them; an odd last row goes through kronQuadForms itself, which
+ * sums that row in another order.
+ */
+export class ExactKronQuadForms {
+  private readonly ks: KernelSpace;
+  private readonly off: { S: number; XI: number; M: number };
+
+  constructor(
+    private readonly S: Float64Array,
+    readonly K: number,
+    readonly D: number,
+  ) {
+    const P = K * D, CH = KRON_CHUNK;
+    this.ks = KernelSpace.create(P * P + CH * D + CH * K * K + 16);
+    this.off = { S: this.ks.alloc(P * P), XI: this.ks.alloc(CH * D), M: this.ks.alloc(CH * K * K) };
+    this.ks.f64.set(S.subarray(0, P * P), this.off.S);
+  }
+
+  /** M_i of the n rows of X (n x D) into out (n x K x K): kronQuadForms(S, K, D, X, n, out)'s numbers. */
+  fill(X: Float64Array, n: number, out: Float64Array = new Float64Array(n * this.K * this.K)): Float64Array {
+    const { ks, K, D, off } = this, f = ks.f64, KK = K * K, P = K * D, CH = KRON_CHUNK;
+    const even = n & ~1;
+    for (let i0 = 0; i0 < even; i0 += CH) {
+      const h = Math.min(CH, even - i0);
+      for (let r = 0; r < h; r += 2) {
+        const x0 = (i0 + r) * D, xi = off.XI + r * D;
+        for (let b = 0; b < D; b++) {
+          f[xi + 2 * b] = X[x0 + b];
+          f[xi + 2 * b + 1] = X[x0 + D + b];
+        }
+      }
+      ks.kronQuad(off.S, P, K, D, off.XI, h >> 1, off.M);
+      out.set(f.subarray(off.M, off.M + h * KK), i0 * KK);
+    }
+    if (even < n) kronQuadForms(this.S, K, D, X.subarray(even * D, n * D), 1, out.subarray(even * KK, n * KK));
+    return out;
+  }
+}
+
+/**
  * kronQuadForms in packed symmetric form on the gemmNT kernel, for one S and many calls (the
  * reweighted stage of label suspicion, a chunk of rows at a time; S packed once). Only the upper
  * entries S[p, q], p <= q, are read. With symmetry, x^T S_kl x = sum_{a <= b} x_a x_b c_kl,ab

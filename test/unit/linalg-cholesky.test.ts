@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cholesky, backSolveRows, choleskyInPlace, choleskyRows, forwardSolveRows } from '../../src/linalg/cholesky';
 import { matMul, rowGram, transpose } from '../../src/linalg/dense';
-import { KronQuadForms, kronQuadForms, kronQuadFormsOfGradients } from '../../src/linalg/kron';
+import { ExactKronQuadForms, KronQuadForms, kronQuadForms, kronQuadFormsOfGradients } from '../../src/linalg/kron';
 import { KernelSpace, setWasmKernelsEnabled, wasmKernelsAvailable } from '../../src/linalg/kernels';
 import { NotPositiveDefiniteError } from '../../src/util/errors';
 import { prepare, readNumericCsv, subsetRows } from '../fixtures/reference/numericCsv';
@@ -160,6 +160,56 @@ test('Kronecker quadratic forms equal (I kron x)^T S (I kron x) computed directl
       }
     }
   }
+});
+
+test('ExactKronQuadForms equals kronQuadForms to the bit (WebAssembly and JavaScript), for odd and even D and rows, in calls of any length', () => {
+  // Real feature rows (breast cancer: D = 31, odd; digits: 64 pixels + bias, and the first 20 columns
+  // for an even D) against a symmetric S and a non-symmetric one, K = 2..4.
+  const cases: { X: Float64Array; N: number; D: number }[] = [];
+  for (const [file, label] of [['breast_cancer.csv', 'diagnosis'], ['digits.csv', 'label']] as const) {
+    const raw = readNumericCsv(file, label);
+    const { data } = prepare(subsetRows(raw, Array.from({ length: 203 }, (_, i) => i * 2)));
+    cases.push({ X: data.X, N: data.N, D: data.D });
+    const D2 = 20;
+    const X2 = new Float64Array(data.N * D2);
+    for (let i = 0; i < data.N; i++) X2.set(data.X.subarray(i * data.D, i * data.D + D2), i * D2);
+    cases.push({ X: X2, N: data.N, D: D2 });
+  }
+  let compared = 0;
+  for (const { X, N, D } of cases) {
+    for (const K of [2, 3, 4]) {
+      const P = K * D;
+      for (const symmetric of [true, false]) {
+        const S = new Float64Array(P * P);
+        for (let p = 0; p < P; p++) for (let q = 0; q < P; q++) S[p * P + q] = symmetric ? Math.cos(p * 0.3 + q * 0.7) + Math.cos(q * 0.3 + p * 0.7) : Math.sin(p * 1.3 - q * 0.2) / (1 + p);
+        // Calls as label suspicion makes them: chunks from the start, the last one odd.
+        const calls = [64, 2, 70, 1, N - 137];
+        const ref = new Float64Array(N * K * K);
+        let i0 = 0;
+        for (const m of calls) {
+          kronQuadForms(S, K, D, X.subarray(i0 * D, (i0 + m) * D), m, ref.subarray(i0 * K * K, (i0 + m) * K * K));
+          i0 += m;
+        }
+        for (const js of [false, true]) {
+          const was = setWasmKernelsEnabled(!js);
+          const forms = new ExactKronQuadForms(S, K, D);
+          setWasmKernelsEnabled(was);
+          const got = new Float64Array(N * K * K).fill(NaN);
+          i0 = 0;
+          for (const m of calls) {
+            forms.fill(X.subarray(i0 * D, (i0 + m) * D), m, got.subarray(i0 * K * K, (i0 + m) * K * K));
+            i0 += m;
+          }
+          for (let t = 0; t < ref.length; t++) {
+            assert.ok(Object.is(got[t], ref[t]), `${js ? 'JavaScript' : 'WebAssembly'} D=${D} K=${K} symmetric=${symmetric}: entry ${t}: ${got[t]} vs ${ref[t]}`);
+          }
+          compared += ref.length;
+        }
+      }
+    }
+  }
+  assert.ok(compared > 90_000);
+  assert.ok(wasmKernelsAvailable(), 'the WebAssembly kernel ran');
 });
 
 test('the gemmNT kernel (WebAssembly and JavaScript) equals plain sums, on every edge shape', () => {
