@@ -16,6 +16,8 @@ export type Neighbours = NonNullable<ExampleRow['neighbours']>;
 
 export class LabelNeighbours {
   private readonly cache = new Map<number, Neighbours>();
+  /** Rows whose nearest rows came from an earlier scan's searches (relabelled), and rows searched here. */
+  readonly searches = { kept: 0, made: 0 };
 
   private constructor(
     private readonly data: LogisticData,
@@ -62,7 +64,11 @@ export class LabelNeighbours {
   /** Row i's nearest other rows (one pass over the data, then kept). */
   private nearestOf(i: number): Int32Array {
     const hit = this.nearest.get(i);
-    if (hit) return hit;
+    if (hit) {
+      this.searches.kept++;
+      return hit;
+    }
+    this.searches.made++;
     const { Z, d, data } = this;
     const N = data.N;
     const k = Math.min(NEIGHBOURS, N - 1);

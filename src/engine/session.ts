@@ -327,6 +327,10 @@ export class Session {
     const rankBy = params.rankBy ?? 'globalInfluence';
     const first: RankingPage =
       params.firstPage === 0 && rankBy in orders ? { rankBy, total: N, offset: 0, rows: [] } : this.page({ rankBy, offset: 0, limit: params.firstPage ?? 200 });
+    // The first page's label neighbours of a warm re-score: rows the last scan searched keep their
+    // nearest rows (the features are the same), only rows new to the page are searched.
+    const kept = warm?.neighbours && this.state.neighbours ? this.state.neighbours.searches.kept : 0;
+    if (rescore && kept > 0) rescore.reused.push(`the label neighbours' nearest-row searches of ${kept} of the first page's ${first.rows.length} rows (their labels read anew)`);
     return { summary, first };
   }
 

@@ -98,6 +98,10 @@ async function fixAndCompare(file: string, label: string, fixes: number, test?: 
     if (before.has(e.row) && JSON.stringify(before.get(e.row)) !== JSON.stringify(e.neighbours)) recounted++;
   }
   assert.ok(shared >= re.first.rows.length / 2, `${shared} rows shared by the first pages`);
+  // Only the rows new to the first page were searched; the others' searches are listed as reused.
+  const kept = re.first.rows.filter((e) => before.has(e.row)).length;
+  assert.ok(kept > 0, 'the two first pages share rows');
+  assert.ok(re.summary.rescore?.reused.includes(`the label neighbours' nearest-row searches of ${kept} of the first page's ${re.first.rows.length} rows (their labels read anew)`), JSON.stringify(re.summary.rescore));
   assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
   assert.equal(re.summary.model.testAccuracy, c.summary.model.testAccuracy);
   const swaps = [
@@ -244,15 +248,22 @@ test('re-score falls back to a full scan, saying why, when a feature cell, the p
   const r = await s.scan({ file, label: 'diagnosis', warmStart: true });
   assert.equal(r.summary.rescore?.warm, false);
   assert.match(r.summary.rescore!.reason!, /a cell other than a label changed \(row 5, column "/);
+  // A feature changed: the label neighbours are searched anew, as a scan in a new session does
+  // (row 5's own neighbours, and those of rows near it, may differ from the last scan's).
+  assert.ok(r.first.rows.length > 0 && r.first.rows.every((e) => e.neighbours !== undefined));
+  const fresh = await new Session().scan({ file, label: 'diagnosis' });
+  assert.deepEqual(r.first.rows.map((e) => [e.row, e.neighbours]), fresh.first.rows.map((e) => [e.row, e.neighbours]));
   const p = await s.scan({ file, label: 'diagnosis', l2: 0.01, warmStart: true });
   assert.deepEqual(p.summary.rescore?.reason, 'the scan parameters changed');
   writeFileSync(file, lines.slice(0, 300).join('\n') + '\n');
   const n = await s.scan({ file, label: 'diagnosis', l2: 0.01, warmStart: true });
   assert.match(n.summary.rescore!.reason!, /the number of rows changed \(569 -> 299\)/);
   const same = await s.scan({ file, label: 'diagnosis', l2: 0.01, warmStart: true });
+  // Nothing changed: the same first page, every row's nearest rows kept from the last scan.
+  assert.deepEqual(same.first.rows.map((e) => [e.row, e.neighbours]), n.first.rows.map((e) => [e.row, e.neighbours]));
   assert.deepEqual(same.summary.rescore, {
     warm: true,
-    reused: ["the file's cells outside the label column (bytes compared; 0 label cells read again)", 'schema', 'encoded features', 'warm start of the fit and of the reweighted refit'],
+    reused: ["the file's cells outside the label column (bytes compared; 0 label cells read again)", 'schema', 'encoded features', 'warm start of the fit and of the reweighted refit', `the label neighbours' nearest-row searches of ${n.first.rows.length} of the first page's ${n.first.rows.length} rows (their labels read anew)`],
     changedLabels: 0,
   });
 });
@@ -308,16 +319,23 @@ test('re-score check on a file whose columns are stored as mantissas, numbers an
   writeFileSync(testFile, csv(Array.from({ length: 200 }, row)));
   const params: ScanParams = { file, label: 'label', test: testFile, detector: 'off' };
   const s = new Session();
-  await s.scan(params);
+  const firstPage = new Set((await s.scan(params)).first.rows.map((e) => e.row));
   const rescore = async (rs: string[][]) => {
     writeFileSync(file, csv(rs));
     return (await s.scan({ ...params, warmStart: true })).summary.rescore!;
   };
-  // Labels only: warm, the changed labels counted.
+  // Labels only: warm, the changed labels counted; the first page's rows that the last first page
+  // had keep their neighbour searches.
   const relabelled = rows.map((r, i) => (i % 1000 === 7 ? [...r.slice(0, 3), r[3] === 'yes' ? 'no' : 'yes'] : r));
-  assert.deepEqual(await rescore(relabelled), {
+  writeFileSync(file, csv(relabelled));
+  const warmReply = await s.scan({ ...params, warmStart: true });
+  const warmPage = warmReply.first.rows;
+  const kept = warmPage.filter((e) => firstPage.has(e.row)).length;
+  assert.ok(kept > 0 && kept < warmPage.length, `${kept} of ${warmPage.length} rows kept`);
+  assert.deepEqual(warmReply.summary.rescore, {
     warm: true,
-    reused: ["the file's cells outside the label column (bytes compared; 5 label cells read again)", 'schema', 'encoded features', 'test set', 'warm start of the fit and of the reweighted refit'],
+    reused: ["the file's cells outside the label column (bytes compared; 5 label cells read again)", 'schema', 'encoded features', 'test set', 'warm start of the fit and of the reweighted refit',
+      `the label neighbours' nearest-row searches of ${kept} of the first page's ${warmPage.length} rows (their labels read anew)`],
     changedLabels: 5,
   });
   // One feature cell in each column, each edit on top of the last (which the last scan read).
