@@ -164,7 +164,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const current = new Set(d.tree.classFilter);
       const picks = await vscode.window.showQuickPick(
         r.summary.dataset.classes.map((c) => ({ label: c, picked: current.has(c) })),
-        { canPickMany: true, title: 'Dataset Debugger: show rows labelled', placeHolder: 'Pick classes (none = all classes)' },
+        { canPickMany: true, title: 'Dataset Debugger: show rows labelled', placeHolder: 'Pick classes (none = all classes)', ignoreFocusOut: true },
       );
       if (picks) await d.tree.setClassFilter(picks.map((p) => p.label));
     }),
@@ -185,7 +185,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
           file: f,
         };
       });
-      const pick = await vscode.window.showQuickPick(items, { title: 'Dataset Debugger: show which data set?' });
+      const pick = await vscode.window.showQuickPick(items, { title: 'Dataset Debugger: show which data set?', ignoreFocusOut: true });
       if (!pick || pick.file === current) return;
       if (!(await showDataset(d, pick.file))) await scan(vscode.Uri.file(pick.file));
     }),
@@ -274,7 +274,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
             },
             { label: `Only the ${live.length} change${live.length === 1 ? '' : 's'} made in the editor`, which: 'edits' as const },
           ],
-          { title: `Dataset Debugger: export a cleaned copy of ${path.basename(r.params.file)} (the file itself is not changed)` },
+          { title: `Dataset Debugger: export a cleaned copy of ${path.basename(r.params.file)} (the file itself is not changed)`, ignoreFocusOut: true },
         );
         if (!pick) return;
         which = pick.which;

@@ -32,8 +32,23 @@ function display(uri: vscode.Uri): string {
 }
 
 /**
+ * The data file the user is looking at: the active text editor's; else the active tab's (the
+ * extension host learns of a just-opened editor only once its text has loaded); else the one data
+ * file among the visible editors (focus may be in the Influence panel beside it).
+ */
+export function shownDataFile(): vscode.Uri | undefined {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (isDataFile(active)) return active;
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (tab instanceof vscode.TabInputText && isDataFile(tab.uri)) return tab.uri;
+  const visible = new Map<string, vscode.Uri>();
+  for (const e of vscode.window.visibleTextEditors) if (isDataFile(e.document.uri)) visible.set(e.document.uri.toString(), e.document.uri);
+  return visible.size === 1 ? [...visible.values()][0] : undefined;
+}
+
+/**
  * The file to scan: the given one (editor title, Explorer); the shown data set; the configured one;
- * the active editor's data file; or one the user picks.
+ * the data file shown in the editor (`shownDataFile`); or one the user picks.
  */
 async function chooseTrainFile(given?: vscode.Uri, current?: { file: string; test?: string }): Promise<vscode.Uri | undefined> {
   if (isDataFile(given)) return given;
@@ -41,8 +56,8 @@ async function chooseTrainFile(given?: vscode.Uri, current?: { file: string; tes
   const folder = datasetFolder();
   const s = readSettings(folder);
   if (s.trainFile) return vscode.Uri.file(resolveDataPath(folder, s.trainFile));
-  const active = vscode.window.activeTextEditor?.document.uri;
-  if (isDataFile(active)) return active;
+  const shown = shownDataFile();
+  if (shown) return shown;
   const files = await dataFiles();
   if (files.length === 0) {
     throw new UserFacingError('No data file (.csv, .tsv, .jsonl) in this workspace to scan.');

@@ -131,6 +131,7 @@ export class ExplainCommand {
       title: clusters ? `Dataset Debugger: explain the cluster of a row of ${name}` : `Dataset Debugger: explain the prediction for a row of ${name}`,
       placeHolder: clusters ? 'Type a row number' : 'Type a row number or a label',
       matchOnDescription: true,
+      ignoreFocusOut: true,
     });
     if (picked) await (clusters ? this.panel.explainCluster(picked.row) : this.panel.explain(source, picked.row));
   }

@@ -249,6 +249,7 @@ export class LabelFixer implements vscode.Disposable {
       const pick = await vscode.window.showQuickPick(items, {
         title: `Dataset Debugger: change the label of row ${row} (line ${rec.line}) from '${rec.label ?? ''}' to`,
         placeHolder: 'The new label (only the label cell changes; Ctrl+Z undoes it)',
+        ignoreFocusOut: true,
       });
       if (!pick) return false;
       newLabel = pick.value;

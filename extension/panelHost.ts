@@ -400,6 +400,7 @@ export class InfluencePanel implements vscode.Disposable {
       title: `Dataset Debugger: explain the margin between which two classes? (${source} row ${row})`,
       placeHolder: 'The logit margin z_a − z_b: which training rows widen or narrow it',
       matchOnDescription: true,
+      ignoreFocusOut: true,
     });
     if (!picked) return undefined;
     this.margin = { source, row, classes: picked.classes };

@@ -111,6 +111,12 @@ export async function openFile(vs: VSCodeSession, name: string): Promise<void> {
     );
     await vs.page.keyboard.press('Enter');
     await vs.waitForActiveEditor(name);
+    // The tab shows before the text has loaded, and the extension host hears of the editor only then:
+    // wait for the active group's editor to render text, as a user waits to see the file.
+    await vs.page
+      .locator('.part.editor .editor-group-container.active .monaco-editor .view-lines .view-line')
+      .first()
+      .waitFor({ state: 'visible', timeout: 15_000 });
   });
 }
 
