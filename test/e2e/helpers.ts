@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Locator } from 'playwright-core';
 import type { VSCodeSession } from './harness';
 import { REPO_ROOT } from './paths';
 
@@ -97,6 +98,31 @@ export async function goToLine(vs: VSCodeSession, line: number): Promise<void> {
     await vs.page.keyboard.press('Enter');
     await vs.waitForCursorLine(line, { timeoutMs: 10_000 });
   });
+}
+
+/**
+ * Opens the Quick Fix menu (Ctrl+.) on the cursor's line and waits for the item `item`; returns its
+ * locator. The key goes to the editor only once it has focus back from the quick input that moved the
+ * cursor (on a busy machine that takes a moment, and a Ctrl+. before it is lost), so this waits for
+ * the editor's focus and tries up to three times.
+ */
+export async function openQuickFix(vs: VSCodeSession, item: string): Promise<Locator> {
+  const fixItem = vs.page.locator('.action-widget .monaco-list-row', { hasText: item });
+  for (let attempt = 1; ; attempt++) {
+    await vs.page
+      .waitForFunction(() => !!document.activeElement?.closest('.part.editor .monaco-editor'), undefined, { timeout: 10_000 })
+      .catch(() => undefined);
+    await vs.page.keyboard.press('Control+.');
+    try {
+      await fixItem.first().waitFor({ state: 'visible', timeout: 5_000 });
+      return fixItem;
+    } catch (e) {
+      const shown = await vs.page.locator('.action-widget .monaco-list-row').allTextContents().catch(() => []);
+      console.log(`[e2e] quick fix "${item}": attempt ${attempt} showed ${JSON.stringify(shown)}`);
+      if (attempt >= 3) throw new Error(`the Quick Fix menu did not offer "${item}" after ${attempt} tries; it showed ${JSON.stringify(shown)} (${String(e instanceof Error ? e.message : e).split('\n')[0]})`);
+      await vs.page.keyboard.press('Escape').catch(() => undefined);
+    }
+  }
 }
 
 /** Opens a workspace file by name with Quick Open (Enter only once the list has caught up with the typed name). */

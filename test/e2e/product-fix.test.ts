@@ -24,7 +24,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, RESULTS_DIR, e2eSkipReason, poll, withVSCode, type VSCodeSession } from './harness';
-import { acceptQuickPick, cli, cliText, goToLine, openFile, inScratchFolder, sidebarMessage, sidebarRows } from './helpers';
+import { acceptQuickPick, cli, cliText, goToLine, openFile, openQuickFix, inScratchFolder, sidebarMessage, sidebarRows } from './helpers';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -131,9 +131,7 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
 
         // 1. Quick Fix on the top row.
         await goToLine(vs, first.line);
-        await vs.page.keyboard.press('Control+.');
-        const fixItem = vs.page.locator('.action-widget .monaco-list-row', { hasText: `Change label to '${first.suggestedLabel}' (suggested)` });
-        await fixItem.first().waitFor({ state: 'visible', timeout: 15_000 });
+        const fixItem = await openQuickFix(vs, `Change label to '${first.suggestedLabel}' (suggested)`);
         await vs.screenshot('quick-fix-menu');
         if (process.env.DD_DOC_IMAGES) {
           // docs/images/quick-fix.png: the sidebar and the Quick Fix menu on the row's line.
