@@ -390,6 +390,10 @@ function anchorsAboveHalf(P: Float64Array, y: Int32Array, N: number, K: number):
 void main(process.argv[2], {
   'default with the noise posterior on the clean prior (backward-corrected p)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), cleanPosterior(d, y, N, K)], N),
   'noise posterior on the clean prior, alone': cleanPosterior,
+  'own threshold minus given-label probability, t_y - p_y, alone': (d, y, N, K) => Float64Array.from({ length: N }, (_, i) => d.thresholds[y[i]] - d.proba[i * K + y[i]]),
+  'given-label probability under its own threshold, -p_y / t_y, alone': (d, y, N, K) => Float64Array.from({ length: N }, (_, i) => -d.proba[i * K + y[i]] / d.thresholds[y[i]]),
+  'default with t_y - p_y in place of the calibrated self-confidence': (d, y, N, K) => det.combinedRankKey([Float64Array.from({ length: N }, (_, i) => d.thresholds[y[i]] - d.proba[i * K + y[i]]), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'default with -p_y / t_y in place of the calibrated self-confidence': (d, y, N, K) => det.combinedRankKey([Float64Array.from({ length: N }, (_, i) => -d.proba[i * K + y[i]] / d.thresholds[y[i]]), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
   'default with the noise posterior on the per-class calibrated q (p_c / t_c renormalised) as the prior': (d, y, N, K) => {
     const Q = new Float64Array(N * K);
     for (let i = 0; i < N; i++) { let s = 0; for (let c = 0; c < K; c++) s += Q[i * K + c] = d.proba[i * K + c] / d.thresholds[c]; for (let c = 0; c < K; c++) Q[i * K + c] /= s; }
