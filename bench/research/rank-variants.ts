@@ -3,7 +3,8 @@
  * from the cached out-of-sample probabilities (bench/research/cache-oof.ts DIR), the default detector's
  * mixture and a few rankings / estimates of it, with the report's metrics (recall@10%, worst per-class gap,
  * estimate / true), and the cells more than 0.01 below the best of the four baselines.
- *   node --import tsx bench/research/rank-variants.ts DIR   (BYSET=1 adds the worst per-class gap by data set)
+ *   node --import tsx bench/research/rank-variants.ts DIR   (BYSET=1 adds the worst per-class gap by data set;
+ *   ONLY=regex runs only the variants and estimates whose names match: the whole list takes minutes)
  * Measured variants and results: docs/detection.md ("Per-class balance and the error count: what was tried").
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { SETS, NOISES, loadSet, makeNoise, rankingMetrics, type TaskResult } from '../label-errors';
 import { perClassGap, perClassGapFloor } from '../label-errors-report';
 import * as det from '../../src/detect/detector';
+import { averageRanks as averageRanksOf } from '../../src/eval/metrics';
 
 const readF64 = (f: string) => {
   const b = readFileSync(f);
@@ -23,7 +25,12 @@ type Variant = (d: Awaited<ReturnType<typeof det.detectLabelErrors>>, y: Int32Ar
 /** `models`: the two candidates' own out-of-sample probabilities (logistic, kNN). */
 type Estimate = (d: Awaited<ReturnType<typeof det.detectLabelErrors>>, y: Int32Array, N: number, K: number, models: Float64Array[]) => number;
 
-async function main(dir: string, variants: Record<string, Variant>, estimates: Record<string, Estimate>) {
+async function main(dir: string, allVariants: Record<string, Variant>, allEstimates: Record<string, Estimate>) {
+  // ONLY=regex keeps the variants and estimates whose names match (a shorter run).
+  const only = process.env.ONLY ? new RegExp(process.env.ONLY) : undefined;
+  const keep = <T,>(o: Record<string, T>) => Object.fromEntries(Object.entries(o).filter(([n]) => !only || only.test(n)));
+  const variants = keep(allVariants);
+  const estimates = keep(allEstimates);
   const rows: { key: string; noise: string; v: Record<string, TaskResult>; est: Record<string, number>; flips: number }[] = [];
   for (const s of SETS) {
     const clean = await loadSet(s.name);
@@ -62,14 +69,161 @@ async function main(dir: string, variants: Record<string, Variant>, estimates: R
     console.log('   by set (mean estimate / true, mean |estimate / true - 1|): ' + sets.map((s) => `${s} ${mean(rows.filter((r) => r.key.startsWith(s + '/')).map((r) => r.est[name])).toFixed(2)}/${err(name, (r) => r.key.startsWith(s + '/')).toFixed(2)}`).join(', '));
   }
   // Leave one set out: which estimate has the smallest mean |estimate / true - 1| on the other eight sets.
-  for (const s of sets) {
+  for (const s of Object.keys(estimates).length ? sets : []) {
     const rest = (r: (typeof rows)[number]) => !r.key.startsWith(s + '/');
     const best = Object.keys(estimates).reduce((a, b) => (err(b, rest) < err(a, rest) ? b : a));
-    console.log(`without ${s}: best ${best} (${err(best, rest).toFixed(3)} on the rest, ${err(best, (r) => !rest(r)).toFixed(3)} on ${s})`);
+    const first = Object.keys(estimates)[0];
+    console.log(`without ${s}: best ${best} (${err(best, rest).toFixed(4)} on the rest, ${err(best, (r) => !rest(r)).toFixed(3)} on ${s}; ${first}: ${err(first, rest).toFixed(4)} on the rest)`);
   }
 }
 
 type D = Awaited<ReturnType<typeof det.detectLabelErrors>>;
+/**
+ * The clean-class prior of the noise model (backward correction, Patrini et al. 2017): the noisy
+ * posterior is p~ = T^T p*, so p* = (T^T)^-1 p~, negative parts cut to 0 and renormalised (p~ where
+ * the inverse does not exist or cuts everything).
+ */
+function cleanPrior(P: Float64Array, T: Float64Array, N: number, K: number): Float64Array {
+  // A = T^T (A[i][j] = T[j -> i]); invert by Gauss-Jordan with partial pivoting.
+  const A = Array.from({ length: K }, (_, i) => Array.from({ length: 2 * K }, (_, j) => (j < K ? T[j * K + i] : j - K === i ? 1 : 0)));
+  for (let c = 0; c < K; c++) {
+    let piv = c;
+    for (let r = c + 1; r < K; r++) if (Math.abs(A[r][c]) > Math.abs(A[piv][c])) piv = r;
+    if (Math.abs(A[piv][c]) < 1e-12) return P;
+    [A[c], A[piv]] = [A[piv], A[c]];
+    const d = A[c][c];
+    for (let j = 0; j < 2 * K; j++) A[c][j] /= d;
+    for (let r = 0; r < K; r++) if (r !== c && A[r][c] !== 0) { const f = A[r][c]; for (let j = 0; j < 2 * K; j++) A[r][j] -= f * A[c][j]; }
+  }
+  const out = new Float64Array(N * K);
+  for (let i = 0; i < N; i++) {
+    let s = 0;
+    for (let j = 0; j < K; j++) {
+      let v = 0;
+      for (let a = 0; a < K; a++) v += A[j][K + a] * P[i * K + a];
+      out[i * K + j] = Math.max(0, v);
+      s += out[i * K + j];
+    }
+    for (let j = 0; j < K; j++) out[i * K + j] = s > 0 ? out[i * K + j] / s : P[i * K + j];
+  }
+  return out;
+}
+/**
+ * Per-cell error counts of the default estimate: the mean of the restricted confident joint (scaled to
+ * the upper estimate, the smaller of it and the anchor rows) and the consensus joint, off the diagonal.
+ */
+function estimateJoint(d: D, y: Int32Array, N: number, K: number): Float64Array {
+  const cj = det.confidentJoint(d.proba, y, d.thresholds, N, K, true);
+  const upper = Math.min(cj.errors, det.anchorEstimate(d.proba, y, N, K).errors);
+  const cons = det.consensusJoint(MODELS, y, N, K).joint;
+  const s = cj.errors > 0 ? upper / cj.errors : 0;
+  return Float64Array.from(cj.joint, (v, k) => (Math.floor(k / K) === k % K ? 0 : (v * s + cons[k]) / 2));
+}
+/**
+ * Temperature calibration of out-of-sample probabilities to the given labels: p_c^(1/T) renormalised,
+ * with T minimising the mean log loss of the given labels (golden-section search on log T in [-3, 3]).
+ */
+function temperature(P: Float64Array, y: Int32Array, N: number, K: number): Float64Array {
+  const apply = (T: number) => {
+    const out = new Float64Array(N * K);
+    for (let i = 0; i < N; i++) {
+      let s = 0;
+      for (let c = 0; c < K; c++) s += out[i * K + c] = Math.pow(Math.max(1e-12, P[i * K + c]), 1 / T);
+      for (let c = 0; c < K; c++) out[i * K + c] /= s;
+    }
+    return out;
+  };
+  const loss = (lt: number) => { const Q = apply(Math.exp(lt)); let l = 0; for (let i = 0; i < N; i++) l -= Math.log(Q[i * K + y[i]]); return l / N; };
+  let a = -3, b = 3;
+  const g = (Math.sqrt(5) - 1) / 2;
+  for (let it = 0; it < 40; it++) {
+    const c = b - g * (b - a), d = a + g * (b - a);
+    if (loss(c) < loss(d)) b = d; else a = c;
+  }
+  return apply(Math.exp((a + b) / 2));
+}
+function upperOf(P: Float64Array, y: Int32Array, N: number, K: number): number {
+  const t = det.perClassThresholds(P, y, N, K);
+  return Math.min(det.confidentJoint(P, y, t, N, K, true).errors, det.anchorEstimate(P, y, N, K).errors);
+}
+/** The upper estimate taken per estimated true class: sum_j min(column j of the restricted joint off the diagonal, anchor rate_j x rows labelled j). */
+function upperPerClass(P: Float64Array, y: Int32Array, N: number, K: number): number {
+  const t = det.perClassThresholds(P, y, N, K);
+  const J = det.confidentJoint(P, y, t, N, K, true).joint;
+  const a = det.anchorEstimate(P, y, N, K).rates;
+  const labelled = new Float64Array(K);
+  for (let i = 0; i < N; i++) labelled[y[i]]++;
+  let e = 0;
+  for (let j = 0; j < K; j++) {
+    let col = 0;
+    for (let g = 0; g < K; g++) if (g !== j) col += J[g * K + j];
+    e += Math.min(col, a[j] * labelled[j]);
+  }
+  return e;
+}
+/** Percentile ranks within each given label (rank among the rows with the same label / their number). */
+function withinLabelRanks(v: ArrayLike<number>, y: Int32Array, N: number, K: number): Float64Array {
+  const out = new Float64Array(N);
+  for (let c = 0; c < K; c++) {
+    const rows: number[] = [];
+    for (let i = 0; i < N; i++) if (y[i] === c) rows.push(i);
+    const r = averageRanksOf(rows.map((i) => v[i]));
+    rows.forEach((i, u) => (out[i] = r[u] / rows.length));
+  }
+  return out;
+}
+/**
+ * Consensus among the confident models only: a row labelled g counts for j != g where every model that
+ * is confident about some class (confident-joint class, restricted) puts it in j and at least one is; for
+ * g where any model puts it in g; rows where confident models name different other classes count for g.
+ * Rescaled per given label as the confident joint. A model that is confident about nothing abstains.
+ */
+function abstainConsensus(models: Float64Array[], y: Int32Array, N: number, K: number): number {
+  const ts = models.map((P) => det.perClassThresholds(P, y, N, K));
+  const C = new Float64Array(K * K), labelled = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    const g = y[i];
+    labelled[g]++;
+    let agreed = -2;
+    for (let m = 0; m < models.length; m++) {
+      const P = models[m], t = ts[m];
+      let best = -1, top = 0;
+      for (let c = 0; c < K; c++) { if (P[i * K + c] >= t[c] && (best < 0 || P[i * K + c] > P[i * K + best])) best = c; if (P[i * K + c] > P[i * K + top]) top = c; }
+      const c = best >= 0 && best !== g && top === g ? g : best;
+      if (c < 0) continue;
+      agreed = agreed === -2 || agreed === c ? c : -1;
+    }
+    if (agreed >= 0 && agreed !== g) C[g * K + agreed]++;
+    else if (agreed !== -2) C[g * K + g]++;
+  }
+  let e = 0;
+  for (let a = 0; a < K; a++) { let s = 0; for (let b = 0; b < K; b++) s += C[a * K + b]; for (let b = 0; b < K; b++) if (a !== b && s > 0) e += (C[a * K + b] / s) * labelled[a]; }
+  return e;
+}
+/**
+ * EM on the class-conditional noise model with the out-of-sample probabilities as the prior of the true
+ * class: start from the calibrated joint's T (noiseTransition), then alternately the posterior of the true
+ * class per row (p_j T[j -> y]) and T[j -> y] = posterior mass of j among rows labelled y / all posterior mass of j
+ * (+1 per cell, Laplace). `clean`: the prior is the backward-corrected p (cleanPrior) under the current T.
+ */
+function emTransition(d: D, y: Int32Array, N: number, K: number, rounds: number, clean: boolean): Float64Array {
+  let T = d.noiseTransition;
+  for (let r = 0; r < rounds; r++) {
+    const P = clean ? cleanPrior(d.proba, T, N, K) : d.proba;
+    const M = new Float64Array(K * K).fill(1);
+    for (let i = 0; i < N; i++) {
+      const g = y[i];
+      let s = 0;
+      for (let j = 0; j < K; j++) s += P[i * K + j] * T[j * K + g];
+      if (s > 0) for (let j = 0; j < K; j++) M[j * K + g] += (P[i * K + j] * T[j * K + g]) / s;
+    }
+    const Tn = new Float64Array(K * K);
+    for (let j = 0; j < K; j++) { let c = 0; for (let a = 0; a < K; a++) c += M[j * K + a]; for (let a = 0; a < K; a++) Tn[j * K + a] = M[j * K + a] / c; }
+    T = Tn;
+  }
+  return T;
+}
+const cleanPosterior = (d: D, y: Int32Array, N: number, K: number) => det.noisePosterior(cleanPrior(d.proba, d.noiseTransition, N, K), y, d.noiseTransition, N, K);
 /** Prune-by-noise-rate order: cell (y, j) gets budget e_yj; within it rows labelled y by p_j - p_y. */
 function pbnr(d: D, y: Int32Array, N: number, K: number, joint: Float64Array, within?: ArrayLike<number>) {
   const P = d.proba;
@@ -234,6 +388,36 @@ function anchorsAboveHalf(P: Float64Array, y: Int32Array, N: number, K: number):
 }
 
 void main(process.argv[2], {
+  'default with the noise posterior on the clean prior (backward-corrected p)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), cleanPosterior(d, y, N, K)], N),
+  'noise posterior on the clean prior, alone': cleanPosterior,
+  'own threshold minus given-label probability, t_y - p_y, alone': (d, y, N, K) => Float64Array.from({ length: N }, (_, i) => d.thresholds[y[i]] - d.proba[i * K + y[i]]),
+  'given-label probability under its own threshold, -p_y / t_y, alone': (d, y, N, K) => Float64Array.from({ length: N }, (_, i) => -d.proba[i * K + y[i]] / d.thresholds[y[i]]),
+  'default with t_y - p_y in place of the calibrated self-confidence': (d, y, N, K) => det.combinedRankKey([Float64Array.from({ length: N }, (_, i) => d.thresholds[y[i]] - d.proba[i * K + y[i]]), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'default with -p_y / t_y in place of the calibrated self-confidence': (d, y, N, K) => det.combinedRankKey([Float64Array.from({ length: N }, (_, i) => -d.proba[i * K + y[i]] / d.thresholds[y[i]]), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'default with the noise posterior on the per-class calibrated q (p_c / t_c renormalised) as the prior': (d, y, N, K) => {
+    const Q = new Float64Array(N * K);
+    for (let i = 0; i < N; i++) { let s = 0; for (let c = 0; c < K; c++) s += Q[i * K + c] = d.proba[i * K + c] / d.thresholds[c]; for (let c = 0; c < K; c++) Q[i * K + c] /= s; }
+    return det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(Q, y, d.noiseTransition, N, K)], N);
+  },
+  'default with T of the noise posterior after 5 EM rounds': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, emTransition(d, y, N, K, 5, false), N, K)], N),
+  'default with T of the noise posterior from the restricted confident joint (+1)': (d, y, N, K) => {
+    const Q = det.confidentJoint(d.proba, y, d.thresholds, N, K, true).joint;
+    const T = new Float64Array(K * K);
+    for (let j = 0; j < K; j++) {
+      let col = 0;
+      for (let a = 0; a < K; a++) col += Q[a * K + j] + 1;
+      for (let a = 0; a < K; a++) T[j * K + a] = (Q[a * K + j] + 1) / col;
+    }
+    return det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, T, N, K)], N);
+  },
+  'default keys ranked within each given label, then averaged': (d, y, N, K) => {
+    const keys = [calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)].map((k) => withinLabelRanks(k, y, N, K));
+    return Float64Array.from({ length: N }, (_, i) => keys[0][i] + keys[1][i] + keys[2][i] + 1e-9 * d.rankKey[i]);
+  },
+  'default + budget per suspected true class from the default estimate\'s joint (4 ranks)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K), budgetTrue(d, y, N, K, estimateJoint(d, y, N, K), d.rankKey)], N),
+  'budget per suspected true class from the default estimate\'s joint, by the default key': (d, y, N, K) => budgetTrue(d, y, N, K, estimateJoint(d, y, N, K), d.rankKey),
+  'budget per given label from the default estimate\'s joint, by the default key': (d, y, N, K) => det.budgetKey(d.rankKey, y, estimateJoint(d, y, N, K), N, K),
+  'prune by noise rate with the default estimate\'s joint': (d, y, N, K) => pbnr(d, y, N, K, estimateJoint(d, y, N, K)),
   'calibrated self-confidence with t_j over rows predicted j, alone': calScRobust,
   'that + normalised margin': (d, y, N, K) => det.combinedRankKey([calScRobust(d, y, N, K), margin(d, y, N, K)], N),
   'default (calibrated self-confidence + margin + noise posterior)': (d) => d.rankKey,
@@ -264,6 +448,22 @@ void main(process.argv[2], {
     const upper = Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, det.anchorEstimate(d.proba, y, N, K).errors);
     return d.choice !== 'ensemble' ? upper : (upper + det.consensusJoint(models, y, N, K).errors) / 2;
   },
+  'sum of the noise posterior on the clean prior (backward-corrected p)': (d, y, N, K) => cleanPosterior(d, y, N, K).reduce((a, b) => a + b, 0),
+  'default estimate on temperature-calibrated probabilities (each model and the mixture)': (d, y, N, K, models) => {
+    const cal = models.map((P) => temperature(P, y, N, K));
+    return (upperOf(temperature(d.proba, y, N, K), y, N, K) + det.consensusJoint(cal, y, N, K).errors) / 2;
+  },
+  'upper estimate on the temperature-calibrated mixture': (d, y, N, K) => upperOf(temperature(d.proba, y, N, K), y, N, K),
+  'consensus joint of the temperature-calibrated models': (_d, y, N, K, models) => det.consensusJoint(models.map((P) => temperature(P, y, N, K)), y, N, K).errors,
+  'mean of the upper estimate taken per estimated true class (smaller of the restricted joint\'s column and the anchors) and the consensus joint': (d, y, N, K, models) => (upperPerClass(d.proba, y, N, K) + det.consensusJoint(models, y, N, K).errors) / 2,
+  'upper estimate taken per estimated true class': (d, y, N, K) => upperPerClass(d.proba, y, N, K),
+  'consensus of the confident models (a model confident about no class abstains)': (_d, y, N, K, models) => abstainConsensus(models, y, N, K),
+  'mean of the upper estimate and the consensus of the confident models': (d, y, N, K, models) => (upperOf(d.proba, y, N, K) + abstainConsensus(models, y, N, K)) / 2,
+  'sum of the noise posterior after 5 EM rounds on T': (d, y, N, K) => det.noisePosterior(d.proba, y, emTransition(d, y, N, K, 5, false), N, K).reduce((a, b) => a + b, 0),
+  'sum of the noise posterior on the clean prior after 5 EM rounds (clean prior each round)': (d, y, N, K) => { const T = emTransition(d, y, N, K, 5, true); return det.noisePosterior(cleanPrior(d.proba, T, N, K), y, T, N, K).reduce((a, b) => a + b, 0); },
+  'sum of the noise posterior on the clean prior after 20 EM rounds (clean prior each round)': (d, y, N, K) => { const T = emTransition(d, y, N, K, 20, true); return det.noisePosterior(cleanPrior(d.proba, T, N, K), y, T, N, K).reduce((a, b) => a + b, 0); },
+  'sum of the noise posterior on the clean prior after 1 EM round (clean prior each round)': (d, y, N, K) => { const T = emTransition(d, y, N, K, 1, true); return det.noisePosterior(cleanPrior(d.proba, T, N, K), y, T, N, K).reduce((a, b) => a + b, 0); },
+  'the same, 5 rounds, on the temperature-calibrated mixture': (d, y, N, K) => { const dd = { ...d, proba: temperature(d.proba, y, N, K) }; const T = emTransition(dd, y, N, K, 5, true); return det.noisePosterior(cleanPrior(dd.proba, T, N, K), y, T, N, K).reduce((a, b) => a + b, 0); },
   'upper: smaller of restricted joint and anchors (the default before)': (d, y, N, K) => Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, det.anchorEstimate(d.proba, y, N, K).errors),
   'consensus joint (logistic, kNN)': (_d, y, N, K, models) => det.consensusJoint(models, y, N, K).errors,
   'geometric mean of the upper estimate and the consensus joint': (d, y, N, K, models) => Math.sqrt(Math.min(det.confidentJoint(d.proba, y, d.thresholds, N, K, true).errors, det.anchorEstimate(d.proba, y, N, K).errors) * det.consensusJoint(models, y, N, K).errors),
