@@ -11,7 +11,9 @@
  * two_class_10k and two_class_100k, 10,000 and 100,000 generated rows of 20 numbers and two classes,
  * bench/scaleData.ts),
  * FIX_ROUNDS (default 5), FIX_TABLES=rescore (only the re-score table), FIX_FRACTION (share of the rows
- * fixed before the re-score, top by label issue; default 0.1, e.g. 0.001 for a review of 100 rows of 100,000).
+ * fixed before the re-score, top by label issue; default 0.1, e.g. 0.001 for a review of 100 rows of 100,000),
+ * FIX_FIRST_PAGE (rows of the first page that the re-score and the cold scan return; default the
+ * extension's 200, whose label neighbours are searched for rows new to it; 0 as the CLI asks).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,8 @@ const L2 = 1e-3;
 const ROUNDS = Number(process.env.FIX_ROUNDS ?? 5);
 /** Share of the rows fixed before the re-score (the re-score table). */
 const FIX_FRACTION = Number(process.env.FIX_FRACTION ?? 0.1);
+/** First page of the re-score and the cold scan (undefined: the default, 200 rows with label neighbours). */
+const FIRST_PAGE = process.env.FIX_FIRST_PAGE === undefined ? undefined : Number(process.env.FIX_FIRST_PAGE);
 const DATA = join(__dirname, '..', '..', 'shared', 'data');
 /** `generate`: written into a temporary directory (not in ../shared/data); `refit`: in the first table. */
 const ALL_SETS: { name: string; file: string; label: string; generate?: (file: string) => Promise<unknown>; refit?: boolean }[] = [
@@ -130,7 +134,7 @@ async function rescoreTable(): Promise<void> {
     const noisyText = applyCellEdits(src, labelCellEdits(src, opts, flips.flipped.map((row) => ({ row, newLabel: classes[flips.noisy[row]] }))));
     const file = join(tmp, set.file);
     writeFileSync(file, noisyText);
-    const params = { file, label: set.label };
+    const params = { file, label: set.label, firstPage: FIRST_PAGE };
     // ROUNDS rounds (median time): full scan of the noisy file, fix, warm re-score, cold scan of the fixed file.
     const warmTimes: number[] = [];
     const coldTimes: number[] = [];

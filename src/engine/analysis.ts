@@ -101,6 +101,12 @@ export interface BuildContext {
    * steps from `init` (fitLogistic's preconditioner); the optimum is the same.
    */
   preconditioner?: (g: Float64Array) => Float64Array;
+  /**
+   * Logistic regression: an earlier fit's H^-1 as L-BFGS's initial inverse Hessian for the fit from
+   * `init` (fitLogistic's initialInverseHessian; a re-score after few label changes); the stopping
+   * test, hence the optimum to the tolerance, is a cold fit's.
+   */
+  initialInverseHessian?: (g: Float64Array) => Float64Array;
   /** Logistic regression on EK-FAC: an earlier build's feature side on the same X (IterativeInfluenceOptions.featureBasis). */
   ekfacBasis?: EkfacFeatureBasis;
 }
@@ -160,7 +166,7 @@ export class LogisticAnalysis implements Analysis {
     if (requested === 'lissa') throw new UserError("Solver 'lissa' is for networks with influenceScope 'full'; logistic regression uses exact, ekfac or cg.");
     cp.begin('fit', `Fitting logistic regression: ${N} rows, ${K} classes, ${P} parameters`);
     const warm = ctx.init && ctx.init.length === P;
-    const fit = await fitLogistic(data, { l2, checkpoint: cp, init: warm ? ctx.init : undefined, preconditioner: warm ? ctx.preconditioner : undefined });
+    const fit = await fitLogistic(data, { l2, checkpoint: cp, init: warm ? ctx.init : undefined, preconditioner: warm ? ctx.preconditioner : undefined, initialInverseHessian: warm ? ctx.initialInverseHessian : undefined });
     if (!fit.converged) {
       throw new ConvergenceError(
         `The model fit did not converge (gradient norm ${fit.gradNorm.toExponential(2)} after ${fit.iterations} iterations), ` +

@@ -63,11 +63,39 @@ export const QUICK_RESCORE_MAX_NUMBERS = 8e6;
  */
 export const QUICK_RESCORE_MIN_FLOPS = 1e7;
 
-/** Label suspicion's exact blocks for more than two classes: two P x P inverses (P^3/3 each) and two passes of N K(K+1)/2 D^2. */
+/**
+ * Label suspicion's exact blocks, both stages. More than two classes: two P x P inverses (P^3/3
+ * each) and two passes of N K(K+1)/2 D^2. Two classes (the closed form, loo.ts binaryRowBlocks): per
+ * stage a D x D Gram matrix (N D^2/2) and a forward substitution per row (N D^2/2).
+ */
 export function suspicionBlockFlops(N: number, K: number, D: number): number {
+  if (K === 2) return 2 * N * D * D;
   const P = K * D;
   return 2 * (P ** 3 / 3 + (N * K * (K + 1) * D * D) / 2);
 }
+
+/**
+ * Whether a full scan keeps label suspicion's leave-one-out curvature (2 N K^2 numbers) so that the
+ * next re-scores are quick: at most QUICK_RESCORE_MAX_NUMBERS numbers and exact blocks of at least
+ * QUICK_RESCORE_MIN_FLOPS multiply-adds, for any number of classes. Two classes reach it from
+ * N D^2 >= 5e6 (two_class_100k, 100,000 rows of 20 numbers: 8e7, quick; two_class_10k 8e6,
+ * breast_cancer 1e6 and pima 1e5 stay exact).
+ */
+export function keepsSuspicionCurvature(N: number, K: number, D: number): boolean {
+  return K >= 2 && 2 * N * K * K <= QUICK_RESCORE_MAX_NUMBERS && suspicionBlockFlops(N, K, D) >= QUICK_RESCORE_MIN_FLOPS;
+}
+
+/**
+ * Share of the rows whose labels changed up to which a re-score's main fit runs L-BFGS from the old
+ * optimum with the old Hessian's Cholesky solve as its initial inverse Hessian (FitOptions
+ * .initialInverseHessian), above it Newton-CG preconditioned by that solve (FitOptions.preconditioner).
+ * Both stop at the same gradient norm as a cold fit. Measured (CPU s of the fit, median of 5, after
+ * fixing the top rows by label suspicion; bench/FIX-RESULTS.md, "Quick two-class re-score, s11-h11"):
+ * 0.1% changed, L-BFGS 0.013 / 0.012 / 0.053 s against Newton-CG 0.028 / 0.022 / 0.089 s on digits,
+ * satellite and two_class_100k; 10% changed, L-BFGS 0.22 / 0.09 / 0.13 against 0.12 / 0.06 / 0.15
+ * (the old curvature is a poor model after many changes).
+ */
+export const LBFGS_WARM_MAX_CHANGED = 0.01;
 
 /**
  * Distance terms of kNN's neighbour search (src/detect/crossFit.ts knnNeighbours) at or above which a

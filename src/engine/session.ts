@@ -53,7 +53,7 @@ import { DEFAULTS, resolveExplainOptions, resolveScanOptions, SCAN_RANKINGS } fr
 import { buildAnalysis, type BuildContext, type PointExplanation } from './analysis';
 import { LabelNeighbours } from './neighbours';
 import { readScanFile } from './labelReread';
-import { knnSearchTerms, QUICK_KNN_MIN_TERMS, QUICK_RESCORE_MAX_NUMBERS, QUICK_RESCORE_MIN_FLOPS, sameScanParams, suspicionBlockFlops, warmMismatch } from './rescore';
+import { keepsSuspicionCurvature, knnSearchTerms, LBFGS_WARM_MAX_CHANGED, QUICK_KNN_MIN_TERMS, sameScanParams, warmMismatch } from './rescore';
 import { lazyOrders, type ScanState } from './state';
 import { argmaxRow, histogram, sortedOrder } from './ranking';
 import { cellsOf, recordMatches, recordRef } from './records';
@@ -126,13 +126,14 @@ export class Session {
     }
     lap('parse');
 
-    // A quick re-score (more than two classes: label suspicion's blocks come from P x P inverses, most
-    // of a scan) keeps the last full scan's curvature and folds; two classes have closed-form blocks
-    // (a D x D system, about the influence's own cost) and are re-scored exactly.
+    // A quick re-score keeps the last full scan's label-suspicion curvature where that scan kept it
+    // (keepsSuspicionCurvature: blocks of 1e7 multiply-adds or more, any number of classes: P x P
+    // inverses above two classes, the closed form's D x D systems over all rows for two); smaller
+    // files are re-scored exactly.
     // kNN's search (all pairs of rows) is kept by a full scan only where it costs more than
     // QUICK_KNN_MIN_TERMS distance terms (rescore.ts); then a re-score of any number of classes reuses
     // its folds and neighbours.
-    const curvatureRef = warm && labels.classes.length > 2 && params.labelSuspicion !== false ? warm.reference?.curvature : undefined;
+    const curvatureRef = warm && params.labelSuspicion !== false ? warm.reference?.curvature : undefined;
     const knnRef = warm ? warm.reference?.knn : undefined;
     const reference = curvatureRef || knnRef ? warm!.reference : undefined;
     if (rescore && reference) {
@@ -146,6 +147,16 @@ export class Session {
         ...(curvatureRef ? ["label issue: its logistic regression probabilities are label suspicion's"] : []),
       ];
     }
+    // The old Hessian's factor shapes the main fit's steps from the old optimum: L-BFGS's initial
+    // inverse Hessian after few changes, Newton-CG's preconditioner after many (LBFGS_WARM_MAX_CHANGED).
+    // Either stops at a cold fit's gradient tolerance.
+    let fitShape: Pick<BuildContext, 'preconditioner' | 'initialInverseHessian'> = {};
+    if (warm?.influence && rescore?.changedLabels !== undefined) {
+      const solve = (g: Float64Array) => warm!.influence!.solve(g);
+      const lbfgs = rescore.changedLabels <= LBFGS_WARM_MAX_CHANGED * N;
+      fitShape = lbfgs ? { initialInverseHessian: solve } : { preconditioner: solve };
+      rescore.reused.push(`the last fit's Hessian factor, as the fit's ${lbfgs ? "L-BFGS initial inverse Hessian" : 'Newton-CG preconditioner'}`);
+    }
     const ctx: BuildContext = {
       params,
       l2,
@@ -153,7 +164,7 @@ export class Session {
       cp,
       lap,
       init: warm?.analysis.warmStart,
-      preconditioner: warm?.influence && ((g: Float64Array) => warm!.influence!.solve(g)),
+      ...fitShape,
       ekfacBasis: warm?.analysis.ekfacBasis,
       // RelatIF's norms are computed at the first explain instead (ExactInfluence.thetaNorms).
       relatif: !reference && params.relatifAtScan !== false,
@@ -171,7 +182,7 @@ export class Session {
     let curvature: SuspicionCurvature | undefined;
     if (params.labelSuspicion !== false && exact) {
       cp.begin('labelSuspicion', `Label suspicion of ${N} rows: leave-one-out, reweighted refit, leave-one-out again`);
-      const keepCurvature = !reference && K > 2 && 2 * N * K * K <= QUICK_RESCORE_MAX_NUMBERS && suspicionBlockFlops(N, K, D) >= QUICK_RESCORE_MIN_FLOPS;
+      const keepCurvature = !reference && keepsSuspicionCurvature(N, K, D);
       ({ suspicion, curvature, refitW, looProbabilities, suspicionInfo } = await keptSuspicion(exact, { checkpoint: cp, refitInit: warm?.refitW, reuse: curvatureRef, keepCurvature }));
       lap('labelSuspicion');
     }

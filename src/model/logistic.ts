@@ -56,8 +56,11 @@ export interface FitOptions {
    * initialInverseHessian) instead of the scalar scaling: a quick re-score's reweighted refit passes
    * the unweighted fit's Cholesky solve, whose curvature is close to the reweighted one's (digits
    * with 10% of its labels fixed: 26 iterations instead of 74). The stopping test, hence the optimum
-   * to tol, is the same. (For the main fit of that re-score the old factor is a poor model: 117
-   * iterations instead of 83, so it is not passed there.)
+   * to tol, is the same. A re-score's main fit passes the last scan's Cholesky solve here when at
+   * most 1% of the labels changed (engine/rescore.ts LBFGS_WARM_MAX_CHANGED: digits, satellite and
+   * two_class_100k after 0.1% changed, 3-8 iterations, about half of Newton-CG's time); after 10%
+   * changed the old factor is a poor model (digits 112 iterations, twice Newton-CG's time), and the
+   * fit takes it as `preconditioner` instead.
    */
   initialInverseHessian?: (g: Float64Array) => Float64Array;
 }

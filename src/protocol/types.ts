@@ -180,8 +180,8 @@ export interface ScanSummary {
   timings: Record<string, number>;
   /**
    * A scan asked to warm-start (ScanParams.warmStart): whether it did, what it reused, and why not
-   * when it fell back to a full scan. `approximate` lists what a quick re-score approximated (more
-   * than two classes: label suspicion with the curvature of the last full scan; a kNN search of 1e8
+   * when it fell back to a full scan. `approximate` lists what a quick re-score approximated (label
+   * suspicion's exact blocks of 1e7 multiply-adds or more: label suspicion with the curvature of the last full scan; a kNN search of 1e8
    * distance terms or more: the detector with its folds); absent when the result is a full scan's. `changedSinceFull`: labels changed since the full
    * scan whose curvature and folds were kept.
    */

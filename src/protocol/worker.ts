@@ -108,9 +108,10 @@ export interface ScanParams {
   /**
    * Re-score after label fixes: when the session holds a scan of the same file with the same
    * parameters and only label cells changed since, reuse what labels do not change (schema, encoded
-   * features, test set) and warm-start the fits at the previous optimum. Two classes and a cheap kNN
-   * search: the result equals a full scan's. More than two classes (quick re-score): label suspicion
-   * keeps the last full scan's leave-one-out curvature; a kNN search of 1e8 distance terms or more
+   * features, test set) and warm-start the fits at the previous optimum. Small files (label
+   * suspicion's exact blocks under 1e7 multiply-adds) and a cheap kNN search: the result equals a full
+   * scan's. Larger files of any number of classes (quick re-score): label suspicion keeps the last full
+   * scan's leave-one-out curvature; a kNN search of 1e8 distance terms or more
    * (any number of classes) keeps its folds and neighbours; those rankings are then approximate
    * (ScanSummary.rescore.approximate says what); the fit, loss, self-influence, accuracies, explain
    * and relabel/Verify are exact. Logistic regression on the exact or the EK-FAC solver; anything else
