@@ -425,7 +425,7 @@ export class Session {
         ? s.detection.suggested[i] >= 0
           ? s.classes[s.detection.suggested[i]]
           : undefined
-        : s.suspicion
+        : s.suspicion && s.suspicion.suggested[i] >= 0
           ? s.classes[s.suspicion.suggested[i]]
           : undefined,
       suggestedProbability: s.detection && s.detection.suggested[i] >= 0 ? s.detectionProba![i * s.data.K + s.detection.suggested[i]] : undefined,
@@ -1021,6 +1021,10 @@ class ByteText {
  */
 async function keptSuspicion(exact: ExactInfluence, opts: LabelSuspicionOptions) {
   const ls = await labelSuspicion(exact, opts);
+  // A suggestion only where the reweighted leave-one-out model prefers another class (log-odds < 0),
+  // as the detector suggests only where another class is more probable: with two classes the other
+  // class is always the argmax over k != y, and a suggestion on every row says nothing.
+  for (let i = 0; i < ls.suggested.length; i++) if (!(ls.logOdds[i] < 0)) ls.suggested[i] = -1;
   return {
     suspicion: { score: ls.suspicion, suggested: ls.suggested } as NonNullable<ScanState['suspicion']>,
     curvature: ls.curvature,

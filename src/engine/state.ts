@@ -34,7 +34,7 @@ export interface ScanState {
   /** N x K probabilities of the training rows (and of the test rows), computed once at scan time. */
   trainProba: Float64Array;
   testProba?: Float64Array;
-  /** Label suspicion per row and its suggested class. */
+  /** Label suspicion per row and its suggested class (-1 where the leave-one-out model prefers the given label). */
   suspicion?: { score: Float64Array; suggested: Int32Array };
   /**
    * What a quick re-score keeps from the last full scan: label suspicion's leave-one-out blocks (more
