@@ -216,7 +216,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       if (!r) throw new UserFacingError('Nothing scanned yet.');
       const changes = await d.fixer.changesSinceScan(r);
       if (changes.length === 0) throw new UserFacingError('No label changed in the editor since the last scan: change labels first (Quick Fix, Change Label…).');
-      if (!r.summary.labelSuspicion) throw new UserFacingError('Verify needs logistic regression with the exact solver.');
+      if (!r.summary.capabilities?.relabel) throw new UserFacingError('Verify needs logistic regression (this scan fitted another model).');
       await d.scanner.ensureHeld();
       const res = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Dataset Debugger: refitting with ${changes.length} changed label${changes.length === 1 ? '' : 's'}` },

@@ -64,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const fixer = new LabelFixer(store, decisions, async (changes) => {
     const r = store.current;
     // Only while the worker holds the shown scan of a logistic model with the exact solver (no re-scan for a preview).
-    if (!r || !r.summary.labelSuspicion || !worker.holds(r.summary.key)) return undefined;
+    if (!r || !r.summary.capabilities?.relabel || !worker.holds(r.summary.key)) return undefined;
     return worker.request('relabel', { changes });
   });
   const tree = new SuspiciousTree(store, reviewed, context.workspaceState, fixer);

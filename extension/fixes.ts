@@ -416,7 +416,9 @@ export function describeEffect(p: RelabelResult, which: 'predicted' | 'actual' =
   const what = p.on === 'test' ? 'test' : 'training (other rows)';
   return (
     `${what} loss ${p.before.loss.toFixed(4)} → ${m.loss.toFixed(4)} (${d >= 0 ? '+' : '−'}${Math.abs(d).toPrecision(2)}), ` +
-    `${what} accuracy ${(p.before.accuracy * 100).toFixed(1)}% → ${(m.accuracy * 100).toFixed(1)}%`
+    `${what} accuracy ${(p.before.accuracy * 100).toFixed(1)}% → ${(m.accuracy * 100).toFixed(1)}%` +
+    // The predicted step on the EK-FAC solver uses its approximate H^-1 (a refit's actual numbers are exact).
+    (which === 'predicted' && p.solve?.method === 'ekfac' ? ' (EK-FAC estimate)' : '')
   );
 }
 

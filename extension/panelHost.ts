@@ -242,7 +242,7 @@ export class InfluencePanel implements vscode.Disposable {
         let message: string | undefined;
         try {
           text = await this.deps.effect?.(msg.row, msg.label);
-          if (!text) message = 'No predicted effect: it needs logistic regression with the exact solver, and the worker holding this scan (re-scan).';
+          if (!text) message = 'No predicted effect: it needs logistic regression, and the worker holding this scan (re-scan).';
         } catch (e) {
           message = `No predicted effect: ${(e as Error).message}`;
         }

@@ -11,6 +11,7 @@
  *
  * Every build takes a Checkpoint and reports its stages ('fit', 'influence', ...) through it.
  */
+import type { RelabelModel } from '../influence/relabel';
 import { IterativeInfluence, type EkfacFeatureBasis } from '../influence/ekfac';
 import { chooseSolver } from '../influence/solverChoice';
 import { ExactInfluence } from '../influence/exact';
@@ -72,6 +73,8 @@ export interface Analysis {
   readonly warmStart?: Float64Array;
   /** EK-FAC: the feature side of its factors (Q_S, Z = X Q_S), which depends on the features only (a re-score reuses it). */
   readonly ekfacBasis?: EkfacFeatureBasis;
+  /** Logistic regression on any solver: what a label change's predicted effect and Verify need (src/influence/relabel.ts). */
+  readonly relabelModel?: RelabelModel;
   /** Whether data.y holds labels (false: cluster assignments, which have no label neighbours). */
   readonly supervised: boolean;
   /** Unsupervised analyses: why row `t` sits in its cluster (cross-loss influence); others have none. */
@@ -152,6 +155,10 @@ export class LogisticAnalysis implements Analysis {
 
   get warmStart(): Float64Array {
     return this.fit.W;
+  }
+
+  get relabelModel(): RelabelModel {
+    return (this.exact ?? this.iterative)!;
   }
 
   get ekfacBasis(): EkfacFeatureBasis | undefined {

@@ -293,7 +293,7 @@ export class Session {
         modes: exact ? ['influence', 'newton'] : ['influence'],
         rankings: SCAN_RANKINGS.filter((r) => r in orders),
         trust: exact !== undefined,
-        relabel: exact !== undefined,
+        relabel: analysis.relabelModel !== undefined,
         clusters: unsupervised,
       },
       timings,
@@ -837,14 +837,15 @@ export class Session {
 
   /** Start line, data row and label cell of every record of the scanned training or test file. */
   /**
-   * The effect of relabelling training rows (src/influence/relabel.ts): predicted by one exact Newton
-   * step, and with `verify` measured by a warm-started refit. Logistic regression with the exact
-   * solver only.
+   * The effect of relabelling training rows (src/influence/relabel.ts): predicted by one Newton step
+   * with the scan's H^-1 (exact, or EK-FAC's approximation), and with `verify` measured by a
+   * warm-started refit. Logistic regression only.
    */
   async relabel(params: RelabelParams, cp: Checkpoint = NO_CHECKPOINT): Promise<RelabelResult> {
     const s = this.current;
-    if (!s.influence) {
-      throw new UserError('The predicted effect of a label change needs logistic regression with the exact solver (this scan has none).');
+    const model = s.analysis.relabelModel;
+    if (!model) {
+      throw new UserError('The predicted effect of a label change needs logistic regression (this scan fitted another model).');
     }
     if (!Array.isArray(params.changes) || params.changes.length === 0) throw new UserError('relabel: no changes given.');
     const modelRow = new Map<number, number>();
@@ -858,12 +859,14 @@ export class Session {
     });
     const test = s.test ? { X: s.test.X, y: s.test.y, n: s.test.y.length } : undefined;
     const strip = (m: { loss: number; accuracy: number; rows: number }) => ({ loss: m.loss, accuracy: m.accuracy, rows: m.rows });
+    const solve = () => (model === s.influence || !model.lastSolve ? {} : { solve: { ...model.lastSolve } });
     if (!params.verify) {
-      const p = predictRelabel(s.influence, changes, test);
-      return { on: p.on, before: strip(p.before), predicted: strip(p.predicted) };
+      const p = predictRelabel(model, changes, test);
+      return { on: p.on, before: strip(p.before), predicted: strip(p.predicted), ...solve() };
     }
-    const v = await verifyRelabel(s.influence, changes, test, cp);
+    const v = await verifyRelabel(model, changes, test, cp);
     return {
+      ...solve(),
       on: v.predicted.on,
       before: strip(v.predicted.before),
       predicted: strip(v.predicted.predicted),

@@ -105,7 +105,7 @@ export class IterativeInfluence {
     private readonly QA: Float64Array, // K x K
     private readonly Z: Float64Array, // N x D, Z = X Q_S
     private readonly rho: Float64Array, // N x K, rho_i = Q_A^T r_i
-    private readonly l2: number,
+    readonly l2: number,
     private readonly damping: number,
     private readonly refineIterations: number,
     fields: { selfInfluence: Float64Array; loss: Float64Array; probabilities: Float64Array; thetaNorm: Float64Array; timings: Record<string, number> },

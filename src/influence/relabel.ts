@@ -13,10 +13,25 @@
  *
  * Actual ("verify"): the model refitted on the relabelled data, warm-started at the fitted W (a few
  * Newton / L-BFGS steps instead of a fit from zero), evaluated the same way.
+ *
+ * H^-1 comes from the scan's solver (RelabelModel.solve): the Cholesky factor on the exact solver
+ * (then the step is the exact Newton step), EK-FAC's approximate inverse on the EK-FAC solver (CG's
+ * refined solve with `--solver cg`), so larger and text files get a prediction too; Verify's refit is
+ * exact either way and its stepError says how far the predicted step was off.
  */
 import { fitLogistic, logits, logSoftmaxInto, type LogisticData } from '../model/logistic';
 import type { Checkpoint } from '../util/cancel';
-import type { ExactInfluence } from './exact';
+
+/** What a relabelling needs of a fitted logistic regression: its data, optimum, L2 and an H^-1 solve. */
+export interface RelabelModel {
+  readonly data: LogisticData;
+  readonly W: Float64Array;
+  readonly l2: number;
+  /** H^-1 g (exact or approximate, as the scan's solver computes it). */
+  solve(g: Float64Array): Float64Array;
+  /** How the last solve ran, for solvers that are not exact ('ekfac', or 'pcg' refined on exact HVPs). */
+  readonly lastSolve?: { method: string; iterations: number; relativeResidual?: number };
+}
 
 export interface Relabel {
   /** Model row (0-based index into the training data). */
@@ -109,8 +124,8 @@ function otherRows(data: LogisticData, changes: readonly Relabel[]): EvalSet {
   return { X: data.X, y, n: data.N };
 }
 
-/** The predicted effect of the relabelling (one exact Newton step; no refit). */
-export function predictRelabel(inf: ExactInfluence, changes: readonly Relabel[], test?: EvalSet): RelabelEffect {
+/** The predicted effect of the relabelling (one Newton step with the model's H^-1 solve; no refit). */
+export function predictRelabel(inf: RelabelModel, changes: readonly Relabel[], test?: EvalSet): RelabelEffect {
   const { X, N, D, K, y } = inf.data;
   checkChanges(changes, N, K);
   // grad J_new(W) - grad J(W) = (1/N) sum_i (e_y - e_y') kron x_i
@@ -142,7 +157,7 @@ export function predictRelabel(inf: ExactInfluence, changes: readonly Relabel[],
 }
 
 /** The prediction and the actual effect: the relabelled data refitted, warm-started at the fitted W. */
-export async function verifyRelabel(inf: ExactInfluence, changes: readonly Relabel[], test?: EvalSet, checkpoint?: Checkpoint): Promise<RelabelVerification & { W: Float64Array }> {
+export async function verifyRelabel(inf: RelabelModel, changes: readonly Relabel[], test?: EvalSet, checkpoint?: Checkpoint): Promise<RelabelVerification & { W: Float64Array }> {
   const predicted = predictRelabel(inf, changes, test);
   const { X, N, D, K } = inf.data;
   const y = Int32Array.from(inf.data.y);

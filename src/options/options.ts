@@ -138,8 +138,9 @@ export interface ScanCapabilities {
   modes: ExplainModeOption[];
   /** Rankings of the rows this scan computed. */
   rankings: ScanRanking[];
-  /** The trust check (refits) and the predicted effect of relabelling: exact logistic regression only. */
+  /** The trust check (refits): exact logistic regression only. */
   trust: boolean;
+  /** The predicted effect of relabelling and Verify: logistic regression on any solver (EK-FAC's H^-1 is approximate, RelabelResult.solve). */
   relabel: boolean;
   /** An unsupervised scan explains cluster membership (explainCluster) instead of predictions. */
   clusters: boolean;

@@ -247,13 +247,19 @@ export interface RelabelResult {
   /** 'test': the test file's rows; 'train': the training rows not relabelled (no test file). */
   on: 'test' | 'train';
   before: RelabelMetrics;
-  /** At the fitted model moved by one exact Newton step for the relabelled data. */
+  /** At the fitted model moved by one Newton step for the relabelled data (exact, or with `solve`'s H^-1). */
   predicted: RelabelMetrics;
   /** With verify: the model refitted on the relabelled data (warm start at the fitted model). */
   actual?: RelabelMetrics;
   refit?: { iterations: number; newtonSteps: number; seconds: number };
   /** With verify: ||W_refit - W_predicted|| / ||W_refit - W||. */
   stepError?: number;
+  /**
+   * How H^-1 was applied for the predicted step when the scan's solver is not exact: 'ekfac' (EK-FAC's
+   * approximate inverse) or 'pcg' (refined by preconditioned CG on exact Hessian-vector products to
+   * the relative residual given). Absent: the exact Cholesky solve.
+   */
+  solve?: { method: string; iterations: number; relativeResidual?: number };
 }
 
 /** Method name -> params and result. */

@@ -107,3 +107,33 @@ test('chooseSolver: exact for the shipped data sets, EK-FAC at 100k x 257 x 10 a
   assert.equal(chooseSolver(650, 1797, { labelSuspicion: true }).solver, 'exact');
   assert.equal(chooseSolver(63, 1_162_791, { labelSuspicion: true }).solver, 'exact');
 });
+
+test("relabel with EK-FAC's H^-1 alone (no CG refinement): the predicted step points where the exact one does", async (t) => {
+  const { predictRelabel } = await import('../../src/influence/relabel');
+  const data = await loadNumeric('digits.csv', 'label', 600);
+  const l2 = 1e-3;
+  const fit = await fitLogistic(data, { l2 });
+  const exact = await ExactInfluence.build(data, fit.W, { l2 });
+  const ekfac = await IterativeInfluence.build(data, fit.W, { l2, refineIterations: 0 });
+  // Relabel ten rows to the class the fitted model gives least weight to after their own.
+  const changes = Array.from({ length: 10 }, (_, j) => ({ row: j * 53, to: (data.y[j * 53] + 1) % data.K }));
+  const pe = predictRelabel(exact, changes);
+  const pa = predictRelabel(ekfac, changes);
+  assert.equal(ekfac.lastSolve.method, 'ekfac');
+  let dot = 0, ne = 0, na = 0;
+  for (let j = 0; j < pe.step.length; j++) {
+    dot += pe.step[j] * pa.step[j];
+    ne += pe.step[j] ** 2;
+    na += pa.step[j] ** 2;
+  }
+  const cos = dot / Math.sqrt(ne * na);
+  const de = pe.predicted.loss - pe.before.loss;
+  const da = pa.predicted.loss - pa.before.loss;
+  t.diagnostic(`predicted loss change: exact ${de.toFixed(3)}, EK-FAC alone ${da.toFixed(3)}; cosine of the steps ${cos.toFixed(3)}`);
+  // Wrong labels on ten rows raise the other rows' loss; both predict that and the steps point the same
+  // way. The size is another matter: measured 14.25 exact against 4.00 with EK-FAC alone (weak L2, 65
+  // features, 600 rows), which is why the extension marks such a prediction '(EK-FAC estimate)' and
+  // scans up to N K D = 2e7 refine the solve by CG (the test above).
+  assert.ok(de > 0 && da > 0, `exact ${de}, EK-FAC ${da}`);
+  assert.ok(cos > 0.7, `cosine of the two steps ${cos}`);
+});
