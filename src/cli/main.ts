@@ -31,7 +31,7 @@ Usage:
   dataset-debugger explain FILE --unsupervised [--clusters K] --row N [--top K] [--json]
   dataset-debugger trust FILE --label COL [--test TESTFILE] --row N [--target ${opt.EXPLAIN_TARGETS.join('|')}]
                         [--rows N] [--subsets N] [--seed N] [--l2 X] [--ignore COL,...] [--json]
-  dataset-debugger fix FILE --label COL --changes changes.json --out CLEANED [--json]
+  dataset-debugger fix FILE --label COL --changes CHANGES.json|.csv --out CLEANED [--log LOG.json|.csv] [--json]
 
 MODEL OPTIONS (scan and explain):
   --model ${opt.MODELS.join('|')}   logistic regression (default), an MLP trained here, or your
@@ -75,10 +75,13 @@ trust    refits the model without --rows sampled rows (default 30: half the larg
          row N, half random) and without --subsets random halves of the rows (default 20), and
          reports how well first-order and Newton-step estimates agree with retraining (Pearson,
          Spearman, slope; LDS). Takes dozens of refits.
-fix      writes CLEANED: a copy of FILE with the labels of the rows in changes.json changed
-         ([{"row": N, "newLabel": "x", "oldLabel": "y", "line": L}, ...]; oldLabel and line, when
-         given, must match FILE; the extension's change log has this form). Only the label cells
-         change: quoting, delimiters, line endings, a BOM and JSON key order stay as they are.
+fix      writes CLEANED: a copy of FILE with the labels of the rows in CHANGES changed. CHANGES is
+         a change log as the extension's Export Cleaned Copy writes it, JSON
+         ([{"row": N, "newLabel": "x", "oldLabel": "y", "line": L}, ...]) or CSV (header
+         row,line,oldLabel,newLabel,score,scoreName,time; row and newLabel required); oldLabel and
+         line, when given, must match FILE. Only the label cells change: quoting, delimiters, line
+         endings, a BOM and JSON key order stay as they are. --log writes the change log of the
+         applied changes (JSON or CSV by its extension; the extension's fields).
 --json   prints exactly one JSON document on stdout. Progress goes to stderr.
 Exit codes: 0 ok, 1 error in the data or the fit, 2 usage error.`;
 
@@ -134,7 +137,9 @@ export async function main(argv: string[]): Promise<number> {
       return await trust(parseArgs(rest, { ...COMMON, row: { value: true }, target: { value: true }, rows: { value: true }, subsets: { value: true } }));
     }
     if (command === 'fix') {
-      return fix(parseArgs(rest, { label: { value: true }, changes: { value: true }, out: { value: true }, json: { value: false }, help: { value: false } }));
+      return fix(
+        parseArgs(rest, { label: { value: true }, changes: { value: true }, out: { value: true }, log: { value: true }, json: { value: false }, help: { value: false } }),
+      );
     }
     throw new UsageError(`unknown command '${command}'`);
   } catch (err) {
