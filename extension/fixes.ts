@@ -17,7 +17,7 @@ import {
   type LabelChange,
   type LabelRecord,
 } from '../src/edit/labelCell';
-import { formatChangeLog, type ChangeEntry } from '../src/edit/changeLog';
+import { formatChangeLog, rankedScore, type ChangeEntry } from '../src/edit/changeLog';
 import type { ExampleRow } from '../src/protocol/types';
 import type { RelabelResult } from '../src/protocol/worker';
 import { UserFacingError } from './errorReporter';
@@ -81,9 +81,7 @@ function optionsOf(r: Results) {
 
 /** The score a row was ranked by, for the change log. */
 function scoreOf(r: Results, e: ExampleRow | undefined): { score?: number; scoreName?: string } {
-  if (!e) return {};
-  if (r.first.rankBy === 'labelSuspicion' && e.labelSuspicion !== undefined) return { score: e.labelSuspicion, scoreName: 'label suspicion' };
-  return { score: e.globalInfluence, scoreName: 'global influence' };
+  return e ? rankedScore(r.first.rankBy, e) : {};
 }
 
 export class LabelFixer implements vscode.Disposable {

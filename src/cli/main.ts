@@ -10,11 +10,11 @@ import { Session } from '../engine/session';
 import * as opt from '../options/options';
 import type { ClusterResult, ExampleRow, ExplainMode, ExplainObjective, ExplainResult, RankBy, ScanSummary, TrustResult } from '../protocol/types';
 import type { ScanParams } from '../protocol/worker';
-import { Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
 import type { ColumnKind } from '../data/types';
 import { checkedNumberFlag, numberFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
 import { fix } from './fix';
+import { progressReporter } from './progress';
 import { escapeControl, formatTable } from './table';
 
 const USAGE = `Dataset Debugger: find mislabelled and outlier training rows with influence functions.
@@ -137,8 +137,17 @@ export async function main(argv: string[]): Promise<number> {
       return await trust(parseArgs(rest, { ...COMMON, row: { value: true }, target: { value: true }, rows: { value: true }, subsets: { value: true } }));
     }
     if (command === 'fix') {
-      return fix(
-        parseArgs(rest, { label: { value: true }, changes: { value: true }, out: { value: true }, log: { value: true }, json: { value: false }, help: { value: false } }),
+      return await fix(
+        parseArgs(rest, {
+          label: { value: true },
+          changes: { value: true },
+          suggested: { value: false },
+          top: { value: true },
+          out: { value: true },
+          log: { value: true },
+          json: { value: false },
+          help: { value: false },
+        }),
       );
     }
     throw new UsageError(`unknown command '${command}'`);
@@ -222,25 +231,6 @@ function oneOf<T extends string>(args: ParsedArgs, name: string, values: readonl
   const v = stringFlag(args, name);
   if (v !== undefined && !values.includes(v as T)) throw new UsageError(`--${name} must be ${opt.choices(values)}`);
   return v as T | undefined;
-}
-
-/** Prints progress on stderr once a run has taken more than a second. */
-function progressReporter(): { checkpoint: Checkpoint; done(): void } {
-  const started = Date.now();
-  let last = '';
-  let shown = '';
-  const show = () => {
-    if (last && last !== shown) {
-      process.stderr.write(`${last}\n`);
-      shown = last;
-    }
-  };
-  const timer = setInterval(() => Date.now() - started > 1000 && show(), 250);
-  const checkpoint = new Checkpoint(undefined, (stage, _f, message) => {
-    if (message) last = `[${((Date.now() - started) / 1000).toFixed(1)}s] ${stage}: ${message}`;
-    if (Date.now() - started > 1000) show();
-  });
-  return { checkpoint, done: () => clearInterval(timer) };
 }
 
 async function scan(args: ParsedArgs): Promise<number> {

@@ -13,6 +13,7 @@
  * needs the columns row and newLabel, in any order, and the other columns are optional. Errors name
  * the file, and for CSV the line and column of the offending cell.
  */
+import type { ExampleRow, RankBy } from '../protocol/types';
 import { DataFileError, UserError } from '../util/errors';
 import type { LabelChange } from './labelCell';
 
@@ -46,6 +47,14 @@ export function changeLogFormatOf(file: string): ChangeLogFormat | undefined {
   const m = /\.([A-Za-z]+)$/.exec(file);
   const ext = m?.[1].toLowerCase();
   return ext === 'json' || ext === 'csv' ? ext : undefined;
+}
+
+/** The score a row was ranked by, and its name, for the change log (the global influence when the ranking's own score is absent). */
+export function rankedScore(rankBy: RankBy, e: ExampleRow): { score: number; scoreName: string } {
+  if (rankBy === 'labelIssue' && e.labelIssueScore !== undefined) return { score: e.labelIssueScore, scoreName: 'label issue' };
+  if (rankBy === 'labelSuspicion' && e.labelSuspicion !== undefined) return { score: e.labelSuspicion, scoreName: 'label suspicion' };
+  if (rankBy === 'loss') return { score: e.loss, scoreName: 'loss' };
+  return { score: e.globalInfluence, scoreName: 'global influence' };
 }
 
 /** The change log as JSON (an array `fix --changes` reads) or CSV (likewise). */

@@ -239,3 +239,56 @@ test('a malformed CSV change log is refused with its file, line and column (exit
   assert.equal(j.code, 1);
   assert.match(j.stderr, /bad\.changes\.json:2:13: not valid JSON/);
 });
+
+test('fix --suggested --top N applies the suggested labels of the rows scan --top N lists (breast_cancer.csv)', async () => {
+  const src = path.join(sharedData, 'breast_cancer.csv');
+  const scan = cli('scan', src, '--label', 'diagnosis', '--json');
+  assert.equal(scan.code, 0, scan.stderr);
+  const doc = JSON.parse(scan.stdout) as { rankBy: string; examples: { row: number; line: number; label: string; suggestedLabel?: string; labelIssueScore?: number }[] };
+  assert.equal(doc.rankBy, 'labelIssue');
+  const want = doc.examples.slice(0, 10).filter((e) => e.suggestedLabel !== undefined && e.suggestedLabel !== e.label);
+  assert.ok(want.length >= 5, `${want.length} suggestions in the top 10`);
+  // a change log keeps one of them as it is (a reviewer's decision): the log's label wins, the scan's suggestion is skipped
+  const own = want[0];
+  const changes = path.join(tmp, 'own.changes.json');
+  writeFileSync(changes, JSON.stringify([{ row: own.row, newLabel: own.label, line: own.line }]));
+  const out = path.join(tmp, 'suggested.cleaned.csv');
+  const log = path.join(tmp, 'suggested.changes.csv');
+  const r = cli('fix', src, '--label', 'diagnosis', '--suggested', '--top', '10', '--changes', changes, '--out', out, '--log', log, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as { rankBy: string; changed: { row: number; newLabel: string }[] };
+  assert.equal(res.rankBy, 'labelIssue');
+  const expected = want
+    .map((e) => ({ row: e.row, newLabel: e === own ? own.label : e.suggestedLabel! }))
+    .sort((a, b) => a.row - b.row);
+  assert.deepEqual(
+    res.changed.map((c) => ({ row: c.row, newLabel: c.newLabel })),
+    expected,
+  );
+  // the cleaned copy differs from the input in exactly those label cells
+  const before = await readTable(src);
+  const after = await readTable(out);
+  const li = before.columns.indexOf('diagnosis');
+  for (let i = 0; i < before.records.length; i++) {
+    const w = [...before.records[i].cells];
+    const c = expected.find((x) => x.row === i);
+    if (c) w[li] = c.newLabel;
+    assert.deepEqual(after.records[i].cells, w, `row ${i}`);
+  }
+  // the log holds the scan's label-issue score for the suggested rows, none for the change log's own
+  const back = parseChangeLog(readFileSync(log, 'utf8'), log);
+  for (const c of back) {
+    const e = want.find((x) => x.row === c.row)!;
+    if (e === own) assert.equal(c.scoreName, undefined);
+    else {
+      assert.equal(c.scoreName, 'label issue');
+      assert.ok(Math.abs(c.score! - e.labelIssueScore!) < 1e-12);
+    }
+  }
+  const u = cli('fix', src, '--label', 'diagnosis', '--changes', changes, '--top', '5', '--out', path.join(tmp, 'y.csv'));
+  assert.equal(u.code, 2);
+  assert.match(u.stderr, /--top goes with --suggested/);
+  const n = cli('fix', src, '--label', 'diagnosis', '--out', path.join(tmp, 'y.csv'));
+  assert.equal(n.code, 2);
+  assert.match(n.stderr, /--changes CHANGES \(a change log\) or --suggested is required/);
+});
