@@ -32,6 +32,7 @@ Usage:
   dataset-debugger trust FILE --label COL [--test TESTFILE] --row N [--target ${opt.EXPLAIN_TARGETS.join('|')}]
                         [--rows N] [--subsets N] [--seed N] [--l2 X] [--ignore COL,...] [--json]
   dataset-debugger fix FILE --label COL --changes CHANGES.json|.csv --out CLEANED [--log LOG.json|.csv] [--json]
+  dataset-debugger fix FILE --label COL --suggested [--top N] [--changes CHANGES] --out CLEANED [--log LOG] [--json]
 
 MODEL OPTIONS (scan and explain):
   --model ${opt.MODELS.join('|')}   logistic regression (default), an MLP trained here, or your
@@ -81,7 +82,9 @@ fix      writes CLEANED: a copy of FILE with the labels of the rows in CHANGES c
          row,line,oldLabel,newLabel,score,scoreName,time; row and newLabel required); oldLabel and
          line, when given, must match FILE. Only the label cells change: quoting, delimiters, line
          endings, a BOM and JSON key order stay as they are. --log writes the change log of the
-         applied changes (JSON or CSV by its extension; the extension's fields).
+         applied changes (JSON or CSV by its extension; the extension's fields). --suggested runs
+         the default scan and applies the suggested labels of the first --top N rows it lists
+         (default 20) that have one; rows in CHANGES keep the log's label.
 --json   prints exactly one JSON document on stdout. Progress goes to stderr.
 Exit codes: 0 ok, 1 error in the data or the fit, 2 usage error.`;
 
