@@ -132,6 +132,32 @@ test('a CSV change log from the extension\'s formatter gives the same cleaned by
   assert.deepEqual(fromCsv, entries);
 });
 
+test('a CSV log and a JSON log clean a JSON Lines file (reviews.jsonl) to the same bytes', () => {
+  const src = path.join(sharedData, 'reviews.jsonl');
+  const lines = readFileSync(src, 'utf8').split('\n');
+  const rows = [1, 50, 333];
+  const entries: ChangeEntry[] = rows.map((row, k) => {
+    const old = (JSON.parse(lines[row]) as { label: string }).label;
+    return { row, line: row + 1, oldLabel: old, newLabel: old === 'positive' ? 'negative' : 'positive', score: k / 3, scoreName: 'label issue', time: '2026-12-06T20:00:00.000Z' };
+  });
+  const json = path.join(tmp, 'rv.changes.json');
+  const csv = path.join(tmp, 'rv.changes.csv');
+  writeFileSync(json, formatChangeLog(entries, 'json'));
+  writeFileSync(csv, formatChangeLog(entries, 'csv'));
+  const [a, b] = [path.join(tmp, 'rv.a.jsonl'), path.join(tmp, 'rv.b.jsonl')];
+  assert.equal(cli('fix', src, '--label', 'label', '--changes', json, '--out', a).code, 0);
+  const r = cli('fix', src, '--label', 'label', '--changes', csv, '--out', b);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(sha(a), sha(b));
+  const out = readFileSync(b, 'utf8').split('\n');
+  assert.equal(out.length, lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    const k = rows.indexOf(i);
+    if (k < 0) assert.equal(out[i], lines[i]);
+    else assert.equal(out[i], lines[i].replace(`"label": "${entries[k].oldLabel}"`, `"label": "${entries[k].newLabel}"`));
+  }
+});
+
 test('labels with commas, quotes and line breaks survive the CSV log', () => {
   const src = path.join(tmp, 'odd.csv');
   writeFileSync(src, 'text,label\nfirst,"a,b"\nsecond,plain\nthird," padded "\n');
