@@ -1,5 +1,5 @@
 /**
- * `dataset-debugger fix FILE --label COL --changes changes.json --out cleaned.csv [--log log.csv]`:
+ * `dataset-debugger fix FILE --label COL --changes CHANGES --out cleaned.csv [--log log.csv]`:
  * writes a copy of FILE with the listed rows' labels changed and every other byte kept
  * (src/edit/labelCell.ts, the same cell edits the extension makes). The changes are a change log in
  * either of the extension's forms (src/edit/changeLog.ts): JSON, an array of { row, newLabel }
