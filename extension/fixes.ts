@@ -3,7 +3,8 @@
  * (one Ctrl+Z undoes it; nothing is written to disk behind the editor), "Mark label as correct"
  * (remembered per data set by the record's content hash, so the row stays out of the lists after
  * re-scans until its content changes), the change log of the edits, and the export of a cleaned copy
- * beside the original. The cell arithmetic is src/edit/labelCell.ts (shared with the CLI's `fix`).
+ * beside the original. The cell arithmetic is src/edit/labelCell.ts and the change log's JSON and CSV
+ * forms src/edit/changeLog.ts (both shared with the CLI's `fix`).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -16,6 +17,7 @@ import {
   type LabelChange,
   type LabelRecord,
 } from '../src/edit/labelCell';
+import { formatChangeLog, rankedScore, type ChangeEntry } from '../src/edit/changeLog';
 import type { ExampleRow } from '../src/protocol/types';
 import type { RelabelResult } from '../src/protocol/worker';
 import { UserFacingError } from './errorReporter';
@@ -23,19 +25,6 @@ import type { Results, ResultsStore } from './resultsStore';
 import { formatScore, whySuspicious } from './treeModel';
 
 const KEY = 'datasetDebugger.decisions.v1';
-
-/** One label change, as the change log and the CLI's `fix --changes` read it. */
-export interface ChangeEntry {
-  row: number;
-  line: number;
-  oldLabel: string;
-  newLabel: string;
-  /** The score the row was ranked by when it was changed, and which score that is. */
-  score?: number;
-  scoreName?: string;
-  /** ISO time of the change. */
-  time: string;
-}
 
 interface Decisions {
   /** Content hashes of records whose label the user marked as correct. */
@@ -92,9 +81,7 @@ function optionsOf(r: Results) {
 
 /** The score a row was ranked by, for the change log. */
 function scoreOf(r: Results, e: ExampleRow | undefined): { score?: number; scoreName?: string } {
-  if (!e) return {};
-  if (r.first.rankBy === 'labelSuspicion' && e.labelSuspicion !== undefined) return { score: e.labelSuspicion, scoreName: 'label suspicion' };
-  return { score: e.globalInfluence, scoreName: 'global influence' };
+  return e ? rankedScore(r.first.rankBy, e) : {};
 }
 
 export class LabelFixer implements vscode.Disposable {
@@ -395,17 +382,6 @@ export class LabelFixer implements vscode.Disposable {
     for (const s of this.subs) s.dispose();
     this.emitter.dispose();
   }
-}
-
-/** The change log as JSON (an array the CLI's `fix --changes` reads) or CSV. */
-export function formatChangeLog(changes: readonly ChangeEntry[], format: 'json' | 'csv'): string {
-  if (format === 'json') return JSON.stringify(changes, null, 2) + '\n';
-  const q = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = ['row,line,oldLabel,newLabel,score,scoreName,time'];
-  for (const c of changes) {
-    lines.push([String(c.row), String(c.line), q(c.oldLabel), q(c.newLabel), c.score === undefined ? '' : String(c.score), q(c.scoreName ?? ''), c.time].join(','));
-  }
-  return lines.join('\n') + '\n';
 }
 
 /** A relabelling's effect in words: "test loss 0.183 → 0.171 (−0.0117), test accuracy 94.1% → 92.3%". */

@@ -10,11 +10,11 @@ import { Session } from '../engine/session';
 import * as opt from '../options/options';
 import type { ClusterResult, ExampleRow, ExplainMode, ExplainObjective, ExplainResult, RankBy, ScanSummary, TrustResult } from '../protocol/types';
 import type { ScanParams } from '../protocol/worker';
-import { Checkpoint } from '../util/cancel';
 import { UserError } from '../util/errors';
 import type { ColumnKind } from '../data/types';
 import { checkedNumberFlag, numberFlag, parseArgs, stringFlag, UsageError, type ParsedArgs } from './args';
 import { fix } from './fix';
+import { progressReporter } from './progress';
 import { escapeControl, formatTable } from './table';
 
 const USAGE = `Dataset Debugger: find mislabelled and outlier training rows with influence functions.
@@ -31,7 +31,8 @@ Usage:
   dataset-debugger explain FILE --unsupervised [--clusters K] --row N [--top K] [--json]
   dataset-debugger trust FILE --label COL [--test TESTFILE] --row N [--target ${opt.EXPLAIN_TARGETS.join('|')}]
                         [--rows N] [--subsets N] [--seed N] [--l2 X] [--ignore COL,...] [--json]
-  dataset-debugger fix FILE --label COL --changes changes.json --out CLEANED [--json]
+  dataset-debugger fix FILE --label COL --changes CHANGES.json|.csv --out CLEANED [--log LOG.json|.csv] [--json]
+  dataset-debugger fix FILE --label COL --suggested [--top N] [--changes CHANGES] --out CLEANED [--log LOG] [--json]
 
 MODEL OPTIONS (scan and explain):
   --model ${opt.MODELS.join('|')}   logistic regression (default), an MLP trained here, or your
@@ -75,10 +76,15 @@ trust    refits the model without --rows sampled rows (default 30: half the larg
          row N, half random) and without --subsets random halves of the rows (default 20), and
          reports how well first-order and Newton-step estimates agree with retraining (Pearson,
          Spearman, slope; LDS). Takes dozens of refits.
-fix      writes CLEANED: a copy of FILE with the labels of the rows in changes.json changed
-         ([{"row": N, "newLabel": "x", "oldLabel": "y", "line": L}, ...]; oldLabel and line, when
-         given, must match FILE; the extension's change log has this form). Only the label cells
-         change: quoting, delimiters, line endings, a BOM and JSON key order stay as they are.
+fix      writes CLEANED: a copy of FILE with the labels of the rows in CHANGES changed. CHANGES is
+         a change log as the extension's Export Cleaned Copy writes it, JSON
+         ([{"row": N, "newLabel": "x", "oldLabel": "y", "line": L}, ...]) or CSV (header
+         row,line,oldLabel,newLabel,score,scoreName,time; row and newLabel required); oldLabel and
+         line, when given, must match FILE. Only the label cells change: quoting, delimiters, line
+         endings, a BOM and JSON key order stay as they are. --log writes the change log of the
+         applied changes (JSON or CSV by its extension; the extension's fields). --suggested runs
+         the default scan and applies the suggested labels of the first --top N rows it lists
+         (default 20) that have one; rows in CHANGES keep the log's label.
 --json   prints exactly one JSON document on stdout. Progress goes to stderr.
 Exit codes: 0 ok, 1 error in the data or the fit, 2 usage error.`;
 
@@ -134,7 +140,18 @@ export async function main(argv: string[]): Promise<number> {
       return await trust(parseArgs(rest, { ...COMMON, row: { value: true }, target: { value: true }, rows: { value: true }, subsets: { value: true } }));
     }
     if (command === 'fix') {
-      return fix(parseArgs(rest, { label: { value: true }, changes: { value: true }, out: { value: true }, json: { value: false }, help: { value: false } }));
+      return await fix(
+        parseArgs(rest, {
+          label: { value: true },
+          changes: { value: true },
+          suggested: { value: false },
+          top: { value: true },
+          out: { value: true },
+          log: { value: true },
+          json: { value: false },
+          help: { value: false },
+        }),
+      );
     }
     throw new UsageError(`unknown command '${command}'`);
   } catch (err) {
@@ -217,25 +234,6 @@ function oneOf<T extends string>(args: ParsedArgs, name: string, values: readonl
   const v = stringFlag(args, name);
   if (v !== undefined && !values.includes(v as T)) throw new UsageError(`--${name} must be ${opt.choices(values)}`);
   return v as T | undefined;
-}
-
-/** Prints progress on stderr once a run has taken more than a second. */
-function progressReporter(): { checkpoint: Checkpoint; done(): void } {
-  const started = Date.now();
-  let last = '';
-  let shown = '';
-  const show = () => {
-    if (last && last !== shown) {
-      process.stderr.write(`${last}\n`);
-      shown = last;
-    }
-  };
-  const timer = setInterval(() => Date.now() - started > 1000 && show(), 250);
-  const checkpoint = new Checkpoint(undefined, (stage, _f, message) => {
-    if (message) last = `[${((Date.now() - started) / 1000).toFixed(1)}s] ${stage}: ${message}`;
-    if (Date.now() - started > 1000) show();
-  });
-  return { checkpoint, done: () => clearInterval(timer) };
 }
 
 async function scan(args: ParsedArgs): Promise<number> {
