@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
+import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, poll, withVSCode, type VSCodeSession } from './harness';
 import { cli, clickSidebarRow, goToLine, openFile, inScratchFolder, waitForSidebarRows } from './helpers';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'digits');
@@ -144,6 +144,48 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         assert.ok(!(await vs.notifications()).some((n) => /scanning/i.test(n)), 'no scan ran');
         await vs.waitForWebviewText('.explained-head h2', `Test row ${testRow}`, { timeoutMs: 60_000 });
         await vs.screenshot('after-reload');
+
+        // The histogram's bars are links into the ranking: a click ranks by global influence and
+        // selects the bar's first row (issue 11: a click did nothing).
+        const { frame: panel } = await vs.findInWebviews('.histogram rect.hist-bar');
+        const bars = await panel.locator('.histogram rect.hist-bar').evaluateAll((els) => els.map((e) => Number(e.getAttribute('height'))));
+        const tallest = bars.indexOf(Math.max(...bars));
+        await panel.locator('.histogram rect.hist-bar').nth(tallest).click({ force: true });
+        const foot = await vs.waitForWebviewText('.list-foot', /Showing the \d+ rows? of the histogram bar from rank \d+/);
+        const [, count, fromRank] = /Showing the (\d+) rows? of the histogram bar from rank (\d+)/.exec(foot)!;
+        assert.ok(Number(count) > 0 && Number(fromRank) >= 1 && Number(fromRank) <= 1500, foot);
+        const selected = panel.locator('.list-row[aria-selected="true"]');
+        await selected.first().waitFor({ state: 'visible', timeout: 10_000 });
+        assert.match((await selected.first().getAttribute('aria-label')) ?? '', new RegExp(`^rank ${fromRank}, row \\d+`));
+        await vs.screenshot('histogram-bar-picked');
+
+        // Explaining a training row: the row is not listed as its own top supporter without saying so.
+        const trainRow = Number(/row (\d+)/.exec((await selected.first().getAttribute('aria-label')) ?? '')![1]);
+        await selected.first().click();
+        await vs.waitForWebviewText('.explained-head h2', `Training row ${trainRow}`, { timeoutMs: 60_000 });
+        // The CLI explains a training row when given no test file: the row is among its own top supporters.
+        const ownExplained = cli(['explain', train, '--label', 'label', '--row', String(trainRow), '--top', 'all']) as { influence: CliInfluence[] };
+        const ownTop = ownExplained.influence.filter((r) => r.influence < 0).sort((a, b) => a.relatifL - b.relatifL).slice(0, 8).map((r) => r.row);
+        assert.ok(ownTop.includes(trainRow), `row ${trainRow} among its own top supporters (${ownTop.join(', ')})`);
+        const selfExample = panel.locator('.example', { hasText: 'this row itself' });
+        await selfExample.first().waitFor({ state: 'visible', timeout: 10_000 });
+        assert.equal(Number(await selfExample.first().getAttribute('data-row')), trainRow);
+        await vs.screenshot('explained-training-row');
+
+        // A narrow window: the panel's list wraps into its own width instead of being cut off at the right.
+        await vs.page.setViewportSize({ width: 1000, height: 1500 });
+        await poll(async () => {
+          const fits = await panel.evaluate(() => {
+            const list = document.querySelector('.ranking-list') as HTMLElement | null;
+            const row = document.querySelector('.list-row') as HTMLElement | null;
+            if (!list || !row || document.documentElement.clientWidth > 500) return undefined;
+            const right = row.getBoundingClientRect().right;
+            return right <= document.documentElement.clientWidth + 1 && document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1 ? true : undefined;
+          });
+          return fits;
+        }, 15_000, async () => `the panel's list does not fit a narrow panel: ${JSON.stringify(await panel.evaluate(() => ({ width: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth, row: (document.querySelector('.list-row') as HTMLElement | null)?.getBoundingClientRect().right })))}`);
+        await vs.screenshot('narrow-panel');
+        await vs.page.setViewportSize({ width: 1600, height: 1500 });
 
         // Insert a line above the first row of train.csv: the results go out of date, the marks move
         // with the text, and the top row is found one line further down.
