@@ -258,7 +258,10 @@ histogram.onPick = (_bin, firstIndex, count) => {
     rankSelect.setOptions(rankingOptions, 'globalInfluence');
     applyRanking();
   }
-  restoreView = { selected: firstIndex, scrollTop: Math.max(0, firstIndex * ROW_HEIGHT - 2 * ROW_HEIGHT) };
+  // Kept in the state too: a results message before the page arrives restores the view from the state.
+  state.selected = firstIndex;
+  state.scrollTop = Math.max(0, firstIndex * ROW_HEIGHT - 2 * ROW_HEIGHT);
+  restoreView = { selected: state.selected, scrollTop: state.scrollTop };
   refilter();
   foot.textContent = `Showing the ${count} row${count === 1 ? '' : 's'} of the histogram bar from rank ${firstIndex + 1}`;
 };

@@ -154,9 +154,11 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         const foot = await vs.waitForWebviewText('.list-foot', /Showing the \d+ rows? of the histogram bar from rank \d+/);
         const [, count, fromRank] = /Showing the (\d+) rows? of the histogram bar from rank (\d+)/.exec(foot)!;
         assert.ok(Number(count) > 0 && Number(fromRank) >= 1 && Number(fromRank) <= 1500, foot);
-        const selected = panel.locator('.list-row[aria-selected="true"]');
-        await selected.first().waitFor({ state: 'visible', timeout: 10_000 });
-        assert.match((await selected.first().getAttribute('aria-label')) ?? '', new RegExp(`^rank ${fromRank}, row \\d+`));
+        // The list re-renders after the pick: wait for the bar's first row to be the selected one.
+        const selected = panel.locator(`.list-row[aria-selected="true"][aria-label^="rank ${fromRank}, row "]`);
+        await selected.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(async () => {
+          assert.fail(`rank ${fromRank} is not selected after the bar click; selected: ${JSON.stringify(await panel.locator('.list-row[aria-selected="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label'))))}`);
+        });
         await vs.screenshot('histogram-bar-picked');
 
         // Explaining a training row: the row is not listed as its own top supporter without saying so.
