@@ -402,7 +402,8 @@ export class Session {
     if (rows.length > 500 || !s.analysis.supervised) return;
     if (s.neighbours === undefined) s.neighbours = LabelNeighbours.create(s.data, s.classes) ?? null;
     if (!s.neighbours) return;
-    for (const e of rows) e.neighbours = s.neighbours.of(this.modelIndexOfRow(e.row));
+    const found = s.neighbours.ofRows(rows.map((e) => this.modelIndexOfRow(e.row)));
+    rows.forEach((e, r) => (e.neighbours = found[r]));
   }
 
   /** Model row i's data row, line and label: the head of an ExampleRow and of an InfluenceRow. */
