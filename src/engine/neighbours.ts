@@ -12,7 +12,7 @@ import type { ExampleRow } from '../protocol/types';
 
 /** Neighbours counted for ExampleRow.neighbours. */
 export const NEIGHBOURS = 10;
-/** Rows x standardised features up to which neighbours are counted per listed row (one pass each). */
+/** Rows x standardised features up to which neighbours are counted for the listed rows. */
 export const NEIGHBOUR_BUDGET = 4e6;
 
 export type Neighbours = NonNullable<ExampleRow['neighbours']>;

@@ -394,8 +394,8 @@ export class Session {
 
   /**
    * ExampleRow.neighbours for the rows of a page the UI shows (at most 500 rows; not for the CLI's
-   * whole ranking): the NEIGHBOURS nearest other training rows on the standardised features, one pass
-   * over the data per row (cached), when rows x features <= NEIGHBOUR_BUDGET.
+   * whole ranking): the NEIGHBOURS nearest other training rows on the standardised features, the
+   * page's rows searched together (LabelNeighbours.ofRows; cached), when rows x features <= NEIGHBOUR_BUDGET.
    */
   private attachNeighbours(rows: ExampleRow[]): void {
     const s = this.current;
