@@ -117,8 +117,8 @@ export function nearestDirect(Z: Float64Array, d: number, N: number, i: number, 
 /** Data rows per block of nearestRows (the block of dot products is queries x this). */
 const BLOCK_ROWS = 1024;
 /**
- * Below this many rows nearestRows searches each directly: its fixed cost (the norms and a copy of
- * the data, ~15 ms on 100,000 x 20) is that of ~5 direct searches (~3.5 ms each).
+ * Up to this many rows nearestRows searches each directly: its fixed cost (the norms and a copy of
+ * the data; one row took 18-33 ms on 100,000 x 20) is that of ~5 direct searches (3-4 ms each).
  */
 const DIRECT_MAX_ROWS = 5;
 
