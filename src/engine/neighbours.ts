@@ -134,7 +134,8 @@ const DIRECT_MAX_ROWS = 5;
  * underflow. With T the k-th smallest f + err over the other rows, at least k rows have e <= T, so a
  * row with f - err > T (hence e > T) is not among the k nearest; the others (the k nearest, exact ties,
  * rows within 2 err of the k-th) are recomputed by the direct sum and selected by (e, row).
- * Falls back to nearestDirect for a few rows, without WebAssembly, or when a norm is not finite.
+ * Falls back to nearestDirect for a few rows, without WebAssembly, or when a norm is 1e300 or more
+ * (or NaN).
  */
 export function nearestRows(Z: Float64Array, d: number, N: number, rows: readonly number[], k: number): Int32Array[] {
   const Q = rows.length;
@@ -145,7 +146,7 @@ export function nearestRows(Z: Float64Array, d: number, N: number, rows: readonl
     let s = 0;
     for (let a = 0; a < d; a++) s += Z[j * d + a] * Z[j * d + a];
     norms[j] = s;
-    finite = Number.isFinite(s);
+    finite = s < 1e300; // no overflow in f (and not NaN)
   }
   const nb = Math.min(BLOCK_ROWS, N);
   const w = d + 2;
