@@ -394,15 +394,16 @@ export class Session {
 
   /**
    * ExampleRow.neighbours for the rows of a page the UI shows (at most 500 rows; not for the CLI's
-   * whole ranking): the NEIGHBOURS nearest other training rows on the standardised features, one pass
-   * over the data per row (cached), when rows x features <= NEIGHBOUR_BUDGET.
+   * whole ranking): the NEIGHBOURS nearest other training rows on the standardised features, the
+   * page's rows searched together (LabelNeighbours.ofRows; cached), when rows x features <= NEIGHBOUR_BUDGET.
    */
   private attachNeighbours(rows: ExampleRow[]): void {
     const s = this.current;
     if (rows.length > 500 || !s.analysis.supervised) return;
     if (s.neighbours === undefined) s.neighbours = LabelNeighbours.create(s.data, s.classes) ?? null;
     if (!s.neighbours) return;
-    for (const e of rows) e.neighbours = s.neighbours.of(this.modelIndexOfRow(e.row));
+    const found = s.neighbours.ofRows(rows.map((e) => this.modelIndexOfRow(e.row)));
+    rows.forEach((e, r) => (e.neighbours = found[r]));
   }
 
   /** Model row i's data row, line and label: the head of an ExampleRow and of an InfluenceRow. */
