@@ -266,6 +266,12 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         // Row rescored[0] was marked correct in the review: it stays out, the next row fills its place.
         await waitForSidebar(vs, rescoredRanking.filter((e) => e !== rescored[0]).slice(0, listed).map((e) => `row ${e.row}`), 20_000);
         await vs.screenshot('sidebar-back-to-cancer');
+        // A re-score keeps it out as well: 'marked correct' lasts until the row's content changes, not
+        // until the next scan (the file is as it was at the last re-score, so the ranking is the same).
+        await vs.runCommand('Dataset Debugger: Re-score After Fixes');
+        await vs.page.locator('.statusbar-item', { hasText: /re-scored 569 rows in [\d.]+ s/ }).first().waitFor({ timeout: 60_000 });
+        await waitForSidebar(vs, rescoredRanking.filter((e) => e !== rescored[0]).slice(0, listed).map((e) => `row ${e.row}`), 30_000);
+        await vs.screenshot('marked-correct-after-rescore');
         await openFile(vs, 'wine-test.csv');
         await waitForSidebar(vs, wineTop.map((e) => `row ${e.row}`), 20_000);
         await goToLine(vs, 3);
