@@ -116,6 +116,11 @@ test('quoted multi-line CSV: first-scan quick picks, sidebar, jump, explain from
           items.map((i) => i.label),
           top.map((e) => `row ${e.row}`),
         );
+        // Each row shows its content: the text column (the note, on one line), quoted, before the numbers.
+        items.forEach((item, k) => {
+          const text = note(top[k].row, false).replace(/\s+/g, ' ').trim();
+          assert.ok(item.description.startsWith(`“${text}” · label ${top[k].label} · `), `${item.label}: ${item.description}`);
+        });
         const saved = JSON.parse(readFileSync(join(folder, '.vscode', 'settings.json'), 'utf8')) as Record<string, unknown>;
         assert.equal(saved['datasetDebugger.trainFile'], 'patients.csv');
         assert.equal(saved['datasetDebugger.labelColumn'], 'diagnosis');
