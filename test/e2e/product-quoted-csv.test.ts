@@ -14,8 +14,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode } from './harness';
-import { acceptQuickPick, cli, clickSidebarRow, goToLine, openFile, inScratchFolder, waitForSidebarRows } from './helpers';
+import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, poll, withVSCode } from './harness';
+import { acceptQuickPick, cli, clickSidebarRow, goToLine, openFile, inScratchFolder, sidebarMessage, waitForSidebarRows } from './helpers';
 
 const SCRIPT_CELL = '<img src=x onerror=alert(1)>';
 
@@ -157,6 +157,16 @@ test('quoted multi-line CSV: first-scan quick picks, sidebar, jump, explain from
         assert.equal(target.line, trainWritten.spans[target.row].start);
         await vs.screenshot('jump-from-example');
         assert.deepEqual(dialogs, [], 'no alert ran');
+
+        // 6. Raising datasetDebugger.sidebarRows past the scan's first page (200 rows) lists that many
+        // rows without a re-scan (issue 11: it showed 'Top 200' until a manual re-scan).
+        const settingsFile = join(folder, '.vscode', 'settings.json');
+        const settingsNow = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
+        writeFileSync(settingsFile, JSON.stringify({ ...settingsNow, 'datasetDebugger.sidebarRows': 300 }, null, 2));
+        await poll(async () => (/Top 300 of 470 rows/.test(await sidebarMessage(vs)) ? true : undefined), 30_000, async () => `the sidebar says: ${await sidebarMessage(vs)}`);
+        assert.doesNotMatch(await sidebarMessage(vs), /out of date/i);
+        assert.ok(!(await vs.notifications()).some((n) => /scanning/i.test(n)), 'no re-scan');
+        await vs.screenshot('sidebar-300-rows');
       },
     );
   });
