@@ -17,6 +17,8 @@
  * 4. Scanning wine.csv leaves the settings file untouched; the sidebar shows wine's rows, switches
  *    back to cancer's when cancer.csv is the active editor, and Explain Prediction on wine-test.csv
  *    explains a wine test row.
+ * 5. Dark Modern: the predicted-class bars keep a 3:1 contrast.
+ * 6. Switch Data Set… brings back cancer's results with wine-test.csv still the active editor.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -317,6 +319,15 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         console.log(`[e2e] Dark Modern bars: predicted ${colours.bar}, others ${colours.other}, background ${colours.page}: contrast ${contrast(colours.bar, colours.page).toFixed(2)} and ${contrast(colours.other, colours.page).toFixed(2)}`);
         assert.ok(contrast(colours.bar, colours.page) >= 3, `predicted-class bar ${colours.bar} on ${colours.page}`);
         assert.ok(contrast(colours.other, colours.page) >= 3, `other class bars ${colours.other} on ${colours.page}`);
+
+        // 6. Switch Data Set… shows the other data set's results without changing editors (wine-test.csv
+        // stays active): cancer's list as after its last re-score, the marked-correct row still out.
+        await vs.runCommand('Dataset Debugger: Switch Data Set…');
+        await acceptQuickPick(vs, /show which data set\?/, 'cancer.csv', { filter: true });
+        await waitForSidebar(vs, rescoredRanking.filter((e) => e !== rescored[0]).slice(0, listed).map((e) => `row ${e.row}`), 30_000);
+        assert.match(await sidebarMessage(vs), /^cancer\.csv: Top 50 of 569 rows/);
+        assert.match(await vs.activeEditorTitle(), /wine-test\.csv|influencePanel/, "no editor was opened for the switch");
+        await vs.screenshot('switched-to-cancer');
       },
     );
   });
