@@ -8,8 +8,12 @@ import { Session } from '../../src/engine/session';
 
 const root = join(__dirname, '..', '..');
 
-test('relabel on a scanned file with a test file: flipped rows back lower the test loss, predicted close to the refit', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'dd-relabel-'));
+/**
+ * breast_cancer split into 400 training rows (every 20th from row 3 flipped) and 169 test rows,
+ * written to a new temporary folder; the flipped rows with their true labels.
+ */
+function flippedSplit(prefix: string): { trainFile: string; testFile: string; flipped: { row: number; truth: string }[] } {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
   const lines = readFileSync(join(root, 'test/fixtures/data/breast_cancer.csv'), 'utf8').trim().split(/\r?\n/);
   const body = lines.slice(1);
   const flipped: { row: number; truth: string }[] = [];
@@ -23,6 +27,11 @@ test('relabel on a scanned file with a test file: flipped rows back lower the te
   const testFile = join(tmp, 'test.csv');
   writeFileSync(trainFile, [lines[0], ...train].join('\n') + '\n');
   writeFileSync(testFile, [lines[0], ...body.slice(400)].join('\n') + '\n');
+  return { trainFile, testFile, flipped };
+}
+
+test('relabel on a scanned file with a test file: flipped rows back lower the test loss, predicted close to the refit', async () => {
+  const { trainFile, testFile, flipped } = flippedSplit('dd-relabel-');
   const s = new Session();
   await s.scan({ file: trainFile, label: 'diagnosis', test: testFile });
   const changes = flipped.slice(0, 10).map((f) => ({ row: f.row, label: f.truth }));
@@ -42,20 +51,7 @@ test('relabel on a scanned file with a test file: flipped rows back lower the te
 });
 
 test('relabel on the EK-FAC solver: the predicted effect uses its H^-1 (CG-refined here) and says so; Verify refits exactly', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'dd-relabel-ekfac-'));
-  const lines = readFileSync(join(root, 'test/fixtures/data/breast_cancer.csv'), 'utf8').trim().split(/\r?\n/);
-  const body = lines.slice(1);
-  const flipped: { row: number; truth: string }[] = [];
-  const train = body.slice(0, 400).map((l, i) => {
-    if (i % 20 !== 3) return l;
-    const truth = l.endsWith(',benign') ? 'benign' : 'malignant';
-    flipped.push({ row: i, truth });
-    return l.replace(/,(benign|malignant)$/, truth === 'benign' ? ',malignant' : ',benign');
-  });
-  const trainFile = join(tmp, 'train.csv');
-  const testFile = join(tmp, 'test.csv');
-  writeFileSync(trainFile, [lines[0], ...train].join('\n') + '\n');
-  writeFileSync(testFile, [lines[0], ...body.slice(400)].join('\n') + '\n');
+  const { trainFile, testFile, flipped } = flippedSplit('dd-relabel-ekfac-');
   const changes = flipped.slice(0, 10).map((f) => ({ row: f.row, label: f.truth }));
   const exact = new Session();
   await exact.scan({ file: trainFile, label: 'diagnosis', test: testFile, solver: 'exact' });
