@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
 import type { VSCodeSession } from './harness';
 import { REPO_ROOT } from './paths';
+import { poll } from './workbench';
 
 /** The extension to install: DD_E2E_VSIX when set (built once for several files), else packaged into `dir`. */
 export function packagedVsix(dir: string): string {
@@ -206,4 +207,26 @@ export function workerPids(extensionsDir: string): number[] {
     }
   }
   return pids;
+}
+
+/** Waits until the side bar's row labels are exactly `want` (in order). */
+export async function waitForSidebar(vs: VSCodeSession, want: string[], timeoutMs: number): Promise<void> {
+  let seen: string[] = [];
+  await poll(
+    async () => {
+      seen = (await sidebarRows(vs)).map((r) => r.label).filter((l) => /^row \d+$/.test(l));
+      return seen.length === want.length && seen.every((l, i) => l === want[i]) ? true : undefined;
+    },
+    timeoutMs,
+    () => `the side bar lists ${JSON.stringify(seen.slice(0, 8))}... (${seen.length}), not ${JSON.stringify(want.slice(0, 8))}... (${want.length})`,
+    300,
+  );
+}
+
+/** The CSV text with the label cell (the last field) of 1-based `line` replaced; lines end with `eol`. */
+export function withLabel(text: string, line: number, oldLabel: string, newLabel: string, eol: '\n' | '\r\n' = '\n'): string {
+  const lines = text.split(eol);
+  assert.ok(lines[line - 1].endsWith(`,${oldLabel}`), `line ${line} ends with ${oldLabel}`);
+  lines[line - 1] = lines[line - 1].slice(0, -oldLabel.length) + newLabel;
+  return lines.join(eol);
 }

@@ -26,7 +26,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, RESULTS_DIR, e2eSkipReason, poll, withVSCode, type VSCodeSession } from './harness';
-import { acceptQuickPick, cli, cliText, goToLine, openFile, openQuickFix, inScratchFolder, sidebarMessage, sidebarRows } from './helpers';
+import { acceptQuickPick, cli, cliText, goToLine, openFile, openQuickFix, inScratchFolder, sidebarMessage, waitForSidebar, withLabel } from './helpers';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -40,20 +40,6 @@ interface CliRow {
 
 function cliTop(args: string[], n: number): CliRow[] {
   return (cli(['scan', ...args, '--rank-by', 'labelIssue']) as { examples: CliRow[] }).examples.slice(0, n);
-}
-
-/** Waits until the side bar's row labels are exactly `want` (in order). */
-async function waitForSidebar(vs: VSCodeSession, want: string[], timeoutMs: number): Promise<void> {
-  let seen: string[] = [];
-  await poll(
-    async () => {
-      seen = (await sidebarRows(vs)).map((r) => r.label).filter((l) => /^row \d+$/.test(l));
-      return seen.length === want.length && seen.every((l, i) => l === want[i]) ? true : undefined;
-    },
-    timeoutMs,
-    () => `the side bar lists ${JSON.stringify(seen.slice(0, 8))}... (${seen.length}), not ${JSON.stringify(want.slice(0, 8))}... (${want.length})`,
-    300,
-  );
 }
 
 async function save(vs: VSCodeSession, file: string, before: string): Promise<Buffer> {
@@ -76,14 +62,6 @@ async function save(vs: VSCodeSession, file: string, before: string): Promise<Bu
     15_000,
     () => `${file} did not change on disk (or did not settle) after Ctrl+S`,
   );
-}
-
-/** The text with row's label cell (the last field, CSV) replaced; lines split on CRLF. */
-function withLabel(text: string, line: number, oldLabel: string, newLabel: string): string {
-  const lines = text.split('\r\n');
-  assert.ok(lines[line - 1].endsWith(`,${oldLabel}`), `line ${line} ends with ${oldLabel}`);
-  lines[line - 1] = lines[line - 1].slice(0, -oldLabel.length) + newLabel;
-  return lines.join('\r\n');
 }
 
 test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data sets', { skip: e2eSkipReason(), timeout: 2 * E2E_TEST_TIMEOUT_MS }, async () => {
@@ -147,7 +125,7 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         await fixItem.first().click();
         await waitForSidebar(vs, listedWithout([first]), 20_000);
         const fixedBytes = await save(vs, cancer, originalHash);
-        const expectedFixed = withLabel(original, first.line, first.label, first.suggestedLabel!);
+        const expectedFixed = withLabel(original, first.line, first.label, first.suggestedLabel!, '\r\n');
         assert.equal(fixedBytes.toString('utf8'), expectedFixed, 'only the label cell changed (BOM and CRLF kept)');
         assert.equal(fixedBytes.length, Buffer.byteLength(original) - first.label.length + first.suggestedLabel!.length);
         await vs.screenshot('after-quick-fix');
@@ -175,7 +153,7 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
 
         await vs.runCommand('Dataset Debugger: Re-score After Fixes');
         let expectedText = original;
-        for (const e of five) expectedText = withLabel(expectedText, e.line, e.label, e.suggestedLabel!);
+        for (const e of five) expectedText = withLabel(expectedText, e.line, e.label, e.suggestedLabel!, '\r\n');
         await poll(async () => (readFileSync(cancer, 'utf8') === expectedText ? true : undefined), 20_000, () => 'Re-score did not save the five fixes');
         const rescoredRanking = cliTop([cancer, '--label', 'diagnosis'], listed + 10);
         const rescored = rescoredRanking.slice(0, listed);
@@ -246,7 +224,7 @@ test('fixing labels: Quick Fix, undo, five fixes and re-score, export, two data 
         await vs.screenshot('review-flow');
         assert.equal(readFileSync(cancer, 'utf8'), beforeReview, 'nothing is written before a save');
         const accepted = await save(vs, cancer, sha(beforeReview));
-        assert.equal(accepted.toString('utf8'), withLabel(beforeReview, rescored[1].line, rescored[1].label, rescored[1].suggestedLabel!));
+        assert.equal(accepted.toString('utf8'), withLabel(beforeReview, rescored[1].line, rescored[1].label, rescored[1].suggestedLabel!, '\r\n'));
         // Undo the accepted suggestion: the file as before the review.
         await vs.page.keyboard.press('Control+Z');
         assert.equal((await save(vs, cancer, sha(accepted))).toString('utf8'), beforeReview);

@@ -16,8 +16,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, poll, withVSCode, type VSCodeSession } from './harness';
-import { acceptQuickPick, cli, cliText, inScratchFolder, openFile, sidebarMessage, sidebarRows } from './helpers';
+import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, poll, withVSCode } from './harness';
+import { acceptQuickPick, cli, cliText, inScratchFolder, openFile, sidebarMessage, waitForSidebar, withLabel } from './helpers';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -26,27 +26,6 @@ interface CliRow {
   line: number;
   label: string;
   suggestedLabel?: string;
-}
-
-async function waitForSidebar(vs: VSCodeSession, want: string[], timeoutMs: number): Promise<void> {
-  let seen: string[] = [];
-  await poll(
-    async () => {
-      seen = (await sidebarRows(vs)).map((r) => r.label).filter((l) => /^row \d+$/.test(l));
-      return seen.length === want.length && seen.every((l, i) => l === want[i]) ? true : undefined;
-    },
-    timeoutMs,
-    () => `the side bar lists ${JSON.stringify(seen.slice(0, 6))}... (${seen.length}), not ${JSON.stringify(want.slice(0, 6))}... (${want.length})`,
-    300,
-  );
-}
-
-/** The text with the last field of 1-based `line` replaced (LF line endings). */
-function withLabel(text: string, line: number, oldLabel: string, newLabel: string): string {
-  const lines = text.split('\n');
-  assert.ok(lines[line - 1].endsWith(`,${oldLabel}`), `line ${line} ends with ${oldLabel}`);
-  lines[line - 1] = lines[line - 1].slice(0, -oldLabel.length) + newLabel;
-  return lines.join('\n');
 }
 
 test('panel keys C, A and L fix labels from the ranking; export with a CSV change log that the CLI reads', { skip: e2eSkipReason(), timeout: E2E_TEST_TIMEOUT_MS }, async () => {
