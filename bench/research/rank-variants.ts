@@ -266,6 +266,17 @@ function calMargin(d: D, y: Int32Array, N: number, K: number) {
   }
   return m;
 }
+/** T[j * K + a] = P(given a | true j) from a K x K joint Q (rows given, columns true), +1 per entry. */
+function transitionFromJoint(Q: Float64Array, K: number): Float64Array {
+  const T = new Float64Array(K * K);
+  for (let j = 0; j < K; j++) {
+    let col = 0;
+    for (let a = 0; a < K; a++) col += Q[a * K + j] + 1;
+    for (let a = 0; a < K; a++) T[j * K + a] = (Q[a * K + j] + 1) / col;
+  }
+  return T;
+}
+
 const margin = (d: D, y: Int32Array, N: number, K: number) => det.normalisedMargin(d.proba, y, N, K);
 const calSc = (d: D, y: Int32Array, N: number, K: number) => det.calibratedScores(d.proba, y, d.thresholds, N, K).rankKey;
 
@@ -402,13 +413,7 @@ void main(process.argv[2], {
   'default with T of the noise posterior after 5 EM rounds': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, emTransition(d, y, N, K, 5, false), N, K)], N),
   'default with T of the noise posterior from the restricted confident joint (+1)': (d, y, N, K) => {
     const Q = det.confidentJoint(d.proba, y, d.thresholds, N, K, true).joint;
-    const T = new Float64Array(K * K);
-    for (let j = 0; j < K; j++) {
-      let col = 0;
-      for (let a = 0; a < K; a++) col += Q[a * K + j] + 1;
-      for (let a = 0; a < K; a++) T[j * K + a] = (Q[a * K + j] + 1) / col;
-    }
-    return det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, T, N, K)], N);
+    return det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, transitionFromJoint(Q, K), N, K)], N);
   },
   'default keys ranked within each given label, then averaged': (d, y, N, K) => {
     const keys = [calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)].map((k) => withinLabelRanks(k, y, N, K));
@@ -425,13 +430,7 @@ void main(process.argv[2], {
   'noise posterior alone': (d, y, N, K) => det.noisePosterior(d.proba, y, d.noiseTransition, N, K),
   'default with T of the noise posterior from the consensus joint (+1 per entry)': (d, y, N, K) => {
     const Q = det.consensusJoint(MODELS, y, N, K).joint;
-    const T = new Float64Array(K * K);
-    for (let j = 0; j < K; j++) {
-      let col = 0;
-      for (let a = 0; a < K; a++) col += Q[a * K + j] + 1;
-      for (let a = 0; a < K; a++) T[j * K + a] = (Q[a * K + j] + 1) / col;
-    }
-    return det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, T, N, K)], N);
+    return det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, transitionFromJoint(Q, K), N, K)], N);
   },
   'calibrated self-confidence alone': calSc,
   'normalised margin alone': margin,
