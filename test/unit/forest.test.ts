@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { loadLabelled } from '../../bench/detection';
+import { binFeatures, forestOutOfBag } from '../../src/detect/forest';
+import { accuracyOf, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
+import { SeededRandom } from '../../src/util/random';
+import { Checkpoint, CancelledError } from '../../src/util/cancel';
+import type { LogisticData } from '../../src/model/logistic';
+
+const root = path.resolve(__dirname, '../..');
+const cancerFile = path.join(root, 'test/fixtures/data/breast_cancer.csv');
+
+test('binFeatures: one bin per distinct value up to the limit, quantile bins above it, order kept, constant columns dropped', () => {
+  const N = 1000;
+  const D = 3;
+  const X = new Float64Array(N * D);
+  const rng = new SeededRandom(4);
+  for (let i = 0; i < N; i++) {
+    X[i * D] = i % 3; // three values
+    X[i * D + 1] = 7; // constant
+    X[i * D + 2] = rng.nextFloat(); // continuous
+  }
+  const b = binFeatures(X, N, D, 16);
+  assert.deepEqual(Array.from(b.features), [0, 2]);
+  assert.equal(b.binCount[0], 3);
+  assert.ok(b.binCount[1] <= 16 && b.binCount[1] >= 15, String(b.binCount[1]));
+  for (let i = 0; i < N; i++) assert.equal(b.bins[i], i % 3);
+  // Bins are monotone in the value and about equally full.
+  const fill = new Int32Array(b.binCount[1]);
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < N; j += 97) if (X[i * D + 2] < X[j * D + 2]) assert.ok(b.bins[N + i] <= b.bins[N + j]);
+    fill[b.bins[N + i]]++;
+  }
+  for (const f of fill) assert.ok(f > 40 && f < 90, `bin holds ${f} of 1000 rows`);
+});
+
+test('forest out-of-bag probabilities of a row do not depend on its own label', async () => {
+  const data = await loadLabelled(cancerFile, 'diagnosis');
+  const K = data.K;
+  const a = await forestOutOfBag(data, { trees: 30, seed: 2 });
+  for (const r of [3, 50, 200]) {
+    const y2 = Int32Array.from(data.y);
+    y2[r] = 1 - y2[r];
+    const b = await forestOutOfBag({ ...data, y: y2 }, { trees: 30, seed: 2 });
+    for (let c = 0; c < K; c++) assert.equal(b.proba[r * K + c], a.proba[r * K + c], `row ${r}`);
+    // ... while the changed label does reach other rows through the trees that had row r in their bag
+    // (more than through the prior, the other rows' class shares: 1 / (N - 1) / (trees + 1) < 2e-4).
+    let moved = 0;
+    for (let i = 0; i < data.N; i++) if (i !== r && Math.abs(a.proba[i * K] - b.proba[i * K]) > 0.01) moved++;
+    assert.ok(moved >= 1, `${moved} other rows changed`);
+  }
+  // Every row is scored by the trees that left it out: about 30 x 0.37 of them.
+  const mean = Array.from(a.treesPerRow).reduce((s, v) => s + v, 0) / data.N;
+  assert.ok(mean > 9 && mean < 13, String(mean));
+  for (let i = 0; i < data.N; i++) {
+    let s = 0;
+    for (let c = 0; c < K; c++) {
+      assert.ok(a.proba[i * K + c] > 0, 'no probability is 0');
+      s += a.proba[i * K + c];
+    }
+    assert.ok(Math.abs(s - 1) < 1e-12);
+  }
+});
+
+test('forest: the same seed gives the same probabilities; it learns a rule no linear model can', async () => {
+  // Two classes by the sign of x0 * x1 (XOR of the quadrants) plus two noise features.
+  const N = 800;
+  const D = 4;
+  const rng = new SeededRandom(9);
+  const X = new Float64Array(N * D);
+  const y = new Int32Array(N);
+  for (let i = 0; i < N; i++) {
+    for (let d = 0; d < D; d++) X[i * D + d] = rng.nextFloat() * 2 - 1;
+    y[i] = X[i * D] * X[i * D + 1] > 0 ? 1 : 0;
+  }
+  const data: LogisticData = { X, N, D, K: 2, y };
+  const a = await forestOutOfBag(data, { seed: 5 });
+  const b = await forestOutOfBag(data, { seed: 5 });
+  assert.deepEqual(a.proba, b.proba);
+  const forestAcc = accuracyOf(a.proba, y, N, 2);
+  const linear = await logisticOutOfFold(data, stratifiedFolds(y, 2, 5, 0), 5, 1e-3);
+  const linearAcc = accuracyOf(linear.proba, y, N, 2);
+  assert.ok(forestAcc > 0.9 && linearAcc < 0.65, `forest ${forestAcc}, logistic ${linearAcc}`);
+});
+
+test('forest: out-of-bag accuracy on real data and a prompt stop on cancel', async () => {
+  const data = await loadLabelled(cancerFile, 'diagnosis');
+  const r = await forestOutOfBag(data);
+  assert.ok(accuracyOf(r.proba, data.y, data.N, data.K) > 0.93);
+  assert.match(r.detail, /^100 trees, 5 of 30 features per split, out-of-bag/);
+  const ac = new AbortController();
+  let ticks = 0;
+  const cp = new Checkpoint(ac.signal);
+  const tick = cp.tick.bind(cp);
+  cp.tick = async (f?: number) => {
+    if (++ticks === 5) ac.abort();
+    return tick(f);
+  };
+  await assert.rejects(forestOutOfBag(data, { checkpoint: cp }), CancelledError);
+  assert.equal(ticks, 5, 'stopped at the tick after the abort');
+});
