@@ -2,7 +2,7 @@
  * The label-error benchmark's tables (docs/detection.md) from the cached per-task results:
  * bench/research/engine-label-errors.json (bench/label-errors.ts) and bench/research/baselines.json
  * (bench/research/baselines.py). Only tasks present in both are compared.
- *   node --import tsx bench/label-errors-report.ts
+ *   node --import tsx bench/label-errors-report.ts   (DD_ENGINE_JSON=DIR/engine-label-errors.json: another folder)
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,8 @@ import { DEFAULT_MODEL, type TaskResult } from './label-errors';
 import { seededRandom } from '../src/util/random';
 
 const root = path.resolve(__dirname, '..');
-export const ENGINE_JSON = path.join(root, 'bench/research/engine-label-errors.json');
+/** DD_ENGINE_JSON points the report at another folder of results (research runs; its baselines*.json are read beside it). */
+export const ENGINE_JSON = process.env.DD_ENGINE_JSON ?? path.join(root, 'bench/research/engine-label-errors.json');
 export const PYTHON_JSON = path.join(root, 'bench/research/baselines.json');
 
 /** One cached task's result (the engine's runner and the Python baselines write the same shape). */

@@ -176,6 +176,8 @@ export async function runEngine(out: string, sets: string[], seeds: number[], no
         };
         const knnFile = cached && cached.replace(/\.lr\.f64$/, '.knn.f64');
         const knn = knnFile && existsSync(knnFile) ? { proba: readF64(knnFile), detail: 'cached 5-fold kNN' } : undefined;
+        const rfFile = cached && cached.replace(/\.lr\.f64$/, '.rf.f64');
+        const forest = rfFile && existsSync(rfFile) ? { proba: readF64(rfFile), detail: 'cached out-of-bag forest' } : undefined;
         let looP: Float64Array;
         if (cached && existsSync(cached)) {
           looP = readF64(cached);
@@ -193,7 +195,7 @@ export async function runEngine(out: string, sets: string[], seeds: number[], no
         }
         // The scan's default: the logistic candidate is label suspicion's reweighted leave-one-out p'.
         const t2 = performance.now();
-        const d2 = await detectLabelErrors(data, { detector, logistic: { proba: looP, detail: 'reweighted loo' }, knn });
+        const d2 = await detectLabelErrors(data, { detector, logistic: { proba: looP, detail: 'reweighted loo' }, knn, forest });
         rows.push(res(DEFAULT_MODEL, d2.rankKey, { estimate: d2.estimatedErrors, ...suggestion(d2), seconds: (performance.now() - t2) / 1000, detail: describe(d2) }));
         done.push(...rows);
         writeFileSync(out, JSON.stringify(done));

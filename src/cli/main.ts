@@ -60,8 +60,8 @@ scan     fits L2-regularised logistic regression, J = (1/N) sum CE + (l2/2)||W||
          class more), by global influence (self-influence g^T H^-1 g, the outlier ranking), by label
          suspicion (leave-one-out, reweighted; logistic regression) or by training loss.
          --detector picks the detector's models: auto (default; logistic regression and k nearest
-         neighbours, cross-fitted in --folds folds, default 5, and combined by
-         out-of-fold likelihood), ensemble (all three), one of them, or off. The output says which models
+         neighbours, cross-fitted in --folds folds, default 5, and a random forest scored out of bag,
+         combined by out-of-fold likelihood), ensemble (those three and an MLP), one of them, or off. The output says which models
          ran, their out-of-fold accuracy and log loss, the choice and the estimated number of wrong labels.
 explain  explains the model's loss on data row N (0-based) of TESTFILE, or of FILE itself when no
          --test is given, by the influence of every training row, ranked by RelatIF (|relatifL|).

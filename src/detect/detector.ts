@@ -55,10 +55,11 @@ import { UserError } from '../util/errors';
 import { averageRanks } from '../eval/metrics';
 import { accuracyOf, KNN_EXACT_MAX_ROWS, knnOutOfFold, knnProbabilities, logisticOutOfFold, logLoss, stratifiedFolds, type KnnNeighbours, type OutOfFold } from './crossFit';
 import { mlpOutOfFold } from './mlpFold';
+import { forestOutOfBag } from './forest';
 
-export type DetectorModel = 'logistic' | 'knn' | 'mlp';
+export type DetectorModel = 'logistic' | 'knn' | 'forest' | 'mlp';
 export type DetectorChoice = 'auto' | 'ensemble' | DetectorModel;
-export const DETECTOR_CHOICES: DetectorChoice[] = ['auto', 'ensemble', 'logistic', 'knn', 'mlp'];
+export const DETECTOR_CHOICES: DetectorChoice[] = ['auto', 'ensemble', 'logistic', 'knn', 'forest', 'mlp'];
 
 export interface DetectorOptions {
   detector?: DetectorChoice;
@@ -75,6 +76,8 @@ export interface DetectorOptions {
   logistic?: { proba: Float64Array; detail: string };
   /** Out-of-fold kNN probabilities computed elsewhere with the same folds (the benchmark's cache). */
   knn?: { proba: Float64Array; detail: string };
+  /** Out-of-bag random-forest probabilities computed elsewhere (the benchmark's cache). */
+  forest?: { proba: Float64Array; detail: string };
   /**
    * kNN's folds and neighbours from an earlier scan of the same features (a quick re-score after
    * label fixes): only its probabilities are recomputed, with the current labels. The folds are then
@@ -129,16 +132,25 @@ export interface DetectionResult {
 }
 
 /**
- * Which models 'auto' runs: logistic regression and kNN. The MLP (tfjs) is left out of 'auto': its
+ * Which models 'auto' runs: logistic regression, kNN and a random forest (forest.ts, out of bag):
+ * a linear model, a local one and trees, three different biases that the mixture weighs by how well
+ * each predicts the given labels out of sample. The MLP (tfjs) is left out of 'auto': its
  * five fold fits took 17 s on pima (768 rows) and on digits (1797 rows) with the wasm backend on the
  * development machine, more than the rest of a scan, while taking a small mixture weight there
  * (0.09 on pima; measured in docs/detection.md); 'ensemble' and 'mlp' run it. kNN is left out of
  * 'auto' above KNN_EXACT_MAX_ROWS rows (50,000): its exact search is quadratic in the rows and its
  * sampled search (crossFit.ts) costs N x 10,000 distances, more than the rest of a large scan;
- * 'knn' and 'ensemble' still run it.
+ * 'knn' and 'ensemble' still run it. So is the forest: its cost grows as N log N x 100 trees (2.5 s
+ * at 20,000 rows x 16 features x 26 classes, about 6 s per 50,000 rows of such data), which at
+ * millions of rows would take longer than the whole scan; 'forest' and 'ensemble' still run it.
  */
 export function autoModels(data: LogisticData): DetectorModel[] {
-  return data.N > KNN_EXACT_MAX_ROWS ? ['logistic'] : ['logistic', 'knn'];
+  return data.N > KNN_EXACT_MAX_ROWS ? ['logistic'] : ['logistic', 'knn', 'forest'];
+}
+
+/** "a", "a and b", "a, b and c". */
+function listed(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 /**
@@ -439,11 +451,11 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   if (N < 2 * k) throw new UserError(`Label-error detection needs at least ${2 * k} labelled rows for ${k} folds (got ${N}).`);
   const l2 = opts.l2 ?? 1e-3;
   const cp = opts.checkpoint ?? new Checkpoint();
-  const models: DetectorModel[] = choice === 'auto' ? autoModels(data) : choice === 'ensemble' ? ['logistic', 'knn', 'mlp'] : [choice];
+  const models: DetectorModel[] = choice === 'auto' ? autoModels(data) : choice === 'ensemble' ? ['logistic', 'knn', 'forest', 'mlp'] : [choice];
   // No folds when no model needs them (logistic regression alone, from the scan's leave-one-out
   // probabilities): dealing a million rows into folds costs seconds.
   const reuseKnn = opts.knnNeighbours && opts.knnNeighbours.k === k && opts.knnNeighbours.folds.length === N ? opts.knnNeighbours : undefined;
-  const needFolds = models.some((m) => (m === 'logistic' ? !opts.logistic : m === 'knn' ? !opts.knn && !reuseKnn : true));
+  const needFolds = models.some((m) => (m === 'logistic' ? !opts.logistic : m === 'knn' ? !opts.knn && !reuseKnn : m !== 'forest'));
   const folds = needFolds ? stratifiedFolds(y, K, k, opts.seed ?? 0) : new Int32Array(0);
   let knnNeighbours: KnnNeighbours | undefined;
   const knn = async (): Promise<OutOfFold> => {
@@ -457,8 +469,15 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const reports: ModelReport[] = [];
   for (const m of models) {
     const t0 = performance.now();
-    cp.begin(`detect:${m}`, `Out-of-fold probabilities (${k} folds): ${m === 'knn' ? 'k nearest neighbours' : m === 'mlp' ? 'MLP' : 'logistic regression'}`);
-    const r = m === 'logistic' ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp)) : m === 'knn' ? await knn() : await mlpOutOfFold(data, folds, k, cp);
+    cp.begin(`detect:${m}`, m === 'forest' ? 'Out-of-bag probabilities: random forest' : `Out-of-fold probabilities (${k} folds): ${m === 'knn' ? 'k nearest neighbours' : m === 'mlp' ? 'MLP' : 'logistic regression'}`);
+    const r =
+      m === 'logistic'
+        ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp))
+        : m === 'knn'
+          ? await knn()
+          : m === 'forest'
+            ? opts.forest ?? (await forestOutOfBag(data, { seed: opts.seed ?? 0, checkpoint: cp }))
+            : await mlpOutOfFold(data, folds, k, cp);
     oof.push(r);
     reports.push({ model: m, accuracy: accuracyOf(r.proba, y, N, K), logLoss: logLoss(r.proba, y, N, K), weight: 0, seconds: (performance.now() - t0) / 1000, detail: r.detail });
   }
@@ -471,7 +490,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     proba = oof[0].proba;
     reports[0].weight = 1;
     chosen = models[0];
-    reason = choice === 'auto' ? `auto: logistic regression alone (kNN is left out of auto above ${KNN_EXACT_MAX_ROWS} rows)` : 'requested';
+    reason = choice === 'auto' ? `auto: logistic regression alone (kNN and the random forest are left out of auto above ${KNN_EXACT_MAX_ROWS} rows)` : 'requested';
   } else {
     const L = oof.map((r) => Float64Array.from({ length: N }, (_, i) => r.proba[i * K + y[i]]));
     const w = mixtureWeights(L, N);
@@ -538,8 +557,9 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
       consensus === undefined
         ? upperMethod
         : `mean of an upper estimate, ${upper.toFixed(0)}, that counts the model's own confident confusions (${upperMethod}), ` +
-          `and a lower one, ${consensus.toFixed(0)}, that misses errors a single model does not see (the consensus joint: rows that ${models.join(' and ')} each confidently put in the same other class)`,
+          `and a lower one, ${consensus.toFixed(0)}, that misses errors a single model does not see (the consensus joint: rows that ${listed(models)} each confidently put in the same other class)`,
     confidentJoint: cj.joint,
     knnNeighbours,
   };
 }
+

@@ -192,7 +192,7 @@ export interface ScanSummary {
 
 export interface DetectionSummary {
   /** Every candidate model that ran: out-of-fold accuracy and log loss against the given labels, mixture weight. */
-  models: { model: 'logistic' | 'knn' | 'mlp'; accuracy: number; logLoss: number; weight: number; seconds: number; detail: string }[];
+  models: { model: 'logistic' | 'knn' | 'forest' | 'mlp'; accuracy: number; logLoss: number; weight: number; seconds: number; detail: string }[];
   /** What ranked: 'ensemble' or the one model. */
   choice: string;
   /** Why. */

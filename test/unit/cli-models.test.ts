@@ -42,7 +42,7 @@ test('scan --model mlp: a network with last-layer influence, the summary names m
   assert.deepEqual(Object.keys(out), ['dataset', 'model', 'analysis', 'detection', 'rankBy', 'examples']);
   // The label-issue detector runs whatever the explained model (here 5-fold logistic regression and kNN);
   // the network's influence explains.
-  assert.deepEqual(out.detection.models.map((m: { model: string }) => m.model), ['logistic', 'knn']);
+  assert.deepEqual(out.detection.models.map((m: { model: string }) => m.model), ['logistic', 'knn', 'forest']);
   assert.match(out.detection.explainedBy, /^mlp \(/);
   assert.ok(out.examples.every((e: { labelIssueScore?: number }) => typeof e.labelIssueScore === 'number'));
   assert.equal(out.model.kind, 'mlp');

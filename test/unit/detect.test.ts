@@ -187,14 +187,17 @@ test('detectLabelErrors: the error count is the mean of the upper estimate and t
   // at 0.6. Given as the two candidates' out-of-sample probabilities (no features needed).
   const { y, A, B, N } = twoModels([...repeat(80, [0, 0.99, 0.7]), ...repeat(30, [0, 0.01, 0.6]), ...repeat(10, [0, 0.01, 0.3]), ...repeat(100, [1, 0.01, 0.3]), ...repeat(10, [1, 0.99, 0.7])]);
   const data: LogisticData = { X: new Float64Array(N), N, D: 1, K: 2, y };
-  const r = await detectLabelErrors(data, { logistic: { proba: A, detail: 'given' }, knn: { proba: B, detail: 'given' } });
+  // auto's third candidate, the forest, is given kNN's probabilities: the same mixture (EM splits B's
+  // weight between its two copies) and the same consensus as the two models alone.
+  const r = await detectLabelErrors(data, { logistic: { proba: A, detail: 'given' }, knn: { proba: B, detail: 'given' }, forest: { proba: B, detail: 'given' } });
+  assert.ok(Math.abs(r.models[1].weight + r.models[2].weight - mixtureWeights([A, B].map((P) => Float64Array.from({ length: N }, (_, i) => P[i * 2 + y[i]])), N)[1]) < 1e-3, JSON.stringify(r.models.map((m) => m.weight)));
   assert.equal(consensusJoint([A, B], y, N, 2).errors, 20);
   const upper = Math.min(confidentJoint(r.proba, y, r.thresholds, N, 2, true).errors, anchorEstimate(r.proba, y, N, 2).errors);
   assert.ok(Math.abs(r.estimatedErrors - (upper + 20) / 2) < 1e-9, `${r.estimatedErrors} vs upper ${upper}`);
   // The mixture (weight 0.28 on A) is still confident about some of A's confusions, so the upper
   // estimate counts them; the consensus half brings the estimate closer to the 20 wrong labels.
   assert.ok(upper > 22 && Math.abs(r.estimatedErrors - 20) < Math.abs(upper - 20) - 1, `${r.estimatedErrors} vs upper ${upper}`);
-  assert.match(r.estimateMethod, new RegExp(`^mean of an upper estimate, ${upper.toFixed(0)}, .*the smaller of the calibrated confident joint .* and a lower one, 20, .*\\(the consensus joint: rows that logistic and knn each confidently put in the same other class\\)$`));
+  assert.match(r.estimateMethod, new RegExp(`^mean of an upper estimate, ${upper.toFixed(0)}, .*the smaller of the calibrated confident joint .* and a lower one, 20, .*\\(the consensus joint: rows that logistic, knn and forest each confidently put in the same other class\\)$`));
   // One candidate: no consensus, the upper estimate alone.
   const one = await detectLabelErrors(data, { detector: 'logistic', logistic: { proba: A, detail: 'given' } });
   const upperA = Math.min(confidentJoint(A, y, one.thresholds, N, 2, true).errors, anchorEstimate(A, y, N, 2).errors);
@@ -353,9 +356,9 @@ test('detectLabelErrors on digits with 10% flips: out-of-fold ranking, suggestio
   const fl = flipLabels(clean.y, clean.K, 0.1, 0);
   const data = { ...clean, y: fl.noisy };
   const r = await detectLabelErrors(data);
-  assert.deepEqual(r.models.map((m) => m.model), ['logistic', 'knn']);
+  assert.deepEqual(r.models.map((m) => m.model), ['logistic', 'knn', 'forest']);
   for (const m of r.models) assert.ok(m.accuracy > 0.75 && m.logLoss > 0 && m.weight >= 0 && m.weight <= 1, JSON.stringify(m));
-  assert.ok(Math.abs(r.models[0].weight + r.models[1].weight - 1) < 1e-9);
+  assert.ok(Math.abs(r.models.reduce((s, m) => s + m.weight, 0) - 1) < 1e-9);
   const flipped = new Set(fl.flipped);
   assert.ok(recallAtFraction(r.rankKey, flipped, 0.1) > 0.9);
   assert.ok(Math.abs(r.estimatedErrors - fl.flipped.length) / fl.flipped.length < 0.25, `${r.estimatedErrors} vs ${fl.flipped.length}`);
@@ -408,7 +411,7 @@ test('CLI scan: the default ranking is the detector\'s, with --detector/--folds 
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.rankBy, 'labelIssue');
   assert.equal(doc.detection.folds, 4);
-  assert.deepEqual(doc.detection.models.map((m: { model: string }) => m.model), ['logistic', 'knn']);
+  assert.deepEqual(doc.detection.models.map((m: { model: string }) => m.model), ['logistic', 'knn', 'forest']);
   assert.match(doc.detection.reason, /out-of-fold likelihood/);
   assert.equal(doc.detection.explainedBy, 'logistic regression (exact influence)');
   const flipped = new Set(fl.flipped);
@@ -421,9 +424,14 @@ test('CLI scan: the default ranking is the detector\'s, with --detector/--folds 
   const kd = JSON.parse(knn.stdout).detection;
   assert.equal(kd.choice, 'knn');
   assert.equal(kd.reason, 'requested');
-  const bad = run('--detector', 'forest');
+  const bad = run('--detector', 'boosting');
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--detector must be auto, ensemble, logistic, knn, mlp or off/);
+  assert.match(bad.stderr, /--detector must be auto, ensemble, logistic, knn, forest, mlp or off/);
+  const rf = run('--json', '--detector', 'forest');
+  assert.equal(rf.status, 0, rf.stderr);
+  const fd = JSON.parse(rf.stdout).detection;
+  assert.equal(fd.choice, 'forest');
+  assert.match(fd.models[0].detail, /^100 trees, 5 of 30 features per split, out-of-bag/);
   const off = run('--json', '--detector', 'off', '--rank-by', 'labelIssue');
   assert.equal(off.status, 1);
   assert.match(off.stderr, /ran no label-error detector/);
@@ -445,7 +453,7 @@ test('kNN above 50,000 rows searches a seeded sample of 10,000 reference rows of
   }
   const data: LogisticData = { X, N, D, K, y };
   assert.deepEqual(autoModels(data), ['logistic']);
-  assert.deepEqual(autoModels({ ...data, N: KNN_EXACT_MAX_ROWS }), ['logistic', 'knn']);
+  assert.deepEqual(autoModels({ ...data, N: KNN_EXACT_MAX_ROWS }), ['logistic', 'knn', 'forest']);
   const folds = stratifiedFolds(y, K, 5, 0);
   const a = await knnOutOfFold(data, folds, 5, undefined, [10]);
   assert.match(a.detail, new RegExp(`seeded sample of ${KNN_REFERENCE_ROWS} reference rows`));

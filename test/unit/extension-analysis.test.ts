@@ -68,7 +68,7 @@ test('a real logistic scan: the sidebar ranks by the label-issue detector and th
   assert.equal(preferredRanking({ labelSuspicion: summary.labelSuspicion }), 'labelSuspicion');
   const text = describeAnalysis(summary);
   assert.match(text, /^model: logistic regression · method: influence functions · solver: (exact|ekfac) \(/);
-  assert.match(text, /backend: float64 JavaScript · label issues ranked by: (ensemble \(logistic \d\.\d\d, knn \d\.\d\d\)|logistic|knn), 5-fold out of sample, ~\d+ wrong labels estimated · explained by: logistic regression \(exact influence\)$/);
+  assert.match(text, /backend: float64 JavaScript · label issues ranked by: (ensemble \((logistic|knn|forest) \d\.\d\d(, (knn|forest) \d\.\d\d)+\)|logistic|knn|forest), 5-fold out of sample, ~\d+ wrong labels estimated · explained by: logistic regression \(exact influence\)$/);
   assert.doesNotMatch(describeAnalysis({ model: summary.model, analysis: summary.analysis }), /label issues/);
   const issues = s.page({ rankBy: 'labelIssue', offset: 0, limit: 20 }).rows;
   for (let k = 1; k < issues.length; k++) assert.ok(rankedScore(issues[k - 1], 'labelIssue') >= rankedScore(issues[k], 'labelIssue') - 1e-12);
