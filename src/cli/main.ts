@@ -414,7 +414,7 @@ function printScan(s: ScanSummary, examples: ExampleRow[], total: number, rankBy
   for (const n of a.notes) out.push(`  note: ${n}`);
   const d = s.detection;
   if (d) {
-    out.push(`label-error detector (${d.folds}-fold out-of-fold probabilities):`);
+    out.push(`label-error detector (out-of-sample probabilities: ${d.folds}-fold${d.models.some((m) => m.model === 'forest') ? ', the forest out of bag' : ''}):`);
     for (const m of d.models) {
       out.push(`  ${m.model}: accuracy ${(m.accuracy * 100).toFixed(1)}%, log loss ${m.logLoss.toFixed(3)}, weight ${m.weight.toFixed(2)}, ${m.seconds.toFixed(1)} s (${m.detail})`);
     }
