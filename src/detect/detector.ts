@@ -55,7 +55,7 @@ import { UserError } from '../util/errors';
 import { averageRanks } from '../eval/metrics';
 import { accuracyOf, KNN_EXACT_MAX_ROWS, knnOutOfFold, knnProbabilities, logisticOutOfFold, logLoss, stratifiedFolds, type KnnNeighbours, type OutOfFold } from './crossFit';
 import { mlpOutOfFold } from './mlpFold';
-import { forestOutOfBag } from './forest';
+import { forestFromLeaves, forestOutOfBag, type ForestLeaves } from './forest';
 
 export type DetectorModel = 'logistic' | 'knn' | 'forest' | 'mlp';
 export type DetectorChoice = 'auto' | 'ensemble' | DetectorModel;
@@ -78,6 +78,11 @@ export interface DetectorOptions {
   knn?: { proba: Float64Array; detail: string };
   /** Out-of-bag random-forest probabilities computed elsewhere (the benchmark's cache). */
   forest?: { proba: Float64Array; detail: string };
+  /**
+   * The forest's trees from an earlier scan of the same features (a quick re-score after label fixes):
+   * only their leaf shares are recomputed, with the current labels (forestFromLeaves).
+   */
+  forestLeaves?: ForestLeaves;
   /**
    * kNN's folds and neighbours from an earlier scan of the same features (a quick re-score after
    * label fixes): only its probabilities are recomputed, with the current labels. The folds are then
@@ -129,6 +134,8 @@ export interface DetectionResult {
   confidentJoint: Float64Array;
   /** kNN's folds and neighbours, when kNN ran (what a quick re-score reuses). */
   knnNeighbours?: KnnNeighbours;
+  /** Every row's leaf in every tree of the forest, when it ran (what a quick re-score reuses). */
+  forestLeaves?: ForestLeaves;
 }
 
 /**
@@ -465,6 +472,15 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     return reuseKnn ? { proba: r.proba, detail: `${r.detail}; folds and neighbours of the previous scan, the current labels` } : r;
   };
 
+  let forestLeaves: ForestLeaves | undefined;
+  const reuseForest = opts.forestLeaves && opts.forestLeaves.N === N && opts.forestLeaves.seed === (opts.seed ?? 0) ? opts.forestLeaves : undefined;
+  const forest = async (): Promise<OutOfFold> => {
+    if (opts.forest) return opts.forest;
+    const r = reuseForest ? await forestFromLeaves(reuseForest, y, K, cp) : await forestOutOfBag(data, { seed: opts.seed ?? 0, checkpoint: cp, keepLeaves: true });
+    forestLeaves = r.leaves;
+    return reuseForest ? { proba: r.proba, detail: `${r.detail}; trees of the previous scan, leaf shares with the current labels` } : r;
+  };
+
   const oof: OutOfFold[] = [];
   const reports: ModelReport[] = [];
   for (const m of models) {
@@ -476,7 +492,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
         : m === 'knn'
           ? await knn()
           : m === 'forest'
-            ? opts.forest ?? (await forestOutOfBag(data, { seed: opts.seed ?? 0, checkpoint: cp }))
+            ? await forest()
             : await mlpOutOfFold(data, folds, k, cp);
     oof.push(r);
     reports.push({ model: m, accuracy: accuracyOf(r.proba, y, N, K), logLoss: logLoss(r.proba, y, N, K), weight: 0, seconds: (performance.now() - t0) / 1000, detail: r.detail });
@@ -560,6 +576,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
           `and a lower one, ${consensus.toFixed(0)}, that misses errors a single model does not see (the consensus joint: rows that ${listed(models)} each confidently put in the same other class)`,
     confidentJoint: cj.joint,
     knnNeighbours,
+    forestLeaves,
   };
 }
 

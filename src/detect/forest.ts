@@ -52,7 +52,8 @@ export function binFeatures(X: Float64Array, N: number, D: number, maxBins = FOR
   if (maxBins < 2 || maxBins > 256) throw new RangeError(`binFeatures: maxBins ${maxBins} outside 2..256`);
   const kept: number[] = [];
   const counts: number[] = [];
-  const cols: Uint8Array[] = [];
+  // Kept features are written one after the other into one buffer (no second copy at the peak).
+  const all = new Uint8Array(D * N);
   const col = new Float64Array(N);
   for (let f = 0; f < D; f++) {
     for (let i = 0; i < N; i++) col[i] = X[i * D + f];
@@ -72,7 +73,7 @@ export function binFeatures(X: Float64Array, N: number, D: number, maxBins = FOR
       if (edges[edges.length - 1] >= distinct[distinct.length - 1]) edges.pop();
     }
     if (edges.length === 0) continue;
-    const out = new Uint8Array(N);
+    const out = all.subarray(kept.length * N, (kept.length + 1) * N);
     for (let i = 0; i < N; i++) {
       const v = col[i];
       let lo = 0;
@@ -86,11 +87,8 @@ export function binFeatures(X: Float64Array, N: number, D: number, maxBins = FOR
     }
     kept.push(f);
     counts.push(edges.length + 1);
-    cols.push(out);
   }
-  const bins = new Uint8Array(kept.length * N);
-  cols.forEach((c, f) => bins.set(c, f * N));
-  return { bins, binCount: Int32Array.from(counts), features: Int32Array.from(kept), N };
+  return { bins: all.subarray(0, kept.length * N), binCount: Int32Array.from(counts), features: Int32Array.from(kept), N };
 }
 
 export interface ForestOptions {
@@ -100,12 +98,58 @@ export interface ForestOptions {
   seed?: number;
   maxBins?: number;
   checkpoint?: Checkpoint;
+  /** Keep every row's leaf in every tree (ForestLeaves: 4 bytes x trees per row), for forestFromLeaves. */
+  keepLeaves?: boolean;
+}
+
+/**
+ * Where every row fell in every tree of a grown forest: what a quick re-score after label fixes needs
+ * to recompute the out-of-bag probabilities with the new labels without growing the trees again
+ * (forestFromLeaves). The bags are not stored: each tree's is drawn again from its seed.
+ */
+export interface ForestLeaves {
+  trees: number;
+  seed: number;
+  N: number;
+  /** leafOf[t * N + i]: the leaf (0-based within tree t) of row i, in the bag or out of it. */
+  leafOf: Int32Array;
+  /** Leaves per tree. */
+  leafCount: Int32Array;
+  /** The detail line of the forest that grew the trees. */
+  detail: string;
 }
 
 export type ForestOutOfBag = OutOfFold & {
   /** Trees that scored each row (out of bag). */
   treesPerRow: Int32Array;
+  leaves?: ForestLeaves;
 };
+
+/** Tree t's bootstrap counts: N draws with replacement from its own stream (seed, t). */
+function bagWeights(seed: number, t: number, N: number): Float64Array {
+  const bag = new SeededRandom(hash32(seed, t, 1));
+  const weight = new Float64Array(N);
+  for (let s = 0; s < N; s++) weight[bag.nextInt(N)]++;
+  return weight;
+}
+
+/**
+ * P_ic = (acc_ic + prior_ic) / (scored_i + 1), prior_ic = the class shares of the other rows; with no
+ * varying feature (`flat`) every tree is its root, whose shares the prior stands for.
+ */
+function withPrior(acc: Float64Array, scored: Int32Array, y: Int32Array, N: number, K: number, flat: boolean): Float64Array {
+  const classCount = new Float64Array(K);
+  for (let i = 0; i < N; i++) classCount[y[i]]++;
+  const proba = new Float64Array(N * K);
+  for (let i = 0; i < N; i++) {
+    const denom = scored[i] + 1;
+    for (let c = 0; c < K; c++) {
+      const prior = (classCount[c] - (y[i] === c ? 1 : 0)) / Math.max(1, N - 1);
+      proba[i * K + c] = ((flat ? scored[i] * prior : acc[i * K + c]) + prior) / denom;
+    }
+  }
+  return proba;
+}
 
 /** Out-of-bag class probabilities of a random forest on data (module comment). */
 export async function forestOutOfBag(data: LogisticData, opts: ForestOptions = {}): Promise<ForestOutOfBag> {
@@ -115,43 +159,77 @@ export async function forestOutOfBag(data: LogisticData, opts: ForestOptions = {
   const binned = binFeatures(data.X, N, D, opts.maxBins ?? FOREST_MAX_BINS);
   const F = binned.features.length;
   const mtry = Math.max(1, Math.min(F, opts.featuresPerNode ?? Math.floor(Math.sqrt(F))));
+  const seed = opts.seed ?? 0;
   const acc = new Float64Array(N * K);
   const scored = new Int32Array(N);
   const grower = new TreeGrower(binned, y, K);
+  // With no varying feature there is nothing to keep: every tree is its root.
+  const keep = opts.keepLeaves && F > 0;
+  const leafOf = keep ? new Int32Array(trees * N) : undefined;
+  const leafCount = new Int32Array(trees);
   for (let t = 0; t < trees; t++) {
     // Each tree has its own streams, for its bag and for its feature draws: a tree that did not see
     // row i is then grown exactly as it would be with any other label of row i.
-    const bag = new SeededRandom(hash32(opts.seed ?? 0, t, 1));
-    const weight = new Float64Array(N);
-    for (let s = 0; s < N; s++) weight[bag.nextInt(N)]++;
-    if (F > 0) grower.grow(weight, mtry, new SeededRandom(hash32(opts.seed ?? 0, t, 2)));
+    const weight = bagWeights(seed, t, N);
+    const leafOfTree = leafOf?.subarray(t * N, (t + 1) * N);
+    if (F > 0) leafCount[t] = grower.grow(weight, mtry, new SeededRandom(hash32(seed, t, 2)), leafOfTree);
     for (let i = 0; i < N; i++) {
       if (weight[i] > 0) continue;
       scored[i]++;
-      if (F === 0) {
-        continue; // no feature varies: every tree is its root, whose shares the prior below stands for
-      }
-      grower.addLeafShares(i, acc, i * K);
+      if (F === 0) continue; // the prior (withPrior) stands for the root's shares
+      const leaf = grower.addLeafShares(i, acc, i * K);
+      if (leafOfTree) leafOfTree[i] = leaf;
     }
     await cp.tick((t + 1) / trees);
   }
-  const classCount = new Float64Array(K);
-  for (let i = 0; i < N; i++) classCount[y[i]]++;
-  const proba = new Float64Array(N * K);
-  for (let i = 0; i < N; i++) {
-    const denom = scored[i] + 1;
-    for (let c = 0; c < K; c++) {
-      const prior = (classCount[c] - (y[i] === c ? 1 : 0)) / Math.max(1, N - 1);
-      proba[i * K + c] = ((F === 0 ? scored[i] * prior : acc[i * K + c]) + prior) / denom;
-    }
-  }
+  const proba = withPrior(acc, scored, y, N, K, F === 0);
   let mean = 0;
   for (let i = 0; i < N; i++) mean += scored[i];
-  return {
-    proba,
-    treesPerRow: scored,
-    detail: `${trees} trees, ${mtry} of ${F} features per split, out-of-bag (${(mean / N).toFixed(0)} trees per row on average)`,
-  };
+  const detail = `${trees} trees, ${mtry} of ${F} features per split, out-of-bag (${(mean / N).toFixed(0)} trees per row on average)`;
+  return { proba, treesPerRow: scored, detail, leaves: leafOf && { trees, seed, N, leafOf, leafCount, detail } };
+}
+
+/**
+ * Out-of-bag probabilities of an earlier forest's trees with the current labels: every leaf's class
+ * shares are recomputed from the rows of its tree's bag that fell in it (their current labels), and
+ * every row is scored by the trees whose bag left it out, as forestOutOfBag does. With the labels the
+ * trees were grown on this is forestOutOfBag's result exactly; after label fixes the splits are still
+ * the ones chosen for the old labels (the quick re-score's approximation; a Scan grows new trees).
+ * Still out of bag: a row's own label does not enter the leaves that score it. O(trees x N).
+ */
+export async function forestFromLeaves(leaves: ForestLeaves, y: Int32Array, K: number, cp: Checkpoint = new Checkpoint()): Promise<ForestOutOfBag> {
+  const { trees, seed, N, leafOf, leafCount } = leaves;
+  if (y.length !== N) throw new RangeError(`forestFromLeaves: ${y.length} labels for a forest of ${N} rows`);
+  const acc = new Float64Array(N * K);
+  const scored = new Int32Array(N);
+  let shares = new Float64Array(0);
+  let total = new Float64Array(0);
+  for (let t = 0; t < trees; t++) {
+    const weight = bagWeights(seed, t, N);
+    const L = leafCount[t];
+    if (shares.length < L * K) {
+      shares = new Float64Array(L * K);
+      total = new Float64Array(L);
+    }
+    shares.fill(0, 0, L * K);
+    total.fill(0, 0, L);
+    const at = t * N;
+    for (let i = 0; i < N; i++) {
+      if (weight[i] === 0) continue;
+      const leaf = leafOf[at + i];
+      shares[leaf * K + y[i]] += weight[i];
+      total[leaf] += weight[i];
+    }
+    for (let i = 0; i < N; i++) {
+      if (weight[i] > 0) continue;
+      scored[i]++;
+      const leaf = leafOf[at + i];
+      for (let c = 0; c < K; c++) acc[i * K + c] += shares[leaf * K + c] / total[leaf];
+    }
+    if ((t & 15) === 15) await cp.tick((t + 1) / trees);
+  }
+  await cp.tick(1);
+  return { proba: withPrior(acc, scored, y, N, K, false), treesPerRow: scored, detail: leaves.detail, leaves };
 }
 
 /**
@@ -205,16 +283,18 @@ class TreeGrower {
     this.order = Int32Array.from({ length: this.F }, (_, f) => f);
   }
 
-  /** Adds the K class shares of row i's leaf to out[at .. at + K). */
-  addLeafShares(i: number, out: Float64Array, at: number): void {
+  /** Adds the K class shares of row i's leaf to out[at .. at + K); returns the leaf's number. */
+  addLeafShares(i: number, out: Float64Array, at: number): number {
     const { bins, N } = this.binned;
     let node = 0;
     while (this.feature[node] >= 0) node = bins[this.feature[node] * N + i] <= this.split[node] ? this.left[node] : this.right[node];
     const s = this.leafAt[node];
     for (let c = 0; c < this.K; c++) out[at + c] += this.shares[s + c];
+    return s / this.K;
   }
 
-  grow(weight: Float64Array, mtry: number, rng: SeededRandom): void {
+  /** Grows a tree on the rows with weight > 0; writes each such row's leaf into leafOf when given. Returns the number of leaves. */
+  grow(weight: Float64Array, mtry: number, rng: SeededRandom, leafOf?: Int32Array): number {
     let n = 0;
     for (let i = 0; i < this.N; i++) if (weight[i] > 0) this.rows[n++] = i;
     // The feature order starts afresh: the draws of this tree depend on its own stream only.
@@ -231,6 +311,7 @@ class TreeGrower {
       const depth = stack.pop()!;
       const best = depth >= maxDepth ? undefined : this.bestSplit(weight, start, end, mtry, rng);
       if (best === undefined) {
+        if (leafOf) for (let u = start; u < end; u++) leafOf[this.rows[u]] = this.leaves;
         this.makeLeaf(node, weight, start, end);
         continue;
       }
@@ -243,6 +324,7 @@ class TreeGrower {
       this.right[node] = r;
       stack.push(depth + 1, r, mid, end, depth + 1, l, start, mid);
     }
+    return this.leaves;
   }
 
   private makeLeaf(node: number, weight: Float64Array, start: number, end: number): void {

@@ -12,6 +12,7 @@ import type { Table } from '../data/types';
 import type { TestObjective } from '../influence/crossLoss';
 import type { ExactInfluence } from '../influence/exact';
 import { labelSuspicion, type LabelSuspicionOptions, type SuspicionCurvature } from '../influence/labelSuspicion';
+import type { ForestLeaves } from '../detect/forest';
 import { detectLabelErrors, type DetectorOptions } from '../detect/detector';
 import { KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS, type KnnNeighbours } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
@@ -135,15 +136,21 @@ export class Session {
     // its folds and neighbours.
     const curvatureRef = warm && params.labelSuspicion !== false ? warm.reference?.curvature : undefined;
     const knnRef = warm ? warm.reference?.knn : undefined;
-    const reference = curvatureRef || knnRef ? warm!.reference : undefined;
+    const forestRef = warm ? warm.reference?.forest : undefined;
+    const reference = curvatureRef || knnRef || forestRef ? warm!.reference : undefined;
     if (rescore && reference) {
       let since = 0;
       for (let i = 0; i < N; i++) if (labels.y[i] !== reference.y[i]) since++;
-      rescore.reused.push(...(curvatureRef ? ["label suspicion's leave-one-out curvature of the last full scan"] : []), ...(knnRef ? ["the detector's folds and kNN neighbours"] : []));
+      rescore.reused.push(
+        ...(curvatureRef ? ["label suspicion's leave-one-out curvature of the last full scan"] : []),
+        ...(knnRef ? ["the detector's folds and kNN neighbours"] : []),
+        ...(forestRef ? ["the random forest's trees (leaf shares recomputed with the current labels)"] : []),
+      );
       rescore.changedSinceFull = since;
       rescore.approximate = [
         ...(curvatureRef ? ['label suspicion: its fits are exact, the curvature of the other rows (H without the row, both stages) is that of the last full scan'] : []),
         ...(knnRef ? ["label issue: kNN's folds are the last full scan's (a full scan deals new folds for the new labels)"] : []),
+        ...(forestRef ? ["label issue: the forest's splits were chosen for the last full scan's labels (a full scan grows new trees)"] : []),
         ...(curvatureRef ? ["label issue: its logistic regression probabilities are label suspicion's"] : []),
       ];
     }
@@ -191,6 +198,7 @@ export class Session {
     let detectionInfo: ScanSummary['detection'];
     let detectionProba: Float64Array | undefined;
     let knnNeighbours: KnnNeighbours | undefined;
+    let forestLeaves: ForestLeaves | undefined;
     const detector = params.detector ?? 'auto';
     const detectorFolds = params.folds ?? 5;
     const tooSmall = !unsupervised && detector !== 'off' && N < 2 * detectorFolds;
@@ -207,9 +215,10 @@ export class Session {
       // The detector's own logistic regression takes the given l2, else logistic regression's default
       // (not turn-over dropout's lighter one: the detector's models do not depend on the scan's method).
       const detectorL2 = params.l2 ?? DEFAULTS.l2;
-      const d = await keptDetection(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic, knnNeighbours: knnRef });
+      const d = await keptDetection(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic, knnNeighbours: knnRef, forestLeaves: forestRef });
       detection = d.detection;
       knnNeighbours = d.knnNeighbours;
+      forestLeaves = d.forestLeaves;
       detectionProba = d.proba;
       let suggestions = 0;
       for (let i = 0; i < N; i++) if (d.detection.suggested[i] >= 0) suggestions++;
@@ -327,9 +336,9 @@ export class Session {
       refitW,
       detectionProba,
       source: read.source,
-      // A full scan's curvature and folds are the reference of the next quick re-scores; a quick
+      // A full scan's curvature, folds and trees are the reference of the next quick re-scores; a quick
       // re-score keeps its own reference (its blocks are that reference's).
-      reference: reference ?? (curvature || keepKnn(knnNeighbours, N) ? { curvature, knn: knnNeighbours, y: Int32Array.from(y) } : undefined),
+      reference: reference ?? (curvature || keepKnn(knnNeighbours, N) ? { curvature, knn: knnNeighbours, forest: forestLeaves, y: Int32Array.from(y) } : undefined),
       // The panel's label neighbours depend on the features, which a warm re-score keeps: the rows
       // searched so far keep their neighbours, whose labels are counted anew.
       neighbours: warm && warm.neighbours !== undefined ? warm.neighbours && warm.neighbours.relabelled(data, classes) : undefined,
@@ -1047,6 +1056,7 @@ async function keptDetection(data: LogisticData, opts: DetectorOptions) {
   return {
     detection: { score: d.score, suggested: d.suggested } as NonNullable<ScanState['detection']>,
     knnNeighbours: d.knnNeighbours,
+    forestLeaves: d.forestLeaves,
     proba: d.proba,
     info: { models: d.models, choice: d.choice, reason: d.reason, folds: d.folds, accuracy: d.accuracy, logLoss: d.logLoss, estimatedErrors: d.estimatedErrors, estimateMethod: d.estimateMethod },
   };

@@ -3,6 +3,7 @@
  * rows and the Analysis, the scores and orders the rankings page through, and what a warm re-score
  * reuses (src/engine/rescore.ts).
  */
+import type { ForestLeaves } from '../detect/forest';
 import type { Schema } from '../data/schema';
 import type { FeatureEncoder } from '../data/features';
 import type { Table } from '../data/types';
@@ -39,9 +40,10 @@ export interface ScanState {
   /**
    * What a quick re-score keeps from the last full scan: label suspicion's leave-one-out blocks (more
    * than two classes, when their exact cost is worth it), kNN's folds and neighbours (when its search
-   * is worth it, src/engine/rescore.ts), and the labels they were computed with.
+   * is worth it, src/engine/rescore.ts), the forest's leaves (kept with them), and the labels they
+   * were computed with.
    */
-  reference?: { curvature?: SuspicionCurvature; knn?: KnnNeighbours; y: Int32Array };
+  reference?: { curvature?: SuspicionCurvature; knn?: KnnNeighbours; forest?: ForestLeaves; y: Int32Array };
   /**
    * Out-of-sample label-error detection (src/detect): calibrated score and suggestion (-1: none). The
    * suggestion's probability is detectionProba's entry of the suggested class (no N array of its own).

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadLabelled } from '../../bench/detection';
-import { binFeatures, forestOutOfBag } from '../../src/detect/forest';
+import { binFeatures, forestFromLeaves, forestOutOfBag } from '../../src/detect/forest';
 import { accuracyOf, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
 import { SeededRandom } from '../../src/util/random';
 import { Checkpoint, CancelledError } from '../../src/util/cancel';
@@ -99,4 +99,31 @@ test('forest: out-of-bag accuracy on real data and a prompt stop on cancel', asy
   };
   await assert.rejects(forestOutOfBag(data, { checkpoint: cp }), CancelledError);
   assert.equal(ticks, 5, 'stopped at the tick after the abort');
+});
+
+test('forestFromLeaves: the kept leaves give the forest\'s probabilities exactly, and new labels out of bag', async () => {
+  const data = await loadLabelled(cancerFile, 'diagnosis');
+  const K = data.K;
+  const grown = await forestOutOfBag(data, { trees: 40, seed: 3, keepLeaves: true });
+  assert.ok(grown.leaves, 'leaves kept');
+  const again = await forestFromLeaves(grown.leaves, data.y, K);
+  assert.deepEqual(again.proba, grown.proba);
+  assert.deepEqual(again.treesPerRow, grown.treesPerRow);
+  // Without keepLeaves nothing is kept.
+  assert.equal((await forestOutOfBag(data, { trees: 2 })).leaves, undefined);
+  // Fix 30 labels: each row's leaf shares are recomputed from the new labels of the rows in its
+  // leaves, and a row's own new label still does not reach its own probabilities (out of bag).
+  const y2 = Int32Array.from(data.y);
+  for (let r = 0; r < 30; r++) y2[r * 7] = 1 - y2[r * 7];
+  const fixed = await forestFromLeaves(grown.leaves, y2, K);
+  const only = Int32Array.from(y2);
+  only[0] = data.y[0];
+  const fixedBut0 = await forestFromLeaves(grown.leaves, only, K);
+  for (let c = 0; c < K; c++) assert.equal(fixedBut0.proba[c], fixed.proba[c], 'row 0 does not see its own label');
+  // The leaf shares are the new labels': with every label swapped to the other class, every row's
+  // probabilities are the old ones swapped, exactly (the splits are kept, the shares and the prior follow).
+  const swapped = await forestFromLeaves(grown.leaves, Int32Array.from(data.y, (c) => 1 - c), K);
+  for (let i = 0; i < data.N; i++) for (let c = 0; c < K; c++) assert.ok(Math.abs(swapped.proba[i * K + c] - grown.proba[i * K + 1 - c]) < 1e-15, `row ${i}`);
+  assert.notDeepEqual(fixed.proba, grown.proba);
+  await assert.rejects(forestFromLeaves(grown.leaves, new Int32Array(3), K), /3 labels for a forest of 569 rows/);
 });

@@ -399,12 +399,18 @@ test('two classes, kNN search above QUICK_KNN_MIN_TERMS: the re-score reuses the
   assert.equal(info.warm, true, JSON.stringify(info));
   assert.ok(info.reused.includes("the detector's folds and kNN neighbours"), JSON.stringify(info));
   assert.ok(!info.reused.some((r) => /curvature/.test(r)), 'two classes: label suspicion stays exact');
-  assert.deepEqual(info.approximate, ["label issue: kNN's folds are the last full scan's (a full scan deals new folds for the new labels)"]);
+  assert.ok(info.reused.includes("the random forest's trees (leaf shares recomputed with the current labels)"), JSON.stringify(info));
+  assert.deepEqual(info.approximate, [
+    "label issue: kNN's folds are the last full scan's (a full scan deals new folds for the new labels)",
+    "label issue: the forest's splits were chosen for the last full scan's labels (a full scan grows new trees)",
+  ]);
   assert.equal(info.changedSinceFull, top.length);
   const cold = new Session();
   const c = await cold.scan(params);
   assert.equal(re.summary.model.trainAccuracy, c.summary.model.trainAccuracy);
   assert.ok(re.summary.detection?.models.some((m) => m.model === 'knn'), JSON.stringify(re.summary.detection?.models));
+  assert.match(re.summary.detection?.models.find((m) => m.model === 'forest')?.detail ?? '', /; trees of the previous scan, leaf shares with the current labels$/);
+  assert.doesNotMatch(c.summary.detection?.models.find((m) => m.model === 'forest')?.detail ?? '', /previous scan/);
   // Exact: everything but the detector's kNN.
   assertSameRanking(warm, cold, 'labelSuspicion', (e) => e.labelSuspicion);
   assertSameRanking(warm, cold, 'loss', (e) => e.loss);
