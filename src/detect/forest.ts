@@ -185,7 +185,10 @@ export async function forestOutOfBag(data: LogisticData, opts: ForestOptions = {
   const proba = withPrior(acc, scored, y, N, K, F === 0);
   let mean = 0;
   for (let i = 0; i < N; i++) mean += scored[i];
-  const detail = `${trees} trees, ${mtry} of ${F} features per split, out-of-bag (${(mean / N).toFixed(0)} trees per row on average)`;
+  const detail =
+    F === 0
+      ? "no feature varies: every row gets the other rows' class shares"
+      : `${trees} trees, ${mtry} of ${F} features per split, out-of-bag (${(mean / N).toFixed(0)} trees per row on average)`;
   return { proba, treesPerRow: scored, detail, leaves: leafOf && { trees, seed, N, leafOf, leafCount, detail } };
 }
 

@@ -127,3 +127,17 @@ test('forestFromLeaves: the kept leaves give the forest\'s probabilities exactly
   assert.notDeepEqual(fixed.proba, grown.proba);
   await assert.rejects(forestFromLeaves(grown.leaves, new Int32Array(3), K), /3 labels for a forest of 569 rows/);
 });
+
+test('forest with no feature that varies: every row gets the other rows\' class shares', async () => {
+  const N = 50;
+  const y = Int32Array.from({ length: N }, (_, i) => (i < 20 ? 0 : i < 45 ? 1 : 2));
+  const data: LogisticData = { X: new Float64Array(N * 2).fill(1), N, D: 2, K: 3, y };
+  const r = await forestOutOfBag(data, { trees: 10, keepLeaves: true });
+  assert.equal(r.leaves, undefined, 'nothing to keep');
+  assert.equal(r.detail, "no feature varies: every row gets the other rows' class shares");
+  for (let i = 0; i < N; i++) {
+    const counts = [20, 25, 5];
+    counts[y[i]]--;
+    for (let c = 0; c < 3; c++) assert.ok(Math.abs(r.proba[i * 3 + c] - counts[c] / (N - 1)) < 1e-12, `row ${i} class ${c}`);
+  }
+});
