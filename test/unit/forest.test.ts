@@ -141,3 +141,10 @@ test('forest with no feature that varies: every row gets the other rows\' class 
     for (let c = 0; c < 3; c++) assert.ok(Math.abs(r.proba[i * 3 + c] - counts[c] / (N - 1)) < 1e-12, `row ${i} class ${c}`);
   }
 });
+
+test('binFeatures: NaN falls in the top bin and does not become a cut point', () => {
+  const X = Float64Array.from([3, NaN, 1, 2, NaN, 1]);
+  const b = binFeatures(X, 6, 1, 255);
+  assert.equal(b.binCount[0], 3);
+  assert.deepEqual(Array.from(b.bins), [2, 2, 0, 1, 2, 0]);
+});
