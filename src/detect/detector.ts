@@ -147,9 +147,9 @@ export interface DetectionResult {
  * (0.09 on pima; measured in docs/detection.md); 'ensemble' and 'mlp' run it. kNN is left out of
  * 'auto' above KNN_EXACT_MAX_ROWS rows (50,000): its exact search is quadratic in the rows and its
  * sampled search (crossFit.ts) costs N x 10,000 distances, more than the rest of a large scan;
- * 'knn' and 'ensemble' still run it. So is the forest: its cost grows as N log N x 100 trees (2.5 s
- * at 20,000 rows x 16 features x 26 classes, about 6 s per 50,000 rows of such data), which at
- * millions of rows would take longer than the whole scan; 'forest' and 'ensemble' still run it.
+ * 'knn' and 'ensemble' still run it. So is the forest: its cost grows as N log N x 100 trees (2.6 s
+ * at 20,000 rows x 16 features x 26 classes, 4.4 s at 50,000 such rows), which at millions of rows
+ * would take longer than the whole scan; 'forest' and 'ensemble' still run it.
  */
 export function autoModels(data: LogisticData): DetectorModel[] {
   return data.N > KNN_EXACT_MAX_ROWS ? ['logistic'] : ['logistic', 'knn', 'forest'];
