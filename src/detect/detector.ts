@@ -33,10 +33,11 @@
  *    upper: the smaller of (a) and (b) below, which both count the model's own confident confusions
  *    (hard rows it gets wrong) as label errors where the model is weak, so that the smaller is the less
  *    inflated;
- *    lower: the consensus joint (consensusJoint): a row counts as an error only where every candidate
- *    model, each with its own thresholds, confidently puts it in the same other class. A confusion of
- *    one model (a linear model on curved classes, kNN on sparse text) is not counted, but neither is a
- *    wrong label that one model misses, so it errs low where one candidate is weak.
+ *    lower: the consensus joint (consensusJoint) of the two candidates with the lowest out-of-fold log
+ *    loss (consensusVoters): a row counts as an error only where both, each with its own thresholds,
+ *    confidently put it in the same other class. A confusion of one model (a linear model on curved
+ *    classes, kNN on sparse text) is not counted, but neither is a wrong label that one of them misses,
+ *    so it errs low where one of them is weak; the weakest of three candidates does not vote.
  *    With one model (logistic regression alone above KNN_EXACT_MAX_ROWS rows) there is no consensus:
  *    the estimate is the upper one.
  *    a. the calibrated confident joint (Northcutt, Jiang & Chuang 2021, eqs. 1-2), counting a row as
@@ -153,6 +154,20 @@ export interface DetectionResult {
  */
 export function autoModels(data: LogisticData): DetectorModel[] {
   return data.N > KNN_EXACT_MAX_ROWS ? ['logistic'] : ['logistic', 'knn', 'forest'];
+}
+
+/**
+ * Which candidates vote in the consensus joint: the two with the lowest out-of-fold log loss of the
+ * given labels (ties by order), in their order; all of them when there are two or fewer.
+ */
+export function consensusVoters(reports: Pick<ModelReport, 'logLoss'>[]): number[] {
+  const order = reports.map((_, m) => m);
+  if (order.length <= 2) return order;
+  return order
+    .slice()
+    .sort((a, b) => reports[a].logLoss - reports[b].logLoss || a - b)
+    .slice(0, 2)
+    .sort((a, b) => a - b);
 }
 
 /** "a", "a and b", "a, b and c". */
@@ -545,7 +560,11 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const cj = confidentJoint(proba, y, thresholds, N, K, true);
   const anchors = anchorEstimate(proba, y, N, K);
   const upper = Math.min(cj.errors, anchors.errors);
-  const consensus = oof.length > 1 ? consensusJoint(oof.map((r) => r.proba), y, N, K).errors : undefined;
+  // The consensus of the two candidates that predict the given labels best out of sample (lowest log
+  // loss; ties by order): two models of different bias are what the consensus filter needs, and a
+  // third, weaker one would veto the wrong labels it does not see (docs/detection.md, session 12).
+  const voters = consensusVoters(reports);
+  const consensus = voters.length > 1 ? consensusJoint(voters.map((m) => oof[m].proba), y, N, K).errors : undefined;
   const estimatedErrors = consensus === undefined ? upper : (upper + consensus) / 2;
   const upperMethod =
     `the smaller of the calibrated confident joint of the out-of-fold probabilities (Northcutt et al. 2021; rows where another class is more probable), ${cj.errors.toFixed(0)}, ` +
@@ -573,7 +592,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
       consensus === undefined
         ? upperMethod
         : `mean of an upper estimate, ${upper.toFixed(0)}, that counts the model's own confident confusions (${upperMethod}), ` +
-          `and a lower one, ${consensus.toFixed(0)}, that misses errors a single model does not see (the consensus joint: rows that ${listed(models)} each confidently put in the same other class)`,
+          `and a lower one, ${consensus.toFixed(0)}, that misses errors a single model does not see (the consensus joint: rows that ${listed(voters.map((m) => models[m]))} each confidently put in the same other class)`,
     confidentJoint: cj.joint,
     knnNeighbours,
     forestLeaves,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadLabelled } from '../../bench/detection';
 import { crossFit, knnOutOfFold, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
 import { averageRanks } from '../../src/eval/metrics';
-import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, consensusJoint, detectLabelErrors, mixtureWeights, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
+import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, consensusJoint, consensusVoters, detectLabelErrors, mixtureWeights, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
 import { recallAtFraction } from '../../src/eval/metrics';
 import { flipLabels } from '../../src/eval/noise';
 import { SeededRandom } from '../../src/util/random';
@@ -187,21 +187,38 @@ test('detectLabelErrors: the error count is the mean of the upper estimate and t
   // at 0.6. Given as the two candidates' out-of-sample probabilities (no features needed).
   const { y, A, B, N } = twoModels([...repeat(80, [0, 0.99, 0.7]), ...repeat(30, [0, 0.01, 0.6]), ...repeat(10, [0, 0.01, 0.3]), ...repeat(100, [1, 0.01, 0.3]), ...repeat(10, [1, 0.99, 0.7])]);
   const data: LogisticData = { X: new Float64Array(N), N, D: 1, K: 2, y };
-  // auto's third candidate, the forest, is given kNN's probabilities: the same mixture (EM splits B's
-  // weight between its two copies) and the same consensus as the two models alone.
-  const r = await detectLabelErrors(data, { logistic: { proba: A, detail: 'given' }, knn: { proba: B, detail: 'given' }, forest: { proba: B, detail: 'given' } });
-  assert.ok(Math.abs(r.models[1].weight + r.models[2].weight - mixtureWeights([A, B].map((P) => Float64Array.from({ length: N }, (_, i) => P[i * 2 + y[i]])), N)[1]) < 1e-3, JSON.stringify(r.models.map((m) => m.weight)));
+  // auto's third candidate, the forest, is given a weak model F that sees none of the 20 wrong labels
+  // (their given label at 0.6) and leans against every right one (0.3): the highest log loss of the
+  // three, so it does not vote in the consensus, which with it would miss the 20.
+  const F = Float64Array.from(Array.from(y).flatMap((g, i) => {
+    const wrong = (i >= 110 && i < 120) || i >= 220;
+    const pGiven = wrong ? 0.6 : 0.3;
+    return g === 0 ? [pGiven, 1 - pGiven] : [1 - pGiven, pGiven];
+  }));
+  const r = await detectLabelErrors(data, { logistic: { proba: A, detail: 'given' }, knn: { proba: B, detail: 'given' }, forest: { proba: F, detail: 'given' } });
+  assert.deepEqual(r.models.map((m) => m.model), ['logistic', 'knn', 'forest']);
+  assert.ok(r.models[2].logLoss > r.models[0].logLoss && r.models[0].logLoss > r.models[1].logLoss, JSON.stringify(r.models));
+  assert.deepEqual(consensusVoters(r.models), [0, 1]);
+  assert.ok(consensusJoint([A, B, F], y, N, 2).errors < 5, 'with F voting the consensus misses the wrong labels');
   assert.equal(consensusJoint([A, B], y, N, 2).errors, 20);
   const upper = Math.min(confidentJoint(r.proba, y, r.thresholds, N, 2, true).errors, anchorEstimate(r.proba, y, N, 2).errors);
   assert.ok(Math.abs(r.estimatedErrors - (upper + 20) / 2) < 1e-9, `${r.estimatedErrors} vs upper ${upper}`);
   // The mixture (weight 0.28 on A) is still confident about some of A's confusions, so the upper
   // estimate counts them; the consensus half brings the estimate closer to the 20 wrong labels.
   assert.ok(upper > 22 && Math.abs(r.estimatedErrors - 20) < Math.abs(upper - 20) - 1, `${r.estimatedErrors} vs upper ${upper}`);
-  assert.match(r.estimateMethod, new RegExp(`^mean of an upper estimate, ${upper.toFixed(0)}, .*the smaller of the calibrated confident joint .* and a lower one, 20, .*\\(the consensus joint: rows that logistic, knn and forest each confidently put in the same other class\\)$`));
+  assert.match(r.estimateMethod, new RegExp(`^mean of an upper estimate, ${upper.toFixed(0)}, .*the smaller of the calibrated confident joint .* and a lower one, 20, .*\\(the consensus joint: rows that logistic and knn each confidently put in the same other class\\)$`));
   // One candidate: no consensus, the upper estimate alone.
   const one = await detectLabelErrors(data, { detector: 'logistic', logistic: { proba: A, detail: 'given' } });
   const upperA = Math.min(confidentJoint(A, y, one.thresholds, N, 2, true).errors, anchorEstimate(A, y, N, 2).errors);
   assert.ok(Math.abs(one.estimatedErrors - upperA) < 1e-9 && /^the smaller of the calibrated confident joint/.test(one.estimateMethod), one.estimateMethod);
+});
+
+test('consensus voters: the two candidates with the lowest out-of-fold log loss, in their order; all of two or one', () => {
+  assert.deepEqual(consensusVoters([{ logLoss: 0.9 }, { logLoss: 0.3 }, { logLoss: 0.5 }]), [1, 2]);
+  assert.deepEqual(consensusVoters([{ logLoss: 0.2 }, { logLoss: 0.7 }, { logLoss: 0.5 }, { logLoss: 0.1 }]), [0, 3]);
+  assert.deepEqual(consensusVoters([{ logLoss: 0.4 }, { logLoss: 0.4 }, { logLoss: 0.4 }]), [0, 1]);
+  assert.deepEqual(consensusVoters([{ logLoss: 2 }, { logLoss: 1 }]), [0, 1]);
+  assert.deepEqual(consensusVoters([{ logLoss: 2 }]), [0]);
 });
 
 test('anchor-row estimate: the share of other labels among each class\'s most confident rows, times the class size', () => {
