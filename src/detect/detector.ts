@@ -491,7 +491,10 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const reuseForest = opts.forestLeaves && opts.forestLeaves.N === N && opts.forestLeaves.seed === (opts.seed ?? 0) ? opts.forestLeaves : undefined;
   const forest = async (): Promise<OutOfFold> => {
     if (opts.forest) return opts.forest;
-    const r = reuseForest ? await forestFromLeaves(reuseForest, y, K, cp) : await forestOutOfBag(data, { seed: opts.seed ?? 0, checkpoint: cp, keepLeaves: true });
+    // The leaves (4 bytes x 100 trees per row) are kept for a quick re-score up to the rows where auto
+    // runs the forest; an explicit --detector forest on millions of rows would hold gigabytes.
+    const keepLeaves = N <= KNN_EXACT_MAX_ROWS;
+    const r = reuseForest ? await forestFromLeaves(reuseForest, y, K, cp) : await forestOutOfBag(data, { seed: opts.seed ?? 0, checkpoint: cp, keepLeaves });
     forestLeaves = r.leaves;
     return reuseForest ? { proba: r.proba, detail: `${r.detail}; trees of the previous scan, leaf shares with the current labels` } : r;
   };
