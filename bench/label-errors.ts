@@ -174,10 +174,13 @@ export async function runEngine(out: string, sets: string[], seeds: number[], no
           const b = readFileSync(f);
           return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
         };
-        const knnFile = cached && cached.replace(/\.lr\.f64$/, '.knn.f64');
-        const knn = knnFile && existsSync(knnFile) ? { proba: readF64(knnFile), detail: 'cached 5-fold kNN' } : undefined;
-        const rfFile = cached && cached.replace(/\.lr\.f64$/, '.rf.f64');
-        const forest = rfFile && existsSync(rfFile) ? { proba: readF64(rfFile), detail: 'cached out-of-bag forest' } : undefined;
+        // The other candidates' cached probabilities beside it (<task>.knn.f64, <task>.rf.f64), where present.
+        const fromCache = (ext: string, detail: string) => {
+          const f = cached && cached.replace(/\.lr\.f64$/, ext);
+          return f && existsSync(f) ? { proba: readF64(f), detail } : undefined;
+        };
+        const knn = fromCache('.knn.f64', 'cached 5-fold kNN');
+        const forest = fromCache('.rf.f64', 'cached out-of-bag forest');
         let looP: Float64Array;
         if (cached && existsSync(cached)) {
           looP = readF64(cached);

@@ -53,6 +53,7 @@
 import { Checkpoint } from '../util/cancel';
 import type { LogisticData } from '../model/logistic';
 import { UserError } from '../util/errors';
+import { choices } from '../options/options';
 import { averageRanks } from '../eval/metrics';
 import { accuracyOf, KNN_EXACT_MAX_ROWS, knnOutOfFold, knnProbabilities, logisticOutOfFold, logLoss, stratifiedFolds, type KnnNeighbours, type OutOfFold } from './crossFit';
 import { mlpOutOfFold } from './mlpFold';
@@ -168,11 +169,6 @@ export function consensusVoters(reports: Pick<ModelReport, 'logLoss'>[]): number
     .sort((a, b) => reports[a].logLoss - reports[b].logLoss || a - b)
     .slice(0, 2)
     .sort((a, b) => a - b);
-}
-
-/** "a", "a and b", "a, b and c". */
-function listed(items: string[]): string {
-  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 /**
@@ -595,10 +591,9 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
       consensus === undefined
         ? upperMethod
         : `mean of an upper estimate, ${upper.toFixed(0)}, that counts the model's own confident confusions (${upperMethod}), ` +
-          `and a lower one, ${consensus.toFixed(0)}, that misses errors a single model does not see (the consensus joint: rows that ${listed(voters.map((m) => models[m]))} each confidently put in the same other class)`,
+          `and a lower one, ${consensus.toFixed(0)}, that misses errors a single model does not see (the consensus joint: rows that ${choices(voters.map((m) => models[m]), 'and')} each confidently put in the same other class)`,
     confidentJoint: cj.joint,
     knnNeighbours,
     forestLeaves,
   };
 }
-

@@ -78,9 +78,9 @@ export function oneOf<T extends string>(v: unknown, allowed: readonly T[]): T {
   return isOneOf(v, allowed) ? v : allowed[0];
 }
 
-/** "a, b or c". */
-export function choices(values: readonly string[]): string {
-  return values.length === 1 ? values[0] : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+/** "a, b or c" (or, with conjunction 'and', "a, b and c"). */
+export function choices(values: readonly string[], conjunction: 'or' | 'and' = 'or'): string {
+  return values.length === 1 ? values[0] : `${values.slice(0, -1).join(', ')} ${conjunction} ${values[values.length - 1]}`;
 }
 
 /** Hidden layer widths from a setting: positive integers up to 4096, at most 8 layers; others dropped. */
