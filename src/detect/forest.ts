@@ -95,10 +95,7 @@ export function binFeatures(X: Float64Array, N: number, D: number, maxBins = FOR
 
 export interface ForestOptions {
   trees?: number;
-  /** Features tried per node (default floor(sqrt(kept features)), at least 1). */
-  featuresPerNode?: number;
   seed?: number;
-  maxBins?: number;
   checkpoint?: Checkpoint;
   /** Keep every row's leaf in every tree (ForestLeaves: 4 bytes x trees per row), for forestFromLeaves. */
   keepLeaves?: boolean;
@@ -158,9 +155,10 @@ export async function forestOutOfBag(data: LogisticData, opts: ForestOptions = {
   const { N, D, K, y } = data;
   const trees = opts.trees ?? FOREST_TREES;
   const cp = opts.checkpoint ?? new Checkpoint();
-  const binned = binFeatures(data.X, N, D, opts.maxBins ?? FOREST_MAX_BINS);
+  const binned = binFeatures(data.X, N, D);
   const F = binned.features.length;
-  const mtry = Math.max(1, Math.min(F, opts.featuresPerNode ?? Math.floor(Math.sqrt(F))));
+  // Features drawn per node: floor(sqrt(kept features)), at least 1.
+  const mtry = Math.max(1, Math.floor(Math.sqrt(F)));
   const seed = opts.seed ?? 0;
   const acc = new Float64Array(N * K);
   const scored = new Int32Array(N);
