@@ -53,15 +53,15 @@
 import { Checkpoint } from '../util/cancel';
 import type { LogisticData } from '../model/logistic';
 import { UserError } from '../util/errors';
-import { choices } from '../options/options';
+import { choices, DETECTORS, type DetectorModelName } from '../options/options';
 import { averageRanks } from '../eval/metrics';
 import { accuracyOf, KNN_EXACT_MAX_ROWS, knnOutOfFold, knnProbabilities, logisticOutOfFold, logLoss, stratifiedFolds, type KnnNeighbours, type OutOfFold } from './crossFit';
 import { mlpOutOfFold } from './mlpFold';
 import { forestFromLeaves, forestOutOfBag, type ForestLeaves } from './forest';
 
-export type DetectorModel = 'logistic' | 'knn' | 'forest' | 'mlp';
-export type DetectorChoice = 'auto' | 'ensemble' | DetectorModel;
-export const DETECTOR_CHOICES: DetectorChoice[] = ['auto', 'ensemble', 'logistic', 'knn', 'forest', 'mlp'];
+export type DetectorModel = DetectorModelName;
+export type DetectorChoice = Exclude<(typeof DETECTORS)[number], 'off'>;
+export const DETECTOR_CHOICES: readonly DetectorChoice[] = DETECTORS.filter((d): d is DetectorChoice => d !== 'off');
 
 export interface DetectorOptions {
   detector?: DetectorChoice;

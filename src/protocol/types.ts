@@ -3,7 +3,7 @@
  * JSON output. Defined once here; everything is plain JSON (no typed arrays, no class instances).
  */
 import type { ColumnKind } from '../data/types';
-import type { ExplainModeOption, ExplainObjectiveOption, ScanCapabilities, ScanRanking } from '../options/options';
+import type { DetectorModelName, ExplainModeOption, ExplainObjectiveOption, ScanCapabilities, ScanRanking } from '../options/options';
 
 export type { ScanCapabilities };
 
@@ -192,7 +192,7 @@ export interface ScanSummary {
 
 export interface DetectionSummary {
   /** Every candidate model that ran: out-of-fold accuracy and log loss against the given labels, mixture weight. */
-  models: { model: 'logistic' | 'knn' | 'forest' | 'mlp'; accuracy: number; logLoss: number; weight: number; seconds: number; detail: string }[];
+  models: { model: DetectorModelName; accuracy: number; logLoss: number; weight: number; seconds: number; detail: string }[];
   /** What ranked: 'ensemble' or the one model. */
   choice: string;
   /** Why. */
