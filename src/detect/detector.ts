@@ -62,6 +62,8 @@ import { forestFromLeaves, forestOutOfBag, type ForestLeaves } from './forest';
 export type DetectorModel = DetectorModelName;
 export type DetectorChoice = Exclude<(typeof DETECTORS)[number], 'off'>;
 export const DETECTOR_CHOICES: readonly DetectorChoice[] = DETECTORS.filter((d): d is DetectorChoice => d !== 'off');
+/** Every candidate model, in the order 'ensemble' runs them. */
+const ALL_MODELS: readonly DetectorModel[] = DETECTOR_CHOICES.filter((d): d is DetectorModel => d !== 'auto' && d !== 'ensemble');
 
 export interface DetectorOptions {
   detector?: DetectorChoice;
@@ -469,7 +471,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   if (N < 2 * k) throw new UserError(`Label-error detection needs at least ${2 * k} labelled rows for ${k} folds (got ${N}).`);
   const l2 = opts.l2 ?? 1e-3;
   const cp = opts.checkpoint ?? new Checkpoint();
-  const models: DetectorModel[] = choice === 'auto' ? autoModels(data) : choice === 'ensemble' ? ['logistic', 'knn', 'forest', 'mlp'] : [choice];
+  const models: DetectorModel[] = choice === 'auto' ? autoModels(data) : choice === 'ensemble' ? [...ALL_MODELS] : [choice];
   // No folds when no model needs them (logistic regression alone, from the scan's leave-one-out
   // probabilities): dealing a million rows into folds costs seconds.
   const reuseKnn = opts.knnNeighbours && opts.knnNeighbours.k === k && opts.knnNeighbours.folds.length === N ? opts.knnNeighbours : undefined;
