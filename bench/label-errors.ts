@@ -8,6 +8,7 @@
  *   node --import tsx bench/label-errors.ts [--sets a,b] [--seeds 0,1] [--noise u10,c20] [--export DIR] [--out FILE] [--five-fold] [--cache DIR]
  * --cache DIR takes the default's logistic candidate from bench/research/cache-oof.ts's files and runs only the default.
  * --five-fold also runs the detector with 5-fold logistic regression (the path of EK-FAC scans and networks).
+ * DD_SETS=FILE.json runs other data sets than ../shared/data's ([{name, file, label}]; bench/research/weka_sets.py writes one).
  * --export DIR writes the tasks (features and noisy labels) for bench/research/baselines.py.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,8 @@ export const ROOT = path.resolve(__dirname, '..');
 /** The scan's default ranking: the detector with label suspicion's reweighted leave-one-out p' as its logistic candidate. */
 export const DEFAULT_MODEL = 'detector, logistic = reweighted loo';
 export const SHARED = path.resolve(ROOT, '../shared/data');
-export const SETS = [
+/** The development sets; DD_SETS=FILE.json ([{name, file (absolute), label}], e.g. bench/research/weka_sets.py's) replaces them for a check on other data. */
+export const SETS: { name: string; file: string; label: string }[] = process.env.DD_SETS ? JSON.parse(readFileSync(process.env.DD_SETS, 'utf8')) : [
   { name: 'digits', file: 'digits.csv', label: 'label' },
   { name: 'breast_cancer', file: 'breast_cancer.csv', label: 'diagnosis' },
   { name: 'satellite', file: 'satellite.csv', label: 'class' },
@@ -47,7 +49,7 @@ export function makeNoise(clean: LogisticData, noise: (typeof NOISES)[number], s
 
 export async function loadSet(name: string): Promise<LogisticData> {
   const s = SETS.find((x) => x.name === name)!;
-  return loadLabelled(path.join(SHARED, s.file), s.label);
+  return loadLabelled(path.resolve(SHARED, s.file), s.label);
 }
 
 /** Writes DIR/<set>.X.f64 (N x D float64, engine features), DIR/tasks.json (noisy labels and flips per task). */
