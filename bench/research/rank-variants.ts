@@ -19,7 +19,7 @@ const readF64 = (f: string) => {
   return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
 
-/** The current task's candidate probabilities (logistic, kNN), for variants that need them. */
+/** The current task's candidate probabilities (logistic, kNN, forest), for variants that need them. */
 let MODELS: Float64Array[] = [];
 type Variant = (d: Awaited<ReturnType<typeof det.detectLabelErrors>>, y: Int32Array, N: number, K: number) => ArrayLike<number>;
 /** `models`: the two candidates' own out-of-sample probabilities (logistic, kNN). */
@@ -42,8 +42,10 @@ async function main(dir: string, allVariants: Record<string, Variant>, allEstima
         const data = { ...clean, y: fl.noisy };
         const lr = readF64(f + '.lr.f64');
         const knn = readF64(f + '.knn.f64');
-        const d = await det.detectLabelErrors(data, { logistic: { proba: lr, detail: '' }, knn: { proba: knn, detail: '' } });
-        MODELS = [lr, knn];
+        // The default's three candidates (the forest since session 12; cache-oof.ts writes it).
+        const rf = readF64(f + '.rf.f64');
+        const d = await det.detectLabelErrors(data, { logistic: { proba: lr, detail: '' }, knn: { proba: knn, detail: '' }, forest: { proba: rf, detail: '' } });
+        MODELS = [lr, knn, rf];
         const v: Record<string, TaskResult> = {};
         for (const [name, fn] of Object.entries(variants)) v[name] = { ...rankingMetrics(fn(d, fl.noisy, data.N, data.K), fl.flipped, fl.original, data.N), flips: fl.flipped.length } as TaskResult;
         const est: Record<string, number> = {};
@@ -436,6 +438,11 @@ void main(process.argv[2], {
   'normalised margin alone': margin,
   'calibrated margin (p_c / t_c)': calMargin,
   'calibrated self-confidence + margin of q': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), qMargin(d, y, N, K)], N),
+  'all three keys on the per-class calibrated q: calibrated self-confidence + margin of q + noise posterior on q': (d, y, N, K) => {
+    const Q = new Float64Array(N * K);
+    for (let i = 0; i < N; i++) { let s = 0; for (let c = 0; c < K; c++) s += Q[i * K + c] = d.proba[i * K + c] / d.thresholds[c]; for (let c = 0; c < K; c++) Q[i * K + c] /= s; }
+    return det.combinedRankKey([calSc(d, y, N, K), qMargin(d, y, N, K), det.noisePosterior(Q, y, d.noiseTransition, N, K)], N);
+  },
   'prune by noise rate (cells y -> j, budget C[y][j], by p_j - p_y)': (d, y, N, K) => pbnr(d, y, N, K, d.confidentJoint),
   'budget per given label (row sums), by the default key': (d, y, N, K) => det.budgetKey(d.rankKey, y, d.confidentJoint, N, K),
   'budget per suspected true class (column sums), by the default key': (d, y, N, K) => budgetTrue(d, y, N, K, d.confidentJoint, d.rankKey),
