@@ -134,6 +134,12 @@ export interface DetectionResult {
   suggestedProbability: Float64Array;
   estimatedErrors: number;
   estimateMethod: string;
+  /**
+   * The estimate split by given label (estimateByLabel): errors[y] = estimated wrong labels among the
+   * rows labelled y (sums to estimatedErrors); likelyClass[y] = the class most of them are estimated to
+   * truly be (-1 where none).
+   */
+  estimateByLabel: { errors: Float64Array; likelyClass: Int32Array };
   /** K x K calibrated confident joint (row = given label, column = estimated true class). */
   confidentJoint: Float64Array;
   /** kNN's folds and neighbours, when kNN ran (what a quick re-score reuses). */
@@ -402,6 +408,33 @@ export function consensusJoint(models: Float64Array[], y: Int32Array, N: number,
 }
 
 /**
+ * The error-count estimate split by given label and estimated true class: the restricted confident
+ * joint's off-diagonal cells scaled to the upper estimate (so they sum to it), averaged cell by cell
+ * with the consensus joint's when there is one (which sums to the lower estimate). So errors[y] (the
+ * off-diagonal sum of row y) add up to the estimate itself, and likelyClass[y] is the row's largest
+ * off-diagonal cell (-1 where the row has none).
+ */
+export function estimateByLabel(restricted: { joint: Float64Array; errors: number }, upper: number, consensus: { joint: Float64Array } | undefined, K: number): { errors: Float64Array; likelyClass: Int32Array } {
+  const scale = restricted.errors > 0 ? upper / restricted.errors : 0;
+  const errors = new Float64Array(K);
+  const likelyClass = new Int32Array(K).fill(-1);
+  for (let a = 0; a < K; a++) {
+    let best = 0;
+    for (let b = 0; b < K; b++) {
+      if (a === b) continue;
+      const u = restricted.joint[a * K + b] * scale;
+      const e = consensus ? (u + consensus.joint[a * K + b]) / 2 : u;
+      errors[a] += e;
+      if (e > best) {
+        best = e;
+        likelyClass[a] = b;
+      }
+    }
+  }
+  return { errors, likelyClass };
+}
+
+/**
  * Noise transition matrix T[j * K + i] = P(given label i | true class j), from the standard calibrated
  * confident joint (Northcutt, Jiang & Chuang 2021: thresholds t, every row above a threshold counted,
  * each row of counts rescaled to the number of rows with that given label) with `pseudo` added to
@@ -565,7 +598,8 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   // loss; ties by order): two models of different bias are what the consensus filter needs, and a
   // third, weaker one would veto the wrong labels it does not see (docs/detection.md, session 12).
   const voters = consensusVoters(reports);
-  const consensus = voters.length > 1 ? consensusJoint(voters.map((m) => oof[m].proba), y, N, K).errors : undefined;
+  const consensusCounts = voters.length > 1 ? consensusJoint(voters.map((m) => oof[m].proba), y, N, K) : undefined;
+  const consensus = consensusCounts?.errors;
   const estimatedErrors = consensus === undefined ? upper : (upper + consensus) / 2;
   const upperMethod =
     `the smaller of the calibrated confident joint of the out-of-fold probabilities (Northcutt et al. 2021; rows where another class is more probable), ${cj.errors.toFixed(0)}, ` +
@@ -594,6 +628,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
         ? upperMethod
         : `mean of an upper estimate, ${upper.toFixed(0)}, that counts the model's own confident confusions (${upperMethod}), ` +
           `and a lower one, ${consensus.toFixed(0)}, that misses errors a single model does not see (the consensus joint: rows that ${choices(voters.map((m) => models[m]), 'and')} each confidently put in the same other class)`,
+    estimateByLabel: estimateByLabel(cj, upper, consensusCounts, K),
     confidentJoint: cj.joint,
     knnNeighbours,
     forestLeaves,
