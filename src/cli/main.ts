@@ -9,6 +9,7 @@
 import { Session } from '../engine/session';
 import * as opt from '../options/options';
 import type { ClusterResult, ExampleRow, ExplainMode, ExplainObjective, ExplainResult, RankBy, ScanSummary, TrustResult } from '../protocol/types';
+import { estimateByLabelText } from '../protocol/wording';
 import type { ScanParams } from '../protocol/worker';
 import { UserError } from '../util/errors';
 import type { ColumnKind } from '../data/types';
@@ -420,6 +421,8 @@ function printScan(s: ScanSummary, examples: ExampleRow[], total: number, rankBy
     }
     out.push(`  ranked by: ${d.choice} (out-of-fold accuracy ${(d.accuracy * 100).toFixed(1)}%, log loss ${d.logLoss.toFixed(3)}); ${d.reason}`);
     out.push(`  estimated wrong labels: ${Math.round(d.estimatedErrors)} of ${s.dataset.rows} (${d.estimateMethod}); ${d.suggestions} rows with a suggested label`);
+    const byLabel = estimateByLabelText(d.estimatedByLabel);
+    if (byLabel) out.push(`  by given label: ${byLabel}`);
     out.push(`  explanations: influence of ${d.explainedBy}`);
   }
   out.push('');

@@ -223,8 +223,10 @@ export class Session {
       let suggestions = 0;
       for (let i = 0; i < N; i++) if (d.detection.suggested[i] >= 0) suggestions++;
       const m = analysis.info.model;
+      const { errors, likelyClass } = d.estimateByLabel;
       detectionInfo = {
         ...d.info,
+        estimatedByLabel: classes.map((label, c) => ({ label, errors: errors[c], ...(likelyClass[c] >= 0 ? { likelyClass: classes[likelyClass[c]] } : {}) })),
         suggestions,
         explainedBy:
           m.kind === 'logistic-regression'
@@ -1059,5 +1061,6 @@ async function keptDetection(data: LogisticData, opts: DetectorOptions) {
     forestLeaves: d.forestLeaves,
     proba: d.proba,
     info: { models: d.models, choice: d.choice, reason: d.reason, folds: d.folds, accuracy: d.accuracy, logLoss: d.logLoss, estimatedErrors: d.estimatedErrors, estimateMethod: d.estimateMethod },
+    estimateByLabel: d.estimateByLabel,
   };
 }

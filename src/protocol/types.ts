@@ -204,6 +204,12 @@ export interface DetectionSummary {
   /** Estimated number of wrong labels in the file, and how it was estimated. */
   estimatedErrors: number;
   estimateMethod: string;
+  /**
+   * The estimate split by given label, in the scan's class order: how many of the rows labelled `label`
+   * are estimated wrong, and the class most of them are estimated to truly be (absent where none). The
+   * errors add up to estimatedErrors. Absent in results saved by earlier versions.
+   */
+  estimatedByLabel?: { label: string; errors: number; likelyClass?: string }[];
   /** Rows whose suggested label differs from the given one (the model believes another class more). */
   suggestions: number;
   /** The model whose predictions explanations explain (influence-based). */

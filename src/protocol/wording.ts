@@ -50,10 +50,27 @@ export function describeAnalysis(summary: Pick<ScanSummary, 'model' | 'analysis'
   const d = summary.detection;
   if (d) {
     const used = d.models.filter((x) => x.weight >= 0.005).map((x) => (d.models.length > 1 ? `${x.model} ${x.weight.toFixed(2)}` : x.model));
-    parts.push(`label issues ranked by: ${d.choice === 'ensemble' ? `ensemble (${used.join(', ')})` : d.choice}, ${d.folds}-fold out of sample, ~${Math.round(d.estimatedErrors)} wrong labels estimated`);
+    const byLabel = estimateByLabelText(d.estimatedByLabel, 3);
+    parts.push(`label issues ranked by: ${d.choice === 'ensemble' ? `ensemble (${used.join(', ')})` : d.choice}, ${d.folds}-fold out of sample, ~${Math.round(d.estimatedErrors)} wrong labels estimated${byLabel ? ` (by given label: ${byLabel})` : ''}`);
     parts.push(`explained by: ${d.explainedBy}`);
   }
   return parts.join(' · ');
+}
+
+/**
+ * The estimated wrong labels by given label in words, most first: "neg ~27 (mostly pos), pos ~50
+ * (mostly neg)". Labels estimated at less than half a row are listed only when at most `max` labels
+ * exist (so both sides of a two-class file always show); beyond `max` labels, "and N more". Undefined
+ * without a split (results of earlier versions) or when under half a row is estimated wrong in all.
+ */
+export function estimateByLabelText(byLabel: NonNullable<ScanSummary['detection']>['estimatedByLabel'], max = 8): string | undefined {
+  if (!byLabel || byLabel.reduce((a, e) => a + e.errors, 0) < 0.5) return undefined;
+  const sorted = [...byLabel].sort((a, b) => b.errors - a.errors);
+  const listed = byLabel.length <= max ? sorted : sorted.filter((e) => e.errors >= 0.5).slice(0, max);
+  if (listed.length === 0) return undefined;
+  const words = listed.map((e) => `${e.label} ~${Math.round(e.errors)}${e.likelyClass !== undefined && e.errors >= 0.5 ? ` (mostly ${e.likelyClass})` : ''}`);
+  const rest = byLabel.length - listed.length;
+  return words.join(', ') + (rest > 0 ? `, and ${rest} more label${rest === 1 ? '' : 's'}` : '');
 }
 
 /**

@@ -31,6 +31,10 @@ test('scan --json prints one JSON document listing every training row, by global
   assert.equal(out.dataset.file, cancer);
   assert.equal(out.dataset.rows, 569);
   assert.deepEqual(out.dataset.classes, ['benign', 'malignant']);
+  // The error estimate split by given label, in class order, adding up to the estimate.
+  assert.deepEqual(out.detection.estimatedByLabel.map((e: { label: string }) => e.label), ['benign', 'malignant']);
+  const split = out.detection.estimatedByLabel.reduce((a: number, e: { errors: number }) => a + e.errors, 0);
+  assert.ok(Math.abs(split - out.detection.estimatedErrors) < 1e-9 * Math.max(1, split), `${split} vs ${out.detection.estimatedErrors}`);
   assert.equal(out.dataset.features, 31);
   assert.equal(out.model.kind, 'logistic-regression');
   assert.equal(out.model.parameters, 62);
@@ -58,6 +62,12 @@ test('scan without --json prints a readable table and a summary', () => {
   assert.match(r.stdout, /Top 5 of 1500 training rows by label issue \(out-of-sample detector: (ensemble|logistic|knn|forest)\)/);
   assert.match(r.stdout, /label-error detector \(out-of-sample probabilities: 5-fold, the forest out of bag\):\n {2}logistic: accuracy \d+\.\d%, log loss \d\.\d{3}, weight \d\.\d\d/);
   assert.match(r.stdout, /estimated wrong labels: \d+ of 1500 \(mean of an upper estimate, \d+, .*\(the smaller of the calibrated confident joint .* and the anchor-row estimate .*\), and a lower one, \d+, .*\(the consensus joint: rows that (logistic|knn) and (knn|forest) each confidently put in the same other class\)\)/);
+  // Ten classes: the eight with the most estimated errors, most first, then how many more.
+  const byLabel = /\n {2}by given label: (.*)\n/.exec(r.stdout);
+  assert.ok(byLabel, r.stdout);
+  assert.match(byLabel[1], /^(\d ~\d+ \(mostly \d\), ){1,8}and [1-9] more labels?$/);
+  const counts = [...byLabel[1].matchAll(/\d ~(\d+)/g)].map((m) => Number(m[1]));
+  assert.deepEqual(counts, [...counts].sort((a, b) => b - a));
   assert.equal(r.stdout.split('\n').filter((l) => /^\s+\d+\s+\d+\s+\d+\s/.test(l)).length, 5);
 });
 

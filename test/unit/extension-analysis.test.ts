@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import test from 'node:test';
 import { analysisParams, marginPairs, preferredRanking, type AnalysisSettings } from '../../extension/analysis';
-import { describeAnalysis, describeExplanation, explainCapabilities, formatAgreement, panelNotes, rankingName, supportedOptions, trustVerdict } from '../../src/protocol/wording';
+import { describeAnalysis, describeExplanation, estimateByLabelText, explainCapabilities, formatAgreement, panelNotes, rankingName, supportedOptions, trustVerdict } from '../../src/protocol/wording';
 import { rankedScore, rowNodeDescription } from '../../extension/treeModel';
 import { Session } from '../../src/engine/session';
 import type { ExplainObjective, ScanSummary } from '../../src/protocol/types';
@@ -68,7 +68,7 @@ test('a real logistic scan: the sidebar ranks by the label-issue detector and th
   assert.equal(preferredRanking({ labelSuspicion: summary.labelSuspicion }), 'labelSuspicion');
   const text = describeAnalysis(summary);
   assert.match(text, /^model: logistic regression · method: influence functions · solver: (exact|ekfac) \(/);
-  assert.match(text, /backend: float64 JavaScript · label issues ranked by: (ensemble \((logistic|knn|forest) \d\.\d\d(, (knn|forest) \d\.\d\d)+\)|logistic|knn|forest), 5-fold out of sample, ~\d+ wrong labels estimated · explained by: logistic regression \(exact influence\)$/);
+  assert.match(text, /backend: float64 JavaScript · label issues ranked by: (ensemble \((logistic|knn|forest) \d\.\d\d(, (knn|forest) \d\.\d\d)+\)|logistic|knn|forest), 5-fold out of sample, ~\d+ wrong labels estimated \(by given label: (benign|malignant) ~\d+( \(mostly (benign|malignant)\))?, (benign|malignant) ~\d+( \(mostly (benign|malignant)\))?\) · explained by: logistic regression \(exact influence\)$/);
   assert.doesNotMatch(describeAnalysis({ model: summary.model, analysis: summary.analysis }), /label issues/);
   const issues = s.page({ rankBy: 'labelIssue', offset: 0, limit: 20 }).rows;
   for (let k = 1; k < issues.length; k++) assert.ok(rankedScore(issues[k - 1], 'labelIssue') >= rankedScore(issues[k], 'labelIssue') - 1e-12);
@@ -164,4 +164,15 @@ test('the panel lists the scan\'s column notes (identifier left out, text hashed
   // A TSV read without quoting says why; a summary cached without notes gives none.
   assert.deepEqual(panelNotes({ dataset: { read: { format: 'tsv', encoding: 'utf-8', quoting: 'none', note: 'x' } } }), ['Read as TSV: x']);
   assert.deepEqual(panelNotes({ dataset: {} }), []);
+});
+
+test('estimateByLabelText: most first, both sides of two classes, the rest counted beyond max', () => {
+  assert.equal(estimateByLabelText(undefined), undefined, 'results of earlier versions have no split');
+  assert.equal(estimateByLabelText([{ label: 'a', errors: 0.2 }, { label: 'b', errors: 0.1 }]), undefined, 'under half a row in all: nothing to say');
+  // Two classes: both listed, the side with none too; a likely class only where errors are counted.
+  assert.equal(estimateByLabelText([{ label: 'ham', errors: 0.3, likelyClass: 'spam' }, { label: 'spam', errors: 41.6, likelyClass: 'ham' }]), 'spam ~42 (mostly ham), ham ~0');
+  const many = ['a', 'b', 'c', 'd', 'e'].map((label, i) => ({ label, errors: [3, 0.2, 9, 5, 1][i], likelyClass: 'z' }));
+  assert.equal(estimateByLabelText(many, 3), 'c ~9 (mostly z), d ~5 (mostly z), a ~3 (mostly z), and 2 more labels');
+  assert.equal(estimateByLabelText(many, 4), 'c ~9 (mostly z), d ~5 (mostly z), a ~3 (mostly z), e ~1 (mostly z), and 1 more label');
+  assert.equal(estimateByLabelText(many), 'c ~9 (mostly z), d ~5 (mostly z), a ~3 (mostly z), e ~1 (mostly z), b ~0');
 });
