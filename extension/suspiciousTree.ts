@@ -15,6 +15,7 @@ import type { ReviewedStore } from './reviewedStore';
 import {
   buildTree,
   classNodeDescription,
+  classNodeTooltip,
   classNodeLabel,
   formatScore,
   whySuspicious,
@@ -128,7 +129,9 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
   getTreeItem(node: TreeNode): vscode.TreeItem {
     if (node.kind === 'class') {
       const item = new vscode.TreeItem(classNodeLabel(node), vscode.TreeItemCollapsibleState.Expanded);
-      item.description = classNodeDescription(node);
+      const estimate = this.store.current?.summary.detection?.estimatedByLabel?.find((e) => e.label === node.label);
+      item.description = classNodeDescription(node, estimate?.errors);
+      item.tooltip = classNodeTooltip(node.label, estimate);
       item.contextValue = 'class';
       item.id = `class:${node.label}`;
       return item;

@@ -140,7 +140,20 @@ export function classNodeLabel(node: ClassNode): string {
   return `class ${node.label}`;
 }
 
-export function classNodeDescription(node: ClassNode): string {
+/** The class group's description: its rows shown, how many reviewed, and the scan's estimate of wrong labels among all rows with this label (when given). */
+export function classNodeDescription(node: ClassNode, estimatedWrong?: number): string {
   const n = node.rows.length;
-  return `${n} row${n === 1 ? '' : 's'}` + (node.reviewedCount > 0 ? `, ${node.reviewedCount} reviewed` : '');
+  return (
+    `${n} row${n === 1 ? '' : 's'}` +
+    (node.reviewedCount > 0 ? `, ${node.reviewedCount} reviewed` : '') +
+    (estimatedWrong !== undefined && Number.isFinite(estimatedWrong) ? ` · est. ~${Math.round(estimatedWrong)} wrong` : '')
+  );
+}
+
+/** The class group's tooltip: the scan's estimate for the label in a sentence (undefined without one). */
+export function classNodeTooltip(label: string, estimate?: { errors: number; likelyClass?: string }): string | undefined {
+  if (!estimate || !Number.isFinite(estimate.errors)) return undefined;
+  const n = Math.round(estimate.errors);
+  const most = n > 0 && estimate.likelyClass !== undefined ? `, most of them truly ${estimate.likelyClass}` : '';
+  return `The scan estimates that about ${n} of the rows labelled ${label} have a wrong label${most} (all rows with this label, not only those listed).`;
 }

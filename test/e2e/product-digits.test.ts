@@ -13,7 +13,7 @@ import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, poll, withVSCode, type VSCodeSession } from './harness';
-import { cli, clickSidebarRow, goToLine, openFile, inScratchFolder, waitForSidebarRows } from './helpers';
+import { cli, clickSidebarRow, goToLine, openFile, inScratchFolder, sidebarRows, waitForSidebarRows } from './helpers';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'digits');
 const SETTINGS = JSON.parse(
@@ -95,6 +95,20 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         const recall = top.filter((e) => flipped.has(e.row)).length;
         assert.ok(recall >= 20, `only ${recall} of the ${listed} listed rows are flipped ones`);
 
+        // Grouped by class, each group says how many of the rows with that label the scan estimates wrong.
+        await vs.runCommand('Dataset Debugger: Group by Class');
+        const groups = await waitForSidebarRows(vs, /^class \d$/, 3, 30_000, /est\. ~\d+ wrong$/);
+        for (const g of groups) assert.match(g.description, /^\d+ rows?(, \d+ reviewed)? · est\. ~\d+ wrong$/);
+        await vs.screenshot('sidebar-by-class');
+        await vs.runCommand('Dataset Debugger: Show as Ranked List');
+        // Back in ranked order once no group is left (the rows alone also match while grouped).
+        for (const deadline = Date.now() + 30_000; ; ) {
+          const rows = await sidebarRows(vs);
+          if (rows[0]?.label === `row ${top[0].row}` && !rows.some((r) => /^class /.test(r.label))) break;
+          if (Date.now() > deadline) throw new Error(`the side bar did not return to the ranked list: ${JSON.stringify(rows.slice(0, 3))}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+
         // Clicking the top row opens train.csv with the cursor on that row's line.
         await clickSidebarRow(vs, `row ${top[0].row}`);
         await vs.waitForActiveEditor('train.csv');
@@ -119,6 +133,10 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         assert.ok((await frame.locator('canvas.pixels').count()) >= 1 + shownRows.length);
         // The panel's ranking lists all 1500 rows (virtualised).
         await vs.waitForWebviewText('.list-foot', '1500 rows');
+        // The header says what ranked and how many wrong labels it estimates, split by given label (digits
+        // has ten labels: the three with the most, then how many more).
+        const analysis = await vs.waitForWebviewText('header .analysis', 'wrong labels estimated (by given label: ');
+        assert.match(analysis, /~\d+ wrong labels estimated \(by given label: (\d ~\d+ \(mostly \d\), ){3}and \d more labels?\)/);
         assert.ok((await frame.locator('.list-row').count()) < 200, 'only the rows in view are rendered');
         await vs.screenshot('explanation');
         assert.deepEqual(blocked, [], 'no Content-Security-Policy violations');

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { ExampleRow } from '../../src/protocol/types';
-import { buildTree, classNodeDescription, formatScore, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, whySuspicious, type ClassNode, type RowNode } from '../../extension/treeModel';
+import { buildTree, classNodeDescription, classNodeTooltip, formatScore, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, whySuspicious, type ClassNode, type RowNode } from '../../extension/treeModel';
 
 // A ranking as the worker returns it: rank order, labels and predictions mixed.
 const labels = ['3', '8', '3', '1', '8', '3', '1', '1', '8', '3'];
@@ -41,6 +41,12 @@ test('byClass: groups of the top rows, in the scan\'s class order, each in rank 
   assert.deepEqual(groups.map((g) => g.reviewedCount), [2, 0, 0]);
   assert.equal(classNodeDescription(groups[0]), '3 rows, 2 reviewed');
   assert.equal(classNodeDescription(groups[2]), '2 rows');
+  // With the scan's estimate of wrong labels among all rows labelled so (not only those shown).
+  assert.equal(classNodeDescription(groups[0], 17.4), '3 rows, 2 reviewed · est. ~17 wrong');
+  assert.equal(classNodeDescription(groups[2], NaN), '2 rows');
+  assert.equal(classNodeTooltip('1', { errors: 17.4, likelyClass: '7' }), 'The scan estimates that about 17 of the rows labelled 1 have a wrong label, most of them truly 7 (all rows with this label, not only those listed).');
+  assert.equal(classNodeTooltip('8', { errors: 0.2, likelyClass: '3' }), 'The scan estimates that about 0 of the rows labelled 8 have a wrong label (all rows with this label, not only those listed).');
+  assert.equal(classNodeTooltip('8'), undefined);
   const total = groups.reduce((n, g) => n + g.rows.length, 0);
   assert.equal(total, 8, 'the limit applies to rows, not groups');
 });
