@@ -96,7 +96,7 @@ test('digits: ranked by the label-issue detector, trust check, Newton step, then
         const method = await vs.waitForWebviewText('.explanation .method', 'influence function (Koh & Liang), first order');
         assert.match(method, /explains cross-entropy at /);
         const { frame } = await vs.findInWebviews('.analysis');
-        assert.match((await frame.locator('.analysis').textContent()) ?? '', /^model: logistic regression · method: influence functions · solver: exact .* backend: float64 JavaScript · label issues ranked by: .*, 5-fold out of sample, ~\d+ wrong labels estimated · explained by: logistic regression \(exact influence\)$/);
+        assert.match((await frame.locator('.analysis').textContent()) ?? '', /^model: logistic regression · method: influence functions · solver: exact .* backend: float64 JavaScript · label issues ranked by: .*, 5-fold out of sample, ~\d+ wrong labels estimated \(by given label: .+\) · explained by: logistic regression \(exact influence\)$/);
         assert.equal((await frame.locator('.score-head').textContent())?.trim(), 'label issue', 'the panel ranks by label issue too');
         const rankings = await frame.locator('.rank-select vscode-option').allTextContents();
         assert.deepEqual(rankings.map((t) => t.trim().replace(/ \(.*\)$/, '')), ['Rank by label issue', 'Rank by label suspicion', 'Rank by global influence']);
