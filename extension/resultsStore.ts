@@ -4,7 +4,7 @@
  * stay visible (marked as such) until the next scan.
  */
 import * as vscode from 'vscode';
-import type { RankingPage, ScanSummary } from '../src/protocol/types';
+import type { ExampleRow, RankingPage, ScanSummary } from '../src/protocol/types';
 import type { ScanParams } from '../src/protocol/worker';
 
 /** Enough to tell that a file changed on disk without reading it. */
@@ -17,6 +17,13 @@ export interface Results {
   summary: ScanSummary;
   /** The first page of the ranking by label suspicion, or by global influence when the scan has no label suspicion (sidebar, marks, first rows of the panel). */
   first: RankingPage;
+  /**
+   * Each class's top rows of the same ranking that are not in `first` (scanner.ts, classTopRows): the
+   * sidebar's class filter lists a class's rows from these too, so a label whose rows rank below the
+   * first page still shows its most suspected rows. Absent for unsupervised scans, past
+   * CLASS_TOPS_MAX_CLASSES classes, and in results saved by earlier versions.
+   */
+  classTops?: ExampleRow[];
   params: ScanParams;
   stamps: { train?: FileStamp; test?: FileStamp };
   /** Epoch milliseconds. */

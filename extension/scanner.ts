@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RemoteError } from '../src/protocol/errors';
+import type { ExampleRow } from '../src/protocol/types';
 import type { ScanParams, ScanReply } from '../src/protocol/worker';
 import { defaultL2 } from '../src/options/options';
 import { describeAnalysis } from '../src/protocol/wording';
@@ -25,6 +26,11 @@ const STAGES: Record<string, { from: number; to: number; title: string }> = {
   labelSuspicion: { from: 0.85, to: 0.98, title: 'Label suspicion' },
   rank: { from: 0.98, to: 1, title: 'Ranking' },
 };
+
+/** Classes up to which a scan keeps each class's top rows for the sidebar's class filter (Results.classTops). */
+export const CLASS_TOPS_MAX_CLASSES = 50;
+/** At most this many such rows in all (they are saved with the scan in the workspace's storage). */
+export const CLASS_TOPS_MAX_ROWS = 2000;
 
 export class Scanner implements vscode.Disposable {
   private running?: { params: ScanParams; promise: Promise<Results | undefined> };
@@ -131,9 +137,11 @@ export class Scanner implements vscode.Disposable {
     if (ranking !== first.rankBy) {
       first = await this.worker.request('page', { rankBy: ranking, offset: 0, limit: params.firstPage ?? 200 });
     }
+    const classTops = await this.classTopRows(reply.summary, params, first);
     const results: Results = {
       summary: reply.summary,
       first,
+      ...(classTops ? { classTops } : {}),
       params,
       stamps: { train, test },
       scannedAt: Date.now(),
@@ -196,6 +204,30 @@ export class Scanner implements vscode.Disposable {
     const r = await this.scan(current.params, `Dataset Debugger: loading the scan of ${path.basename(current.params.file)}`);
     if (!r) throw new UserFacingError('Loading the scan was cancelled.');
     return r;
+  }
+
+  /**
+   * Each class's top rows of the first page's ranking that the first page does not hold (one filtered
+   * page per class from the worker, which holds the scan now): as many per class as the first page
+   * has rows, at most CLASS_TOPS_MAX_ROWS / classes. Undefined for unsupervised scans and past
+   * CLASS_TOPS_MAX_CLASSES classes.
+   */
+  private async classTopRows(summary: ScanReply['summary'], params: ScanParams, first: Results['first']): Promise<ExampleRow[] | undefined> {
+    const classes = summary.dataset.classes;
+    if (params.unsupervised || classes.length === 0 || classes.length > CLASS_TOPS_MAX_CLASSES || first.rows.length >= first.total) return undefined;
+    const perClass = Math.min(params.firstPage ?? 200, Math.floor(CLASS_TOPS_MAX_ROWS / classes.length));
+    const extra: ExampleRow[] = [];
+    try {
+      for (const label of classes) {
+        const page = await this.worker.request('page', { rankBy: first.rankBy, offset: 0, limit: perClass, filter: { labels: [label] } });
+        for (const e of page.rows) if ((e.rank ?? 0) >= first.rows.length) extra.push(e);
+      }
+    } catch (err) {
+      // An extra for the class filter: the scan stands without it (the filter then uses the first page).
+      this.log.warn(`scan: each class's top rows were not loaded: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+    return extra;
   }
 
   dispose(): void {

@@ -21,6 +21,7 @@ import {
   whySuspicious,
   rowNodeDescription,
   rowNodeLabel,
+  rowsWithClassTops,
   type RowNode,
   type TreeMode,
   type TreeNode,
@@ -92,7 +93,9 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     }
     const limit = readSettings().sidebarRows;
     const classes = this.classFilter.filter((c) => r.summary.dataset.classes.includes(c));
-    this.roots = buildTree(r.first.rows, {
+    // Filtered by class: the classes' top rows of the whole ranking, not only those on the first page.
+    const rows = classes.length > 0 ? rowsWithClassTops(r.first.rows, r.classTops) : r.first.rows;
+    this.roots = buildTree(rows, {
       mode: this.mode,
       classes,
       limit,

@@ -74,6 +74,18 @@ export function buildTree(rows: readonly ExampleRow[], opts: TreeOptions): TreeN
   });
 }
 
+/**
+ * The rows the tree picks from: the first page, with `extra` rows of the same ranking (each class's
+ * top rows, Results.classTops) merged in by rank; a row in both is taken once. Without `extra`, the
+ * first page as it is.
+ */
+export function rowsWithClassTops(first: readonly ExampleRow[], extra: readonly ExampleRow[] | undefined): readonly ExampleRow[] {
+  if (!extra || extra.length === 0) return first;
+  const seen = new Set(first.map((e) => e.row));
+  const merged = [...first.map((e, i) => ({ ...e, rank: e.rank ?? i })), ...extra.filter((e) => !seen.has(e.row))];
+  return merged.sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0) || a.row - b.row);
+}
+
 /** A score for display: 3 significant digits, exponent notation for very small or large values. */
 export function formatScore(v: number): string {
   if (!Number.isFinite(v)) return String(v);

@@ -102,12 +102,33 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         await vs.screenshot('sidebar-by-class');
         await vs.runCommand('Dataset Debugger: Show as Ranked List');
         // Back in ranked order once no group is left (the rows alone also match while grouped).
-        for (const deadline = Date.now() + 30_000; ; ) {
-          const rows = await sidebarRows(vs);
-          if (rows[0]?.label === `row ${top[0].row}` && !rows.some((r) => /^class /.test(r.label))) break;
-          if (Date.now() > deadline) throw new Error(`the side bar did not return to the ranked list: ${JSON.stringify(rows.slice(0, 3))}`);
-          await new Promise((r) => setTimeout(r, 250));
-        }
+        const waitForRankedList = async () => {
+          for (const deadline = Date.now() + 30_000; ; ) {
+            const rows = await sidebarRows(vs);
+            if (rows[0]?.label === `row ${top[0].row}` && rows.length >= listed && !rows.some((r) => /^class /.test(r.label))) return;
+            if (Date.now() > deadline) throw new Error(`the side bar did not return to the ranked list: ${JSON.stringify(rows.slice(0, 3))}`);
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        };
+        await waitForRankedList();
+
+        // Filtered by one class, the view lists that class's top rows of the whole ranking (the scan keeps
+        // each class's top rows), not only those among the first page's 200 rows.
+        const sevens = scan.examples.filter((e) => e.label === '7').slice(0, listed);
+        assert.ok(scan.examples.slice(0, 200).filter((e) => e.label === '7').length < listed, 'the first page alone holds fewer rows of class 7');
+        await vs.runCommand('Dataset Debugger: Filter by Class…');
+        const seven = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ has: vs.page.locator('.label-name', { hasText: /^\s*7\s*$/ }) });
+        await seven.waitFor({ state: 'visible', timeout: 10_000 });
+        // A click on a row of a multi-select pick toggles its check box.
+        await seven.click();
+        await vs.page.locator('.quick-input-widget .quick-input-count', { hasText: '1 Selected' }).waitFor({ timeout: 10_000 });
+        await vs.page.keyboard.press('Enter');
+        const filtered = await waitForSidebarRows(vs, /^row \d+$/, listed, 30_000, /^label 7 /);
+        assert.deepEqual(filtered.map((i) => i.label), sevens.map((e) => `row ${e.row}`));
+        await vs.screenshot('sidebar-filtered-by-class');
+        // The view's title bar clears the filter (its filled filter icon; the palette does not list it).
+        await vs.page.locator('.part.sidebar .pane-header .action-label[aria-label="Clear Class Filter"], .part.sidebar .title-actions .action-label[aria-label="Clear Class Filter"]').first().click();
+        await waitForRankedList();
 
         // Clicking the top row opens train.csv with the cursor on that row's line.
         await clickSidebarRow(vs, `row ${top[0].row}`);

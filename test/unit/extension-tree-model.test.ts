@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { ExampleRow } from '../../src/protocol/types';
-import { buildTree, classNodeDescription, classNodeTooltip, formatScore, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, whySuspicious, type ClassNode, type RowNode } from '../../extension/treeModel';
+import { buildTree, classNodeDescription, classNodeTooltip, formatScore, rowsWithClassTops, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, whySuspicious, type ClassNode, type RowNode } from '../../extension/treeModel';
 
 // A ranking as the worker returns it: rank order, labels and predictions mixed.
 const labels = ['3', '8', '3', '1', '8', '3', '1', '1', '8', '3'];
@@ -104,4 +104,23 @@ test('whySuspicious: the out-of-sample probability of the given label and the ne
   assert.equal(whySuspicious({ ...e, labelSuspicion: Math.log(2) }), "The model refitted without this row gives its label 'ham' 50%.");
   assert.match(whySuspicious({ ...e, neighbours: { k: 10, sameLabel: 10, otherCount: 0 } })!, /^All 10 of its nearest neighbours/);
   assert.equal(whySuspicious({ ...e, cluster: 2, labelProbability: 0.1 }), undefined);
+});
+
+test('a class filter also lists the class\'s top rows below the first page (Results.classTops)', () => {
+  // Class 7 has no row on the first page (ranks 0-9); the scan kept its top rows at ranks 14 and 31,
+  // and a row of class 3 at rank 12. A row given in both (rank 9) is taken once.
+  const extra: ExampleRow[] = [
+    { row: 5, line: 7, label: '7', predicted: '1', globalInfluence: 0.1, loss: 0.1, rank: 31 },
+    { row: 6, line: 8, label: '7', predicted: '1', globalInfluence: 0.2, loss: 0.2, rank: 14 },
+    { row: 7, line: 9, label: '3', predicted: '3', globalInfluence: 0.2, loss: 0.2, rank: 12 },
+    ranking[9],
+  ];
+  const rows = rowsWithClassTops(ranking, extra);
+  assert.deepEqual(rows.map((e) => e.rank), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 31]);
+  const sevens = buildTree(rows, { mode: 'ranked', limit: 5, classes: ['7'], reviewed: new Set() }) as RowNode[];
+  assert.deepEqual(sevens.map((n) => [n.example.row, n.rank]), [[6, 14], [5, 31]]);
+  assert.equal(buildTree(ranking, { mode: 'ranked', limit: 5, classes: ['7'], reviewed: new Set() }).length, 0, 'the first page alone has none');
+  const threes = buildTree(rows, { mode: 'ranked', limit: 10, classes: ['3'], reviewed: new Set() }) as RowNode[];
+  assert.deepEqual(threes.map((n) => n.rank), [0, 2, 5, 9, 12]);
+  assert.equal(rowsWithClassTops(ranking, undefined), ranking, 'no class tops (earlier versions, unsupervised): the first page');
 });
