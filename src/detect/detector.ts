@@ -435,6 +435,29 @@ export function estimateByLabel(restricted: { joint: Float64Array; errors: numbe
 }
 
 /**
+ * A note for the scan when the detector's models predict the given labels no better than always
+ * answering the most common label: out-of-fold accuracy within two binomial standard errors of that
+ * label's share of the rows. Then a wrong label hidden in that majority label looks like every right
+ * one to the models, and the ranking and the estimate miss such errors (docs/detection.md, session 13:
+ * 2-3 of 20-25 found on imbalanced review sentences). Undefined otherwise.
+ */
+export function weakModelNote(accuracy: number, y: Int32Array, classes: readonly string[]): string | undefined {
+  const N = y.length;
+  if (N === 0 || !Number.isFinite(accuracy)) return undefined;
+  const count = new Float64Array(classes.length);
+  for (let i = 0; i < N; i++) count[y[i]]++;
+  let top = 0;
+  for (let c = 1; c < classes.length; c++) if (count[c] > count[top]) top = c;
+  const share = count[top] / N;
+  if (accuracy > share + 2 * Math.sqrt((share * (1 - share)) / N)) return undefined;
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  return (
+    `The detector's models predict the labels little better than always answering '${classes[top]}' (out-of-fold accuracy ${pct(accuracy)}; ${pct(share)} of the rows are labelled '${classes[top]}'): ` +
+    `wrong labels among the rows labelled '${classes[top]}' look like right ones to them, so the ranking and the estimate lean to the other labels.`
+  );
+}
+
+/**
  * Noise transition matrix T[j * K + i] = P(given label i | true class j), from the standard calibrated
  * confident joint (Northcutt, Jiang & Chuang 2021: thresholds t, every row above a threshold counted,
  * each row of counts rescaled to the number of rows with that given label) with `pseudo` added to

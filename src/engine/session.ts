@@ -13,7 +13,7 @@ import type { TestObjective } from '../influence/crossLoss';
 import type { ExactInfluence } from '../influence/exact';
 import { labelSuspicion, type LabelSuspicionOptions, type SuspicionCurvature } from '../influence/labelSuspicion';
 import type { ForestLeaves } from '../detect/forest';
-import { detectLabelErrors, type DetectorOptions } from '../detect/detector';
+import { detectLabelErrors, weakModelNote, type DetectorOptions } from '../detect/detector';
 import { KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS, type KnnNeighbours } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
 import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';
@@ -312,6 +312,8 @@ export class Session {
       histogram: histogram(analysis.selfInfluence, 30),
     };
     if (tooSmall) summary.analysis.notes.push(`No label-issue ranking: the detector's ${detectorFolds}-fold cross-fitting needs at least ${2 * detectorFolds} labelled rows.`);
+    const weak = detectionInfo && y && weakModelNote(detectionInfo.accuracy, y, classes);
+    if (weak) summary.analysis.notes.push(weak);
     if (params.labelSuspicion === true && !suspicion) {
       summary.analysis.notes.push('Label suspicion needs logistic regression with the exact solver; this scan has none.');
     }

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import os from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from '../../src/engine/session';
 import { loadLabelled } from '../../bench/detection';
 import { crossFit, knnOutOfFold, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
 import { averageRanks } from '../../src/eval/metrics';
-import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, consensusJoint, consensusVoters, detectLabelErrors, estimateByLabel, mixtureWeights, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
+import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, consensusJoint, consensusVoters, detectLabelErrors, estimateByLabel, mixtureWeights, weakModelNote, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds } from '../../src/detect/detector';
 import { recallAtFraction } from '../../src/eval/metrics';
 import { flipLabels, flipLabelsClassConditional, nearestClassPartner } from '../../src/eval/noise';
 import { SeededRandom } from '../../src/util/random';
@@ -620,4 +623,34 @@ test('the estimate split by given label places class-conditional errors in the l
     if (likelyClass[c] === from[c].indexOf(Math.max(...from[c]))) named++;
   }
   assert.ok(received >= 3 && named >= received - 1, `${named} of ${received} labels name their errors' class`);
+});
+
+test('weakModelNote: only where out-of-fold accuracy is within two standard errors of the majority label\'s share', () => {
+  // 1500 rows, 79% labelled "negative": two standard errors of that share are 0.021.
+  const y = Int32Array.from({ length: 1500 }, (_, i) => (i < 1185 ? 1 : 0));
+  const note = weakModelNote(0.8, y, ['positive', 'negative']);
+  assert.equal(
+    note,
+    "The detector's models predict the labels little better than always answering 'negative' (out-of-fold accuracy 80.0%; 79.0% of the rows are labelled 'negative'): " +
+      "wrong labels among the rows labelled 'negative' look like right ones to them, so the ranking and the estimate lean to the other labels.",
+  );
+  assert.equal(weakModelNote(0.82, y, ['positive', 'negative']), undefined, 'three standard errors above: the models see more than the label shares');
+  assert.equal(weakModelNote(NaN, y, ['positive', 'negative']), undefined);
+});
+
+test('a scan of labels the features do not predict says so; a scan of breast cancer does not', async () => {
+  // 400 rows, 80% "a": labels drawn independently of two noise features.
+  const rng = new SeededRandom(3);
+  const lines = ['x1,x2,label', ...Array.from({ length: 400 }, () => `${rng.nextFloat().toFixed(4)},${rng.nextFloat().toFixed(4)},${rng.nextFloat() < 0.8 ? 'a' : 'b'}`)];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dd-weak-'));
+  try {
+    const file = path.join(dir, 'noise.csv');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const { summary } = await new Session().scan({ file, label: 'label', firstPage: 5 });
+    assert.ok(summary.analysis.notes.some((n) => /little better than always answering 'a'/.test(n)), JSON.stringify(summary.analysis.notes));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const { summary } = await new Session().scan({ file: path.join(root, 'test/fixtures/data/breast_cancer.csv'), label: 'diagnosis', firstPage: 5 });
+  assert.ok(!summary.analysis.notes.some((n) => /little better than always answering/.test(n)), JSON.stringify(summary.analysis.notes));
 });
