@@ -89,6 +89,7 @@ import { ExactInfluence } from '../src/influence/exact';
 import { labelSuspicion } from '../src/influence/labelSuspicion';
 import { fitLogistic } from '../src/model/logistic';
 import { detectLabelErrors, type DetectorChoice } from '../src/detect/detector';
+import { readCached, type CachedCandidate } from './research/oofCache';
 
 export interface TaskResult {
   set: string;
@@ -171,21 +172,16 @@ export async function runEngine(out: string, sets: string[], seeds: number[], no
           rows.push(res('detector', det.rankKey, { estimate: det.estimatedErrors, ...suggestion(det), seconds: (performance.now() - t5) / 1000, detail: describe(det) }));
         }
         // With a cache (bench/research/cache-oof.ts) holding the task's reweighted leave-one-out p', only the default runs.
-        const cached = cacheDir && path.join(cacheDir, `${name}-${nzName}-${seed}.lr.f64`);
-        const readF64 = (f: string) => {
-          const b = readFileSync(f);
-          return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-        };
         // The other candidates' cached probabilities beside it (<task>.knn.f64, <task>.rf.f64), where present.
-        const fromCache = (ext: string, detail: string) => {
-          const f = cached && cached.replace(/\.lr\.f64$/, ext);
-          return f && existsSync(f) ? { proba: readF64(f), detail } : undefined;
-        };
-        const knn = fromCache('.knn.f64', 'cached 5-fold kNN');
-        const forest = fromCache('.rf.f64', 'cached out-of-bag forest');
+        const fromCache = (candidate: CachedCandidate) => (cacheDir ? readCached(cacheDir, name, nzName, seed, candidate) : undefined);
+        const cachedKnn = fromCache('knn');
+        const cachedForest = fromCache('rf');
+        const knn = cachedKnn && { proba: cachedKnn, detail: 'cached 5-fold kNN' };
+        const forest = cachedForest && { proba: cachedForest, detail: 'cached out-of-bag forest' };
         let looP: Float64Array;
-        if (cached && existsSync(cached)) {
-          looP = readF64(cached);
+        const cachedLoo = fromCache('lr');
+        if (cachedLoo) {
+          looP = cachedLoo;
         } else {
           let t = performance.now();
           const fit = await fitLogistic(data, { l2: 1e-3 });

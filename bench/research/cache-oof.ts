@@ -5,8 +5,8 @@
  * are kept; only the missing ones are computed.
  *   node --import tsx bench/research/cache-oof.ts DIR [--noise u10,c20] [--seeds 0,1]
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { cacheFile, writeF64, type CachedCandidate } from './oofCache';
 import { SETS, NOISES, loadSet, makeNoise } from '../label-errors';
 import { ExactInfluence } from '../../src/influence/exact';
 import { labelSuspicion } from '../../src/influence/labelSuspicion';
@@ -20,13 +20,12 @@ async function main() {
   const opt = (n: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
   const noises = (opt('--noise') ?? 'u10,c20,u20,c10,u05').split(',');
   const seeds = (opt('--seeds') ?? '0,1,2,3,4').split(',').map(Number);
-  const w = (f: string, a: Float64Array) => writeFileSync(f, Buffer.from(a.buffer, a.byteOffset, a.byteLength));
   for (const nz of noises) {
     for (const seed of seeds) {
       for (const s of SETS) {
-        const base = path.join(dir, `${s.name}-${nz}-${seed}`);
-        const needLinear = !existsSync(base + '.knn.f64');
-        const needForest = !existsSync(base + '.rf.f64');
+        const file = (candidate: CachedCandidate) => cacheFile(dir, s.name, nz, seed, candidate);
+        const needLinear = !existsSync(file('knn'));
+        const needForest = !existsSync(file('rf'));
         if (!needLinear && !needForest) continue;
         const t = performance.now();
         const clean = await loadSet(s.name);
@@ -37,11 +36,11 @@ async function main() {
           const inf = await ExactInfluence.build(data, fit.W, { l2: 1e-3 });
           const ls = await labelSuspicion(inf);
           const knn = await knnOutOfFold(data, stratifiedFolds(data.y, data.K, 5, 0), 5);
-          w(base + '.lr.f64', ls.reweightedProbabilities);
-          w(base + '.knn.f64', knn.proba);
+          writeF64(file('lr'), ls.reweightedProbabilities);
+          writeF64(file('knn'), knn.proba);
         }
         // The detector's forest: seed 0 and its defaults, as a scan runs it.
-        if (needForest) w(base + '.rf.f64', (await forestOutOfBag(data)).proba);
+        if (needForest) writeF64(file('rf'), (await forestOutOfBag(data)).proba);
         console.error(`${s.name} ${nz} ${seed}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
       }
     }

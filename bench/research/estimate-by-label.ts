@@ -7,15 +7,10 @@
  *   node --import tsx bench/research/estimate-by-label.ts DIR   (DD_SETS=FILE.json: other sets)
  * Results: docs/detection.md, "Estimated number of wrong labels", by given label.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readCached } from './oofCache';
 import { SETS, NOISES, loadSet, makeNoise } from '../label-errors';
 import { detectLabelErrors } from '../../src/detect/detector';
 
-const readF64 = (f: string) => {
-  const b = readFileSync(f);
-  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 async function main(dir: string) {
   const rows: { set: string; noise: string; split: number; byCount: number }[] = [];
@@ -23,11 +18,11 @@ async function main(dir: string) {
     const clean = await loadSet(s.name);
     for (const nz of NOISES) {
       for (let seed = 0; seed < 5; seed++) {
-        const f = path.join(dir, `${s.name}-${nz.name}-${seed}`);
-        if (!existsSync(f + '.rf.f64')) continue;
+        const [lr, knn, rf] = (['lr', 'knn', 'rf'] as const).map((c) => readCached(dir, s.name, nz.name, seed, c));
+        if (!lr || !knn || !rf) continue;
         const fl = makeNoise(clean, nz, seed);
         const data = { ...clean, y: fl.noisy };
-        const d = await detectLabelErrors(data, { logistic: { proba: readF64(f + '.lr.f64'), detail: '' }, knn: { proba: readF64(f + '.knn.f64'), detail: '' }, forest: { proba: readF64(f + '.rf.f64'), detail: '' } });
+        const d = await detectLabelErrors(data, { logistic: { proba: lr, detail: '' }, knn: { proba: knn, detail: '' }, forest: { proba: rf, detail: '' } });
         const { N, K } = data;
         const truth = new Float64Array(K);
         const count = new Float64Array(K);

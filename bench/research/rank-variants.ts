@@ -7,17 +7,12 @@
  *   ONLY=regex runs only the variants and estimates whose names match: the whole list takes minutes)
  * Measured variants and results: docs/detection.md ("Per-class balance and the error count: what was tried").
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { cacheFile, readCached } from './oofCache';
 import { SETS, NOISES, loadSet, makeNoise, rankingMetrics, type TaskResult } from '../label-errors';
 import { perClassGap, perClassGapFloor } from '../label-errors-report';
 import * as det from '../../src/detect/detector';
 import { averageRanks as averageRanksOf } from '../../src/eval/metrics';
 
-const readF64 = (f: string) => {
-  const b = readFileSync(f);
-  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 /** The current task's candidate probabilities (logistic, kNN, forest), for variants that need them. */
 let MODELS: Float64Array[] = [];
@@ -36,14 +31,12 @@ async function main(dir: string, allVariants: Record<string, Variant>, allEstima
     const clean = await loadSet(s.name);
     for (const nz of NOISES) {
       for (let seed = 0; seed < 5; seed++) {
-        const f = path.join(dir, `${s.name}-${nz.name}-${seed}`);
-        if (!existsSync(f + '.knn.f64')) continue;
+        // The default's three candidates (the forest since session 12; cache-oof.ts writes it).
+        const [lr, knn, rf] = (['lr', 'knn', 'rf'] as const).map((c) => readCached(dir, s.name, nz.name, seed, c));
+        if (!knn) continue;
+        if (!lr || !rf) throw new Error(`${cacheFile(dir, s.name, nz.name, seed, lr ? 'rf' : 'lr')}: missing beside the task's kNN file`);
         const fl = makeNoise(clean, nz, seed);
         const data = { ...clean, y: fl.noisy };
-        const lr = readF64(f + '.lr.f64');
-        const knn = readF64(f + '.knn.f64');
-        // The default's three candidates (the forest since session 12; cache-oof.ts writes it).
-        const rf = readF64(f + '.rf.f64');
         const d = await det.detectLabelErrors(data, { logistic: { proba: lr, detail: '' }, knn: { proba: knn, detail: '' }, forest: { proba: rf, detail: '' } });
         MODELS = [lr, knn, rf];
         const v: Record<string, TaskResult> = {};
