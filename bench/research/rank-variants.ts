@@ -5,7 +5,8 @@
  * estimate / true), and the cells more than 0.01 below the best of the four baselines.
  *   node --import tsx bench/research/rank-variants.ts DIR   (BYSET=1 adds the worst per-class gap by data set;
  *   ONLY=regex runs only the variants and estimates whose names match: the whole list takes minutes)
- * Measured variants and results: docs/detection.md ("Per-class balance and the error count: what was tried").
+ * Measured variants and results: docs/detection.md ("Per-class balance and the error count: what was tried",
+ * and the session sections after it).
  */
 import { cacheFile, readCached } from './oofCache';
 import { SETS, NOISES, loadSet, makeNoise, rankingMetrics, type TaskResult } from '../label-errors';
@@ -272,6 +273,26 @@ function transitionFromJoint(Q: Float64Array, K: number): Float64Array {
   return T;
 }
 
+/**
+ * The key that maximises the expected mean over true classes of recall (macro recall) of the top rows:
+ * pi_ij = posterior that row i's true class is j != y_i (the noise posterior's terms p_ij T[j -> y_i]),
+ * E_j = sum_i pi_ij the expected number of wrong labels whose true class is j, and the row's key
+ * sum_j pi_ij / (E_j + prior). Greedy on it is optimal for that objective when the posterior is right.
+ */
+function macroPosterior(P: Float64Array, y: Int32Array, T: Float64Array, N: number, K: number, prior = 1): Float64Array {
+  const pi = new Float64Array(N * K);
+  const E = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    const g = y[i];
+    let z = 0;
+    for (let j = 0; j < K; j++) z += P[i * K + j] * T[j * K + g];
+    if (!(z > 0)) continue;
+    for (let j = 0; j < K; j++) if (j !== g) { const v = (P[i * K + j] * T[j * K + g]) / z; pi[i * K + j] = v; E[j] += v; }
+  }
+  const out = new Float64Array(N);
+  for (let i = 0; i < N; i++) { let s = 0; for (let j = 0; j < K; j++) s += pi[i * K + j] / (E[j] + prior); out[i] = s; }
+  return out;
+}
 const margin = (d: D, y: Int32Array, N: number, K: number) => det.normalisedMargin(d.proba, y, N, K);
 const calSc = (d: D, y: Int32Array, N: number, K: number) => det.calibratedScores(d.proba, y, d.thresholds, N, K).rankKey;
 
@@ -421,6 +442,9 @@ void main(process.argv[2], {
   'calibrated self-confidence with t_j over rows predicted j, alone': calScRobust,
   'that + normalised margin': (d, y, N, K) => det.combinedRankKey([calScRobust(d, y, N, K), margin(d, y, N, K)], N),
   'default (calibrated self-confidence + margin + noise posterior)': (d) => d.rankKey,
+  'macro-recall posterior alone': (d, y, N, K) => macroPosterior(d.proba, y, d.noiseTransition, N, K),
+  'default with the macro-recall posterior in place of the noise posterior': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), macroPosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'default + macro-recall posterior (4 ranks)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K), macroPosterior(d.proba, y, d.noiseTransition, N, K)], N),
   'before the noise posterior: calibrated self-confidence + margin': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K)], N),
   'noise posterior alone': (d, y, N, K) => det.noisePosterior(d.proba, y, d.noiseTransition, N, K),
   'default with T of the noise posterior from the consensus joint (+1 per entry)': (d, y, N, K) => {
