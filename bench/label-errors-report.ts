@@ -141,6 +141,13 @@ function cellsOf(rows: Row[]): Row[][] {
   return [...by.values()];
 }
 
+/** Standard error of the mean of paired differences (sample standard deviation / sqrt(n); 0 for one value). */
+export function pairedStandardError(d: number[]): number {
+  if (d.length < 2) return 0;
+  const m = mean(d);
+  return Math.sqrt(d.reduce((a, v) => a + (v - m) ** 2, 0) / (d.length - 1) / d.length);
+}
+
 export function labelErrorReport(): string[] {
   if (!existsSync(ENGINE_JSON)) return ['(no engine results: run `node --import tsx bench/label-errors.ts`)'];
   // Every bench/research/engine-label-errors*.json and baselines*.json (runs split by noise are merged).
@@ -214,15 +221,19 @@ export function labelErrorReport(): string[] {
       const p = py.map(([m]) => mean(ks.map((k) => pyBy.get(k)!.get(m)!.r10)));
       const best = Math.max(...p);
       const d = e[0] - best;
+      // Standard error of that difference from its per-seed values (paired: the same flips on both sides).
+      const bestModel = py[p.indexOf(best)][0];
+      const se = pairedStandardError(ks.map((k) => engBy.get(k)!.get(DEFAULT)!.r10 - pyBy.get(k)!.get(bestModel)!.r10));
       defaults.push(e[0]);
       bests.push(best);
-      if (d < -0.01) below.push(`${set} ${noise} (${f3(d)})`);
-      out.push(`| ${set} | ${noise} | ${ks.length} | ${e.map(f3).join(' | ')} | ${p.map(f3).join(' | ')} | ${f3(best)} | ${d >= 0 ? '+' : ''}${f3(d)} |`);
+      if (d < -0.01) below.push(`${set} ${noise} (${f3(d)} ± ${f3(se)})`);
+      out.push(`| ${set} | ${noise} | ${ks.length} | ${e.map(f3).join(' | ')} | ${p.map(f3).join(' | ')} | ${f3(best)} | ${d >= 0 ? '+' : ''}${f3(d)} ± ${f3(se)} |`);
     }
     out.push(
       '',
       `Mean recall@10% over the ${groups.size} (data set, noise) cells: default ${f3(mean(defaults))}, per-cell best baseline ${f3(mean(bests))}; ` +
-        `cells where the default is more than 0.01 below the best baseline: ${below.length ? below.join(', ') : 'none'}.`,
+        `cells where the default is more than 0.01 below the best baseline: ${below.length ? below.join(', ') : 'none'}. ` +
+        '± = the standard error of the difference from its per-seed values (the default and the best baseline on the same flips); the best of four noisy baselines is itself biased upwards.',
       '',
     );
     out.push(...header);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { perClassGap, perClassGapFloor, pooledPerClassGap, pooledPerClassGapFloor } from '../../bench/label-errors-report';
+import { pairedStandardError, perClassGap, perClassGapFloor, pooledPerClassGap, pooledPerClassGapFloor } from '../../bench/label-errors-report';
 import type { TaskResult } from '../../bench/label-errors';
 
 const task = (perClass: Record<number, [number, number]>): TaskResult => ({ set: 's', noise: 'u10', seed: 0, model: 'm', r5: 0, r10: 0, r20: 0, auc: 0, perClass, flips: 0 });
@@ -48,4 +48,12 @@ test('pooled class-blind gap: the chance level shrinks as seeds are pooled, and 
   assert.ok(Math.abs(one - 0.08593) < 0.006, String(one));
   const five = pooledPerClassGapFloor([t, t, t, t, t], 4000);
   assert.ok(five < one / 1.8 && five > one / 2.8, `${five} vs ${one}`);
+});
+
+test('paired standard error of the default minus the best baseline: sample sd of the per-seed differences over sqrt(n)', () => {
+  // Differences -0.1, 0, 0.1: sample sd 0.1, n 3.
+  assert.ok(Math.abs(pairedStandardError([-0.1, 0, 0.1]) - 0.1 / Math.sqrt(3)) < 1e-12);
+  // The same difference on every seed has no spread; one seed gives no estimate (0).
+  assert.equal(pairedStandardError([0.02, 0.02, 0.02]), 0);
+  assert.equal(pairedStandardError([0.5]), 0);
 });
