@@ -14,6 +14,7 @@ import type { LabelFixer } from './fixes';
 import type { ReviewedStore } from './reviewedStore';
 import {
   buildTree,
+  classFilterEstimate,
   classNodeDescription,
   classNodeTooltip,
   classNodeLabel,
@@ -114,7 +115,7 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     const by = rankingName(r.first.rankBy ?? 'globalInfluence', r.summary);
     this.view.message = `${path.basename(r.params.file)}: ` + (r.params.unsupervised
       ? `${stale}Top ${shown}${filter} of ${r.summary.dataset.rows} rows by ${by} (${r.summary.model.clusters ?? '?'} clusters, no label).`
-      : `${stale}Top ${shown}${filter} of ${r.summary.dataset.rows} rows by ${by}; ${acc}.${hiddenNote}`);
+      : `${stale}Top ${shown}${filter} of ${r.summary.dataset.rows} rows by ${by}; ${acc}.${classFilterEstimate(classes, r.summary.detection?.estimatedByLabel)}${hiddenNote}`);
     this.view.description = path.basename(r.params.file) + (this.store.stale ? ' (out of date)' : '');
     this.emitter.fire(undefined);
   }

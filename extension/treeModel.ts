@@ -162,6 +162,19 @@ export function classNodeDescription(node: ClassNode, estimatedWrong?: number): 
   );
 }
 
+/**
+ * The sentence the sidebar message ends with when filtered by class: the scan's estimate of wrong labels
+ * among all rows with the filtered labels (not only those listed), e.g. "Est. ~3 wrong labels among all
+ * rows labelled 7." Empty without a filter or without an estimate for every filtered label.
+ */
+export function classFilterEstimate(classes: readonly string[], estimates?: readonly { label: string; errors: number }[]): string {
+  if (classes.length === 0) return '';
+  const est = classes.map((c) => estimates?.find((e) => e.label === c)?.errors);
+  if (!est.every((v) => v !== undefined && Number.isFinite(v))) return '';
+  const n = Math.round(est.reduce((a: number, v) => a + v!, 0));
+  return ` Est. ~${n} wrong label${n === 1 ? '' : 's'} among all rows labelled ${classes.join(' or ')}.`;
+}
+
 /** The class group's tooltip: the scan's estimate for the label in a sentence (undefined without one). */
 export function classNodeTooltip(label: string, estimate?: { errors: number; likelyClass?: string }): string | undefined {
   if (!estimate || !Number.isFinite(estimate.errors)) return undefined;

@@ -55,7 +55,7 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
     assert.equal(listed, 45);
 
     // The side bar lists the rows whose labels are most likely wrong: the CLI's label-issue ranking (the out-of-sample detector).
-    const scan = cli(['scan', train, '--label', 'label', '--test', testFile, '--rank-by', 'labelIssue']) as { examples: CliExample[] };
+    const scan = cli(['scan', train, '--label', 'label', '--test', testFile, '--rank-by', 'labelIssue']) as { examples: CliExample[]; detection?: { estimatedByLabel?: { label: string; errors: number }[] } };
     const top = scan.examples.slice(0, listed);
     // Test row 12 (line 14: test.csv has one line per record) and its explanation from the CLI.
     const testRow = 12;
@@ -125,6 +125,12 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
         await vs.page.keyboard.press('Enter');
         const filtered = await waitForSidebarRows(vs, /^row \d+$/, listed, 30_000, /^label 7 /);
         assert.deepEqual(filtered.map((i) => i.label), sevens.map((e) => `row ${e.row}`));
+        // The message names the filter and the scan's estimate of wrong labels among all rows labelled 7,
+        // the CLI's number for the same file.
+        const est7 = scan.detection?.estimatedByLabel?.find((e) => e.label === '7');
+        assert.ok(est7, 'the CLI scan estimates wrong labels per given label');
+        const filterMessage = await vs.page.locator('.part.sidebar .pane-body .message, .part.sidebar .tree-explorer-viewlet-tree-view-message').first().textContent();
+        assert.match(filterMessage ?? '', new RegExp(`Top ${listed} in class 7 of \\d+ rows by label issue; .* Est\\. ~${Math.round(est7.errors)} wrong labels? among all rows labelled 7\\.`), filterMessage ?? '');
         await vs.screenshot('sidebar-filtered-by-class');
         // The view's title bar clears the filter (its filled filter icon; the palette does not list it).
         await vs.page.locator('.part.sidebar .pane-header .action-label[aria-label="Clear Class Filter"], .part.sidebar .title-actions .action-label[aria-label="Clear Class Filter"]').first().click();

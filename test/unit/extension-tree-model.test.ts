@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { ExampleRow } from '../../src/protocol/types';
-import { buildTree, classNodeDescription, classNodeTooltip, formatScore, rowsWithClassTops, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, whySuspicious, type ClassNode, type RowNode } from '../../extension/treeModel';
+import { buildTree, classFilterEstimate, classNodeDescription, classNodeTooltip, formatScore, rowsWithClassTops, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, whySuspicious, type ClassNode, type RowNode } from '../../extension/treeModel';
 
 // A ranking as the worker returns it: rank order, labels and predictions mixed.
 const labels = ['3', '8', '3', '1', '8', '3', '1', '1', '8', '3'];
@@ -47,6 +47,14 @@ test('byClass: groups of the top rows, in the scan\'s class order, each in rank 
   assert.equal(classNodeTooltip('1', { errors: 17.4, likelyClass: '7' }), 'The scan estimates that about 17 of the rows labelled 1 have a wrong label, most of them truly 7 (all rows with this label, not only those listed).');
   assert.equal(classNodeTooltip('8', { errors: 0.2, likelyClass: '3' }), 'The scan estimates that about 0 of the rows labelled 8 have a wrong label (all rows with this label, not only those listed).');
   assert.equal(classNodeTooltip('8'), undefined);
+  // The sidebar message when filtered by class: the estimate over all rows with the filtered labels.
+  const byLabel = [{ label: '1', errors: 17.4 }, { label: '3', errors: 0.6 }, { label: '8', errors: 2.2 }];
+  assert.equal(classFilterEstimate(['1'], byLabel), ' Est. ~17 wrong labels among all rows labelled 1.');
+  assert.equal(classFilterEstimate(['3', '8'], byLabel), ' Est. ~3 wrong labels among all rows labelled 3 or 8.');
+  assert.equal(classFilterEstimate(['3'], [{ label: '3', errors: 1.2 }]), ' Est. ~1 wrong label among all rows labelled 3.');
+  assert.equal(classFilterEstimate([], byLabel), '');
+  assert.equal(classFilterEstimate(['1'], undefined), '', 'no estimate (an older scan, or no detector): no sentence');
+  assert.equal(classFilterEstimate(['1', '9'], byLabel), '', 'a filtered label without an estimate: no partial sum');
   const total = groups.reduce((n, g) => n + g.rows.length, 0);
   assert.equal(total, 8, 'the limit applies to rows, not groups');
 });
