@@ -99,6 +99,8 @@ export interface ForestOptions {
   checkpoint?: Checkpoint;
   /** Keep every row's leaf in every tree (ForestLeaves: 4 bytes x trees per row), for forestFromLeaves. */
   keepLeaves?: boolean;
+  /** Rows (1 = excluded) that no tree's bag draws: every tree scores them, none is grown on them. */
+  exclude?: Uint8Array;
 }
 
 /**
@@ -171,6 +173,7 @@ export async function forestOutOfBag(data: LogisticData, opts: ForestOptions = {
     // Each tree has its own streams, for its bag and for its feature draws: a tree that did not see
     // row i is then grown exactly as it would be with any other label of row i.
     const weight = bagWeights(seed, t, N);
+    if (opts.exclude) for (let i = 0; i < N; i++) if (opts.exclude[i]) weight[i] = 0;
     const leafOfTree = leafOf?.subarray(t * N, (t + 1) * N);
     if (F > 0) leafCount[t] = grower.grow(weight, mtry, new SeededRandom(hash32(seed, t, 2)), leafOfTree);
     for (let i = 0; i < N; i++) {

@@ -63,6 +63,22 @@ test('forest out-of-bag probabilities of a row do not depend on its own label', 
   }
 });
 
+test('forest with excluded rows: no tree is grown on them, every tree scores them', async () => {
+  const data = await loadLabelled(cancerFile, 'diagnosis');
+  const K = data.K;
+  const exclude = new Uint8Array(data.N);
+  for (const r of [3, 50, 200]) exclude[r] = 1;
+  const a = await forestOutOfBag(data, { trees: 30, seed: 2, exclude });
+  for (const r of [3, 50, 200]) assert.equal(a.treesPerRow[r], 30, `row ${r} is out of every bag`);
+  // An excluded row's label reaches no tree: flipping it moves other rows only through the prior
+  // (the other rows' class shares: at most 1 / (N - 1) / (trees scoring the row + 1)).
+  const y2 = Int32Array.from(data.y);
+  y2[50] = 1 - y2[50];
+  const b = await forestOutOfBag({ ...data, y: y2 }, { trees: 30, seed: 2, exclude });
+  for (let i = 0; i < data.N; i++) for (let c = 0; c < K; c++) assert.ok(Math.abs(a.proba[i * K + c] - b.proba[i * K + c]) < 1 / (data.N - 1), `row ${i}`);
+  // Without the exclusion the same flip does move other rows (the test above).
+});
+
 test('forest: the same seed gives the same probabilities; it learns a rule no linear model can', async () => {
   // Two classes by the sign of x0 * x1 (XOR of the quadrants) plus two noise features.
   const N = 800;
