@@ -32,6 +32,9 @@ import type { WorkerHost } from './workerHost';
 
 export const PANEL_VIEW_TYPE = 'datasetDebugger.influencePanel';
 
+/** How long after a jump from the panel a focus the panel takes is the jumping click's own (keepFocusOn). */
+const CLICK_FOCUS_MS = 750;
+
 export interface PanelDeps {
   extensionUri: vscode.Uri;
   store: ResultsStore;
@@ -50,6 +53,8 @@ export class InfluencePanel implements vscode.Disposable {
   private ready = false;
   private queue: HostToWebview[] = [];
   private panelSubs: vscode.Disposable[] = [];
+  /** Watches for the panel taking the focus back right after a jump (keepFocusOn). */
+  private focusGuard?: vscode.Disposable;
   private readonly subs: vscode.Disposable[] = [];
   /** Explain requests (of a row or a cluster): an older answer never replaces a newer one. */
   private readonly explains = new LatestRequest();
@@ -220,6 +225,9 @@ export class InfluencePanel implements vscode.Disposable {
       this.deps.log.warn(`panel: ignored a malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
       return;
     }
+    // Anything the user does in the panel after a jump means the focus there is theirs (keepFocusOn);
+    // the panel's own requests (page, predicted effect, ready) are not the user's.
+    if (msg.type !== 'page' && msg.type !== 'effect' && msg.type !== 'ready') this.focusGuard?.dispose();
     void this.handle(msg);
   }
 
@@ -494,13 +502,42 @@ export class InfluencePanel implements vscode.Disposable {
     const file = source === 'test' ? r?.params.test : r?.params.file;
     if (!file) return;
     try {
-      await openAtLine(file, line, 1, true);
+      this.keepFocusOn(await openAtLine(file, line, 1, true));
     } catch (err) {
       reportError(this.deps.log, `opening ${path.basename(file)}`, err);
     }
   }
 
+  /**
+   * A click in the webview gives the webview the focus, but VS Code learns of it asynchronously: the
+   * news can arrive after the jump showed the file, and then the panel takes the focus back from the
+   * file the user asked for (the cursor is on the line, but the keyboard and the status bar stay in the
+   * panel). If the panel becomes active within CLICK_FOCUS_MS of the jump, with no user action in the
+   * panel in between (onMessage), the file gets the focus again, once. A jump by keyboard (Enter on an example) starts in the focused panel, so the panel
+   * only becomes inactive and nothing happens.
+   */
+  private keepFocusOn(editor: vscode.TextEditor): void {
+    const panel = this.panel;
+    this.focusGuard?.dispose();
+    if (!panel) return;
+    const sub = panel.onDidChangeViewState((e) => {
+      if (!e.webviewPanel.active) return;
+      guard.dispose();
+      void vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false, preview: true }).then(undefined, () => undefined);
+    });
+    const timer = setTimeout(() => guard.dispose(), CLICK_FOCUS_MS);
+    const guard = {
+      dispose: () => {
+        sub.dispose();
+        clearTimeout(timer);
+        if (this.focusGuard === guard) this.focusGuard = undefined;
+      },
+    };
+    this.focusGuard = guard;
+  }
+
   dispose(): void {
+    this.focusGuard?.dispose();
     this.panel?.dispose();
     for (const s of this.subs) s.dispose();
   }
