@@ -502,10 +502,37 @@ export class InfluencePanel implements vscode.Disposable {
     const file = source === 'test' ? r?.params.test : r?.params.file;
     if (!file) return;
     try {
+      await this.clickFocusLanded();
       this.keepFocusOn(await openAtLine(file, line, 1, true));
     } catch (err) {
       reportError(this.deps.log, `opening ${path.basename(file)}`, err);
     }
+  }
+
+  /**
+   * Resolves once the panel is active, or after CLICK_FOCUS_MS. A click in an inactive panel makes it
+   * active, but the extension host hears of that after the click's message (in the e2e tests about
+   * 0.14 s later), and a file opened in between can lose the focus to the panel. Waiting for the
+   * panel's own activation first puts the file's focus last. A panel that is already active (a
+   * keyboard jump, or a panel the user was in) resolves at once.
+   */
+  private clickFocusLanded(): Promise<void> {
+    const panel = this.panel;
+    if (!panel || panel.active) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        sub.dispose();
+        clearTimeout(timer);
+        resolve();
+      };
+      const sub = panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.active) done();
+      });
+      const timer = setTimeout(() => {
+        this.deps.log.info(`panel: no focus in the panel ${CLICK_FOCUS_MS} ms after the click; opening the file`);
+        done();
+      }, CLICK_FOCUS_MS);
+    });
   }
 
   /**
@@ -523,6 +550,7 @@ export class InfluencePanel implements vscode.Disposable {
     const sub = panel.onDidChangeViewState((e) => {
       if (!e.webviewPanel.active) return;
       guard.dispose();
+      this.deps.log.info(`panel: took the focus back after the jump to ${path.basename(editor.document.fileName)}; focusing the file again`);
       void vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false, preview: true }).then(undefined, () => undefined);
     });
     const timer = setTimeout(() => guard.dispose(), CLICK_FOCUS_MS);
