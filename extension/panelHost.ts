@@ -35,6 +35,28 @@ export const PANEL_VIEW_TYPE = 'datasetDebugger.influencePanel';
 /** How long after a jump from the panel a focus the panel takes is the jumping click's own (keepFocusOn). */
 const CLICK_FOCUS_MS = 750;
 
+/**
+ * Calls `then(true)` as soon as `panel` becomes active, or `then(false)` after `ms`; once either way.
+ * Disposing the result first calls neither.
+ */
+function onActiveWithin(panel: vscode.WebviewPanel, ms: number, then: (active: boolean) => void): vscode.Disposable {
+  const finish = (active: boolean) => {
+    stop.dispose();
+    then(active);
+  };
+  const sub = panel.onDidChangeViewState((e) => {
+    if (e.webviewPanel.active) finish(true);
+  });
+  const timer = setTimeout(() => finish(false), ms);
+  const stop = {
+    dispose: () => {
+      sub.dispose();
+      clearTimeout(timer);
+    },
+  };
+  return stop;
+}
+
 export interface PanelDeps {
   extensionUri: vscode.Uri;
   store: ResultsStore;
@@ -520,18 +542,10 @@ export class InfluencePanel implements vscode.Disposable {
     const panel = this.panel;
     if (!panel || panel.active) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = () => {
-        sub.dispose();
-        clearTimeout(timer);
+      onActiveWithin(panel, CLICK_FOCUS_MS, (active) => {
+        if (!active) this.deps.log.info(`panel: no focus in the panel ${CLICK_FOCUS_MS} ms after the click; opening the file`);
         resolve();
-      };
-      const sub = panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.active) done();
       });
-      const timer = setTimeout(() => {
-        this.deps.log.info(`panel: no focus in the panel ${CLICK_FOCUS_MS} ms after the click; opening the file`);
-        done();
-      }, CLICK_FOCUS_MS);
     });
   }
 
@@ -540,28 +554,17 @@ export class InfluencePanel implements vscode.Disposable {
    * news can arrive after the jump showed the file, and then the panel takes the focus back from the
    * file the user asked for (the cursor is on the line, but the keyboard and the status bar stay in the
    * panel). If the panel becomes active within CLICK_FOCUS_MS of the jump, with no user action in the
-   * panel in between (onMessage), the file gets the focus again, once. A jump by keyboard (Enter on an example) starts in the focused panel, so the panel
-   * only becomes inactive and nothing happens.
+   * panel in between (onMessage), the file gets the focus again, once. A jump by keyboard (Enter on an
+   * example) starts in the focused panel, so the panel only becomes inactive and nothing happens.
    */
   private keepFocusOn(editor: vscode.TextEditor): void {
-    const panel = this.panel;
     this.focusGuard?.dispose();
-    if (!panel) return;
-    const sub = panel.onDidChangeViewState((e) => {
-      if (!e.webviewPanel.active) return;
-      guard.dispose();
+    if (!this.panel) return;
+    this.focusGuard = onActiveWithin(this.panel, CLICK_FOCUS_MS, (active) => {
+      if (!active) return;
       this.deps.log.info(`panel: took the focus back after the jump to ${path.basename(editor.document.fileName)}; focusing the file again`);
       void vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false, preview: true }).then(undefined, () => undefined);
     });
-    const timer = setTimeout(() => guard.dispose(), CLICK_FOCUS_MS);
-    const guard = {
-      dispose: () => {
-        sub.dispose();
-        clearTimeout(timer);
-        if (this.focusGuard === guard) this.focusGuard = undefined;
-      },
-    };
-    this.focusGuard = guard;
   }
 
   dispose(): void {
