@@ -369,6 +369,24 @@ function confidentClass(P: Float64Array, i: number, g: number, t: Float64Array, 
 }
 
 /**
+ * Confident learning's calibration of a count matrix, in place: each row (given label a) rescaled to the
+ * number of rows labelled a (a row with no counts keeps its rows on the diagonal). `errors` is the
+ * off-diagonal sum, the estimated number of wrong labels.
+ */
+function rescaleJointRows(C: Float64Array, labelled: Float64Array, K: number): { joint: Float64Array; errors: number } {
+  let errors = 0;
+  for (let a = 0; a < K; a++) {
+    let s = 0;
+    for (let b = 0; b < K; b++) s += C[a * K + b];
+    for (let b = 0; b < K; b++) {
+      C[a * K + b] = s > 0 ? (C[a * K + b] / s) * labelled[a] : a === b ? labelled[a] : 0;
+      if (a !== b) errors += C[a * K + b];
+    }
+  }
+  return { joint: C, errors };
+}
+
+/**
  * Consensus joint (the consensus filter of Brodley & Friedl 1999 on confident-learning counts): each
  * model's out-of-sample probabilities with its own per-class thresholds (perClassThresholds) put a row
  * in a class as the restricted confident joint does (confidentClass). A row labelled y counts for class
@@ -395,16 +413,7 @@ export function consensusJoint(models: Float64Array[], y: Int32Array, N: number,
     if (agreed >= 0 && agreed !== g) C[g * K + agreed]++;
     else if (any) C[g * K + g]++;
   }
-  let errors = 0;
-  for (let a = 0; a < K; a++) {
-    let s = 0;
-    for (let b = 0; b < K; b++) s += C[a * K + b];
-    for (let b = 0; b < K; b++) {
-      C[a * K + b] = s > 0 ? (C[a * K + b] / s) * labelled[a] : a === b ? labelled[a] : 0;
-      if (a !== b) errors += C[a * K + b];
-    }
-  }
-  return { joint: C, errors };
+  return rescaleJointRows(C, labelled, K);
 }
 
 /**
@@ -506,16 +515,7 @@ export function noisePosterior(P: Float64Array, y: Int32Array, T: Float64Array, 
  */
 export function confidentJoint(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number, onlyWhereMoreProbable = false): { joint: Float64Array; errors: number } {
   const { C, labelled } = confidentCounts(P, y, t, N, K, onlyWhereMoreProbable);
-  let errors = 0;
-  for (let a = 0; a < K; a++) {
-    let s = 0;
-    for (let b = 0; b < K; b++) s += C[a * K + b];
-    for (let b = 0; b < K; b++) {
-      C[a * K + b] = s > 0 ? (C[a * K + b] / s) * labelled[a] : a === b ? labelled[a] : 0;
-      if (a !== b) errors += C[a * K + b];
-    }
-  }
-  return { joint: C, errors };
+  return rescaleJointRows(C, labelled, K);
 }
 
 export async function detectLabelErrors(data: LogisticData, opts: DetectorOptions = {}): Promise<DetectionResult> {
