@@ -3,6 +3,8 @@
  * bench/research/engine-label-errors.json (bench/label-errors.ts) and bench/research/baselines.json
  * (bench/research/baselines.py). Only tasks present in both are compared.
  *   node --import tsx bench/label-errors-report.ts   (DD_ENGINE_JSON=DIR/engine-label-errors.json: another folder)
+ * DD_MORE_RESULTS=DIR1:DIR2 merges the results in those folders too (more seeds of the same cells:
+ * bench/research/held-out-seeds/, docs/detection.md "Session 15").
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,8 @@ const root = path.resolve(__dirname, '..');
 /** DD_ENGINE_JSON points the report at another folder of results (research runs; its baselines*.json are read beside it). */
 export const ENGINE_JSON = process.env.DD_ENGINE_JSON ?? path.join(root, 'bench/research/engine-label-errors.json');
 export const PYTHON_JSON = path.join(root, 'bench/research/baselines.json');
+/** Folders whose results are merged with ENGINE_JSON's (a task in two folders counts once: the later folder's row). */
+const MORE_RESULTS = (process.env.DD_MORE_RESULTS ?? '').split(path.delimiter).filter((d) => d !== '');
 
 /** One cached task's result (the engine's runner and the Python baselines write the same shape). */
 type Row = TaskResult;
@@ -151,11 +155,13 @@ export function pairedStandardError(d: number[]): number {
 export function labelErrorReport(): string[] {
   if (!existsSync(ENGINE_JSON)) return ['(no engine results: run `node --import tsx bench/label-errors.ts`)'];
   // Every bench/research/engine-label-errors*.json and baselines*.json (runs split by noise are merged).
-  const dir = path.dirname(ENGINE_JSON);
+  const dirs = [path.dirname(ENGINE_JSON), ...MORE_RESULTS];
   const load = (prefix: string): Row[] =>
-    readdirSync(dir)
-      .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
-      .flatMap((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Row[]);
+    dirs.flatMap((dir) =>
+      readdirSync(dir)
+        .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
+        .flatMap((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Row[]),
+    );
   const eng = load('engine-label-errors');
   const py = load('baselines');
   const key = (r: Row) => `${r.set}/${r.noise}/${r.seed}`;
