@@ -152,10 +152,13 @@ export function pairedStandardError(d: number[]): number {
   return Math.sqrt(d.reduce((a, v) => a + (v - m) ** 2, 0) / (d.length - 1) / d.length);
 }
 
-export function labelErrorReport(): string[] {
-  if (!existsSync(ENGINE_JSON)) return ['(no engine results: run `node --import tsx bench/label-errors.ts`)'];
-  // Every bench/research/engine-label-errors*.json and baselines*.json (runs split by noise are merged).
-  const dirs = [path.dirname(ENGINE_JSON), ...MORE_RESULTS];
+/**
+ * The report over every engine-label-errors*.json and baselines*.json in `dirs` (runs split by noise or
+ * seed are merged; a task in two folders counts once, the later folder's row).
+ */
+export function labelErrorReport(dirs: string[] = [path.dirname(ENGINE_JSON), ...MORE_RESULTS]): string[] {
+  if (!dirs.some((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.startsWith('engine-label-errors') && f.endsWith('.json'))))
+    return ['(no engine results: run `node --import tsx bench/label-errors.ts`)'];
   const load = (prefix: string): Row[] =>
     dirs.flatMap((dir) =>
       readdirSync(dir)
@@ -289,6 +292,22 @@ export function labelErrorReport(): string[] {
       'Suggestion accuracy = share of the flipped rows with a suggested label whose suggestion is their true class. At 20% flips recall@10% is at most 0.5.',
   );
   return out;
+}
+
+/**
+ * The headline lines of a report: its per-cell sentences ("Mean recall@10% over ...") and the default's
+ * table by noise setting. For results on other seeds, shown under the main report.
+ */
+export function reportHeadlines(report: string[]): string[] {
+  const at = report.indexOf('## The default by noise setting (every task the engine ran)');
+  const table = at < 0 ? [] : report.slice(at + 2).filter((l, i, a) => l.startsWith('|') && a.slice(0, i).every((x) => x.startsWith('|')));
+  const sentences: string[] = [];
+  let heading = '';
+  for (const l of report) {
+    if (l.startsWith('## ')) heading = l.slice(3);
+    else if (l.startsWith('Mean recall@10% over')) sentences.push(`${heading}: ${l}`, '');
+  }
+  return [...sentences, ...(table.length ? ['The default by noise setting:', '', ...table] : [])];
 }
 
 if (require.main === module) console.log(labelErrorReport().join('\n'));

@@ -112,7 +112,7 @@ const gflops = (flops: number, s: number | undefined) => (s && s > 0 ? (flops / 
 
 async function labelErrorsOnly(): Promise<void> {
   const { runEngine, exportTasks, SETS, NOISES } = await import('./label-errors');
-  const { labelErrorReport, ENGINE_JSON, PYTHON_JSON } = await import('./label-errors-report');
+  const { labelErrorReport, reportHeadlines, ENGINE_JSON, PYTHON_JSON } = await import('./label-errors-report');
   const seeds = quick ? [0] : [0, 1, 2, 3, 4];
   const sets = onlySets ?? SETS.map((x) => x.name);
   const noises = NOISES.map((n) => n.name);
@@ -135,6 +135,17 @@ async function labelErrorsOnly(): Promise<void> {
     '',
     ...labelErrorReport(),
   ];
+  // The same benchmark on seeds no session tuned with (docs/detection.md, "Session 15"), when its results are here.
+  const heldOut = path.join(root, 'bench/research/held-out-seeds/dev-seeds5-9');
+  if (existsSync(heldOut))
+    lines.push(
+      '',
+      '## The same cells on seeds 5-9',
+      '',
+      'From bench/research/held-out-seeds/dev-seeds5-9 (CL HGB and CL MLP not run on satellite and reviews there). Both sets of seeds together: `DD_MORE_RESULTS=bench/research/held-out-seeds/dev-seeds5-9 node --import tsx bench/label-errors-report.ts`.',
+      '',
+      ...reportHeadlines(labelErrorReport([heldOut])),
+    );
   if (existsSync(cost)) lines.push('', '## Cost on 20,000 rows x 16 features x 26 classes', '', '```json', readFileSync(cost, 'utf8').trim(), '```');
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);

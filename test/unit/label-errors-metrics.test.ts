@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pairedStandardError, perClassGap, perClassGapFloor, pooledPerClassGap, pooledPerClassGapFloor } from '../../bench/label-errors-report';
+import path from 'node:path';
+import { labelErrorReport, pairedStandardError, perClassGap, reportHeadlines, perClassGapFloor, pooledPerClassGap, pooledPerClassGapFloor } from '../../bench/label-errors-report';
 import type { TaskResult } from '../../bench/label-errors';
 
 const task = (perClass: Record<number, [number, number]>): TaskResult => ({ set: 's', noise: 'u10', seed: 0, model: 'm', r5: 0, r10: 0, r20: 0, auc: 0, perClass, flips: 0 });
@@ -56,4 +57,24 @@ test('paired standard error of the default minus the best baseline: sample sd of
   // The same difference on every seed has no spread; one seed gives no estimate (0).
   assert.equal(pairedStandardError([0.02, 0.02, 0.02]), 0);
   assert.equal(pairedStandardError([0.5]), 0);
+});
+
+test('the report merges result folders by task (seeds 0-4 committed + the held-out seeds 5-24 of pima) and its headlines keep each sentence with its table', () => {
+  const research = path.resolve(__dirname, '../../bench/research');
+  const heldOut = path.join(research, 'held-out-seeds/pima-seeds5-24');
+  const alone = labelErrorReport([heldOut]);
+  const merged = labelErrorReport([research, heldOut]);
+  // Each pima cell counts its seeds once: 20 held out, 25 with the committed five.
+  assert.ok(alone.some((l) => l.startsWith('| pima | u10 | 20 |')), 'held-out folder alone: 20 seeds');
+  assert.ok(merged.some((l) => l.startsWith('| pima | u10 | 25 |')), 'merged: 25 seeds');
+  // The same folder twice changes nothing (a task in two folders counts once).
+  assert.deepEqual(labelErrorReport([heldOut, heldOut]).filter((l) => l.startsWith('| pima')), alone.filter((l) => l.startsWith('| pima')));
+  const head = reportHeadlines(alone);
+  const sentences = head.filter((l) => l.includes('Mean recall@10% over'));
+  assert.equal(sentences.length, 2);
+  assert.match(sentences[0], /^Against all four baselines .*: Mean recall@10% over the 2 \(data set, noise\) cells/);
+  assert.match(sentences[1], /^Against the logistic-regression and kNN baselines .*: Mean recall@10% over the 2/);
+  const rows = head.filter((l) => /^\| (u10|c10|all) \| /.test(l));
+  assert.deepEqual(rows.map((l) => l.split(' | ')[0] + ' | ' + l.split(' | ')[1]), ['| u10 | 20', '| c10 | 20', '| all | 40']);
+  assert.deepEqual(reportHeadlines(['(no engine results)']), []);
 });
