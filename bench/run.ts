@@ -142,7 +142,7 @@ async function labelErrorsOnly(): Promise<void> {
       '',
       '## The same cells on seeds 5-9',
       '',
-      'From bench/research/held-out-seeds/dev-seeds5-9 (CL HGB and CL MLP not run on satellite and reviews there). Both sets of seeds together: `DD_MORE_RESULTS=bench/research/held-out-seeds/dev-seeds5-9 node --import tsx bench/label-errors-report.ts`.',
+      'From bench/research/held-out-seeds/dev-seeds5-9: seeds no session tuned with, nothing changed in between (docs/detection.md, "Session 15"). Both sets of seeds together: `DD_MORE_RESULTS=bench/research/held-out-seeds/dev-seeds5-9 node --import tsx bench/label-errors-report.ts`.',
       '',
       ...reportHeadlines(labelErrorReport([heldOut])),
     );
