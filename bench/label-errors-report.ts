@@ -18,6 +18,9 @@ export const PYTHON_JSON = path.join(root, 'bench/research/baselines.json');
 /** Folders whose results are merged with ENGINE_JSON's (a task in two folders counts once: the later folder's row). */
 const MORE_RESULTS = (process.env.DD_MORE_RESULTS ?? '').split(path.delimiter).filter((d) => d !== '');
 
+/** The heading of the report's table of the default by noise setting (reportHeadlines finds it). */
+const DEFAULT_BY_NOISE = 'The default by noise setting (every task the engine ran)';
+
 /** One cached task's result (the engine's runner and the Python baselines write the same shape). */
 type Row = TaskResult;
 
@@ -277,7 +280,7 @@ export function labelErrorReport(dirs: string[] = [path.dirname(ENGINE_JSON), ..
   }
   out.push('');
 
-  out.push('## The default by noise setting (every task the engine ran)', '', ...header.map((h, i) => (i === 0 ? h.replace('| ranking |', '| noise |') : h)));
+  out.push(`## ${DEFAULT_BY_NOISE}`, '', ...header.map((h, i) => (i === 0 ? h.replace('| ranking |', '| noise |') : h)));
   for (const n of noiseOrder) {
     const rows = engTasks.filter((k) => k.split('/')[1] === n).map((k) => engBy.get(k)!.get(DEFAULT)!);
     if (rows.length) out.push(line(n, rows));
@@ -299,8 +302,11 @@ export function labelErrorReport(dirs: string[] = [path.dirname(ENGINE_JSON), ..
  * table by noise setting. For results on other seeds, shown under the main report.
  */
 export function reportHeadlines(report: string[]): string[] {
-  const at = report.indexOf('## The default by noise setting (every task the engine ran)');
-  const table = at < 0 ? [] : report.slice(at + 2).filter((l, i, a) => l.startsWith('|') && a.slice(0, i).every((x) => x.startsWith('|')));
+  const at = report.indexOf(`## ${DEFAULT_BY_NOISE}`);
+  // The table follows the heading and a blank line, up to the first line that is not a table row.
+  const after = at < 0 ? [] : report.slice(at + 2);
+  const end = after.findIndex((l) => !l.startsWith('|'));
+  const table = end < 0 ? after : after.slice(0, end);
   const sentences: string[] = [];
   let heading = '';
   for (const l of report) {

@@ -5,23 +5,15 @@
  * one (the consensus joint), read from its stated method, against the number of flipped rows per task.
  *   node --import tsx bench/research/estimate-coverage.ts DIR   (DD_SETS=... for other data sets)
  */
-import { readCached } from './oofCache';
-import { SETS, NOISES, loadSet, makeNoise } from '../label-errors';
-import * as det from '../../src/detect/detector';
+import { cachedDetections } from './cachedTasks';
 
 async function main(dir: string) {
   const rows: { noise: string; t: number; lo: number; up: number; est: number }[] = [];
-  for (const s of SETS) {
-    const clean = await loadSet(s.name);
-    for (const nz of NOISES) for (let seed = 0; seed < 5; seed++) {
-      const [lr, knn, rf] = (['lr', 'knn', 'rf'] as const).map((c) => readCached(dir, s.name, nz.name, seed, c));
-      if (!lr || !knn || !rf) continue;
-      const fl = makeNoise(clean, nz, seed);
-      const d = await det.detectLabelErrors({ ...clean, y: fl.noisy }, { logistic: { proba: lr, detail: '' }, knn: { proba: knn, detail: '' }, forest: { proba: rf, detail: '' } });
-      const m = /upper estimate, (\d+),.*a lower one, (\d+),/.exec(d.estimateMethod);
-      if (!m) continue;
-      rows.push({ noise: nz.name, t: fl.flipped.length, up: Number(m[1]), lo: Number(m[2]), est: d.estimatedErrors });
-    }
+  for await (const { set, noise, seed, flips, detection: d } of cachedDetections(dir)) {
+    // With three candidates the method always names both halves; a wording change must not skip tasks.
+    const m = /upper estimate, (\d+),.*a lower one, (\d+),/.exec(d.estimateMethod);
+    if (!m) throw new Error(`${set} ${noise} ${seed}: no upper and lower estimate in "${d.estimateMethod.slice(0, 120)}"`);
+    rows.push({ noise, t: flips.flipped.length, up: Number(m[1]), lo: Number(m[2]), est: d.estimatedErrors });
   }
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
   for (const n of ['u05', 'u10', 'u20', 'c10', 'c20', undefined]) {

@@ -8,8 +8,8 @@
  * and with the cached default.
  *   node --import tsx bench/research/two-pass.ts DIR [--seeds 0,1] [--sets pima,glass]
  */
-import { readCached } from './oofCache';
-import { SETS, NOISES, loadSet, makeNoise, rankingMetrics, type TaskResult } from '../label-errors';
+import { cachedDetections } from './cachedTasks';
+import { NOISES, rankingMetrics, type TaskResult } from '../label-errors';
 import { perClassGap } from '../label-errors-report';
 import * as det from '../../src/detect/detector';
 import { knnNeighbours, logLoss, stratifiedFolds, subsetRows, crossFit, type KnnNeighbours } from '../../src/detect/crossFit';
@@ -68,36 +68,25 @@ async function main() {
   const seeds = (opt('--seeds') ?? '0,1,2,3,4').split(',').map(Number);
   const only = opt('--sets')?.split(',');
   const rows: { set: string; noise: string; v: Record<string, TaskResult> }[] = [];
-  for (const s of SETS) {
-    if (only && !only.includes(s.name)) continue;
-    const clean = await loadSet(s.name);
-    for (const nz of NOISES) {
-      for (const seed of seeds) {
-        const [lr, knn, rf] = (['lr', 'knn', 'rf'] as const).map((c) => readCached(dir, s.name, nz.name, seed, c));
-        if (!lr || !knn || !rf) continue;
-        const fl = makeNoise(clean, nz, seed);
-        const data = { ...clean, y: fl.noisy };
-        const { N, K } = data;
-        const first = await det.detectLabelErrors(data, { logistic: { proba: lr, detail: '' }, knn: { proba: knn, detail: '' }, forest: { proba: rf, detail: '' } });
-        const order = Int32Array.from({ length: N }, (_, i) => i).sort((a, b) => first.rankKey[b] - first.rankKey[a] || a - b);
-        const exclude = new Uint8Array(N);
-        const nPrune = Math.round(first.estimatedErrors);
-        for (let r = 0; r < nPrune; r++) exclude[order[r]] = 1;
-        const folds = stratifiedFolds(data.y, K, 5, 0);
-        const none = new Uint8Array(N);
-        const nb = await knnNeighbours(data, folds, 5, undefined, [...CANDIDATES, 80]);
-        const lr5 = await logisticPruned(data, folds, none);
-        const lr5p = await logisticPruned(data, folds, exclude);
-        const knnP = knnPruned(nb, data.y, K, exclude);
-        const rfP = (await forestOutOfBag(data, { exclude })).proba;
-        const a5 = await det.detectLabelErrors(data, { logistic: { proba: lr5, detail: '' }, knn: { proba: knn, detail: '' }, forest: { proba: rf, detail: '' } });
-        const b = await det.detectLabelErrors(data, { logistic: { proba: lr5p, detail: '' }, knn: { proba: knnP, detail: '' }, forest: { proba: rfP, detail: '' } });
-        const m = (key: ArrayLike<number>) => ({ ...rankingMetrics(key, fl.flipped, fl.original, N), flips: fl.flipped.length }) as TaskResult;
-        rows.push({ set: s.name, noise: nz.name, v: { default: m(first.rankKey), 'five-fold': m(a5.rankKey), 'two-pass': m(b.rankKey) } });
-        const r = rows[rows.length - 1].v;
-        console.error(`${s.name} ${nz.name} ${seed}: pruned ${nPrune}; r10 ${r.default.r10.toFixed(3)} / ${r['five-fold'].r10.toFixed(3)} / ${r['two-pass'].r10.toFixed(3)}`);
-      }
-    }
+  for await (const { set, noise, seed, data, flips: fl, knn, rf, detection: first } of cachedDetections(dir, { seeds, sets: only })) {
+    const { N, K } = data;
+    const order = Int32Array.from({ length: N }, (_, i) => i).sort((a, b) => first.rankKey[b] - first.rankKey[a] || a - b);
+    const exclude = new Uint8Array(N);
+    const nPrune = Math.round(first.estimatedErrors);
+    for (let r = 0; r < nPrune; r++) exclude[order[r]] = 1;
+    const folds = stratifiedFolds(data.y, K, 5, 0);
+    const none = new Uint8Array(N);
+    const nb = await knnNeighbours(data, folds, 5, undefined, [...CANDIDATES, 80]);
+    const lr5 = await logisticPruned(data, folds, none);
+    const lr5p = await logisticPruned(data, folds, exclude);
+    const knnP = knnPruned(nb, data.y, K, exclude);
+    const rfP = (await forestOutOfBag(data, { exclude })).proba;
+    const a5 = await det.detectLabelErrors(data, { logistic: { proba: lr5, detail: '' }, knn: { proba: knn, detail: '' }, forest: { proba: rf, detail: '' } });
+    const b = await det.detectLabelErrors(data, { logistic: { proba: lr5p, detail: '' }, knn: { proba: knnP, detail: '' }, forest: { proba: rfP, detail: '' } });
+    const m = (key: ArrayLike<number>) => ({ ...rankingMetrics(key, fl.flipped, fl.original, N), flips: fl.flipped.length }) as TaskResult;
+    rows.push({ set, noise, v: { default: m(first.rankKey), 'five-fold': m(a5.rankKey), 'two-pass': m(b.rankKey) } });
+    const r = rows[rows.length - 1].v;
+    console.error(`${set} ${noise} ${seed}: pruned ${nPrune}; r10 ${r.default.r10.toFixed(3)} / ${r['five-fold'].r10.toFixed(3)} / ${r['two-pass'].r10.toFixed(3)}`);
   }
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
   for (const name of ['default', 'five-fold', 'two-pass']) {
