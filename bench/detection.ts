@@ -13,6 +13,9 @@ import { argmaxRow } from '../src/engine/ranking';
 import { ExactInfluence } from '../src/influence/exact';
 import { labelSuspicion } from '../src/influence/labelSuspicion';
 import { fitLogistic, logits, type LogisticData } from '../src/model/logistic';
+import { tableTermCounts } from '../src/data/termCounts';
+import { naiveBayesMaxTerms } from '../src/detect/naiveBayes';
+import type { CsrMatrix } from '../src/data/text';
 
 export interface DetectionRow {
   dataset: string;
@@ -40,12 +43,28 @@ export const BASE_SCORERS: Scorer[] = [
   },
 ];
 
-export async function loadLabelled(file: string, label: string): Promise<LogisticData> {
+/** A labelled file's features as the scan encodes them, and its text columns' word counts as the scan's detector takes them. */
+export async function loadLabelled(file: string, label: string): Promise<LogisticData & { text?: CsrMatrix }> {
   const table = await readTable(file);
   const schema = inferSchema(table, { label });
   const labels = encodeLabels(table, schema);
   const enc = FeatureEncoder.fit(table, schema, labels.records);
-  return { X: enc.transform(table, labels.records), N: labels.records.length, D: enc.dim, K: labels.classes.length, y: labels.y };
+  const K = labels.classes.length;
+  const text = tableTermCounts(table, schema, labels.records, naiveBayesMaxTerms(K))?.counts;
+  return { X: enc.transform(table, labels.records), N: labels.records.length, D: enc.dim, K, y: labels.y, ...(text ? { text } : {}) };
+}
+
+/**
+ * The labelled rows' text cells (text columns joined by a newline; missing cells empty), in the order of
+ * loadLabelled's rows; undefined for a file without text columns. For the text-native Python baselines.
+ */
+export async function labelledTexts(file: string, label: string): Promise<string[] | undefined> {
+  const table = await readTable(file);
+  const schema = inferSchema(table, { label });
+  const labels = encodeLabels(table, schema);
+  const columns = schema.features.filter((c) => c.kind === 'text').map((c) => table.columns.indexOf(c.name));
+  if (!columns.length) return undefined;
+  return labels.records.map((r) => columns.map((j) => table.store.cell(r, j) ?? '').join('\n'));
 }
 
 export async function detectionTable(

@@ -1,7 +1,8 @@
 /**
  * Out-of-sample label-error detection (docs/detection.md):
  *
- * 1. Cross-fitted probabilities of every candidate model (crossFit.ts): no row is scored by a model
+ * 1. Cross-fitted probabilities of every candidate model (crossFit.ts; naive Bayes on the text columns'
+ *    word counts, naiveBayes.ts; the random forest out of bag, forest.ts): no row is scored by a model
  *    that saw it.
  * 2. Model choice by out-of-fold quality: the ensemble is the mixture sum_m w_m P_m whose weights
  *    maximise the out-of-fold likelihood of the given labels (EM on the mixture weights; M - 1 free
@@ -58,12 +59,23 @@ import { averageRanks } from '../eval/metrics';
 import { accuracyOf, KNN_EXACT_MAX_ROWS, knnOutOfFold, knnProbabilities, logisticOutOfFold, logLoss, stratifiedFolds, type KnnNeighbours, type OutOfFold } from './crossFit';
 import { mlpOutOfFold } from './mlpFold';
 import { forestFromLeaves, forestOutOfBag, type ForestLeaves } from './forest';
+import { naiveBayesOutOfFold } from './naiveBayes';
+import type { CsrMatrix } from '../data/text';
 
 export type DetectorModel = DetectorModelName;
 export type DetectorChoice = Exclude<(typeof DETECTORS)[number], 'off'>;
 export const DETECTOR_CHOICES: readonly DetectorChoice[] = DETECTORS.filter((d): d is DetectorChoice => d !== 'off');
 /** Every candidate model, in the order 'ensemble' runs them. */
 const ALL_MODELS: readonly DetectorModel[] = DETECTOR_CHOICES.filter((d): d is DetectorModel => d !== 'auto' && d !== 'ensemble');
+
+/** How progress messages name each candidate. */
+const MODEL_TITLES: Record<DetectorModel, string> = {
+  logistic: 'logistic regression',
+  knn: 'k nearest neighbours',
+  forest: 'random forest',
+  naiveBayes: 'naive Bayes on word counts',
+  mlp: 'MLP',
+};
 
 export interface DetectorOptions {
   detector?: DetectorChoice;
@@ -87,6 +99,11 @@ export interface DetectorOptions {
    * only their leaf shares are recomputed, with the current labels (forestFromLeaves).
    */
   forestLeaves?: ForestLeaves;
+  /**
+   * Word counts of the file's text columns (src/data/termCounts.ts), one row per labelled row: the
+   * naive Bayes candidate's input. Without it there is no naive Bayes candidate.
+   */
+  text?: CsrMatrix;
   /**
    * kNN's folds and neighbours from an earlier scan of the same features (a quick re-score after
    * label fixes): only its probabilities are recomputed, with the current labels. The folds are then
@@ -151,18 +168,23 @@ export interface DetectionResult {
 /**
  * Which models 'auto' runs: logistic regression, kNN and a random forest (forest.ts, out of bag):
  * a linear model, a local one and trees, three different biases that the mixture weighs by how well
- * each predicts the given labels out of sample. The MLP (tfjs) is left out of 'auto': its
- * five fold fits took 17 s on pima (768 rows) and on digits (1797 rows) with the wasm backend on the
- * development machine, more than the rest of a scan, while taking a small mixture weight there
- * (0.09 on pima; measured in docs/detection.md); 'ensemble' and 'mlp' run it. kNN is left out of
- * 'auto' above KNN_EXACT_MAX_ROWS rows (50,000): its exact search is quadratic in the rows and its
- * sampled search (crossFit.ts) costs N x 10,000 distances, more than the rest of a large scan;
- * 'knn' and 'ensemble' still run it. So is the forest: its cost grows as N log N x 100 trees (2.6 s
- * at 20,000 rows x 16 features x 26 classes, 4.4 s at 50,000 such rows), which at millions of rows
- * would take longer than the whole scan; 'forest' and 'ensemble' still run it.
+ * each predicts the given labels out of sample; and, when the file has text columns (`hasText`),
+ * multinomial naive Bayes on their word counts (naiveBayes.ts): the other three see text only
+ * through hashed TF-IDF buckets that many words share, naive Bayes sees every word (docs/detection.md,
+ * session 16), at the cost of one pass over the counts per fold. The MLP (tfjs) is left out of
+ * 'auto': its five fold fits took 17 s on pima (768 rows) and on digits (1797 rows) with the wasm
+ * backend on the development machine, more than the rest of a scan, while taking a small mixture
+ * weight there (0.09 on pima; measured in docs/detection.md); 'ensemble' and 'mlp' run it. kNN is
+ * left out of 'auto' above KNN_EXACT_MAX_ROWS rows (50,000): its exact search is quadratic in the
+ * rows and its sampled search (crossFit.ts) costs N x 10,000 distances, more than the rest of a large
+ * scan; 'knn' and 'ensemble' still run it. So is the forest: its cost grows as N log N x 100 trees
+ * (2.6 s at 20,000 rows x 16 features x 26 classes, 4.4 s at 50,000 such rows), which at millions of
+ * rows would take longer than the whole scan; 'forest' and 'ensemble' still run it. Naive Bayes is
+ * linear in the word count and stays in at any size.
  */
-export function autoModels(data: LogisticData): DetectorModel[] {
-  return data.N > KNN_EXACT_MAX_ROWS ? ['logistic'] : ['logistic', 'knn', 'forest'];
+export function autoModels(data: LogisticData, hasText = false): DetectorModel[] {
+  const base: DetectorModel[] = data.N > KNN_EXACT_MAX_ROWS ? ['logistic'] : ['logistic', 'knn', 'forest'];
+  return hasText ? [...base, 'naiveBayes'] : base;
 }
 
 /**
@@ -527,7 +549,11 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   if (N < 2 * k) throw new UserError(`Label-error detection needs at least ${2 * k} labelled rows for ${k} folds (got ${N}).`);
   const l2 = opts.l2 ?? 1e-3;
   const cp = opts.checkpoint ?? new Checkpoint();
-  const models: DetectorModel[] = choice === 'auto' ? autoModels(data) : choice === 'ensemble' ? [...ALL_MODELS] : [choice];
+  const text = opts.text;
+  if (text && text.rows !== N) throw new RangeError(`detectLabelErrors: ${text.rows} rows of word counts for ${N} labelled rows`);
+  if (choice === 'naiveBayes' && !text) throw new UserError('The naiveBayes detector needs a text column (it counts the words of the text columns); this file has none.');
+  const models: DetectorModel[] =
+    choice === 'auto' ? autoModels(data, !!text) : choice === 'ensemble' ? ALL_MODELS.filter((m) => m !== 'naiveBayes' || text) : [choice];
   // No folds when no model needs them (logistic regression alone, from the scan's leave-one-out
   // probabilities): dealing a million rows into folds costs seconds.
   const reuseKnn = opts.knnNeighbours && opts.knnNeighbours.k === k && opts.knnNeighbours.folds.length === N ? opts.knnNeighbours : undefined;
@@ -557,7 +583,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const reports: ModelReport[] = [];
   for (const m of models) {
     const t0 = performance.now();
-    cp.begin(`detect:${m}`, m === 'forest' ? 'Out-of-bag probabilities: random forest' : `Out-of-fold probabilities (${k} folds): ${m === 'knn' ? 'k nearest neighbours' : m === 'mlp' ? 'MLP' : 'logistic regression'}`);
+    cp.begin(`detect:${m}`, m === 'forest' ? 'Out-of-bag probabilities: random forest' : `Out-of-fold probabilities (${k} folds): ${MODEL_TITLES[m]}`);
     const r =
       m === 'logistic'
         ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp))
@@ -565,7 +591,9 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
           ? await knn()
           : m === 'forest'
             ? await forest()
-            : await mlpOutOfFold(data, folds, k, cp);
+            : m === 'naiveBayes'
+              ? await naiveBayesOutOfFold(text!, y, K, folds, k, cp)
+              : await mlpOutOfFold(data, folds, k, cp);
     oof.push(r);
     reports.push({ model: m, accuracy: accuracyOf(r.proba, y, N, K), logLoss: logLoss(r.proba, y, N, K), weight: 0, seconds: (performance.now() - t0) / 1000, detail: r.detail });
   }

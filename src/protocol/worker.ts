@@ -51,7 +51,9 @@ export interface ScanParams {
   labelSuspicion?: boolean;
   /**
    * Out-of-sample label-error detection (src/detect, docs/detection.md): 'auto' (default: logistic
-   * regression and k nearest neighbours, combined by out-of-fold likelihood), 'ensemble' (all three), one model alone, or 'off'. Gives the 'labelIssue' ranking.
+   * regression, k nearest neighbours and a random forest, with naive Bayes on the word counts when the
+   * file has text columns, combined by out-of-fold likelihood), 'ensemble' (every candidate, the MLP
+   * too), one model alone, or 'off'. Gives the 'labelIssue' ranking.
    */
   detector?: DetectorOption;
   /** Folds of the detector's cross-fitting (default 5). */
