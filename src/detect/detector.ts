@@ -1,8 +1,8 @@
 /**
  * Out-of-sample label-error detection (docs/detection.md):
  *
- * 1. Cross-fitted probabilities of every candidate model (crossFit.ts; naive Bayes on the text columns'
- *    word counts, naiveBayes.ts; the random forest out of bag, forest.ts): no row is scored by a model
+ * 1. Cross-fitted probabilities of every candidate model (crossFit.ts; the text columns' word models,
+ *    naiveBayes.ts and wordLogistic.ts; the random forest out of bag, forest.ts): no row is scored by a model
  *    that saw it.
  * 2. Model choice by out-of-fold quality: the ensemble is the mixture sum_m w_m P_m whose weights
  *    maximise the out-of-fold likelihood of the given labels (EM on the mixture weights; M - 1 free
@@ -60,6 +60,7 @@ import { accuracyOf, KNN_EXACT_MAX_ROWS, knnOutOfFold, knnProbabilities, logisti
 import { mlpOutOfFold } from './mlpFold';
 import { forestFromLeaves, forestOutOfBag, type ForestLeaves } from './forest';
 import { naiveBayesOutOfFold } from './naiveBayes';
+import { wordLogisticOutOfFold } from './wordLogistic';
 import type { CsrMatrix } from '../data/text';
 
 export type DetectorModel = DetectorModelName;
@@ -68,12 +69,16 @@ export const DETECTOR_CHOICES: readonly DetectorChoice[] = DETECTORS.filter((d):
 /** Every candidate model, in the order 'ensemble' runs them. */
 const ALL_MODELS: readonly DetectorModel[] = DETECTOR_CHOICES.filter((d): d is DetectorModel => d !== 'auto' && d !== 'ensemble');
 
+/** The candidates that read the text columns' words (DetectorOptions.text), run only for files with text. */
+const TEXT_MODELS: readonly DetectorModel[] = ['naiveBayes', 'wordLogistic'];
+
 /** How progress messages name each candidate. */
 const MODEL_TITLES: Record<DetectorModel, string> = {
   logistic: 'logistic regression',
   knn: 'k nearest neighbours',
   forest: 'random forest',
   naiveBayes: 'naive Bayes on word counts',
+  wordLogistic: 'logistic regression on TF-IDF of the words',
   mlp: 'MLP',
 };
 
@@ -169,9 +174,10 @@ export interface DetectionResult {
  * Which models 'auto' runs: logistic regression, kNN and a random forest (forest.ts, out of bag):
  * a linear model, a local one and trees, three different biases that the mixture weighs by how well
  * each predicts the given labels out of sample; and, when the file has text columns (`hasText`),
- * multinomial naive Bayes on their word counts (naiveBayes.ts): the other three see text only
- * through hashed TF-IDF buckets that many words share, naive Bayes sees every word (docs/detection.md,
- * session 16), at the cost of one pass over the counts per fold. The MLP (tfjs) is left out of
+ * two models of their words: multinomial naive Bayes on the word counts (naiveBayes.ts) and logistic
+ * regression on their TF-IDF (wordLogistic.ts). The other three see text only through hashed TF-IDF
+ * buckets that many words share; these see every word (docs/detection.md, session 16), at the cost of
+ * a pass over the sparse counts per fold (naive Bayes) or per L-BFGS iteration. The MLP (tfjs) is left out of
  * 'auto': its five fold fits took 17 s on pima (768 rows) and on digits (1797 rows) with the wasm
  * backend on the development machine, more than the rest of a scan, while taking a small mixture
  * weight there (0.09 on pima; measured in docs/detection.md); 'ensemble' and 'mlp' run it. kNN is
@@ -179,12 +185,12 @@ export interface DetectionResult {
  * rows and its sampled search (crossFit.ts) costs N x 10,000 distances, more than the rest of a large
  * scan; 'knn' and 'ensemble' still run it. So is the forest: its cost grows as N log N x 100 trees
  * (2.6 s at 20,000 rows x 16 features x 26 classes, 4.4 s at 50,000 such rows), which at millions of
- * rows would take longer than the whole scan; 'forest' and 'ensemble' still run it. Naive Bayes is
- * linear in the word count and stays in at any size.
+ * rows would take longer than the whole scan; 'forest' and 'ensemble' still run it. The word models
+ * are linear in the number of words and stay in at any size.
  */
 export function autoModels(data: LogisticData, hasText = false): DetectorModel[] {
   const base: DetectorModel[] = data.N > KNN_EXACT_MAX_ROWS ? ['logistic'] : ['logistic', 'knn', 'forest'];
-  return hasText ? [...base, 'naiveBayes'] : base;
+  return hasText ? [...base, 'naiveBayes', 'wordLogistic'] : base;
 }
 
 /**
@@ -551,9 +557,9 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const cp = opts.checkpoint ?? new Checkpoint();
   const text = opts.text;
   if (text && text.rows !== N) throw new RangeError(`detectLabelErrors: ${text.rows} rows of word counts for ${N} labelled rows`);
-  if (choice === 'naiveBayes' && !text) throw new UserError('The naiveBayes detector needs a text column (it counts the words of the text columns); this file has none.');
+  if (TEXT_MODELS.includes(choice as DetectorModel) && !text) throw new UserError(`The ${choice} detector needs a text column (it reads the words of the text columns); this file has none.`);
   const models: DetectorModel[] =
-    choice === 'auto' ? autoModels(data, !!text) : choice === 'ensemble' ? ALL_MODELS.filter((m) => m !== 'naiveBayes' || text) : [choice];
+    choice === 'auto' ? autoModels(data, !!text) : choice === 'ensemble' ? ALL_MODELS.filter((m) => !TEXT_MODELS.includes(m) || text) : [choice];
   // No folds when no model needs them (logistic regression alone, from the scan's leave-one-out
   // probabilities): dealing a million rows into folds costs seconds.
   const reuseKnn = opts.knnNeighbours && opts.knnNeighbours.k === k && opts.knnNeighbours.folds.length === N ? opts.knnNeighbours : undefined;
@@ -593,7 +599,9 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
             ? await forest()
             : m === 'naiveBayes'
               ? await naiveBayesOutOfFold(text!, y, K, folds, k, cp)
-              : await mlpOutOfFold(data, folds, k, cp);
+              : m === 'wordLogistic'
+                ? await wordLogisticOutOfFold(text!, y, K, folds, k, cp)
+                : await mlpOutOfFold(data, folds, k, cp);
     oof.push(r);
     reports.push({ model: m, accuracy: accuracyOf(r.proba, y, N, K), logLoss: logLoss(r.proba, y, N, K), weight: 0, seconds: (performance.now() - t0) / 1000, detail: r.detail });
   }

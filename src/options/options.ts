@@ -11,7 +11,7 @@ export const MODELS = ['logistic', 'mlp', 'layers'] as const;
 export const METHODS = ['influence', 'turnOverDropout'] as const;
 export const SOLVERS = ['auto', 'exact', 'ekfac', 'cg', 'lissa'] as const;
 export const SCOPES = ['lastLayer', 'full'] as const;
-export const DETECTORS = ['auto', 'ensemble', 'logistic', 'knn', 'forest', 'naiveBayes', 'mlp', 'off'] as const;
+export const DETECTORS = ['auto', 'ensemble', 'logistic', 'knn', 'forest', 'naiveBayes', 'wordLogistic', 'mlp', 'off'] as const;
 /** The detector's candidate models (DETECTORS without the choices that name several or none). */
 export type DetectorModelName = Exclude<(typeof DETECTORS)[number], 'auto' | 'ensemble' | 'off'>;
 export const FORMATS = ['csv', 'tsv', 'jsonl', 'parquet'] as const;

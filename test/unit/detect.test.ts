@@ -446,7 +446,7 @@ test('CLI scan: the default ranking is the detector\'s, with --detector/--folds 
   assert.equal(kd.reason, 'requested');
   const bad = run('--detector', 'boosting');
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--detector must be auto, ensemble, logistic, knn, forest, naiveBayes, mlp or off/);
+  assert.match(bad.stderr, /--detector must be auto, ensemble, logistic, knn, forest, naiveBayes, wordLogistic, mlp or off/);
   const rf = run('--json', '--detector', 'forest');
   assert.equal(rf.status, 0, rf.stderr);
   const fd = JSON.parse(rf.stdout).detection;
