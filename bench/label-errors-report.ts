@@ -40,6 +40,12 @@ const PY: [string, string][] = [
   ['knn', 'CL kNN'],
 ];
 
+/** Baselines on the raw text of sets with text columns (baselines.py: every word, not the engine's hashed features). */
+const PY_TEXT: [string, string][] = [
+  ['nb_text', 'CL NB word counts'],
+  ['tfidf_logreg', 'CL TF-IDF logreg'],
+];
+
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
 const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '—');
 
@@ -255,6 +261,9 @@ export function labelErrorReport(dirs: string[] = [path.dirname(ENGINE_JSON), ..
   };
   cellTable('Against all four baselines (tasks where HGB and the MLP ran too)', PY);
   cellTable('Against the logistic-regression and kNN baselines (every task)', PY.filter(([m]) => m === 'logreg' || m === 'knn'));
+  // Sets with text: what a user would run on the raw text (all words), beside the engine-feature baselines.
+  if (engTasks.some((k) => PY_TEXT.every(([m]) => pyBy.get(k)?.has(m))))
+    cellTable('Text data: against baselines on the raw text (tasks where they ran)', [...PY.filter(([m]) => m === 'logreg' || m === 'knn'), ...PY_TEXT]);
 
   // The summary that README and docs/detection.md quote: per noise setting, each baseline on its tasks.
   out.push(

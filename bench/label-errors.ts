@@ -13,7 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadLabelled } from './detection';
+import { labelledTexts, loadLabelled } from './detection';
 import { flipLabels, flipLabelsClassConditional, nearestClassPartner, type FlippedLabels } from '../src/eval/noise';
 import type { LogisticData } from '../src/model/logistic';
 
@@ -47,7 +47,7 @@ export function makeNoise(clean: LogisticData, noise: (typeof NOISES)[number], s
   return flipLabelsClassConditional(clean.y, noise.rate, seed, partner);
 }
 
-export async function loadSet(name: string): Promise<LogisticData> {
+export async function loadSet(name: string): ReturnType<typeof loadLabelled> {
   const s = SETS.find((x) => x.name === name)!;
   return loadLabelled(path.resolve(SHARED, s.file), s.label);
 }
@@ -59,6 +59,10 @@ export async function exportTasks(dir: string, sets: string[], seeds: number[], 
   for (const name of sets) {
     const clean = await loadSet(name);
     writeFileSync(path.join(dir, `${name}.X.f64`), Buffer.from(clean.X.buffer, clean.X.byteOffset, clean.X.byteLength));
+    // Text sets: the raw texts too, for the text-native baselines (baselines.py --text).
+    const s = SETS.find((x) => x.name === name)!;
+    const texts = await labelledTexts(path.resolve(SHARED, s.file), s.label);
+    if (texts) writeFileSync(path.join(dir, `${name}.text.json`), JSON.stringify(texts));
     for (const nz of NOISES.filter((n) => noises.includes(n.name))) {
       for (const seed of seeds) {
         const fl = makeNoise(clean, nz, seed);
@@ -168,7 +172,7 @@ export async function runEngine(out: string, sets: string[], seeds: number[], no
         // The 5-fold logistic variant (EK-FAC scans and networks use it) only with fiveFold: it doubles the time.
         if (fiveFold) {
           const t5 = performance.now();
-          const det = await detectLabelErrors(data, { detector });
+          const det = await detectLabelErrors(data, { detector, text: clean.text });
           rows.push(res('detector', det.rankKey, { estimate: det.estimatedErrors, ...suggestion(det), seconds: (performance.now() - t5) / 1000, detail: describe(det) }));
         }
         // With a cache (bench/research/cache-oof.ts) holding the task's reweighted leave-one-out p', only the default runs.
@@ -196,7 +200,7 @@ export async function runEngine(out: string, sets: string[], seeds: number[], no
         }
         // The scan's default: the logistic candidate is label suspicion's reweighted leave-one-out p'.
         const t2 = performance.now();
-        const d2 = await detectLabelErrors(data, { detector, logistic: { proba: looP, detail: 'reweighted loo' }, knn, forest });
+        const d2 = await detectLabelErrors(data, { detector, logistic: { proba: looP, detail: 'reweighted loo' }, knn, forest, text: clean.text });
         rows.push(res(DEFAULT_MODEL, d2.rankKey, { estimate: d2.estimatedErrors, ...suggestion(d2), seconds: (performance.now() - t2) / 1000, detail: describe(d2) }));
         done.push(...rows);
         writeFileSync(out, JSON.stringify(done));

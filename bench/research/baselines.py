@@ -13,6 +13,10 @@ Models (5-fold StratifiedKFold, shuffled with random_state = the task's seed, cr
   hgb     HistGradientBoostingClassifier() (defaults)
   mlp     StandardScaler + MLPClassifier(hidden_layer_sizes=(128,), random_state=0)
   knn     StandardScaler + KNeighborsClassifier(n_neighbors=15)
+On data sets with text columns (TASKDIR/<set>.text.json, the raw texts the export writes), also the
+pipelines a user would run on the raw text rather than on the engine's hashed features:
+  nb_text      CountVectorizer() + MultinomialNB() (every word, alpha = 1)
+  tfidf_logreg TfidfVectorizer() + LogisticRegression(max_iter=2000)
 
 find_label_issues below is this project's own re-implementation of the default of cleanlab's
 cleanlab.filter.find_label_issues (filter_by='prune_by_noise_rate', frac_noise=1, min_examples_per_class=1),
@@ -40,6 +44,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.naive_bayes import MultinomialNB
 
 warnings.filterwarnings("ignore")
 
@@ -48,7 +54,11 @@ MODELS = {
     "hgb": lambda: HistGradientBoostingClassifier(),
     "mlp": lambda: make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(128,), random_state=0)),
     "knn": lambda: make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=15)),
+    "nb_text": lambda: make_pipeline(CountVectorizer(), MultinomialNB()),
+    "tfidf_logreg": lambda: make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=2000)),
 }
+# Models that take the raw texts (run only on sets with a <set>.text.json).
+TEXT_MODELS = {"nb_text", "tfidf_logreg"}
 
 
 def oof_proba(X, y, K, seed, model):
@@ -153,14 +163,16 @@ def main():
             X = np.fromfile(os.path.join(taskdir, f"{name}.X.f64"), dtype=np.float64).reshape(t["N"], t["D"])
             X_cache[name] = X[:, :-1]  # drop the bias column
         X = X_cache[name]
+        text_path = os.path.join(taskdir, f"{name}.text.json")
+        texts = np.asarray(json.load(open(text_path)), dtype=object) if os.path.exists(text_path) else None
         y = np.asarray(t["y"])
         flipped = np.asarray(t["flipped"], int)
         K = t["K"]
         for m in models:
-            if (name, t["noise"], t["seed"], m) in have:
+            if (name, t["noise"], t["seed"], m) in have or (m in TEXT_MODELS and texts is None):
                 continue
             t0 = time.time()
-            P = oof_proba(X, y, K, t["seed"], m)
+            P = oof_proba(texts if m in TEXT_MODELS else X, y, K, t["seed"], m)
             t1 = time.time()
             mask, est = find_label_issues(y, P, K)
             sc = P[np.arange(len(y)), y]
