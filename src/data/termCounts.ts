@@ -34,9 +34,9 @@ export interface TermCounts {
 export function termCounts(texts: readonly (readonly (string | null)[])[], maxTerms = Infinity): TermCounts {
   const N = texts.length ? texts[0].length : 0;
   const ids = new Map<string, number>();
-  const docFreq: number[] = [];
-  const rowTerms: Int32Array[] = [];
-  const rowCounts: Float64Array[] = [];
+  const indptr = new Int32Array(N + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
   const inRow = new Map<number, number>();
   for (let r = 0; r < N; r++) {
     inRow.clear();
@@ -49,51 +49,50 @@ export function termCounts(texts: readonly (readonly (string | null)[])[], maxTe
         if (id === undefined) {
           id = ids.size;
           ids.set(key, id);
-          docFreq.push(0);
         }
         inRow.set(id, (inRow.get(id) ?? 0) + 1);
       }
     });
-    const terms = Int32Array.from(inRow.keys()).sort();
-    const counts = new Float64Array(terms.length);
-    terms.forEach((id, e) => {
-      counts[e] = inRow.get(id)!;
-      docFreq[id]++;
-    });
-    rowTerms.push(terms);
-    rowCounts.push(counts);
+    for (const id of Int32Array.from(inRow.keys()).sort()) {
+      indices.push(id);
+      values.push(inRow.get(id)!);
+    }
+    indptr[r + 1] = indices.length;
   }
-  const vocabulary = ids.size;
-  // Column of each kept term (-1: dropped), in order of first appearance.
-  const column = new Int32Array(vocabulary).fill(-1);
+  const counts: CsrMatrix = { rows: N, cols: ids.size, indptr, indices: Int32Array.from(indices), values: Float64Array.from(values) };
+  return { counts: mostFrequentTerms(counts, maxTerms), vocabulary: ids.size, columns: texts.length };
+}
+
+/**
+ * The columns (terms) of a sparse matrix that occur in the most rows, at most `maxTerms` of them (ties by
+ * the lower column), renumbered in their order; the matrix itself when it has no more columns than that.
+ */
+export function mostFrequentTerms(m: CsrMatrix, maxTerms: number): CsrMatrix {
+  const { rows: N, cols: V, indptr, indices, values } = m;
+  if (V <= maxTerms) return m;
+  const docFreq = new Float64Array(V);
+  for (let e = 0; e < indptr[N]; e++) docFreq[indices[e]]++;
+  const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => docFreq[b] - docFreq[a] || a - b);
+  const column = new Int32Array(V).fill(-1);
+  for (let k = 0; k < maxTerms; k++) column[order[k]] = 0;
   let kept = 0;
-  if (vocabulary <= maxTerms) {
-    for (let v = 0; v < vocabulary; v++) column[v] = kept++;
-  } else {
-    const order = Array.from({ length: vocabulary }, (_, v) => v).sort((a, b) => docFreq[b] - docFreq[a] || a - b);
-    const keep = new Uint8Array(vocabulary);
-    for (let k = 0; k < maxTerms; k++) keep[order[k]] = 1;
-    for (let v = 0; v < vocabulary; v++) if (keep[v]) column[v] = kept++;
-  }
-  const indptr = new Int32Array(N + 1);
+  for (let v = 0; v < V; v++) if (column[v] === 0) column[v] = kept++;
+  const outPtr = new Int32Array(N + 1);
   for (let r = 0; r < N; r++) {
     let n = 0;
-    for (const v of rowTerms[r]) if (column[v] >= 0) n++;
-    indptr[r + 1] = indptr[r] + n;
+    for (let e = indptr[r]; e < indptr[r + 1]; e++) if (column[indices[e]] >= 0) n++;
+    outPtr[r + 1] = outPtr[r] + n;
   }
-  const indices = new Int32Array(indptr[N]);
-  const values = new Float64Array(indptr[N]);
-  for (let r = 0; r < N; r++) {
-    let e = indptr[r];
-    const terms = rowTerms[r];
-    for (let k = 0; k < terms.length; k++) {
-      const col = column[terms[k]];
+  const outIndices = new Int32Array(outPtr[N]);
+  const outValues = new Float64Array(outPtr[N]);
+  for (let r = 0, o = 0; r < N; r++)
+    for (let e = indptr[r]; e < indptr[r + 1]; e++) {
+      const col = column[indices[e]];
       if (col < 0) continue;
-      indices[e] = col;
-      values[e++] = rowCounts[r][k];
+      outIndices[o] = col;
+      outValues[o++] = values[e];
     }
-  }
-  return { counts: { rows: N, cols: kept, indptr, indices, values }, vocabulary, columns: texts.length };
+  return { rows: N, cols: kept, indptr: outPtr, indices: outIndices, values: outValues };
 }
 
 /**

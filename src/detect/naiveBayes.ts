@@ -23,10 +23,10 @@ export const NAIVE_BAYES_FLOOR = 1e-12;
 
 /**
  * Most terms the detector keeps for K classes: the fold's K x V log-probability table and the class
- * totals stay under 2^24 numbers (128 MB of float64 each). Terms beyond it are the rarest ones.
+ * totals stay under 2^22 numbers (32 MB of float64 each). Terms beyond it are the rarest ones.
  */
 export function naiveBayesMaxTerms(K: number): number {
-  return Math.max(1024, Math.floor(2 ** 24 / Math.max(1, K)));
+  return Math.max(1024, Math.floor(2 ** 22 / Math.max(1, K)));
 }
 
 /**

@@ -18,12 +18,24 @@
 import type { Checkpoint } from '../util/cancel';
 import { RangeCheckpoint } from '../util/cancel';
 import type { CsrMatrix } from '../data/text';
+import { mostFrequentTerms } from '../data/termCounts';
 import { lbfgs } from '../optim/lbfgs';
 import { norm2 } from '../linalg/dense';
 import { foldMembers, type OutOfFold } from './crossFit';
 
 /** Inverse regularisation strength (scikit-learn's LogisticRegression default). */
 export const WORD_LOGISTIC_C = 1;
+
+/**
+ * Most parameters K x (terms + 1) of the fit: L-BFGS keeps 20 pairs of parameter-sized vectors, so 2^18
+ * parameters cost about 84 MB of history. Beyond it the terms in the fewest rows are left out.
+ */
+export const WORD_LOGISTIC_MAX_PARAMS = 2 ** 18;
+
+/** Most terms the fit keeps for K classes (WORD_LOGISTIC_MAX_PARAMS). */
+export function wordLogisticMaxTerms(K: number): number {
+  return Math.max(1, Math.floor(WORD_LOGISTIC_MAX_PARAMS / Math.max(1, K)) - 1);
+}
 
 /** TF-IDF rows (smooth idf, unit Euclidean norm per row) of a count matrix, as a new CSR matrix. */
 export function tfidfRows(counts: CsrMatrix): CsrMatrix {
@@ -128,7 +140,7 @@ export async function fitWordLogistic(X: CsrMatrix, y: Int32Array, K: number, ro
 export async function wordLogisticOutOfFold(counts: CsrMatrix, y: Int32Array, K: number, folds: Int32Array, k: number, cp?: Checkpoint, C = WORD_LOGISTIC_C): Promise<OutOfFold> {
   const N = y.length;
   if (counts.rows !== N) throw new RangeError(`wordLogisticOutOfFold: ${counts.rows} rows of counts for ${N} labels`);
-  const X = tfidfRows(counts);
+  const X = tfidfRows(mostFrequentTerms(counts, wordLogisticMaxTerms(K)));
   const z = new Float64Array(K);
   const members = foldMembers(folds, k);
   const proba = new Float64Array(N * K);
@@ -147,5 +159,6 @@ export async function wordLogisticOutOfFold(counts: CsrMatrix, y: Int32Array, K:
     }
     await cp?.tick((f + 1) / k);
   }
-  return { proba, detail: `TF-IDF of ${X.cols} terms, L2 1/C = ${1 / C}, ${k} fits, ${iterations} L-BFGS iterations` };
+  const terms = X.cols < counts.cols ? `${X.cols} terms (the most frequent of ${counts.cols})` : `${X.cols} terms`;
+  return { proba, detail: `TF-IDF of ${terms}, L2 1/C = ${1 / C}, ${k} fits, ${iterations} L-BFGS iterations` };
 }

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { termCounts } from '../../src/data/termCounts';
+import { mostFrequentTerms, termCounts } from '../../src/data/termCounts';
 import { naiveBayesMaxTerms, naiveBayesOutOfFold } from '../../src/detect/naiveBayes';
-import { fitWordLogistic, tfidfRows, wordLogisticObjective, wordLogisticOutOfFold, wordLogisticTolerance } from '../../src/detect/wordLogistic';
+import { fitWordLogistic, tfidfRows, WORD_LOGISTIC_MAX_PARAMS, wordLogisticMaxTerms, wordLogisticObjective, wordLogisticOutOfFold, wordLogisticTolerance } from '../../src/detect/wordLogistic';
 import { Rng } from '../../src/util/random';
 import { accuracyOf, logisticOutOfFold, logLoss, stratifiedFolds } from '../../src/detect/crossFit';
 import { autoModels, detectLabelErrors } from '../../src/detect/detector';
@@ -49,7 +49,19 @@ test('termCounts over a term budget keeps the terms in the most rows and drops t
   assert.deepEqual(row(t.counts, 0), { 0: 1 });
   assert.deepEqual(row(t.counts, 1), { 0: 1, 1: 1 });
   assert.deepEqual(row(t.counts, 3), {});
-  assert.ok(naiveBayesMaxTerms(26) * 26 <= 2 ** 24);
+  assert.ok(naiveBayesMaxTerms(26) * 26 <= 2 ** 22);
+  assert.ok(wordLogisticMaxTerms(26) * 26 < WORD_LOGISTIC_MAX_PARAMS && (wordLogisticMaxTerms(2) + 1) * 2 <= WORD_LOGISTIC_MAX_PARAMS);
+});
+
+test('mostFrequentTerms keeps the columns in the most rows, renumbered in order, and returns a matrix within the budget as it is', () => {
+  const t = termCounts([['x y y z', 'y z', 'z w', 'z']]);
+  // Terms x (0), y (1), z (2), w (3); rows with each: 1, 2, 4, 1.
+  const cut = mostFrequentTerms(t.counts, 2);
+  assert.equal(cut.cols, 2);
+  assert.deepEqual(row(cut, 0), { 0: 2, 1: 1 });
+  assert.deepEqual(row(cut, 2), { 1: 1 });
+  assert.deepEqual(row(cut, 3), { 1: 1 });
+  assert.equal(mostFrequentTerms(t.counts, 4), t.counts);
 });
 
 test('naive Bayes out of fold equals a hand computation on a four-row corpus', async () => {
