@@ -34,7 +34,7 @@ async function main() {
       const file = path.join(dir, `imbalanced-${seed}.jsonl`);
       writeFileSync(file, rows.map((r, i) => JSON.stringify({ text: r.text, label: flipped[i] ? (r.label === 'negative' ? 'positive' : 'negative') : r.label })).join('\n') + '\n');
       const data = await loadLabelled(file, 'label');
-      const d = await detectLabelErrors(data);
+      const d = await detectLabelErrors(data, { text: data.text });
       const { N, K, y } = data;
       const found = (key: ArrayLike<number>) => {
         const top = Array.from({ length: N }, (_, i) => i).sort((a, b) => key[b] - key[a] || a - b).slice(0, Math.round(N / 10));
