@@ -65,16 +65,19 @@ export function termCounts(texts: readonly (readonly (string | null)[])[], maxTe
 
 /**
  * The columns (terms) of a sparse matrix that occur in the most rows, at most `maxTerms` of them (ties by
- * the lower column), renumbered in their order; the matrix itself when it has no more columns than that.
+ * the lower column) and only those in at least `minRows` rows, renumbered in their order; the matrix
+ * itself when that keeps every column.
  */
-export function mostFrequentTerms(m: CsrMatrix, maxTerms: number): CsrMatrix {
+export function mostFrequentTerms(m: CsrMatrix, maxTerms: number, minRows = 1): CsrMatrix {
   const { rows: N, cols: V, indptr, indices, values } = m;
-  if (V <= maxTerms) return m;
   const docFreq = new Float64Array(V);
   for (let e = 0; e < indptr[N]; e++) docFreq[indices[e]]++;
-  const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => docFreq[b] - docFreq[a] || a - b);
+  const order = Array.from({ length: V }, (_, v) => v)
+    .filter((v) => docFreq[v] >= minRows)
+    .sort((a, b) => docFreq[b] - docFreq[a] || a - b);
+  if (order.length === V && V <= maxTerms) return m;
   const column = new Int32Array(V).fill(-1);
-  for (let k = 0; k < maxTerms; k++) column[order[k]] = 0;
+  for (let k = 0; k < Math.min(maxTerms, order.length); k++) column[order[k]] = 0;
   let kept = 0;
   for (let v = 0; v < V; v++) if (column[v] === 0) column[v] = kept++;
   const outPtr = new Int32Array(N + 1);

@@ -51,8 +51,8 @@ export interface ScanParams {
   labelSuspicion?: boolean;
   /**
    * Out-of-sample label-error detection (src/detect, docs/detection.md): 'auto' (default: logistic
-   * regression, k nearest neighbours and a random forest, with naive Bayes and logistic regression on
-   * the words when the file has text columns, combined by out-of-fold likelihood), 'ensemble' (every candidate, the MLP
+   * regression, k nearest neighbours and a random forest; for files with text columns naive Bayes and
+   * logistic regression on the words in place of kNN, combined by out-of-fold likelihood), 'ensemble' (every candidate, the MLP
    * too), one model alone, or 'off'. Gives the 'labelIssue' ranking.
    */
   detector?: DetectorOption;

@@ -110,7 +110,8 @@ test('auto runs the word models only for files with text, which are refused with
   const cancer = await loadLabelled(cancerFile, 'diagnosis');
   assert.equal(cancer.text, undefined);
   assert.deepEqual(autoModels(cancer, false), ['logistic', 'knn', 'forest']);
-  assert.deepEqual(autoModels(cancer, true), ['logistic', 'knn', 'forest', 'naiveBayes', 'wordLogistic']);
+  assert.deepEqual(autoModels(cancer, true), ['logistic', 'forest', 'naiveBayes', 'wordLogistic']);
+  assert.deepEqual(autoModels({ ...cancer, N: 60_000 }, true), ['logistic', 'naiveBayes']);
   await assert.rejects(detectLabelErrors(cancer, { detector: 'naiveBayes' }), (e: Error) => e instanceof UserError && /text column/.test(e.message));
   await assert.rejects(detectLabelErrors(cancer, { detector: 'wordLogistic' }), (e: Error) => e instanceof UserError && /text column/.test(e.message));
 
@@ -118,8 +119,8 @@ test('auto runs the word models only for files with text, which are refused with
   const flips = flipLabels(clean.y, clean.K, 0.1, 0);
   const data = { ...clean, y: flips.noisy };
   const withText = await detectLabelErrors(data, { text: clean.text });
-  assert.deepEqual(withText.models.map((m) => m.model), ['logistic', 'knn', 'forest', 'naiveBayes', 'wordLogistic']);
-  const words = withText.models[3].weight + withText.models[4].weight;
+  assert.deepEqual(withText.models.map((m) => m.model), ['logistic', 'forest', 'naiveBayes', 'wordLogistic']);
+  const words = withText.models[2].weight + withText.models[3].weight;
   assert.ok(words > 0.5, `the word models' mixture weight ${words}`);
   const without = await detectLabelErrors(data, {});
   assert.deepEqual(without.models.map((m) => m.model), ['logistic', 'knn', 'forest']);
@@ -202,7 +203,7 @@ test('word logistic regression out of fold: a row\'s probabilities do not depend
   for (let i = 0; i < N; i++) if (folds[i] !== folds[0] && b.proba[i * K] !== a.proba[i * K]) moved++;
   assert.ok(moved > N / 2, `the changed labels reach the other folds' rows (${moved} moved)`);
   const accuracy = accuracyOf(a.proba, data.y, N, K);
-  // Measured: 0.828, log loss 0.444 (scikit-learn's TfidfVectorizer + LogisticRegression: 0.820, 0.472).
+  // Measured: 0.834, log loss 0.433 (scikit-learn's TfidfVectorizer + LogisticRegression: 0.820, 0.472).
   assert.ok(accuracy > 0.8, `${accuracy}`);
   assert.ok(logLoss(a.proba, data.y, N, K) < 0.5);
 });
