@@ -61,6 +61,11 @@ export interface HashedTfidfState {
 
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['\u2019][\p{L}\p{N}]+)*/gu;
 
+/** The smooth idf of a term in `df` of `documents` texts: ln((1 + N) / (1 + df)) + 1 (see the module comment). */
+export function smoothIdf(documents: number, df: number): number {
+  return Math.log((1 + documents) / (1 + df)) + 1;
+}
+
 /** Lower-cased word tokens of a text (see the module comment). */
 export function tokenize(text: string): string[] {
   // eslint-disable-next-line no-control-regex
@@ -134,7 +139,7 @@ export class HashedTfidf {
     });
     const N = texts.length;
     const idf: number[] = new Array(dim);
-    for (let b = 0; b < dim; b++) idf[b] = Math.log((1 + N) / (1 + df[b])) + 1;
+    for (let b = 0; b < dim; b++) idf[b] = smoothIdf(N, df[b]);
     const perBucket = new Map<number, [string, number][]>();
     if (keep > 0) {
       for (const [t, c] of termCount) {

@@ -16,6 +16,7 @@
  */
 import type { Checkpoint } from '../util/cancel';
 import type { CsrMatrix } from '../data/text';
+import { softmaxInto } from '../linalg/softmax';
 import { foldMembers, type OutOfFold } from './crossFit';
 
 /** Smallest probability a class gets (then renormalised): naive Bayes on long texts reaches 0 in float64. */
@@ -72,18 +73,15 @@ export async function naiveBayesOutOfFold(counts: CsrMatrix, y: Int32Array, K: n
     }
     for (let h = 0; h < held.length; h++) {
       const i = held[h];
-      let best = -Infinity;
       for (let c = 0; c < K; c++) {
         let s = logPrior[c];
         const base = c * V;
         for (let e = indptr[i]; e < indptr[i + 1]; e++) s += values[e] * logTheta[base + indices[e]];
         score[c] = s;
-        if (s > best) best = s;
       }
-      let sum = 0;
-      for (let c = 0; c < K; c++) sum += (score[c] = Math.exp(score[c] - best));
+      softmaxInto(score, 0, K, score, 0);
       let floored = 0;
-      for (let c = 0; c < K; c++) floored += (score[c] = Math.max(NAIVE_BAYES_FLOOR, score[c] / sum));
+      for (let c = 0; c < K; c++) floored += (score[c] = Math.max(NAIVE_BAYES_FLOOR, score[c]));
       for (let c = 0; c < K; c++) proba[i * K + c] = score[c] / floored;
       if ((h & 1023) === 1023) await cp?.tick((done + 2 * h) / work);
     }

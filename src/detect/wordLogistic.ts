@@ -17,10 +17,11 @@
  */
 import type { Checkpoint } from '../util/cancel';
 import { RangeCheckpoint } from '../util/cancel';
-import type { CsrMatrix } from '../data/text';
+import { smoothIdf, type CsrMatrix } from '../data/text';
 import { mostFrequentTerms } from '../data/termCounts';
 import { lbfgs } from '../optim/lbfgs';
 import { norm2 } from '../linalg/dense';
+import { softmaxInto } from '../linalg/softmax';
 import { foldMembers, type OutOfFold } from './crossFit';
 
 /** Inverse regularisation strength (scikit-learn's LogisticRegression default). */
@@ -53,7 +54,7 @@ export function tfidfRows(counts: CsrMatrix): CsrMatrix {
   const { rows: N, cols: V, indptr, indices, values } = counts;
   const df = new Float64Array(V);
   for (let e = 0; e < indptr[N]; e++) df[indices[e]]++;
-  const idf = df.map((d) => Math.log((1 + N) / (1 + d)) + 1);
+  const idf = df.map((d) => smoothIdf(N, d));
   const out = new Float64Array(values.length);
   for (let i = 0; i < N; i++) {
     let ss = 0;
@@ -75,16 +76,6 @@ function scores(W: Float64Array, X: CsrMatrix, i: number, K: number, z: Float64A
   }
 }
 
-/** Softmax of z in place; returns log sum exp(z). */
-function softmaxInPlace(z: Float64Array, K: number): number {
-  let m = -Infinity;
-  for (let c = 0; c < K; c++) if (z[c] > m) m = z[c];
-  let s = 0;
-  for (let c = 0; c < K; c++) s += (z[c] = Math.exp(z[c] - m));
-  for (let c = 0; c < K; c++) z[c] /= s;
-  return m + Math.log(s);
-}
-
 /**
  * The fold objective: sum over `rows` of the cross-entropy of labels y under W (K x (V + 1), the last
  * column the intercepts) on the TF-IDF rows X, + ||W||^2 / (2 C) over the word weights. Returns the
@@ -101,7 +92,7 @@ export function wordLogisticObjective(X: CsrMatrix, y: Int32Array, K: number, ro
     for (const i of rows) {
       scores(W, X, i, K, z);
       const own = z[y[i]];
-      loss += softmaxInPlace(z, K) - own; // -log p_y = log sum exp(z) - z_y
+      loss += softmaxInto(z, 0, K, z, 0) - own; // -log p_y = log sum exp(z) - z_y
       z[y[i]] -= 1; // the residual p - e_y
       for (let c = 0; c < K; c++) {
         const r = z[c];
@@ -170,7 +161,7 @@ export async function wordLogisticOutOfFold(counts: CsrMatrix, y: Int32Array, K:
     iterations += fit.iterations;
     for (const i of held) {
       scores(W, X, i, K, z);
-      softmaxInPlace(z, K);
+      softmaxInto(z, 0, K, z, 0);
       for (let c = 0; c < K; c++) proba[i * K + c] = Math.max(1e-300, z[c]);
     }
     await cp?.tick((f + 1) / k);
