@@ -43,28 +43,21 @@ export const BASE_SCORERS: Scorer[] = [
   },
 ];
 
-/** A labelled file's features as the scan encodes them, and its text columns' word counts as the scan's detector takes them. */
-export async function loadLabelled(file: string, label: string): Promise<LogisticData & { text?: CsrMatrix }> {
+/**
+ * A labelled file's features as the scan encodes them, and its text columns' word counts as the scan's
+ * detector takes them. With `withTexts`, also the labelled rows' raw text cells (text columns joined by
+ * a newline, missing cells empty), for the text-native Python baselines; none for a file without text.
+ */
+export async function loadLabelled(file: string, label: string, withTexts = false): Promise<LogisticData & { text?: CsrMatrix; texts?: string[] }> {
   const table = await readTable(file);
   const schema = inferSchema(table, { label });
   const labels = encodeLabels(table, schema);
   const enc = FeatureEncoder.fit(table, schema, labels.records);
   const K = labels.classes.length;
   const text = tableTermCounts(table, schema, labels.records, naiveBayesMaxTerms(K))?.counts;
-  return { X: enc.transform(table, labels.records), N: labels.records.length, D: enc.dim, K, y: labels.y, ...(text ? { text } : {}) };
-}
-
-/**
- * The labelled rows' text cells (text columns joined by a newline; missing cells empty), in the order of
- * loadLabelled's rows; undefined for a file without text columns. For the text-native Python baselines.
- */
-export async function labelledTexts(file: string, label: string): Promise<string[] | undefined> {
-  const table = await readTable(file);
-  const schema = inferSchema(table, { label });
-  const labels = encodeLabels(table, schema);
-  const columns = schema.features.filter((c) => c.kind === 'text').map((c) => table.columns.indexOf(c.name));
-  if (!columns.length) return undefined;
-  return labels.records.map((r) => columns.map((j) => table.store.cell(r, j) ?? '').join('\n'));
+  const textColumns = schema.features.filter((c) => c.kind === 'text').map((c) => table.columns.indexOf(c.name));
+  const texts = withTexts && textColumns.length ? labels.records.map((r) => textColumns.map((j) => table.store.cell(r, j) ?? '').join('\n')) : undefined;
+  return { X: enc.transform(table, labels.records), N: labels.records.length, D: enc.dim, K, y: labels.y, ...(text ? { text } : {}), ...(texts ? { texts } : {}) };
 }
 
 export async function detectionTable(

@@ -13,7 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { labelledTexts, loadLabelled } from './detection';
+import { loadLabelled } from './detection';
 import { flipLabels, flipLabelsClassConditional, nearestClassPartner, type FlippedLabels } from '../src/eval/noise';
 import type { LogisticData } from '../src/model/logistic';
 
@@ -47,9 +47,9 @@ export function makeNoise(clean: LogisticData, noise: (typeof NOISES)[number], s
   return flipLabelsClassConditional(clean.y, noise.rate, seed, partner);
 }
 
-export async function loadSet(name: string): ReturnType<typeof loadLabelled> {
+export async function loadSet(name: string, withTexts = false): ReturnType<typeof loadLabelled> {
   const s = SETS.find((x) => x.name === name)!;
-  return loadLabelled(path.resolve(SHARED, s.file), s.label);
+  return loadLabelled(path.resolve(SHARED, s.file), s.label, withTexts);
 }
 
 /** Writes DIR/<set>.X.f64 (N x D float64, engine features), DIR/tasks.json (noisy labels and flips per task). */
@@ -57,12 +57,10 @@ export async function exportTasks(dir: string, sets: string[], seeds: number[], 
   mkdirSync(dir, { recursive: true });
   const tasks: unknown[] = [];
   for (const name of sets) {
-    const clean = await loadSet(name);
+    const clean = await loadSet(name, true);
     writeFileSync(path.join(dir, `${name}.X.f64`), Buffer.from(clean.X.buffer, clean.X.byteOffset, clean.X.byteLength));
-    // Text sets: the raw texts too, for the text-native baselines (baselines.py --text).
-    const s = SETS.find((x) => x.name === name)!;
-    const texts = await labelledTexts(path.resolve(SHARED, s.file), s.label);
-    if (texts) writeFileSync(path.join(dir, `${name}.text.json`), JSON.stringify(texts));
+    // Text sets: the raw texts too, for the text-native baselines (baselines.py's nb_text, tfidf_logreg).
+    if (clean.texts) writeFileSync(path.join(dir, `${name}.text.json`), JSON.stringify(clean.texts));
     for (const nz of NOISES.filter((n) => noises.includes(n.name))) {
       for (const seed of seeds) {
         const fl = makeNoise(clean, nz, seed);

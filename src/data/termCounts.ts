@@ -1,6 +1,6 @@
 /**
  * Word counts of a table's text columns over their whole vocabulary, for the label-error detector's
- * multinomial naive Bayes candidate (src/detect/naiveBayes.ts).
+ * word models (src/detect/naiveBayes.ts, src/detect/wordLogistic.ts).
  *
  * The scan's own text features are hashed TF-IDF (text.ts): a fixed number of buckets keeps the
  * explained model's parameters and its exact Hessian small, but many words then share a bucket

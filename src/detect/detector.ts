@@ -72,6 +72,11 @@ const ALL_MODELS: readonly DetectorModel[] = DETECTOR_CHOICES.filter((d): d is D
 /** The candidates that read the text columns' words (DetectorOptions.text), run only for files with text. */
 const TEXT_MODELS: readonly DetectorModel[] = ['naiveBayes', 'wordLogistic'];
 
+/** Whether a detector choice can run a model of the text columns' words (so needs DetectorOptions.text). */
+export function readsWords(choice: DetectorChoice): boolean {
+  return choice === 'auto' || choice === 'ensemble' || TEXT_MODELS.includes(choice);
+}
+
 /** How progress messages name each candidate. */
 const MODEL_TITLES: Record<DetectorModel, string> = {
   logistic: 'logistic regression',
@@ -106,7 +111,7 @@ export interface DetectorOptions {
   forestLeaves?: ForestLeaves;
   /**
    * Word counts of the file's text columns (src/data/termCounts.ts), one row per labelled row: the
-   * naive Bayes candidate's input. Without it there is no naive Bayes candidate.
+   * input of the word models (naiveBayes, wordLogistic). Without it they do not run.
    */
   text?: CsrMatrix;
   /**
@@ -563,7 +568,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const cp = opts.checkpoint ?? new Checkpoint();
   const text = opts.text;
   if (text && text.rows !== N) throw new RangeError(`detectLabelErrors: ${text.rows} rows of word counts for ${N} labelled rows`);
-  if (TEXT_MODELS.includes(choice as DetectorModel) && !text) throw new UserError(`The ${choice} detector needs a text column (it reads the words of the text columns); this file has none.`);
+  if (choice !== 'auto' && choice !== 'ensemble' && readsWords(choice) && !text) throw new UserError(`The ${choice} detector needs a text column (it reads the words of the text columns); this file has none.`);
   const models: DetectorModel[] =
     choice === 'auto' ? autoModels(data, !!text) : choice === 'ensemble' ? ALL_MODELS.filter((m) => !TEXT_MODELS.includes(m) || text) : [choice];
   // No folds when no model needs them (logistic regression alone, from the scan's leave-one-out

@@ -15,7 +15,7 @@ import { labelSuspicion, type LabelSuspicionOptions, type SuspicionCurvature } f
 import type { ForestLeaves } from '../detect/forest';
 import { naiveBayesMaxTerms } from '../detect/naiveBayes';
 import { tableTermCounts } from '../data/termCounts';
-import { detectLabelErrors, weakModelNote, type DetectorOptions } from '../detect/detector';
+import { detectLabelErrors, readsWords, weakModelNote, type DetectorOptions } from '../detect/detector';
 import { KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS, type KnnNeighbours } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
 import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';
@@ -217,9 +217,10 @@ export class Session {
       // The detector's own logistic regression takes the given l2, else logistic regression's default
       // (not turn-over dropout's lighter one: the detector's models do not depend on the scan's method).
       const detectorL2 = params.l2 ?? DEFAULTS.l2;
-      // Word counts of the text columns for the naive Bayes candidate (every word, not hashed buckets);
-      // counted again on a re-score (no label enters them; a pass over the words, cheap next to the models).
-      const text = tableTermCounts(table, schema, labels.records, naiveBayesMaxTerms(data.K))?.counts;
+      // Word counts of the text columns for the word models (every word, not hashed buckets), when the
+      // chosen detector can run one; counted again on a re-score (no label enters them; a pass over the
+      // words, cheap next to the models).
+      const text = readsWords(detector) ? tableTermCounts(table, schema, labels.records, naiveBayesMaxTerms(data.K))?.counts : undefined;
       const d = await keptDetection(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic, knnNeighbours: knnRef, forestLeaves: forestRef, text });
       detection = d.detection;
       knnNeighbours = d.knnNeighbours;

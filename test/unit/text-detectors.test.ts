@@ -6,7 +6,7 @@ import { naiveBayesMaxTerms, naiveBayesOutOfFold } from '../../src/detect/naiveB
 import { fitWordLogistic, tfidfRows, WORD_LOGISTIC_MAX_PARAMS, wordLogisticMaxTerms, wordLogisticObjective, wordLogisticOutOfFold, wordLogisticTolerance } from '../../src/detect/wordLogistic';
 import { Rng } from '../../src/util/random';
 import { accuracyOf, logisticOutOfFold, logLoss, stratifiedFolds } from '../../src/detect/crossFit';
-import { autoModels, detectLabelErrors } from '../../src/detect/detector';
+import { autoModels, detectLabelErrors, readsWords } from '../../src/detect/detector';
 import { loadLabelled } from '../../bench/detection';
 import { flipLabels } from '../../src/eval/noise';
 import { recallAtFraction } from '../../src/eval/metrics';
@@ -114,6 +114,11 @@ test('auto runs the word models only for files with text, which are refused with
   assert.deepEqual(autoModels({ ...cancer, N: 60_000 }, true), ['logistic', 'naiveBayes']);
   await assert.rejects(detectLabelErrors(cancer, { detector: 'naiveBayes' }), (e: Error) => e instanceof UserError && /text column/.test(e.message));
   await assert.rejects(detectLabelErrors(cancer, { detector: 'wordLogistic' }), (e: Error) => e instanceof UserError && /text column/.test(e.message));
+  // The scan counts words only for choices that can run a word model.
+  assert.deepEqual(
+    (['auto', 'ensemble', 'logistic', 'knn', 'forest', 'naiveBayes', 'wordLogistic', 'mlp'] as const).filter(readsWords),
+    ['auto', 'ensemble', 'naiveBayes', 'wordLogistic'],
+  );
 
   const clean = await loadLabelled(reviewsFile, 'label');
   const flips = flipLabels(clean.y, clean.K, 0.1, 0);
