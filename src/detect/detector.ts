@@ -596,23 +596,21 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     return reuseForest ? { proba: r.proba, detail: `${r.detail}; trees of the previous scan, leaf shares with the current labels` } : r;
   };
 
+  // Each candidate's out-of-sample probabilities (text is present wherever a word model is in `models`).
+  const outOfFold: Record<DetectorModel, () => Promise<OutOfFold>> = {
+    logistic: async () => opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp)),
+    knn,
+    forest,
+    naiveBayes: () => naiveBayesOutOfFold(text!, y, K, folds, k, cp),
+    wordLogistic: () => wordLogisticOutOfFold(text!, y, K, folds, k, cp),
+    mlp: () => mlpOutOfFold(data, folds, k, cp),
+  };
   const oof: OutOfFold[] = [];
   const reports: ModelReport[] = [];
   for (const m of models) {
     const t0 = performance.now();
     cp.begin(`detect:${m}`, m === 'forest' ? 'Out-of-bag probabilities: random forest' : `Out-of-fold probabilities (${k} folds): ${MODEL_TITLES[m]}`);
-    const r =
-      m === 'logistic'
-        ? opts.logistic ?? (await logisticOutOfFold(data, folds, k, l2, cp))
-        : m === 'knn'
-          ? await knn()
-          : m === 'forest'
-            ? await forest()
-            : m === 'naiveBayes'
-              ? await naiveBayesOutOfFold(text!, y, K, folds, k, cp)
-              : m === 'wordLogistic'
-                ? await wordLogisticOutOfFold(text!, y, K, folds, k, cp)
-                : await mlpOutOfFold(data, folds, k, cp);
+    const r = await outOfFold[m]();
     oof.push(r);
     reports.push({ model: m, accuracy: accuracyOf(r.proba, y, N, K), logLoss: logLoss(r.proba, y, N, K), weight: 0, seconds: (performance.now() - t0) / 1000, detail: r.detail });
   }
