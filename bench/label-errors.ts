@@ -5,7 +5,8 @@
  * self-influence of the in-sample logistic regression, label suspicion, and, from the Python cache
  * (bench/research/baselines.json, `--python` recomputes missing tasks), cleanlab-style
  * find_label_issues on 5-fold out-of-fold probabilities of four scikit-learn models.
- *   node --import tsx bench/label-errors.ts [--sets a,b] [--seeds 0,1] [--noise u10,c20] [--export DIR] [--out FILE] [--five-fold] [--cache DIR]
+ *   node --import tsx bench/label-errors.ts [--sets a,b] [--seeds 0,1] [--noise u10,c20] [--export DIR] [--out FILE] [--five-fold] [--cache DIR] [--detector D]
+ * --detector D runs detector choice D (auto, forest, ensemble, ...) in the default's place, for research; give it its own --out.
  * --cache DIR takes the default's logistic candidate from bench/research/cache-oof.ts's files and runs only the default.
  * --five-fold also runs the detector with 5-fold logistic regression (the path of EK-FAC scans and networks).
  * DD_SETS=FILE.json runs other data sets than ../shared/data's ([{name, file, label}]; bench/research/weka_sets.py writes one).
@@ -79,8 +80,11 @@ if (require.main === module) {
   const seeds = (opt('--seeds') ?? '0,1,2,3,4').split(',').map(Number);
   const noises = opt('--noise')?.split(',') ?? NOISES.map((n) => n.name);
   const dir = opt('--export');
+  // --detector runs another choice than auto in the default's place (a research run: write it to its own --out).
+  const detector = (opt('--detector') ?? 'auto') as DetectorChoice;
+  if (!DETECTOR_CHOICES.includes(detector)) throw new Error(`--detector ${detector}: one of ${DETECTOR_CHOICES.join(', ')}`);
   if (dir) void exportTasks(dir, sets, seeds, noises);
-  else void runEngine(opt('--out') ?? path.join(ROOT, 'bench/research/engine-label-errors.json'), sets, seeds, noises, 'auto', undefined, argv.includes('--five-fold'), opt('--cache'));
+  else void runEngine(opt('--out') ?? path.join(ROOT, 'bench/research/engine-label-errors.json'), sets, seeds, noises, detector, undefined, argv.includes('--five-fold'), opt('--cache'));
 }
 
 // ---------------------------------------------------------------- the engine's side
@@ -90,7 +94,7 @@ import { auroc, rankDescending, topCount } from '../src/eval/metrics';
 import { ExactInfluence } from '../src/influence/exact';
 import { labelSuspicion } from '../src/influence/labelSuspicion';
 import { fitLogistic } from '../src/model/logistic';
-import { detectLabelErrors, type DetectorChoice } from '../src/detect/detector';
+import { DETECTOR_CHOICES, detectLabelErrors, type DetectorChoice } from '../src/detect/detector';
 import { readCached, type CachedCandidate } from './research/oofCache';
 
 export interface TaskResult {

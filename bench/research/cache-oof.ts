@@ -5,7 +5,7 @@
  * are kept; only the missing ones are computed.
  *   node --import tsx bench/research/cache-oof.ts DIR [--noise u10,c20] [--seeds 0,1]
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { cacheFile, writeF64, type CachedCandidate } from './oofCache';
 import { SETS, NOISES, loadSet, makeNoise } from '../label-errors';
 import { ExactInfluence } from '../../src/influence/exact';
@@ -20,6 +20,7 @@ async function main() {
   const opt = (n: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
   const noises = (opt('--noise') ?? 'u10,c20,u20,c10,u05').split(',');
   const seeds = (opt('--seeds') ?? '0,1,2,3,4').split(',').map(Number);
+  mkdirSync(dir, { recursive: true });
   for (const nz of noises) {
     for (const seed of seeds) {
       for (const s of SETS) {

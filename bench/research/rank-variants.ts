@@ -55,6 +55,7 @@ async function main(dir: string, allVariants: Record<string, Variant>, allEstima
     const parts = ['u05', 'u10', 'u20', 'c10', 'c20', undefined].map((n) => `${n ?? 'all'} r10 ${mean(by(n).map((r) => r.v[name].r10)).toFixed(3)} gap ${mean(by(n).map((r) => perClassGap(r.v[name]))).toFixed(3)} (floor ${mean(by(n).map((r) => perClassGapFloor(r.v[name]))).toFixed(3)})`);
     console.log(`${name}: ${parts.join('; ')}`);
     const setsG = [...new Set(rows.map((r) => r.key.split('/')[0]))];
+    if (process.env.BYSET) console.log('   recall@10% by set (u05/u10/u20/c10/c20): ' + setsG.map((s) => `${s} ` + ['u05', 'u10', 'u20', 'c10', 'c20'].map((n) => mean(rows.filter((r) => r.key.startsWith(`${s}/${n}/`)).map((r) => r.v[name].r10)).toFixed(3)).join('/')).join(', '));
     if (process.env.BYSET) console.log('   gap by set (u10/c10/c20): ' + setsG.map((s) => `${s} ` + ['u10', 'c10', 'c20'].map((n) => mean(rows.filter((r) => r.key.startsWith(`${s}/${n}/`)).map((r) => perClassGap(r.v[name]))).toFixed(2)).join('/')).join(', '));
   }
   const sets = [...new Set(rows.map((r) => r.key.split('/')[0]))];
@@ -309,7 +310,7 @@ const qMargin = (d: D, y: Int32Array, N: number, K: number) => {
 };
 
 /** t_j over the rows labelled j whose most probable class is j (the received errors left out of the mean). */
-const robustT = (d: D, y: Int32Array, N: number, K: number) => {
+const robustT = (d: D, y: Int32Array, N: number, K: number, none?: number) => {
   const t = new Float64Array(K), n = new Float64Array(K);
   for (let i = 0; i < N; i++) {
     let b = 0;
@@ -317,7 +318,33 @@ const robustT = (d: D, y: Int32Array, N: number, K: number) => {
     if (b === y[i]) { t[b] += d.proba[i * K + b]; n[b]++; }
   }
   const all = d.thresholds;
-  return Float64Array.from(t, (v, c) => (n[c] > 0 ? v / n[c] : all[c]));
+  return Float64Array.from(t, (v, c) => (n[c] > 0 ? v / n[c] : none ?? all[c]));
+};
+const selfConf = (d: D, y: Int32Array, N: number, K: number) => Float64Array.from({ length: N }, (_, i) => -Math.log(Math.max(1e-300, d.proba[i * K + y[i]])));
+/** t_j = mean p_j over the rows whose most probable class is j, whatever their label (`none` where no row is). */
+const predictedT = (d: D, N: number, K: number, none: number | 'max' = 1) => {
+  const t = new Float64Array(K), n = new Float64Array(K), top = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    for (let c = 0; c < K; c++) top[c] = Math.max(top[c], d.proba[i * K + c]);
+    let b = 0;
+    for (let c = 1; c < K; c++) if (d.proba[i * K + c] > d.proba[i * K + b]) b = c;
+    t[b] += d.proba[i * K + b];
+    n[b]++;
+  }
+  return Float64Array.from(t, (v, c) => (n[c] > 0 ? v / n[c] : none === 'max' ? top[c] : none));
+};
+/** t_j = mean p_j over the rows labelled j, each weighted by its posterior probability that the label is right (1 - noise posterior). */
+const posteriorT = (d: D, y: Int32Array, N: number, K: number, rounds = 1) => {
+  let T = d.noiseTransition;
+  let out = d.thresholds;
+  for (let r = 0; r < rounds; r++) {
+    const post = det.noisePosterior(d.proba, y, T, N, K);
+    const t = new Float64Array(K), w = new Float64Array(K);
+    for (let i = 0; i < N; i++) { t[y[i]] += (1 - post[i]) * d.proba[i * K + y[i]]; w[y[i]] += 1 - post[i]; }
+    out = Float64Array.from(t, (v, c) => (w[c] > 0 ? v / w[c] : d.thresholds[c]));
+    T = det.noiseTransition(d.proba, y, out, N, K);
+  }
+  return out;
 };
 const calScRobust = (d: D, y: Int32Array, N: number, K: number) => det.calibratedScores(d.proba, y, robustT(d, y, N, K), N, K).rankKey;
 
@@ -442,6 +469,18 @@ void main(process.argv[2], {
   'calibrated self-confidence with t_j over rows predicted j, alone': calScRobust,
   'that + normalised margin': (d, y, N, K) => det.combinedRankKey([calScRobust(d, y, N, K), margin(d, y, N, K)], N),
   'default (calibrated self-confidence + margin + noise posterior)': (d) => d.rankKey,
+  // Session 17: labels that are mostly wrong (uniform flips into rare classes, shuttle) drag t_y down.
+  'session 17: default with uncalibrated self-confidence -log p_y': (d, y, N, K) => det.combinedRankKey([selfConf(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 17: default with t_j over rows labelled and predicted j': (d, y, N, K) => det.combinedRankKey([calScRobust(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 17: default with t_j over rows labelled and predicted j, 1 where none': (d, y, N, K) => det.combinedRankKey([det.calibratedScores(d.proba, y, robustT(d, y, N, K, 1), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 17: default with t_j over rows predicted j (any label), 1 where none': (d, y, N, K) => det.combinedRankKey([det.calibratedScores(d.proba, y, predictedT(d, N, K), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 17: four keys, calibrated and uncalibrated self-confidence + margin + noise posterior': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), selfConf(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 17: default with t_j over rows predicted j (any label), max p_j where none': (d, y, N, K) => det.combinedRankKey([det.calibratedScores(d.proba, y, predictedT(d, N, K, 'max'), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 17: default with t_j over rows labelled j weighted by 1 - noise posterior': (d, y, N, K) => det.combinedRankKey([det.calibratedScores(d.proba, y, posteriorT(d, y, N, K), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 17: default with posterior-weighted t_j, two rounds': (d, y, N, K) => det.combinedRankKey([det.calibratedScores(d.proba, y, posteriorT(d, y, N, K, 2), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 17: default with posterior-weighted t_j, five rounds': (d, y, N, K) => det.combinedRankKey([det.calibratedScores(d.proba, y, posteriorT(d, y, N, K, 5), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 17: margin + noise posterior': (d, y, N, K) => det.combinedRankKey([margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 17: uncalibrated self-confidence alone': (d, y, N, K) => selfConf(d, y, N, K),
   'macro-recall posterior alone': (d, y, N, K) => macroPosterior(d.proba, y, d.noiseTransition, N, K),
   'default with the macro-recall posterior in place of the noise posterior': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), macroPosterior(d.proba, y, d.noiseTransition, N, K)], N),
   'default + macro-recall posterior (4 ranks)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K), macroPosterior(d.proba, y, d.noiseTransition, N, K)], N),
