@@ -10,9 +10,11 @@
  *    'auto'/'ensemble' uses that one model alone.
  * 3. Ranking: three label-quality scores of the out-of-fold probabilities, combined by their ranks.
  *    a. Per-class calibrated self-confidence, as in confident learning: t_j = mean out-of-fold p_j over
- *       rows labelled j; q_ij = (p_ij / t_j) / sum_c (p_ic / t_c); -log q_i[y_i]. Dividing by t_j
- *       removes each class's own confidence level, so a minority class is not flagged wholesale and a
- *       majority class's errors are not hidden (both directions of errors).
+ *       rows labelled j, each row weighted by the probability that its label is right (1 - the noise
+ *       posterior of c below: posteriorThresholds), so that the wrong rows a label received do not drag
+ *       its threshold down and hide themselves; q_ij = (p_ij / t_j) / sum_c (p_ic / t_c); -log q_i[y_i].
+ *       Dividing by t_j removes each class's own confidence level, so a minority class is not flagged
+ *       wholesale and a majority class's errors are not hidden (both directions of errors).
  *    b. Normalised margin (cleanlab's rank_by='normalized_margin'): max_{c != y} p_ic - p_i[y_i], how
  *       much more the model believes one other class than the given one. Where errors go from one class
  *       to one similar class (class-conditional noise) the receiving class's t_j is lowered by the
@@ -145,13 +147,15 @@ export interface DetectionResult {
   logLoss: number;
   /** N x K out-of-fold probabilities of the chosen model(s). */
   proba: Float64Array;
-  /** Per-class thresholds t_j. */
+  /** Confident learning's per-class thresholds t_j (mean p_j over the rows labelled j): the joint, T and the estimate. */
   thresholds: Float64Array;
+  /** The ranking's calibration thresholds (posteriorThresholds: t_j with each row weighted by 1 - its noise posterior). */
+  rankThresholds: Float64Array;
   /** The ranking key in (0, 1]: mean percentile rank of the calibrated self-confidence, the normalised margin and the noise posterior. */
   score: Float64Array;
   /** The ranking key (equal to score; kept as the field that orders rows). */
   rankKey: Float64Array;
-  /** 1 - q_i[y_i]: per-class calibrated probability that the label is wrong. */
+  /** 1 - q_i[y_i]: per-class calibrated probability that the label is wrong (with rankThresholds). */
   calibratedWrong: Float64Array;
   /** K x K noise transition matrix, T[j * K + i] = P(given label i | true class j) (noiseTransition). */
   noiseTransition: Float64Array;
@@ -252,6 +256,29 @@ export function perClassThresholds(P: Float64Array, y: Int32Array, N: number, K:
   }
   for (let c = 0; c < K; c++) t[c] = n[c] > 0 ? t[c] / n[c] : 1;
   return t;
+}
+
+/**
+ * The ranking's calibration thresholds: confident learning's t_j (the mean p_ij over the rows labelled
+ * j) with each row weighted by the probability that its label is right, 1 - noisePosterior: the mean
+ * over the rows labelled j that are truly j, as the noise model estimates them. With few wrong labels
+ * the weights are near 1 and t_j is confident learning's. A label that received many wrong rows drags
+ * confident learning's t_j down to their low p_j, and then those rows look well calibrated to their
+ * label and hide: with uniform flips into rare classes (the shuttle set: classes of 10-171 rows
+ * receiving about 1,000 flipped rows each) t_j fell to 0.002-0.006 and the ranking's recall@10% to
+ * 0.76 (0.91 with these thresholds; docs/detection.md, session 17). A label whose rows all have
+ * posterior 1 keeps confident learning's t_j.
+ */
+export function posteriorThresholds(P: Float64Array, y: Int32Array, posterior: Float64Array, N: number, K: number): Float64Array {
+  const sum = new Float64Array(K);
+  const weight = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    const w = 1 - posterior[i];
+    sum[y[i]] += w * P[i * K + y[i]];
+    weight[y[i]] += w;
+  }
+  const plain = perClassThresholds(P, y, N, K);
+  return Float64Array.from(sum, (v, c) => (weight[c] > 0 ? v / weight[c] : plain[c]));
 }
 
 /** -log q_i[y_i] with q_ic proportional to p_ic / t_c. */
@@ -639,16 +666,20 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
       `mixture weights that maximise the out-of-fold likelihood of the given labels (${reports.map((r) => `${r.model} ${r.weight.toFixed(2)}`).join(', ')}); ` +
       `best single model by out-of-fold log loss: ${best.model} (${best.logLoss.toFixed(3)})`;
   }
+  // Confident learning's thresholds (mean p_j over the rows labelled j) for its joint, the noise
+  // transition and the estimate; the ranking's calibration weighs each row by the noise posterior.
   const thresholds = perClassThresholds(proba, y, N, K);
+  const transition = noiseTransition(proba, y, thresholds, N, K);
+  const posterior = noisePosterior(proba, y, transition, N, K);
+  const rankThresholds = posteriorThresholds(proba, y, posterior, N, K);
   // Each score is made when its ranks are taken (combinedRankKey), the calibrated "wrong" probability
-  // at the end: at millions of rows, at most four N arrays besides proba at any time.
+  // at the end: at millions of rows, at most five N arrays besides proba at any time.
   const calibratedKey = (): Float64Array => {
     const key = new Float64Array(N);
-    calibratedInto(proba, y, thresholds, N, K, key);
+    calibratedInto(proba, y, rankThresholds, N, K, key);
     return key;
   };
-  const transition = noiseTransition(proba, y, thresholds, N, K);
-  const rankKey = combinedRankKey([calibratedKey, () => normalisedMargin(proba, y, N, K), () => noisePosterior(proba, y, transition, N, K)], N);
+  const rankKey = combinedRankKey([calibratedKey, () => normalisedMargin(proba, y, N, K), posterior], N);
   const suggested = new Int32Array(N).fill(-1);
   const suggestedProbability = new Float64Array(N).fill(NaN);
   for (let i = 0; i < N; i++) {
@@ -673,7 +704,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     `the smaller of the calibrated confident joint of the out-of-fold probabilities (Northcutt et al. 2021; rows where another class is more probable), ${cj.errors.toFixed(0)}, ` +
     `and the anchor-row estimate (label changes among each class's most confident tenth), ${anchors.errors.toFixed(0)}`;
   const calibratedWrong = new Float64Array(N);
-  calibratedInto(proba, y, thresholds, N, K, undefined, calibratedWrong);
+  calibratedInto(proba, y, rankThresholds, N, K, undefined, calibratedWrong);
   await cp.tick(1);
   return {
     models: reports,
@@ -684,6 +715,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     logLoss: logLoss(proba, y, N, K),
     proba,
     thresholds,
+    rankThresholds,
     score: rankKey,
     rankKey,
     calibratedWrong,
