@@ -41,7 +41,7 @@
  *    confidently put it in the same other class. A confusion of one model (a linear model on curved
  *    classes, kNN on sparse text) is not counted, but neither is a wrong label that one of them misses,
  *    so it errs low where one of them is weak; the weakest of three candidates does not vote.
- *    With one model (logistic regression alone above KNN_EXACT_MAX_ROWS rows) there is no consensus:
+ *    With one model (logistic regression alone above FOREST_AUTO_MAX_ROWS rows) there is no consensus:
  *    the estimate is the upper one.
  *    a. the calibrated confident joint (Northcutt, Jiang & Chuang 2021, eqs. 1-2), counting a row as
  *       an error only where the model also believes another class more than the given label: row i
@@ -179,6 +179,9 @@ export interface DetectionResult {
   forestLeaves?: ForestLeaves;
 }
 
+/** Rows of a file without text up to which 'auto' runs the random forest (see autoModels). */
+export const FOREST_AUTO_MAX_ROWS = 200_000;
+
 /**
  * Which models 'auto' runs: logistic regression, kNN and a random forest (forest.ts, out of bag):
  * a linear model, a local one and trees, three different biases that the mixture weighs by how well
@@ -196,16 +199,23 @@ export interface DetectionResult {
  * weight there (0.09 on pima; measured in docs/detection.md); 'ensemble' and 'mlp' run it. kNN is
  * left out of 'auto' above KNN_EXACT_MAX_ROWS rows (50,000): its exact search is quadratic in the
  * rows and its sampled search (crossFit.ts) costs N x 10,000 distances, more than the rest of a large
- * scan; 'knn' and 'ensemble' still run it. So is the forest: its cost grows as N log N x 100 trees
- * (2.6 s at 20,000 rows x 16 features x 26 classes, 4.4 s at 50,000 such rows), which at millions of
- * rows would take longer than the whole scan; 'forest' and 'ensemble' still run it. So is word logistic
+ * scan; 'knn' and 'ensemble' still run it. The forest stays in up to FOREST_AUTO_MAX_ROWS rows
+ * (200,000) of a file without text: above FOREST_MAX_BAG (50,000) rows each tree grows on a bag of
+ * 50,000 draws, so only scoring the rows it left out grows with N (2.6 s at 20,000 rows x 16 features
+ * x 26 classes; on 20-feature rows whose noisy labels grow deep trees, 8.9 s at 50,000 rows, 10.2 s at
+ * 58,000, 14.8 s at 100,000 and 18.8 s at 200,000: bench/research/forest-large-cost.ts), and on
+ * the shuttle set (58,000 rows) it raised recall@10% at 10% flips from 0.91 to 0.98 (docs/detection.md,
+ * session 17). Above that, and above 50,000 rows of a file with
+ * text (its hashed TF-IDF has about 1,000 dimensions; not measured there), it is left out: at millions
+ * of rows it would take longer than the whole scan; 'forest' and 'ensemble' still run it. So is word logistic
  * regression: its cost is the words x classes x L-BFGS iterations, and the iterations grow with the
  * rows (C fixed: 463 iterations over 5 folds at 20,000 six-class texts, 13.5 s); naive Bayes, one pass
  * over the words per fold, stays in at any size.
  */
 export function autoModels(data: LogisticData, hasText = false): DetectorModel[] {
   if (hasText) return data.N > KNN_EXACT_MAX_ROWS ? ['logistic', 'naiveBayes'] : ['logistic', 'forest', 'naiveBayes', 'wordLogistic'];
-  return data.N > KNN_EXACT_MAX_ROWS ? ['logistic'] : ['logistic', 'knn', 'forest'];
+  if (data.N <= KNN_EXACT_MAX_ROWS) return ['logistic', 'knn', 'forest'];
+  return data.N <= FOREST_AUTO_MAX_ROWS ? ['logistic', 'forest'] : ['logistic'];
 }
 
 /**
@@ -615,9 +625,10 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const reuseForest = opts.forestLeaves && opts.forestLeaves.N === N && opts.forestLeaves.seed === (opts.seed ?? 0) ? opts.forestLeaves : undefined;
   const forest = async (): Promise<OutOfFold> => {
     if (opts.forest) return opts.forest;
-    // The leaves (4 bytes x 100 trees per row) are kept for a quick re-score up to the rows where auto
-    // runs the forest; an explicit --detector forest on millions of rows would hold gigabytes.
-    const keepLeaves = N <= KNN_EXACT_MAX_ROWS;
+    // The leaves (4 bytes x 100 trees per row: 80 MB at 200,000 rows) are kept for a quick re-score up
+    // to the rows where auto runs the forest; an explicit --detector forest on millions of rows would
+    // hold gigabytes of them.
+    const keepLeaves = N <= FOREST_AUTO_MAX_ROWS;
     const r = reuseForest ? await forestFromLeaves(reuseForest, y, K, cp) : await forestOutOfBag(data, { seed: opts.seed ?? 0, checkpoint: cp, keepLeaves });
     forestLeaves = r.leaves;
     return reuseForest ? { proba: r.proba, detail: `${r.detail}; trees of the previous scan, leaf shares with the current labels` } : r;
@@ -650,7 +661,10 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     proba = oof[0].proba;
     reports[0].weight = 1;
     chosen = models[0];
-    reason = choice === 'auto' ? `auto: logistic regression alone (kNN and the random forest are left out of auto above ${KNN_EXACT_MAX_ROWS} rows)` : 'requested';
+    reason =
+      choice === 'auto'
+        ? `auto: logistic regression alone (kNN is left out of auto above ${KNN_EXACT_MAX_ROWS} rows, the random forest above ${text ? KNN_EXACT_MAX_ROWS : FOREST_AUTO_MAX_ROWS})`
+        : 'requested';
   } else {
     const L = oof.map((r) => Float64Array.from({ length: N }, (_, i) => r.proba[i * K + y[i]]));
     const w = mixtureWeights(L, N);

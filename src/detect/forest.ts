@@ -30,6 +30,14 @@ export const FOREST_TREES = 100;
  * the rows and the cost with their square.
  */
 export const FOREST_DEPTH_FACTOR = 3;
+/**
+ * Rows drawn into each tree's bag at most: min(N, FOREST_MAX_BAG) draws with replacement, as
+ * scikit-learn's max_samples does. Up to this many rows the bag is the usual bootstrap of N draws; above
+ * it a tree's growth costs the same at any N, and only scoring the rows it left out grows with N (one
+ * root-to-leaf walk per row and tree), so `auto` keeps the forest on large files (docs/detection.md,
+ * session 17; up to FOREST_AUTO_MAX_ROWS rows).
+ */
+export const FOREST_MAX_BAG = 50_000;
 /** Bins per feature (scikit-learn's HistGradientBoosting uses 255 as well). */
 export const FOREST_MAX_BINS = 255;
 
@@ -101,6 +109,8 @@ export interface ForestOptions {
   keepLeaves?: boolean;
   /** Rows (1 = excluded) that no tree's bag draws: every tree scores them, none is grown on them. */
   exclude?: Uint8Array;
+  /** Draws per bag at most (FOREST_MAX_BAG): a tree's bag is min(N, maxBag) draws with replacement. */
+  maxBag?: number;
 }
 
 /**
@@ -112,6 +122,8 @@ export interface ForestLeaves {
   trees: number;
   seed: number;
   N: number;
+  /** Draws per bag (min(N, maxBag) of the forest that grew the trees). */
+  bag: number;
   /** leafOf[t * N + i]: the leaf (0-based within tree t) of row i, in the bag or out of it. */
   leafOf: Int32Array;
   /** Leaves per tree. */
@@ -126,11 +138,11 @@ export type ForestOutOfBag = OutOfFold & {
   leaves?: ForestLeaves;
 };
 
-/** Tree t's bootstrap counts: N draws with replacement from its own stream (seed, t). */
-function bagWeights(seed: number, t: number, N: number): Float64Array {
+/** Tree t's bootstrap counts: `draws` draws with replacement from its own stream (seed, t). */
+function bagWeights(seed: number, t: number, N: number, draws: number): Float64Array {
   const bag = new SeededRandom(hash32(seed, t, 1));
   const weight = new Float64Array(N);
-  for (let s = 0; s < N; s++) weight[bag.nextInt(N)]++;
+  for (let s = 0; s < draws; s++) weight[bag.nextInt(N)]++;
   return weight;
 }
 
@@ -156,6 +168,8 @@ function withPrior(acc: Float64Array, scored: Int32Array, y: Int32Array, N: numb
 export async function forestOutOfBag(data: LogisticData, opts: ForestOptions = {}): Promise<ForestOutOfBag> {
   const { N, D, K, y } = data;
   const trees = opts.trees ?? FOREST_TREES;
+  const bag = Math.min(N, opts.maxBag ?? FOREST_MAX_BAG);
+  if (!(bag >= 1)) throw new RangeError(`forestOutOfBag: maxBag ${opts.maxBag} must be at least 1`);
   const cp = opts.checkpoint ?? new Checkpoint();
   const binned = binFeatures(data.X, N, D);
   const F = binned.features.length;
@@ -172,7 +186,7 @@ export async function forestOutOfBag(data: LogisticData, opts: ForestOptions = {
   for (let t = 0; t < trees; t++) {
     // Each tree has its own streams, for its bag and for its feature draws: a tree that did not see
     // row i is then grown exactly as it would be with any other label of row i.
-    const weight = bagWeights(seed, t, N);
+    const weight = bagWeights(seed, t, N, bag);
     if (opts.exclude) for (let i = 0; i < N; i++) if (opts.exclude[i]) weight[i] = 0;
     const leafOfTree = leafOf?.subarray(t * N, (t + 1) * N);
     if (F > 0) leafCount[t] = grower.grow(weight, mtry, new SeededRandom(hash32(seed, t, 2)), leafOfTree);
@@ -191,8 +205,8 @@ export async function forestOutOfBag(data: LogisticData, opts: ForestOptions = {
   const detail =
     F === 0
       ? "no feature varies: every row gets the other rows' class shares"
-      : `${trees} trees, ${mtry} of ${F} features per split, out-of-bag (${(mean / N).toFixed(0)} trees per row on average)`;
-  return { proba, treesPerRow: scored, detail, leaves: leafOf && { trees, seed, N, leafOf, leafCount, detail } };
+      : `${trees} trees${bag < N ? ` on bags of ${bag} of the ${N} rows` : ''}, ${mtry} of ${F} features per split, out-of-bag (${(mean / N).toFixed(0)} trees per row on average)`;
+  return { proba, treesPerRow: scored, detail, leaves: leafOf && { trees, seed, N, bag, leafOf, leafCount, detail } };
 }
 
 /**
@@ -204,14 +218,14 @@ export async function forestOutOfBag(data: LogisticData, opts: ForestOptions = {
  * Still out of bag: a row's own label does not enter the leaves that score it. O(trees x N).
  */
 export async function forestFromLeaves(leaves: ForestLeaves, y: Int32Array, K: number, cp: Checkpoint = new Checkpoint()): Promise<ForestOutOfBag> {
-  const { trees, seed, N, leafOf, leafCount } = leaves;
+  const { trees, seed, N, bag, leafOf, leafCount } = leaves;
   if (y.length !== N) throw new RangeError(`forestFromLeaves: ${y.length} labels for a forest of ${N} rows`);
   const acc = new Float64Array(N * K);
   const scored = new Int32Array(N);
   let shares = new Float64Array(0);
   let total = new Float64Array(0);
   for (let t = 0; t < trees; t++) {
-    const weight = bagWeights(seed, t, N);
+    const weight = bagWeights(seed, t, N, bag);
     const L = leafCount[t];
     if (shares.length < L * K) {
       shares = new Float64Array(L * K);

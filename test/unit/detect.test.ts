@@ -519,7 +519,7 @@ test('CLI scan: the default ranking is the detector\'s, with --detector/--folds 
   assert.match(off.stderr, /ran no label-error detector/);
 });
 
-test('kNN above 50,000 rows searches a seeded sample of 10,000 reference rows of the other folds; auto leaves kNN out there', async () => {
+test('kNN above 50,000 rows searches a seeded sample of 10,000 reference rows of the other folds; auto leaves kNN out there, the forest up to 200,000 rows', async () => {
   const { KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS } = await import('../../src/detect/crossFit');
   const { autoModels } = await import('../../src/detect/detector');
   const N = KNN_EXACT_MAX_ROWS + 1001, D = 3, K = 2;
@@ -534,7 +534,11 @@ test('kNN above 50,000 rows searches a seeded sample of 10,000 reference rows of
     y[i] = a * a + b * b < 0.5 ? 1 : 0; // a circle: not linear
   }
   const data: LogisticData = { X, N, D, K, y };
-  assert.deepEqual(autoModels(data), ['logistic']);
+  // Above 50,000 rows auto keeps the forest (capped bags) up to FOREST_AUTO_MAX_ROWS, then logistic regression alone.
+  const { FOREST_AUTO_MAX_ROWS } = await import('../../src/detect/detector');
+  assert.deepEqual(autoModels(data), ['logistic', 'forest']);
+  assert.deepEqual(autoModels({ ...data, N: FOREST_AUTO_MAX_ROWS }), ['logistic', 'forest']);
+  assert.deepEqual(autoModels({ ...data, N: FOREST_AUTO_MAX_ROWS + 1 }), ['logistic']);
   assert.deepEqual(autoModels({ ...data, N: KNN_EXACT_MAX_ROWS }), ['logistic', 'knn', 'forest']);
   const folds = stratifiedFolds(y, K, 5, 0);
   const a = await knnOutOfFold(data, folds, 5, undefined, [10]);

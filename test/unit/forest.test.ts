@@ -144,6 +144,36 @@ test('forestFromLeaves: the kept leaves give the forest\'s probabilities exactly
   await assert.rejects(forestFromLeaves(grown.leaves, new Int32Array(3), K), /3 labels for a forest of 569 rows/);
 });
 
+test('forest with capped bags (maxBag): smaller bags, still out of bag, the leaves reproduce it, and it still learns', async () => {
+  const data = await loadLabelled(cancerFile, 'diagnosis');
+  const K = data.K;
+  const N = data.N;
+  const bag = 150;
+  const a = await forestOutOfBag(data, { trees: 40, seed: 5, maxBag: bag, keepLeaves: true });
+  // A row is left out of a bag of 150 draws from 569 rows with chance (1 - 1/569)^150 = 0.77, so it is
+  // scored by about 40 x 0.77 = 31 trees, against 40 x 0.37 = 15 with full bootstrap bags.
+  const mean = Array.from(a.treesPerRow).reduce((s, v) => s + v, 0) / N;
+  assert.ok(mean > 28 && mean < 34, String(mean));
+  const full = await forestOutOfBag(data, { trees: 40, seed: 5 });
+  const fullMean = Array.from(full.treesPerRow).reduce((s, v) => s + v, 0) / N;
+  assert.ok(fullMean > 12 && fullMean < 18, String(fullMean));
+  // No cap at or above N: the usual bootstrap, bit for bit.
+  assert.deepEqual((await forestOutOfBag(data, { trees: 40, seed: 5, maxBag: N })).proba, full.proba);
+  assert.match(a.detail, /bags of 150 of the 569 rows/);
+  assert.doesNotMatch(full.detail, /bags of/);
+  // Still out of bag: a row's probabilities do not depend on its own label.
+  const y2 = Int32Array.from(data.y);
+  y2[10] = 1 - y2[10];
+  const b = await forestOutOfBag({ ...data, y: y2 }, { trees: 40, seed: 5, maxBag: bag });
+  for (let c = 0; c < K; c++) assert.equal(b.proba[10 * K + c], a.proba[10 * K + c]);
+  // The kept leaves redraw the same capped bags.
+  assert.equal(a.leaves?.bag, bag);
+  assert.deepEqual((await forestFromLeaves(a.leaves!, data.y, K)).proba, a.proba);
+  // Trees grown on a quarter of the rows still separate the two diagnoses (out-of-bag accuracy).
+  assert.ok(accuracyOf(a.proba, data.y, N, K) > 0.9, String(accuracyOf(a.proba, data.y, N, K)));
+  await assert.rejects(forestOutOfBag(data, { maxBag: 0 }), /maxBag 0 must be at least 1/);
+});
+
 test('forest with no feature that varies: every row gets the other rows\' class shares', async () => {
   const N = 50;
   const y = Int32Array.from({ length: N }, (_, i) => (i < 20 ? 0 : i < 45 ? 1 : 2));
