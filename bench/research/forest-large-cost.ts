@@ -3,15 +3,16 @@
  * session 17): rows like the scale benchmark's (bench/scaleData.ts: 20 Gaussian columns, 3 classes
  * from a linear model with noise, so the trees grow deep), built in memory; one forestOutOfBag per
  * row count, wall and CPU seconds, peak resident memory of the process so far.
- *   node --import tsx bench/research/forest-large-cost.ts [58000,200000,1162791]
+ *   node --import tsx bench/research/forest-large-cost.ts [58000,200000,1162791] [columns classes]
  */
 import { forestOutOfBag } from '../../src/detect/forest';
 import { accuracyOf } from '../../src/detect/crossFit';
 import { seededRandom } from '../../src/util/random';
 import type { LogisticData } from '../../src/model/data';
 
-const D = 20;
-const K = 3;
+/** Columns and classes: the scale benchmark's 20 and 3 unless given (e.g. 256 10 for an embedding file). */
+const D = Number(process.argv[3] ?? 20);
+const K = Number(process.argv[4] ?? 3);
 
 function data(N: number): LogisticData {
   const rand = seededRandom(1);

@@ -203,7 +203,8 @@ export const FOREST_AUTO_MAX_ROWS = 200_000;
  * (200,000) of a file without text: above FOREST_MAX_BAG (50,000) rows each tree grows on a bag of
  * 50,000 draws, so only scoring the rows it left out grows with N (2.6 s at 20,000 rows x 16 features
  * x 26 classes; on 20-feature rows whose noisy labels grow deep trees, 8.9 s at 50,000 rows, 10.2 s at
- * 58,000, 14.8 s at 100,000 and 18.8 s at 200,000: bench/research/forest-large-cost.ts), and on
+ * 58,000, 14.8 s at 100,000 and 18.8 s at 200,000: bench/research/forest-large-cost.ts; on 256
+ * columns of labels no tree separates, the worst case, 83 s at 50,000 rows and 118 s at 100,000), and on
  * the shuttle set (58,000 rows) it raised recall@10% at 10% flips from 0.91 to 0.98 (docs/detection.md,
  * session 17). Above that, and above 50,000 rows of a file with
  * text (its hashed TF-IDF has about 1,000 dimensions; not measured there), it is left out: at millions
