@@ -13,7 +13,7 @@ import { argmaxRow } from '../src/engine/ranking';
 import { ExactInfluence } from '../src/influence/exact';
 import { labelSuspicion } from '../src/influence/labelSuspicion';
 import { fitLogistic, logits, type LogisticData } from '../src/model/logistic';
-import { tableTermCounts } from '../src/data/termCounts';
+import { termCounts, textColumnCells } from '../src/data/termCounts';
 import { naiveBayesMaxTerms } from '../src/detect/naiveBayes';
 import type { CsrMatrix } from '../src/data/text';
 
@@ -54,9 +54,10 @@ export async function loadLabelled(file: string, label: string, withTexts = fals
   const labels = encodeLabels(table, schema);
   const enc = FeatureEncoder.fit(table, schema, labels.records);
   const K = labels.classes.length;
-  const text = tableTermCounts(table, schema, labels.records, naiveBayesMaxTerms(K))?.counts;
-  const textColumns = schema.features.filter((c) => c.kind === 'text').map((c) => table.columns.indexOf(c.name));
-  const texts = withTexts && textColumns.length ? labels.records.map((r) => textColumns.map((j) => table.store.cell(r, j) ?? '').join('\n')) : undefined;
+  // The text columns' cells are read once, for the word counts and (withTexts) the raw texts.
+  const cells = textColumnCells(table, schema, labels.records);
+  const text = cells.length ? termCounts(cells, naiveBayesMaxTerms(K)).counts : undefined;
+  const texts = withTexts && cells.length ? labels.records.map((_, r) => cells.map((column) => column[r] ?? '').join('\n')) : undefined;
   return { X: enc.transform(table, labels.records), N: labels.records.length, D: enc.dim, K, y: labels.y, ...(text ? { text } : {}), ...(texts ? { texts } : {}) };
 }
 

@@ -338,10 +338,7 @@ const posteriorT = (d: D, y: Int32Array, N: number, K: number, rounds = 1) => {
   let T = d.noiseTransition;
   let out = d.thresholds;
   for (let r = 0; r < rounds; r++) {
-    const post = det.noisePosterior(d.proba, y, T, N, K);
-    const t = new Float64Array(K), w = new Float64Array(K);
-    for (let i = 0; i < N; i++) { t[y[i]] += (1 - post[i]) * d.proba[i * K + y[i]]; w[y[i]] += 1 - post[i]; }
-    out = Float64Array.from(t, (v, c) => (w[c] > 0 ? v / w[c] : d.thresholds[c]));
+    out = det.posteriorThresholds(d.proba, y, det.noisePosterior(d.proba, y, T, N, K), d.thresholds, N, K);
     T = det.noiseTransition(d.proba, y, out, N, K);
   }
   return out;

@@ -99,15 +99,23 @@ export function mostFrequentTerms(m: CsrMatrix, maxTerms: number, minRows = 1): 
 }
 
 /**
- * termCounts of a table's text feature columns over the given records (the labelled rows, in the
- * order of the labels); undefined when the schema has no text column.
+ * The cells of a table's text feature columns over the given records: `[c][r]` is text column c's cell
+ * of records[r] (null = missing); an empty list when the schema has no text column.
  */
-export function tableTermCounts(table: Table, schema: Schema, records: readonly number[], maxTerms = Infinity): TermCounts | undefined {
-  const texts = schema.features
+export function textColumnCells(table: Table, schema: Schema, records: readonly number[]): (string | null)[][] {
+  return schema.features
     .filter((col) => col.kind === 'text')
     .map((col) => {
       const j = table.columns.indexOf(col.name);
       return records.map((r) => table.store.cell(r, j));
     });
+}
+
+/**
+ * termCounts of a table's text feature columns over the given records (the labelled rows, in the
+ * order of the labels); undefined when the schema has no text column.
+ */
+export function tableTermCounts(table: Table, schema: Schema, records: readonly number[], maxTerms = Infinity): TermCounts | undefined {
+  const texts = textColumnCells(table, schema, records);
   return texts.length ? termCounts(texts, maxTerms) : undefined;
 }

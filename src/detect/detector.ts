@@ -278,9 +278,9 @@ export function perClassThresholds(P: Float64Array, y: Int32Array, N: number, K:
  * label and hide: with uniform flips into rare classes (the shuttle set: classes of 10-171 rows
  * receiving about 1,000 flipped rows each) t_j fell to 0.002-0.006 and the ranking's recall@10% to
  * 0.76 (0.91 with these thresholds; docs/detection.md, session 17). A label whose rows all have
- * posterior 1 keeps confident learning's t_j.
+ * posterior 1 keeps confident learning's t_j, given as `plain` (perClassThresholds).
  */
-export function posteriorThresholds(P: Float64Array, y: Int32Array, posterior: Float64Array, N: number, K: number): Float64Array {
+export function posteriorThresholds(P: Float64Array, y: Int32Array, posterior: Float64Array, plain: Float64Array, N: number, K: number): Float64Array {
   const sum = new Float64Array(K);
   const weight = new Float64Array(K);
   for (let i = 0; i < N; i++) {
@@ -288,7 +288,6 @@ export function posteriorThresholds(P: Float64Array, y: Int32Array, posterior: F
     sum[y[i]] += w * P[i * K + y[i]];
     weight[y[i]] += w;
   }
-  const plain = perClassThresholds(P, y, N, K);
   return Float64Array.from(sum, (v, c) => (weight[c] > 0 ? v / weight[c] : plain[c]));
 }
 
@@ -664,7 +663,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     chosen = models[0];
     reason =
       choice === 'auto'
-        ? `auto: logistic regression alone (kNN is left out of auto above ${KNN_EXACT_MAX_ROWS} rows, the random forest above ${text ? KNN_EXACT_MAX_ROWS : FOREST_AUTO_MAX_ROWS})`
+        ? `auto: logistic regression alone (kNN is left out of auto above ${KNN_EXACT_MAX_ROWS} rows, the random forest above ${FOREST_AUTO_MAX_ROWS})`
         : 'requested';
   } else {
     const L = oof.map((r) => Float64Array.from({ length: N }, (_, i) => r.proba[i * K + y[i]]));
@@ -686,7 +685,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   const thresholds = perClassThresholds(proba, y, N, K);
   const transition = noiseTransition(proba, y, thresholds, N, K);
   const posterior = noisePosterior(proba, y, transition, N, K);
-  const rankThresholds = posteriorThresholds(proba, y, posterior, N, K);
+  const rankThresholds = posteriorThresholds(proba, y, posterior, thresholds, N, K);
   // Each score is made when its ranks are taken (combinedRankKey), the calibrated "wrong" probability
   // at the end: at millions of rows, at most five N arrays besides proba at any time.
   const calibratedKey = (): Float64Array => {

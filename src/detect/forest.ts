@@ -168,8 +168,8 @@ function withPrior(acc: Float64Array, scored: Int32Array, y: Int32Array, N: numb
 export async function forestOutOfBag(data: LogisticData, opts: ForestOptions = {}): Promise<ForestOutOfBag> {
   const { N, D, K, y } = data;
   const trees = opts.trees ?? FOREST_TREES;
+  if (opts.maxBag !== undefined && !(opts.maxBag >= 1)) throw new RangeError(`forestOutOfBag: maxBag ${opts.maxBag} must be at least 1`);
   const bag = Math.min(N, opts.maxBag ?? FOREST_MAX_BAG);
-  if (!(bag >= 1)) throw new RangeError(`forestOutOfBag: maxBag ${opts.maxBag} must be at least 1`);
   const cp = opts.checkpoint ?? new Checkpoint();
   const binned = binFeatures(data.X, N, D);
   const F = binned.features.length;
