@@ -343,6 +343,23 @@ const posteriorT = (d: D, y: Int32Array, N: number, K: number, rounds = 1) => {
   }
   return out;
 };
+/**
+ * Session 18: the posterior-weighted t_j, except for a label fewer than half of whose rows the model
+ * predicts as j: there t_j is the mean p_j over the rows predicted j (any label), if any row is.
+ */
+const mostlyWrongT = (d: D, y: Int32Array, N: number, K: number) => {
+  const post = posteriorT(d, y, N, K), pred = predictedT(d, N, K, NaN);
+  const own = new Float64Array(K), n = new Float64Array(K);
+  for (let i = 0; i < N; i++) {
+    let b = 0;
+    for (let c = 1; c < K; c++) if (d.proba[i * K + c] > d.proba[i * K + b]) b = c;
+    n[y[i]]++;
+    if (b === y[i]) own[b]++;
+  }
+  const out = Float64Array.from(post, (v, c) => (n[c] > 0 && own[c] < n[c] / 2 && !Number.isNaN(pred[c]) ? Math.max(v, pred[c]) : v));
+  if (process.env.SHOWT) for (let c = 0; c < K; c++) if (out[c] !== post[c]) console.error(`label ${c}: ${own[c]}/${n[c]} predicted own; t ${post[c].toFixed(3)} -> ${out[c].toFixed(3)}`);
+  return out;
+};
 const calScRobust = (d: D, y: Int32Array, N: number, K: number) => det.calibratedScores(d.proba, y, robustT(d, y, N, K), N, K).rankKey;
 
 
@@ -478,6 +495,10 @@ void main(process.argv[2], {
   'session 17: default with posterior-weighted t_j, five rounds': (d, y, N, K) => det.combinedRankKey([det.calibratedScores(d.proba, y, posteriorT(d, y, N, K, 5), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
   'session 17: margin + noise posterior': (d, y, N, K) => det.combinedRankKey([margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
   'session 17: uncalibrated self-confidence alone': (d, y, N, K) => selfConf(d, y, N, K),
+  // Session 18: keep the posterior-weighted t_j where a label is mostly right, raise it where the rows the models predict j are more sure of j than the rows labelled j.
+  'session 18: default with t_j = max(posterior-weighted t_j, t_j over rows predicted j)': (d, y, N, K) => { const a = posteriorT(d, y, N, K), b = predictedT(d, N, K, 'max'); return det.combinedRankKey([det.calibratedScores(d.proba, y, Float64Array.from(a, (v, c) => Math.max(v, b[c])), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N); },
+  'session 18: default with t_j over rows predicted j for labels whose rows are mostly predicted otherwise': (d, y, N, K) => det.combinedRankKey([det.calibratedScores(d.proba, y, mostlyWrongT(d, y, N, K), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
+  'session 18: default with t_j = geometric mean of posterior-weighted t_j and t_j over rows predicted j': (d, y, N, K) => { const a = posteriorT(d, y, N, K), b = predictedT(d, N, K, 'max'); return det.combinedRankKey([det.calibratedScores(d.proba, y, Float64Array.from(a, (v, c) => Math.sqrt(v * b[c])), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N); },
   'macro-recall posterior alone': (d, y, N, K) => macroPosterior(d.proba, y, d.noiseTransition, N, K),
   'default with the macro-recall posterior in place of the noise posterior': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), macroPosterior(d.proba, y, d.noiseTransition, N, K)], N),
   'default + macro-recall posterior (4 ranks)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K), macroPosterior(d.proba, y, d.noiseTransition, N, K)], N),
