@@ -7,7 +7,7 @@ import { Session } from '../../src/engine/session';
 import { loadLabelled } from '../../bench/detection';
 import { crossFit, knnOutOfFold, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
 import { averageRanks } from '../../src/eval/metrics';
-import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, consensusJoint, consensusVoters, detectLabelErrors, estimateByLabel, mixtureWeights, weakModelNote, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds, posteriorThresholds } from '../../src/detect/detector';
+import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, consensusJoint, consensusVoters, detectLabelErrors, estimateByLabel, mixtureWeights, weakModelNote, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds, posteriorThresholds, mostlyWrongThresholds } from '../../src/detect/detector';
 import { recallAtFraction } from '../../src/eval/metrics';
 import { flipLabels, flipLabelsClassConditional, nearestClassPartner } from '../../src/eval/noise';
 import { SeededRandom } from '../../src/util/random';
@@ -384,6 +384,29 @@ test('posteriorThresholds: each labelled row weighted by the probability that it
   assert.deepEqual(Array.from(posteriorThresholds(P, y, new Float64Array(4), plain, 4, 2)), Array.from(plain));
 });
 
+test('mostlyWrongThresholds: a label confidently another class in most of its rows takes the threshold of the rows predicted as it', () => {
+  // Rows: labelled 0 with p_0 0.9 and 0.7; labelled 1 with p_0 0.95 and 0.9 (wrong) and p_1 0.6 (right);
+  // one more row labelled 0 that the model predicts 1 with p_1 0.8.
+  const P = Float64Array.from([0.9, 0.1, 0.7, 0.3, 0.95, 0.05, 0.9, 0.1, 0.4, 0.6, 0.2, 0.8]);
+  const y = Int32Array.from([0, 0, 1, 1, 1, 0]);
+  const plain = perClassThresholds(P, y, 6, 2);
+  // t_0 = (0.9 + 0.7 + 0.2) / 3 = 0.6; t_1 = (0.05 + 0.1 + 0.6) / 3 = 0.25.
+  assert.ok(Math.abs(plain[0] - 0.6) < 1e-15 && Math.abs(plain[1] - 0.25) < 1e-15, String(plain));
+  // Label 1: rows 2 and 3 have p_0 >= 0.6 and p_0 > p_1: two of three confidently class 0, so t_1 becomes
+  // the mean p_1 over the rows predicted 1 (rows 4 and 5): 0.7. Label 0: row 5 has p_1 0.8 >= 0.25 (one of
+  // three), so t_0 keeps the ranking's threshold given.
+  const rankT = Float64Array.from([0.65, 0.3]);
+  const t = mostlyWrongThresholds(P, y, plain, rankT, 6, 2);
+  assert.ok(Math.abs(t[1] - 0.7) < 1e-15, String(t[1]));
+  assert.equal(t[0], 0.65);
+  // The threshold is only ever raised: a ranking threshold above the predicted rows' mean is kept.
+  assert.equal(mostlyWrongThresholds(P, y, plain, Float64Array.from([0.65, 0.9]), 6, 2)[1], 0.9);
+  // A label whose rows are predicted otherwise without confidence is left alone: rows 2 and 3 at p_0 0.55
+  // are below t_0 = 0.6 and their p_1 0.45 below t_1 = 0.5, so no class counts them.
+  const Q = Float64Array.from([0.9, 0.1, 0.7, 0.3, 0.55, 0.45, 0.55, 0.45, 0.4, 0.6, 0.2, 0.8]);
+  assert.deepEqual(Array.from(mostlyWrongThresholds(Q, y, perClassThresholds(Q, y, 6, 2), rankT, 6, 2)), Array.from(rankT));
+});
+
 /**
  * Three Gaussian classes of 1,500, 1,480 and 20 rows; 240 rows of the two large classes relabelled as
  * the rare class (uniform flips into a rare class make its label mostly wrong: 240 of 260).
@@ -415,23 +438,23 @@ test('a label that received mostly wrong rows does not hide them behind its own 
     return order.filter((i) => flipped.has(i)).length;
   };
   // Confident learning's threshold of the rare label is the mean p_2 of its 260 rows, mostly the
-  // flipped ones, so it is low; weighted by the noise posterior it is the level of its 20 true rows.
-
-  // Confident learning's threshold of the rare label is the mean p_2 of its 260 rows, mostly the
-  // flipped ones', so it is low (0.097); weighted by the noise posterior it rises (0.159). The large
-  // classes' thresholds hardly move (0.761 -> 0.780, 0.779 -> 0.798).
-  assert.ok(r.thresholds[2] < 0.15 && r.rankThresholds[2] > 1.3 * r.thresholds[2], `${r.rankThresholds[2]} vs ${r.thresholds[2]}`);
-  for (const c of [0, 1]) assert.ok(Math.abs(r.rankThresholds[c] - r.thresholds[c]) < 0.05, `class ${c}: ${r.rankThresholds[c]} vs ${r.thresholds[c]}`);
-  // Flipped rows in the top 240: the calibrated score with confident learning's thresholds finds 38, with
-  // the weighted ones 73; the default ranking finds 140, against 99 for the same three keys with
-  // confident learning's thresholds (seeds 4 and 5 of this construction: 138 and 146 against 95).
-  const withLabelMean = top(calibratedScores(r.proba, y, r.thresholds, N, K).rankKey);
-  const withPosterior = top(calibratedScores(r.proba, y, r.rankThresholds, N, K).rankKey);
-  const ranked = top(r.rankKey);
+  // flipped ones', so it is low (0.097); weighted by the noise posterior it rises (0.159). Most of the
+  // label's rows sit confidently in class 0 or 1, so the ranking takes the mean p_2 of the rows predicted
+  // 2 instead (0.411). The large classes' thresholds hardly move (0.761 -> 0.780, 0.779 -> 0.798).
   const posterior = noisePosterior(r.proba, y, r.noiseTransition, N, K);
-  const before = top(combinedRankKey([calibratedScores(r.proba, y, r.thresholds, N, K).rankKey, normalisedMargin(r.proba, y, N, K), posterior], N));
-  assert.ok(withPosterior >= withLabelMean + 25, `${withPosterior} vs ${withLabelMean}`);
-  assert.ok(ranked >= before + 25, `${ranked} vs ${before}`);
+  const weighted = posteriorThresholds(r.proba, y, posterior, r.thresholds, N, K);
+  assert.ok(r.thresholds[2] < 0.15 && weighted[2] > 1.3 * r.thresholds[2] && r.rankThresholds[2] > 2 * weighted[2], `${r.rankThresholds[2]}, ${weighted[2]} vs ${r.thresholds[2]}`);
+  for (const c of [0, 1]) assert.ok(r.rankThresholds[c] === weighted[c] && Math.abs(r.rankThresholds[c] - r.thresholds[c]) < 0.05, `class ${c}: ${r.rankThresholds[c]} vs ${r.thresholds[c]}`);
+  // Flipped rows in the top 240: the calibrated score with confident learning's thresholds finds 38, with
+  // the posterior-weighted ones 73, with the ranking's 155; the default ranking finds 181, against 140
+  // with the posterior-weighted thresholds alone and 99 with confident learning's (seeds 4 and 5 of this
+  // construction: 187 and 185, against 138 and 146, and 95 and 95).
+  const calibrated = (t: Float64Array) => calibratedScores(r.proba, y, t, N, K).rankKey;
+  const keys = (t: Float64Array) => top(combinedRankKey([calibrated(t), normalisedMargin(r.proba, y, N, K), posterior], N));
+  assert.ok(top(calibrated(weighted)) >= top(calibrated(r.thresholds)) + 25, `${top(calibrated(weighted))} vs ${top(calibrated(r.thresholds))}`);
+  assert.ok(top(calibrated(r.rankThresholds)) >= top(calibrated(weighted)) + 50, `${top(calibrated(r.rankThresholds))} vs ${top(calibrated(weighted))}`);
+  const ranked = top(r.rankKey);
+  assert.ok(ranked >= keys(weighted) + 25 && keys(weighted) >= keys(r.thresholds) + 25, `${ranked} vs ${keys(weighted)} vs ${keys(r.thresholds)}`);
 });
 
 test('detectLabelErrors on digits with 10% flips: out-of-fold ranking, suggestions and error count', async () => {
