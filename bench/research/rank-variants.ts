@@ -3,7 +3,7 @@
  * from the cached out-of-sample probabilities (bench/research/cache-oof.ts DIR), the default detector's
  * mixture and a few rankings / estimates of it, with the report's metrics (recall@10%, worst per-class gap,
  * estimate / true), and the cells more than 0.01 below the best of the four baselines.
- *   node --import tsx bench/research/rank-variants.ts DIR   (BYSET=1 adds the worst per-class gap by data set;
+*   node --import tsx bench/research/rank-variants.ts DIR   (SEEDS=5,6 picks the seeds, default 0-4; BYSET=1 adds the worst per-class gap by data set;
  *   ONLY=regex runs only the variants and estimates whose names match: the whole list takes minutes)
  * Measured variants and results: docs/detection.md ("Per-class balance and the error count: what was tried",
  * and the session sections after it).
@@ -31,7 +31,7 @@ async function main(dir: string, allVariants: Record<string, Variant>, allEstima
   for (const s of SETS) {
     const clean = await loadSet(s.name);
     for (const nz of NOISES) {
-      for (let seed = 0; seed < 5; seed++) {
+      for (const seed of (process.env.SEEDS ?? '0,1,2,3,4').split(",").map(Number)) {
         // The default's three candidates (the forest since session 12; cache-oof.ts writes it).
         const [lr, knn, rf] = (['lr', 'knn', 'rf'] as const).map((c) => readCached(dir, s.name, nz.name, seed, c));
         if (!knn) continue;
