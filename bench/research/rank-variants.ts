@@ -3,7 +3,7 @@
  * from the cached out-of-sample probabilities (bench/research/cache-oof.ts DIR), the default detector's
  * mixture and a few rankings / estimates of it, with the report's metrics (recall@10%, worst per-class gap,
  * estimate / true), and the cells more than 0.01 below the best of the four baselines.
-*   node --import tsx bench/research/rank-variants.ts DIR   (SEEDS=5,6 picks the seeds, default 0-4; BYSET=1 adds the worst per-class gap by data set;
+ *   node --import tsx bench/research/rank-variants.ts DIR   (SEEDS=5,6 picks the seeds, default 0-4; BYSET=1 adds the worst per-class gap by data set;
  *   ONLY=regex runs only the variants and estimates whose names match: the whole list takes minutes)
  * Measured variants and results: docs/detection.md ("Per-class balance and the error count: what was tried",
  * and the session sections after it).
