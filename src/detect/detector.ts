@@ -318,8 +318,13 @@ export function mostlyWrongThresholds(P: Float64Array, y: Int32Array, plain: Flo
   const sum = new Float64Array(K);
   const n = new Float64Array(K);
   for (let i = 0; i < N; i++) {
-    let b = 0;
-    for (let c = 1; c < K; c++) if (P[i * K + c] > P[i * K + b]) b = c;
+    // The most probable class; a NaN probability never wins (as in anchorEstimate).
+    let b = -1;
+    for (let c = 0; c < K; c++) {
+      const p = P[i * K + c];
+      if (p === p && (b < 0 || p > P[i * K + b])) b = c;
+    }
+    if (b < 0) continue;
     sum[b] += P[i * K + b];
     n[b]++;
   }

@@ -405,6 +405,11 @@ test('mostlyWrongThresholds: a label confidently another class in most of its ro
   // are below t_0 = 0.6 and their p_1 0.45 below t_1 = 0.5, so no class counts them.
   const Q = Float64Array.from([0.9, 0.1, 0.7, 0.3, 0.55, 0.45, 0.55, 0.45, 0.4, 0.6, 0.2, 0.8]);
   assert.deepEqual(Array.from(mostlyWrongThresholds(Q, y, perClassThresholds(Q, y, 6, 2), rankT, 6, 2)), Array.from(rankT));
+  // A NaN probability never makes its class the most probable: a row (NaN, 0.5) is predicted 1, a row
+  // (NaN, NaN) nothing, so t_1 = (0.6 + 0.8 + 0.5) / 3 and never NaN.
+  const R = Float64Array.from([...P, NaN, 0.5, NaN, NaN]);
+  const tR = mostlyWrongThresholds(R, Int32Array.from([...y, 0, 0]), plain, rankT, 8, 2);
+  assert.ok(Math.abs(tR[1] - 1.9 / 3) < 1e-15 && tR[0] === 0.65, String(tR));
 });
 
 /**
