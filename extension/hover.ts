@@ -2,7 +2,7 @@
  * Hovering a marked row of the training file shows its scores, with links to explain it and to mark
  * it reviewed.
  */
-import { rankingName } from '../src/protocol/wording';
+import { rankingName, suggestedLabelText } from '../src/protocol/wording';
 import * as vscode from 'vscode';
 import type { DecorationController } from './decorations';
 import type { ResultsStore } from './resultsStore';
@@ -41,7 +41,7 @@ export class SuspiciousRowHover implements vscode.HoverProvider {
       `row ${e.row} · label **${esc(e.label)}** · predicted **${esc(e.predicted)}** · ` +
         (e.labelSuspicion !== undefined ? `label suspicion ${formatScore(e.labelSuspicion)} · ` : '') +
         `global influence ${formatScore(e.globalInfluence)} · training loss ${formatScore(e.loss)}` +
-        (e.suggestedLabel !== undefined ? ` · suggested label **${esc(e.suggestedLabel)}**` : '') +
+        (suggestedLabelText(e) !== undefined ? ` · suggested label **${esc(suggestedLabelText(e)!)}**` : '') +
         (isReviewed ? ' · reviewed' : '') +
         (whySuspicious(e) ? `\n\n${esc(whySuspicious(e)!)}` : '') +
         (this.store.stale ? `\n\n_Out of date: ${esc(this.store.stale)}._` : '') +

@@ -19,6 +19,7 @@ import {
   classNodeTooltip,
   classNodeLabel,
   formatScore,
+  suggestedLabelText,
   whySuspicious,
   rowNodeDescription,
   rowNodeLabel,
@@ -162,8 +163,10 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     const cell = (s: string) => s.replace(/[\\|*_`[\]<>#]/g, (c) => `\\${c}`);
     md.appendMarkdown(`| data row | ${e.row} |\n| line | ${e.line} |\n| label | ${cell(e.label)} |\n| predicted | ${cell(e.predicted)} |\n`);
     md.appendMarkdown(`| global influence | ${formatScore(e.globalInfluence)} |\n| training loss | ${formatScore(e.loss)} |\n`);
+    if (e.labelIssueScore !== undefined) md.appendMarkdown(`| label issue | ${formatScore(e.labelIssueScore)} |\n`);
     if (e.labelSuspicion !== undefined) md.appendMarkdown(`| label suspicion | ${formatScore(e.labelSuspicion)} |\n`);
-    if (e.suggestedLabel !== undefined && e.suggestedLabel !== e.label) md.appendMarkdown(`| suggested label | ${cell(e.suggestedLabel)} |\n`);
+    const suggested = suggestedLabelText(e);
+    if (suggested !== undefined) md.appendMarkdown(`| suggested label | ${cell(suggested)} |\n`);
     const why = whySuspicious(e);
     if (why) md.appendMarkdown(`\n**Why:** ${cell(why)}\n`);
     md.appendMarkdown(`\n${cell(scoreInWords(e, r?.summary))}\n`);
@@ -173,7 +176,8 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     item.accessibilityInformation = {
       label:
         `row ${e.row}, line ${e.line}, label ${e.label}, predicted ${e.predicted}` +
-        (e.suggestedLabel !== undefined && e.suggestedLabel !== e.label ? `, suggested label ${e.suggestedLabel}` : '') +
+        (suggested !== undefined ? `, suggested label ${suggested}` : '') +
+        (e.labelIssueScore !== undefined ? `, label issue ${formatScore(e.labelIssueScore)}` : '') +
         (e.labelSuspicion !== undefined ? `, label suspicion ${formatScore(e.labelSuspicion)}` : '') +
         `, global influence ${formatScore(e.globalInfluence)}${node.reviewed ? ', reviewed' : ''}`,
     };

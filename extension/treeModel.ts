@@ -4,9 +4,9 @@
  * flag. suspiciousTree.ts turns these nodes into TreeItems.
  */
 import type { ExampleRow, RankBy } from '../src/protocol/types';
-import { whySuspicious } from '../src/protocol/wording';
+import { suggestedLabelText, whySuspicious } from '../src/protocol/wording';
 
-export { whySuspicious };
+export { suggestedLabelText, whySuspicious };
 
 export type TreeMode = 'ranked' | 'byClass';
 
@@ -109,24 +109,32 @@ export function rankedScore(e: ExampleRow, rankBy: RankBy = 'globalInfluence'): 
 
 /**
  * The tree item's description: label, predicted label, the suggested label (when the scan computed one
- * and it differs from the label) and the score the list is ranked by. Rows of an unsupervised scan:
+ * and it differs from the label; with the detector's out-of-fold probability of it) and the score the
+ * list is ranked by. Rows of an unsupervised scan:
  * their cluster and distance to its centre.
  */
 export function rowNodeDescription(node: RowNode, rankBy: RankBy = 'globalInfluence'): string {
   const e = node.example;
   const reviewed = node.reviewed ? ' · reviewed' : '';
   if (e.cluster !== undefined) return `cluster ${e.cluster} · distance ${formatScore(e.globalInfluence)}${reviewed}`;
-  const suggested = e.suggestedLabel !== undefined && e.suggestedLabel !== e.label ? ` · suggested ${e.suggestedLabel}` : '';
-  return `label ${e.label} · predicted ${e.predicted}${suggested} · ${formatScore(rankedScore(e, rankBy))}${reviewed}`;
+  const suggested = suggestedLabelText(e);
+  return `label ${e.label} · predicted ${e.predicted}${suggested !== undefined ? ` · suggested ${suggested}` : ''} · ${formatScore(rankedScore(e, rankBy))}${reviewed}`;
 }
 
 /**
- * What a row's score means, in words: label suspicion as the probability the model gives the label
- * out of sample (labelSuspicion = -ln p'), global influence as how strongly the row pulls the fit.
+ * What a row's score means, in words: the label-issue score as the detector's mean percentile rank,
+ * label suspicion as the probability the model gives the label out of sample (labelSuspicion = -ln p'),
+ * global influence as how strongly the row pulls the fit.
  */
 export function scoreInWords(e: ExampleRow, summary?: { dataset: { rows: number } }): string {
   if (e.cluster !== undefined) return `Distance ${formatScore(e.globalInfluence)} from the centre of cluster ${e.cluster}: larger is more atypical for its cluster.`;
   const parts: string[] = [];
+  if (e.labelIssueScore !== undefined) {
+    parts.push(
+      `Label issue ${formatScore(e.labelIssueScore)}: the out-of-sample detector's ranking score, the mean of the row's percentile ranks by three scores of its out-of-fold probabilities ` +
+        `(how much less it believes the label than that class's typical row, how much more it believes another class, and the noise model's probability that the label is wrong); 1 = first by all three.`,
+    );
+  }
   if (e.labelSuspicion !== undefined) {
     const p = Math.exp(-e.labelSuspicion);
     const pct = p * 100;

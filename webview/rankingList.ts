@@ -5,6 +5,7 @@
  * the suggested label, L changes the label (a quick pick), C marks the label as correct.
  */
 import type { ExampleRow } from '../src/protocol/types';
+import { suggestedLabelText } from '../src/protocol/wording';
 import { formatNumber, h } from './dom';
 
 export const ROW_HEIGHT = 24;
@@ -198,6 +199,7 @@ export class RankingList {
     }
     const disagree = row.label !== row.predicted;
     const reviewed = this.reviewed.has(row.row);
+    const suggested = suggestedLabelText(row);
     el.classList.toggle('disagree', disagree);
     el.classList.toggle('reviewed', reviewed);
     el.replaceChildren(
@@ -208,7 +210,7 @@ export class RankingList {
       h('span', {
         class: 'c-pred',
         text: row.predicted,
-        title: `predicted ${row.predicted}` + (row.suggestedLabel !== undefined && row.suggestedLabel !== row.label ? `; suggested label ${row.suggestedLabel}` : ''),
+        title: `predicted ${row.predicted}` + (suggested !== undefined ? `; suggested label ${suggested}` : ''),
       }),
       h('span', { class: 'c-score', text: formatNumber(this.scoreOf(row)) }),
       h('span', { class: 'c-flag', text: reviewed ? '✓' : '', title: reviewed ? 'reviewed' : '' }),
@@ -216,7 +218,7 @@ export class RankingList {
     el.setAttribute(
       'aria-label',
       `rank ${i + 1}, row ${row.row}, label ${row.label}, predicted ${row.predicted}` +
-        (row.suggestedLabel !== undefined && row.suggestedLabel !== row.label ? `, suggested label ${row.suggestedLabel}` : '') +
+        (suggested !== undefined ? `, suggested label ${suggested}` : '') +
         `, ${this.scoreName} ${formatNumber(this.scoreOf(row))}${reviewed ? ', reviewed' : ''}`,
     );
   }

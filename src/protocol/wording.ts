@@ -140,9 +140,21 @@ function pct(p: number): string {
 }
 
 /**
+ * A row's suggested label with the detector's out-of-fold probability of it, e.g. "spam (89%)"; the
+ * label alone where the scan has no such probability (label suspicion's suggestion, without a
+ * detector); undefined where there is no suggestion other than the label.
+ */
+export function suggestedLabelText(e: Pick<ExampleRow, 'label' | 'suggestedLabel' | 'suggestedProbability'>): string | undefined {
+  if (e.suggestedLabel === undefined || e.suggestedLabel === e.label) return undefined;
+  const p = e.suggestedProbability;
+  return p !== undefined && Number.isFinite(p) ? `${e.suggestedLabel} (${pct(p)})` : e.suggestedLabel;
+}
+
+/**
  * Why a row is suspicious, in one sentence from what the scan measured: the out-of-sample probability
  * of its given label (the detector's out-of-fold probability, from models that did not see the row; else
- * label suspicion's reweighted leave-one-out probability), and how many of its nearest neighbours on
+ * label suspicion's reweighted leave-one-out probability; with the detector's, that of the suggested label
+ * too), and how many of its nearest neighbours on
  * the standardised features carry another label. Undefined when the scan has neither (clusters,
  * networks without a detector).
  */
@@ -150,7 +162,9 @@ export function whySuspicious(e: ExampleRow): string | undefined {
   if (e.cluster !== undefined) return undefined;
   const parts: string[] = [];
   if (e.labelProbability !== undefined) {
-    parts.push(`the model gives its label '${e.label}' ${pct(e.labelProbability)} out of sample (the detector's out-of-fold probability, from models fitted without this row)`);
+    const p = e.suggestedProbability;
+    const other = e.suggestedLabel !== undefined && e.suggestedLabel !== e.label && p !== undefined && Number.isFinite(p) ? ` and '${e.suggestedLabel}' ${pct(p)}` : '';
+    parts.push(`the model gives its label '${e.label}' ${pct(e.labelProbability)} out of sample (the detector's out-of-fold probability, from models fitted without this row)${other}`);
   } else if (e.labelSuspicion !== undefined) {
     parts.push(`the model refitted without this row gives its label '${e.label}' ${pct(Math.exp(-e.labelSuspicion))}`);
   }

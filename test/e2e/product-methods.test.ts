@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { E2E_TEST_TIMEOUT_MS, REPO_ROOT, e2eSkipReason, withVSCode, type VSCodeSession } from './harness';
 import { cli, goToLine, openFile, inScratchFolder, sidebarMessage, waitForSidebarRows } from './helpers';
+import { suggestedLabelText } from '../../src/protocol/wording';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'digits');
 
@@ -80,10 +81,11 @@ test('digits: ranked by the label-issue detector, trust check, Newton step, then
         );
         items.forEach((item, k) => {
           const e = top[k];
-          const suggested = e.suggestedLabel !== undefined && e.suggestedLabel !== e.label ? ` · suggested ${e.suggestedLabel}` : '';
+          // The suggestion with the detector's out-of-fold probability of it, e.g. "suggested 5 (89%)".
+          const suggested = e.suggestedLabel !== undefined && e.suggestedLabel !== e.label ? ` · suggested ${suggestedLabelText(e)}` : '';
           assert.ok(item.description.startsWith(`label ${e.label} · predicted ${e.predicted}${suggested} · `), item.description);
         });
-        assert.ok(items.some((i) => / · suggested /.test(i.description)), 'suggested labels are shown');
+        assert.ok(items.some((i) => / · suggested \S+ \(\d+(\.\d+)?%\) · /.test(i.description)), 'suggested labels are shown with their probability');
         const message = await sidebarMessage(vs);
         assert.match(message, /by label issue/);
         await vs.screenshot('sidebar-label-suspicion');

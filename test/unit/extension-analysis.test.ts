@@ -91,7 +91,10 @@ test('a real logistic scan: the sidebar ranks by the label-issue detector and th
   const other = rows.find((e) => e.suggestedLabel !== undefined && e.suggestedLabel !== e.label);
   assert.ok(other, 'some of the 50 most suspicious rows have another suggested label');
   const d = rowNodeDescription({ kind: 'row', example: other, rank: 0, reviewed: false }, 'labelSuspicion');
-  assert.ok(d.startsWith(`label ${other.label} · predicted ${other.predicted} · suggested ${other.suggestedLabel} · `), d);
+  // With the detector's out-of-fold probability of the suggestion where the scan has one.
+  const p = other.suggestedProbability;
+  const withP = p !== undefined ? ` \\(${(p * 100 < 10 ? Number((p * 100).toPrecision(2)) : (p * 100).toFixed(0))}%\\)` : '';
+  assert.match(d, new RegExp(`^label ${other.label} · predicted ${other.predicted} · suggested ${other.suggestedLabel}${withP} · `), d);
   assert.ok(d.endsWith(String(Number(other.labelSuspicion!.toPrecision(3)))), d);
 
   // The explanation says which method, estimate and objective produced the numbers.

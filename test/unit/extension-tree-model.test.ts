@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { ExampleRow } from '../../src/protocol/types';
-import { buildTree, classFilterEstimate, classNodeDescription, classNodeTooltip, formatScore, rowsWithClassTops, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, whySuspicious, type ClassNode, type RowNode } from '../../extension/treeModel';
+import { buildTree, classFilterEstimate, classNodeDescription, classNodeTooltip, formatScore, rowsWithClassTops, reviewProgress, rowNodeDescription, rowNodeLabel, scoreInWords, suggestedLabelText, whySuspicious, type ClassNode, type RowNode } from '../../extension/treeModel';
 
 // A ranking as the worker returns it: rank order, labels and predictions mixed.
 const labels = ['3', '8', '3', '1', '8', '3', '1', '1', '8', '3'];
@@ -90,7 +90,9 @@ test('scores in words: label suspicion as the out-of-sample probability of the l
   assert.match(s, /predicts 'ham', not its label 'spam'/);
   const agree = scoreInWords({ ...e, predicted: 'spam', labelSuspicion: Math.LN2, suggestedLabel: undefined });
   assert.match(agree, /probability of 50%/);
-  assert.doesNotMatch(agree, /believes|predicts/);
+  assert.doesNotMatch(agree, /believes|predicts|Label issue/);
+  // The detector's score, first: what the number the list is ranked by is.
+  assert.match(scoreInWords({ ...e, labelIssueScore: 0.9987 }), /^Label issue 0\.999: the out-of-sample detector's ranking score, the mean of the row's percentile ranks by three scores .*; 1 = first by all three\. Label suspicion 4\.59/);
 });
 
 test('review progress counts the listed rows that are decided', () => {
@@ -112,6 +114,24 @@ test('whySuspicious: the out-of-sample probability of the given label and the ne
   assert.equal(whySuspicious({ ...e, labelSuspicion: Math.log(2) }), "The model refitted without this row gives its label 'ham' 50%.");
   assert.match(whySuspicious({ ...e, neighbours: { k: 10, sameLabel: 10, otherCount: 0 } })!, /^All 10 of its nearest neighbours/);
   assert.equal(whySuspicious({ ...e, cluster: 2, labelProbability: 0.1 }), undefined);
+  // With the detector's suggestion: its out-of-fold probability after the label's.
+  assert.equal(
+    whySuspicious({ ...e, labelProbability: 0.0213, suggestedLabel: 'spam', suggestedProbability: 0.894 }),
+    "The model gives its label 'ham' 2.1% out of sample (the detector's out-of-fold probability, from models fitted without this row) and 'spam' 89%.",
+  );
+});
+
+test('suggestedLabelText: the suggested label with its out-of-fold probability, where the scan has one', () => {
+  const e: ExampleRow = { row: 4, line: 6, label: 'ham', predicted: 'spam', globalInfluence: 3, loss: 2 };
+  assert.equal(suggestedLabelText(e), undefined);
+  assert.equal(suggestedLabelText({ ...e, suggestedLabel: 'ham', suggestedProbability: 0.9 }), undefined, 'the label itself is no suggestion');
+  assert.equal(suggestedLabelText({ ...e, suggestedLabel: 'spam', suggestedProbability: 0.894 }), 'spam (89%)');
+  assert.equal(suggestedLabelText({ ...e, suggestedLabel: 'spam', suggestedProbability: 0.0512 }), 'spam (5.1%)');
+  // Label suspicion's suggestion (no detector) has no probability: the label alone.
+  assert.equal(suggestedLabelText({ ...e, suggestedLabel: 'spam' }), 'spam');
+  assert.equal(suggestedLabelText({ ...e, suggestedLabel: 'spam', suggestedProbability: NaN }), 'spam');
+  const node: RowNode = { kind: 'row', example: { ...e, suggestedLabel: 'spam', suggestedProbability: 0.894, labelIssueScore: 0.9987 }, rank: 0, reviewed: false };
+  assert.equal(rowNodeDescription(node, 'labelIssue'), 'label ham · predicted spam · suggested spam (89%) · 0.999');
 });
 
 test('a class filter also lists the class\'s top rows below the first page (Results.classTops)', () => {
