@@ -4,7 +4,7 @@
 
   apt-get install python3-rdata
   apt-get download r-cran-mlbench && dpkg-deb -x r-cran-mlbench_*.deb MLB
-  /usr/bin/python3 bench/research/mlbench_sets.py MLB/usr/lib/R/site-library/mlbench/data OUTDIR
+  /usr/bin/python3 bench/research/mlbench_sets.py MLB/usr/lib/R/site-library/mlbench/data OUTDIR [NAME=ROBJECT[:LABEL] ...]
 
 Sets: shuttle (Statlog Shuttle, 58,000 rows x 9 numeric features, 7 classes, 79% in one class): the
 one real set here above the 50,000 rows where `auto` drops kNN and the forest (docs/detection.md,
@@ -26,13 +26,17 @@ SETS = {"shuttle": "Shuttle", "sonar": "Sonar"}
 
 def main():
     src, out = sys.argv[1], sys.argv[2]
+    # Optional NAME=ROBJECT[:LABEL] arguments pick other R data frames of SRC (label: the last column
+    # unless named), e.g. Zoo=Zoo, or kernlab's data folder with musk=musk income=income:INCOME.
+    picked = {a.split("=")[0]: a.split("=")[1] for a in sys.argv[3:]} or SETS
     os.makedirs(out, exist_ok=True)
     listing = []
-    for name, robj in SETS.items():
+    for name, spec in picked.items():
+        robj, _, label = spec.partition(":")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Unknown encoding. Assumed ASCII." for the factor levels
             df = rdata.conversion.convert(rdata.parser.parse_file(os.path.join(src, robj + ".rda")))[robj]
-        label = df.columns[-1]
+        label = label or df.columns[-1]
         path = os.path.join(out, name + ".csv")
         with open(path, "w", newline="") as fh:
             w = csv.writer(fh)

@@ -17,6 +17,8 @@ import { averageRanks as averageRanksOf } from '../../src/eval/metrics';
 
 /** The current task's candidate probabilities (logistic, kNN, forest), for variants that need them. */
 let MODELS: Float64Array[] = [];
+/** The detector on the temperature-calibrated candidates (TEMP=1), for the session-18 variant. */
+let TEMPERED: Awaited<ReturnType<typeof det.detectLabelErrors>> | undefined;
 type Variant = (d: Awaited<ReturnType<typeof det.detectLabelErrors>>, y: Int32Array, N: number, K: number) => ArrayLike<number>;
 /** `models`: the two candidates' own out-of-sample probabilities (logistic, kNN). */
 type Estimate = (d: Awaited<ReturnType<typeof det.detectLabelErrors>>, y: Int32Array, N: number, K: number, models: Float64Array[]) => number;
@@ -40,6 +42,11 @@ async function main(dir: string, allVariants: Record<string, Variant>, allEstima
         const data = { ...clean, y: fl.noisy };
         const d = await det.detectLabelErrors(data, { logistic: { proba: lr, detail: '' }, knn: { proba: knn, detail: '' }, forest: { proba: rf, detail: '' } });
         MODELS = [lr, knn, rf];
+        // Session 18 (TEMP=1): the detector again on each candidate's temperature-calibrated probabilities.
+        TEMPERED = process.env.TEMP
+          ? await det.detectLabelErrors(data, { logistic: { proba: temperature(lr, fl.noisy, data.N, data.K), detail: '' }, knn: { proba: temperature(knn, fl.noisy, data.N, data.K), detail: '' }, forest: { proba: temperature(rf, fl.noisy, data.N, data.K), detail: '' } })
+          : undefined;
+        if (TEMPERED && process.env.SHOWW) console.error(`${s.name}/${nz.name}/${seed}: weights ${d.models.map((m) => m.weight.toFixed(2)).join('/')} -> tempered ${TEMPERED.models.map((m) => m.weight.toFixed(2)).join('/')}`);
         const v: Record<string, TaskResult> = {};
         for (const [name, fn] of Object.entries(variants)) v[name] = { ...rankingMetrics(fn(d, fl.noisy, data.N, data.K), fl.flipped, fl.original, data.N), flips: fl.flipped.length } as TaskResult;
         const est: Record<string, number> = {};
@@ -500,6 +507,10 @@ void main(process.argv[2], {
   'session 18: default with t_j over rows predicted j for labels whose rows are mostly predicted otherwise': (d, y, N, K) => det.combinedRankKey([det.calibratedScores(d.proba, y, mostlyWrongT(d, y, N, K), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
   'session 18: posterior-weighted t_j, rows-predicted t_j for labels the confident joint counts mostly wrong (the default since session 18)': (d, y, N, K) => det.combinedRankKey([det.calibratedScores(d.proba, y, det.mostlyWrongThresholds(d.proba, y, d.thresholds, posteriorT(d, y, N, K), N, K), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N),
   'session 18: default with t_j = geometric mean of posterior-weighted t_j and t_j over rows predicted j': (d, y, N, K) => { const a = posteriorT(d, y, N, K), b = predictedT(d, N, K, 'max'); return det.combinedRankKey([det.calibratedScores(d.proba, y, Float64Array.from(a, (v, c) => Math.sqrt(v * b[c])), N, K).rankKey, margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)], N); },
+  'session 18: logistic alone, -log p_y': (_d, y, N, K) => Float64Array.from({ length: N }, (_, i) => -Math.log(Math.max(1e-300, MODELS[0][i * K + y[i]]))),
+  'session 18: kNN alone, -log p_y': (_d, y, N, K) => Float64Array.from({ length: N }, (_, i) => -Math.log(Math.max(1e-300, MODELS[1][i * K + y[i]]))),
+  'session 18: forest alone, -log p_y': (_d, y, N, K) => Float64Array.from({ length: N }, (_, i) => -Math.log(Math.max(1e-300, MODELS[2][i * K + y[i]]))),
+  'session 18: the detector on temperature-calibrated candidates (TEMP=1)': (d) => TEMPERED?.rankKey ?? d.rankKey,
   'macro-recall posterior alone': (d, y, N, K) => macroPosterior(d.proba, y, d.noiseTransition, N, K),
   'default with the macro-recall posterior in place of the noise posterior': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), macroPosterior(d.proba, y, d.noiseTransition, N, K)], N),
   'default + macro-recall posterior (4 ranks)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K), macroPosterior(d.proba, y, d.noiseTransition, N, K)], N),
