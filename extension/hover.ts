@@ -36,14 +36,16 @@ export class SuspiciousRowHover implements vscode.HoverProvider {
         'datasetDebugger.markCorrect',
       ],
     };
+    const suggested = suggestedLabelText(e);
+    const why = whySuspicious(e);
     md.appendMarkdown(`**Dataset Debugger:** rank ${mark.rank + 1} of ${r.summary.dataset.rows} by ${rankingName(r.first.rankBy ?? 'globalInfluence', r.summary)}\n\n`);
     md.appendMarkdown(
       `row ${e.row} · label **${esc(e.label)}** · predicted **${esc(e.predicted)}** · ` +
         (e.labelSuspicion !== undefined ? `label suspicion ${formatScore(e.labelSuspicion)} · ` : '') +
         `global influence ${formatScore(e.globalInfluence)} · training loss ${formatScore(e.loss)}` +
-        (suggestedLabelText(e) !== undefined ? ` · suggested label **${esc(suggestedLabelText(e)!)}**` : '') +
+        (suggested !== undefined ? ` · suggested label **${esc(suggested)}**` : '') +
         (isReviewed ? ' · reviewed' : '') +
-        (whySuspicious(e) ? `\n\n${esc(whySuspicious(e)!)}` : '') +
+        (why ? `\n\n${esc(why)}` : '') +
         (this.store.stale ? `\n\n_Out of date: ${esc(this.store.stale)}._` : '') +
         '\n\n',
     );

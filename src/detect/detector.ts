@@ -306,7 +306,11 @@ export function posteriorThresholds(P: Float64Array, y: Int32Array, posterior: F
  * its rows are predicted otherwise, but not confidently above that class's threshold.
  */
 export function mostlyWrongThresholds(P: Float64Array, y: Int32Array, plain: Float64Array, rankT: Float64Array, N: number, K: number): Float64Array {
-  const { C, labelled } = confidentCounts(P, y, plain, N, K, false);
+  return mostlyWrongFromCounts(P, confidentCounts(P, y, plain, N, K, false), rankT, N, K);
+}
+
+/** mostlyWrongThresholds from the standard confident joint's raw counts (detectLabelErrors counts them once for this and noiseTransition). */
+function mostlyWrongFromCounts(P: Float64Array, { C, labelled }: ConfidentCounts, rankT: Float64Array, N: number, K: number): Float64Array {
   const out = Float64Array.from(rankT);
   const wrong: number[] = [];
   for (let j = 0; j < K; j++) {
@@ -318,18 +322,23 @@ export function mostlyWrongThresholds(P: Float64Array, y: Int32Array, plain: Flo
   const sum = new Float64Array(K);
   const n = new Float64Array(K);
   for (let i = 0; i < N; i++) {
-    // The most probable class; a NaN probability never wins (as in anchorEstimate).
-    let b = -1;
-    for (let c = 0; c < K; c++) {
-      const p = P[i * K + c];
-      if (p === p && (b < 0 || p > P[i * K + b])) b = c;
-    }
+    const b = mostProbableClass(P, i, K);
     if (b < 0) continue;
     sum[b] += P[i * K + b];
     n[b]++;
   }
   for (const j of wrong) if (n[j] > 0) out[j] = Math.max(out[j], sum[j] / n[j]);
   return out;
+}
+
+/** Row i's most probable class (the first of equals); a NaN probability never wins; -1 where every one is NaN. */
+function mostProbableClass(P: Float64Array, i: number, K: number): number {
+  let b = -1;
+  for (let c = 0; c < K; c++) {
+    const p = P[i * K + c];
+    if (p === p && (b < 0 || p > P[i * K + b])) b = c;
+  }
+  return b;
 }
 
 /** -log q_i[y_i] with q_ic proportional to p_ic / t_c. */
@@ -413,11 +422,8 @@ export function combinedRankKey(scores: (Float64Array | (() => Float64Array))[],
  */
 export function anchorEstimate(P: Float64Array, y: Int32Array, N: number, K: number, minAnchors = 10): { errors: number; rates: Float64Array } {
   const prob = (i: number, c: number): number => (Number.isNaN(P[i * K + c]) ? -Infinity : P[i * K + c]);
-  const top = (i: number): number => {
-    let b = 0;
-    for (let c = 1; c < K; c++) if (prob(i, c) > prob(i, b)) b = c;
-    return b;
-  };
+  // A row whose probabilities are all NaN counts for class 0 (it never becomes an anchor).
+  const top = (i: number): number => Math.max(0, mostProbableClass(P, i, K));
   const labelled = new Float64Array(K);
   const count = new Float64Array(K);
   for (let i = 0; i < N; i++) {
@@ -452,7 +458,9 @@ export function anchorEstimate(P: Float64Array, y: Int32Array, N: number, K: num
  * the highest probability; rows with no class above threshold are not counted) and the number of
  * rows per given label.
  */
-function confidentCounts(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number, onlyWhereMoreProbable: boolean): { C: Float64Array; labelled: Float64Array } {
+type ConfidentCounts = { C: Float64Array; labelled: Float64Array };
+
+function confidentCounts(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number, onlyWhereMoreProbable: boolean): ConfidentCounts {
   const C = new Float64Array(K * K);
   const labelled = new Float64Array(K);
   for (let i = 0; i < N; i++) {
@@ -591,7 +599,11 @@ export function weakModelNote(accuracy: number, y: Int32Array, classes: readonly
  * (the rows estimated truly j), normalised, is the distribution of the labels class j was given.
  */
 export function noiseTransition(P: Float64Array, y: Int32Array, t: Float64Array, N: number, K: number, pseudo = 1): Float64Array {
-  const { C, labelled } = confidentCounts(P, y, t, N, K, false);
+  return transitionFromCounts(confidentCounts(P, y, t, N, K, false), K, pseudo);
+}
+
+/** noiseTransition from the standard confident joint's raw counts. */
+function transitionFromCounts({ C, labelled }: ConfidentCounts, K: number, pseudo = 1): Float64Array {
   const Q = new Float64Array(K * K);
   for (let a = 0; a < K; a++) {
     let s = 0;
@@ -724,11 +736,13 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   // Confident learning's thresholds (mean p_j over the rows labelled j) for its joint, the noise
   // transition and the estimate; the ranking's calibration weighs each row by the noise posterior.
   const thresholds = perClassThresholds(proba, y, N, K);
-  const transition = noiseTransition(proba, y, thresholds, N, K);
+  // The standard confident joint's raw counts, once: the noise transition and the mostly-wrong labels.
+  const counts = confidentCounts(proba, y, thresholds, N, K, false);
+  const transition = transitionFromCounts(counts, K);
   // The posterior is made twice, for the thresholds here and as the third score when its ranks are
   // taken: held from here through the ranking it raised the 1 GB scale file's peak from 1.77 to 1.84
   // GiB, and making it again costs one O(N K) pass.
-  const rankThresholds = mostlyWrongThresholds(proba, y, thresholds, posteriorThresholds(proba, y, noisePosterior(proba, y, transition, N, K), thresholds, N, K), N, K);
+  const rankThresholds = mostlyWrongFromCounts(proba, counts, posteriorThresholds(proba, y, noisePosterior(proba, y, transition, N, K), thresholds, N, K), N, K);
   // Each score is made when its ranks are taken (combinedRankKey), the calibrated "wrong" probability
   // at the end: at millions of rows, at most four N arrays besides proba at any time.
   const calibratedKey = (): Float64Array => {

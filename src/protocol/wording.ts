@@ -146,8 +146,14 @@ function pct(p: number): string {
  */
 export function suggestedLabelText(e: Pick<ExampleRow, 'label' | 'suggestedLabel' | 'suggestedProbability'>): string | undefined {
   if (e.suggestedLabel === undefined || e.suggestedLabel === e.label) return undefined;
+  const p = suggestionProbability(e);
+  return p !== undefined ? `${e.suggestedLabel} (${pct(p)})` : e.suggestedLabel;
+}
+
+/** The detector's out-of-fold probability of a row's suggested label, where it suggests one other than the label. */
+function suggestionProbability(e: Pick<ExampleRow, 'label' | 'suggestedLabel' | 'suggestedProbability'>): number | undefined {
   const p = e.suggestedProbability;
-  return p !== undefined && Number.isFinite(p) ? `${e.suggestedLabel} (${pct(p)})` : e.suggestedLabel;
+  return e.suggestedLabel !== undefined && e.suggestedLabel !== e.label && p !== undefined && Number.isFinite(p) ? p : undefined;
 }
 
 /**
@@ -162,8 +168,8 @@ export function whySuspicious(e: ExampleRow): string | undefined {
   if (e.cluster !== undefined) return undefined;
   const parts: string[] = [];
   if (e.labelProbability !== undefined) {
-    const p = e.suggestedProbability;
-    const other = e.suggestedLabel !== undefined && e.suggestedLabel !== e.label && p !== undefined && Number.isFinite(p) ? ` and '${e.suggestedLabel}' ${pct(p)}` : '';
+    const p = suggestionProbability(e);
+    const other = p !== undefined ? ` and '${e.suggestedLabel}' ${pct(p)}` : '';
     parts.push(`the model gives its label '${e.label}' ${pct(e.labelProbability)} out of sample (the detector's out-of-fold probability, from models fitted without this row)${other}`);
   } else if (e.labelSuspicion !== undefined) {
     parts.push(`the model refitted without this row gives its label '${e.label}' ${pct(Math.exp(-e.labelSuspicion))}`);
