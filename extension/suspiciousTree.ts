@@ -135,7 +135,7 @@ export class SuspiciousTree implements vscode.TreeDataProvider<TreeNode>, vscode
     if (node.kind === 'class') {
       const item = new vscode.TreeItem(classNodeLabel(node), vscode.TreeItemCollapsibleState.Expanded);
       const estimate = this.store.current?.summary.detection?.estimatedByLabel?.find((e) => e.label === node.label);
-      item.description = classNodeDescription(node, estimate?.errors);
+      item.description = classNodeDescription(node, estimate);
       item.tooltip = classNodeTooltip(node.label, estimate);
       item.contextValue = 'class';
       item.id = `class:${node.label}`;

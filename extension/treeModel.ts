@@ -160,14 +160,14 @@ export function classNodeLabel(node: ClassNode): string {
   return `class ${node.label}`;
 }
 
-/** The class group's description: its rows shown, how many reviewed, and the scan's estimate of wrong labels among all rows with this label (when given). */
-export function classNodeDescription(node: ClassNode, estimatedWrong?: number): string {
+/**
+ * The class group's description: its rows shown, how many reviewed, and the scan's estimate of wrong
+ * labels among all rows with this label (when given; "no estimate" for a label the estimate leaves out).
+ */
+export function classNodeDescription(node: ClassNode, estimate?: { errors: number; uncounted?: number }): string {
   const n = node.rows.length;
-  return (
-    `${n} row${n === 1 ? '' : 's'}` +
-    (node.reviewedCount > 0 ? `, ${node.reviewedCount} reviewed` : '') +
-    (estimatedWrong !== undefined && Number.isFinite(estimatedWrong) ? ` · est. ~${Math.round(estimatedWrong)} wrong` : '')
-  );
+  const est = !estimate ? '' : estimate.uncounted !== undefined ? ' · no estimate' : Number.isFinite(estimate.errors) ? ` · est. ~${Math.round(estimate.errors)} wrong` : '';
+  return `${n} row${n === 1 ? '' : 's'}` + (node.reviewedCount > 0 ? `, ${node.reviewedCount} reviewed` : '') + est;
 }
 
 /**
@@ -175,17 +175,28 @@ export function classNodeDescription(node: ClassNode, estimatedWrong?: number): 
  * among all rows with the filtered labels (not only those listed), e.g. "Est. ~3 wrong labels among all
  * rows labelled 7." Empty without a filter or without an estimate for every filtered label.
  */
-export function classFilterEstimate(classes: readonly string[], estimates?: readonly { label: string; errors: number }[]): string {
+export function classFilterEstimate(classes: readonly string[], estimates?: readonly { label: string; errors: number; uncounted?: number }[]): string {
   if (classes.length === 0) return '';
-  const est = classes.map((c) => estimates?.find((e) => e.label === c)?.errors);
-  if (!est.every((v) => v !== undefined && Number.isFinite(v))) return '';
-  const n = Math.round(est.reduce((a: number, v) => a + v!, 0));
-  return ` Est. ~${n} wrong label${n === 1 ? '' : 's'} among all rows labelled ${classes.join(' or ')}.`;
+  const est = classes.map((c) => estimates?.find((e) => e.label === c));
+  if (!est.every((e) => e !== undefined && Number.isFinite(e.errors))) return '';
+  const unsure = classes.filter((_, i) => est[i]!.uncounted !== undefined);
+  const counted = classes.filter((_, i) => est[i]!.uncounted === undefined);
+  const none = unsure.length ? ` No estimate for ${unsure.join(' or ')}: the models are never sure a row has ${unsure.length === 1 ? 'that label' : 'those labels'}.` : '';
+  if (counted.length === 0) return none;
+  const n = Math.round(est.reduce((a: number, e) => a + (e!.uncounted === undefined ? e!.errors : 0), 0));
+  return ` Est. ~${n} wrong label${n === 1 ? '' : 's'} among all rows labelled ${counted.join(' or ')}.${none}`;
 }
 
 /** The class group's tooltip: the scan's estimate for the label in a sentence (undefined without one). */
-export function classNodeTooltip(label: string, estimate?: { errors: number; likelyClass?: string }): string | undefined {
+export function classNodeTooltip(label: string, estimate?: { errors: number; likelyClass?: string; uncounted?: number; surest?: number }): string | undefined {
   if (!estimate || !Number.isFinite(estimate.errors)) return undefined;
+  if (estimate.uncounted !== undefined) {
+    const surest = estimate.surest !== undefined && Number.isFinite(estimate.surest) ? ` (${Math.round(estimate.surest * 100)}% on average)` : '';
+    return (
+      `The scan does not estimate how many rows labelled ${label} are wrong: even the rows the models are surest are ${label} get it below 1/2${surest}, ` +
+      `so a wrong label cannot be told from a row between similar classes. Confident learning would count about ${Math.round(estimate.uncounted)}. The rows are still ranked.`
+    );
+  }
   const n = Math.round(estimate.errors);
   const most = n > 0 && estimate.likelyClass !== undefined ? `, most of them truly ${estimate.likelyClass}` : '';
   return `The scan estimates that about ${n} of the rows labelled ${label} have a wrong label${most} (all rows with this label, not only those listed).`;

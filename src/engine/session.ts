@@ -15,7 +15,7 @@ import { labelSuspicion, type LabelSuspicionOptions, type SuspicionCurvature } f
 import type { ForestLeaves } from '../detect/forest';
 import { naiveBayesMaxTerms } from '../detect/naiveBayes';
 import { tableTermCounts } from '../data/termCounts';
-import { detectLabelErrors, readsWords, weakModelNote, type DetectorOptions } from '../detect/detector';
+import { detectLabelErrors, readsWords, unsureLabels, unsureLabelsNote, weakModelNote, type DetectorOptions } from '../detect/detector';
 import { KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS, type KnnNeighbours } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
 import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';
@@ -198,6 +198,8 @@ export class Session {
     // Out-of-sample label-error detection (docs/detection.md): cross-fitted candidate models.
     let detection: ScanState['detection'];
     let detectionInfo: ScanSummary['detection'];
+    /** The scan's note on labels the estimate leaves out (unsureLabelsNote). */
+    let unsureNote: string | undefined;
     let detectionProba: Float64Array | undefined;
     let knnNeighbours: KnnNeighbours | undefined;
     let forestLeaves: ForestLeaves | undefined;
@@ -221,7 +223,7 @@ export class Session {
       // chosen detector can run one; counted again on a re-score (no label enters them; a pass over the
       // words, cheap next to the models).
       const text = readsWords(detector) ? tableTermCounts(table, schema, labels.records, naiveBayesMaxTerms(data.K))?.counts : undefined;
-      const d = await keptDetection(data, { detector, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic, knnNeighbours: knnRef, forestLeaves: forestRef, text });
+      const d = await keptDetection(data, { detector, classes, folds: params.folds, seed: params.seed ?? 0, l2: detectorL2, checkpoint: cp, logistic, knnNeighbours: knnRef, forestLeaves: forestRef, text });
       detection = d.detection;
       knnNeighbours = d.knnNeighbours;
       forestLeaves = d.forestLeaves;
@@ -229,10 +231,17 @@ export class Session {
       let suggestions = 0;
       for (let i = 0; i < N; i++) if (d.detection.suggested[i] >= 0) suggestions++;
       const m = analysis.info.model;
-      const { errors, likelyClass } = d.estimateByLabel;
+      const { errors, likelyClass, uncounted } = d.estimateByLabel;
+      const unsure = unsureLabels(d.anchorPurity, data.y, data.K);
+      unsureNote = unsureLabelsNote(uncounted, d.anchorPurity, data.y, classes);
       detectionInfo = {
         ...d.info,
-        estimatedByLabel: classes.map((label, c) => ({ label, errors: errors[c], ...(likelyClass[c] >= 0 ? { likelyClass: classes[likelyClass[c]] } : {}) })),
+        estimatedByLabel: classes.map((label, c) => ({
+          label,
+          errors: errors[c],
+          ...(likelyClass[c] >= 0 ? { likelyClass: classes[likelyClass[c]] } : {}),
+          ...(unsure[c] ? { uncounted: uncounted[c], surest: d.anchorPurity[c] } : {}),
+        })),
         suggestions,
         explainedBy:
           m.kind === 'logistic-regression'
@@ -320,6 +329,7 @@ export class Session {
     if (tooSmall) summary.analysis.notes.push(`No label-issue ranking: the detector's ${detectorFolds}-fold cross-fitting needs at least ${2 * detectorFolds} labelled rows.`);
     const weak = detectionInfo && y && weakModelNote(detectionInfo.accuracy, y, classes);
     if (weak) summary.analysis.notes.push(weak);
+    if (unsureNote) summary.analysis.notes.push(unsureNote);
     if (params.labelSuspicion === true && !suspicion) {
       summary.analysis.notes.push('Label suspicion needs logistic regression with the exact solver; this scan has none.');
     }
@@ -1070,5 +1080,6 @@ async function keptDetection(data: LogisticData, opts: DetectorOptions) {
     proba: d.proba,
     info: { models: d.models, choice: d.choice, reason: d.reason, folds: d.folds, accuracy: d.accuracy, logLoss: d.logLoss, estimatedErrors: d.estimatedErrors, estimateMethod: d.estimateMethod },
     estimateByLabel: d.estimateByLabel,
+    anchorPurity: d.anchorPurity,
   };
 }

@@ -207,9 +207,12 @@ export interface DetectionSummary {
   /**
    * The estimate split by given label, in the scan's class order: how many of the rows labelled `label`
    * are estimated wrong, and the class most of them are estimated to truly be (absent where none). The
-   * errors add up to estimatedErrors. Absent in results saved by earlier versions.
+   * errors add up to estimatedErrors. Absent in results saved by earlier versions. A label whose wrong
+   * rows the estimate cannot tell from rows between similar classes (the mean probability of its class
+   * over the rows the models are surest of, `surest`, is below 1/2) is not counted: its `errors` is 0
+   * and `uncounted` holds what confident learning would have counted.
    */
-  estimatedByLabel?: { label: string; errors: number; likelyClass?: string }[];
+  estimatedByLabel?: { label: string; errors: number; likelyClass?: string; uncounted?: number; surest?: number }[];
   /** Rows whose suggested label differs from the given one (the model believes another class more). */
   suggestions: number;
   /** The model whose predictions explanations explain (influence-based). */

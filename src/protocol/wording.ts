@@ -64,7 +64,18 @@ export function describeAnalysis(summary: Pick<ScanSummary, 'model' | 'analysis'
  * without a split (results of earlier versions) or when under half a row is estimated wrong in all.
  */
 export function estimateByLabelText(byLabel: NonNullable<ScanSummary['detection']>['estimatedByLabel'], max = 8): string | undefined {
-  if (!byLabel || byLabel.reduce((a, e) => a + e.errors, 0) < 0.5) return undefined;
+  if (!byLabel) return undefined;
+  // Labels the estimate leaves out (unsureLabels in src/detect/detector.ts) are named after the counted ones.
+  const counted = byLabel.filter((e) => e.uncounted === undefined);
+  const unsure = byLabel.filter((e) => e.uncounted !== undefined);
+  const named = (labels: string[]) => (labels.length <= max ? labels.join(', ') : `${labels.slice(0, max).join(', ')} and ${labels.length - max} more`);
+  const unsureText = unsure.length ? `not estimated for ${named(unsure.map((e) => e.label))} (the models are never sure a row has ${unsure.length === 1 ? 'this label' : 'these labels'})` : undefined;
+  const countedText = countedByLabelText(counted, max);
+  return countedText && unsureText ? `${countedText}; ${unsureText}` : (countedText ?? unsureText);
+}
+
+function countedByLabelText(byLabel: NonNullable<NonNullable<ScanSummary['detection']>['estimatedByLabel']>, max: number): string | undefined {
+  if (byLabel.reduce((a, e) => a + e.errors, 0) < 0.5) return undefined;
   const sorted = [...byLabel].sort((a, b) => b.errors - a.errors);
   const listed = byLabel.length <= max ? sorted : sorted.filter((e) => e.errors >= 0.5).slice(0, max);
   if (listed.length === 0) return undefined;

@@ -178,4 +178,9 @@ test('estimateByLabelText: most first, both sides of two classes, the rest count
   assert.equal(estimateByLabelText(many, 3), 'c ~9 (mostly z), d ~5 (mostly z), a ~3 (mostly z), and 2 more labels');
   assert.equal(estimateByLabelText(many, 4), 'c ~9 (mostly z), d ~5 (mostly z), a ~3 (mostly z), e ~1 (mostly z), and 1 more label');
   assert.equal(estimateByLabelText(many), 'c ~9 (mostly z), d ~5 (mostly z), a ~3 (mostly z), e ~1 (mostly z), b ~0');
+  // Labels the estimate leaves out are named after the counted ones, never as "~0".
+  const unsure = [...many, { label: 'f', errors: 0, likelyClass: 'z', uncounted: 40, surest: 0.4 }, { label: 'g', errors: 0, uncounted: 2, surest: 0.3 }];
+  assert.equal(estimateByLabelText(unsure, 3), 'c ~9 (mostly z), d ~5 (mostly z), a ~3 (mostly z), and 2 more labels; not estimated for f, g (the models are never sure a row has these labels)');
+  assert.equal(estimateByLabelText(unsure, 1), 'c ~9 (mostly z), and 4 more labels; not estimated for f and 1 more (the models are never sure a row has these labels)');
+  assert.equal(estimateByLabelText([{ label: 'a', errors: 0.2 }, { label: 'b', errors: 0, uncounted: 9 }]), 'not estimated for b (the models are never sure a row has this label)');
 });

@@ -42,8 +42,14 @@ test('byClass: groups of the top rows, in the scan\'s class order, each in rank 
   assert.equal(classNodeDescription(groups[0]), '3 rows, 2 reviewed');
   assert.equal(classNodeDescription(groups[2]), '2 rows');
   // With the scan's estimate of wrong labels among all rows labelled so (not only those shown).
-  assert.equal(classNodeDescription(groups[0], 17.4), '3 rows, 2 reviewed · est. ~17 wrong');
-  assert.equal(classNodeDescription(groups[2], NaN), '2 rows');
+  assert.equal(classNodeDescription(groups[0], { errors: 17.4 }), '3 rows, 2 reviewed · est. ~17 wrong');
+  assert.equal(classNodeDescription(groups[2], { errors: NaN }), '2 rows');
+  // A label the estimate leaves out (the models are never sure of it) says so instead of "~0 wrong".
+  assert.equal(classNodeDescription(groups[2], { errors: 0, uncounted: 41.2 }), '2 rows · no estimate');
+  assert.equal(
+    classNodeTooltip('8', { errors: 0, likelyClass: '3', uncounted: 41.2, surest: 0.43 }),
+    'The scan does not estimate how many rows labelled 8 are wrong: even the rows the models are surest are 8 get it below 1/2 (43% on average), so a wrong label cannot be told from a row between similar classes. Confident learning would count about 41. The rows are still ranked.',
+  );
   assert.equal(classNodeTooltip('1', { errors: 17.4, likelyClass: '7' }), 'The scan estimates that about 17 of the rows labelled 1 have a wrong label, most of them truly 7 (all rows with this label, not only those listed).');
   assert.equal(classNodeTooltip('8', { errors: 0.2, likelyClass: '3' }), 'The scan estimates that about 0 of the rows labelled 8 have a wrong label (all rows with this label, not only those listed).');
   assert.equal(classNodeTooltip('8'), undefined);
@@ -55,6 +61,10 @@ test('byClass: groups of the top rows, in the scan\'s class order, each in rank 
   assert.equal(classFilterEstimate([], byLabel), '');
   assert.equal(classFilterEstimate(['1'], undefined), '', 'no estimate (an older scan, or no detector): no sentence');
   assert.equal(classFilterEstimate(['1', '9'], byLabel), '', 'a filtered label without an estimate: no partial sum');
+  // Labels the estimate leaves out: the sum over the counted ones, and which are not estimated.
+  const unsure = [...byLabel, { label: '9', errors: 0, uncounted: 30 }, { label: '6', errors: 0, uncounted: 12 }];
+  assert.equal(classFilterEstimate(['1', '9'], unsure), ' Est. ~17 wrong labels among all rows labelled 1. No estimate for 9: the models are never sure a row has that label.');
+  assert.equal(classFilterEstimate(['9', '6'], unsure), ' No estimate for 9 or 6: the models are never sure a row has those labels.');
   const total = groups.reduce((n, g) => n + g.rows.length, 0);
   assert.equal(total, 8, 'the limit applies to rows, not groups');
 });
