@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Rng } from '../../src/util/random';
 
 const root = path.resolve(__dirname, '../..');
 const cancer = path.join(root, 'test/fixtures/data/breast_cancer.csv');
@@ -125,4 +126,37 @@ test('a test-file label that is not a training class is an error at that cell', 
   const r = cli('explain', trainFile, '--label', 'diagnosis', '--test', t, '--row', '0');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /test\.csv:3:3: label 'maybe' is not one of the training classes/);
+});
+
+test('scan names the labels the error estimate leaves out: a note, estimatedByLabel and the by-label line (digits, labels of 3-9 at random)', () => {
+  // Rows of digits 3-9 get one of the labels 3-9 at random: no row is surely one of them (the scan's
+  // anchor purities were 0.34-0.45 on three draws), and the estimate leaves them out (unsureLabels);
+  // the labels 0-2 are untouched.
+  const [header, ...lines] = readFileSync(path.join(root, 'test/fixtures/data/digits.csv'), 'utf8').trim().split(/\r?\n/);
+  const col = header.split(',').indexOf('label');
+  const rng = new Rng(3);
+  const rows = lines.map((line) => {
+    const cells = line.split(',');
+    if (Number(cells[col]) >= 3) cells[col] = String(3 + rng.int(7));
+    return cells.join(',');
+  });
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'dd-unsure-')), 'digits-mixed.csv');
+  writeFileSync(file, [header, ...rows].join('\n') + '\n');
+  const json = cli('scan', file, '--label', 'label', '--json');
+  assert.equal(json.code, 0, json.stderr);
+  const out = JSON.parse(json.stdout);
+  const byLabel: { label: string; errors: number; uncounted?: number; surest?: number }[] = out.detection.estimatedByLabel;
+  for (const e of byLabel) {
+    if (Number(e.label) >= 3) assert.ok(e.errors === 0 && e.uncounted! > 10 && e.surest! < 0.5, JSON.stringify(e));
+    else assert.ok(e.uncounted === undefined && e.surest === undefined, JSON.stringify(e));
+  }
+  assert.ok(out.detection.estimatedErrors < 20, `no label of 0-2 is wrong: estimate ${out.detection.estimatedErrors}`);
+  assert.match(out.detection.estimateMethod, /; not counted: ~\d+ more among the rows labelled '3' \(surest rows \d+%\)/);
+  const unsureRows = rows.filter((line) => Number(line.split(',')[col]) >= 3).length;
+  const note = new RegExp(`^Wrong labels among the rows labelled '3', '4', '5', '6', '7', '8' and '9' \\(${unsureRows} rows, \\d+% of the file\\) are not counted`);
+  assert.ok(out.analysis.notes.some((n: string) => note.test(n)), out.analysis.notes.join('\n'));
+  const text = cli('scan', file, '--label', 'label', '--top', '3');
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /by given label: .*; not estimated for 3, 4, 5, 6, 7, 8, 9 \(the models are never sure a row has these labels\)/);
+  assert.match(text.stdout, /note: Wrong labels among the rows labelled '3', '4', '5', '6', '7', '8' and '9'/);
 });

@@ -749,35 +749,38 @@ test('unsureLabels: a label some row carries whose surest rows average below 1/2
   );
 });
 
-test('the estimate leaves out labels the features cannot settle and counts the rest (digits: 6-9 given at random among themselves, 5% of 0-5 flipped)', async () => {
-  // Rows of digits 6-9 get one of the labels 6-9 at random (an attribute the pixels do not show: none
-  // of those labels is wrong, and no row is surely one of them); 5% of the rows of digits 0-5 are flipped
-  // to another of 0-5. Confident learning counts the random labels as wrong: ~356 of them, 7 times
-  // the 51 flips, before session 19. Measured here: estimate 47.1, purities of 6-9 0.41-0.49, of 0-5 0.94-0.97.
+test('the estimate leaves out labels the features cannot settle and counts the rest (digits: 3-9 given at random among themselves, 10% of 0-2 flipped)', async () => {
+  // Rows of digits 3-9 get one of the labels 3-9 at random (an attribute the pixels do not show: none
+  // of those labels is wrong, and no row is surely one of them); 10% of the rows of digits 0-2 are
+  // flipped to another of 0-2. Every label counted, the estimate was 727 for 51 flips (14 times);
+  // measured here: 44.1, anchor purities of 3-9 0.26-0.33, of 0-2 0.87-0.94. The anchors are the top of
+  // noisy estimates, so their mean is biased upwards where the models vary: with labels 5-9 at random
+  // among 5-9 the scan's purities were 0.52-0.57 and nothing was left out (docs/detection.md, session 19).
   const clean = await loadLabelled(path.join(root, 'test/fixtures/data/digits.csv'), 'label');
   const rng = new Rng(0);
   const y = Int32Array.from(clean.y);
   let flips = 0;
   for (let i = 0; i < clean.N; i++) {
-    if (y[i] >= 6) y[i] = 6 + rng.int(4);
-    else if (rng.next() < 0.05) {
-      const c = rng.int(5);
+    if (y[i] >= 3) y[i] = 3 + rng.int(7);
+    else if (rng.next() < 0.1) {
+      const c = rng.int(2);
       y[i] = c >= y[i] ? c + 1 : c;
       flips++;
     }
   }
   const classes = Array.from({ length: clean.K }, (_, j) => String(j));
   const r = await detectLabelErrors({ ...clean, y }, { classes });
-  assert.deepEqual(unsureLabels(r.anchorPurity, y, clean.K), [false, false, false, false, false, false, true, true, true, true], Array.from(r.anchorPurity).join(' '));
+  assert.deepEqual(unsureLabels(r.anchorPurity, y, clean.K), [false, false, false, true, true, true, true, true, true, true], Array.from(r.anchorPurity).join(' '));
   assert.ok(Math.abs(r.estimatedErrors - flips) / flips < 0.25, `estimate ${r.estimatedErrors} vs ${flips} flips`);
   const { errors, uncounted } = r.estimateByLabel;
   assert.ok(Math.abs(errors.reduce((a, b) => a + b, 0) - r.estimatedErrors) < 1e-9 * r.estimatedErrors, 'the split adds up to the estimate');
-  assert.deepEqual(Array.from(errors.slice(6)), [0, 0, 0, 0]);
+  assert.deepEqual(Array.from(errors.slice(3)), [0, 0, 0, 0, 0, 0, 0]);
   const left = uncounted.reduce((a, b) => a + b, 0);
-  assert.ok(left > 4 * flips, `confident learning would have counted ${left}`);
-  assert.match(r.estimateMethod, /; not counted: ~\d+ more among the rows labelled '6' \(surest rows \d+%\), '7' .* and '9' \(surest rows \d+%\), labels the models are never sure of/);
+  assert.ok(left > 10 * flips, `confident learning would have counted ${left}`);
+  assert.match(r.estimateMethod, /; not counted: ~\d+ more among the rows labelled '3' \(surest rows \d+%\), '4' .* and '9' \(surest rows \d+%\), labels the models are never sure of/);
+  const rows = y.filter((c) => c >= 3).length;
   const note = unsureLabelsNote(uncounted, r.anchorPurity, y, classes);
-  assert.match(note ?? '', /^Wrong labels among the rows labelled '6', '7', '8' and '9' \(714 rows, 40% of the file\) are not counted in the estimate/);
+  assert.ok(note?.startsWith(`Wrong labels among the rows labelled '3', '4', '5', '6', '7', '8' and '9' (${rows} rows, ${Math.round((rows / clean.N) * 100)}% of the file) are not counted in the estimate`), note);
 });
 
 test('weakModelNote: only where out-of-fold accuracy is within two standard errors of the majority label\'s share', () => {
