@@ -54,6 +54,9 @@
  *       the tenth with the highest p_j (at least 10 rows, or all) are taken as truly j; the share of
  *       them labelled otherwise estimates the rate at which class j's labels were changed; the
  *       estimate is sum_j rate_j x (rows labelled j).
+ *    Labels whose anchor rows get p_j < 1/2 on average (unsureLabels: no row is surely of that class, so
+ *    its wrong labels cannot be told from rows between similar classes) are left out of the estimate,
+ *    and the scan says so (unsureLabelsNote).
  */
 import { Checkpoint } from '../util/cancel';
 import type { LogisticData } from '../model/logistic';
