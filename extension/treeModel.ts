@@ -117,8 +117,13 @@ export function rowNodeDescription(node: RowNode, rankBy: RankBy = 'globalInflue
   const e = node.example;
   const reviewed = node.reviewed ? ' · reviewed' : '';
   if (e.cluster !== undefined) return `cluster ${e.cluster} · distance ${formatScore(e.globalInfluence)}${reviewed}`;
+  const score = formatScore(rankedScore(e, rankBy));
   const suggested = suggestedLabelText(e);
-  return `label ${e.label} · predicted ${e.predicted}${suggested !== undefined ? ` · suggested ${suggested}` : ''} · ${formatScore(rankedScore(e, rankBy))}${reviewed}`;
+  if (suggested === undefined) return `label ${e.label} · predicted ${e.predicted} · ${score}${reviewed}`;
+  // The change the row asks for first, short enough for a narrow sidebar: "label 7 → 1 (97%)". The
+  // explaining model's prediction only where it differs from the detector's suggestion.
+  const predicted = e.suggestedLabel === e.predicted ? '' : ` · predicted ${e.predicted}`;
+  return `label ${e.label} → ${suggested}${predicted} · ${score}${reviewed}`;
 }
 
 /**

@@ -90,7 +90,9 @@ test('digits: scan, the Suspicious Rows view, jump to a row, explain a test row,
           top.map((e) => `row ${e.row}`),
         );
         items.forEach((item, k) => {
-          assert.match(item.description, new RegExp(`^label ${top[k].label} · predicted ${top[k].predicted} · `), item.description);
+          // "label 7 · predicted 1 · 0.98", or with a suggestion "label 7 → 1 (97%) · 0.99" (the
+          // prediction added where it differs from the suggestion).
+          assert.match(item.description, new RegExp(`^label ${top[k].label} (· predicted ${top[k].predicted}|→ \\S+ \\(\\d+(\\.\\d+)?%\\)( · predicted ${top[k].predicted})?) · `), item.description);
         });
         const recall = top.filter((e) => flipped.has(e.row)).length;
         assert.ok(recall >= 20, `only ${recall} of the ${listed} listed rows are flipped ones`);

@@ -81,11 +81,14 @@ test('digits: ranked by the label-issue detector, trust check, Newton step, then
         );
         items.forEach((item, k) => {
           const e = top[k];
-          // The suggestion with the detector's out-of-fold probability of it, e.g. "suggested 5 (89%)".
-          const suggested = e.suggestedLabel !== undefined && e.suggestedLabel !== e.label ? ` · suggested ${suggestedLabelText(e)}` : '';
-          assert.ok(item.description.startsWith(`label ${e.label} · predicted ${e.predicted}${suggested} · `), item.description);
+          // The suggestion with the detector's out-of-fold probability of it, e.g. "label 7 → 5 (89%)",
+          // the explaining model's prediction only where it differs from the suggestion.
+          const suggested = suggestedLabelText(e);
+          const expected =
+            suggested === undefined ? `label ${e.label} · predicted ${e.predicted} · ` : `label ${e.label} → ${suggested}${e.suggestedLabel === e.predicted ? '' : ` · predicted ${e.predicted}`} · `;
+          assert.ok(item.description.startsWith(expected), `${item.description} (expected ${expected})`);
         });
-        assert.ok(items.some((i) => / · suggested \S+ \(\d+(\.\d+)?%\) · /.test(i.description)), 'suggested labels are shown with their probability');
+        assert.ok(items.some((i) => / → \S+ \(\d+(\.\d+)?%\) · /.test(i.description)), 'suggested labels are shown with their probability');
         const message = await sidebarMessage(vs);
         assert.match(message, /by label issue/);
         await vs.screenshot('sidebar-label-suspicion');

@@ -119,7 +119,8 @@ test('quoted multi-line CSV: first-scan quick picks, sidebar, jump, explain from
         // Each row shows its content: the text column (the note, on one line), quoted, before the numbers.
         items.forEach((item, k) => {
           const text = note(top[k].row, false).replace(/\s+/g, ' ').trim();
-          assert.ok(item.description.startsWith(`“${text}” · label ${top[k].label} · `), `${item.label}: ${item.description}`);
+          // Then "label X · predicted Y" or, with a suggested label, "label X → Z (p%)".
+          assert.ok(/^ [·→] /.test(item.description.slice(`“${text}” · label ${top[k].label}`.length)) && item.description.startsWith(`“${text}” · label ${top[k].label} `), `${item.label}: ${item.description}`);
         });
         const saved = JSON.parse(readFileSync(join(folder, '.vscode', 'settings.json'), 'utf8')) as Record<string, unknown>;
         assert.equal(saved['datasetDebugger.trainFile'], 'patients.csv');

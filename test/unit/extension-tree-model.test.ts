@@ -141,7 +141,10 @@ test('suggestedLabelText: the suggested label with its out-of-fold probability, 
   assert.equal(suggestedLabelText({ ...e, suggestedLabel: 'spam' }), 'spam');
   assert.equal(suggestedLabelText({ ...e, suggestedLabel: 'spam', suggestedProbability: NaN }), 'spam');
   const node: RowNode = { kind: 'row', example: { ...e, suggestedLabel: 'spam', suggestedProbability: 0.894, labelIssueScore: 0.9987 }, rank: 0, reviewed: false };
-  assert.equal(rowNodeDescription(node, 'labelIssue'), 'label ham · predicted spam · suggested spam (89%) · 0.999');
+  // The change first ("label ham → spam"), the explaining model's prediction only where it differs.
+  assert.equal(rowNodeDescription(node, 'labelIssue'), 'label ham → spam (89%) · 0.999');
+  assert.equal(rowNodeDescription({ ...node, example: { ...node.example, predicted: 'ham' } }, 'labelIssue'), 'label ham → spam (89%) · predicted ham · 0.999');
+  assert.equal(rowNodeDescription({ ...node, example: { ...node.example, suggestedLabel: undefined } }, 'labelIssue'), 'label ham · predicted spam · 0.999');
 });
 
 test('a class filter also lists the class\'s top rows below the first page (Results.classTops)', () => {
