@@ -131,10 +131,15 @@ export function rowNodeDescription(node: RowNode, rankBy: RankBy = 'globalInflue
  * label suspicion as the probability the model gives the label out of sample (labelSuspicion = -ln p'),
  * global influence as how strongly the row pulls the fit.
  */
-export function scoreInWords(e: ExampleRow, summary?: { dataset: { rows: number } }): string {
+export function scoreInWords(e: ExampleRow, summary?: { dataset: { rows: number }; detection?: { rankedBy?: 'combined' | 'selfConfidence' } }): string {
   if (e.cluster !== undefined) return `Distance ${formatScore(e.globalInfluence)} from the centre of cluster ${e.cluster}: larger is more atypical for its cluster.`;
   const parts: string[] = [];
-  if (e.labelIssueScore !== undefined) {
+  if (e.labelIssueScore !== undefined && summary?.detection?.rankedBy === 'selfConfidence') {
+    parts.push(
+      `Label issue ${formatScore(e.labelIssueScore)}: the out-of-sample detector's ranking score, the row's percentile rank by how little its out-of-fold probabilities believe the label ` +
+        `(the models predict the labels no better than the most common label, so the scan ranks by that alone); 1 = the least believed label.`,
+    );
+  } else if (e.labelIssueScore !== undefined) {
     parts.push(
       `Label issue ${formatScore(e.labelIssueScore)}: the out-of-sample detector's ranking score, the mean of the row's percentile ranks by three scores of its out-of-fold probabilities ` +
         `(how much less it believes the label than that class's typical row, how much more it believes another class, and the noise model's probability that the label is wrong); 1 = first by all three.`,

@@ -1078,7 +1078,7 @@ async function keptDetection(data: LogisticData, opts: DetectorOptions) {
     knnNeighbours: d.knnNeighbours,
     forestLeaves: d.forestLeaves,
     proba: d.proba,
-    info: { models: d.models, choice: d.choice, reason: d.reason, folds: d.folds, accuracy: d.accuracy, logLoss: d.logLoss, estimatedErrors: d.estimatedErrors, estimateMethod: d.estimateMethod },
+    info: { models: d.models, choice: d.choice, reason: d.reason, rankedBy: d.rankedBy, folds: d.folds, accuracy: d.accuracy, logLoss: d.logLoss, estimatedErrors: d.estimatedErrors, estimateMethod: d.estimateMethod },
     estimateByLabel: d.estimateByLabel,
     anchorPurity: d.anchorPurity,
   };

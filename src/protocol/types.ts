@@ -197,6 +197,12 @@ export interface DetectionSummary {
   choice: string;
   /** Why. */
   reason: string;
+  /**
+   * Which ranking the label-issue score is: 'combined' (the mean percentile rank of three scores) or
+   * 'selfConfidence' (the percentile rank of 1 - the given label's probability, where the models
+   * predict the labels no better than the most common label). Absent in results of earlier versions.
+   */
+  rankedBy?: 'combined' | 'selfConfidence';
   folds: number;
   /** Out-of-fold accuracy and log loss of what ranked. */
   accuracy: number;
