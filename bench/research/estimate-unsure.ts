@@ -47,7 +47,7 @@ async function main(dir: string) {
   const seeds = (process.env.SEEDS ?? '0,1,2,3,4').split(',').map(Number);
   const bySet = new Map<string, { errs: number[][]; purity: number[][]; rates: number[][] }>();
   for await (const t of cachedDetections(dir, { seeds })) {
-    const unsure = det.unsureLabels(t.detection.anchorPurity, t.data.y, t.data.K);
+    const unsure = t.detection.unsure;
     const labelled = new Float64Array(t.data.K);
     for (const c of t.data.y) labelled[c]++;
     const rates = det.anchorEstimate(t.detection.proba, t.data.y, t.data.N, t.data.K).rates;

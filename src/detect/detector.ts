@@ -187,6 +187,8 @@ export interface DetectionResult {
   estimateByLabel: { errors: Float64Array; likelyClass: Int32Array; uncounted: Float64Array };
   /** Per class, the mean p_j over the rows the models are surest are j (anchorEstimate; NaN where no row is predicted j); unsureLabels. */
   anchorPurity: Float64Array;
+  /** Per class, whether the estimate leaves the label out (unsureLabels of anchorPurity). */
+  unsure: boolean[];
   /** K x K calibrated confident joint (row = given label, column = estimated true class). */
   confidentJoint: Float64Array;
   /** kNN's folds and neighbours, when kNN ran (what a quick re-score reuses). */
@@ -656,13 +658,11 @@ export function weakModelNote(accuracy: number, y: Int32Array, classes: readonly
 }
 
 /**
- * A note for the scan when the estimate leaves labels out (unsureLabels): which, how many rows they
- * hold, how sure the models are of their surest rows, and how many wrong labels confident learning would
- * have counted there. Undefined when every label is counted.
+ * A note for the scan when the estimate leaves labels out (`unsure`, unsureLabels of `purity`): which,
+ * how many rows they hold, how sure the models are of their surest rows, and how many wrong labels
+ * confident learning would have counted there. Undefined when every label is counted.
  */
-export function unsureLabelsNote(uncounted: Float64Array, purity: Float64Array, y: Int32Array, classes: readonly string[]): string | undefined {
-  const K = classes.length;
-  const unsure = unsureLabels(purity, y, K);
+export function unsureLabelsNote(unsure: readonly boolean[], uncounted: Float64Array, purity: Float64Array, y: Int32Array, classes: readonly string[]): string | undefined {
   const which = unsure.flatMap((u, j) => (u ? [j] : []));
   if (which.length === 0) return undefined;
   let rows = 0;
@@ -843,7 +843,8 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   // shares, and the calibration removes the one signal left, how rare a row's label is for rows like it:
   // rank by self-confidence alone (docs/detection.md, session 19: ticdata, 94% one label, 10% flips,
   // recall@10% 0.574 -> 0.681).
-  const weak = weakModel(accuracyOf(proba, y, N, K), y, K);
+  const accuracy = accuracyOf(proba, y, N, K);
+  const weak = weakModel(accuracy, y, K);
   const rankKey = weak
     ? combinedRankKey([Float64Array.from({ length: N }, (_, i) => 1 - proba[i * K + y[i]])], N)
     : combinedRankKey([calibratedKey, () => normalisedMargin(proba, y, N, K), () => noisePosterior(proba, y, transition, N, K)], N);
@@ -887,7 +888,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
     reason: weak ? `${reason}; ranked by self-confidence alone (1 - the probability of the given label): the models predict the labels no better than always answering the most common one` : reason,
     rankedBy: weak ? 'selfConfidence' : 'combined',
     folds: k,
-    accuracy: accuracyOf(proba, y, N, K),
+    accuracy,
     logLoss: logLoss(proba, y, N, K),
     proba,
     thresholds,
@@ -906,6 +907,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
           `and a lower one, ${consensus.toFixed(0)}, that misses errors a single model does not see (the consensus joint: rows that ${choices(voters.map((m) => models[m]), 'and')} each confidently put in the same other class)`) + unsureWords,
     estimateByLabel: byLabel,
     anchorPurity: anchors.purity,
+    unsure,
     confidentJoint: cj.joint,
     knnNeighbours,
     forestLeaves,

@@ -15,7 +15,7 @@ import { labelSuspicion, type LabelSuspicionOptions, type SuspicionCurvature } f
 import type { ForestLeaves } from '../detect/forest';
 import { naiveBayesMaxTerms } from '../detect/naiveBayes';
 import { tableTermCounts } from '../data/termCounts';
-import { detectLabelErrors, readsWords, unsureLabels, unsureLabelsNote, weakModelNote, type DetectorOptions } from '../detect/detector';
+import { detectLabelErrors, readsWords, unsureLabelsNote, weakModelNote, type DetectorOptions } from '../detect/detector';
 import { KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS, type KnnNeighbours } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
 import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';
@@ -232,15 +232,14 @@ export class Session {
       for (let i = 0; i < N; i++) if (d.detection.suggested[i] >= 0) suggestions++;
       const m = analysis.info.model;
       const { errors, likelyClass, uncounted } = d.estimateByLabel;
-      const unsure = unsureLabels(d.anchorPurity, data.y, data.K);
-      unsureNote = unsureLabelsNote(uncounted, d.anchorPurity, data.y, classes);
+      unsureNote = unsureLabelsNote(d.unsure, uncounted, d.anchorPurity, data.y, classes);
       detectionInfo = {
         ...d.info,
         estimatedByLabel: classes.map((label, c) => ({
           label,
           errors: errors[c],
           ...(likelyClass[c] >= 0 ? { likelyClass: classes[likelyClass[c]] } : {}),
-          ...(unsure[c] ? { uncounted: uncounted[c], surest: d.anchorPurity[c] } : {}),
+          ...(d.unsure[c] ? { uncounted: uncounted[c], surest: d.anchorPurity[c] } : {}),
         })),
         suggestions,
         explainedBy:
@@ -1081,5 +1080,6 @@ async function keptDetection(data: LogisticData, opts: DetectorOptions) {
     info: { models: d.models, choice: d.choice, reason: d.reason, rankedBy: d.rankedBy, folds: d.folds, accuracy: d.accuracy, logLoss: d.logLoss, estimatedErrors: d.estimatedErrors, estimateMethod: d.estimateMethod },
     estimateByLabel: d.estimateByLabel,
     anchorPurity: d.anchorPurity,
+    unsure: d.unsure,
   };
 }

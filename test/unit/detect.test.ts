@@ -741,9 +741,10 @@ test('unsureLabels: a label some row carries whose surest rows average below 1/2
   assert.deepEqual(Array.from(r.uncounted), [0, 2.5, 0]);
   assert.deepEqual(Array.from(r.likelyClass), [1, 2, 0]);
   assert.deepEqual(Array.from(estimateByLabel(restricted, 5, consensus, 3).uncounted), [0, 0, 0], 'no label unsure: nothing left out');
-  assert.equal(unsureLabelsNote(new Float64Array(5), Float64Array.from([0.9, 0.6, 0.5, NaN, 0.3]), y, ['a', 'b', 'c', 'd', 'e']), undefined, 'every label counted: no note');
+  const sure = Float64Array.from([0.9, 0.6, 0.5, NaN, 0.3]);
+  assert.equal(unsureLabelsNote(unsureLabels(sure, y, 5), new Float64Array(5), sure, y, ['a', 'b', 'c', 'd', 'e']), undefined, 'every label counted: no note');
   assert.equal(
-    unsureLabelsNote(Float64Array.from([0, 2.5, 0, 0, 0]), Float64Array.from([0.9, 0.49, 0.5, NaN, 0.3]), y, ['a', 'b', 'c', 'd', 'e']),
+    unsureLabelsNote([false, true, false, false, false], Float64Array.from([0, 2.5, 0, 0, 0]), Float64Array.from([0.9, 0.49, 0.5, NaN, 0.3]), y, ['a', 'b', 'c', 'd', 'e']),
     "Wrong labels among the rows labelled 'b' (1 row, 17% of the file) are not counted in the estimate: the models are never sure a row has this label (their surest rows get it 49% on average, below 1/2), " +
       'so a wrong label there cannot be told from a row between similar classes. Counted as confident learning counts them, they would add ~3. Their rows are still ranked.',
   );
@@ -779,7 +780,8 @@ test('the estimate leaves out labels the features cannot settle and counts the r
   assert.ok(left > 10 * flips, `confident learning would have counted ${left}`);
   assert.match(r.estimateMethod, /; not counted: ~\d+ more among the rows labelled '3' \(surest rows \d+%\), '4' .* and '9' \(surest rows \d+%\), labels the models are never sure of/);
   const rows = y.filter((c) => c >= 3).length;
-  const note = unsureLabelsNote(uncounted, r.anchorPurity, y, classes);
+  assert.deepEqual(r.unsure, unsureLabels(r.anchorPurity, y, clean.K));
+  const note = unsureLabelsNote(r.unsure, uncounted, r.anchorPurity, y, classes);
   assert.ok(note?.startsWith(`Wrong labels among the rows labelled '3', '4', '5', '6', '7', '8' and '9' (${rows} rows, ${Math.round((rows / clean.N) * 100)}% of the file) are not counted in the estimate`), note);
 });
 
