@@ -136,7 +136,7 @@ export function scoreInWords(e: ExampleRow, summary?: { dataset: { rows: number 
   const parts: string[] = [];
   if (e.labelIssueScore !== undefined && summary?.detection?.rankedBy === 'selfConfidence') {
     parts.push(
-      `Label issue ${formatScore(e.labelIssueScore)}: the out-of-sample detector's ranking score, the row's percentile rank by how little its out-of-fold probabilities believe the label ` +
+      `Label issue ${formatScore(e.labelIssueScore)}: the out-of-sample detector's ranking score, the row's percentile rank by how little the models' out-of-fold probabilities believe the label, each model weighted by how well it separates the labels ` +
         `(the models predict the labels no better than the most common label, so the scan ranks by that alone); 1 = the least believed label.`,
     );
   } else if (e.labelIssueScore !== undefined) {

@@ -417,7 +417,8 @@ function printScan(s: ScanSummary, examples: ExampleRow[], total: number, rankBy
   if (d) {
     out.push(`label-error detector (out-of-sample probabilities: ${d.folds}-fold${d.models.some((m) => m.model === 'forest') ? ', the forest out of bag' : ''}):`);
     for (const m of d.models) {
-      out.push(`  ${m.model}: accuracy ${(m.accuracy * 100).toFixed(1)}%, log loss ${m.logLoss.toFixed(3)}, weight ${m.weight.toFixed(2)}, ${m.seconds.toFixed(1)} s (${m.detail})`);
+      const ranks = m.rankWeight === undefined ? '' : `, separates the labels with AUROC ${m.separation?.toFixed(3)}, rank weight ${m.rankWeight.toFixed(2)}`;
+      out.push(`  ${m.model}: accuracy ${(m.accuracy * 100).toFixed(1)}%, log loss ${m.logLoss.toFixed(3)}, weight ${m.weight.toFixed(2)}${ranks}, ${m.seconds.toFixed(1)} s (${m.detail})`);
     }
     out.push(`  ranked by: ${d.choice} (out-of-fold accuracy ${(d.accuracy * 100).toFixed(1)}%, log loss ${d.logLoss.toFixed(3)}); ${d.reason}`);
     out.push(`  estimated wrong labels: ${Math.round(d.estimatedErrors)} of ${s.dataset.rows} (${d.estimateMethod}); ${d.suggestions} rows with a suggested label`);

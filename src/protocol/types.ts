@@ -191,16 +191,21 @@ export interface ScanSummary {
 }
 
 export interface DetectionSummary {
-  /** Every candidate model that ran: out-of-fold accuracy and log loss against the given labels, mixture weight. */
-  models: { model: DetectorModelName; accuracy: number; logLoss: number; weight: number; seconds: number; detail: string }[];
+  /**
+   * Every candidate model that ran: out-of-fold accuracy and log loss against the given labels, mixture
+   * weight; where the ranking is by self-confidence with several models, `separation` (mean one-vs-rest
+   * AUROC of the given labels) and `rankWeight` (the weight of the model's ranks).
+   */
+  models: { model: DetectorModelName; accuracy: number; logLoss: number; weight: number; seconds: number; detail: string; separation?: number; rankWeight?: number }[];
   /** What ranked: 'ensemble' or the one model. */
   choice: string;
   /** Why. */
   reason: string;
   /**
    * Which ranking the label-issue score is: 'combined' (the mean percentile rank of three scores) or
-   * 'selfConfidence' (the percentile rank of 1 - the given label's probability, where the models
-   * predict the labels no better than the most common label). Absent in results of earlier versions.
+   * 'selfConfidence' (the percentile rank of 1 - the given label's probability, each model's ranks
+   * weighted by how well it separates the given labels, where the models predict the labels no better
+   * than the most common label). Absent in results of earlier versions.
    */
   rankedBy?: 'combined' | 'selfConfidence';
   folds: number;

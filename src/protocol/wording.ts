@@ -51,7 +51,14 @@ export function describeAnalysis(summary: Pick<ScanSummary, 'model' | 'analysis'
   if (d) {
     const used = d.models.filter((x) => x.weight >= 0.005).map((x) => (d.models.length > 1 ? `${x.model} ${x.weight.toFixed(2)}` : x.model));
     const byLabel = estimateByLabelText(d.estimatedByLabel, 3);
-    parts.push(`label issues ranked by: ${d.choice === 'ensemble' ? `ensemble (${used.join(', ')})` : d.choice}, ${d.folds}-fold out of sample, ~${Math.round(d.estimatedErrors)} wrong labels estimated${byLabel ? ` (by given label: ${byLabel})` : ''}`);
+    const weighted = d.models.filter((x) => x.rankWeight !== undefined && x.rankWeight >= 0.005).map((x) => `${x.model} ${x.rankWeight!.toFixed(2)}`);
+    const ranker =
+      d.rankedBy === 'selfConfidence'
+        ? `self-confidence (${weighted.length ? weighted.join(', ') : d.choice === 'ensemble' ? used.join(', ') : d.choice}; the models predict the labels little better than the most common label)`
+        : d.choice === 'ensemble'
+          ? `ensemble (${used.join(', ')})`
+          : d.choice;
+    parts.push(`label issues ranked by: ${ranker}, ${d.folds}-fold out of sample, ~${Math.round(d.estimatedErrors)} wrong labels estimated${byLabel ? ` (by given label: ${byLabel})` : ''}`);
     parts.push(`explained by: ${d.explainedBy}`);
   }
   return parts.join(' · ');

@@ -7,7 +7,7 @@ import { Session } from '../../src/engine/session';
 import { loadLabelled } from '../../bench/detection';
 import { crossFit, knnOutOfFold, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
 import { averageRanks } from '../../src/eval/metrics';
-import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, consensusJoint, consensusVoters, detectLabelErrors, estimateByLabel, mixtureWeights, unsureLabels, unsureLabelsNote, weakModel, weakModelNote, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds, posteriorThresholds, mostlyWrongThresholds } from '../../src/detect/detector';
+import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, consensusJoint, consensusVoters, detectLabelErrors, estimateByLabel, labelSeparation, mixtureWeights, selfConfidenceRankKey, unsureLabels, unsureLabelsNote, weakModel, weakModelNote, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds, posteriorThresholds, mostlyWrongThresholds } from '../../src/detect/detector';
 import { recallAtFraction } from '../../src/eval/metrics';
 import { flipLabels, flipLabelsClassConditional, nearestClassPartner } from '../../src/eval/noise';
 import { Rng, SeededRandom } from '../../src/util/random';
@@ -799,12 +799,59 @@ test('where the models predict the labels no better than the most common label, 
   const r = await detectLabelErrors({ ...clean, K: 2, y: fl.noisy });
   assert.ok(weakModel(r.accuracy, fl.noisy, 2), `accuracy ${r.accuracy}`);
   assert.equal(r.rankedBy, 'selfConfidence');
-  assert.match(r.reason, /; ranked by self-confidence alone/);
+  assert.match(r.reason, /; ranked by self-confidence \(1 - the probability of the given label\), each model's ranks weighted by how well it separates the given labels \(mean one-vs-rest AUROC - 1\/2; logistic AUROC 0\.\d{3}, weight \d\.\d\d; knn .*; forest .*\): the models predict/);
+  // The rank weights: from each model's separation of the given labels, summing to 1.
+  const weights = r.models.map((m) => m.rankWeight!);
+  assert.ok(Math.abs(weights.reduce((a, b) => a + b, 0) - 1) < 1e-12, weights.join(' '));
+  for (const m of r.models) assert.ok(m.separation! > 0.4 && m.separation! < 0.8, `${m.model} separation ${m.separation}`);
   const flipped = new Set(fl.flipped);
   const combined = combinedRankKey([calibratedScores(r.proba, fl.noisy, r.rankThresholds, clean.N, 2).rankKey, normalisedMargin(r.proba, fl.noisy, clean.N, 2), noisePosterior(r.proba, fl.noisy, r.noiseTransition, clean.N, 2)], clean.N);
   const ours = recallAtFraction(r.rankKey, flipped, 0.1);
   const three = recallAtFraction(combined, flipped, 0.1);
   assert.ok(ours > 0.6 && ours > three + 0.08, `self-confidence ${ours} vs the three scores ${three}`);
+});
+
+test('labelSeparation: the mean one-vs-rest AUROC of the given labels, ties counted half', () => {
+  // Two classes, 4 rows: p_1 = 0.9, 0.6, 0.4, 0.2 with labels 1, 0, 1, 0. Class 1 against 0: of the 4
+  // (positive, negative) pairs, 0.9 beats 0.6 and 0.2, 0.4 beats 0.2 only: 3/4. Class 0's p_0 = 1 - p_1
+  // gives the same 3/4.
+  const y = Int32Array.from([1, 0, 1, 0]);
+  const P = Float64Array.from([0.1, 0.9, 0.4, 0.6, 0.6, 0.4, 0.8, 0.2]);
+  assert.equal(labelSeparation(P, y, 4, 2), 0.75);
+  // Constant probabilities separate nothing: every pair ties.
+  assert.equal(labelSeparation(Float64Array.from([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]), y, 4, 2), 0.5);
+  // A class with no rows is left out of the mean (class 2 of 3 here), and one label on every row leaves nothing.
+  assert.equal(labelSeparation(Float64Array.from([0.1, 0.9, 0, 0.4, 0.6, 0, 0.6, 0.4, 0, 0.8, 0.2, 0]), y, 4, 3), 0.75);
+  assert.ok(Number.isNaN(labelSeparation(P, new Int32Array(4), 4, 2)));
+});
+
+test('selfConfidenceRankKey: a model that separates the labels no better than chance gets no weight; one model is its own ranks', async () => {
+  // Breast cancer with 10% of its diagnoses flipped: 5-fold logistic regression as one model, and the
+  // label shares on every row as another (the best-calibrated guess a model without features can make,
+  // which orders no rows).
+  const clean = await loadLabelled(path.join(root, 'test/fixtures/data/breast_cancer.csv'), 'diagnosis');
+  const { N } = clean;
+  const fl = flipLabels(clean.y, 2, 0.1, 0);
+  const y = fl.noisy;
+  const logistic = (await logisticOutOfFold({ ...clean, y }, stratifiedFolds(y, 2, 5, 0), 5, 1e-3)).proba;
+  const share = y.reduce((a, b) => a + b, 0) / N;
+  const shares = Float64Array.from({ length: 2 * N }, (_, j) => (j % 2 === 1 ? share : 1 - share));
+  const both = selfConfidenceRankKey([logistic, shares], y, N, 2);
+  assert.equal(both.separation[1], 0.5);
+  assert.ok(both.separation[0] > 0.85, `logistic regression separates the given labels: ${both.separation[0]}`);
+  assert.deepEqual(both.weights, [1, 0]);
+  const alone = selfConfidenceRankKey([logistic], y, N, 2);
+  assert.deepEqual(alone.weights, [1]);
+  assert.deepEqual(Array.from(both.key), Array.from(alone.key));
+  assert.deepEqual(Array.from(alone.key), Array.from(combinedRankKey([Float64Array.from({ length: N }, (_, i) => 1 - logistic[i * 2 + y[i]])], N)));
+  // Mixing the probabilities instead shifts every row by its label's share and reorders the two labels'
+  // rows against each other; the ranks keep logistic regression's order, which finds the flips.
+  const flipped = new Set(fl.flipped);
+  const found = recallAtFraction(alone.key, flipped, 0.1);
+  const mixed = recallAtFraction(Float64Array.from({ length: N }, (_, i) => 1 - (logistic[i * 2 + y[i]] + shares[i * 2 + y[i]]) / 2), flipped, 0.1);
+  assert.ok(found > 0.7 && found > mixed, `recall@10%: ranks ${found}, mixed probabilities ${mixed}`);
+  // Two models that separate nothing share the weight equally.
+  assert.deepEqual(selfConfidenceRankKey([shares, shares], y, N, 2).weights, [0.5, 0.5]);
 });
 
 test('weakModelNote: only where out-of-fold accuracy is within two standard errors of the majority label\'s share', () => {
