@@ -58,7 +58,7 @@
  *    its wrong labels cannot be told from rows between similar classes) are left out of the estimate,
  *    and the scan says so (unsureLabelsNote).
  */
-import { Checkpoint } from '../util/cancel';
+import { Checkpoint, NO_CHECKPOINT } from '../util/cancel';
 import type { LogisticData } from '../model/logistic';
 import { UserError } from '../util/errors';
 import { choices, DETECTORS, type DetectorModelName } from '../options/options';
@@ -425,7 +425,7 @@ export function normalisedMargin(P: Float64Array, y: Int32Array, N: number, K: n
  * affine function of the AUROC against the true ones for two classes (Menon et al. 2015), so it orders
  * models as the clean labels would.
  */
-export function labelSeparation(P: Float64Array, y: Int32Array, N: number, K: number): number {
+export async function labelSeparation(P: Float64Array, y: Int32Array, N: number, K: number, cp: Checkpoint = NO_CHECKPOINT): Promise<number> {
   const count = new Float64Array(K);
   for (let i = 0; i < N; i++) count[y[i]]++;
   let sum = 0;
@@ -437,6 +437,8 @@ export function labelSeparation(P: Float64Array, y: Int32Array, N: number, K: nu
       Array.from(y, (v) => v === c),
     );
     classes++;
+    // One sort of N per class: at 200,000 rows and tens of classes, seconds.
+    await cp.tick();
   }
   return classes > 0 ? sum / classes : NaN;
 }
@@ -450,8 +452,16 @@ export function labelSeparation(P: Float64Array, y: Int32Array, N: number, K: nu
  * probabilities on ticdata), while the ranking needs the one that orders rows best (docs/detection.md,
  * session 20). One model: the percentile ranks of its self-confidence.
  */
-export function selfConfidenceRankKey(probas: readonly Float64Array[], y: Int32Array, N: number, K: number): { key: Float64Array; separation: number[]; weights: number[] } {
-  const separation = probas.length > 1 ? probas.map((P) => labelSeparation(P, y, N, K)) : [NaN];
+export async function selfConfidenceRankKey(
+  probas: readonly Float64Array[],
+  y: Int32Array,
+  N: number,
+  K: number,
+  cp: Checkpoint = NO_CHECKPOINT,
+): Promise<{ key: Float64Array; separation: number[]; weights: number[] }> {
+  const separation: number[] = [];
+  if (probas.length > 1) for (const P of probas) separation.push(await labelSeparation(P, y, N, K, cp));
+  else separation.push(NaN);
   const raw = separation.map((a) => (Number.isFinite(a) ? Math.max(0, a - 0.5) : 0));
   const total = raw.reduce((a, b) => a + b, 0);
   const weights = total > 0 ? raw.map((w) => w / total) : raw.map(() => 1 / probas.length);
@@ -904,7 +914,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   let weakReason = '';
   let rankKey: Float64Array;
   if (weak) {
-    const r = selfConfidenceRankKey(oof.map((o) => o.proba), y, N, K);
+    const r = await selfConfidenceRankKey(oof.map((o) => o.proba), y, N, K, cp);
     rankKey = r.key;
     if (models.length > 1) {
       reports.forEach((rep, m) => {
@@ -913,7 +923,8 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
       });
       weakReason =
         `; ranked by self-confidence (1 - the probability of the given label), each model's ranks weighted by how well it separates the given labels ` +
-        `(mean one-vs-rest AUROC - 1/2; ${reports.map((rep) => `${rep.model} AUROC ${rep.separation!.toFixed(3)}, weight ${rep.rankWeight!.toFixed(2)}`).join('; ')}): ` +
+        `(mean one-vs-rest AUROC - 1/2; ${reports.map((rep) => `${rep.model} AUROC ${rep.separation!.toFixed(3)}, weight ${rep.rankWeight!.toFixed(2)}`).join('; ')}` +
+        `${r.separation.some((a) => a > 0.5) ? '' : '; none separates them better than chance, so the weights are equal'}): ` +
         'the models predict the labels no better than always answering the most common one';
     } else weakReason = '; ranked by self-confidence alone (1 - the probability of the given label): the model predicts the labels no better than always answering the most common one';
   } else rankKey = combinedRankKey([calibratedKey, () => normalisedMargin(proba, y, N, K), () => noisePosterior(proba, y, transition, N, K)], N);

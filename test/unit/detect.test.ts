@@ -4,6 +4,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from '../../src/engine/session';
+import { describeAnalysis } from '../../src/protocol/wording';
 import { loadLabelled } from '../../bench/detection';
 import { crossFit, knnOutOfFold, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
 import { averageRanks } from '../../src/eval/metrics';
@@ -811,18 +812,18 @@ test('where the models predict the labels no better than the most common label, 
   assert.ok(ours > 0.6 && ours > three + 0.08, `self-confidence ${ours} vs the three scores ${three}`);
 });
 
-test('labelSeparation: the mean one-vs-rest AUROC of the given labels, ties counted half', () => {
+test('labelSeparation: the mean one-vs-rest AUROC of the given labels, ties counted half', async () => {
   // Two classes, 4 rows: p_1 = 0.9, 0.6, 0.4, 0.2 with labels 1, 0, 1, 0. Class 1 against 0: of the 4
   // (positive, negative) pairs, 0.9 beats 0.6 and 0.2, 0.4 beats 0.2 only: 3/4. Class 0's p_0 = 1 - p_1
   // gives the same 3/4.
   const y = Int32Array.from([1, 0, 1, 0]);
   const P = Float64Array.from([0.1, 0.9, 0.4, 0.6, 0.6, 0.4, 0.8, 0.2]);
-  assert.equal(labelSeparation(P, y, 4, 2), 0.75);
+  assert.equal(await labelSeparation(P, y, 4, 2), 0.75);
   // Constant probabilities separate nothing: every pair ties.
-  assert.equal(labelSeparation(Float64Array.from([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]), y, 4, 2), 0.5);
+  assert.equal(await labelSeparation(Float64Array.from([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]), y, 4, 2), 0.5);
   // A class with no rows is left out of the mean (class 2 of 3 here), and one label on every row leaves nothing.
-  assert.equal(labelSeparation(Float64Array.from([0.1, 0.9, 0, 0.4, 0.6, 0, 0.6, 0.4, 0, 0.8, 0.2, 0]), y, 4, 3), 0.75);
-  assert.ok(Number.isNaN(labelSeparation(P, new Int32Array(4), 4, 2)));
+  assert.equal(await labelSeparation(Float64Array.from([0.1, 0.9, 0, 0.4, 0.6, 0, 0.6, 0.4, 0, 0.8, 0.2, 0]), y, 4, 3), 0.75);
+  assert.ok(Number.isNaN(await labelSeparation(P, new Int32Array(4), 4, 2)));
 });
 
 test('selfConfidenceRankKey: a model that separates the labels no better than chance gets no weight; one model is its own ranks', async () => {
@@ -836,11 +837,11 @@ test('selfConfidenceRankKey: a model that separates the labels no better than ch
   const logistic = (await logisticOutOfFold({ ...clean, y }, stratifiedFolds(y, 2, 5, 0), 5, 1e-3)).proba;
   const share = y.reduce((a, b) => a + b, 0) / N;
   const shares = Float64Array.from({ length: 2 * N }, (_, j) => (j % 2 === 1 ? share : 1 - share));
-  const both = selfConfidenceRankKey([logistic, shares], y, N, 2);
+  const both = await selfConfidenceRankKey([logistic, shares], y, N, 2);
   assert.equal(both.separation[1], 0.5);
   assert.ok(both.separation[0] > 0.85, `logistic regression separates the given labels: ${both.separation[0]}`);
   assert.deepEqual(both.weights, [1, 0]);
-  const alone = selfConfidenceRankKey([logistic], y, N, 2);
+  const alone = await selfConfidenceRankKey([logistic], y, N, 2);
   assert.deepEqual(alone.weights, [1]);
   assert.deepEqual(Array.from(both.key), Array.from(alone.key));
   assert.deepEqual(Array.from(alone.key), Array.from(combinedRankKey([Float64Array.from({ length: N }, (_, i) => 1 - logistic[i * 2 + y[i]])], N)));
@@ -851,7 +852,7 @@ test('selfConfidenceRankKey: a model that separates the labels no better than ch
   const mixed = recallAtFraction(Float64Array.from({ length: N }, (_, i) => 1 - (logistic[i * 2 + y[i]] + shares[i * 2 + y[i]]) / 2), flipped, 0.1);
   assert.ok(found > 0.7 && found > mixed, `recall@10%: ranks ${found}, mixed probabilities ${mixed}`);
   // Two models that separate nothing share the weight equally.
-  assert.deepEqual(selfConfidenceRankKey([shares, shares], y, N, 2).weights, [0.5, 0.5]);
+  assert.deepEqual((await selfConfidenceRankKey([shares, shares], y, N, 2)).weights, [0.5, 0.5]);
 });
 
 test('weakModelNote: only where out-of-fold accuracy is within two standard errors of the majority label\'s share', () => {
@@ -878,6 +879,12 @@ test('a scan of labels the features do not predict says so; a scan of breast can
     writeFileSync(file, lines.join('\n') + '\n');
     const { summary } = await new Session().scan({ file, label: 'label', firstPage: 5 });
     assert.ok(summary.analysis.notes.some((n) => /little better than always answering 'a'/.test(n)), JSON.stringify(summary.analysis.notes));
+    // The summary carries each model's separation of the labels and rank weight, and the panel's header says so.
+    const d = summary.detection!;
+    assert.equal(d.rankedBy, 'selfConfidence');
+    for (const m of d.models) assert.ok(Number.isFinite(m.separation) && m.rankWeight! >= 0 && m.rankWeight! <= 1, JSON.stringify(m));
+    assert.ok(Math.abs(d.models.reduce((a, m) => a + m.rankWeight!, 0) - 1) < 1e-12);
+    assert.match(describeAnalysis(summary), /label issues ranked by: self-confidence \(((logistic|knn|forest) \d\.\d\d(, )?)+; the models predict the labels little better than the most common label\), 5-fold/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
