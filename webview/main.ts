@@ -295,7 +295,7 @@ function showResults(r: PanelResults): void {
   list.setReviewed(r.reviewed);
   // Both rankings when the scan computed label suspicion (it comes first then), else global influence.
   const rankings: { value: PanelRanking; label: string }[] = [
-    ...(r.summary.detection ? [{ value: 'labelIssue' as const, label: `Rank by label issue (${r.summary.detection.choice})` }] : []),
+    ...(r.summary.detection ? [{ value: 'labelIssue' as const, label: `Rank by label issue (${r.summary.detection.rankedBy === 'selfConfidence' ? 'self-confidence' : r.summary.detection.choice})` }] : []),
     ...(r.summary.labelSuspicion ? [{ value: 'labelSuspicion' as const, label: 'Rank by label suspicion' }] : []),
     { value: 'globalInfluence', label: `Rank by ${rankingName('globalInfluence', r.summary)}` },
   ];
