@@ -1,8 +1,11 @@
 /**
- * Session 20: where the weak-model test holds (weakModel), which self-confidence ranks best? From the
- * cached candidates of a cache directory (cachedDetections), for the tasks where the default ranked by
- * self-confidence: recall@10% of 1 - p_y of the mixture (the default), of each candidate alone, of the
- * candidate with the lowest out-of-fold log loss, and the mean of the candidates' percentile ranks.
+ * Session 20: where the weak-model test holds (weakModel), which self-confidence ranking is best? From
+ * the cached candidates of a cache directory (cachedDetections), on the tasks where the default ranks
+ * by self-confidence, recall@10% of: the default; 1 - p_y of the likelihood mixture (session 19's
+ * ranking); the candidate with the lowest out-of-fold log loss; the candidate that separates the given
+ * labels best (mean one-vs-rest AUROC); the candidates' percentile ranks weighted by that AUROC - 1/2
+ * (session 20's default); their unweighted mean; and each candidate alone. Results: docs/detection.md,
+ * "Session 20".
  *   DD_SETS=sets.json node --import tsx bench/research/weak-variants.ts CACHE_DIR [seeds]
  */
 import { cachedDetections } from './cachedTasks';
@@ -44,6 +47,8 @@ for await (const t of cachedDetections(dir, { seeds })) {
   const aucs = names.map((m) => auc(byName[m]).toFixed(3)).join(',');
   const row: Record<string, number> = {
     default: r10(d.rankKey),
+    // Session 19's ranking: self-confidence of the likelihood mixture.
+    mixture: r10(sc(d.proba)),
     bestLogLoss: r10(sc(byName[best])),
     bestAuc: r10(sc(byName[names.reduce((a, b) => (auc(byName[b]) > auc(byName[a]) ? b : a))])),
     aucWeighted: r10(weightedRanks(names.map((m) => sc(byName[m])), names.map((m) => Math.max(0, auc(byName[m]) - 0.5)), N)),
