@@ -131,12 +131,14 @@ export function rowNodeDescription(node: RowNode, rankBy: RankBy = 'globalInflue
  * label suspicion as the probability the model gives the label out of sample (labelSuspicion = -ln p'),
  * global influence as how strongly the row pulls the fit.
  */
-export function scoreInWords(e: ExampleRow, summary?: { dataset: { rows: number }; detection?: { rankedBy?: 'combined' | 'selfConfidence' } }): string {
+export function scoreInWords(e: ExampleRow, summary?: { dataset: { rows: number }; detection?: { rankedBy?: 'combined' | 'selfConfidence'; models?: readonly unknown[] } }): string {
   if (e.cluster !== undefined) return `Distance ${formatScore(e.globalInfluence)} from the centre of cluster ${e.cluster}: larger is more atypical for its cluster.`;
   const parts: string[] = [];
   if (e.labelIssueScore !== undefined && summary?.detection?.rankedBy === 'selfConfidence') {
+    const several = (summary.detection.models?.length ?? 0) > 1;
     parts.push(
-      `Label issue ${formatScore(e.labelIssueScore)}: the out-of-sample detector's ranking score, the row's percentile rank by how little the models' out-of-fold probabilities believe the label, each model weighted by how well it separates the labels ` +
+      `Label issue ${formatScore(e.labelIssueScore)}: the out-of-sample detector's ranking score, the row's percentile rank by how little ` +
+        `${several ? "the models' out-of-fold probabilities believe the label, each model weighted by how well it separates the labels" : 'its out-of-fold probabilities believe the label'} ` +
         `(the models predict the labels no better than the most common label, so the scan ranks by that alone); 1 = the least believed label.`,
     );
   } else if (e.labelIssueScore !== undefined) {

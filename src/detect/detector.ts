@@ -908,7 +908,7 @@ export async function detectLabelErrors(data: LogisticData, opts: DetectorOption
   // shares, and the calibration removes the one signal left, how rare a row's label is for rows like it:
   // rank by self-confidence alone (docs/detection.md, session 19: ticdata, 94% one label, 10% flips,
   // recall@10% 0.574 -> 0.681), each model's ranks weighted by how well it separates the labels
-  // (session 20: 0.687 -> 0.731 over seeds 0-4).
+  // (session 20: 0.696 -> 0.731 over seeds 0-4).
   const accuracy = accuracyOf(proba, y, N, K);
   const weak = weakModel(accuracy, y, K);
   let weakReason = '';

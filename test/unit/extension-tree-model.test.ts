@@ -104,7 +104,9 @@ test('scores in words: label suspicion as the out-of-sample probability of the l
   // The detector's score, first: what the number the list is ranked by is.
   assert.match(scoreInWords({ ...e, labelIssueScore: 0.9987 }), /^Label issue 0\.999: the out-of-sample detector's ranking score, the mean of the row's percentile ranks by three scores .*; 1 = first by all three\. Label suspicion 4\.59/);
   // Where the scan ranked by self-confidence alone (models no better than the most common label).
-  assert.match(scoreInWords({ ...e, labelIssueScore: 0.9987 }, { dataset: { rows: 3000 }, detection: { rankedBy: 'selfConfidence' } }), /^Label issue 0\.999: the out-of-sample detector's ranking score, the row's percentile rank by how little the models' out-of-fold probabilities believe the label, each model weighted by how well it separates the labels .*; 1 = the least believed label\. Label suspicion 4\.59/);
+  assert.match(scoreInWords({ ...e, labelIssueScore: 0.9987 }, { dataset: { rows: 3000 }, detection: { rankedBy: 'selfConfidence', models: [{}, {}, {}] } }), /^Label issue 0\.999: the out-of-sample detector's ranking score, the row's percentile rank by how little the models' out-of-fold probabilities believe the label, each model weighted by how well it separates the labels .*; 1 = the least believed label\. Label suspicion 4\.59/);
+  // One model (logistic regression alone on a large file): no weights to speak of.
+  assert.match(scoreInWords({ ...e, labelIssueScore: 0.9987 }, { dataset: { rows: 3000 }, detection: { rankedBy: 'selfConfidence', models: [{}] } }), /^Label issue 0\.999: the out-of-sample detector's ranking score, the row's percentile rank by how little its out-of-fold probabilities believe the label \(the models predict/);
 });
 
 test('review progress counts the listed rows that are decided', () => {
