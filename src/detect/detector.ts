@@ -465,13 +465,8 @@ export async function selfConfidenceRankKey(
   const raw = separation.map((a) => (Number.isFinite(a) ? Math.max(0, a - 0.5) : 0));
   const total = raw.reduce((a, b) => a + b, 0);
   const weights = total > 0 ? raw.map((w) => w / total) : raw.map(() => 1 / probas.length);
-  const key = new Float64Array(N);
-  probas.forEach((P, m) => {
-    if (weights[m] === 0) return;
-    const r = averageRanks(Float64Array.from({ length: N }, (_, i) => 1 - P[i * K + y[i]]));
-    for (let i = 0; i < N; i++) key[i] += (weights[m] * r[i]) / N;
-  });
-  return { key, separation, weights };
+  const selfConfidence = (P: Float64Array) => () => Float64Array.from({ length: N }, (_, i) => 1 - P[i * K + y[i]]);
+  return { key: combinedRankKey(probas.map(selfConfidence), N, weights), separation, weights };
 }
 
 /**
@@ -479,17 +474,19 @@ export async function selfConfidenceRankKey(
  * A score may be given as a function that makes it, called when its turn comes: then only one score
  * and its ranks exist at a time (the first score's ranks become the result), 2 N numbers less at the
  * peak than scores made up front (detectLabelErrors at millions of rows). The sums run in the same
- * order either way (0 + the first term is that term exactly).
+ * order either way (0 + the first term is that term exactly). With `weights` (summing to 1) the mean is
+ * weighted, and a score of weight 0 is never made.
  */
-export function combinedRankKey(scores: (Float64Array | (() => Float64Array))[], N: number): Float64Array {
+export function combinedRankKey(scores: (Float64Array | (() => Float64Array))[], N: number, weights?: readonly number[]): Float64Array {
   let out: Float64Array | undefined;
-  for (const score of scores) {
+  scores.forEach((score, m) => {
+    if (weights && weights[m] === 0) return;
     const r = averageRanks(typeof score === 'function' ? score() : score);
-    if (!out) {
-      for (let i = 0; i < N; i++) r[i] = r[i] / N / scores.length;
-      out = r;
-    } else for (let i = 0; i < N; i++) out[i] += r[i] / N / scores.length;
-  }
+    if (weights) for (let i = 0; i < N; i++) r[i] = (weights[m] * r[i]) / N;
+    else for (let i = 0; i < N; i++) r[i] = r[i] / N / scores.length;
+    if (!out) out = r;
+    else for (let i = 0; i < N; i++) out[i] += r[i];
+  });
   return out ?? new Float64Array(N);
 }
 
