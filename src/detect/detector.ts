@@ -482,10 +482,13 @@ export function combinedRankKey(scores: (Float64Array | (() => Float64Array))[],
   scores.forEach((score, m) => {
     if (weights && weights[m] === 0) return;
     const r = averageRanks(typeof score === 'function' ? score() : score);
-    if (weights) for (let i = 0; i < N; i++) r[i] = (weights[m] * r[i]) / N;
-    else for (let i = 0; i < N; i++) r[i] = r[i] / N / scores.length;
-    if (!out) out = r;
-    else for (let i = 0; i < N; i++) out[i] += r[i];
+    // One pass per score, as without weights (millions of rows): the first score's ranks become the sum.
+    if (!out) {
+      if (weights) for (let i = 0; i < N; i++) r[i] = (weights[m] * r[i]) / N;
+      else for (let i = 0; i < N; i++) r[i] = r[i] / N / scores.length;
+      out = r;
+    } else if (weights) for (let i = 0; i < N; i++) out[i] += (weights[m] * r[i]) / N;
+    else for (let i = 0; i < N; i++) out[i] += r[i] / N / scores.length;
   });
   return out ?? new Float64Array(N);
 }
