@@ -1,5 +1,5 @@
 /**
- * How well the error-count estimate's split by given label (detector.ts, estimateByLabel) places the
+ * How well the error-count estimate's split by given label (errorEstimate.ts, estimateByLabel) places the
  * errors, from the cached out-of-sample probabilities (bench/research/cache-oof.ts DIR): per task, the
  * share of the flipped rows the split puts under the wrong label (total variation distance between the
  * estimated and the true distribution of the flipped rows over their given labels; the total is fixed

@@ -8,7 +8,7 @@
  *   node --import tsx bench/research/estimate-unsure.ts DIR   (DD_SETS=FILE.json for other sets; SEEDS=0,1 picks seeds)
  */
 import { cachedDetections } from './cachedTasks';
-import * as det from '../../src/detect/detector';
+import * as det from './detectParts';
 
 /** One task of cachedDetections. */
 type CachedTask = Extract<Awaited<ReturnType<ReturnType<typeof cachedDetections>['next']>>, { done?: false }>['value'];

@@ -12,7 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadLabelled } from '../detection';
-import { calibratedScores, detectLabelErrors } from '../../src/detect/detector';
+import { detectLabelErrors } from '../../src/detect/detector';
+import { calibratedScores } from '../../src/detect/rankingKeys';
 import { SeededRandom } from '../../src/util/random';
 
 const REVIEWS = path.resolve(__dirname, '../../../shared/data/reviews.jsonl');

@@ -11,7 +11,7 @@
 import { cacheFile, readCached } from './oofCache';
 import { SETS, NOISES, loadSet, makeNoise, rankingMetrics, type TaskResult } from '../label-errors';
 import { perClassGap, perClassGapFloor } from '../label-errors-report';
-import * as det from '../../src/detect/detector';
+import * as det from './detectParts';
 import { averageRanks as averageRanksOf } from '../../src/eval/metrics';
 
 

@@ -11,7 +11,7 @@
 import { cachedDetections } from './cachedTasks';
 import { NOISES, rankingMetrics, type TaskResult } from '../label-errors';
 import { perClassGap } from '../label-errors-report';
-import * as det from '../../src/detect/detector';
+import * as det from './detectParts';
 import { knnNeighbours, logLoss, stratifiedFolds, subsetRows, crossFit, type KnnNeighbours } from '../../src/detect/crossFit';
 import { forestOutOfBag } from '../../src/detect/forest';
 import { fitLogistic, predictProba, type LogisticData } from '../../src/model/logistic';

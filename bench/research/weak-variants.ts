@@ -10,7 +10,7 @@
  */
 import { cachedDetections } from './cachedTasks';
 import { rankingMetrics } from '../label-errors';
-import { combinedRankKey } from '../../src/detect/detector';
+import { combinedRankKey } from '../../src/detect/rankingKeys';
 
 const dir = process.argv[2];
 const seeds = (process.argv[3] ?? '0,1,2,3,4').split(',').map(Number);

@@ -15,7 +15,8 @@ import { labelSuspicion, type LabelSuspicionOptions, type SuspicionCurvature } f
 import type { ForestLeaves } from '../detect/forest';
 import { naiveBayesMaxTerms } from '../detect/naiveBayes';
 import { tableTermCounts } from '../data/termCounts';
-import { detectLabelErrors, readsWords, unsureLabelsNote, weakModelNote, type DetectorOptions } from '../detect/detector';
+import { detectLabelErrors, readsWords, weakModelNote, type DetectorOptions } from '../detect/detector';
+import { unsureLabelsNote } from '../detect/errorEstimate';
 import { KNN_EXACT_MAX_ROWS, KNN_REFERENCE_ROWS, type KnnNeighbours } from '../detect/crossFit';
 import { newtonLooChange } from '../influence/loo';
 import { predictRelabel, verifyRelabel, type Relabel } from '../influence/relabel';

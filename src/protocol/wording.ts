@@ -72,7 +72,7 @@ export function describeAnalysis(summary: Pick<ScanSummary, 'model' | 'analysis'
  */
 export function estimateByLabelText(byLabel: NonNullable<ScanSummary['detection']>['estimatedByLabel'], max = 8): string | undefined {
   if (!byLabel) return undefined;
-  // Labels the estimate leaves out (unsureLabels in src/detect/detector.ts) are named after the counted ones.
+  // Labels the estimate leaves out (unsureLabels in src/detect/errorEstimate.ts) are named after the counted ones.
   const counted = byLabel.filter((e) => e.uncounted === undefined);
   const unsure = byLabel.filter((e) => e.uncounted !== undefined);
   const named = (labels: string[]) => (labels.length <= max ? labels.join(', ') : `${labels.slice(0, max).join(', ')} and ${labels.length - max} more`);

@@ -8,7 +8,10 @@ import { describeAnalysis } from '../../src/protocol/wording';
 import { loadLabelled } from '../../bench/detection';
 import { crossFit, knnOutOfFold, logisticOutOfFold, stratifiedFolds } from '../../src/detect/crossFit';
 import { averageRanks } from '../../src/eval/metrics';
-import { anchorEstimate, calibratedScores, combinedRankKey, confidentJoint, consensusJoint, consensusVoters, detectLabelErrors, estimateByLabel, labelSeparation, mixtureWeights, selfConfidenceRankKey, unsureLabels, unsureLabelsNote, weakModel, weakModelNote, noisePosterior, noiseTransition, normalisedMargin, perClassThresholds, posteriorThresholds, mostlyWrongThresholds } from '../../src/detect/detector';
+import { detectLabelErrors, mixtureWeights, weakModel, weakModelNote } from '../../src/detect/detector';
+import { confidentJoint, consensusJoint, mostlyWrongThresholds, noisePosterior, noiseTransition, perClassThresholds, posteriorThresholds } from '../../src/detect/confidentJoint';
+import { calibratedScores, combinedRankKey, labelSeparation, normalisedMargin, selfConfidenceRankKey } from '../../src/detect/rankingKeys';
+import { anchorEstimate, consensusVoters, estimateByLabel, estimateWrongLabels, unsureLabels, unsureLabelsNote } from '../../src/detect/errorEstimate';
 import { recallAtFraction } from '../../src/eval/metrics';
 import { flipLabels, flipLabelsClassConditional, nearestClassPartner } from '../../src/eval/noise';
 import { Rng, SeededRandom } from '../../src/util/random';
@@ -211,6 +214,11 @@ test('detectLabelErrors: the error count is the mean of the upper estimate and t
   // estimate counts them; the consensus half brings the estimate closer to the 20 wrong labels.
   assert.ok(upper > 22 && Math.abs(r.estimatedErrors - 20) < Math.abs(upper - 20) - 1, `${r.estimatedErrors} vs upper ${upper}`);
   assert.match(r.estimateMethod, new RegExp(`^mean of an upper estimate, ${upper.toFixed(0)}, .*the smaller of the calibrated confident joint .* and a lower one, 20, .*\\(the consensus joint: rows that logistic and knn each confidently put in the same other class\\)$`));
+  // The estimate is errorEstimate.ts's, from the mixture and the two voters alone.
+  const direct = estimateWrongLabels(r.proba, y, N, 2, r.thresholds, [{ model: 'logistic', proba: A }, { model: 'knn', proba: B }]);
+  assert.equal(direct.estimatedErrors, r.estimatedErrors);
+  assert.equal(direct.estimateMethod, r.estimateMethod);
+  assert.deepEqual(Array.from(direct.confidentJoint), Array.from(r.confidentJoint));
   // One candidate: no consensus, the upper estimate alone.
   const one = await detectLabelErrors(data, { detector: 'logistic', logistic: { proba: A, detail: 'given' } });
   const upperA = Math.min(confidentJoint(A, y, one.thresholds, N, 2, true).errors, anchorEstimate(A, y, N, 2).errors);
