@@ -462,7 +462,40 @@ function anchorsAboveHalf(P: Float64Array, y: Int32Array, N: number, K: number):
   return errors;
 }
 
+/** Session 21: the default's three keys exactly as the detector makes them (its ranking thresholds). */
+const defaultKeys = (d: D, y: Int32Array, N: number, K: number) => [det.calibratedScores(d.proba, y, d.rankThresholds, N, K).rankKey, det.normalisedMargin(d.proba, y, N, K), det.noisePosterior(d.proba, y, d.noiseTransition, N, K)];
+/** Session 21: the three keys' percentile ranks combined row by row by `how` (median, max, min, mean of probits). */
+function aggregateRanks(keys: Float64Array[], N: number, how: 'median' | 'max' | 'min' | 'probit'): Float64Array {
+  const ranks = keys.map((k) => averageRanksOf(k));
+  const probit = (u: number) => { // inverse normal CDF (Acklam's rational approximation is overkill here: bisection on erf)
+    let lo = -10, hi = 10;
+    for (let it = 0; it < 60; it++) { const mid = (lo + hi) / 2; if (0.5 * (1 + erf(mid / Math.SQRT2)) < u) lo = mid; else hi = mid; }
+    return (lo + hi) / 2;
+  };
+  return Float64Array.from({ length: N }, (_, i) => {
+    const r = ranks.map((a) => a[i] / N).sort((a, b) => a - b);
+    if (how === 'median') return r[1] + 1e-9 * (r[0] + r[2]);
+    if (how === 'max') return r[2] + 1e-9 * (r[0] + r[1]);
+    if (how === 'min') return r[0] + 1e-9 * (r[1] + r[2]);
+    return r.reduce((a, u) => a + probit(u - 0.5 / N), 0);
+  });
+}
+function erf(x: number): number {
+  // Abramowitz-Stegun 7.1.26
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const v = 1 - (((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t) * Math.exp(-x * x);
+  return x >= 0 ? v : -v;
+}
+
 void main(process.argv[2], {
+  'session 21: default keys, mean of ranks (must equal the default)': (d, y, N, K) => det.combinedRankKey(defaultKeys(d, y, N, K), N),
+  'session 21: the calibrated key alone (the ranking thresholds)': (d, y, N, K) => defaultKeys(d, y, N, K)[0],
+  'session 21: the noise posterior alone': (d, y, N, K) => defaultKeys(d, y, N, K)[2],
+  'session 21: the mixture\'s self-confidence 1 - p_y alone': (d, y, N, K) => Float64Array.from({ length: N }, (_, i) => 1 - d.proba[i * K + y[i]]),
+  'session 21: median of the three ranks': (d, y, N, K) => aggregateRanks(defaultKeys(d, y, N, K), N, 'median'),
+  'session 21: max of the three ranks': (d, y, N, K) => aggregateRanks(defaultKeys(d, y, N, K), N, 'max'),
+  'session 21: min of the three ranks': (d, y, N, K) => aggregateRanks(defaultKeys(d, y, N, K), N, 'min'),
+  'session 21: mean of the probits of the three ranks': (d, y, N, K) => aggregateRanks(defaultKeys(d, y, N, K), N, 'probit'),
   'default with the noise posterior on the clean prior (backward-corrected p)': (d, y, N, K) => det.combinedRankKey([calSc(d, y, N, K), margin(d, y, N, K), cleanPosterior(d, y, N, K)], N),
   'noise posterior on the clean prior, alone': cleanPosterior,
   'own threshold minus given-label probability, t_y - p_y, alone': (d, y, N, K) => Float64Array.from({ length: N }, (_, i) => d.thresholds[y[i]] - d.proba[i * K + y[i]]),
