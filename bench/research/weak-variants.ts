@@ -10,12 +10,15 @@
  */
 import { cachedDetections } from './cachedTasks';
 import { rankingMetrics } from '../label-errors';
-import { combinedRankKey } from '../../src/detect/rankingKeys';
+import { perClassGap } from '../label-errors-report';
+import { calibratedScores, combinedRankKey } from '../../src/detect/rankingKeys';
 
 const dir = process.argv[2];
 const seeds = (process.argv[3] ?? '0,1,2,3,4').split(',').map(Number);
 async function main() {
   const sums: Record<string, number> = {};
+  const gaps: Record<string, number> = {};
+  const recalls: Record<string, number> = {};
   let n = 0;
   for await (const t of cachedDetections(dir, { seeds })) {
     const d = t.detection;
@@ -28,7 +31,26 @@ async function main() {
     const best = d.models.reduce((a, b) => (b.logLoss < a.logLoss ? b : a)).model;
     // Each model's separation of the given labels (labelSeparation), as the detector reports it.
     const separated = d.models.reduce((a, b) => (b.separation! > a.separation! ? b : a)).model;
-    const r10 = (s: ArrayLike<number>) => rankingMetrics(s, t.flips.flipped, t.flips.original, N).r10;
+    const metrics = (s: ArrayLike<number>) => rankingMetrics(s, t.flips.flipped, t.flips.original, N);
+    const r10 = (s: ArrayLike<number>) => metrics(s).r10;
+    // Session 21: the per-class calibrated self-confidence of the mixture (the normal regime's first key)
+    // beside the default, for balance between the classes.
+    const calibrated = calibratedScores(d.proba, y, d.rankThresholds, N, K).rankKey;
+    const maxRanks = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      const ra = combinedRankKey([Float64Array.from(a)], N), rb = combinedRankKey([Float64Array.from(b)], N);
+      return Float64Array.from({ length: N }, (_, i) => Math.max(ra[i], rb[i]) + 1e-9 * Math.min(ra[i], rb[i]));
+    };
+    const balance: Record<string, ArrayLike<number>> = {
+      default: d.rankKey,
+      calibrated,
+      'default + calibrated': combinedRankKey([Float64Array.from(d.rankKey), calibrated], N),
+      'max(default, calibrated)': maxRanks(d.rankKey, calibrated),
+    };
+    for (const [k, v] of Object.entries(balance)) {
+      const m = metrics(v);
+      gaps[k] = (gaps[k] ?? 0) + perClassGap(m as Parameters<typeof perClassGap>[0]);
+      recalls[k] = (recalls[k] ?? 0) + m.r10;
+    }
     const row: Record<string, number> = {
       // Session 20's ranking: each model's ranks weighted by its separation - 1/2 (selfConfidenceRankKey).
       default: r10(d.rankKey),
@@ -44,5 +66,6 @@ async function main() {
     console.log(`${t.set} ${t.noise} ${t.seed} best=${best} weights=${d.models.map((m) => `${m.model}:${m.weight.toFixed(2)}:${m.logLoss.toFixed(4)}:auc ${m.separation!.toFixed(3)}`).join(',')} ` + Object.entries(row).map(([k, v]) => `${k}=${v.toFixed(3)}`).join(' '));
   }
   console.log(`mean over ${n} tasks: ` + Object.entries(sums).map(([k, v]) => `${k}=${(v / n).toFixed(3)}`).join(' '));
+  console.log(`balance (session 21), mean recall@10% / worst per-class gap: ` + Object.keys(gaps).map((k) => `${k} ${(recalls[k] / n).toFixed(3)} / ${(gaps[k] / n).toFixed(3)}`).join(', '));
 }
 void main();
