@@ -4,7 +4,8 @@
  * 1300 negative and 200 positive sentences of ../shared/data/reviews.jsonl (87% / 13%, as ham / spam),
  * each label flipped with probability 10%, seeds 0-2. Per direction, how many flipped rows the top 10%
  * holds, for the default ranking and for the calibrated self-confidence alone, and the estimate by
- * given label against the truth.
+ * given label against the truth; and (session 21) the rows labelled negative on their own, as the sidebar
+ * filtered by that class lists them: the truly positive rows among the first 10% of them.
  *   node --import tsx bench/research/imbalanced-text.ts
  * Results: docs/detection.md, "Session 13".
  */
@@ -43,6 +44,13 @@ async function main() {
         for (const i of top) if (flipped[i]) n[rows[i].label as 'negative' | 'positive']++;
         return `${n.negative} truly negative, ${n.positive} truly positive`;
       };
+      // Session 21: the rows labelled negative on their own (the sidebar filtered by that class), in the
+      // default's order: how many of the truly positive rows among them the first 10% of them holds.
+      const withinNegative = (key: ArrayLike<number>) => {
+        const labelled = Array.from({ length: N }, (_, i) => i).filter((i) => (flipped[i] ? rows[i].label !== 'negative' : rows[i].label === 'negative'));
+        const top = labelled.sort((a, b) => key[b] - key[a] || a - b).slice(0, Math.round(labelled.length / 10));
+        return `${top.filter((i) => flipped[i]).length} of ${labelled.filter((i) => flipped[i]).length} truly positive rows in the first ${top.length} of the ${labelled.length} labelled negative`;
+      };
       const truth = { negative: 0, positive: 0 };
       rows.forEach((r, i) => flipped[i] && truth[r.label as 'negative' | 'positive']++);
       // Classes in order of first appearance; the estimate by given label against the flips each label holds.
@@ -52,7 +60,8 @@ async function main() {
         `seed ${seed}: flipped ${truth.negative} truly negative, ${truth.positive} truly positive; models ${d.models.map((m) => `${m.model} ${(m.accuracy * 100).toFixed(0)}%`).join(', ')}\n` +
           `  top 10%, default: ${found(d.rankKey)}\n` +
           `  top 10%, calibrated self-confidence alone: ${found(calibratedScores(d.proba, y, d.thresholds, N, K).rankKey)}\n` +
-          `  estimate by given label: ${est}`,
+          `  estimate by given label: ${est}\n` +
+          `  the rows labelled negative alone, default order: ${withinNegative(d.rankKey)}`,
       );
     }
   } finally {

@@ -243,7 +243,10 @@ export function weakModel(accuracy: number, y: Int32Array, K: number): { top: nu
  * answering the most common label (weakModel). Then a wrong label hidden in that majority label looks
  * like every right one to the models, and the ranking and the estimate miss such errors
  * (docs/detection.md, session 13: 2-3 of 20-25 found on imbalanced review sentences); the ranking is by
- * self-confidence alone there (session 19). Undefined otherwise.
+ * self-confidence alone there (session 19). Within that label the order still finds them (session 21: on
+ * the imbalanced review sentences the first 10% of the rows labelled negative held 7-16 of the 20-25
+ * truly positive ones, where the whole ranking's top 10% held 0-1), so the note says where to look.
+ * Undefined otherwise.
  */
 export function weakModelNote(accuracy: number, y: Int32Array, classes: readonly string[]): string | undefined {
   const weak = weakModel(accuracy, y, classes.length);
@@ -253,7 +256,8 @@ export function weakModelNote(accuracy: number, y: Int32Array, classes: readonly
   return (
     `The detector's models predict the labels little better than always answering '${top}' (out-of-fold accuracy ${pct(accuracy)}; ${pct(weak.share)} of the rows are labelled '${top}'): ` +
     `wrong labels among the rows labelled '${top}' look like right ones to them, so the ranking and the estimate lean to the other labels. ` +
-    'The rows are ranked by how little the models believe their labels alone: per-class calibration and the noise model have too little to go on.'
+    'The rows are ranked by how little the models believe their labels alone: per-class calibration and the noise model have too little to go on. ' +
+    `Among the rows labelled '${top}' that order still puts such errors first: review those rows on their own (the sidebar's Filter by Class, or the rows labelled '${top}' in the scan's JSON, in order).`
   );
 }
 
