@@ -22,7 +22,7 @@ const USAGE = `Dataset Debugger: find mislabelled and outlier training rows with
 
 Usage:
   dataset-debugger scan FILE --label COL [--test FILE] [--l2 X] [--ignore COL,...]
-                        [--rank-by ${opt.SCAN_RANKINGS.join('|')}] [--top K]
+                        [--rank-by ${opt.SCAN_RANKINGS.join('|')}] [--top K] [--class A,B]
                         [--detector ${opt.DETECTORS.join('|')}] [--folds K] [MODEL OPTIONS] [--json]
   dataset-debugger explain FILE --label COL [--test TESTFILE] --row N [--top K|all]
                         [--target ${opt.EXPLAIN_TARGETS.join('|')}] [--mode ${opt.EXPLAIN_MODES.join('|')}]
@@ -64,6 +64,9 @@ scan     fits L2-regularised logistic regression, J = (1/N) sum CE + (l2/2)||W||
          neighbours, cross-fitted in --folds folds, default 5, and a random forest scored out of bag,
          combined by out-of-fold likelihood), ensemble (those three and an MLP), one of them, or off. The output says which models
          ran, their out-of-fold accuracy and log loss, the choice and the estimated number of wrong labels.
+         --class A,B lists only the rows labelled A or B, in the same order (where the models predict
+         the labels little better than the most common one, its wrong labels are found there; --json
+         lists every row with its label).
 explain  explains the model's loss on data row N (0-based) of TESTFILE, or of FILE itself when no
          --test is given, by the influence of every training row, ranked by RelatIF (|relatifL|).
          --mode newton adds each row's leave-one-out change of that loss by one exact Newton step
@@ -123,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return command === undefined ? 2 : 0;
     }
-    if (command === 'scan') return await scan(parseArgs(rest, { ...COMMON, 'rank-by': { value: true }, detector: { value: true }, folds: { value: true } }));
+    if (command === 'scan') return await scan(parseArgs(rest, { ...COMMON, 'rank-by': { value: true }, detector: { value: true }, folds: { value: true }, class: { value: true } }));
     if (command === 'explain') {
       return await explain(
         parseArgs(rest, {
@@ -241,6 +244,14 @@ async function scan(args: ParsedArgs): Promise<number> {
   const params = scanParams(args);
   const requested: RankBy | undefined = oneOf(args, 'rank-by', opt.SCAN_RANKINGS);
   const top = wholeFlag(args, 'top') ?? 20;
+  // --class: the table lists only the rows with these given labels (checked against the file's classes below).
+  const only = stringFlag(args, 'class')
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  if (only !== undefined && only.length === 0) throw new UsageError('--class needs one or more class names (--class A,B)');
+  if (only && params.unsupervised) throw new UsageError('--class lists rows by their labels; --unsupervised has none');
+  if (only && args.flags.has('json')) throw new UsageError('--class filters the table; --json lists every training row with its label');
   const session = new Session();
   const progress = progressReporter();
   let summary: ScanSummary;
@@ -254,9 +265,13 @@ async function scan(args: ParsedArgs): Promise<number> {
     await writeScanJson(session, summary, rankBy);
     return 0;
   }
+  const unknown = only?.filter((c) => !summary.dataset.classes.includes(c)) ?? [];
+  if (unknown.length > 0) {
+    throw new UsageError(`--class: ${opt.choices(unknown.map((c) => `'${c}'`), 'and')} ${unknown.length === 1 ? 'is not a class' : 'are not classes'} of ${summary.dataset.file}'s label (classes: ${summary.dataset.classes.join(', ')})`);
+  }
   // The table shows the top rows only: no example objects for the other rows.
-  const page = session.page({ rankBy, offset: 0, limit: Math.max(0, top) });
-  printScan(summary, page.rows.map(({ rank: _rank, ...e }) => e), page.total, rankBy, top);
+  const page = session.page({ rankBy, offset: 0, limit: Math.max(0, top), filter: only ? { labels: only } : undefined });
+  printScan(summary, page.rows.map(({ rank: _rank, ...e }) => e), page.total, rankBy, top, only);
   return 0;
 }
 
@@ -380,7 +395,8 @@ function exampleJson(e: Record<string, unknown>): string {
   return any ? s + '\n  }' : '{}';
 }
 
-function printScan(s: ScanSummary, examples: ExampleRow[], total: number, rankBy: RankBy, top: number): void {
+/** `only`: the given labels the table is limited to (scan --class); `total` then counts their rows. */
+function printScan(s: ScanSummary, examples: ExampleRow[], total: number, rankBy: RankBy, top: number, only?: readonly string[]): void {
   const m = s.model;
   const out: string[] = [];
   out.push(
@@ -435,7 +451,8 @@ function printScan(s: ScanSummary, examples: ExampleRow[], total: number, rankBy
         : rankBy === 'labelIssue'
           ? `label issue (out-of-sample detector: ${d?.choice})`
           : `global influence (${a.globalScore})`;
-  out.push(`Top ${Math.min(top, total)} of ${total} training rows by ${by}:`);
+  const labelled = only ? ` labelled ${opt.choices(only.map((c) => `'${c}'`), 'or')}` : '';
+  out.push(`Top ${Math.min(top, total)} of ${total} training rows${labelled} by ${by}:`);
   out.push(
     formatTable(
       ['rank', 'row', 'line', 'label', 'predicted', 'label issue', 'global influence', 'suspicion', 'suggested', 'loss'],

@@ -257,7 +257,7 @@ export function weakModelNote(accuracy: number, y: Int32Array, classes: readonly
     `The detector's models predict the labels little better than always answering '${top}' (out-of-fold accuracy ${pct(accuracy)}; ${pct(weak.share)} of the rows are labelled '${top}'): ` +
     `wrong labels among the rows labelled '${top}' look like right ones to them, so the ranking and the estimate lean to the other labels. ` +
     'The rows are ranked by how little the models believe their labels alone: per-class calibration and the noise model have too little to go on. ' +
-    `Among the rows labelled '${top}' that order still puts such errors first: review those rows on their own (the sidebar's Filter by Class or the panel's class menu, or the rows labelled '${top}' in the scan's JSON, in order).`
+    `Among the rows labelled '${top}' that order still puts such errors first: review those rows on their own (the sidebar's Filter by Class or the panel's class menu; on the command line, scan --class '${top}').`
   );
 }
 

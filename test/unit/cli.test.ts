@@ -72,6 +72,24 @@ test('scan without --json prints a readable table and a summary', () => {
   assert.equal(r.stdout.split('\n').filter((l) => /^\s+\d+\s+\d+\s+\d+\s/.test(l)).length, 5);
 });
 
+test('scan --class lists only the rows with those labels, in the order of the whole ranking', () => {
+  const all = JSON.parse(cli('scan', cancer, '--label', 'diagnosis', '--json').stdout) as { examples: { row: number; label: string }[] };
+  const r = cli('scan', cancer, '--label', 'diagnosis', '--class', 'benign', '--top', '6');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Top 6 of 357 training rows labelled 'benign' by label issue \(out-of-sample detector: /);
+  const listed = r.stdout.split('\n').filter((l) => /^\s+\d+\s+\d+\s+\d+\s/.test(l)).map((l) => l.trim().split(/\s+/));
+  assert.deepEqual(listed.map((c) => c[3]), Array(6).fill('benign'));
+  const expected = all.examples.filter((e) => e.label === 'benign').slice(0, 6).map((e) => String(e.row));
+  assert.deepEqual(listed.map((c) => c[1]), expected);
+  // Several classes: every row; a class the label does not have, --json, or no name are usage errors.
+  assert.match(cli('scan', cancer, '--label', 'diagnosis', '--class', 'benign, malignant', '--top', '3').stdout, /Top 3 of 569 training rows labelled 'benign' or 'malignant' by/);
+  const unknown = cli('scan', cancer, '--label', 'diagnosis', '--class', 'benign,begnin');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--class: 'begnin' is not a class of .*breast_cancer\.csv's label \(classes: (benign, malignant|malignant, benign)\)/);
+  assert.equal(cli('scan', cancer, '--label', 'diagnosis', '--class', 'benign', '--json').code, 2);
+  assert.equal(cli('scan', cancer, '--label', 'diagnosis', '--class', ' , ').code, 2);
+});
+
 test('explain --json lists training rows by |relatifL|, with --top all listing every row', () => {
   const r = cli('explain', train, '--label', 'label', '--test', testFile, '--row', '3', '--top', 'all', '--json');
   assert.equal(r.code, 0, r.stderr);

@@ -872,7 +872,7 @@ test('weakModelNote: only where out-of-fold accuracy is within two standard erro
     "The detector's models predict the labels little better than always answering 'negative' (out-of-fold accuracy 80.0%; 79.0% of the rows are labelled 'negative'): " +
       "wrong labels among the rows labelled 'negative' look like right ones to them, so the ranking and the estimate lean to the other labels. " +
       'The rows are ranked by how little the models believe their labels alone: per-class calibration and the noise model have too little to go on. ' +
-      "Among the rows labelled 'negative' that order still puts such errors first: review those rows on their own (the sidebar's Filter by Class or the panel's class menu, or the rows labelled 'negative' in the scan's JSON, in order).",
+      "Among the rows labelled 'negative' that order still puts such errors first: review those rows on their own (the sidebar's Filter by Class or the panel's class menu; on the command line, scan --class 'negative').",
   );
   assert.equal(weakModelNote(0.82, y, ['positive', 'negative']), undefined, 'three standard errors above: the models see more than the label shares');
   assert.equal(weakModelNote(NaN, y, ['positive', 'negative']), undefined);
