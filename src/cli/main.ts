@@ -65,8 +65,8 @@ scan     fits L2-regularised logistic regression, J = (1/N) sum CE + (l2/2)||W||
          combined by out-of-fold likelihood), ensemble (those three and an MLP), one of them, or off. The output says which models
          ran, their out-of-fold accuracy and log loss, the choice and the estimated number of wrong labels.
          --class A,B lists only the rows labelled A or B, in the same order (where the models predict
-         the labels little better than the most common one, its wrong labels are found there; --json
-         lists every row with its label).
+         the labels little better than the most common one, its wrong labels are found there), in the
+         table and in --json (whose "filter" then names them).
 explain  explains the model's loss on data row N (0-based) of TESTFILE, or of FILE itself when no
          --test is given, by the influence of every training row, ranked by RelatIF (|relatifL|).
          --mode newton adds each row's leave-one-out change of that loss by one exact Newton step
@@ -251,7 +251,6 @@ async function scan(args: ParsedArgs): Promise<number> {
     .filter((c) => c !== '');
   if (only !== undefined && only.length === 0) throw new UsageError('--class needs one or more class names (--class A,B)');
   if (only && params.unsupervised) throw new UsageError('--class lists rows by their labels; --unsupervised has none');
-  if (only && args.flags.has('json')) throw new UsageError('--class filters the table; --json lists every training row with its label');
   const session = new Session();
   const progress = progressReporter();
   let summary: ScanSummary;
@@ -261,13 +260,13 @@ async function scan(args: ParsedArgs): Promise<number> {
     progress.done();
   }
   const rankBy: RankBy = requested ?? (summary.detection ? 'labelIssue' : 'globalInfluence');
-  if (args.flags.has('json')) {
-    await writeScanJson(session, summary, rankBy);
-    return 0;
-  }
   const unknown = only?.filter((c) => !summary.dataset.classes.includes(c)) ?? [];
   if (unknown.length > 0) {
     throw new UsageError(`--class: ${opt.choices(unknown.map((c) => `'${c}'`), 'and')} ${unknown.length === 1 ? 'is not a class' : 'are not classes'} of ${summary.dataset.file}'s label (classes: ${summary.dataset.classes.join(', ')})`);
+  }
+  if (args.flags.has('json')) {
+    await writeScanJson(session, summary, rankBy, only);
+    return 0;
   }
   // The table shows the top rows only: no example objects for the other rows.
   const page = session.page({ rankBy, offset: 0, limit: Math.max(0, top), filter: only ? { labels: only } : undefined });
@@ -283,7 +282,8 @@ const JSON_PAGE = 10_000;
  * time, so a scan of millions of rows never holds its whole output (or one object per row) in memory.
  * The text is the same as JSON.stringify(document, null, 1).
  */
-async function writeScanJson(session: Session, summary: ScanSummary, rankBy: RankBy): Promise<void> {
+/** `only` (scan --class): the examples are the rows with these given labels, in the ranking's order, and the head says so (`filter`). */
+async function writeScanJson(session: Session, summary: ScanSummary, rankBy: RankBy, only?: readonly string[]): Promise<void> {
   const { dataset, model, analysis, detection } = summary;
   const head = {
     dataset: { file: dataset.file, rows: dataset.rows, classes: dataset.classes, features: dataset.features, read: dataset.read, columnNotes: dataset.columnNotes },
@@ -291,6 +291,7 @@ async function writeScanJson(session: Session, summary: ScanSummary, rankBy: Ran
     analysis,
     detection,
     rankBy,
+    ...(only ? { filter: { labels: [...only] } } : {}),
   };
   // A reader that goes away (`| head`: EPIPE) ends the output quietly: index.ts exits on the stream's
   // error; here nothing waits for a 'drain' that will never come, and no more is written.
@@ -325,7 +326,9 @@ async function writeScanJson(session: Session, summary: ScanSummary, rankBy: Ran
   // One buffer for every page's bytes (examplesJson's scratch): written through before it is reused.
   let scratch: Buffer | undefined;
   for (let offset = 0; ; offset += JSON_PAGE) {
-    const fast = session.examplesJson(rankBy, offset, JSON_PAGE, scratch);
+    // The fast writer takes the whole ranking; one label's rows go through page()'s filter (a pass over
+    // the ranking per page of 10,000 rows).
+    const fast = only ? undefined : session.examplesJson(rankBy, offset, JSON_PAGE, scratch);
     if (fast) {
       await write(first ? '\n  ' : ',\n  ');
       await writeThrough(fast.bytes);
@@ -335,7 +338,7 @@ async function writeScanJson(session: Session, summary: ScanSummary, rankBy: Ran
       if (offset + JSON_PAGE >= fast.total) break;
       continue;
     }
-    const page = session.page({ rankBy, offset, limit: JSON_PAGE });
+    const page = session.page({ rankBy, offset, limit: JSON_PAGE, filter: only ? { labels: [...only] } : undefined });
     let chunk = '';
     for (const e of page.rows) {
       chunk += (first ? '\n  ' : ',\n  ') + exampleJson(e as unknown as Record<string, unknown>);

@@ -81,12 +81,16 @@ test('scan --class lists only the rows with those labels, in the order of the wh
   assert.deepEqual(listed.map((c) => c[3]), Array(6).fill('benign'));
   const expected = all.examples.filter((e) => e.label === 'benign').slice(0, 6).map((e) => String(e.row));
   assert.deepEqual(listed.map((c) => c[1]), expected);
-  // Several classes: every row; a class the label does not have, --json, or no name are usage errors.
+  // Several classes: every row; a class the label does not have, or no name, are usage errors.
   assert.match(cli('scan', cancer, '--label', 'diagnosis', '--class', 'benign, malignant', '--top', '3').stdout, /Top 3 of 569 training rows labelled 'benign' or 'malignant' by/);
   const unknown = cli('scan', cancer, '--label', 'diagnosis', '--class', 'benign,begnin');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /--class: 'begnin' is not a class of .*breast_cancer\.csv's label \(classes: (benign, malignant|malignant, benign)\)/);
-  assert.equal(cli('scan', cancer, '--label', 'diagnosis', '--class', 'benign', '--json').code, 2);
+  // --json: the same rows, every one of them, and a filter in the head.
+  const json = JSON.parse(cli('scan', cancer, '--label', 'diagnosis', '--class', 'benign', '--json').stdout) as { filter: { labels: string[] }; examples: { row: number; label: string }[] };
+  assert.deepEqual(json.filter, { labels: ['benign'] });
+  assert.deepEqual(json.examples.map((e) => e.row), all.examples.filter((e) => e.label === 'benign').map((e) => e.row));
+  assert.equal(json.examples.length, 357);
   assert.equal(cli('scan', cancer, '--label', 'diagnosis', '--class', ' , ').code, 2);
 });
 
