@@ -8,7 +8,7 @@
  */
 import { Session } from '../engine/session';
 import * as opt from '../options/options';
-import type { ClusterResult, ExampleRow, ExplainMode, ExplainObjective, ExplainResult, RankBy, ScanSummary, TrustResult } from '../protocol/types';
+import type { ClusterResult, ExampleRow, ExplainMode, ExplainObjective, ExplainResult, RankBy, RankingFilter, ScanSummary, TrustResult } from '../protocol/types';
 import { estimateByLabelText } from '../protocol/wording';
 import type { ScanParams } from '../protocol/worker';
 import { UserError } from '../util/errors';
@@ -244,7 +244,7 @@ async function scan(args: ParsedArgs): Promise<number> {
   const params = scanParams(args);
   const requested: RankBy | undefined = oneOf(args, 'rank-by', opt.SCAN_RANKINGS);
   const top = wholeFlag(args, 'top') ?? 20;
-  // --class: the table lists only the rows with these given labels (checked against the file's classes below).
+  // --class: the table or the JSON lists only the rows with these given labels (checked against the file's classes below).
   const only = stringFlag(args, 'class')
     ?.split(',')
     .map((c) => c.trim())
@@ -264,12 +264,13 @@ async function scan(args: ParsedArgs): Promise<number> {
   if (unknown.length > 0) {
     throw new UsageError(`--class: ${opt.choices(unknown.map((c) => `'${c}'`), 'and')} ${unknown.length === 1 ? 'is not a class' : 'are not classes'} of ${summary.dataset.file}'s label (classes: ${summary.dataset.classes.join(', ')})`);
   }
+  const filter: RankingFilter | undefined = only ? { labels: only } : undefined;
   if (args.flags.has('json')) {
-    await writeScanJson(session, summary, rankBy, only);
+    await writeScanJson(session, summary, rankBy, filter);
     return 0;
   }
   // The table shows the top rows only: no example objects for the other rows.
-  const page = session.page({ rankBy, offset: 0, limit: Math.max(0, top), filter: only ? { labels: only } : undefined });
+  const page = session.page({ rankBy, offset: 0, limit: Math.max(0, top), filter });
   printScan(summary, page.rows.map(({ rank: _rank, ...e }) => e), page.total, rankBy, top, only);
   return 0;
 }
@@ -280,10 +281,10 @@ const JSON_PAGE = 10_000;
 /**
  * Writes scan --json's one document incrementally: the summary, then the examples a page at a
  * time, so a scan of millions of rows never holds its whole output (or one object per row) in memory.
- * The text is the same as JSON.stringify(document, null, 1).
+ * The text is the same as JSON.stringify(document, null, 1). With `filter` (scan --class) the examples
+ * are the rows it keeps, in the ranking's order, and the head says so (`filter`).
  */
-/** `only` (scan --class): the examples are the rows with these given labels, in the ranking's order, and the head says so (`filter`). */
-async function writeScanJson(session: Session, summary: ScanSummary, rankBy: RankBy, only?: readonly string[]): Promise<void> {
+async function writeScanJson(session: Session, summary: ScanSummary, rankBy: RankBy, filter?: RankingFilter): Promise<void> {
   const { dataset, model, analysis, detection } = summary;
   const head = {
     dataset: { file: dataset.file, rows: dataset.rows, classes: dataset.classes, features: dataset.features, read: dataset.read, columnNotes: dataset.columnNotes },
@@ -291,7 +292,7 @@ async function writeScanJson(session: Session, summary: ScanSummary, rankBy: Ran
     analysis,
     detection,
     rankBy,
-    ...(only ? { filter: { labels: [...only] } } : {}),
+    ...(filter ? { filter } : {}),
   };
   // A reader that goes away (`| head`: EPIPE) ends the output quietly: index.ts exits on the stream's
   // error; here nothing waits for a 'drain' that will never come, and no more is written.
@@ -328,7 +329,7 @@ async function writeScanJson(session: Session, summary: ScanSummary, rankBy: Ran
   for (let offset = 0; ; offset += JSON_PAGE) {
     // The fast writer takes the whole ranking; one label's rows go through page()'s filter (a pass over
     // the ranking per page of 10,000 rows).
-    const fast = only ? undefined : session.examplesJson(rankBy, offset, JSON_PAGE, scratch);
+    const fast = filter ? undefined : session.examplesJson(rankBy, offset, JSON_PAGE, scratch);
     if (fast) {
       await write(first ? '\n  ' : ',\n  ');
       await writeThrough(fast.bytes);
@@ -338,7 +339,7 @@ async function writeScanJson(session: Session, summary: ScanSummary, rankBy: Ran
       if (offset + JSON_PAGE >= fast.total) break;
       continue;
     }
-    const page = session.page({ rankBy, offset, limit: JSON_PAGE, filter: only ? { labels: [...only] } : undefined });
+    const page = session.page({ rankBy, offset, limit: JSON_PAGE, filter });
     let chunk = '';
     for (const e of page.rows) {
       chunk += (first ? '\n  ' : ',\n  ') + exampleJson(e as unknown as Record<string, unknown>);
