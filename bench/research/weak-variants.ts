@@ -36,14 +36,14 @@ async function main() {
     // Session 21: the per-class calibrated self-confidence of the mixture (the normal regime's first key)
     // beside the default, for balance between the classes.
     const calibrated = calibratedScores(d.proba, y, d.rankThresholds, N, K).rankKey;
-    const maxRanks = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-      const ra = combinedRankKey([Float64Array.from(a)], N), rb = combinedRankKey([Float64Array.from(b)], N);
+    const maxRanks = (a: Float64Array, b: Float64Array) => {
+      const ra = combinedRankKey([a], N), rb = combinedRankKey([b], N);
       return Float64Array.from({ length: N }, (_, i) => Math.max(ra[i], rb[i]) + 1e-9 * Math.min(ra[i], rb[i]));
     };
     const balance: Record<string, ArrayLike<number>> = {
       default: d.rankKey,
       calibrated,
-      'default + calibrated': combinedRankKey([Float64Array.from(d.rankKey), calibrated], N),
+      'default + calibrated': combinedRankKey([d.rankKey, calibrated], N),
       'max(default, calibrated)': maxRanks(d.rankKey, calibrated),
     };
     for (const [k, v] of Object.entries(balance)) {
